@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every ksteer BPF program shares: helpers, the parser glue and the
+ * pinned maps. libbpf reuses a map already pinned under the pin root, so the
+ * three programs see one set of maps.
+ */
+#ifndef KS_BPF_H
+#define KS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "../include/ksteer_abi.h"
+
+#define KS_LOAD(src, off, dst, len) bpf_skb_load_bytes((src), (off), (dst), (len))
+#define KS_LOOP(n, cb, arg) bpf_loop((n), (cb), (arg), 0)
+
+#include "tls_hello.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#define AF_INET6 10
+#endif
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define SK_DROP 0
+#define SK_PASS 1
+#define IPPROTO_TCP 6
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, KS_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ks_route_key);
+	__type(value, struct ks_route_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_routes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_ROUTES);
+	__type(key, struct ks_alpn_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_alpn_routes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_ADDRS);
+	__type(key, struct ks_addr);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_backend_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, KS_MAX_BACKENDS * KS_MAX_SLOTS);
+	__type(key, struct ks_slot);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_listeners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KS_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KS_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct ks_backend_stat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_backend_stats SEC(".maps");
+
+/* Kept for the CLI only (names, route ids, our interfaces); pinned like the
+ * rest so that no daemon has to remember them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KS_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct ks_backend_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_backend_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_ROUTES);
+	__type(key, __u32);
+	__type(value, struct ks_route_key);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_route_ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_ifaces SEC(".maps");
+
+static __always_inline void ks_count(__u32 stat)
+{
+	__u64 *c = bpf_map_lookup_elem(&ks_stats, &stat);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline struct ks_config *ks_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ks_config, &zero);
+}
+
+#endif

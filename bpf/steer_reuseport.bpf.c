@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sk_reuseport: the right member of a SO_REUSEPORT group on the public port.
+ *
+ * When TC assigns a connection to a listener that shares its port with
+ * other backends' listeners, the kernel selects again inside the group on
+ * that same first data segment. This program reads the ClientHello in it,
+ * routes it exactly as TC did, and selects one of the routed backend's
+ * sockets. It never lets the kernel hash a ClientHello across backends.
+ */
+#include "ks_bpf.h"
+#include "route.h"
+
+struct ks_rp_scratch {
+	struct ks_scratch p;
+	struct ks_route_scratch r;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_rp_scratch);
+} ks_rp_scratch SEC(".maps");
+
+static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
+{
+	struct ks_slot key = { .backend = backend };
+	struct ks_backend_stat *bs;
+	__u32 start = md->hash, i;
+
+#pragma unroll
+	for (i = 0; i < KS_MAX_SLOTS; i++) {
+		key.slot = (start + i) & (KS_MAX_SLOTS - 1);
+		/* Fails for empty slots and for sockets of another group. */
+		if (!bpf_sk_select_reuseport(md, &ks_listeners, &key, 0)) {
+			ks_count(KS_ST_RP_SELECTED);
+			bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
+			if (bs)
+				bs->selected++;
+			return SK_PASS;
+		}
+	}
+	/* The routed backend has no socket in this group. */
+	ks_count(KS_ST_RP_DROP);
+	return SK_DROP;
+}
+
+SEC("sk_reuseport/migrate")
+int ksteer_reuseport(struct sk_reuseport_md *md)
+{
+	struct ks_rp_scratch *s;
+	__u8 th[20];
+	__u32 zero = 0, payload, backend;
+
+	if (md->ip_protocol != IPPROTO_TCP)
+		return SK_PASS;
+	if (md->migrating_sk) {
+		/* A closing listener's queue: which backend it was is not
+		 * known here yet; dropping is safe, hashing could misroute. */
+		ks_count(KS_ST_RP_DROP);
+		return SK_DROP;
+	}
+	if (bpf_skb_load_bytes(md, 0, th, sizeof(th)))
+		return SK_PASS;
+	payload = (th[12] >> 4) * 4;
+	if (payload < 20 || payload >= md->len) {
+		/* A SYN: this group gets SYNs only where TC is not attached;
+		 * there is nothing to route on, the kernel hashes. */
+		ks_count(KS_ST_RP_PASS);
+		return SK_PASS;
+	}
+	s = bpf_map_lookup_elem(&ks_rp_scratch, &zero);
+	if (!s)
+		return SK_DROP;
+	if (ks_hello_parse(md, payload, md->len, &s->p) != KS_HELLO_COMPLETE) {
+		/* Data we cannot route: never hash it across backends. */
+		ks_count(KS_ST_RP_DROP);
+		return SK_DROP;
+	}
+	backend = ks_route(&s->p, &s->r);
+	if (!backend) {
+		ks_count(KS_ST_RP_DROP);
+		return SK_DROP;
+	}
+	return ks_select(md, backend);
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TC ingress: the TCP fast path.
+ *
+ *   SYN to the public port      -> our SYN-ACK with a cookie, no state kept
+ *   bare ACK with our cookie    -> dropped (defer accept: no data, no child)
+ *   first data with our cookie  -> parse ClientHello, route, and let the
+ *                                  kernel create the connection directly in
+ *                                  the chosen backend's listener
+ *   anything with a socket      -> passed: the kernel owns the connection
+ */
+#include "ks_bpf.h"
+#include "cookie.h"
+#include "packet.h"
+#include "route.h"
+
+extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
+				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
+
+struct ks_tc_scratch {
+	struct ks_scratch p;
+	struct ks_pkt pkt;
+	__u64 m[KS_SIP_WORDS];
+	struct ks_route_scratch r;
+	struct ks_reply reply;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_tc_scratch);
+} ks_tc_scratch SEC(".maps");
+
+static __always_inline __u32 ks_slot_now(void)
+{
+	return bpf_ktime_get_ns() >> KS_SLOT_SHIFT;
+}
+
+static __always_inline __u32 ks_now_ms(void)
+{
+	return bpf_ktime_get_ns() / 1000000;
+}
+
+/* ---- SYN -------------------------------------------------------------- */
+
+static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p,
+					 struct ks_config *cfg, struct ks_tc_scratch *s)
+{
+	struct ks_syn_opts o;
+	__u64 *m = s->m;
+	__u32 opts[5], n = 0, cookie, ts_off, mss, mtu = 0, isn;
+
+	ks_opts_parse(p, &o);
+	o.ecn = (p->th.flags & (KS_TH_ECE | KS_TH_CWR)) == (KS_TH_ECE | KS_TH_CWR);
+	if (!o.mss)
+		o.mss = p->v6 ? 1220 : 536;       /* RFC 9293 default */
+	isn = bpf_ntohl(p->th.seq);
+	ks_cookie_words(m, p->saddr, p->daddr, p->th.source, p->th.dest, isn);
+	cookie = ks_cookie_make(cfg->key, m, ks_slot_now(), ks_cookie_opts(&o, p->v6), &ts_off);
+
+	/* Our MSS: what this device carries. */
+	bpf_check_mtu(skb, 0, &mtu, 0, 0);
+	mss = mtu > 100 ? mtu - (p->v6 ? 60 : 40) : 536;
+	if (mss > 65483)
+		mss = 65483;
+	opts[n++] = bpf_htonl(2 << 24 | 4 << 16 | mss);
+	if (o.ts) {
+		opts[n++] = bpf_htonl((o.sack ? (4 << 24 | 2 << 16) : (1 << 24 | 1 << 16)) |
+				      8 << 8 | 10);
+		opts[n++] = bpf_htonl(ks_now_ms() + ts_off);
+		opts[n++] = bpf_htonl(o.tsval);
+	} else if (o.sack) {
+		opts[n++] = bpf_htonl(1 << 24 | 1 << 16 | 4 << 8 | 2);
+	}
+	if (o.wscale != KS_WS_NONE)
+		opts[n++] = bpf_htonl(1 << 24 | 3 << 16 | 3 << 8 | KS_OUR_WSCALE);
+
+	if (ks_reply(skb, p, &s->reply, cookie, isn + 1,
+		     KS_TH_SYN | KS_TH_ACK | (o.ecn ? KS_TH_ECE : 0), 64240, opts, n)) {
+		/* Could not rewrite it: the client will retransmit the SYN. */
+		ks_count(KS_ST_SYN_BAD);
+		return TC_ACT_SHOT;
+	}
+	ks_count(KS_ST_SYN);
+	return bpf_redirect(skb->ifindex, 0);
+}
+
+/* ---- first segments after our SYN-ACK ---------------------------------- */
+
+static __always_inline int ks_cookie_valid(struct ks_pkt *p, struct ks_config *cfg,
+					   __u64 *m, __u32 *cookie)
+{
+	__u32 slot = ks_slot_now();
+
+	*cookie = bpf_ntohl(p->th.ack_seq) - 1;
+	ks_cookie_words(m, p->saddr, p->daddr, p->th.source, p->th.dest,
+			bpf_ntohl(p->th.seq) - 1);
+	if (ks_cookie_match(cfg->key, m, slot, *cookie) ||
+	    ks_cookie_match(cfg->key, m, slot - 1, *cookie))
+		return 1;
+	if (!cfg->prev_valid)
+		return 0;
+	return ks_cookie_match(cfg->prev_key, m, slot, *cookie) ||
+	       ks_cookie_match(cfg->prev_key, m, slot - 1, *cookie);
+}
+
+/* Refuse with a RST; only ever for segments that carried our cookie. */
+static __always_inline int ks_refuse(struct __sk_buff *skb, struct ks_pkt *p,
+				     struct ks_tc_scratch *s)
+{
+	__u32 datalen = p->len - p->payload;
+
+	if (ks_reply(skb, p, &s->reply, bpf_ntohl(p->th.ack_seq),
+		     bpf_ntohl(p->th.seq) + datalen, KS_TH_RST | KS_TH_ACK, 0, 0, 0)) {
+		ks_count(KS_ST_RST_FAIL);
+		return TC_ACT_SHOT;
+	}
+	ks_count(KS_ST_RST_SENT);
+	return bpf_redirect(skb->ifindex, 0);
+}
+
+/*
+ * A listener in a SO_REUSEPORT group is re-selected by the kernel on this
+ * very segment; without our sk_reuseport program on the group that choice
+ * is a hash over every backend sharing the port: a misroute. Refuse then.
+ */
+static __always_inline int ks_group_unsteered(struct bpf_sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	struct sock_reuseport *reuse;
+
+	if (!tp)
+		return 0;
+	reuse = tp->inet_conn.icsk_inet.sk.sk_reuseport_cb;
+	if (!reuse)
+		return 0;
+	return reuse->prog == NULL;
+}
+
+static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
+				     __u32 cookie, __u32 backend)
+{
+	struct bpf_tcp_req_attrs attrs = {};
+	struct ks_syn_opts o, ack;
+	struct ks_slot key = { .backend = backend };
+	struct bpf_sock *sk = NULL;
+	__u32 start = bpf_get_prandom_u32(), i;
+	struct ks_backend_stat *bs;
+	int ret;
+
+#pragma unroll
+	for (i = 0; i < KS_MAX_SLOTS; i++) {
+		key.slot = (start + i) & (KS_MAX_SLOTS - 1);
+		sk = bpf_map_lookup_elem(&ks_listeners, &key);
+		if (sk)
+			break;
+	}
+	if (!sk) {
+		ks_count(KS_ST_NO_LISTENER);
+		return -1;
+	}
+	if (ks_group_unsteered(sk)) {
+		bpf_sk_release(sk);
+		ks_count(KS_ST_UNSTEERED_GROUP);
+		return -1;
+	}
+
+	ks_cookie_decode(cookie, p->v6, &o);
+	ks_opts_parse(p, &ack);
+	attrs.mss = o.mss;
+	if (o.wscale != KS_WS_NONE) {
+		attrs.wscale_ok = 1;
+		attrs.snd_wscale = o.wscale;
+		attrs.rcv_wscale = KS_OUR_WSCALE;
+	}
+	attrs.sack_ok = o.sack;
+	attrs.ecn_ok = o.ecn;
+	if (o.ts && ack.ts) {
+		attrs.tstamp_ok = 1;
+		attrs.rcv_tsval = ack.tsval;
+		attrs.rcv_tsecr = ack.tsecr;
+	}
+	ret = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)sk, &attrs, sizeof(attrs));
+	bpf_sk_release(sk);
+	if (ret) {
+		ks_count(KS_ST_ASSIGN_ERR);
+		return -2;
+	}
+	ks_count(KS_ST_ASSIGNED);
+	bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
+	if (bs)
+		bs->assigned++;
+	return 0;
+}
+
+static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p,
+					 struct ks_config *cfg, struct ks_tc_scratch *s)
+{
+	struct bpf_sock_tuple tuple = {};
+	struct ks_backend_stat *bs;
+	struct bpf_sock *skc;
+	__u32 cookie, backend, tsz;
+	int st;
+
+	/* Every segment of an established flow comes through here: a socket
+	 * lookup is the cheapest way to step aside. */
+	if (p->v6) {
+		__builtin_memcpy(tuple.ipv6.saddr, p->saddr, 16);
+		__builtin_memcpy(tuple.ipv6.daddr, p->daddr, 16);
+		tuple.ipv6.sport = p->th.source;
+		tuple.ipv6.dport = p->th.dest;
+		tsz = sizeof(tuple.ipv6);
+	} else {
+		tuple.ipv4.saddr = p->saddr[0];
+		tuple.ipv4.daddr = p->daddr[0];
+		tuple.ipv4.sport = p->th.source;
+		tuple.ipv4.dport = p->th.dest;
+		tsz = sizeof(tuple.ipv4);
+	}
+	skc = bpf_skc_lookup_tcp(skb, &tuple, tsz, BPF_F_CURRENT_NETNS, 0);
+	if (skc) {
+		int listening = skc->state == BPF_TCP_LISTEN;
+
+		bpf_sk_release(skc);
+		if (!listening)
+			return TC_ACT_OK;
+	}
+	if (!ks_cookie_valid(p, cfg, s->m, &cookie)) {
+		/* Not ours: the kernel answers it (RST, or its own cookies). */
+		ks_count(KS_ST_COOKIE_BAD);
+		return TC_ACT_OK;
+	}
+	ks_count(KS_ST_COOKIE_OK);
+	if (p->th.flags & KS_TH_RST)
+		return TC_ACT_SHOT;               /* nothing exists to reset */
+	if (p->payload >= p->len) {
+		/* Defer accept: the ClientHello will carry the same cookie. */
+		ks_count(KS_ST_BARE_ACK);
+		return TC_ACT_SHOT;
+	}
+
+	st = ks_hello_parse(skb, p->payload, p->len, &s->p);
+	switch (st) {
+	case KS_HELLO_COMPLETE:
+		break;
+	case KS_HELLO_INCOMPLETE:
+		/* SNI in a later segment: no place yet; dropped so the client
+		 * retransmits rather than the connection being misrouted. */
+		ks_count(KS_ST_INCOMPLETE);
+		return TC_ACT_SHOT;
+	case KS_HELLO_TOO_BIG:
+		ks_count(KS_ST_TOO_BIG);
+		return ks_refuse(skb, p, s);
+	default:
+		/* Not TLS or a broken ClientHello: refused, never guessed. */
+		ks_count(KS_ST_MALFORMED);
+		return ks_refuse(skb, p, s);
+	}
+
+	backend = ks_route(&s->p, &s->r);
+	if (!backend) {
+		ks_count(KS_ST_NO_ROUTE);
+		return ks_refuse(skb, p, s);
+	}
+	bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
+	if (bs)
+		bs->routed++;
+	st = ks_assign(skb, p, cookie, backend);
+	if (st == -1)
+		return ks_refuse(skb, p, s);
+	if (st)
+		return TC_ACT_SHOT;               /* kfunc refused: counted */
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int ksteer_tc(struct __sk_buff *skb)
+{
+	struct ks_config *cfg = ks_cfg();
+	struct ks_tc_scratch *s;
+	struct ks_pkt *p;
+	__u32 zero = 0;
+
+	if (!cfg || !(cfg->flags & KS_CFG_ACTIVE))
+		return TC_ACT_OK;
+	s = bpf_map_lookup_elem(&ks_tc_scratch, &zero);
+	if (!s)
+		return TC_ACT_OK;
+	p = &s->pkt;
+	if (ks_pkt_load(skb, p) || p->th.dest != cfg->port)
+		return TC_ACT_OK;
+	if ((p->th.flags & (KS_TH_SYN | KS_TH_ACK | KS_TH_RST)) == KS_TH_SYN)
+		return ks_handle_syn(skb, p, cfg, s);
+	if (p->th.flags & KS_TH_SYN)
+		return TC_ACT_OK;                 /* SYN-ACK to us: not a server flow */
+	return ks_handle_ack(skb, p, cfg, s);
+}
+
+char _license[] SEC("license") = "GPL";

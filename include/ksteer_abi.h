@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The map ABI shared by the BPF programs (bpf/) and the CLI (user/).
+ * Every map is pinned by name under KS_PIN_DIR; the CLI edits them live.
+ * Changing a struct here changes the ABI: bump KS_ABI_VERSION.
+ */
+#ifndef KSTEER_ABI_H
+#define KSTEER_ABI_H
+
+#define KS_ABI_VERSION 1
+#define KS_PIN_DIR "/sys/fs/bpf/ksteer"
+
+#define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
+#define KS_ALPN_KEY_MAX 31    /* longest ALPN protocol a route can name */
+#define KS_MAX_BACKENDS 256   /* backend ids are 1..KS_MAX_BACKENDS-1 */
+#define KS_MAX_SLOTS 16       /* listeners one backend can have */
+#define KS_MAX_ROUTES 65536
+#define KS_MAX_ADDRS 1024
+
+/* ks_config: one entry, key 0. */
+struct ks_config {
+	__u16 port;           /* public TCP port, network byte order */
+	__u16 flags;          /* KS_CFG_* */
+	__u32 abi;            /* KS_ABI_VERSION of whoever wrote it */
+	__u64 key[2];         /* SipHash key for SYN cookies (current) */
+	__u64 prev_key[2];    /* the key before the last rotation */
+	__u32 prev_valid;     /* prev_key still accepted */
+	__u32 pad;
+	char cgroup[192];     /* where sock_ops is attached (CLI only) */
+};
+
+#define KS_CFG_ACTIVE 1       /* routing on; off = every packet passes */
+
+/*
+ * ks_routes: an LPM trie over the reversed, lower-cased host name.
+ *   exact "a.example.com"  -> "moc.elpmaxe.a\0", prefixlen = 8 * (len + 1)
+ *   wildcard "*.example.com" -> "moc.elpmaxe.",  prefixlen = 8 * 12
+ *   default                -> "",               prefixlen = 0
+ * The terminating NUL keeps an exact name from matching as a prefix, and the
+ * dot that ends a wildcard keeps "*.example.com" from matching
+ * "badexample.com"; longest prefix is therefore most specific route.
+ */
+struct ks_route_key {
+	__u32 prefixlen;
+	__u8 name[KS_NAME_MAX];
+};
+
+#define KS_RT_PLAIN 1         /* backend is set: route without ALPN */
+#define KS_RT_ALPN 2          /* ks_alpn_routes has entries for route_id */
+
+struct ks_route_val {
+	__u32 backend;        /* backend id when KS_RT_PLAIN */
+	__u32 flags;
+	__u32 prefixlen;      /* copy of the key's, to step to a shorter match */
+	__u32 route_id;       /* key of the ALPN qualified routes */
+};
+
+/* ks_alpn_routes: (route_id, ALPN protocol) -> backend id (__u32). */
+struct ks_alpn_key {
+	__u32 route_id;
+	__u8 len;
+	__u8 proto[KS_ALPN_KEY_MAX];
+};
+
+/* ks_backend_addrs: where a backend's listeners are bound -> backend id. */
+struct ks_addr {
+	__u16 family;         /* AF_INET or AF_INET6 */
+	__u16 port;           /* network byte order */
+	__u8 addr[16];        /* IPv4 in the first 4 bytes, rest zero */
+};
+
+/* ks_listeners: SOCKHASH of listening sockets, (backend, slot) -> socket. */
+struct ks_slot {
+	__u32 backend;
+	__u32 slot;
+};
+
+/* ks_backend_info: CLI only, index = backend id. */
+#define KS_BE_IN_USE 1
+#define KS_BE_HAS_ADDR 2
+
+struct ks_backend_info {
+	char name[48];
+	__u32 flags;
+	struct ks_addr addr;
+};
+
+/* ks_route_ids: CLI only, route_id -> the host's ks_route_key.
+ * ks_ifaces: CLI only, ifindex -> 1 if `up` created the clsact qdisc. */
+
+/* ks_stats: per-CPU counters, index = enum ks_stat. */
+enum ks_stat {
+	KS_ST_SYN,            /* SYNs answered with a cookie SYN-ACK */
+	KS_ST_SYN_BAD,        /* SYNs passed to the kernel (odd headers) */
+	KS_ST_COOKIE_OK,      /* ACKs whose cookie verified */
+	KS_ST_COOKIE_BAD,     /* ACKs to the port with no socket, bad cookie */
+	KS_ST_BARE_ACK,       /* verified bare ACKs dropped (defer accept) */
+	KS_ST_ASSIGNED,       /* connections created in a backend's queue */
+	KS_ST_INCOMPLETE,     /* ClientHello not whole in the first segment */
+	KS_ST_MALFORMED,      /* not a ClientHello, or broken one */
+	KS_ST_TOO_BIG,        /* ClientHello beyond the parser's buffer */
+	KS_ST_NO_ROUTE,       /* no route and no default: refused (RST) */
+	KS_ST_NO_LISTENER,    /* routed backend has no listener: refused */
+	KS_ST_ASSIGN_ERR,     /* the kfunc refused the listener */
+	KS_ST_RST_SENT,       /* RSTs we sent (no route / no listener) */
+	KS_ST_RST_FAIL,       /* could not build the RST; dropped instead */
+	KS_ST_RP_SELECTED,    /* sk_reuseport: selected a backend socket */
+	KS_ST_RP_PASS,        /* sk_reuseport: not a ClientHello, kernel hash */
+	KS_ST_RP_DROP,        /* sk_reuseport: ClientHello with no place */
+	KS_ST_REGISTERED,     /* sock_ops: listeners registered */
+	KS_ST_REGISTER_FULL,  /* sock_ops: backend already has KS_MAX_SLOTS */
+	KS_ST_UNSTEERED_GROUP,/* listener's SO_REUSEPORT group lacks our program */
+	KS_ST_MAX
+};
+
+/* ks_backend_stats: per-CPU, index = backend id. */
+struct ks_backend_stat {
+	__u64 routed;         /* TC routed a ClientHello to it */
+	__u64 assigned;       /* TC put a connection in its queue */
+	__u64 selected;       /* sk_reuseport chose one of its sockets */
+};
+
+#endif

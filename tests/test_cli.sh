@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The CLI: its interface, its errors (one line, non-zero exit), its JSON,
+# and up/down leaving nothing behind. Runs in a namespace it creates.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/netns.sh"
+need_root "CLI tests"
+export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-test-$$
+trap 'in_srv $KSTEER down >/dev/null 2>&1; ks_netns_down' EXIT
+
+# err_line DESC PATTERN CMD...: fails non-zero with one stderr line matching.
+err_line() {
+	local desc=$1 pat=$2 out rc
+	shift 2
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && [[ $out =~ $pat ]]; then
+		ok "$desc"
+	else
+		fail "$desc (exit $rc: $out)"
+	fi
+}
+
+is_json() { python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]'; }
+
+err_line "not up: clear error" "not up" $KSTEER route list
+err_line "unknown command" "unknown command" $KSTEER frobnicate
+err_line "up: bad port" "bad port" $KSTEER up -p 70000
+err_line "kernel without the kfunc" "6\.9.*ksteerd" env KSTEER_FORCE_NO_KFUNC=1 $KSTEER up
+err_line "parse: missing file" "cannot read" $KSTEER parse /nonexistent.bin
+
+ks_netns_up || { fail "namespaces"; summary; exit 1; }
+check "up in a fresh namespace" in_srv $KSTEER up -i lo -i "$SRV_IF"
+check "up is idempotent" in_srv $KSTEER up -i lo -i "$SRV_IF"
+check "TC filter on the veth" bash -c "in_srv() { nsenter --net=/run/netns/$SRV_NS \"\$@\"; }; in_srv tc filter show dev $SRV_IF ingress | grep -q ksteer_tc"
+err_line "bad address" "bad address" in_srv $KSTEER backend add a 300.1.1.1:80
+err_line "bad address: no port" "bad address" in_srv $KSTEER backend add a 127.0.0.1
+err_line "bad backend name" "bad backend name" in_srv $KSTEER backend add 'a b' 127.0.0.1:9001
+check "backend add" in_srv $KSTEER backend add site-a 127.0.0.1:9001
+check "backend add IPv6" in_srv $KSTEER backend add site-b '[::1]:9002'
+err_line "address taken by another backend" "already belongs" in_srv $KSTEER backend add site-c 127.0.0.1:9001
+err_line "route to unknown backend" "unknown backend" in_srv $KSTEER route add a.example nosuch
+err_line "route: bad host" "bad host" in_srv $KSTEER route add 'a..example' site-a
+err_line "route: bad wildcard" "bad host" in_srv $KSTEER route add '*.' site-a
+err_line "route: ALPN too long" "bad ALPN" in_srv $KSTEER route add a.example site-a --alpn "$(printf 'x%.0s' {1..40})"
+check "route add exact" in_srv $KSTEER route add A.Example site-a
+check "route add wildcard" in_srv $KSTEER route add '*.example' site-b
+check "route add default" in_srv $KSTEER route add default site-b
+check "route add with ALPN" in_srv $KSTEER route add a.example site-b --alpn acme-tls/1
+out=$(in_srv $KSTEER route list -j)
+check "route list -j is JSON" is_json <<<"$out"
+expect_eq "route list content" \
+	'[{"host":"*.example","alpn":null,"backend":"site-b"},{"host":"a.example","alpn":null,"backend":"site-a"},{"host":"a.example","alpn":"acme-tls/1","backend":"site-b"},{"host":"default","alpn":null,"backend":"site-b"}]' \
+	"$out"
+err_line "backend del refused while routed" "used by route" in_srv $KSTEER backend del site-a
+check "route del ALPN" in_srv $KSTEER route del a.example --alpn acme-tls/1
+err_line "route del missing" "no route" in_srv $KSTEER route del a.example --alpn acme-tls/1
+check "route del exact" in_srv $KSTEER route del a.example
+check "backend del" in_srv $KSTEER backend del site-a
+out=$(in_srv $KSTEER backend list -j)
+check "backend list -j is JSON" is_json <<<"$out"
+expect_eq "backend list content" \
+	'[{"name":"site-b","id":2,"addr":"[::1]:9002","listeners":0,"assigned":0,"selected":0}]' "$out"
+check "stats -j is JSON" is_json <<<"$(in_srv $KSTEER stats -j)"
+out=$(in_srv $KSTEER stats -j | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(k for k in d if k in ("syn","cookie_ok","cookie_bad","assigned","no_route","hello_malformed")))')
+expect_eq "stats has the named counters" "['assigned', 'cookie_bad', 'cookie_ok', 'hello_malformed', 'no_route', 'syn']" "$out"
+
+# A listener that exists before `backend add` is adopted (pidfd_getfd).
+in_srv python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 9011)); s.listen(); time.sleep(30)' &
+wait_listen 127.0.0.1 9011
+check "adopt a running listener" in_srv $KSTEER backend add early 127.0.0.1:9011
+expect_eq "adopted listener counted" 1 "$(in_srv $KSTEER backend list -j | python3 -c 'import json,sys; print([b["listeners"] for b in json.load(sys.stdin) if b["name"]=="early"][0])')"
+# --pid takes every listening socket of a process.
+nsenter --net=/run/netns/$SRV_NS python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", 9012)); s.listen(); t=socket.socket(); t.bind(("127.0.0.1", 9013)); t.listen(); time.sleep(30)' &
+pid=$!
+wait_listen 127.0.0.1 9013
+check "backend add --pid" in_srv $KSTEER backend add bypid --pid $pid
+expect_eq "--pid took both listeners" 2 "$(in_srv $KSTEER backend list -j | python3 -c 'import json,sys; print([b["listeners"] for b in json.load(sys.stdin) if b["name"]=="bypid"][0])')"
+err_line "--pid of a process without listeners" "no listening" in_srv $KSTEER backend add none --pid $$
+
+# config file
+cfg=$(mktemp)
+printf '# demo\nbackend cfg-a 127.0.0.1:9101\nroute cfg.example cfg-a\nroute acme.example cfg-a alpn acme-tls/1\n' >"$cfg"
+check "up -c FILE" in_srv $KSTEER up -i lo -c "$cfg"
+check "config routes applied" bash -c "nsenter --net=/run/netns/$SRV_NS $KSTEER route list | grep -q 'cfg.example'"
+printf 'backend x\n' >"$cfg"
+err_line "config: bad line names file:line" "$cfg:1" in_srv $KSTEER up -i lo -c "$cfg"
+rm -f "$cfg"
+
+check "down" in_srv $KSTEER down
+check "down removed every pin" test ! -e "$KSTEER_PIN_DIR"
+check "down removed the TC filter" bash -c "! nsenter --net=/run/netns/$SRV_NS tc filter show dev $SRV_IF ingress | grep -q ksteer"
+check "down removed our clsact qdisc" bash -c "! nsenter --net=/run/netns/$SRV_NS tc qdisc show dev $SRV_IF | grep -q clsact"
+check "down twice is fine" in_srv $KSTEER down
+summary

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ksteer backend add|del|list */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "hello.h"
+#include "ksteer.h"
+
+static int ks_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len >= sizeof(((struct ks_backend_info *)0)->name))
+		return 0;
+	for (; *n; n++)
+		if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') ||
+		      (*n >= '0' && *n <= '9') || *n == '-' || *n == '_' || *n == '.'))
+			return 0;
+	return 1;
+}
+
+/* Find NAME, or give it a free id. */
+static __u32 ks_backend_get(int info, const char *name, struct ks_backend_info *bi)
+{
+	__u32 id = ks_backend_find(info, name);
+
+	if (id) {
+		bpf_map_lookup_elem(info, &id, bi);
+		return id;
+	}
+	for (id = 1; id < KS_MAX_BACKENDS; id++)
+		if (!bpf_map_lookup_elem(info, &id, bi) && !(bi->flags & KS_BE_IN_USE)) {
+			memset(bi, 0, sizeof(*bi));
+			snprintf(bi->name, sizeof(bi->name), "%s", name);
+			bi->flags = KS_BE_IN_USE;
+			return id;
+		}
+	return 0;
+}
+
+int ks_backend_add_addr(const char *name, const char *addr_s)
+{
+	struct ks_backend_info bi;
+	struct ks_addr a;
+	__u32 id, owner;
+	int info, addrs, adopted, err;
+	char buf[64];
+
+	if (!ks_name_ok(name))
+		return ks_err("bad backend name '%s' (letters, digits, - _ . ; max 47)", name);
+	if (ks_parse_addr(addr_s, &a))
+		return ks_err("bad address '%s' (want IPv4:PORT or [IPv6]:PORT)", addr_s);
+	info = ks_map("ks_backend_info");
+	addrs = info < 0 ? -1 : ks_map("ks_backend_addrs");
+	if (addrs < 0)
+		return 1;
+	id = ks_backend_get(info, name, &bi);
+	if (!id)
+		return ks_err("too many backends (max %d)", KS_MAX_BACKENDS - 1);
+	if (!bpf_map_lookup_elem(addrs, &a, &owner) && owner != id) {
+		ks_backend_name(info, owner, buf, sizeof(buf));
+		return ks_err("address %s already belongs to backend '%s'", addr_s, buf);
+	}
+	if ((bi.flags & KS_BE_HAS_ADDR) && memcmp(&bi.addr, &a, sizeof(a)))
+		bpf_map_delete_elem(addrs, &bi.addr);     /* moved */
+	bi.addr = a;
+	bi.flags |= KS_BE_HAS_ADDR;
+	/* Name first, then the address: sock_ops never sees an unnamed id. */
+	if (bpf_map_update_elem(info, &id, &bi, BPF_ANY) ||
+	    bpf_map_update_elem(addrs, &a, &id, BPF_ANY))
+		return ks_err("cannot update backend maps: %s", strerror(errno));
+	err = ks_adopt_listeners(id, &a, &adopted);
+	if (err)
+		return ks_err("backend '%s': cannot register an existing listener on %s: %s",
+			      name, addr_s, strerror(-err));
+	return 0;
+}
+
+static int ks_backend_add_pid(const char *name, int pid, int only_fd)
+{
+	struct ks_backend_info bi;
+	int info, pidfd, n = 0, err, fd;
+	__u32 id;
+
+	if (!ks_name_ok(name))
+		return ks_err("bad backend name '%s' (letters, digits, - _ . ; max 47)", name);
+	info = ks_map("ks_backend_info");
+	if (info < 0)
+		return 1;
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return ks_err("no process %d: %s", pid, strerror(errno));
+	id = ks_backend_get(info, name, &bi);
+	if (!id)
+		return ks_err("too many backends (max %d)", KS_MAX_BACKENDS - 1);
+	if (bpf_map_update_elem(info, &id, &bi, BPF_ANY))
+		return ks_err("cannot update backend maps: %s", strerror(errno));
+	for (int target = only_fd >= 0 ? only_fd : 0;
+	     target < (only_fd >= 0 ? only_fd + 1 : 4096); target++) {
+		fd = syscall(SYS_pidfd_getfd, pidfd, target, 0);
+		if (fd < 0) {
+			if (only_fd >= 0)
+				return ks_err("cannot take fd %d of process %d: %s", target, pid,
+					      strerror(errno));
+			continue;
+		}
+		err = ks_register_listener(id, fd, true);
+		close(fd);
+		if (err == -ENOTCONN || err == -ENOTSOCK || err == -ENOPROTOOPT) {
+			if (only_fd >= 0)
+				return ks_err("fd %d of process %d is not a listening socket",
+					      target, pid);
+			continue;
+		}
+		if (err)
+			return ks_err("cannot register fd %d of process %d: %s", target, pid,
+				      strerror(-err));
+		n++;
+	}
+	close(pidfd);
+	if (!n)
+		return ks_err("process %d has no listening TCP socket", pid);
+	return 0;
+}
+
+static int ks_backend_del(const char *name)
+{
+	int info = ks_map("ks_backend_info"), addrs, lst, routes, alpn;
+	struct ks_backend_info bi;
+	struct ks_route_key rk, *prev = NULL;
+	struct ks_route_val rv;
+	struct ks_alpn_key ak, *aprev = NULL;
+	struct ks_slot slot;
+	__u32 id, b;
+	char host[300];
+
+	if (info < 0)
+		return 1;
+	id = ks_backend_find(info, name);
+	if (!id)
+		return ks_err("unknown backend '%s'", name);
+	routes = ks_map("ks_routes");
+	alpn = ks_map("ks_alpn_routes");
+	addrs = ks_map("ks_backend_addrs");
+	lst = ks_map("ks_listeners");
+	if (routes < 0 || alpn < 0 || addrs < 0 || lst < 0)
+		return 1;
+	/* Refuse while a route points here: deleting would turn its
+	 * connections into refusals without anyone asking for that. */
+	while (!bpf_map_get_next_key(routes, prev, &rk)) {
+		prev = &rk;
+		if (!bpf_map_lookup_elem(routes, &rk, &rv) && (rv.flags & KS_RT_PLAIN) &&
+		    rv.backend == id) {
+			ks_host_from_route_key(&rk, host, sizeof(host));
+			return ks_err("backend '%s' is used by route '%s': delete the route first",
+				      name, host);
+		}
+	}
+	while (!bpf_map_get_next_key(alpn, aprev, &ak)) {
+		aprev = &ak;
+		if (!bpf_map_lookup_elem(alpn, &ak, &b) && b == id)
+			return ks_err("backend '%s' is used by an ALPN route (%.*s): delete it first",
+				      name, ak.len, ak.proto);
+	}
+	bpf_map_lookup_elem(info, &id, &bi);
+	if (bi.flags & KS_BE_HAS_ADDR)
+		bpf_map_delete_elem(addrs, &bi.addr);
+	slot.backend = id;
+	for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++)
+		bpf_map_delete_elem(lst, &slot);
+	memset(&bi, 0, sizeof(bi));
+	bpf_map_update_elem(info, &id, &bi, BPF_ANY);
+	return 0;
+}
+
+static int ks_backend_list(int json)
+{
+	int info = ks_map("ks_backend_info"), lst, bst, ncpu = libbpf_num_possible_cpus();
+	struct ks_backend_stat *per = calloc(ncpu, sizeof(*per));
+	struct ks_backend_info bi;
+	struct ks_slot slot;
+	__u64 cookie;
+	int first = 1;
+
+	if (info < 0 || (lst = ks_map("ks_listeners")) < 0 || (bst = ks_map("ks_backend_stats")) < 0)
+		return 1;
+	if (json)
+		printf("[");
+	for (__u32 id = 1; id < KS_MAX_BACKENDS; id++) {
+		__u64 assigned = 0, selected = 0;
+		int listeners = 0;
+		char addr[80] = "-";
+
+		if (bpf_map_lookup_elem(info, &id, &bi) || !(bi.flags & KS_BE_IN_USE))
+			continue;
+		slot.backend = id;
+		for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++)
+			if (!bpf_map_lookup_elem(lst, &slot, &cookie))
+				listeners++;
+		if (!bpf_map_lookup_elem(bst, &id, per))
+			for (int c = 0; c < ncpu; c++) {
+				assigned += per[c].assigned;
+				selected += per[c].selected;
+			}
+		if (bi.flags & KS_BE_HAS_ADDR)
+			ks_format_addr(&bi.addr, addr, sizeof(addr));
+		if (json) {
+			printf("%s{\"name\":", first ? "" : ",");
+			ks_json_str(stdout, bi.name, strlen(bi.name));
+			printf(",\"id\":%u,\"addr\":", id);
+			ks_json_str(stdout, bi.flags & KS_BE_HAS_ADDR ? addr : NULL, strlen(addr));
+			printf(",\"listeners\":%d,\"assigned\":%llu,\"selected\":%llu}", listeners,
+			       (unsigned long long)assigned, (unsigned long long)selected);
+		} else {
+			if (first)
+				printf("%-20s %-4s %-28s %9s %10s %10s\n", "NAME", "ID", "ADDRESS",
+				       "LISTENERS", "ASSIGNED", "SELECTED");
+			printf("%-20s %-4u %-28s %9d %10llu %10llu\n", bi.name, id, addr, listeners,
+			       (unsigned long long)assigned, (unsigned long long)selected);
+		}
+		first = 0;
+	}
+	if (json)
+		printf("]\n");
+	free(per);
+	return 0;
+}
+
+int cmd_backend(int argc, char **argv)
+{
+	const char *usage = "usage: ksteer backend add NAME ADDR:PORT | backend add NAME --pid PID "
+			    "[--fd FD] | backend del NAME | backend list [-j]";
+
+	if (argc < 2)
+		return ks_err("%s", usage);
+	if (!strcmp(argv[1], "add")) {
+		if (argc == 4 && strncmp(argv[3], "--", 2))
+			return ks_backend_add_addr(argv[2], argv[3]);
+		if ((argc == 5 || argc == 7) && !strcmp(argv[3], "--pid")) {
+			char *end;
+			long pid = strtol(argv[4], &end, 10), fd = -1;
+
+			if (*end || pid <= 0)
+				return ks_err("bad pid '%s'", argv[4]);
+			if (argc == 7) {
+				if (strcmp(argv[5], "--fd"))
+					return ks_err("%s", usage);
+				fd = strtol(argv[6], &end, 10);
+				if (*end || fd < 0)
+					return ks_err("bad fd '%s'", argv[6]);
+			}
+			return ks_backend_add_pid(argv[2], pid, fd);
+		}
+		return ks_err("%s", usage);
+	}
+	if (!strcmp(argv[1], "del") && argc == 3)
+		return ks_backend_del(argv[2]);
+	if (!strcmp(argv[1], "list") && (argc == 2 || (argc == 3 && !strcmp(argv[2], "-j"))))
+		return ks_backend_list(argc == 3);
+	return ks_err("%s", usage);
+}

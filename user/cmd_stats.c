@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ksteer stats [-j]: every counter the programs keep, summed over CPUs. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hello.h"
+#include "ksteer.h"
+
+static const char *const ks_stat_names[KS_ST_MAX] = {
+	[KS_ST_SYN] = "syn",
+	[KS_ST_SYN_BAD] = "syn_unanswered",
+	[KS_ST_COOKIE_OK] = "cookie_ok",
+	[KS_ST_COOKIE_BAD] = "cookie_bad",
+	[KS_ST_BARE_ACK] = "bare_ack_dropped",
+	[KS_ST_ASSIGNED] = "assigned",
+	[KS_ST_INCOMPLETE] = "hello_incomplete",
+	[KS_ST_MALFORMED] = "hello_malformed",
+	[KS_ST_TOO_BIG] = "hello_too_big",
+	[KS_ST_NO_ROUTE] = "no_route",
+	[KS_ST_NO_LISTENER] = "no_listener",
+	[KS_ST_ASSIGN_ERR] = "assign_error",
+	[KS_ST_RST_SENT] = "rst_sent",
+	[KS_ST_RST_FAIL] = "rst_failed",
+	[KS_ST_RP_SELECTED] = "reuseport_selected",
+	[KS_ST_RP_PASS] = "reuseport_passed",
+	[KS_ST_RP_DROP] = "reuseport_dropped",
+	[KS_ST_REGISTERED] = "listeners_registered",
+	[KS_ST_REGISTER_FULL] = "listeners_rejected_full",
+	[KS_ST_UNSTEERED_GROUP] = "reuseport_group_unsteered",
+};
+
+int cmd_stats(int argc, char **argv)
+{
+	int json = argc == 2 && !strcmp(argv[1], "-j");
+	int ncpu = libbpf_num_possible_cpus(), fd, bst, info;
+	__u64 *vals = calloc(ncpu, sizeof(__u64));
+	struct ks_backend_stat *per = calloc(ncpu, sizeof(*per));
+	struct ks_backend_info bi;
+
+	if (argc > 2 || (argc == 2 && !json))
+		return ks_err("usage: ksteer stats [-j]");
+	if ((fd = ks_map("ks_stats")) < 0 || (bst = ks_map("ks_backend_stats")) < 0 ||
+	    (info = ks_map("ks_backend_info")) < 0)
+		return 1;
+	if (json)
+		printf("{");
+	for (__u32 i = 0; i < KS_ST_MAX; i++) {
+		__u64 sum = 0;
+
+		if (!bpf_map_lookup_elem(fd, &i, vals))
+			for (int c = 0; c < ncpu; c++)
+				sum += vals[c];
+		if (json)
+			printf("%s\"%s\":%llu", i ? "," : "", ks_stat_names[i],
+			       (unsigned long long)sum);
+		else
+			printf("%-28s %llu\n", ks_stat_names[i], (unsigned long long)sum);
+	}
+	if (json)
+		printf(",\"backends\":{");
+	for (__u32 id = 1, first = 1; id < KS_MAX_BACKENDS; id++) {
+		__u64 a = 0, s = 0;
+
+		if (bpf_map_lookup_elem(info, &id, &bi) || !(bi.flags & KS_BE_IN_USE))
+			continue;
+		if (!bpf_map_lookup_elem(bst, &id, per))
+			for (int c = 0; c < ncpu; c++) {
+				a += per[c].assigned;
+				s += per[c].selected;
+			}
+		if (json) {
+			printf("%s", first ? "" : ",");
+			ks_json_str(stdout, bi.name, strlen(bi.name));
+			printf(":{\"assigned\":%llu,\"selected\":%llu}", (unsigned long long)a,
+			       (unsigned long long)s);
+		} else {
+			printf("backend %-20s assigned %llu selected %llu\n", bi.name,
+			       (unsigned long long)a, (unsigned long long)s);
+		}
+		first = 0;
+	}
+	if (json)
+		printf("}}\n");
+	free(vals);
+	free(per);
+	return 0;
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ksteer up / down / key: the loader. One cleanup path: everything `up`
+ * creates is pinned under the pin directory or recorded in ks_ifaces and
+ * ks_config, and `down` removes exactly that.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include "ksteer.h"
+#include "steer_tc.skel.h"
+#include "steer_sockops.skel.h"
+#include "steer_reuseport.skel.h"
+
+#define KS_TC_HANDLE 0x5ee7
+#define KS_TC_PRIO 1
+#define KS_MAX_IFACES 32
+
+static int ks_libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("KSTEER_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_DEBUG && getenv("KSTEER_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int ks_prog_path(const char *name, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s/%s", ks_pin_dir(), name);
+}
+
+static int ks_ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		goto mkdir_pins;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
+		return ks_err("cannot mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+mkdir_pins:
+	if (mkdir(ks_pin_dir(), 0700) && errno != EEXIST)
+		return ks_err("cannot create %s: %s", ks_pin_dir(), strerror(errno));
+	return 0;
+}
+
+/* The fast path needs the kfunc (Linux >= 6.9 with CONFIG_SYN_COOKIES). */
+static int ks_check_kernel(void)
+{
+	struct btf *btf;
+	int id;
+
+	if (getenv("KSTEER_FORCE_NO_KFUNC"))
+		id = -1;
+	else {
+		btf = btf__load_vmlinux_btf();
+		if (!btf)
+			return ks_err("no kernel BTF (/sys/kernel/btf/vmlinux): this kernel "
+				      "cannot run the fast path; use the fallback router ksteerd");
+		id = btf__find_by_name_kind(btf, "bpf_sk_assign_tcp_reqsk", BTF_KIND_FUNC);
+		btf__free(btf);
+	}
+	if (id < 0)
+		return ks_err("kernel lacks the kfunc bpf_sk_assign_tcp_reqsk (needs Linux >= 6.9 "
+			      "with CONFIG_SYN_COOKIES); the fallback router ksteerd covers this kernel");
+	return 0;
+}
+
+static int ks_pin_prog(struct bpf_program *prog, const char *name)
+{
+	char path[256];
+
+	ks_prog_path(name, path, sizeof(path));
+	unlink(path);
+	if (bpf_program__pin(prog, path))
+		return ks_err("cannot pin %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup)
+{
+	struct ks_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(cfg_fd, &zero, &cfg))
+		return ks_err("cannot read ks_config: %s", strerror(errno));
+	if (cfg.abi != KS_ABI_VERSION) {
+		/* First up: a fresh random cookie key. */
+		memset(&cfg, 0, sizeof(cfg));
+		if (getrandom(cfg.key, sizeof(cfg.key), 0) != sizeof(cfg.key))
+			return ks_err("getrandom: %s", strerror(errno));
+		cfg.abi = KS_ABI_VERSION;
+	}
+	cfg.port = htons(port);
+	cfg.flags |= KS_CFG_ACTIVE;
+	snprintf(cfg.cgroup, sizeof(cfg.cgroup), "%s", cgroup);
+	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
+		return ks_err("cannot write ks_config: %s", strerror(errno));
+	return 0;
+}
+
+static int ks_attach_tc(int prog_fd, int ifaces_fd, const char *ifname)
+{
+	unsigned int idx = if_nametoindex(ifname);
+	__u32 created = 0, key;
+	int err;
+
+	if (!idx)
+		return ks_err("no interface '%s'", ifname);
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = idx, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KS_TC_HANDLE, .priority = KS_TC_PRIO,
+			    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return ks_err("cannot add clsact qdisc on %s: %s", ifname, strerror(-err));
+	key = idx;
+	if (!err)
+		created = 1;
+	else
+		bpf_map_lookup_elem(ifaces_fd, &key, &created);   /* keep earlier claim */
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return ks_err("cannot attach TC program on %s: %s", ifname, strerror(-err));
+	bpf_map_update_elem(ifaces_fd, &key, &created, BPF_ANY);
+	return 0;
+}
+
+static int ks_attach_sockops(int prog_fd, const char *cgroup)
+{
+	char old_path[256];
+	int cg, old, err = 0;
+
+	cg = open(cgroup, O_RDONLY | O_DIRECTORY);
+	if (cg < 0)
+		return ks_err("cannot open cgroup %s: %s", cgroup, strerror(errno));
+	ks_prog_path("prog_sockops", old_path, sizeof(old_path));
+	old = bpf_obj_get(old_path);
+	if (bpf_prog_attach(prog_fd, cg, BPF_CGROUP_SOCK_OPS, BPF_F_ALLOW_MULTI))
+		err = ks_err("cannot attach sock_ops to %s: %s", cgroup, strerror(errno));
+	else if (old >= 0)
+		bpf_prog_detach2(old, cg, BPF_CGROUP_SOCK_OPS);   /* replaced */
+	if (old >= 0)
+		close(old);
+	close(cg);
+	return err;
+}
+
+static const char *ks_default_cgroup(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/cgroup/unified", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup/unified";
+	return "/sys/fs/cgroup";
+}
+
+/* Every interface that is up, when none is named. */
+static int ks_default_ifaces(char **names, int max)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+	int n = 0;
+
+	for (i = all; i && i->if_index && n < max; i++)
+		names[n++] = strdup(i->if_name);
+	if (all)
+		if_freenameindex(all);
+	return n;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "cgroup", required_argument, 0, 'g' }, { 0 } };
+	const char *config = NULL, *cgroup = ks_default_cgroup();
+	char *ifaces[KS_MAX_IFACES];
+	int nif = 0, c, err = 1, i, cfg_fd, ifaces_fd;
+	long port = 443;
+	struct steer_tc *tc = NULL;
+	struct steer_sockops *so = NULL;
+	struct steer_reuseport *rp = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:i:p:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'i':
+			if (nif == KS_MAX_IFACES)
+				return ks_err("too many interfaces (max %d)", KS_MAX_IFACES);
+			ifaces[nif++] = optarg;
+			break;
+		case 'p': {
+			char *end;
+
+			port = strtol(optarg, &end, 10);
+			if (*end || port < 1 || port > 65535)
+				return ks_err("bad port '%s'", optarg);
+			break;
+		}
+		case 'g': cgroup = optarg; break;
+		default:
+			return ks_err("usage: ksteer up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR]");
+		}
+	}
+	if (optind != argc)
+		return ks_err("unexpected argument '%s'", argv[optind]);
+	if (config && access(config, R_OK))
+		return ks_err("cannot read config %s: %s", config, strerror(errno));
+	if (ks_check_kernel() || ks_ensure_bpffs())
+		return 1;
+	libbpf_set_print(ks_libbpf_quiet);
+	if (!nif)
+		nif = ks_default_ifaces(ifaces, KS_MAX_IFACES);
+
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
+	tc = steer_tc__open_opts(&oo);
+	so = steer_sockops__open_opts(&oo);
+	rp = steer_reuseport__open_opts(&oo);
+	if (!tc || !so || !rp) {
+		if (errno == EPERM || errno == ENOSYS)
+			ks_err("no BPF support here (%s): run as root on a kernel with BPF",
+			       strerror(errno));
+		else
+			ks_err("cannot open BPF objects: %s", strerror(errno));
+		goto out;
+	}
+	if (steer_tc__load(tc) || steer_sockops__load(so) || steer_reuseport__load(rp)) {
+		ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
+		       strerror(errno));
+		goto out;
+	}
+	if (ks_pin_prog(tc->progs.ksteer_tc, "prog_tc") ||
+	    ks_pin_prog(rp->progs.ksteer_reuseport, "prog_reuseport"))
+		goto out;
+	cfg_fd = bpf_map__fd(tc->maps.ks_config);
+	ifaces_fd = bpf_map__fd(tc->maps.ks_ifaces);
+	if (ks_write_config(cfg_fd, port, cgroup))
+		goto out;
+	if (ks_attach_sockops(bpf_program__fd(so->progs.ksteer_sockops), cgroup) ||
+	    ks_pin_prog(so->progs.ksteer_sockops, "prog_sockops"))
+		goto out;
+	for (i = 0; i < nif; i++)
+		if (ks_attach_tc(bpf_program__fd(tc->progs.ksteer_tc), ifaces_fd, ifaces[i]))
+			goto out;
+	if (config && ks_apply_config(config))
+		goto out;
+	err = 0;
+out:
+	steer_tc__destroy(tc);
+	steer_sockops__destroy(so);
+	steer_reuseport__destroy(rp);
+	return err;
+}
+
+static void ks_detach_tc_all(int ifaces_fd)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+
+	for (i = all; i && i->if_index; i++) {
+		__u32 key = i->if_index, created = 0;
+
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->if_index,
+				    .attach_point = BPF_TC_INGRESS);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KS_TC_HANDLE,
+				    .priority = KS_TC_PRIO);
+		bpf_tc_detach(&hook, &opts);
+		if (ifaces_fd >= 0 && !bpf_map_lookup_elem(ifaces_fd, &key, &created) && created) {
+			/* The qdisc was ours; INGRESS|EGRESS is what deletes it. */
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+		}
+	}
+	if (all)
+		if_freenameindex(all);
+}
+
+int cmd_down(int argc, char **argv)
+{
+	char path[512];
+	struct ks_config cfg = {};
+	__u32 zero = 0;
+	int fd, cfg_fd, ifaces_fd;
+	DIR *d;
+	struct dirent *e;
+
+	if (argc > 1)
+		return ks_err("usage: ksteer down");
+	d = opendir(ks_pin_dir());
+	if (!d)
+		return 0;                         /* nothing is up: already down */
+	ks_prog_path("ks_config", path, sizeof(path));
+	cfg_fd = bpf_obj_get(path);
+	if (cfg_fd >= 0)
+		bpf_map_lookup_elem(cfg_fd, &zero, &cfg);
+	ks_prog_path("ks_ifaces", path, sizeof(path));
+	ifaces_fd = bpf_obj_get(path);
+	ks_detach_tc_all(ifaces_fd);
+	ks_prog_path("prog_sockops", path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd >= 0 && cfg.cgroup[0]) {
+		int cg = open(cfg.cgroup, O_RDONLY | O_DIRECTORY);
+
+		if (cg >= 0) {
+			bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS);
+			close(cg);
+		}
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", ks_pin_dir(), e->d_name);
+		if (unlink(path))
+			ks_err("cannot unpin %s: %s", path, strerror(errno));
+	}
+	closedir(d);
+	if (rmdir(ks_pin_dir()))
+		return ks_err("cannot remove %s: %s", ks_pin_dir(), strerror(errno));
+	return 0;
+}
+
+/* ksteer key rotate: new cookie key; the old one verifies one more round. */
+int cmd_key(int argc, char **argv)
+{
+	struct ks_config cfg;
+	__u32 zero = 0;
+	int fd;
+
+	if (argc != 2 || strcmp(argv[1], "rotate"))
+		return ks_err("usage: ksteer key rotate");
+	fd = ks_map("ks_config");
+	if (fd < 0)
+		return 1;
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return ks_err("cannot read ks_config: %s", strerror(errno));
+	memcpy(cfg.prev_key, cfg.key, sizeof(cfg.key));
+	cfg.prev_valid = 1;
+	if (getrandom(cfg.key, sizeof(cfg.key), 0) != sizeof(cfg.key))
+		return ks_err("getrandom: %s", strerror(errno));
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return ks_err("cannot write ks_config: %s", strerror(errno));
+	return 0;
+}

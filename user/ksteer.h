@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KSTEER_H
+#define KSTEER_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include "../include/ksteer_abi.h"
+
+/* Print "ksteer: <msg>" on stderr (one line) and return 1 (exit status). */
+int ks_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* When set, ks_err prefixes it: "FILE:LINE" while applying a config. */
+extern const char *ks_err_context;
+
+/* The pin directory: KSTEER_PIN_DIR or KS_PIN_DIR. */
+const char *ks_pin_dir(void);
+
+/* Open a pinned map by name; on failure print why and return -1. */
+int ks_map(const char *name);
+
+/* Parse "1.2.3.4:443", "[::1]:443"; 0 on success. */
+int ks_parse_addr(const char *s, struct ks_addr *a);
+void ks_format_addr(const struct ks_addr *a, char *buf, size_t len);
+
+/* Host route names: "default", "*.suffix" or an exact name; builds the key. */
+int ks_route_key_from_host(const char *host, struct ks_route_key *key);
+void ks_host_from_route_key(const struct ks_route_key *key, char *buf, size_t len);
+
+/* Backend ids by name; 0 when absent. */
+__u32 ks_backend_find(int info_fd, const char *name);
+int ks_backend_name(int info_fd, __u32 id, char *buf, size_t len);
+
+/* Register a listening socket fd under backend id; 0 or -errno. */
+int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport);
+/* Take every listener bound to addr, from every process in this netns. */
+int ks_adopt_listeners(__u32 backend, const struct ks_addr *addr, int *adopted);
+
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_backend(int argc, char **argv);
+int cmd_route(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_parse(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+
+int ks_backend_add_addr(const char *name, const char *addr);
+int ks_route_add(const char *host, const char *backend, const char *alpn);
+int ks_apply_config(const char *path);
+
+#endif

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BPF_PROG_TEST_RUN fixtures for the TC program, Katran style: a packet in,
+ * the verdict and the packet out, and which counter moved.
+ *
+ *   SYN (v4, v6, with and without options) -> SYN-ACK: addresses, ports,
+ *       ack = ISN + 1, options, and both checksums verified here
+ *   bare ACK with our cookie               -> dropped
+ *   ACK with a wrong cookie                -> passed to the kernel
+ *   ClientHello with each route kind       -> routed to the right backend
+ *   no route, malformed, incomplete        -> RST / dropped, counted
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "hello.h"
+#include "ksteer.h"
+#include "steer_tc.skel.h"
+
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define TC_ACT_REDIRECT 7
+
+static int passed, failed;
+static struct steer_tc *skel;
+static int ncpu;
+
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		if (cond) {                                                \
+			passed++;                                          \
+		} else {                                                   \
+			failed++;                                          \
+			printf("FAIL - ");                                 \
+			printf(__VA_ARGS__);                               \
+			printf(" (line %d)\n", __LINE__);                  \
+		}                                                          \
+	} while (0)
+
+/* ---- packets ----------------------------------------------------------- */
+
+struct pkt {
+	uint8_t b[4096];
+	size_t n;
+	int v6;
+	size_t l4;
+};
+
+struct flow {
+	int v6;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+};
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+/* One's-complement sum over the pseudo-header and segment: 0 when valid. */
+static uint16_t tcp_csum(const struct pkt *p, int v6)
+{
+	const uint8_t *ip = p->b + 14, *tcp = p->b + p->l4;
+	size_t len = p->n - p->l4;
+	uint32_t sum = 0;
+
+	if (v6) {
+		sum = csum_add(sum, ip + 8, 32);
+	} else {
+		sum = csum_add(sum, ip + 12, 8);
+	}
+	sum += 6 + len;
+	sum = csum_add(sum, tcp, len);
+	return csum_fold(sum);
+}
+
+static void build(struct pkt *p, const struct flow *f, uint32_t seq, uint32_t ack,
+		  uint8_t flags, const uint8_t *opts, size_t optlen,
+		  const uint8_t *data, size_t datalen)
+{
+	uint8_t *b = p->b, *t;
+	size_t iplen = f->v6 ? 40 : 20, tcplen = 20 + optlen;
+	uint16_t c;
+
+	memset(b, 0, 14 + iplen + tcplen);
+	memcpy(b, "\x02\x00\x00\x00\x00\x01", 6);      /* dst MAC: the server */
+	memcpy(b + 6, "\x02\x00\x00\x00\x00\x02", 6);  /* src MAC: the client */
+	b[12] = f->v6 ? 0x86 : 0x08;
+	b[13] = f->v6 ? 0xdd : 0x00;
+	if (f->v6) {
+		b[14] = 0x60;
+		b[18] = (tcplen + datalen) >> 8;
+		b[19] = tcplen + datalen;
+		b[20] = 6;
+		b[21] = 64;
+		memcpy(b + 22, f->src, 16);
+		memcpy(b + 38, f->dst, 16);
+	} else {
+		b[14] = 0x45;
+		b[16] = (20 + tcplen + datalen) >> 8;
+		b[17] = 20 + tcplen + datalen;
+		b[22] = 64;
+		b[23] = 6;
+		memcpy(b + 26, f->src, 4);
+		memcpy(b + 30, f->dst, 4);
+		c = csum_fold(csum_add(0, b + 14, 20));
+		b[24] = c >> 8;
+		b[25] = c;
+	}
+	p->l4 = 14 + iplen;
+	t = b + p->l4;
+	t[0] = f->sport >> 8; t[1] = f->sport;
+	t[2] = f->dport >> 8; t[3] = f->dport;
+	t[4] = seq >> 24; t[5] = seq >> 16; t[6] = seq >> 8; t[7] = seq;
+	t[8] = ack >> 24; t[9] = ack >> 16; t[10] = ack >> 8; t[11] = ack;
+	t[12] = (tcplen / 4) << 4;
+	t[13] = flags;
+	t[14] = 0xff; t[15] = 0xff;
+	memcpy(t + 20, opts, optlen);
+	memcpy(t + tcplen, data, datalen);
+	p->n = p->l4 + tcplen + datalen;
+	p->v6 = f->v6;
+	c = tcp_csum(p, f->v6);
+	t[16] = c >> 8;
+	t[17] = c;
+}
+
+static int run(const struct pkt *in, struct pkt *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b, .data_size_in = in->n,
+		    .data_out = out->b, .data_size_out = sizeof(out->b), .repeat = 1);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ksteer_tc), &o);
+
+	if (err) {
+		printf("FAIL - test_run: %s\n", strerror(errno));
+		failed++;
+		return -1;
+	}
+	out->n = o.data_size_out;
+	out->v6 = in->v6;
+	out->l4 = in->l4;
+	return o.retval;
+}
+
+static uint64_t stat(int id)
+{
+	uint64_t v[256], sum = 0;
+	__u32 k = id;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.ks_stats), &k, v))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+static uint64_t routed(__u32 backend)
+{
+	struct ks_backend_stat v[256];
+	uint64_t sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.ks_backend_stats), &backend, v))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i].routed;
+	return sum;
+}
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+static const uint8_t syn_opts[20] = {
+	2, 4, 0x05, 0xb4,                          /* MSS 1460 */
+	4, 2,                                      /* SACK permitted */
+	8, 10, 0, 0, 0x12, 0x34, 0, 0, 0, 0,       /* TS val 0x1234 */
+	1, 3, 3, 7,                                /* NOP, WS 7 */
+};
+
+/* Find TCP option kind in a segment; returns pointer to it or NULL. */
+static const uint8_t *find_opt(const struct pkt *p, uint8_t kind)
+{
+	const uint8_t *t = p->b + p->l4;
+	size_t hl = (t[12] >> 4) * 4;
+
+	for (size_t i = 20; i < hl;) {
+		if (t[i] == 0)
+			return NULL;
+		if (t[i] == 1) {
+			i++;
+			continue;
+		}
+		if (t[i] == kind)
+			return t + i;
+		i += t[i + 1] < 2 ? 2 : t[i + 1];
+	}
+	return NULL;
+}
+
+/* SYN -> SYN-ACK; returns the cookie (our ISN). */
+static uint32_t fixture_syn(const struct flow *f, uint32_t isn, const char *what,
+			    const uint8_t *opts, size_t optlen)
+{
+	struct pkt in, out;
+	uint64_t before = stat(KS_ST_SYN);
+	const uint8_t *t, *ip;
+	int v;
+
+	build(&in, f, isn, 0, 0x02, opts, optlen, NULL, 0);
+	v = run(&in, &out);
+	CHECK(v == TC_ACT_REDIRECT, "%s: SYN is answered (verdict %d)", what, v);
+	CHECK(stat(KS_ST_SYN) == before + 1, "%s: syn counted", what);
+	t = out.b + out.l4;
+	ip = out.b + 14;
+	CHECK(!memcmp(out.b, in.b + 6, 6) && !memcmp(out.b + 6, in.b, 6), "%s: MACs swapped", what);
+	if (f->v6)
+		CHECK(!memcmp(ip + 8, f->dst, 16) && !memcmp(ip + 24, f->src, 16),
+		      "%s: addresses swapped", what);
+	else
+		CHECK(!memcmp(ip + 12, f->dst, 4) && !memcmp(ip + 16, f->src, 4) &&
+		      csum_fold(csum_add(0, ip, 20)) == 0, "%s: addresses swapped, IP checksum", what);
+	CHECK(tcp_csum(&out, f->v6) == 0, "%s: TCP checksum valid", what);
+	CHECK((t[0] << 8 | t[1]) == f->dport && (t[2] << 8 | t[3]) == f->sport, "%s: ports", what);
+	CHECK(t[13] == 0x12, "%s: flags SYN|ACK (0x%02x)", what, t[13]);
+	CHECK(be32(t + 8) == isn + 1, "%s: ack = ISN + 1", what);
+	CHECK(out.n == out.l4 + (t[12] >> 4) * 4, "%s: no payload, length %zu", what, out.n);
+	return be32(t + 4);
+}
+
+static void test_syn(void)
+{
+	struct flow f4 = { .v6 = 0, .src = {198, 18, 0, 2}, .dst = {198, 18, 0, 1},
+			   .sport = 40000, .dport = 443 };
+	struct flow f6 = { .v6 = 1, .sport = 40001, .dport = 443 };
+	struct pkt in, out;
+	const uint8_t *o;
+	uint32_t c1, c2;
+
+	inet_pton(AF_INET6, "fd00:6b73::2", f6.src);
+	inet_pton(AF_INET6, "fd00:6b73::1", f6.dst);
+	c1 = fixture_syn(&f4, 1000, "v4 full options", syn_opts, sizeof(syn_opts));
+	build(&in, &f4, 1000, 0, 0x02, syn_opts, sizeof(syn_opts), NULL, 0);
+	run(&in, &out);
+	o = find_opt(&out, 2);
+	CHECK(o && o[1] == 4, "v4: MSS option present");
+	o = find_opt(&out, 3);
+	CHECK(o && o[2] == 7, "v4: our window scale 7");
+	CHECK(find_opt(&out, 4) != NULL, "v4: SACK permitted echoed");
+	o = find_opt(&out, 8);
+	CHECK(o && be32(o + 6) == 0x1234, "v4: timestamp echoes the client's TSval");
+	CHECK((c1 & 0xf) == 7 && (c1 >> 4 & 1) && (c1 >> 6 & 1) && ((c1 >> 7) & 7) == 4,
+	      "v4: cookie encodes WS 7, SACK, TS, MSS 1460 (0x%08x)", c1);
+	c2 = fixture_syn(&f4, 1000, "v4 same SYN again", syn_opts, sizeof(syn_opts));
+	CHECK(c1 == c2, "v4: cookie is deterministic within a slot");
+	c2 = fixture_syn(&f4, 1001, "v4 other ISN", syn_opts, sizeof(syn_opts));
+	CHECK(c1 >> 10 != c2 >> 10, "v4: the ISN changes the MAC");
+
+	c1 = fixture_syn(&f4, 5, "v4 no options", NULL, 0);
+	build(&in, &f4, 5, 0, 0x02, NULL, 0, NULL, 0);
+	run(&in, &out);
+	CHECK(find_opt(&out, 8) == NULL && find_opt(&out, 3) == NULL && find_opt(&out, 4) == NULL,
+	      "v4 no options: only MSS in the SYN-ACK");
+	CHECK((c1 & 0xf) == 0xf && ((c1 >> 7) & 7) == 0, "v4 no options: cookie WS none, MSS 536");
+
+	c1 = fixture_syn(&f6, 77, "v6", syn_opts, sizeof(syn_opts));
+	CHECK((c1 & 0xf) == 7, "v6: cookie carries WS");
+}
+
+static const struct flow F4 = { .v6 = 0, .src = {198, 18, 0, 2}, .dst = {198, 18, 0, 1},
+				.sport = 41000, .dport = 443 };
+
+/* A ClientHello as a real client sends it. */
+static size_t client_hello(uint8_t *out, const char *sni, const char *alpn)
+{
+	uint8_t body[1024], ext[600];
+	size_t b = 0, e = 0, n;
+
+	if (sni) {
+		n = strlen(sni);
+		ext[e++] = 0; ext[e++] = 0;
+		ext[e++] = (n + 5) >> 8; ext[e++] = n + 5;
+		ext[e++] = (n + 3) >> 8; ext[e++] = n + 3;
+		ext[e++] = 0;
+		ext[e++] = n >> 8; ext[e++] = n;
+		memcpy(ext + e, sni, n);
+		e += n;
+	}
+	if (alpn) {
+		n = strlen(alpn);
+		ext[e++] = 0; ext[e++] = 16;
+		ext[e++] = 0; ext[e++] = n + 3;
+		ext[e++] = 0; ext[e++] = n + 1;
+		ext[e++] = n;
+		memcpy(ext + e, alpn, n);
+		e += n;
+	}
+	body[b++] = 3; body[b++] = 3;
+	memset(body + b, 7, 32); b += 32;
+	body[b++] = 0;
+	body[b++] = 0; body[b++] = 2; body[b++] = 0x13; body[b++] = 0x01;
+	body[b++] = 1; body[b++] = 0;
+	body[b++] = e >> 8; body[b++] = e;
+	memcpy(body + b, ext, e);
+	b += e;
+	out[0] = 22; out[1] = 3; out[2] = 1;
+	out[3] = (b + 4) >> 8; out[4] = b + 4;
+	out[5] = 1; out[6] = 0; out[7] = b >> 8; out[8] = b;
+	memcpy(out + 9, body, b);
+	return b + 9;
+}
+
+/* Handshake up to our SYN-ACK, then send data; returns the verdict. */
+static int after_handshake(uint16_t sport, const uint8_t *data, size_t len, struct pkt *out)
+{
+	struct flow f = F4;
+	struct pkt in;
+	uint32_t cookie;
+
+	f.sport = sport;
+	build(&in, &f, 9000, 0, 0x02, NULL, 0, NULL, 0);
+	run(&in, out);
+	cookie = be32(out->b + out->l4 + 4);
+	build(&in, &f, 9001, cookie + 1, 0x18, NULL, 0, data, len);
+	return run(&in, out);
+}
+
+static void test_ack_paths(void)
+{
+	struct flow f = F4;
+	struct pkt in, out;
+	uint64_t before;
+	uint32_t cookie;
+	int v;
+
+	build(&in, &f, 3000, 0, 0x02, NULL, 0, NULL, 0);
+	run(&in, &out);
+	cookie = be32(out.b + out.l4 + 4);
+
+	before = stat(KS_ST_BARE_ACK);
+	build(&in, &f, 3001, cookie + 1, 0x10, NULL, 0, NULL, 0);
+	v = run(&in, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_BARE_ACK) == before + 1,
+	      "bare ACK with our cookie: dropped, counted (verdict %d)", v);
+
+	before = stat(KS_ST_COOKIE_BAD);
+	build(&in, &f, 3001, cookie + 2, 0x10, NULL, 0, NULL, 0);
+	v = run(&in, &out);
+	CHECK(v == TC_ACT_OK && stat(KS_ST_COOKIE_BAD) == before + 1,
+	      "ACK with a wrong cookie: passed to the kernel, counted (verdict %d)", v);
+	build(&in, &f, 3002, cookie + 1, 0x10, NULL, 0, NULL, 0);
+	v = run(&in, &out);
+	CHECK(v == TC_ACT_OK, "ACK whose seq is not ISN + 1: not ours (verdict %d)", v);
+
+	f.dport = 8443;
+	build(&in, &f, 3000, 0, 0x02, NULL, 0, NULL, 0);
+	v = run(&in, &out);
+	CHECK(v == TC_ACT_OK && out.n == in.n && !memcmp(out.b, in.b, in.n),
+	      "SYN to another port: untouched");
+}
+
+static int add_backend(const char *name, __u32 id)
+{
+	struct ks_backend_info bi = { .flags = KS_BE_IN_USE };
+
+	snprintf(bi.name, sizeof(bi.name), "%s", name);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.ks_backend_info), &id, &bi, BPF_ANY);
+}
+
+static void add_route(const char *host, __u32 backend, const char *alpn, __u32 route_id)
+{
+	struct ks_route_key k;
+	struct ks_route_val v = {};
+	int fd = bpf_map__fd(skel->maps.ks_routes);
+
+	ks_route_key_from_host(host, &k);
+	bpf_map_lookup_elem(fd, &k, &v);
+	v.prefixlen = k.prefixlen;
+	v.route_id = route_id;
+	if (alpn) {
+		struct ks_alpn_key ak = { .route_id = route_id, .len = strlen(alpn) };
+
+		memcpy(ak.proto, alpn, ak.len);
+		bpf_map_update_elem(bpf_map__fd(skel->maps.ks_alpn_routes), &ak, &backend, BPF_ANY);
+		v.flags |= KS_RT_ALPN;
+	} else {
+		v.backend = backend;
+		v.flags |= KS_RT_PLAIN;
+	}
+	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+}
+
+static void test_routes(void)
+{
+	static const struct {
+		const char *sni, *alpn;
+		__u32 backend;
+		const char *what;
+	} cases[] = {
+		{ "a.example", NULL, 1, "exact" },
+		{ "A.EXAMPLE", "h2", 1, "exact, mixed case" },
+		{ "x.b.example", NULL, 2, "wildcard" },
+		{ "y.x.b.example", NULL, 2, "wildcard, deeper" },
+		{ "x.c.b.example", NULL, 3, "longest wildcard wins" },
+		{ "b.example", NULL, 4, "wildcard does not match its own suffix" },
+		{ "unknown.org", NULL, 4, "default" },
+		{ NULL, "h2", 4, "no SNI: default" },
+		{ "a.example", "acme-tls/1", 5, "ALPN qualifier" },
+		{ "only-alpn.example", "acme-tls/1", 5, "ALPN-only host, ALPN matches" },
+		{ "only-alpn.example", "h2", 4, "ALPN-only host falls through to default" },
+	};
+	struct pkt out;
+	uint8_t hello[1200];
+	int v, lfd;
+	__u32 b;
+
+	for (b = 1; b <= 5; b++)
+		add_backend(b == 5 ? "acme" : "site", b);
+	add_route("a.example", 1, NULL, 11);
+	add_route("*.b.example", 2, NULL, 12);
+	add_route("*.c.b.example", 3, NULL, 13);
+	add_route("default", 4, NULL, 14);
+	add_route("a.example", 5, "acme-tls/1", 11);
+	add_route("only-alpn.example", 5, "acme-tls/1", 15);
+
+	/* A real listener for backend 1, so the kfunc is reached. */
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	struct ks_slot slot = { 1, 0 };
+	__u64 fdv = lfd;
+
+	bind(lfd, (void *)&sin, sizeof(sin));
+	listen(lfd, 16);
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.ks_listeners), &slot, &fdv, BPF_ANY),
+	      "listener into SOCKHASH: %s", strerror(errno));
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t before = routed(cases[i].backend);
+		size_t n = client_hello(hello, cases[i].sni, cases[i].alpn);
+
+		v = after_handshake(42000 + i, hello, n, &out);
+		CHECK(routed(cases[i].backend) == before + 1, "route %s: %s -> backend %u (verdict %d)",
+		      cases[i].what, cases[i].sni ? cases[i].sni : "(none)", cases[i].backend, v);
+	}
+
+	/* Backend 2 has no listener: the client gets a RST, not a hang. */
+	uint64_t nl = stat(KS_ST_NO_LISTENER);
+	size_t n = client_hello(hello, "z.b.example", NULL);
+
+	v = after_handshake(43000, hello, n, &out);
+	CHECK(v == TC_ACT_REDIRECT && stat(KS_ST_NO_LISTENER) == nl + 1 &&
+	      (out.b[out.l4 + 13] & 0x04) && tcp_csum(&out, 0) == 0,
+	      "no listener: RST with valid checksum (verdict %d)", v);
+
+	/* No default: no route, RST. */
+	struct ks_route_key k;
+
+	ks_route_key_from_host("default", &k);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.ks_routes), &k);
+	uint64_t nr = stat(KS_ST_NO_ROUTE);
+
+	n = client_hello(hello, "unknown.org", NULL);
+	v = after_handshake(43001, hello, n, &out);
+	const uint8_t *t = out.b + out.l4;
+
+	CHECK(v == TC_ACT_REDIRECT && stat(KS_ST_NO_ROUTE) == nr + 1 && t[13] == 0x14 &&
+	      be32(t + 8) == 9001 + n, "no route and no default: RST|ACK acking the data (verdict %d)", v);
+
+	uint64_t mal = stat(KS_ST_MALFORMED);
+
+	v = after_handshake(43002, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, &out);
+	CHECK(v == TC_ACT_REDIRECT && stat(KS_ST_MALFORMED) == mal + 1,
+	      "plain HTTP on the TLS port: refused, counted as malformed (verdict %d)", v);
+	n = client_hello(hello, "a.example", NULL);
+	hello[51] ^= 0xff;                        /* low byte of the extensions length */
+	v = after_handshake(43003, hello, n, &out);
+	CHECK(stat(KS_ST_MALFORMED) == mal + 2, "broken ClientHello: malformed (verdict %d, malformed %llu->%llu, too big %llu, no route %llu)", v,
+	      (unsigned long long)mal, (unsigned long long)stat(KS_ST_MALFORMED), (unsigned long long)stat(KS_ST_TOO_BIG), (unsigned long long)stat(KS_ST_NO_ROUTE));
+
+	uint64_t inc = stat(KS_ST_INCOMPLETE);
+
+	n = client_hello(hello, "a.example", NULL);
+	v = after_handshake(43004, hello, n - 5, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_INCOMPLETE) == inc + 1,
+	      "ClientHello cut short: dropped, counted incomplete (verdict %d)", v);
+	close(lfd);
+}
+
+int main(void)
+{
+	struct ks_config cfg = { .port = htons(443), .flags = KS_CFG_ACTIVE,
+				 .abi = KS_ABI_VERSION, .key = { 0x0123456789abcdefULL, 42 } };
+	struct bpf_map *m;
+	__u32 zero = 0;
+
+	if (geteuid()) {
+		printf("skip - TC fixtures need root (BPF_PROG_TEST_RUN)\n0 passed, 0 failed, 1 skipped\n");
+		return 0;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	skel = steer_tc__open();
+	if (!skel) {
+		printf("FAIL - open: %s\n0 passed, 1 failed\n", strerror(errno));
+		return 1;
+	}
+	/* Private maps: the fixtures must not touch a running ksteer. */
+	bpf_object__for_each_map(m, skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+	if (steer_tc__load(skel)) {
+		printf("FAIL - load: %s\n0 passed, 1 failed\n", strerror(errno));
+		return 1;
+	}
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &cfg, BPF_ANY);
+	test_syn();
+	test_ack_paths();
+	test_routes();
+	steer_tc__destroy(skel);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Small helpers shared by the subcommands. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "ksteer.h"
+
+const char *ks_err_context;
+
+int ks_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ksteer: ", stderr);
+	if (ks_err_context)
+		fprintf(stderr, "%s: ", ks_err_context);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+const char *ks_pin_dir(void)
+{
+	const char *d = getenv("KSTEER_PIN_DIR");
+
+	return d && *d ? d : KS_PIN_DIR;
+}
+
+int ks_map(const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ks_pin_dir(), name);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			ks_err("ksteer is not up (no %s): run 'ksteer up' first", path);
+		else
+			ks_err("cannot open %s: %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+int ks_parse_addr(const char *s, struct ks_addr *a)
+{
+	char host[64];
+	const char *colon;
+	char *end;
+	long port;
+	size_t n;
+
+	memset(a, 0, sizeof(*a));
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -1;
+		n = rb - s - 1;
+		colon = rb + 1;
+		if (n >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, n);
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -1;
+		n = colon - s;
+		if (n >= sizeof(host))
+			return -1;
+		memcpy(host, s, n);
+	}
+	host[n] = 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == 0 || port < 1 || port > 65535)
+		return -1;
+	a->port = htons(port);
+	if (inet_pton(AF_INET, host, a->addr) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, a->addr) == 1)
+		a->family = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
+void ks_format_addr(const struct ks_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(a->family, a->addr, ip, sizeof(ip));
+	if (a->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(a->port));
+	else
+		snprintf(buf, len, "%s:%u", ip, ntohs(a->port));
+}
+
+/* Same alphabet the parser accepts in an SNI. */
+static int ks_host_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '_' || c == '.';
+}
+
+int ks_route_key_from_host(const char *host, struct ks_route_key *key)
+{
+	char name[KS_NAME_MAX];
+	size_t n, i, first;
+	int wild = 0;
+
+	memset(key, 0, sizeof(*key));
+	if (!strcmp(host, "default"))
+		return 0;
+	if (!strncmp(host, "*.", 2)) {
+		wild = 1;
+		host += 1;                      /* keep the dot: ".example.com" */
+	}
+	n = strlen(host);
+	/* An exact name needs a terminator byte; a matching name needs at
+	 * least one more label than a wildcard suffix. */
+	if (n == 0 || n > KS_NAME_MAX - 1 || (wild && n < 2))
+		return -1;
+	first = wild ? 1 : 0;
+	for (i = 0; i < n; i++) {
+		char c = host[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		name[i] = c;
+		if (i < first)
+			continue;
+		if (!ks_host_char_ok(c))
+			return -1;
+		/* No empty labels: no leading, trailing or double dot. */
+		if (c == '.' && (i == first || i == n - 1 || host[i - 1] == '.'))
+			return -1;
+	}
+	for (i = 0; i < n; i++)
+		key->name[i] = name[n - 1 - i];
+	if (wild) {
+		key->prefixlen = 8 * n;
+	} else {
+		key->name[n] = 0;
+		key->prefixlen = 8 * (n + 1);
+	}
+	return 0;
+}
+
+void ks_host_from_route_key(const struct ks_route_key *key, char *buf, size_t len)
+{
+	size_t n = key->prefixlen / 8, i, o = 0;
+
+	if (n == 0) {
+		snprintf(buf, len, "default");
+		return;
+	}
+	if (key->name[n - 1] == 0) {
+		n--;                            /* exact */
+	} else if (len > 1) {
+		buf[o++] = '*';                 /* wildcard: ends with '.' */
+	}
+	for (i = 0; i < n && o + 1 < len; i++)
+		buf[o++] = key->name[n - 1 - i];
+	buf[o] = 0;
+}
+
+__u32 ks_backend_find(int info_fd, const char *name)
+{
+	struct ks_backend_info bi;
+
+	for (__u32 id = 1; id < KS_MAX_BACKENDS; id++)
+		if (!bpf_map_lookup_elem(info_fd, &id, &bi) && (bi.flags & KS_BE_IN_USE) &&
+		    !strncmp(bi.name, name, sizeof(bi.name)))
+			return id;
+	return 0;
+}
+
+int ks_backend_name(int info_fd, __u32 id, char *buf, size_t len)
+{
+	struct ks_backend_info bi;
+
+	if (bpf_map_lookup_elem(info_fd, &id, &bi) || !(bi.flags & KS_BE_IN_USE)) {
+		snprintf(buf, len, "#%u", id);
+		return -1;
+	}
+	snprintf(buf, len, "%s", bi.name);
+	return 0;
+}
