@@ -48,7 +48,7 @@ $(BUILD)/test_tc_fixtures: user/test_tc_fixtures.c user/util.c user/hello.c $(US
 # libFuzzer target for the ClientHello parser (clang's runtime).
 $(BUILD)/fuzz_hello: user/fuzz_hello.c user/hello.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
-		-o $@ user/fuzz_hello.c user/hello.c
+		-Wno-unknown-pragmas -o $@ user/fuzz_hello.c user/hello.c
 
 fuzz: $(BUILD)/fuzz_hello
 	$(BUILD)/fuzz_hello -max_total_time=300 tests/captures

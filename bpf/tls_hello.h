@@ -39,7 +39,7 @@ enum ks_hello_status {
 
 struct ks_hello {
 	__u32 status;
-	__u32 wire_len;       /* record bytes up to the ClientHello's end */
+	__u32 wire_len;       /* source bytes through the ClientHello's last byte */
 	__u32 hs_len;         /* handshake bytes copied into hs[] */
 	__u32 msg_len;        /* 4 + ClientHello length, 0 until known */
 	__u32 sni_len;        /* 0: no server_name */
@@ -165,8 +165,10 @@ static long ks_rec_step(__u32 i, void *arg)
 		}
 	}
 	if (w->msg_len && w->hs_len >= w->msg_len) {
+		/* wire_len ends at the ClientHello's last byte, even when the
+		 * record claims more than the source holds. */
+		w->off += 5 + take - (w->hs_len - w->msg_len);
 		w->hs_len = w->msg_len;
-		w->off += 5 + rlen;
 		w->done = 1;
 		return 1;
 	}

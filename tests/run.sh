@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 suites=(
 	build/test_parser
 	tests/test_cli.sh
+	tests/test_fuzz.sh
 	build/test_tc_fixtures
 	tests/test_e2e.sh
 )

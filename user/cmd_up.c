@@ -299,6 +299,7 @@ int cmd_down(int argc, char **argv)
 
 	if (argc > 1)
 		return ks_err("usage: ksteer down");
+	libbpf_set_print(ks_libbpf_quiet);
 	d = opendir(ks_pin_dir());
 	if (!d)
 		return 0;                         /* nothing is up: already down */

@@ -453,8 +453,31 @@ static void test_captures(const char *dir)
 	printf("ok - %d real captures checked against tshark\n", n);
 }
 
+/* Seeds for the fuzzer: a few well-formed hellos of different shapes. */
+static int write_seeds(const char *dir)
+{
+	const char *snis[] = { "a.example", "www.Example.COM", NULL, "x.y.z.example.org" };
+	char path[512];
+
+	for (int i = 0; i < 4; i++) {
+		FILE *f;
+
+		std_hello(snis[i], i & 1 ? "h2,http/1.1" : "acme-tls/1");
+		records(&W, &M, i == 3 ? 40 : 16384);
+		snprintf(path, sizeof(path), "%s/seed%d.bin", dir, i);
+		f = fopen(path, "wb");
+		if (!f)
+			return 1;
+		fwrite(W.b, 1, W.n, f);
+		fclose(f);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "--seeds"))
+		return write_seeds(argv[2]);
 	test_basic();
 	test_sni_lengths();
 	test_orders();

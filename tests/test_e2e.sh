@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# End to end in two namespaces over veth: real TLS servers (openssl s_server,
+# unmodified nginx) behind ksteer, real clients (curl, openssl s_client,
+# gnutls-cli) in the client namespace. Checks that each SNI reaches its
+# backend, that the backend's accepted socket has the client's address as
+# peer and the public address as local, for private-port backends and for
+# backends sharing the public port with SO_REUSEPORT, that refusals are fast,
+# and that route changes under load fail no connection.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/netns.sh"
+need_root "end-to-end tests"
+for t in nginx openssl curl ss; do
+	command -v $t >/dev/null || { fail "$t is not installed (make deps)"; summary; exit 1; }
+done
+export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-e2e-$$
+WORK=$(mktemp -d)
+cleanup() {
+	in_srv $KSTEER down >/dev/null 2>&1
+	ks_netns_down
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ks_netns_up || { fail "cannot create namespaces"; summary; exit 1; }
+ks_make_certs "$WORK" a.example b.example c.example d.example e.example
+check "ksteer up (lo and veth)" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+
+# nginx_conf NAME LISTEN HOST: an nginx serving "backend NAME" with HOST's cert
+# and logging what its accepted sockets say about both ends.
+nginx_start() {
+	local name=$1 listen=$2 host=$3 d=$WORK/nginx-$1
+	mkdir -p "$d/www" "$d/logs"
+	echo "backend $name" >"$d/www/index.html"
+	cat >"$d/nginx.conf" <<EOF
+daemon off;
+user root;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 1024; }
+http {
+	log_format ks '\$remote_addr \$remote_port \$server_addr \$server_port \$ssl_server_name';
+	access_log $d/logs/access.log ks;
+	server {
+		listen $listen ssl;
+		ssl_certificate $WORK/$host.pem;
+		ssl_certificate_key $WORK/$host.key;
+		location / { root $d/www; }
+	}
+}
+EOF
+	nsenter --net=/run/netns/$SRV_NS nginx -p "$d" -c "$d/nginx.conf" &
+	echo $! >"$d/master.pid"
+}
+
+# Backend A: openssl s_server on a private port (127.0.0.1:9001).
+check "backend a" in_srv $KSTEER backend add a 127.0.0.1:9001
+(cd "$WORK" && nsenter --net=/run/netns/$SRV_NS openssl s_server -accept 127.0.0.1:9001 \
+	-cert a.example.pem -key a.example.key -www -quiet >/dev/null 2>&1) &
+# Backend B: nginx on a private port, registered before it starts listening.
+# A wildcard listen makes nginx ask getsockname() for $server_addr (with a
+# specific address it prints its own config instead).
+check "backend b" in_srv $KSTEER backend add b 0.0.0.0:9002
+nginx_start b 9002 b.example
+# Backend C: IPv6 private port.
+check "backend c (IPv6)" in_srv $KSTEER backend add c '[::1]:9003'
+(cd "$WORK" && nsenter --net=/run/netns/$SRV_NS openssl s_server -accept '[::1]:9003' \
+	-cert c.example.pem -key c.example.key -www -quiet >/dev/null 2>&1) &
+wait_listen 127.0.0.1 9001 && wait_listen 0.0.0.0 9002 && wait_listen '\[::1\]' 9003 ||
+	fail "backends did not start"
+
+in_srv $KSTEER route add a.example a
+in_srv $KSTEER route add b.example b
+in_srv $KSTEER route add '*.b.example' b
+in_srv $KSTEER route add c.example c
+expect_eq "listeners registered by sock_ops" 3 \
+	"$(in_srv $KSTEER backend list -j | python3 -c 'import json,sys; print(sum(b["listeners"] for b in json.load(sys.stdin)))')"
+
+# curl_get HOST IP [EXTRA...]: body of https://HOST/ via IP, certificate checked.
+curl_get() {
+	local host=$1 ip=$2 cert=$3
+	shift 3
+	in_cli curl -sS --max-time 5 --cacert "$WORK/$cert.pem" \
+		--resolve "$host:443:$ip" "$@" "https://$host/"
+}
+
+expect_eq "curl a.example -> s_server a (its certificate verified)" 0 \
+	"$(curl_get a.example $SRV4 a.example -o /dev/null -w '%{http_code}\n' >/dev/null 2>&1; echo $?)"
+expect_eq "curl b.example -> nginx b" "backend b" "$(curl_get b.example $SRV4 b.example)"
+expect_eq "curl www.b.example -> nginx b (wildcard)" "backend b" "$(curl_get www.b.example $SRV4 b.example)"
+expect_eq "curl over IPv6: c.example -> s_server c" 0 \
+	"$(curl_get c.example "[$SRV6]" c.example -o /dev/null >/dev/null 2>&1; echo $?)"
+out=$(in_cli timeout 5 openssl s_client -connect $SRV4:443 -servername a.example \
+	-CAfile "$WORK/a.example.pem" -verify_return_error -brief </dev/null 2>&1)
+check "openssl s_client a.example: verified a's certificate" grep -q "Verification: OK" <<<"$out"
+if command -v gnutls-cli >/dev/null; then
+	out=$(printf 'GET / HTTP/1.0\r\nHost: b.example\r\n\r\n' | in_cli timeout 5 gnutls-cli \
+		--x509cafile="$WORK/b.example.pem" --sni-hostname=b.example --verify-hostname=b.example \
+		-p 443 $SRV4 2>&1)
+	check "gnutls-cli b.example -> nginx b" grep -q "backend b" <<<"$out"
+else
+	skip "gnutls-cli not installed"
+fi
+
+# What nginx's accepted sockets said: getpeername = client, getsockname = public
+# (nginx calls getsockname() for $server_addr on a wildcard listener).
+line=$(tail -n 1 "$WORK/nginx-b/logs/access.log")
+set -- $line
+expect_eq "nginx b: peer is the client namespace" "$CLI4" "$1"
+expect_eq "nginx b: local address is the public one" "$SRV4 443" "$3 $4"
+# And s_server's, seen with ss while a connection is held open.
+(sleep 2 | in_cli timeout 5 openssl s_client -connect $SRV4:443 -servername a.example -quiet \
+	>/dev/null 2>&1) &
+hold=$!
+sleep 1
+est=$(in_srv ss -Htnp state established "( sport = :443 )")
+check "s_server holds the client's own socket (local $SRV4:443, peer $CLI4)" \
+	grep -qE "$SRV4:443 +$CLI4:[0-9]+ .*openssl" <<<"$est"
+wait $hold
+
+# Refusals are immediate: no route (and no default), plain HTTP.
+before=$(in_srv $KSTEER stats -j | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["no_route"], d["hello_malformed"])')
+start=$(date +%s%N)
+err=$(in_cli curl -sS --max-time 5 -k --resolve nosuch.example:443:$SRV4 https://nosuch.example/ 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+check "no route: connection reset (${ms} ms)" grep -qiE "reset|SSL_ERROR_SYSCALL|unexpected eof" <<<"$err"
+in_cli curl -sS --max-time 5 http://$SRV4:443/ >/dev/null 2>&1
+after=$(in_srv $KSTEER stats -j | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["no_route"], d["hello_malformed"])')
+set -- $before
+b_nr=$1 b_mal=$2
+set -- $after
+expect_eq "no route counted" $((b_nr + 1)) "$1"
+expect_eq "plain HTTP counted as malformed" $((b_mal + 1)) "$2"
+in_srv $KSTEER route add default b
+expect_eq "default route catches the unknown name" "backend b" \
+	"$(in_cli curl -sS --max-time 5 -k --resolve nosuch.example:443:$SRV4 https://nosuch.example/)"
+
+# Shared public port: two unmodified nginx with `listen ... reuseport` on
+# 198.18.0.1:443, one SO_REUSEPORT group; ksteer takes their listeners.
+nginx_start d "$SRV4:443 reuseport" d.example
+nginx_start e "$SRV4:443 reuseport" e.example
+wait_listen $SRV4 443 || fail "shared-port nginx did not start"
+sleep 0.5
+check "backend d --pid (nginx master)" in_srv $KSTEER backend add d --pid "$(cat $WORK/nginx-d/master.pid)"
+check "backend e --pid (nginx master)" in_srv $KSTEER backend add e --pid "$(cat $WORK/nginx-e/master.pid)"
+in_srv $KSTEER route add d.example d
+in_srv $KSTEER route add e.example e
+good=0
+for i in $(seq 20); do
+	[ "$(curl_get d.example $SRV4 d.example)" == "backend d" ] && good=$((good + 1))
+	[ "$(curl_get e.example $SRV4 e.example)" == "backend e" ] && good=$((good + 1))
+done
+expect_eq "shared port: 40 connections, each to its own nginx" 40 "$good"
+sel=$(in_srv $KSTEER stats -j | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["reuseport_selected"])')
+check "shared port: chosen by the sk_reuseport program ($sel)" test "$sel" -ge 40
+line=$(tail -n 1 "$WORK/nginx-e/logs/access.log")
+set -- $line
+expect_eq "shared port: nginx e sees the client and the public address" "$CLI4 $SRV4 443" "$1 $3 $4"
+
+# Route changes under load: 3 clients x 60 connections while the route for
+# www.b.example moves b -> a -> b. No connection may fail.
+load() {
+	local n=0 fails=0 out
+	for i in $(seq 60); do
+		out=$(in_cli curl -sk --max-time 5 --resolve www.b.example:443:$SRV4 https://www.b.example/ 2>/dev/null)
+		case $out in
+		"backend b") echo b ;;
+		*s_server*) echo a ;;
+		*) echo FAIL ;;
+		esac
+	done
+}
+loaders=()
+for c in 1 2 3; do
+	load >"$WORK/load$c" &
+	loaders+=($!)
+done
+sleep 1
+in_srv $KSTEER route add www.b.example a
+sleep 1.5
+in_srv $KSTEER route del www.b.example
+wait "${loaders[@]}"
+total=$(cat "$WORK"/load? | wc -l)
+fails=$(grep -c FAIL "$WORK"/load? | awk -F: '{s += $2} END {print s}')
+to_a=$(grep -c '^a$' "$WORK"/load? | awk -F: '{s += $2} END {print s}')
+expect_eq "route change under load: 180 connections, 0 failed" "180 0" "$total $fails"
+check "route change took effect mid-run ($to_a went to a)" test "$to_a" -gt 0
+expect_eq "after the change: back to b" "backend b" "$(curl_get www.b.example $SRV4 b.example)"
+
+stats=$(in_srv $KSTEER stats -j)
+check "no assign errors" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(d["assign_error"] != 0)' "$stats"
+summary
