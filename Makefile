@@ -56,7 +56,7 @@ fuzz: $(BUILD)/fuzz_hello
 test: all $(BUILD)/fuzz_hello
 	tests/run.sh
 
-bench: all
+bench: all $(BUILD)/connbench
 	bench/run.sh
 
 deps:
@@ -64,3 +64,6 @@ deps:
 
 clean:
 	rm -rf $(BUILD)
+
+$(BUILD)/connbench: bench/connbench.c | $(BUILD)
+	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -o $@ $< -lssl -lcrypto -lpthread
