@@ -20,7 +20,7 @@ USER_SRCS := $(wildcard user/*.c)
 USER_HDRS := $(wildcard user/*.h)
 KSTEER_SRCS := $(filter-out user/test_%.c user/fuzz_%.c,$(USER_SRCS))
 
-.PHONY: all test deps clean bench fuzz
+.PHONY: all test deps clean bench fuzz demo demo-stop
 
 all: $(BUILD)/ksteer $(BUILD)/test_parser $(BUILD)/test_tc_fixtures
 
@@ -67,3 +67,11 @@ clean:
 
 $(BUILD)/connbench: bench/connbench.c | $(BUILD)
 	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -o $@ $< -lssl -lcrypto -lpthread
+
+demo:
+	scripts/install-deps.sh
+	$(MAKE) all
+	scripts/demo.sh start
+
+demo-stop:
+	scripts/demo.sh stop

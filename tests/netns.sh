@@ -2,8 +2,8 @@
 # veth, with addresses from the benchmarking range (RFC 2544) and ULA IPv6.
 # ks_netns_up creates them, ks_netns_down removes them (call it from a trap).
 KS_TAG=${KS_TAG:-ks$$}
-SRV_NS=${KS_TAG}s
-CLI_NS=${KS_TAG}c
+SRV_NS=${KS_TAG}-srv
+CLI_NS=${KS_TAG}-cli
 SRV4=198.18.0.1
 CLI4=198.18.0.2
 SRV6=fd00:6b73::1
@@ -35,14 +35,14 @@ ks_netns_up() {
 ks_netns_down() {
 	local pids
 	for ns in "$SRV_NS" "$CLI_NS"; do
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		[ -n "$pids" ] && kill $pids 2>/dev/null
+		pids=$(ip netns pids "$ns" 2>/dev/null || true)
+		if [ -n "$pids" ]; then kill $pids 2>/dev/null || true; fi
 	done
 	sleep 0.2
 	for ns in "$SRV_NS" "$CLI_NS"; do
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
+		pids=$(ip netns pids "$ns" 2>/dev/null || true)
+		if [ -n "$pids" ]; then kill -9 $pids 2>/dev/null || true; fi
+		ip netns del "$ns" 2>/dev/null || true
 	done
 	return 0
 }
