@@ -123,7 +123,10 @@ static __always_inline int ks_refuse(struct __sk_buff *skb, struct ks_pkt *p,
 /*
  * A listener in a SO_REUSEPORT group is re-selected by the kernel on this
  * very segment; without our sk_reuseport program on the group that choice
- * is a hash over every backend sharing the port: a misroute. Refuse then.
+ * is a hash over every member. On the public port the members may be
+ * several backends (registered with --pid): a misroute, so refuse. A group
+ * on any other address:port belongs to the one backend configured there,
+ * and hashing among its workers is what the backend asked for.
  */
 static __always_inline int ks_group_unsteered(struct bpf_sock *sk)
 {
@@ -139,7 +142,7 @@ static __always_inline int ks_group_unsteered(struct bpf_sock *sk)
 }
 
 static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
-				     __u32 cookie, __u32 backend)
+				     __u32 cookie, __u32 backend, __u16 public_port)
 {
 	struct bpf_tcp_req_attrs attrs = {};
 	struct ks_syn_opts o, ack;
@@ -160,7 +163,7 @@ static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
 		ks_count(KS_ST_NO_LISTENER);
 		return -1;
 	}
-	if (ks_group_unsteered(sk)) {
+	if (sk->src_port == bpf_ntohs(public_port) && ks_group_unsteered(sk)) {
 		bpf_sk_release(sk);
 		ks_count(KS_ST_UNSTEERED_GROUP);
 		return -1;
@@ -266,7 +269,7 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 	bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
 	if (bs)
 		bs->routed++;
-	st = ks_assign(skb, p, cookie, backend);
+	st = ks_assign(skb, p, cookie, backend, cfg->port);
 	if (st == -1)
 		return ks_refuse(skb, p, s);
 	if (st)

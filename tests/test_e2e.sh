@@ -28,13 +28,13 @@ check "ksteer up (lo and veth)" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
 # nginx_conf NAME LISTEN HOST: an nginx serving "backend NAME" with HOST's cert
 # and logging what its accepted sockets say about both ends.
 nginx_start() {
-	local name=$1 listen=$2 host=$3 d=$WORK/nginx-$1
+	local name=$1 listen=$2 host=$3 workers=${4:-1} d=$WORK/nginx-$1
 	mkdir -p "$d/www" "$d/logs"
 	echo "backend $name" >"$d/www/index.html"
 	cat >"$d/nginx.conf" <<EOF
 daemon off;
 user root;
-worker_processes 1;
+worker_processes $workers;
 pid $d/nginx.pid;
 error_log $d/logs/error.log;
 events { worker_connections 1024; }
@@ -57,11 +57,12 @@ EOF
 check "backend a" in_srv $KSTEER backend add a 127.0.0.1:9001
 (cd "$WORK" && nsenter --net=/run/netns/$SRV_NS openssl s_server -accept 127.0.0.1:9001 \
 	-cert a.example.pem -key a.example.key -www -quiet >/dev/null 2>&1) &
-# Backend B: nginx on a private port, registered before it starts listening.
+# Backend B: nginx on a private port, registered before it starts listening,
+# two workers with a listener each (reuseport): two slots of one backend.
 # A wildcard listen makes nginx ask getsockname() for $server_addr (with a
 # specific address it prints its own config instead).
 check "backend b" in_srv $KSTEER backend add b 0.0.0.0:9002
-nginx_start b 9002 b.example
+nginx_start b "9002 reuseport" b.example 2
 # Backend C: IPv6 private port.
 check "backend c (IPv6)" in_srv $KSTEER backend add c '[::1]:9003'
 (cd "$WORK" && nsenter --net=/run/netns/$SRV_NS openssl s_server -accept '[::1]:9003' \
@@ -73,7 +74,7 @@ in_srv $KSTEER route add a.example a
 in_srv $KSTEER route add b.example b
 in_srv $KSTEER route add '*.b.example' b
 in_srv $KSTEER route add c.example c
-expect_eq "listeners registered by sock_ops" 3 \
+expect_eq "listeners registered by sock_ops (1 + 2 workers + 1)" 4 \
 	"$(in_srv $KSTEER backend list -j | python3 -c 'import json,sys; print(sum(b["listeners"] for b in json.load(sys.stdin)))')"
 
 # curl_get HOST IP [EXTRA...]: body of https://HOST/ via IP, certificate checked.
@@ -156,6 +157,28 @@ check "shared port: chosen by the sk_reuseport program ($sel)" test "$sel" -ge 4
 line=$(tail -n 1 "$WORK/nginx-e/logs/access.log")
 set -- $line
 expect_eq "shared port: nginx e sees the client and the public address" "$CLI4 $SRV4 443" "$1 $3 $4"
+
+# A shared-port group created afresh (a backend restarted with nobody else
+# in its group) has no sk_reuseport program: refused, counted, not hashed;
+# `ksteer up` again steers it.
+in_srv $KSTEER route del d.example
+in_srv $KSTEER route del e.example
+kill "$(cat $WORK/nginx-d/master.pid)" "$(cat $WORK/nginx-e/master.pid)"
+sleep 0.5
+in_srv $KSTEER backend del d
+in_srv $KSTEER backend del e
+check "backend f on the public address" in_srv $KSTEER backend add f $SRV4:443
+in_srv $KSTEER route add f.example f
+nginx_start f "$SRV4:443 reuseport" d.example
+wait_listen $SRV4 443
+sleep 0.3
+unsteered() { in_srv $KSTEER stats -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["reuseport_group_unsteered"])'; }
+u0=$(unsteered)
+out=$(in_cli curl -sk --max-time 5 --resolve f.example:443:$SRV4 https://f.example/ 2>&1)
+expect_eq "unsteered shared-port group: refused and counted" "$((u0 + 1)) " "$(unsteered) $out"
+check "ksteer up again (idempotent) steers the new group" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+expect_eq "then f.example reaches nginx f" "backend f" \
+	"$(in_cli curl -sk --max-time 5 --resolve f.example:443:$SRV4 https://f.example/)"
 
 # Route changes under load: 3 clients x 60 connections while the route for
 # www.b.example moves b -> a -> b. No connection may fail.

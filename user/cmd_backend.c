@@ -82,6 +82,28 @@ int ks_backend_add_addr(const char *name, const char *addr_s)
 	return 0;
 }
 
+int ks_adopt_all(void)
+{
+	struct ks_backend_info bi;
+	int info = ks_map("ks_backend_info"), adopted, err;
+	char addr[80];
+
+	if (info < 0)
+		return 1;
+	for (__u32 id = 1; id < KS_MAX_BACKENDS; id++) {
+		if (bpf_map_lookup_elem(info, &id, &bi) || (bi.flags & (KS_BE_IN_USE | KS_BE_HAS_ADDR)) !=
+							      (KS_BE_IN_USE | KS_BE_HAS_ADDR))
+			continue;
+		err = ks_adopt_listeners(id, &bi.addr, &adopted);
+		if (err) {
+			ks_format_addr(&bi.addr, addr, sizeof(addr));
+			return ks_err("backend '%s': cannot register a listener on %s: %s", bi.name,
+				      addr, strerror(-err));
+		}
+	}
+	return 0;
+}
+
 static int ks_backend_add_pid(const char *name, int pid, int only_fd)
 {
 	struct ks_backend_info bi;

@@ -258,7 +258,16 @@ int cmd_up(int argc, char **argv)
 			goto out;
 	if (config && ks_apply_config(config))
 		goto out;
-	err = 0;
+	/* Listeners that exist already, and SO_REUSEPORT groups on the public
+	 * port created since the last up (a restarted backend): steer them. */
+	if (ks_adopt_all())
+		goto out;
+	err = ks_steer_port_groups(port, &i);
+	if (err) {
+		ks_err("cannot attach sk_reuseport to the groups on port %ld: %s", port, strerror(-err));
+		err = 1;
+		goto out;
+	}
 out:
 	steer_tc__destroy(tc);
 	steer_sockops__destroy(so);

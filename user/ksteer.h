@@ -33,6 +33,10 @@ int ks_backend_name(int info_fd, __u32 id, char *buf, size_t len);
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport);
 /* Take every listener bound to addr, from every process in this netns. */
 int ks_adopt_listeners(__u32 backend, const struct ks_addr *addr, int *adopted);
+/* Attach our sk_reuseport program to every SO_REUSEPORT group on port. */
+int ks_steer_port_groups(unsigned int port, int *groups);
+/* Re-take the listeners of every backend configured by address. */
+int ks_adopt_all(void);
 
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);

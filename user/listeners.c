@@ -38,6 +38,27 @@ static __u64 ks_sock_cookie(int fd)
 	return cookie;
 }
 
+/* Make the socket's SO_REUSEPORT group run our program (no-op without one):
+ * the group re-selects on the ClientHello, and a plain hash could pick
+ * another backend's socket. */
+static int ks_steer_group(int sock_fd)
+{
+	char path[256];
+	int on = 0, prog, err = 0;
+	socklen_t len = sizeof(on);
+
+	if (getsockopt(sock_fd, SOL_SOCKET, SO_REUSEPORT, &on, &len) || !on)
+		return 0;
+	snprintf(path, sizeof(path), "%s/prog_reuseport", ks_pin_dir());
+	prog = bpf_obj_get(path);
+	if (prog < 0)
+		return -errno;
+	if (setsockopt(sock_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog, sizeof(prog)))
+		err = -errno;
+	close(prog);
+	return err;
+}
+
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 {
 	struct ks_slot key = { .backend = backend };
@@ -53,39 +74,23 @@ int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 	for (key.slot = 0; key.slot < KS_MAX_SLOTS; key.slot++)
 		if (!bpf_map_lookup_elem(map, &key, &have) && have == cookie) {
 			err = 0;                  /* already registered */
-			goto attach;
-		}
-	for (key.slot = 0; key.slot < KS_MAX_SLOTS; key.slot++)
-		if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST)) {
-			err = 0;
 			break;
 		}
-attach:
+	for (key.slot = 0; err && key.slot < KS_MAX_SLOTS; key.slot++)
+		if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST))
+			err = 0;
 	close(map);
-	if (err)
-		return err;
-	len = sizeof(on);
-	if (attach_reuseport && !getsockopt(sock_fd, SOL_SOCKET, SO_REUSEPORT, &on, &len) && on) {
-		char path[256];
-		int prog;
-
-		/* The group re-selects on the ClientHello: it must run our
-		 * program, or the kernel would hash across backends. */
-		snprintf(path, sizeof(path), "%s/prog_reuseport", ks_pin_dir());
-		prog = bpf_obj_get(path);
-		if (prog < 0)
-			return -errno;
-		if (setsockopt(sock_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog, sizeof(prog)))
-			err = -errno;
-		close(prog);
-	}
+	if (!err && attach_reuseport)
+		err = ks_steer_group(sock_fd);
 	return err;
 }
 
-/* Inodes of TCP listeners bound exactly to addr, from /proc/net/tcp{,6}. */
-static int ks_listening_inodes(const struct ks_addr *a, unsigned long *inodes, int max)
+/* Inodes of TCP listeners on `port` (host order) bound to addr, or to any
+ * address of the family when addr is NULL, from /proc/net/tcp{,6}. */
+static int ks_listening_inodes(int family, const __u8 *addr, unsigned int port,
+			       unsigned long *inodes, int max)
 {
-	const char *path = a->family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp";
+	const char *path = family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp";
 	FILE *f = fopen(path, "r");
 	char line[512];
 	int n = 0;
@@ -98,48 +103,44 @@ static int ks_listening_inodes(const struct ks_addr *a, unsigned long *inodes, i
 	}
 	while (n < max && fgets(line, sizeof(line), f)) {
 		char local[64];
-		unsigned int port, st, w[4] = {0};
+		unsigned int lport, st, w[4] = {0};
 		unsigned long inode;
-		__u8 addr[16] = {0};
+		__u8 a[16] = {0};
 		int ok;
 
 		if (sscanf(line, "%*d: %63[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*d %*d %lu",
-			   local, &port, &st, &inode) != 4 || st != 0x0A)
+			   local, &lport, &st, &inode) != 4 || st != 0x0A || lport != port)
 			continue;
-		if (a->family == AF_INET6)
+		if (family == AF_INET6)
 			ok = sscanf(local, "%8x%8x%8x%8x", &w[0], &w[1], &w[2], &w[3]) == 4;
 		else
 			ok = sscanf(local, "%8x", &w[0]) == 1;
-		if (!ok)
-			continue;
 		/* /proc prints each 32-bit word of the address as a host integer. */
-		memcpy(addr, w, a->family == AF_INET6 ? 16 : 4);
-		if (port == (unsigned int)ntohs(a->port) && !memcmp(addr, a->addr, 16))
+		memcpy(a, w, family == AF_INET6 ? 16 : 4);
+		if (ok && (!addr || !memcmp(a, addr, 16)))
 			inodes[n++] = inode;
 	}
 	fclose(f);
 	return n;
 }
 
-int ks_adopt_listeners(__u32 backend, const struct ks_addr *a, int *adopted)
+/* Call fn(fd, arg) once for a duplicate of each socket in inodes[], taken
+ * from whichever process holds it. Stops at the first error. */
+static int ks_for_each_socket(const unsigned long *inodes, int n,
+			      int (*fn)(int fd, void *arg), void *arg, int *count)
 {
-	unsigned long inodes[KS_MAX_INODES];
-	int done[KS_MAX_INODES] = {0};
-	int n = ks_listening_inodes(a, inodes, KS_MAX_INODES), err = 0;
-	DIR *proc;
+	int done[KS_MAX_INODES] = {0}, err = 0;
+	DIR *proc = opendir("/proc");
 	struct dirent *pe;
 
-	*adopted = 0;
-	if (!n)
-		return 0;
-	proc = opendir("/proc");
+	*count = 0;
 	if (!proc)
 		return -errno;
-	while ((pe = readdir(proc))) {
+	while (!err && (pe = readdir(proc))) {
 		char dir[64], link[320], target[64];
-		DIR *fds;
-		struct dirent *fe;
 		int pid = atoi(pe->d_name);
+		struct dirent *fe;
+		DIR *fds;
 
 		if (pid <= 0)
 			continue;
@@ -147,13 +148,10 @@ int ks_adopt_listeners(__u32 backend, const struct ks_addr *a, int *adopted)
 		fds = opendir(dir);
 		if (!fds)
 			continue;
-		while ((fe = readdir(fds))) {
+		while (!err && (fe = readdir(fds))) {
 			unsigned long ino;
 			ssize_t len;
-			int i, fd;
 
-			if (fe->d_name[0] == '.')
-				continue;
 			snprintf(link, sizeof(link), "%s/%s", dir, fe->d_name);
 			len = readlink(link, target, sizeof(target) - 1);
 			if (len <= 0)
@@ -161,26 +159,52 @@ int ks_adopt_listeners(__u32 backend, const struct ks_addr *a, int *adopted)
 			target[len] = 0;
 			if (sscanf(target, "socket:[%lu]", &ino) != 1)
 				continue;
-			for (i = 0; i < n; i++) {
+			for (int i = 0; i < n; i++) {
+				int fd;
+
 				if (inodes[i] != ino || done[i])
 					continue;
 				fd = ks_pidfd_getfd(pid, atoi(fe->d_name));
 				if (fd < 0)
 					break;
-				err = ks_register_listener(backend, fd, true);
+				err = fn(fd, arg);
 				close(fd);
-				if (err)
-					goto out;
 				done[i] = 1;
-				(*adopted)++;
+				(*count)++;
+				break;
 			}
 		}
 		closedir(fds);
-		continue;
-out:
-		closedir(fds);
-		break;
 	}
 	closedir(proc);
 	return err;
+}
+
+static int ks_adopt_one(int fd, void *arg)
+{
+	return ks_register_listener(*(__u32 *)arg, fd, true);
+}
+
+int ks_adopt_listeners(__u32 backend, const struct ks_addr *a, int *adopted)
+{
+	unsigned long inodes[KS_MAX_INODES];
+	int n = ks_listening_inodes(a->family, a->addr, ntohs(a->port), inodes, KS_MAX_INODES);
+
+	*adopted = 0;
+	return n ? ks_for_each_socket(inodes, n, ks_adopt_one, &backend, adopted) : 0;
+}
+
+static int ks_steer_one(int fd, void *arg)
+{
+	return ks_steer_group(fd);
+}
+
+int ks_steer_port_groups(unsigned int port, int *groups)
+{
+	unsigned long inodes[KS_MAX_INODES];
+	int n4 = ks_listening_inodes(AF_INET, NULL, port, inodes, KS_MAX_INODES);
+	int n = n4 + ks_listening_inodes(AF_INET6, NULL, port, inodes + n4, KS_MAX_INODES - n4);
+
+	*groups = 0;
+	return n ? ks_for_each_socket(inodes, n, ks_steer_one, NULL, groups) : 0;
 }
