@@ -503,6 +503,55 @@ static void test_routes(void)
 	close(lfd);
 }
 
+/* A cookie stays good for one key rotation, not two. */
+static void test_key_rotation(void)
+{
+	int cfd = bpf_map__fd(skel->maps.ks_config);
+	struct ks_config cfg;
+	struct flow f = F4;
+	struct pkt in, out;
+	uint32_t cookie;
+	__u32 zero = 0;
+	int v;
+
+	f.sport = 44000;
+	build(&in, &f, 500, 0, 0x02, NULL, 0, NULL, 0);
+	run(&in, &out);
+	cookie = be32(out.b + out.l4 + 4);
+	bpf_map_lookup_elem(cfd, &zero, &cfg);
+	memcpy(cfg.prev_key, cfg.key, sizeof(cfg.key));
+	cfg.prev_valid = 1;
+	cfg.key[0] ^= 0x5555;
+	bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY);
+	build(&in, &f, 501, cookie + 1, 0x10, NULL, 0, NULL, 0);
+	v = run(&in, &out);
+	CHECK(v == TC_ACT_SHOT, "after one rotation the old cookie verifies (verdict %d)", v);
+	memcpy(cfg.prev_key, cfg.key, sizeof(cfg.key));
+	cfg.key[1] ^= 0x7777;
+	bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY);
+	build(&in, &f, 501, cookie + 1, 0x10, NULL, 0, NULL, 0);
+	v = run(&in, &out);
+	CHECK(v == TC_ACT_OK, "after two rotations it does not (verdict %d)", v);
+}
+
+/* ECN: a SYN with ECE|CWR gets ECE back and ecn_ok in the cookie. */
+static void test_ecn(void)
+{
+	struct flow f = F4;
+	struct pkt in, out;
+	uint32_t cookie;
+
+	f.sport = 44001;
+	build(&in, &f, 800, 0, 0x02 | 0x40 | 0x80, syn_opts, sizeof(syn_opts), NULL, 0);
+	run(&in, &out);
+	cookie = be32(out.b + out.l4 + 4);
+	CHECK(out.b[out.l4 + 13] == (0x12 | 0x40) && (cookie >> 5 & 1),
+	      "ECN requested: SYN-ACK has ECE, cookie has ECN (flags 0x%02x)", out.b[out.l4 + 13]);
+	build(&in, &f, 801, 0, 0x02, syn_opts, sizeof(syn_opts), NULL, 0);
+	run(&in, &out);
+	CHECK(out.b[out.l4 + 13] == 0x12, "no ECN asked: none given");
+}
+
 int main(void)
 {
 	struct ks_config cfg = { .port = htons(443), .flags = KS_CFG_ACTIVE,
@@ -531,6 +580,8 @@ int main(void)
 	test_syn();
 	test_ack_paths();
 	test_routes();
+	test_ecn();
+	test_key_rotation();
 	steer_tc__destroy(skel);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
