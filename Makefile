@@ -18,11 +18,13 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/ksteer_abi.h
 
 USER_SRCS := $(wildcard user/*.c)
 USER_HDRS := $(wildcard user/*.h)
-KSTEER_SRCS := $(filter-out user/test_%.c user/fuzz_%.c,$(USER_SRCS))
+KSTEER_SRCS := $(USER_SRCS)
 
 .PHONY: all test deps clean bench fuzz demo demo-stop
 
-all: $(BUILD)/ksteer $(BUILD)/test_parser $(BUILD)/test_tc_fixtures
+all: $(BPF_OBJS) $(BUILD)/ksteer $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench
+
+.SECONDARY: $(BPF_OBJS)
 
 $(BUILD):
 	mkdir -p $@
@@ -39,16 +41,16 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/ksteer: $(KSTEER_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -o $@ $(KSTEER_SRCS) $(LDLIBS)
 
-$(BUILD)/test_parser: user/test_parser.c user/hello.c $(USER_HDRS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -o $@ user/test_parser.c user/hello.c
+$(BUILD)/test_parser: tests/test_parser.c user/hello.c $(USER_HDRS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_parser.c user/hello.c
 
-$(BUILD)/test_tc_fixtures: user/test_tc_fixtures.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -o $@ user/test_tc_fixtures.c user/util.c user/hello.c $(LDLIBS)
+$(BUILD)/test_tc_fixtures: tests/test_tc_fixtures.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_tc_fixtures.c user/util.c user/hello.c $(LDLIBS)
 
 # libFuzzer target for the ClientHello parser (clang's runtime).
-$(BUILD)/fuzz_hello: user/fuzz_hello.c user/hello.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
+$(BUILD)/fuzz_hello: tests/fuzz_hello.c user/hello.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
-		-Wno-unknown-pragmas -o $@ user/fuzz_hello.c user/hello.c
+		-Wno-unknown-pragmas -Iuser -o $@ tests/fuzz_hello.c user/hello.c
 
 fuzz: $(BUILD)/fuzz_hello
 	$(BUILD)/fuzz_hello -max_total_time=300 tests/captures
@@ -56,7 +58,7 @@ fuzz: $(BUILD)/fuzz_hello
 test: all $(BUILD)/fuzz_hello
 	tests/run.sh
 
-bench: all $(BUILD)/connbench
+bench: all
 	bench/run.sh
 
 deps:
