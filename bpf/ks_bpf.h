@@ -12,7 +12,11 @@
 #include <bpf/bpf_endian.h>
 #include "../include/ksteer_abi.h"
 
-#define KS_LOAD(src, off, dst, len) bpf_skb_load_bytes((src), (off), (dst), (len))
+/* A linear source is a KS_HS_BUF map buffer holding at most KS_HS_MAX bytes;
+ * the parser checks off + len against what it holds before it loads. */
+#define KS_LOAD(c, off, dst, len)                                              \
+	((c)->lin ? bpf_probe_read_kernel((dst), (len), (c)->lin + ((off) & KS_HS_MASK)) \
+		  : bpf_skb_load_bytes((c)->src, (off), (dst), (len)))
 #define KS_LOOP(n, cb, arg) bpf_loop((n), (cb), (arg), 0)
 
 #include "tls_hello.h"

@@ -73,7 +73,7 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 	s = bpf_map_lookup_elem(&ks_rp_scratch, &zero);
 	if (!s)
 		return SK_DROP;
-	if (ks_hello_parse(md, payload, md->len, &s->p) != KS_HELLO_COMPLETE) {
+	if (ks_hello_parse(md, NULL, payload, md->len, &s->p) != KS_HELLO_COMPLETE) {
 		/* Data we cannot route: never hash it across backends. */
 		ks_count(KS_ST_RP_DROP);
 		return SK_DROP;

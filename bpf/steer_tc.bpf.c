@@ -13,6 +13,7 @@
 #include "cookie.h"
 #include "packet.h"
 #include "route.h"
+#include "reasm.h"
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
@@ -21,6 +22,8 @@ struct ks_tc_scratch {
 	struct ks_scratch p;
 	struct ks_pkt pkt;
 	__u64 m[KS_SIP_WORDS];
+	struct ks_flow flow;
+	__u32 isn;
 	struct ks_route_scratch r;
 	struct ks_reply reply;
 };
@@ -31,6 +34,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ks_tc_scratch);
 } ks_tc_scratch SEC(".maps");
+
+/* Per-CPU values are capped at 32 KB: the big buffers get maps of their own. */
+struct ks_tc_linear {
+	__u8 lin[KS_HS_BUF];      /* reassembled ClientHello, linear */
+	struct ks_rewrite rw;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_tc_linear);
+} ks_tc_linear SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_reasm);   /* template for a new ks_reasm entry */
+} ks_tc_reasm_tmp SEC(".maps");
 
 static __always_inline __u32 ks_slot_now(void)
 {
@@ -197,14 +220,131 @@ static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
 	return 0;
 }
 
+/* A whole ClientHello is in s->p: route it and create the connection. */
+static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, struct ks_config *cfg,
+				    struct ks_tc_scratch *s, __u32 cookie)
+{
+	struct ks_backend_stat *bs;
+	__u32 backend;
+	int st;
+
+	backend = ks_route(&s->p, &s->r);
+	if (!backend) {
+		ks_count(KS_ST_NO_ROUTE);
+		return ks_refuse(skb, p, s);
+	}
+	bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
+	if (bs)
+		bs->routed++;
+	st = ks_assign(skb, p, cookie, backend, cfg->port);
+	if (st == -1)
+		return ks_refuse(skb, p, s);
+	if (st)
+		return TC_ACT_SHOT;               /* kfunc refused: counted */
+	return TC_ACT_OK;
+}
+
+/* The parse ended without a whole ClientHello: count, refuse or wait. */
+static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p,
+					 struct ks_tc_scratch *s, int st)
+{
+	if (st == KS_HELLO_TOO_BIG) {
+		ks_count(KS_ST_TOO_BIG);
+		return ks_refuse(skb, p, s);
+	}
+	/* Not TLS or a broken ClientHello: refused, never guessed. */
+	ks_count(KS_ST_MALFORMED);
+	return ks_refuse(skb, p, s);
+}
+
+/* First segment verified, ClientHello incomplete: start holding it. */
+static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *p,
+					  struct ks_tc_scratch *s, __u32 cookie, int verified)
+{
+	struct ks_reasm *e, *tmp;
+	__u32 zero = 0;
+
+	tmp = bpf_map_lookup_elem(&ks_tc_reasm_tmp, &zero);
+	if (!tmp)
+		return TC_ACT_SHOT;
+	ks_flow_of(p, &s->flow);
+	tmp->born_ns = bpf_ktime_get_ns();
+	tmp->isn = bpf_ntohl(p->th.seq) - 1;
+	tmp->cookie = cookie;
+	tmp->verified = verified;
+	tmp->nseg = 0;
+	if (bpf_map_update_elem(&ks_reasm, &s->flow, tmp, BPF_ANY))
+		return TC_ACT_SHOT;
+	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
+	if (!e || ks_reasm_store(skb, p, e)) {
+		ks_count(KS_ST_REASM_OVERFLOW);
+		return TC_ACT_SHOT;
+	}
+	ks_count(verified ? KS_ST_REASM_STARTED : KS_ST_REASM_EARLY);
+	/* Dropped: it is acknowledged with the rest once the child exists. */
+	return TC_ACT_SHOT;
+}
+
+/* A segment of a flow whose ClientHello we are holding. */
+static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p,
+					 struct ks_config *cfg, struct ks_tc_scratch *s,
+					 struct ks_reasm *e, int valid)
+{
+	__u32 cookie = bpf_ntohl(p->th.ack_seq) - 1, n, zero = 0;
+	struct ks_tc_linear *L = bpf_map_lookup_elem(&ks_tc_linear, &zero);
+	int st;
+
+	if (!L)
+		return TC_ACT_SHOT;
+	if (cookie != e->cookie) {
+		ks_count(KS_ST_COOKIE_BAD);
+		return TC_ACT_OK;                 /* not the flow we hold */
+	}
+	if (valid && !e->verified) {
+		e->isn = bpf_ntohl(p->th.seq) - 1;
+		e->verified = 1;
+	}
+	if (p->th.flags & KS_TH_RST) {
+		bpf_map_delete_elem(&ks_reasm, &s->flow);
+		return TC_ACT_SHOT;               /* the client gave up */
+	}
+	if (ks_reasm_store(skb, p, e)) {
+		ks_count(KS_ST_REASM_OVERFLOW);
+		bpf_map_delete_elem(&ks_reasm, &s->flow);
+		return TC_ACT_SHOT;
+	}
+	if (!e->verified)
+		return TC_ACT_SHOT;               /* waiting for the first segment */
+	n = ks_reasm_contig(e);
+	if (n == 0)
+		return TC_ACT_SHOT;
+	if (n > KS_HS_MAX)
+		n = KS_HS_MAX;
+	ks_reasm_linear(e, L->lin, n);
+	st = ks_hello_parse(NULL, L->lin, 0, n, &s->p);
+	if (st == KS_HELLO_INCOMPLETE)
+		return TC_ACT_SHOT;               /* more segments to come */
+	cookie = e->cookie;
+	s->isn = e->isn;
+	bpf_map_delete_elem(&ks_reasm, &s->flow);
+	if (st != KS_HELLO_COMPLETE)
+		return ks_not_placed(skb, p, s, st);
+	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n, s->isn)) {
+		ks_count(KS_ST_REASM_FAILED);
+		return TC_ACT_SHOT;
+	}
+	ks_count(KS_ST_REASM_DONE);
+	return ks_place(skb, p, cfg, s, cookie);
+}
+
 static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_config *cfg, struct ks_tc_scratch *s)
 {
 	struct bpf_sock_tuple tuple = {};
-	struct ks_backend_stat *bs;
 	struct bpf_sock *skc;
-	__u32 cookie, backend, tsz;
-	int st;
+	struct ks_reasm *e;
+	__u32 cookie, tsz;
+	int st, valid;
 
 	/* Every segment of an established flow comes through here: a socket
 	 * lookup is the cheapest way to step aside. */
@@ -229,8 +369,21 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		if (!listening)
 			return TC_ACT_OK;
 	}
-	if (!ks_cookie_valid(p, cfg, s->m, &cookie)) {
-		/* Not ours: the kernel answers it (RST, or its own cookies). */
+	valid = ks_cookie_valid(p, cfg, s->m, &cookie);
+	ks_flow_of(p, &s->flow);
+	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
+	if (e && ks_reasm_expired(e)) {
+		bpf_map_delete_elem(&ks_reasm, &s->flow);
+		ks_count(KS_ST_REASM_EXPIRED);
+		e = NULL;
+	}
+	if (e)
+		return ks_reasm_more(skb, p, cfg, s, e, valid);
+	if (!valid) {
+		/* Maybe a later segment of a ClientHello whose first segment is
+		 * late or lost: held briefly. Anything else is the kernel's. */
+		if (p->payload < p->len && !(p->th.flags & (KS_TH_RST | KS_TH_FIN)))
+			return ks_reasm_begin(skb, p, s, cookie, 0);
 		ks_count(KS_ST_COOKIE_BAD);
 		return TC_ACT_OK;
 	}
@@ -243,38 +396,15 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		return TC_ACT_SHOT;
 	}
 
-	st = ks_hello_parse(skb, p->payload, p->len, &s->p);
-	switch (st) {
-	case KS_HELLO_COMPLETE:
-		break;
-	case KS_HELLO_INCOMPLETE:
-		/* SNI in a later segment: no place yet; dropped so the client
-		 * retransmits rather than the connection being misrouted. */
+	st = ks_hello_parse(skb, NULL, p->payload, p->len, &s->p);
+	if (st == KS_HELLO_COMPLETE)
+		return ks_place(skb, p, cfg, s, cookie);
+	if (st == KS_HELLO_INCOMPLETE) {
+		/* SNI in a later segment: hold this one until the rest comes. */
 		ks_count(KS_ST_INCOMPLETE);
-		return TC_ACT_SHOT;
-	case KS_HELLO_TOO_BIG:
-		ks_count(KS_ST_TOO_BIG);
-		return ks_refuse(skb, p, s);
-	default:
-		/* Not TLS or a broken ClientHello: refused, never guessed. */
-		ks_count(KS_ST_MALFORMED);
-		return ks_refuse(skb, p, s);
+		return ks_reasm_begin(skb, p, s, cookie, 1);
 	}
-
-	backend = ks_route(&s->p, &s->r);
-	if (!backend) {
-		ks_count(KS_ST_NO_ROUTE);
-		return ks_refuse(skb, p, s);
-	}
-	bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
-	if (bs)
-		bs->routed++;
-	st = ks_assign(skb, p, cookie, backend, cfg->port);
-	if (st == -1)
-		return ks_refuse(skb, p, s);
-	if (st)
-		return TC_ACT_SHOT;               /* kfunc refused: counted */
-	return TC_ACT_OK;
+	return ks_not_placed(skb, p, s, st);
 }
 
 SEC("tc")

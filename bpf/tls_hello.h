@@ -4,8 +4,9 @@
  * into userspace (ksteer parse, unit tests, fuzz target).
  *
  * The includer defines, before including this file:
- *   KS_LOAD(src, off, dst, len)  copy len bytes at off of the source to dst,
- *                                0 on success (bpf_skb_load_bytes in BPF)
+ *   KS_LOAD(c, off, dst, len)    copy len bytes at off of the source of loop
+ *                                context c to dst, 0 on success (an skb, or a
+ *                                linear buffer c->lin, in BPF)
  *   KS_LOOP(n, cb, arg)          call cb(i, arg) for i < n until it returns
  *                                non-zero (bpf_loop in BPF)
  *
@@ -81,7 +82,8 @@ struct ks_scratch {
 /* What a bpf_loop callback gets: pointers only (a stack pointer is all
  * bpf_loop accepts as its context). */
 struct ks_loop_ctx {
-	void *src;
+	void *src;            /* the skb (BPF) or a struct ks_buf (userspace) */
+	__u8 *lin;            /* BPF: read this linear buffer instead, if set */
 	struct ks_scratch *s;
 };
 
@@ -125,7 +127,7 @@ static long ks_rec_step(__u32 i, void *arg)
 	__u8 h[5];
 	__u32 rlen, avail, take, at;
 
-	if (w->off + 5 > w->end || KS_LOAD(c->src, w->off, h, 5)) {
+	if (w->off + 5 > w->end || KS_LOAD(c, w->off, h, 5)) {
 		w->status = KS_HELLO_INCOMPLETE;
 		return 1;
 	}
@@ -148,7 +150,7 @@ static long ks_rec_step(__u32 i, void *arg)
 	}
 	take &= KS_HS_MASK;
 	at = w->hs_len & KS_HS_MASK;
-	if (take > 0 && KS_LOAD(c->src, w->off + 5, &s->hs[at], take)) {
+	if (take > 0 && KS_LOAD(c, w->off + 5, &s->hs[at], take)) {
 		w->status = KS_HELLO_MALFORMED;
 		return 1;
 	}
@@ -402,13 +404,14 @@ static __always_inline int ks_parse_client_hello(struct ks_loop_ctx *c, __u32 en
 }
 
 /*
- * Parse the ClientHello that starts at off in src (end = bytes available).
- * The result is in s->hello; the return value is s->hello.status.
+ * Parse the ClientHello that starts at off in src, or in the linear buffer
+ * lin when it is not NULL (end = bytes available). The result is in
+ * s->hello; the return value is s->hello.status.
  */
-static __always_inline int ks_hello_parse(void *src, __u32 off, __u32 end,
+static __always_inline int ks_hello_parse(void *src, __u8 *lin, __u32 off, __u32 end,
 					  struct ks_scratch *s)
 {
-	struct ks_loop_ctx c = { .src = src, .s = s };
+	struct ks_loop_ctx c = { .src = src, .lin = lin, .s = s };
 	struct ks_hello *h = &s->hello;
 	struct ks_walk *w = &s->w;
 

@@ -75,6 +75,35 @@ struct ks_slot {
 	__u32 slot;
 };
 
+/* ks_reasm: LRU, TCP 4-tuple -> the ClientHello's segments so far. */
+#define KS_REASM_RING 8192    /* bytes by sequence number, modulo this */
+#define KS_REASM_SEGS 8
+#define KS_REASM_ENTRIES 1024
+#define KS_REASM_LIFE_NS (10ULL * 1000000000)      /* first segment verified */
+#define KS_REASM_EARLY_NS (3ULL * 1000000000)      /* not verified yet */
+
+struct ks_flow {
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u16 sport;
+	__u16 dport;
+	__u32 v6;
+};
+
+struct ks_reasm {
+	__u64 born_ns;
+	__u32 isn;            /* client ISN, once a segment verified it */
+	__u32 cookie;         /* ack - 1 that every segment carries */
+	__u32 verified;
+	__u32 nseg;
+	__u32 seg_seq[KS_REASM_SEGS];
+	__u32 seg_len[KS_REASM_SEGS];
+	/* Byte with sequence number q is at ring[q % KS_REASM_RING]; the
+	 * second half is slack so a masked start plus a bounded length is
+	 * provably inside for the verifier. */
+	__u8 ring[2 * KS_REASM_RING];
+};
+
 /* ks_backend_info: CLI only, index = backend id. */
 #define KS_BE_IN_USE 1
 #define KS_BE_HAS_ADDR 2
@@ -110,6 +139,12 @@ enum ks_stat {
 	KS_ST_REGISTERED,     /* sock_ops: listeners registered */
 	KS_ST_REGISTER_FULL,  /* sock_ops: backend already has KS_MAX_SLOTS */
 	KS_ST_UNSTEERED_GROUP,/* listener's SO_REUSEPORT group lacks our program */
+	KS_ST_REASM_STARTED,  /* first segment held a partial ClientHello */
+	KS_ST_REASM_DONE,     /* ClientHello completed from several segments */
+	KS_ST_REASM_EARLY,    /* a later segment came first (held, unverified) */
+	KS_ST_REASM_EXPIRED,  /* reassembly state past its lifetime */
+	KS_ST_REASM_OVERFLOW, /* too many segments, or beyond the buffer */
+	KS_ST_REASM_FAILED,   /* could not rewrite the segment: dropped */
 	KS_ST_MAX
 };
 

@@ -29,6 +29,12 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_REGISTERED] = "listeners_registered",
 	[KS_ST_REGISTER_FULL] = "listeners_rejected_full",
 	[KS_ST_UNSTEERED_GROUP] = "reuseport_group_unsteered",
+	[KS_ST_REASM_STARTED] = "reasm_started",
+	[KS_ST_REASM_DONE] = "reasm_completed",
+	[KS_ST_REASM_EARLY] = "reasm_early_segment",
+	[KS_ST_REASM_EXPIRED] = "reasm_expired",
+	[KS_ST_REASM_OVERFLOW] = "reasm_overflow",
+	[KS_ST_REASM_FAILED] = "reasm_rewrite_failed",
 };
 
 int cmd_stats(int argc, char **argv)

@@ -26,7 +26,7 @@ int ks_parse_buf(const void *buf, size_t len, struct ks_scratch *s)
 
 	if (len > 0xffffffffu)
 		len = 0xffffffffu;
-	return ks_hello_parse(&b, 0, (__u32)len, s);
+	return ks_hello_parse(&b, NULL, 0, (__u32)len, s);
 }
 
 const char *ks_hello_status_name(int status)

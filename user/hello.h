@@ -19,7 +19,7 @@ struct ks_buf {
 int ks_buf_load(void *src, __u32 off, void *dst, __u32 len);
 void ks_loop(__u32 n, long (*cb)(__u32, void *), void *arg);
 
-#define KS_LOAD(src, off, dst, len) ks_buf_load((src), (off), (dst), (len))
+#define KS_LOAD(c, off, dst, len) ks_buf_load((c)->src, (off), (dst), (len))
 #define KS_LOOP(n, cb, arg) ks_loop((n), (cb), (arg))
 
 #include "../bpf/tls_hello.h"
