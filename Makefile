@@ -22,7 +22,7 @@ KSTEER_SRCS := $(USER_SRCS)
 
 .PHONY: all test deps clean bench fuzz demo demo-stop
 
-all: $(BPF_OBJS) $(BUILD)/ksteer $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench
+all: $(BPF_OBJS) $(BUILD)/lose_segment.bpf.o $(BUILD)/ksteer $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench
 
 .SECONDARY: $(BPF_OBJS)
 
@@ -33,6 +33,10 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Test helpers written in BPF.
+$(BUILD)/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o

@@ -24,6 +24,7 @@ struct ks_tc_scratch {
 	__u64 m[KS_SIP_WORDS];
 	struct ks_flow flow;
 	__u32 isn;
+	__u32 ts_off;             /* our timestamp offset, from the cookie hash */
 	struct ks_route_scratch r;
 	struct ks_reply reply;
 };
@@ -112,20 +113,21 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 /* ---- first segments after our SYN-ACK ---------------------------------- */
 
 static __always_inline int ks_cookie_valid(struct ks_pkt *p, struct ks_config *cfg,
-					   __u64 *m, __u32 *cookie)
+					   struct ks_tc_scratch *s, __u32 *cookie)
 {
 	__u32 slot = ks_slot_now();
+	__u64 *m = s->m;
 
 	*cookie = bpf_ntohl(p->th.ack_seq) - 1;
 	ks_cookie_words(m, p->saddr, p->daddr, p->th.source, p->th.dest,
 			bpf_ntohl(p->th.seq) - 1);
-	if (ks_cookie_match(cfg->key, m, slot, *cookie) ||
-	    ks_cookie_match(cfg->key, m, slot - 1, *cookie))
+	if (ks_cookie_match(cfg->key, m, slot, *cookie, &s->ts_off) ||
+	    ks_cookie_match(cfg->key, m, slot - 1, *cookie, &s->ts_off))
 		return 1;
 	if (!cfg->prev_valid)
 		return 0;
-	return ks_cookie_match(cfg->prev_key, m, slot, *cookie) ||
-	       ks_cookie_match(cfg->prev_key, m, slot - 1, *cookie);
+	return ks_cookie_match(cfg->prev_key, m, slot, *cookie, &s->ts_off) ||
+	       ks_cookie_match(cfg->prev_key, m, slot - 1, *cookie, &s->ts_off);
 }
 
 /* Refuse with a RST; only ever for segments that carried our cookie. */
@@ -257,6 +259,31 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 	return ks_refuse(skb, p, s);
 }
 
+/*
+ * Acknowledge what we hold of the ClientHello, as the connection will once
+ * it exists: the client then sends on, and after a loss retransmits the
+ * missing segment rather than only its first one. The child is created
+ * with every acknowledged byte (ks_reasm_rewrite), so nothing acked is lost.
+ */
+static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
+					struct ks_tc_scratch *s, const struct ks_reasm *e, __u32 n)
+{
+	struct ks_syn_opts o, seg;
+	__u32 opts[3], k = 0;
+
+	ks_cookie_decode(e->cookie, p->v6, &o);
+	ks_opts_parse(p, &seg);
+	if (o.ts && seg.ts) {
+		opts[k++] = bpf_htonl(1 << 24 | 1 << 16 | 8 << 8 | 10);
+		opts[k++] = bpf_htonl(ks_now_ms() + e->ts_off);
+		opts[k++] = bpf_htonl(seg.tsval);
+	}
+	if (ks_reply(skb, p, &s->reply, e->cookie + 1, e->isn + 1 + n, KS_TH_ACK,
+		     o.wscale != KS_WS_NONE ? 64240 >> KS_OUR_WSCALE : 64240, opts, k))
+		return TC_ACT_SHOT;               /* no ACK: the client retransmits */
+	return bpf_redirect(skb->ifindex, 0);
+}
+
 /* First segment verified, ClientHello incomplete: start holding it. */
 static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *p,
 					  struct ks_tc_scratch *s, __u32 cookie, int verified)
@@ -272,6 +299,7 @@ static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *
 	tmp->isn = bpf_ntohl(p->th.seq) - 1;
 	tmp->cookie = cookie;
 	tmp->verified = verified;
+	tmp->ts_off = s->ts_off;
 	tmp->nseg = 0;
 	if (bpf_map_update_elem(&ks_reasm, &s->flow, tmp, BPF_ANY))
 		return TC_ACT_SHOT;
@@ -280,9 +308,14 @@ static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *
 		ks_count(KS_ST_REASM_OVERFLOW);
 		return TC_ACT_SHOT;
 	}
-	ks_count(verified ? KS_ST_REASM_STARTED : KS_ST_REASM_EARLY);
-	/* Dropped: it is acknowledged with the rest once the child exists. */
-	return TC_ACT_SHOT;
+	if (!verified) {
+		/* Unverified: no ACK (we do not know the ISN), and no reply to
+		 * what might be anyone's stray segment. */
+		ks_count(KS_ST_REASM_EARLY);
+		return TC_ACT_SHOT;
+	}
+	ks_count(KS_ST_REASM_STARTED);
+	return ks_reasm_ack(skb, p, s, e, ks_reasm_contig(e));
 }
 
 /* A segment of a flow whose ClientHello we are holding. */
@@ -302,6 +335,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	}
 	if (valid && !e->verified) {
 		e->isn = bpf_ntohl(p->th.seq) - 1;
+		e->ts_off = s->ts_off;
 		e->verified = 1;
 	}
 	if (p->th.flags & KS_TH_RST) {
@@ -323,7 +357,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	ks_reasm_linear(e, L->lin, n);
 	st = ks_hello_parse(NULL, L->lin, 0, n, &s->p);
 	if (st == KS_HELLO_INCOMPLETE)
-		return TC_ACT_SHOT;               /* more segments to come */
+		return ks_reasm_ack(skb, p, s, e, n);     /* more segments to come */
 	cookie = e->cookie;
 	s->isn = e->isn;
 	bpf_map_delete_elem(&ks_reasm, &s->flow);
@@ -369,7 +403,7 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		if (!listening)
 			return TC_ACT_OK;
 	}
-	valid = ks_cookie_valid(p, cfg, s->m, &cookie);
+	valid = ks_cookie_valid(p, cfg, s, &cookie);
 	ks_flow_of(p, &s->flow);
 	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
 	if (e && ks_reasm_expired(e)) {

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Crafted ClientHellos over real TCP, and a backend that records them.
+
+  hello_tool.py record PORT OUTFILE      accept on 127.0.0.1:PORT; per connection
+                                         write "peer local length sha256"
+                                         after reading one ClientHello record set
+  hello_tool.py send IP PORT SNI SIZE SNI_OFFSET [COUNT [CHUNK]]
+                                         send a ClientHello of about SIZE bytes
+                                         whose SNI starts near SNI_OFFSET (in
+                                         writes of CHUNK bytes 1 ms apart, so
+                                         each leaves as its own packet; TCP
+                                         otherwise hands the stack one GSO
+                                         packet); wait for the recorder's
+                                         "ok"; print ms per connection and
+                                         the sha256 sent
+"""
+import hashlib, socket, struct, sys, time
+
+
+def client_hello(sni: str, size: int, sni_offset: int) -> bytes:
+    name = sni.encode()
+    sni_ext = struct.pack("!HHHBH", 0, len(name) + 5, len(name) + 3, 0, len(name)) + name
+    fixed = 9 + 2 + 32 + 1 + 4 + 2 + 2     # headers .. extensions length
+    pad_before = max(0, sni_offset - fixed - 4)
+    pad_after = max(0, size - fixed - 4 - pad_before - len(sni_ext) - 4)
+    exts = b""
+    if pad_before:
+        exts += struct.pack("!HH", 21, pad_before) + b"\0" * pad_before
+    exts += sni_ext
+    if pad_after:
+        exts += struct.pack("!HH", 0xfe0d, pad_after) + b"\x5a" * pad_after
+    body = b"\x03\x03" + b"\x07" * 32 + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
+    body += struct.pack("!H", len(exts)) + exts
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+def read_hello(conn) -> bytes:
+    data = b""
+    while len(data) < 5:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    want = 5 + struct.unpack("!H", data[3:5])[0]
+    while len(data) < want:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def record(port: int, out: str) -> None:
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(128)
+    while True:
+        conn, peer = srv.accept()
+        conn.settimeout(5)
+        try:
+            data = read_hello(conn)
+            local = conn.getsockname()
+            with open(out, "a") as f:
+                f.write(f"{peer[0]}:{peer[1]} {local[0]}:{local[1]} {len(data)} "
+                        f"{hashlib.sha256(data).hexdigest()}\n")
+            conn.sendall(b"ok")
+        except OSError:
+            pass
+        conn.close()
+
+
+def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: int) -> int:
+    hello = client_hello(sni, size, off)
+    fails = 0
+    for _ in range(count):
+        t0 = time.monotonic()
+        try:
+            s = socket.create_connection((ip, port), timeout=5)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if chunk:
+                for i in range(0, len(hello), chunk):
+                    s.sendall(hello[i:i + chunk])
+                    time.sleep(0.001)
+            else:
+                s.sendall(hello)
+            reply = s.recv(16)
+            s.close()
+        except OSError as e:
+            reply = repr(e).encode()
+        ms = (time.monotonic() - t0) * 1000
+        ok = reply == b"ok"
+        fails += not ok
+        print(f"{'ok' if ok else 'FAIL'} {ms:.2f} {len(hello)} {hashlib.sha256(hello).hexdigest()}",
+              flush=True)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "record":
+        record(int(sys.argv[2]), sys.argv[3])
+    elif sys.argv[1] == "send":
+        a = sys.argv[2:]
+        sys.exit(send(a[0], int(a[1]), a[2], int(a[3]), int(a[4]),
+                      int(a[5]) if len(a) > 5 else 1, int(a[6]) if len(a) > 6 else 0))
+    else:
+        sys.exit(__doc__)
