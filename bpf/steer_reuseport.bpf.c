@@ -56,9 +56,16 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 	if (md->ip_protocol != IPPROTO_TCP)
 		return SK_PASS;
 	if (md->migrating_sk) {
-		/* A closing listener's queue: which backend it was is not
-		 * known here yet; dropping is safe, hashing could misroute. */
-		ks_count(KS_ST_RP_DROP);
+		/* A closing listener's queue (tcp_migrate_req): to a sibling of
+		 * the same backend, or nowhere; never to another backend. */
+		__u64 cookie = bpf_get_socket_cookie(md->sk);
+		__u32 *b = bpf_map_lookup_elem(&ks_listener_backend, &cookie);
+
+		if (b && ks_select(md, *b) == SK_PASS) {
+			ks_count(KS_ST_RP_MIGRATED);
+			return SK_PASS;
+		}
+		ks_count(KS_ST_RP_MIGRATE_DROP);
 		return SK_DROP;
 	}
 	if (bpf_skb_load_bytes(md, 0, th, sizeof(th)))

@@ -38,6 +38,9 @@ int ksteer_sockops(struct bpf_sock_ops *ops)
 	for (i = 0; i < KS_MAX_SLOTS; i++) {
 		key.slot = i;
 		if (!bpf_sock_hash_update(ops, &ks_listeners, &key, BPF_NOEXIST)) {
+			__u64 cookie = bpf_get_socket_cookie(ops);
+
+			bpf_map_update_elem(&ks_listener_backend, &cookie, &key.backend, BPF_ANY);
 			ks_count(KS_ST_REGISTERED);
 			return 1;
 		}

@@ -118,6 +118,12 @@ struct ks_backend_info {
 /* ks_route_ids: CLI only, route_id -> the host's ks_route_key.
  * ks_ifaces: CLI only, ifindex -> 1 if `up` created the clsact qdisc. */
 
+/* ks_listener_backend: LRU, socket cookie of a registered listener -> its
+ * backend id (__u32), so that a closing listener's queue migrates to a
+ * sibling of the same backend. Cookies are never reused; stale entries age
+ * out of the LRU. */
+#define KS_MAX_LISTENER_COOKIES 4096
+
 /* ks_stats: per-CPU counters, index = enum ks_stat. */
 enum ks_stat {
 	KS_ST_SYN,            /* SYNs answered with a cookie SYN-ACK */
@@ -146,6 +152,8 @@ enum ks_stat {
 	KS_ST_REASM_EXPIRED,  /* reassembly state past its lifetime */
 	KS_ST_REASM_OVERFLOW, /* too many segments, or beyond the buffer */
 	KS_ST_REASM_FAILED,   /* could not rewrite the segment: dropped */
+	KS_ST_RP_MIGRATED,    /* a closing listener's connection moved to a sibling */
+	KS_ST_RP_MIGRATE_DROP,/* ... with no sibling of its backend left: dropped */
 	KS_ST_MAX
 };
 

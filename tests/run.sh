@@ -10,6 +10,7 @@ suites=(
 	build/test_tc_fixtures
 	tests/test_e2e.sh
 	tests/test_reasm_e2e.sh
+	tests/test_migrate_e2e.sh
 	tests/test_browser_e2e.sh
 )
 for extra in ${KS_EXTRA_SUITES:-}; do suites+=("$extra"); done

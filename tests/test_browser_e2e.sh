@@ -60,7 +60,7 @@ for site in a b; do
 done
 wait_listen 0.0.0.0 9001 && wait_listen 0.0.0.0 9002 || fail "nginx did not start"
 
-counter() { in_srv $KSTEER stats -j | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 # browse HOST: the page body as Chromium rendered it.
 browse() {

@@ -20,7 +20,7 @@ err_line() {
 	fi
 }
 
-is_json() { python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]'; }
+is_json() { $PY -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]'; }
 
 err_line "not up: clear error" "not up" $KSTEER route list
 err_line "unknown command" "unknown command" $KSTEER frobnicate
@@ -61,20 +61,20 @@ check "backend list -j is JSON" is_json <<<"$out"
 expect_eq "backend list content" \
 	'[{"name":"site-b","id":2,"addr":"[::1]:9002","listeners":0,"assigned":0,"selected":0}]' "$out"
 check "stats -j is JSON" is_json <<<"$(in_srv $KSTEER stats -j)"
-out=$(in_srv $KSTEER stats -j | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(k for k in d if k in ("syn","cookie_ok","cookie_bad","assigned","no_route","hello_malformed")))')
+out=$(in_srv $KSTEER stats -j | $PY -c 'import json,sys; d=json.load(sys.stdin); print(sorted(k for k in d if k in ("syn","cookie_ok","cookie_bad","assigned","no_route","hello_malformed")))')
 expect_eq "stats has the named counters" "['assigned', 'cookie_bad', 'cookie_ok', 'hello_malformed', 'no_route', 'syn']" "$out"
 
 # A listener that exists before `backend add` is adopted (pidfd_getfd).
-in_srv python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 9011)); s.listen(); time.sleep(30)' &
+in_srv $PY -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 9011)); s.listen(); time.sleep(30)' &
 wait_listen 127.0.0.1 9011
 check "adopt a running listener" in_srv $KSTEER backend add early 127.0.0.1:9011
-expect_eq "adopted listener counted" 1 "$(in_srv $KSTEER backend list -j | python3 -c 'import json,sys; print([b["listeners"] for b in json.load(sys.stdin) if b["name"]=="early"][0])')"
+expect_eq "adopted listener counted" 1 "$(in_srv $KSTEER backend list -j | $PY -c 'import json,sys; print([b["listeners"] for b in json.load(sys.stdin) if b["name"]=="early"][0])')"
 # --pid takes every listening socket of a process.
-nsenter --net=/run/netns/$SRV_NS python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", 9012)); s.listen(); t=socket.socket(); t.bind(("127.0.0.1", 9013)); t.listen(); time.sleep(30)' &
+nsenter --net=/run/netns/$SRV_NS $PY -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", 9012)); s.listen(); t=socket.socket(); t.bind(("127.0.0.1", 9013)); t.listen(); time.sleep(30)' &
 pid=$!
 wait_listen 127.0.0.1 9013
 check "backend add --pid" in_srv $KSTEER backend add bypid --pid $pid
-expect_eq "--pid took both listeners" 2 "$(in_srv $KSTEER backend list -j | python3 -c 'import json,sys; print([b["listeners"] for b in json.load(sys.stdin) if b["name"]=="bypid"][0])')"
+expect_eq "--pid took both listeners" 2 "$(in_srv $KSTEER backend list -j | $PY -c 'import json,sys; print([b["listeners"] for b in json.load(sys.stdin) if b["name"]=="bypid"][0])')"
 err_line "--pid of a process without listeners" "no listening" in_srv $KSTEER backend add none --pid $$
 
 # config file

@@ -75,7 +75,7 @@ in_srv $KSTEER route add b.example b
 in_srv $KSTEER route add '*.b.example' b
 in_srv $KSTEER route add c.example c
 expect_eq "listeners registered by sock_ops (1 + 2 workers + 1)" 4 \
-	"$(in_srv $KSTEER backend list -j | python3 -c 'import json,sys; print(sum(b["listeners"] for b in json.load(sys.stdin)))')"
+	"$(in_srv $KSTEER backend list -j | $PY -c 'import json,sys; print(sum(b["listeners"] for b in json.load(sys.stdin)))')"
 
 # curl_get HOST IP [EXTRA...]: body of https://HOST/ via IP, certificate checked.
 curl_get() {
@@ -120,13 +120,13 @@ check "s_server holds the client's own socket (local $SRV4:443, peer $CLI4)" \
 wait $hold
 
 # Refusals are immediate: no route (and no default), plain HTTP.
-before=$(in_srv $KSTEER stats -j | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["no_route"], d["hello_malformed"])')
+before=$(in_srv $KSTEER stats -j | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["no_route"], d["hello_malformed"])')
 start=$(date +%s%N)
 err=$(in_cli curl -sS --max-time 5 -k --resolve nosuch.example:443:$SRV4 https://nosuch.example/ 2>&1)
 ms=$((($(date +%s%N) - start) / 1000000))
 check "no route: connection reset (${ms} ms)" grep -qiE "reset|SSL_ERROR_SYSCALL|unexpected eof" <<<"$err"
 in_cli curl -sS --max-time 5 http://$SRV4:443/ >/dev/null 2>&1
-after=$(in_srv $KSTEER stats -j | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["no_route"], d["hello_malformed"])')
+after=$(in_srv $KSTEER stats -j | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["no_route"], d["hello_malformed"])')
 set -- $before
 b_nr=$1 b_mal=$2
 set -- $after
@@ -152,7 +152,7 @@ for i in $(seq 20); do
 	[ "$(curl_get e.example $SRV4 e.example)" == "backend e" ] && good=$((good + 1))
 done
 expect_eq "shared port: 40 connections, each to its own nginx" 40 "$good"
-sel=$(in_srv $KSTEER stats -j | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["reuseport_selected"])')
+sel=$(in_srv $KSTEER stats -j | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["reuseport_selected"])')
 check "shared port: chosen by the sk_reuseport program ($sel)" test "$sel" -ge 40
 line=$(tail -n 1 "$WORK/nginx-e/logs/access.log")
 set -- $line
@@ -172,7 +172,7 @@ in_srv $KSTEER route add f.example f
 nginx_start f "$SRV4:443 reuseport" d.example
 wait_listen $SRV4 443
 sleep 0.3
-unsteered() { in_srv $KSTEER stats -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["reuseport_group_unsteered"])'; }
+unsteered() { in_srv $KSTEER stats -j | $PY -c 'import json,sys; print(json.load(sys.stdin)["reuseport_group_unsteered"])'; }
 u0=$(unsteered)
 out=$(in_cli curl -sk --max-time 5 --resolve f.example:443:$SRV4 https://f.example/ 2>&1)
 expect_eq "unsteered shared-port group: refused and counted" "$((u0 + 1)) " "$(unsteered) $out"
@@ -211,5 +211,5 @@ check "route change took effect mid-run ($to_a went to a)" test "$to_a" -gt 0
 expect_eq "after the change: back to b" "backend b" "$(curl_get www.b.example $SRV4 b.example)"
 
 stats=$(in_srv $KSTEER stats -j)
-check "no assign errors" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(d["assign_error"] != 0)' "$stats"
+check "no assign errors" $PY -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(d["assign_error"] != 0)' "$stats"
 summary

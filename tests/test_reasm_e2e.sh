@@ -24,15 +24,15 @@ ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 
 check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
 in_srv $KSTEER backend add rec 127.0.0.1:9005
 in_srv $KSTEER route add '*.example' rec
-nsenter --net=/run/netns/$SRV_NS python3 "$TOOL" record 9005 "$WORK/rec.log" &
+nsenter --net=/run/netns/$SRV_NS $PY "$TOOL" record 9005 "$WORK/rec.log" &
 wait_listen 127.0.0.1 9005 || fail "recorder did not start"
 
-counter() { in_srv $KSTEER stats -j | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 # send_case DESC SIZE SNI_OFFSET: one connection, every byte must arrive.
 send_case() {
 	local desc=$1 size=$2 off=$3 out got
-	out=$(in_cli python3 "$TOOL" send $SRV4 443 "seg.example" "$size" "$off")
+	out=$(in_cli $PY "$TOOL" send $SRV4 443 "seg.example" "$size" "$off")
 	got=$(tail -n 1 "$WORK/rec.log")
 	set -- $out
 	local status=$1 ms=$2 len=$3 sum=$4
@@ -61,7 +61,7 @@ in_srv $KSTEER route add big.example tls
 (cd "$WORK" && nsenter --net=/run/netns/$SRV_NS openssl s_server -accept 127.0.0.1:9006 \
 	-cert big.example.pem -key big.example.key -www -quiet >/dev/null 2>&1) &
 wait_listen 127.0.0.1 9006
-out=$(in_cli python3 - "$SRV4" "$WORK/big.example.pem" <<'PY' 2>&1
+out=$(in_cli $PY - "$SRV4" "$WORK/big.example.pem" <<'PY' 2>&1
 import socket, ssl, sys
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 ctx.set_alpn_protocols(["x-%03d-" % i + "y" * 150 for i in range(18)] + ["http/1.1"])
@@ -88,7 +88,7 @@ lose_case() {
 	ip -n "$SRV_NS" link set dev "$SRV_IF" xdpgeneric obj "$ROOT/build/lose_segment.bpf.o" \
 		sec "xdp/$prog"
 	e0=$(counter reasm_early_segment)
-	out=$(in_cli python3 "$TOOL" send $SRV4 443 "seg.example" 4000 3900 5 1400)
+	out=$(in_cli $PY "$TOOL" send $SRV4 443 "seg.example" 4000 3900 5 1400)
 	ip -n "$SRV_NS" link set dev "$SRV_IF" xdpgeneric off
 	fails=$(grep -vc '^ok' <<<"$out")
 	expect_eq "$desc: 5 three-segment hellos, 0 failed" 0 "$fails"

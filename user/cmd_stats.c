@@ -35,6 +35,8 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_REASM_EXPIRED] = "reasm_expired",
 	[KS_ST_REASM_OVERFLOW] = "reasm_overflow",
 	[KS_ST_REASM_FAILED] = "reasm_rewrite_failed",
+	[KS_ST_RP_MIGRATED] = "reuseport_migrated",
+	[KS_ST_RP_MIGRATE_DROP] = "reuseport_migrate_dropped",
 };
 
 int cmd_stats(int argc, char **argv)

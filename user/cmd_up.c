@@ -114,6 +114,15 @@ static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup)
 	return 0;
 }
 
+static int ks_write_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(val, f) < 0 || fclose(f))
+		return ks_err("cannot set %s: %s", path, strerror(errno));
+	return 0;
+}
+
 static int ks_attach_tc(int prog_fd, int ifaces_fd, const char *ifname)
 {
 	unsigned int idx = if_nametoindex(ifname);
@@ -249,6 +258,10 @@ int cmd_up(int argc, char **argv)
 	cfg_fd = bpf_map__fd(tc->maps.ks_config);
 	ifaces_fd = bpf_map__fd(tc->maps.ks_ifaces);
 	if (ks_write_config(cfg_fd, port, cgroup))
+		goto out;
+	/* A backend worker that closes its listener hands its queue to a
+	 * sibling (our sk_reuseport program keeps it within the backend). */
+	if (ks_write_sysctl("/proc/sys/net/ipv4/tcp_migrate_req", "1"))
 		goto out;
 	if (ks_attach_sockops(bpf_program__fd(so->progs.ksteer_sockops), cgroup) ||
 	    ks_pin_prog(so->progs.ksteer_sockops, "prog_sockops"))

@@ -80,6 +80,14 @@ int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 		if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST))
 			err = 0;
 	close(map);
+	if (!err) {
+		int owners = ks_map("ks_listener_backend");
+
+		if (owners >= 0) {
+			bpf_map_update_elem(owners, &cookie, &backend, BPF_ANY);
+			close(owners);
+		}
+	}
 	if (!err && attach_reuseport)
 		err = ks_steer_group(sock_fd);
 	return err;

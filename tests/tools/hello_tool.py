@@ -4,6 +4,12 @@
   hello_tool.py record PORT OUTFILE      accept on 127.0.0.1:PORT; per connection
                                          write "peer local length sha256"
                                          after reading one ClientHello record set
+  hello_tool.py worker NAME IP PORT accept|hold
+                                         a SO_REUSEPORT listener on IP:PORT
+                                         (pid printed first); "accept" reads
+                                         each ClientHello and answers NAME,
+                                         "hold" never accepts; SIGTERM closes
+                                         the listener and exits
   hello_tool.py send IP PORT SNI SIZE SNI_OFFSET [COUNT [CHUNK]]
                                          send a ClientHello of about SIZE bytes
                                          whose SNI starts near SNI_OFFSET (in
@@ -14,7 +20,7 @@
                                          "ok"; print ms per connection and
                                          the sha256 sent
 """
-import hashlib, socket, struct, sys, time
+import hashlib, os, signal, socket, struct, sys, time
 
 
 def client_hello(sni: str, size: int, sni_offset: int) -> bytes:
@@ -71,7 +77,29 @@ def record(port: int, out: str) -> None:
         conn.close()
 
 
-def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: int) -> int:
+def worker(name: str, ip: str, port: int, mode: str) -> None:
+    srv = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    srv.bind((ip, port))
+    srv.listen(128)
+    signal.signal(signal.SIGTERM, lambda *_: (srv.close(), os._exit(0)))
+    print(os.getpid(), flush=True)
+    while True:
+        if mode == "hold":
+            time.sleep(1)
+            continue
+        conn, _ = srv.accept()
+        conn.settimeout(5)
+        try:
+            read_hello(conn)
+            conn.sendall(name.encode())
+        except OSError:
+            pass
+        conn.close()
+
+
+def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: int,
+         expect=None) -> int:
     hello = client_hello(sni, size, off)
     fails = 0
     for _ in range(count):
@@ -90,19 +118,23 @@ def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: i
         except OSError as e:
             reply = repr(e).encode()
         ms = (time.monotonic() - t0) * 1000
-        ok = reply == b"ok"
+        ok = reply == (expect.encode() if expect else b"ok")
         fails += not ok
-        print(f"{'ok' if ok else 'FAIL'} {ms:.2f} {len(hello)} {hashlib.sha256(hello).hexdigest()}",
-              flush=True)
+        print(f"{'ok' if ok else 'FAIL'} {ms:.2f} {len(hello)} {hashlib.sha256(hello).hexdigest()} "
+              f"{reply.decode(errors='replace')}", flush=True)
     return 1 if fails else 0
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "record":
         record(int(sys.argv[2]), sys.argv[3])
-    elif sys.argv[1] == "send":
+    elif sys.argv[1] == "worker":
+        worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+    elif sys.argv[1] in ("send", "expect"):
+        # "expect NAME IP PORT ...": as send, but the answer must be NAME.
         a = sys.argv[2:]
+        expect = a.pop(0) if sys.argv[1] == "expect" else None
         sys.exit(send(a[0], int(a[1]), a[2], int(a[3]), int(a[4]),
-                      int(a[5]) if len(a) > 5 else 1, int(a[6]) if len(a) > 6 else 0))
+                      int(a[5]) if len(a) > 5 else 1, int(a[6]) if len(a) > 6 else 0, expect))
     else:
         sys.exit(__doc__)
