@@ -5,6 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 suites=(
 	build/test_parser
+	tests/test_captures.sh
 	tests/test_cli.sh
 	tests/test_fuzz.sh
 	build/test_tc_fixtures

@@ -402,6 +402,39 @@ static void test_siphash(void)
 	CHECK(ks_siphash_n(key, m, 1) == 0x93f5f5799a932462ULL, "siphash: 8-byte message");
 }
 
+/* Every truncation of a real ClientHello is incomplete and names nothing;
+ * re-split into records of several sizes it gives the same name. */
+static void capture_variants(const char *file, const uint8_t *data, size_t len, const char *sni)
+{
+	static const size_t sizes[] = { 1, 7, 100, 517, 1000, 1400 };
+	int bad = 0, wrong = 0;
+
+	for (size_t n = 0; n < len; n++) {
+		ks_parse_buf(data, n, &S);
+		bad += S.hello.status != KS_HELLO_INCOMPLETE || S.hello.sni_len;
+	}
+	CHECK(!bad, "capture %s: all %zu truncations incomplete, unnamed (%d not)", file, len, bad);
+	/* The handshake bytes of all records, wrapped again. */
+	M.n = 0;
+	for (size_t o = 0; o + 5 <= len;) {
+		size_t r = (size_t)data[o + 3] << 8 | data[o + 4];
+
+		putn(&M, data + o + 5, r);
+		o += 5 + r;
+	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		records(&W, &M, sizes[i]);
+		ks_parse_buf(W.b, W.n, &S);
+		if ((M.n + sizes[i] - 1) / sizes[i] > KS_MAX_RECORDS)
+			wrong += S.hello.status != KS_HELLO_TOO_BIG;
+		else
+			wrong += S.hello.status != KS_HELLO_COMPLETE ||
+				 strcmp(S.hello.sni_len ? S.hello.sni : "-", sni);
+	}
+	CHECK(!wrong, "capture %s: re-split into records of 1..1400 B, same result (%d differ)",
+	      file, wrong);
+}
+
 /* Real ClientHellos captured from real clients, against tshark. */
 static void test_captures(const char *dir)
 {
@@ -447,6 +480,7 @@ static void test_captures(const char *dir)
 		      !strcmp(S.hello.sni_len ? S.hello.sni : "-", sni) && !strcmp(got, alpn),
 		      "capture %s (%zu B): want %s %s, got %s %s %s", file, len, sni, alpn,
 		      ks_hello_status_name(S.hello.status), S.hello.sni_len ? S.hello.sni : "-", got);
+		capture_variants(file, data, len, sni);
 		n++;
 	}
 	fclose(f);
