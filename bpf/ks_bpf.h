@@ -124,6 +124,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_ifaces SEC(".maps");
 
+/* For route.h: copy a map value out, 0 if found. */
+#define KS_MAP_COPY(map, key, out)                                             \
+	({                                                                     \
+		typeof(out) _v = bpf_map_lookup_elem(&(map), (key));           \
+		if (_v)                                                        \
+			*(out) = *_v;                                          \
+		_v ? 0 : -1;                                                   \
+	})
+#define KS_RT_LOOKUP(key, val) KS_MAP_COPY(ks_routes, key, val)
+#define KS_ALPN_LOOKUP(akey, b) KS_MAP_COPY(ks_alpn_routes, akey, b)
+
 static __always_inline void ks_count(__u32 stat)
 {
 	__u64 *c = bpf_map_lookup_elem(&ks_stats, &stat);

@@ -23,6 +23,7 @@ struct ks_tc_scratch {
 	struct ks_pkt pkt;
 	__u64 m[KS_SIP_WORDS];
 	struct ks_flow flow;
+	struct bpf_sock_tuple tuple;
 	__u32 isn;
 	__u32 ts_off;             /* our timestamp offset, from the cookie hash */
 	struct ks_route_scratch r;
@@ -374,7 +375,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_config *cfg, struct ks_tc_scratch *s)
 {
-	struct bpf_sock_tuple tuple = {};
+	struct bpf_sock_tuple *tuple = &s->tuple;
 	struct bpf_sock *skc;
 	struct ks_reasm *e;
 	__u32 cookie, tsz;
@@ -383,19 +384,19 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 	/* Every segment of an established flow comes through here: a socket
 	 * lookup is the cheapest way to step aside. */
 	if (p->v6) {
-		__builtin_memcpy(tuple.ipv6.saddr, p->saddr, 16);
-		__builtin_memcpy(tuple.ipv6.daddr, p->daddr, 16);
-		tuple.ipv6.sport = p->th.source;
-		tuple.ipv6.dport = p->th.dest;
-		tsz = sizeof(tuple.ipv6);
+		__builtin_memcpy(tuple->ipv6.saddr, p->saddr, 16);
+		__builtin_memcpy(tuple->ipv6.daddr, p->daddr, 16);
+		tuple->ipv6.sport = p->th.source;
+		tuple->ipv6.dport = p->th.dest;
+		tsz = sizeof(tuple->ipv6);
 	} else {
-		tuple.ipv4.saddr = p->saddr[0];
-		tuple.ipv4.daddr = p->daddr[0];
-		tuple.ipv4.sport = p->th.source;
-		tuple.ipv4.dport = p->th.dest;
-		tsz = sizeof(tuple.ipv4);
+		tuple->ipv4.saddr = p->saddr[0];
+		tuple->ipv4.daddr = p->daddr[0];
+		tuple->ipv4.sport = p->th.source;
+		tuple->ipv4.dport = p->th.dest;
+		tsz = sizeof(tuple->ipv4);
 	}
-	skc = bpf_skc_lookup_tcp(skb, &tuple, tsz, BPF_F_CURRENT_NETNS, 0);
+	skc = bpf_skc_lookup_tcp(skb, tuple, tsz, BPF_F_CURRENT_NETNS, 0);
 	if (skc) {
 		int listening = skc->state == BPF_TCP_LISTEN;
 

@@ -185,11 +185,11 @@ expect_eq "then f.example reaches nginx f" "backend f" \
 load() {
 	local n=0 fails=0 out
 	for i in $(seq 60); do
-		out=$(in_cli curl -sk --max-time 5 --resolve www.b.example:443:$SRV4 https://www.b.example/ 2>/dev/null)
+		out=$(in_cli curl -sSk --max-time 5 --resolve www.b.example:443:$SRV4 https://www.b.example/ 2>&1)
 		case $out in
 		"backend b") echo b ;;
 		*s_server*) echo a ;;
-		*) echo FAIL ;;
+		*) echo "FAIL $(tr '\n' ' ' <<<"$out" | cut -c1-200)" ;;
 		esac
 	done
 }
@@ -207,6 +207,7 @@ total=$(cat "$WORK"/load? | wc -l)
 fails=$(grep -c FAIL "$WORK"/load? | awk -F: '{s += $2} END {print s}')
 to_a=$(grep -c '^a$' "$WORK"/load? | awk -F: '{s += $2} END {print s}')
 expect_eq "route change under load: 180 connections, 0 failed" "180 0" "$total $fails"
+grep -h FAIL "$WORK"/load? | head -5
 check "route change took effect mid-run ($to_a went to a)" test "$to_a" -gt 0
 expect_eq "after the change: back to b" "backend b" "$(curl_get www.b.example $SRV4 b.example)"
 
