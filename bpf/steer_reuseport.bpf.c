@@ -23,7 +23,7 @@ struct {
 	__type(value, struct ks_rp_scratch);
 } ks_rp_scratch SEC(".maps");
 
-static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
+static __always_inline int ks_try_select(struct sk_reuseport_md *md, __u32 backend)
 {
 	struct ks_slot key = { .backend = backend };
 	struct ks_backend_stat *bs;
@@ -41,7 +41,18 @@ static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
 			return SK_PASS;
 		}
 	}
-	/* The routed backend has no socket in this group. */
+	return SK_DROP;
+}
+
+/* One of backend's sockets in this group; else ksteerd's, as TC does. */
+static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
+{
+	if (ks_try_select(md, backend) == SK_PASS)
+		return SK_PASS;
+	if (backend != KS_FALLBACK_ID && ks_try_select(md, KS_FALLBACK_ID) == SK_PASS) {
+		ks_count(KS_ST_RP_FALLBACK);
+		return SK_PASS;
+	}
 	ks_count(KS_ST_RP_DROP);
 	return SK_DROP;
 }
@@ -72,8 +83,14 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 		return SK_PASS;
 	payload = (th[12] >> 4) * 4;
 	if (payload < 20 || payload >= md->len) {
-		/* A SYN: this group gets SYNs only where TC is not attached;
-		 * there is nothing to route on, the kernel hashes. */
+		/* A SYN reaches the group only when TC let the kernel have it
+		 * (TIME_WAIT reuse, fallback-only mode, no TC here): nothing to
+		 * route on, so ksteerd takes it; without ksteerd the kernel
+		 * hashes. */
+		if (ks_try_select(md, KS_FALLBACK_ID) == SK_PASS) {
+			ks_count(KS_ST_RP_FALLBACK);
+			return SK_PASS;
+		}
 		ks_count(KS_ST_RP_PASS);
 		return SK_PASS;
 	}

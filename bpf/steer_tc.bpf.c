@@ -67,6 +67,42 @@ static __always_inline __u32 ks_now_ms(void)
 	return bpf_ktime_get_ns() / 1000000;
 }
 
+/* The socket on this segment's 4-tuple: in s->tuple, referenced, or NULL. */
+static __always_inline struct bpf_sock *ks_lookup(struct __sk_buff *skb, struct ks_pkt *p,
+						  struct ks_tc_scratch *s)
+{
+	struct bpf_sock_tuple *tuple = &s->tuple;
+	__u32 tsz;
+
+	if (p->v6) {
+		__builtin_memcpy(tuple->ipv6.saddr, p->saddr, 16);
+		__builtin_memcpy(tuple->ipv6.daddr, p->daddr, 16);
+		tuple->ipv6.sport = p->th.source;
+		tuple->ipv6.dport = p->th.dest;
+		tsz = sizeof(tuple->ipv6);
+	} else {
+		tuple->ipv4.saddr = p->saddr[0];
+		tuple->ipv4.daddr = p->daddr[0];
+		tuple->ipv4.sport = p->th.source;
+		tuple->ipv4.dport = p->th.dest;
+		tsz = sizeof(tuple->ipv4);
+	}
+	return bpf_skc_lookup_tcp(skb, tuple, tsz, BPF_F_CURRENT_NETNS, 0);
+}
+
+static __always_inline int ks_time_wait(struct __sk_buff *skb, struct ks_pkt *p,
+					struct ks_tc_scratch *s)
+{
+	struct bpf_sock *skc = ks_lookup(skb, p, s);
+	int tw;
+
+	if (!skc)
+		return 0;
+	tw = skc->state == BPF_TCP_TIME_WAIT;
+	bpf_sk_release(skc);
+	return tw;
+}
+
 /* ---- SYN -------------------------------------------------------------- */
 
 static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p,
@@ -76,6 +112,13 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 	__u64 *m = s->m;
 	__u32 opts[5], n = 0, cookie, ts_off, mss, mtu = 0, isn;
 
+	if (ks_time_wait(skb, p, s)) {
+		/* The kernel would refuse our child on this 4-tuple: let it
+		 * handle the SYN (TIME_WAIT reuse) and give the connection to
+		 * ksteerd's listener on the public port. */
+		ks_count(KS_ST_TW_DETOUR);
+		return TC_ACT_OK;
+	}
 	ks_opts_parse(p, &o);
 	o.ecn = (p->th.flags & (KS_TH_ECE | KS_TH_CWR)) == (KS_TH_ECE | KS_TH_CWR);
 	if (!o.mss)
@@ -167,23 +210,44 @@ static __always_inline int ks_group_unsteered(struct bpf_sock *sk)
 	return reuse->prog == NULL;
 }
 
+/* A listener of backend (referenced), starting at a random slot; NULL if none. */
+static __always_inline struct bpf_sock *ks_pick_listener(struct ks_slot *key)
+{
+	__u32 start = bpf_get_prandom_u32(), i;
+	struct bpf_sock *sk = NULL;
+
+#pragma unroll
+	for (i = 0; i < KS_MAX_SLOTS; i++) {
+		key->slot = (start + i) & (KS_MAX_SLOTS - 1);
+		sk = bpf_map_lookup_elem(&ks_listeners, key);
+		if (sk)
+			break;
+	}
+	return sk;
+}
+
+/*
+ * Create the connection in a listener of backend. A backend with no
+ * listener (restarting, or one that ksteerd proxies or hands off to) goes
+ * to ksteerd's listener, the fallback, when it runs; never to another
+ * backend. 0: assigned; -1: refuse (RST); -2: dropped (counted).
+ */
 static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
 				     __u32 cookie, __u32 backend, __u16 public_port)
 {
 	struct bpf_tcp_req_attrs attrs = {};
 	struct ks_syn_opts o, ack;
 	struct ks_slot key = { .backend = backend };
-	struct bpf_sock *sk = NULL;
-	__u32 start = bpf_get_prandom_u32(), i;
+	struct bpf_sock *sk;
 	struct ks_backend_stat *bs;
 	int ret;
 
-#pragma unroll
-	for (i = 0; i < KS_MAX_SLOTS; i++) {
-		key.slot = (start + i) & (KS_MAX_SLOTS - 1);
-		sk = bpf_map_lookup_elem(&ks_listeners, &key);
+	sk = ks_pick_listener(&key);
+	if (!sk && backend != KS_FALLBACK_ID) {
+		key.backend = KS_FALLBACK_ID;
+		sk = ks_pick_listener(&key);
 		if (sk)
-			break;
+			ks_count(KS_ST_TO_FALLBACK);
 	}
 	if (!sk) {
 		ks_count(KS_ST_NO_LISTENER);
@@ -247,13 +311,19 @@ static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, str
 	return TC_ACT_OK;
 }
 
-/* The parse ended without a whole ClientHello: count, refuse or wait. */
+/* The parse ended without a whole ClientHello we can route. */
 static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p,
-					 struct ks_tc_scratch *s, int st)
+					 struct ks_config *cfg, struct ks_tc_scratch *s,
+					 __u32 cookie, int st)
 {
 	if (st == KS_HELLO_TOO_BIG) {
+		/* Beyond our 8 KB buffer, not beyond TLS: ksteerd peeks at up
+		 * to 16 KB. Refused if it does not run. */
 		ks_count(KS_ST_TOO_BIG);
-		return ks_refuse(skb, p, s);
+		st = ks_assign(skb, p, cookie, KS_FALLBACK_ID, cfg->port);
+		if (st == -1)
+			return ks_refuse(skb, p, s);
+		return st ? TC_ACT_SHOT : TC_ACT_OK;
 	}
 	/* Not TLS or a broken ClientHello: refused, never guessed. */
 	ks_count(KS_ST_MALFORMED);
@@ -363,7 +433,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	s->isn = e->isn;
 	bpf_map_delete_elem(&ks_reasm, &s->flow);
 	if (st != KS_HELLO_COMPLETE)
-		return ks_not_placed(skb, p, s, st);
+		return ks_not_placed(skb, p, cfg, s, cookie, st);
 	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n, s->isn)) {
 		ks_count(KS_ST_REASM_FAILED);
 		return TC_ACT_SHOT;
@@ -375,28 +445,14 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_config *cfg, struct ks_tc_scratch *s)
 {
-	struct bpf_sock_tuple *tuple = &s->tuple;
 	struct bpf_sock *skc;
 	struct ks_reasm *e;
-	__u32 cookie, tsz;
+	__u32 cookie;
 	int st, valid;
 
 	/* Every segment of an established flow comes through here: a socket
 	 * lookup is the cheapest way to step aside. */
-	if (p->v6) {
-		__builtin_memcpy(tuple->ipv6.saddr, p->saddr, 16);
-		__builtin_memcpy(tuple->ipv6.daddr, p->daddr, 16);
-		tuple->ipv6.sport = p->th.source;
-		tuple->ipv6.dport = p->th.dest;
-		tsz = sizeof(tuple->ipv6);
-	} else {
-		tuple->ipv4.saddr = p->saddr[0];
-		tuple->ipv4.daddr = p->daddr[0];
-		tuple->ipv4.sport = p->th.source;
-		tuple->ipv4.dport = p->th.dest;
-		tsz = sizeof(tuple->ipv4);
-	}
-	skc = bpf_skc_lookup_tcp(skb, tuple, tsz, BPF_F_CURRENT_NETNS, 0);
+	skc = ks_lookup(skb, p, s);
 	if (skc) {
 		int listening = skc->state == BPF_TCP_LISTEN;
 
@@ -439,7 +495,7 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		ks_count(KS_ST_INCOMPLETE);
 		return ks_reasm_begin(skb, p, s, cookie, 1);
 	}
-	return ks_not_placed(skb, p, s, st);
+	return ks_not_placed(skb, p, cfg, s, cookie, st);
 }
 
 SEC("tc")

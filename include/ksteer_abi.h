@@ -12,7 +12,8 @@
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
 #define KS_ALPN_KEY_MAX 31    /* longest ALPN protocol a route can name */
-#define KS_MAX_BACKENDS 256   /* backend ids are 1..KS_MAX_BACKENDS-1 */
+#define KS_MAX_BACKENDS 256   /* backend ids are 1..KS_MAX_BACKENDS-2 */
+#define KS_FALLBACK_ID 255    /* ksteerd's listeners: what the kernel can't place */
 #define KS_MAX_SLOTS 16       /* listeners one backend can have */
 #define KS_MAX_ROUTES 65536
 #define KS_MAX_ADDRS 1024
@@ -105,14 +106,19 @@ struct ks_reasm {
 	__u8 ring[2 * KS_REASM_RING];
 };
 
-/* ks_backend_info: CLI only, index = backend id. */
+/* ks_backend_info: CLI and ksteerd only, index = backend id. */
 #define KS_BE_IN_USE 1
-#define KS_BE_HAS_ADDR 2
+#define KS_BE_HAS_ADDR 2      /* listeners bound to addr belong to it */
+#define KS_BE_PROXY 4         /* ksteerd proxies to target */
+#define KS_BE_PROXY_V2 8      /* ... with a PROXY protocol v2 header */
+#define KS_BE_HANDOFF 16      /* ksteerd hands the socket over unix path */
 
 struct ks_backend_info {
 	char name[48];
 	__u32 flags;
 	struct ks_addr addr;
+	struct ks_addr target;    /* KS_BE_PROXY */
+	char path[108];           /* KS_BE_HANDOFF: unix socket path */
 };
 
 /* ks_route_ids: CLI only, route_id -> the host's ks_route_key.
@@ -154,6 +160,9 @@ enum ks_stat {
 	KS_ST_REASM_FAILED,   /* could not rewrite the segment: dropped */
 	KS_ST_RP_MIGRATED,    /* a closing listener's connection moved to a sibling */
 	KS_ST_RP_MIGRATE_DROP,/* ... with no sibling of its backend left: dropped */
+	KS_ST_TO_FALLBACK,    /* routed backend has no listener: to ksteerd */
+	KS_ST_TW_DETOUR,      /* SYN met a TIME_WAIT socket: to the kernel/ksteerd */
+	KS_ST_RP_FALLBACK,    /* sk_reuseport chose ksteerd's socket */
 	KS_ST_MAX
 };
 

@@ -59,10 +59,18 @@ check "backend del" in_srv $KSTEER backend del site-a
 out=$(in_srv $KSTEER backend list -j)
 check "backend list -j is JSON" is_json <<<"$out"
 expect_eq "backend list content" \
-	'[{"name":"site-b","id":2,"addr":"[::1]:9002","listeners":0,"assigned":0,"selected":0}]' "$out"
+	'[{"name":"site-b","id":2,"addr":"[::1]:9002","via":null,"listeners":0,"assigned":0,"selected":0}]' "$out"
 check "stats -j is JSON" is_json <<<"$(in_srv $KSTEER stats -j)"
 out=$(in_srv $KSTEER stats -j | $PY -c 'import json,sys; d=json.load(sys.stdin); print(sorted(k for k in d if k in ("syn","cookie_ok","cookie_bad","assigned","no_route","hello_malformed")))')
 expect_eq "stats has the named counters" "['assigned', 'cookie_bad', 'cookie_ok', 'hello_malformed', 'no_route', 'syn']" "$out"
+
+check "backend add --proxy" in_srv $KSTEER backend add remote --proxy 192.0.2.10:443 --proxy-protocol
+check "backend add --handoff" in_srv $KSTEER backend add ho --handoff /run/ks-test.sock
+err_line "handoff path must be absolute" "bad hand-off" in_srv $KSTEER backend add ho2 --handoff rel.sock
+expect_eq "backend list shows how ksteerd reaches them" '"proxy 192.0.2.10:443 (PROXY v2)" "handoff /run/ks-test.sock"' \
+	"$(in_srv $KSTEER backend list -j | $PY -c 'import json,sys; d={b["name"]:b["via"] for b in json.load(sys.stdin)}; print("\"%s\" \"%s\"" % (d["remote"], d["ho"]))')"
+in_srv $KSTEER backend del remote
+in_srv $KSTEER backend del ho
 
 # A listener that exists before `backend add` is adopted (pidfd_getfd).
 in_srv $PY -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 9011)); s.listen(); time.sleep(30)' &

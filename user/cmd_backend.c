@@ -34,7 +34,7 @@ static __u32 ks_backend_get(int info, const char *name, struct ks_backend_info *
 		bpf_map_lookup_elem(info, &id, bi);
 		return id;
 	}
-	for (id = 1; id < KS_MAX_BACKENDS; id++)
+	for (id = 1; id < KS_FALLBACK_ID; id++)
 		if (!bpf_map_lookup_elem(info, &id, bi) && !(bi->flags & KS_BE_IN_USE)) {
 			memset(bi, 0, sizeof(*bi));
 			snprintf(bi->name, sizeof(bi->name), "%s", name);
@@ -62,7 +62,7 @@ int ks_backend_add_addr(const char *name, const char *addr_s)
 		return 1;
 	id = ks_backend_get(info, name, &bi);
 	if (!id)
-		return ks_err("too many backends (max %d)", KS_MAX_BACKENDS - 1);
+		return ks_err("too many backends (max %d)", KS_FALLBACK_ID - 1);
 	if (!bpf_map_lookup_elem(addrs, &a, &owner) && owner != id) {
 		ks_backend_name(info, owner, buf, sizeof(buf));
 		return ks_err("address %s already belongs to backend '%s'", addr_s, buf);
@@ -79,6 +79,40 @@ int ks_backend_add_addr(const char *name, const char *addr_s)
 	if (err)
 		return ks_err("backend '%s': cannot register an existing listener on %s: %s",
 			      name, addr_s, strerror(-err));
+	return 0;
+}
+
+/* Backends that ksteerd serves: a proxy target or a hand-off socket. */
+static int ks_backend_add_via(const char *name, const char *proxy, int v2, const char *path)
+{
+	struct ks_backend_info bi;
+	struct ks_addr t;
+	int info;
+	__u32 id;
+
+	if (!ks_name_ok(name))
+		return ks_err("bad backend name '%s' (letters, digits, - _ . ; max 47)", name);
+	if (proxy && ks_parse_addr(proxy, &t))
+		return ks_err("bad address '%s' (want IPv4:PORT or [IPv6]:PORT)", proxy);
+	if (path && (path[0] != '/' || strlen(path) >= sizeof(bi.path)))
+		return ks_err("bad hand-off socket path '%s' (absolute, under %zu bytes)", path,
+			      sizeof(bi.path));
+	info = ks_map("ks_backend_info");
+	if (info < 0)
+		return 1;
+	id = ks_backend_get(info, name, &bi);
+	if (!id)
+		return ks_err("too many backends (max %d)", KS_FALLBACK_ID - 1);
+	bi.flags &= ~(KS_BE_PROXY | KS_BE_PROXY_V2 | KS_BE_HANDOFF);
+	if (proxy) {
+		bi.target = t;
+		bi.flags |= KS_BE_PROXY | (v2 ? KS_BE_PROXY_V2 : 0);
+	} else {
+		snprintf(bi.path, sizeof(bi.path), "%s", path);
+		bi.flags |= KS_BE_HANDOFF;
+	}
+	if (bpf_map_update_elem(info, &id, &bi, BPF_ANY))
+		return ks_err("cannot update backend maps: %s", strerror(errno));
 	return 0;
 }
 
@@ -120,7 +154,7 @@ static int ks_backend_add_pid(const char *name, int pid, int only_fd)
 		return ks_err("no process %d: %s", pid, strerror(errno));
 	id = ks_backend_get(info, name, &bi);
 	if (!id)
-		return ks_err("too many backends (max %d)", KS_MAX_BACKENDS - 1);
+		return ks_err("too many backends (max %d)", KS_FALLBACK_ID - 1);
 	if (bpf_map_update_elem(info, &id, &bi, BPF_ANY))
 		return ks_err("cannot update backend maps: %s", strerror(errno));
 	for (int target = only_fd >= 0 ? only_fd : 0;
@@ -201,6 +235,20 @@ static int ks_backend_del(const char *name)
 	return 0;
 }
 
+/* "proxy 10.0.0.1:443 (PROXY v2)", "handoff /run/x.sock", or "". */
+static void ks_backend_via(const struct ks_backend_info *bi, char *buf, size_t len)
+{
+	char t[80];
+
+	buf[0] = 0;
+	if (bi->flags & KS_BE_PROXY) {
+		ks_format_addr(&bi->target, t, sizeof(t));
+		snprintf(buf, len, "proxy %s%s", t, bi->flags & KS_BE_PROXY_V2 ? " (PROXY v2)" : "");
+	} else if (bi->flags & KS_BE_HANDOFF) {
+		snprintf(buf, len, "handoff %s", bi->path);
+	}
+}
+
 static int ks_backend_list(int json)
 {
 	int info = ks_map("ks_backend_info"), lst, bst, ncpu = libbpf_num_possible_cpus();
@@ -217,7 +265,7 @@ static int ks_backend_list(int json)
 	for (__u32 id = 1; id < KS_MAX_BACKENDS; id++) {
 		__u64 assigned = 0, selected = 0;
 		int listeners = 0;
-		char addr[80] = "-";
+		char addr[80] = "-", via[160];
 
 		if (bpf_map_lookup_elem(info, &id, &bi) || !(bi.flags & KS_BE_IN_USE))
 			continue;
@@ -232,19 +280,23 @@ static int ks_backend_list(int json)
 			}
 		if (bi.flags & KS_BE_HAS_ADDR)
 			ks_format_addr(&bi.addr, addr, sizeof(addr));
+		ks_backend_via(&bi, via, sizeof(via));
 		if (json) {
 			printf("%s{\"name\":", first ? "" : ",");
 			ks_json_str(stdout, bi.name, strlen(bi.name));
 			printf(",\"id\":%u,\"addr\":", id);
 			ks_json_str(stdout, bi.flags & KS_BE_HAS_ADDR ? addr : NULL, strlen(addr));
+			printf(",\"via\":");
+			ks_json_str(stdout, via[0] ? via : NULL, strlen(via));
 			printf(",\"listeners\":%d,\"assigned\":%llu,\"selected\":%llu}", listeners,
 			       (unsigned long long)assigned, (unsigned long long)selected);
 		} else {
 			if (first)
-				printf("%-20s %-4s %-28s %9s %10s %10s\n", "NAME", "ID", "ADDRESS",
-				       "LISTENERS", "ASSIGNED", "SELECTED");
-			printf("%-20s %-4u %-28s %9d %10llu %10llu\n", bi.name, id, addr, listeners,
-			       (unsigned long long)assigned, (unsigned long long)selected);
+				printf("%-20s %-4s %-28s %9s %10s %10s  %s\n", "NAME", "ID", "ADDRESS",
+				       "LISTENERS", "ASSIGNED", "SELECTED", "VIA KSTEERD");
+			printf("%-20s %-4u %-28s %9d %10llu %10llu  %s\n", bi.name, id, addr, listeners,
+			       (unsigned long long)assigned, (unsigned long long)selected,
+			       via[0] ? via : "-");
 		}
 		first = 0;
 	}
@@ -257,13 +309,19 @@ static int ks_backend_list(int json)
 int cmd_backend(int argc, char **argv)
 {
 	const char *usage = "usage: ksteer backend add NAME ADDR:PORT | backend add NAME --pid PID "
-			    "[--fd FD] | backend del NAME | backend list [-j]";
+			    "[--fd FD] | backend add NAME --proxy ADDR:PORT [--proxy-protocol] | "
+			    "backend add NAME --handoff PATH | backend del NAME | backend list [-j]";
 
 	if (argc < 2)
 		return ks_err("%s", usage);
 	if (!strcmp(argv[1], "add")) {
 		if (argc == 4 && strncmp(argv[3], "--", 2))
 			return ks_backend_add_addr(argv[2], argv[3]);
+		if ((argc == 5 || (argc == 6 && !strcmp(argv[5], "--proxy-protocol"))) &&
+		    !strcmp(argv[3], "--proxy"))
+			return ks_backend_add_via(argv[2], argv[4], argc == 6, NULL);
+		if (argc == 5 && !strcmp(argv[3], "--handoff"))
+			return ks_backend_add_via(argv[2], NULL, 0, argv[4]);
 		if ((argc == 5 || argc == 7) && !strcmp(argv[3], "--pid")) {
 			char *end;
 			long pid = strtol(argv[4], &end, 10), fd = -1;

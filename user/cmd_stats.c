@@ -37,6 +37,9 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_REASM_FAILED] = "reasm_rewrite_failed",
 	[KS_ST_RP_MIGRATED] = "reuseport_migrated",
 	[KS_ST_RP_MIGRATE_DROP] = "reuseport_migrate_dropped",
+	[KS_ST_TO_FALLBACK] = "to_fallback",
+	[KS_ST_TW_DETOUR] = "time_wait_detour",
+	[KS_ST_RP_FALLBACK] = "reuseport_fallback",
 };
 
 int cmd_stats(int argc, char **argv)
