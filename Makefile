@@ -16,13 +16,15 @@ BPF_OBJS  := $(BPF_PROGS:%=$(BUILD)/%.bpf.o)
 SKELS     := $(BPF_PROGS:%=$(BUILD)/%.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) include/ksteer_abi.h
 
-USER_SRCS := $(wildcard user/*.c)
 USER_HDRS := $(wildcard user/*.h)
-KSTEER_SRCS := $(USER_SRCS)
+COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/route_user.c
+KSTEER_SRCS := $(COMMON_SRCS) user/ksteer.c user/config.c $(wildcard user/cmd_*.c)
+KSTEERD_SRCS := $(COMMON_SRCS) $(wildcard user/fb_*.c) user/ksteerd.c
 
 .PHONY: all test deps clean bench fuzz demo demo-stop
 
-all: $(BPF_OBJS) $(BUILD)/lose_segment.bpf.o $(BUILD)/ksteer $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench
+all: $(BPF_OBJS) $(BUILD)/lose_segment.bpf.o $(BUILD)/ksteer $(BUILD)/ksteerd \
+	$(BUILD)/test_handoff_lib $(BUILD)/handoff_tls_server $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench
 
 .SECONDARY: $(BPF_OBJS)
 
@@ -44,6 +46,17 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(BUILD)/ksteer: $(KSTEER_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -o $@ $(KSTEER_SRCS) $(LDLIBS)
+
+$(BUILD)/ksteerd: $(KSTEERD_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -DKS_HS_MAX=32767 -DKS_HS_MASK=32767 -DKS_HS_BUF=65536 \
+		-o $@ $(KSTEERD_SRCS) $(LDLIBS)
+
+# The hand-off library backends link, its test, and a TLS test backend.
+$(BUILD)/test_handoff_lib: tests/test_handoff_lib.c backend/ksteer_handoff.c backend/ksteer_handoff.h | $(BUILD)
+	$(CC) $(CFLAGS) -Ibackend -o $@ tests/test_handoff_lib.c backend/ksteer_handoff.c
+
+$(BUILD)/handoff_tls_server: tests/handoff_tls_server.c backend/ksteer_handoff.c backend/ksteer_handoff.h | $(BUILD)
+	$(CC) $(CFLAGS) -Ibackend -o $@ tests/handoff_tls_server.c backend/ksteer_handoff.c -lssl -lcrypto
 
 $(BUILD)/test_parser: tests/test_parser.c user/hello.c $(USER_HDRS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_parser.c user/hello.c

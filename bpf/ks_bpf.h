@@ -98,6 +98,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_backend_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KS_FB_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_fallback_stats SEC(".maps");
+
 /* Kept for the CLI only (names, route ids, our interfaces); pinned like the
  * rest so that no daemon has to remember them. */
 struct {

@@ -20,9 +20,13 @@
 #ifndef KS_TLS_HELLO_H
 #define KS_TLS_HELLO_H
 
+/* The kernel keeps 8 KB of handshake; ksteerd, built with bigger values
+ * (KS_HS_MASK = 2^n - 1 = KS_HS_MAX, KS_HS_BUF = 2^(n+1)), takes the rest. */
+#ifndef KS_HS_MAX
 #define KS_HS_MAX 8191        /* handshake bytes kept; bigger is TOO_BIG */
 #define KS_HS_MASK 8191
 #define KS_HS_BUF 16384       /* > KS_HS_MASK + KS_HS_MAX: masked copies fit */
+#endif
 #define KS_MAX_RECORDS 32
 #define KS_MAX_EXTS 128
 #define KS_MAX_ALPN 8         /* ALPN names reported; more are validated */

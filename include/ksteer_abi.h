@@ -130,6 +130,23 @@ struct ks_backend_info {
  * out of the LRU. */
 #define KS_MAX_LISTENER_COOKIES 4096
 
+/* ks_fallback_stats: ksteerd's counters, an mmap-able array it increments
+ * in place; `ksteer stats` shows them. */
+enum ks_fb_stat {
+	KS_FB_ACCEPTED,       /* connections ksteerd took */
+	KS_FB_HANDOFF,        /* handed to a backend over its unix socket */
+	KS_FB_HANDOFF_FAILED, /* ... backend socket absent or refused: closed */
+	KS_FB_PROXY,          /* proxied to the backend or remote upstream */
+	KS_FB_PROXY_FAILED,   /* upstream unreachable: closed */
+	KS_FB_TIMEOUT,        /* ClientHello not complete by the deadline */
+	KS_FB_TOO_BIG,        /* ClientHello beyond ksteerd's cap */
+	KS_FB_MALFORMED,      /* not TLS / broken ClientHello: reset */
+	KS_FB_NO_ROUTE,       /* no route, no default: reset */
+	KS_FB_CLOSED_EARLY,   /* client left before its ClientHello was whole */
+	KS_FB_ACTIVE,         /* gauge: connections ksteerd holds now */
+	KS_FB_MAX
+};
+
 /* ks_stats: per-CPU counters, index = enum ks_stat. */
 enum ks_stat {
 	KS_ST_SYN,            /* SYNs answered with a cookie SYN-ACK */

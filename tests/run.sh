@@ -9,9 +9,11 @@ suites=(
 	tests/test_cli.sh
 	tests/test_fuzz.sh
 	build/test_tc_fixtures
+	build/test_handoff_lib
 	tests/test_e2e.sh
 	tests/test_reasm_e2e.sh
 	tests/test_migrate_e2e.sh
+	tests/test_fallback_e2e.sh
 	tests/test_browser_e2e.sh
 )
 for extra in ${KS_EXTRA_SUITES:-}; do suites+=("$extra"); done

@@ -46,6 +46,10 @@ check "route add exact" in_srv $KSTEER route add A.Example site-a
 check "route add wildcard" in_srv $KSTEER route add '*.example' site-b
 check "route add default" in_srv $KSTEER route add default site-b
 check "route add with ALPN" in_srv $KSTEER route add a.example site-b --alpn acme-tls/1
+expect_eq "route test: exact" site-a "$(in_srv $KSTEER route test a.example)"
+expect_eq "route test: ALPN qualifier" site-b "$(in_srv $KSTEER route test A.EXAMPLE --alpn h2 --alpn acme-tls/1)"
+expect_eq "route test: wildcard" site-b "$(in_srv $KSTEER route test x.y.example)"
+expect_eq "route test: default, no SNI" site-b "$(in_srv $KSTEER route test -)"
 out=$(in_srv $KSTEER route list -j)
 check "route list -j is JSON" is_json <<<"$out"
 expect_eq "route list content" \

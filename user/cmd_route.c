@@ -218,10 +218,51 @@ static int ks_route_list(int json)
 	return 0;
 }
 
+/* ksteer route test HOST [--alpn PROTO]...: the backend the kernel picks. */
+static int ks_route_test(int argc, char **argv)
+{
+	static struct ks_scratch s;
+	struct ks_route_maps m;
+	size_t n = strlen(argv[0]), off = 0;
+	char name[64];
+	__u32 id;
+
+	memset(&s.hello, 0, sizeof(s.hello));
+	if (strcmp(argv[0], "-")) {
+		if (n > KS_SNI_MAX)
+			return ks_err("host name longer than %d bytes", KS_SNI_MAX);
+		for (size_t i = 0; i < n; i++)
+			s.hello.sni[i] = argv[0][i] >= 'A' && argv[0][i] <= 'Z' ? argv[0][i] + 32 : argv[0][i];
+		s.hello.sni_len = n;
+	}
+	for (int i = 1; i < argc; i++) {
+		size_t len = strlen(argv[i + 1 < argc ? i + 1 : i]);
+
+		if (strcmp(argv[i], "--alpn") || i + 1 >= argc || !len || len > 255 ||
+		    s.hello.alpn_count == KS_MAX_ALPN)
+			return ks_err("usage: ksteer route test HOST|- [--alpn PROTO]...");
+		memcpy(&s.hs[off], argv[++i], len);
+		s.hello.alpn_off[s.hello.alpn_count] = off;
+		s.hello.alpn_len[s.hello.alpn_count++] = len;
+		off += len;
+	}
+	if (ks_route_maps_open(&m))
+		return 1;
+	id = ks_route_user(m.routes, m.alpn, &s);
+	if (!id) {
+		printf("no route\n");
+		return 1;
+	}
+	ks_backend_name(m.info, id, name, sizeof(name));
+	printf("%s\n", name);
+	return 0;
+}
+
 int cmd_route(int argc, char **argv)
 {
 	const char *usage = "usage: ksteer route add HOST BACKEND [--alpn PROTO] | "
-			    "route del HOST [--alpn PROTO] | route list [-j]";
+			    "route del HOST [--alpn PROTO] | route list [-j] | "
+			    "route test HOST|- [--alpn PROTO]...";
 
 	if (argc < 2)
 		return ks_err("%s", usage);
@@ -235,6 +276,8 @@ int cmd_route(int argc, char **argv)
 			return ks_route_del(argv[2], NULL);
 		if (argc == 5 && !strcmp(argv[3], "--alpn"))
 			return ks_route_del(argv[2], argv[4]);
+	} else if (!strcmp(argv[1], "test") && argc >= 3) {
+		return ks_route_test(argc - 2, argv + 2);
 	} else if (!strcmp(argv[1], "list")) {
 		if (argc == 2 || (argc == 3 && !strcmp(argv[2], "-j")))
 			return ks_route_list(argc == 3);

@@ -42,6 +42,53 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_RP_FALLBACK] = "reuseport_fallback",
 };
 
+static const char *const ks_fb_names[KS_FB_MAX] = {
+	[KS_FB_ACCEPTED] = "accepted",
+	[KS_FB_HANDOFF] = "handoff",
+	[KS_FB_HANDOFF_FAILED] = "handoff_failed",
+	[KS_FB_PROXY] = "proxy",
+	[KS_FB_PROXY_FAILED] = "proxy_failed",
+	[KS_FB_TIMEOUT] = "hello_timeout",
+	[KS_FB_TOO_BIG] = "hello_too_big",
+	[KS_FB_MALFORMED] = "hello_malformed",
+	[KS_FB_NO_ROUTE] = "no_route",
+	[KS_FB_CLOSED_EARLY] = "closed_early",
+	[KS_FB_ACTIVE] = "active",
+};
+
+/* ksteerd's counters: "fallback": {...} in JSON, "fallback_*" lines. */
+static void ks_fb_stats(int json)
+{
+	int fd = ks_map("ks_fallback_stats");
+	__u64 v;
+
+	if (json)
+		printf(",\"fallback\":{");
+	for (__u32 i = 0; fd >= 0 && i < KS_FB_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &v))
+			v = 0;
+		if (json)
+			printf("%s\"%s\":%llu", i ? "," : "", ks_fb_names[i], (unsigned long long)v);
+		else
+			printf("fallback_%-19s %llu\n", ks_fb_names[i], (unsigned long long)v);
+	}
+	if (json)
+		printf("}");
+	/* ksteerd's listeners, registered as the fallback backend. */
+	fd = ks_map("ks_listeners");
+	if (fd >= 0) {
+		struct ks_slot slot = { .backend = KS_FALLBACK_ID };
+		int n = 0;
+
+		for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++)
+			n += !bpf_map_lookup_elem(fd, &slot, &v);
+		if (json)
+			printf(",\"fallback_listeners\":%d", n);
+		else
+			printf("%-28s %d\n", "fallback_listeners", n);
+	}
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	int json = argc == 2 && !strcmp(argv[1], "-j");
@@ -69,6 +116,7 @@ int cmd_stats(int argc, char **argv)
 		else
 			printf("%-28s %llu\n", ks_stat_names[i], (unsigned long long)sum);
 	}
+	ks_fb_stats(json);
 	if (json)
 		printf(",\"backends\":{");
 	for (__u32 id = 1, first = 1; id < KS_MAX_BACKENDS; id++) {

@@ -77,7 +77,8 @@ static int ks_check_kernel(void)
 	}
 	if (id < 0)
 		return ks_err("kernel lacks the kfunc bpf_sk_assign_tcp_reqsk (needs Linux >= 6.9 "
-			      "with CONFIG_SYN_COOKIES); the fallback router ksteerd covers this kernel");
+			      "with CONFIG_SYN_COOKIES); the fallback router ksteerd covers this kernel: "
+			      "ksteer up --fallback-only");
 	return 0;
 }
 
@@ -191,10 +192,14 @@ static int ks_default_ifaces(char **names, int max)
 	return n;
 }
 
+static void ks_detach_tc_all(int ifaces_fd);
+
 int cmd_up(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "cgroup", required_argument, 0, 'g' }, { 0 } };
+		{ "cgroup", required_argument, 0, 'g' },
+		{ "fallback-only", no_argument, 0, 'F' }, { 0 } };
+	int fallback_only = 0;
 	const char *config = NULL, *cgroup = ks_default_cgroup();
 	char *ifaces[KS_MAX_IFACES];
 	int nif = 0, c, err = 1, i, cfg_fd, ifaces_fd;
@@ -221,25 +226,30 @@ int cmd_up(int argc, char **argv)
 			break;
 		}
 		case 'g': cgroup = optarg; break;
+		case 'F': fallback_only = 1; break;
 		default:
-			return ks_err("usage: ksteer up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR]");
+			return ks_err("usage: ksteer up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR] "
+				      "[--fallback-only]");
 		}
 	}
 	if (optind != argc)
 		return ks_err("unexpected argument '%s'", argv[optind]);
 	if (config && access(config, R_OK))
 		return ks_err("cannot read config %s: %s", config, strerror(errno));
-	if (ks_check_kernel() || ks_ensure_bpffs())
+	if ((!fallback_only && ks_check_kernel()) || ks_ensure_bpffs())
 		return 1;
 	libbpf_set_print(ks_libbpf_quiet);
 	if (!nif)
 		nif = ks_default_ifaces(ifaces, KS_MAX_IFACES);
 
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
-	tc = steer_tc__open_opts(&oo);
+	/* Fallback-only: no TC program (it needs the kfunc); every connection
+	 * takes the kernel's own path to ksteerd's listener. */
+	if (!fallback_only)
+		tc = steer_tc__open_opts(&oo);
 	so = steer_sockops__open_opts(&oo);
 	rp = steer_reuseport__open_opts(&oo);
-	if (!tc || !so || !rp) {
+	if ((!tc && !fallback_only) || !so || !rp) {
 		if (errno == EPERM || errno == ENOSYS)
 			ks_err("no BPF support here (%s): run as root on a kernel with BPF",
 			       strerror(errno));
@@ -247,16 +257,16 @@ int cmd_up(int argc, char **argv)
 			ks_err("cannot open BPF objects: %s", strerror(errno));
 		goto out;
 	}
-	if (steer_tc__load(tc) || steer_sockops__load(so) || steer_reuseport__load(rp)) {
+	if ((tc && steer_tc__load(tc)) || steer_sockops__load(so) || steer_reuseport__load(rp)) {
 		ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
 		       strerror(errno));
 		goto out;
 	}
-	if (ks_pin_prog(tc->progs.ksteer_tc, "prog_tc") ||
+	if ((tc && ks_pin_prog(tc->progs.ksteer_tc, "prog_tc")) ||
 	    ks_pin_prog(rp->progs.ksteer_reuseport, "prog_reuseport"))
 		goto out;
-	cfg_fd = bpf_map__fd(tc->maps.ks_config);
-	ifaces_fd = bpf_map__fd(tc->maps.ks_ifaces);
+	cfg_fd = bpf_map__fd(so->maps.ks_config);
+	ifaces_fd = bpf_map__fd(so->maps.ks_ifaces);
 	if (ks_write_config(cfg_fd, port, cgroup))
 		goto out;
 	/* A backend worker that closes its listener hands its queue to a
@@ -266,7 +276,9 @@ int cmd_up(int argc, char **argv)
 	if (ks_attach_sockops(bpf_program__fd(so->progs.ksteer_sockops), cgroup) ||
 	    ks_pin_prog(so->progs.ksteer_sockops, "prog_sockops"))
 		goto out;
-	for (i = 0; i < nif; i++)
+	if (fallback_only)
+		ks_detach_tc_all(ifaces_fd);      /* switching modes: no fast path */
+	for (i = 0; tc && i < nif; i++)
 		if (ks_attach_tc(bpf_program__fd(tc->progs.ksteer_tc), ifaces_fd, ifaces[i]))
 			goto out;
 	if (config && ks_apply_config(config))

@@ -38,6 +38,10 @@ int ks_steer_port_groups(unsigned int port, int *groups);
 /* Re-take the listeners of every backend configured by address. */
 int ks_adopt_all(void);
 
+struct ks_scratch;
+/* bpf/route.h on the pinned maps: backend id for a parsed hello, 0 if none. */
+__u32 ks_route_user(int routes_fd, int alpn_fd, struct ks_scratch *s);
+
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_backend(int argc, char **argv);

@@ -18,7 +18,8 @@
                                          otherwise hands the stack one GSO
                                          packet); wait for the recorder's
                                          "ok"; print ms per connection and
-                                         the sha256 sent
+                                         the sha256 sent; KS_LOCAL_PORT=N
+                                         binds every connection to port N
 """
 import hashlib, os, signal, socket, struct, sys, time
 
@@ -100,12 +101,18 @@ def worker(name: str, ip: str, port: int, mode: str) -> None:
 
 def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: int,
          expect=None) -> int:
+    local_port = int(os.environ.get("KS_LOCAL_PORT", "0"))
     hello = client_hello(sni, size, off)
     fails = 0
     for _ in range(count):
         t0 = time.monotonic()
         try:
-            s = socket.create_connection((ip, port), timeout=5)
+            s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET)
+            s.settimeout(5)
+            if local_port:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("", local_port))
+            s.connect((ip, port))
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if chunk:
                 for i in range(0, len(hello), chunk):
@@ -114,6 +121,10 @@ def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: i
             else:
                 s.sendall(hello)
             reply = s.recv(16)
+            # Close after the server (it closes first): the client keeps
+            # no TIME_WAIT and can reuse its port at once.
+            while s.recv(16):
+                pass
             s.close()
         except OSError as e:
             reply = repr(e).encode()

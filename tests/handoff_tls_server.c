@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A test backend that takes connections by ksteerd hand-off (the library in
+ * backend/) and does TLS on them with OpenSSL, as a real backend would:
+ *
+ *   handoff_tls_server SOCKET_PATH CERT KEY NAME
+ *
+ * Answers each request with "backend NAME peer=IP:PORT local=IP:PORT", the
+ * handed-off socket's own view of both ends.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "ksteer_handoff.h"
+
+static void addr_str(struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ss)->sin_addr, ip, sizeof(ip));
+		port = ntohs(((struct sockaddr_in *)ss)->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ss)->sin6_addr, ip, sizeof(ip));
+		port = ntohs(((struct sockaddr_in6 *)ss)->sin6_port);
+	}
+	snprintf(buf, len, "%s:%d", ip, port);
+}
+
+static void serve(SSL_CTX *ctx, int fd, const char *name)
+{
+	struct sockaddr_storage peer, local;
+	socklen_t pl = sizeof(peer), ll = sizeof(local);
+	char req[4096], body[256], resp[512], p[64], l[64];
+	SSL *ssl = SSL_new(ctx);
+	int n;
+
+	getpeername(fd, (struct sockaddr *)&peer, &pl);
+	getsockname(fd, (struct sockaddr *)&local, &ll);
+	addr_str(&peer, p, sizeof(p));
+	addr_str(&local, l, sizeof(l));
+	SSL_set_fd(ssl, fd);
+	if (SSL_accept(ssl) == 1 && SSL_read(ssl, req, sizeof(req)) > 0) {
+		snprintf(body, sizeof(body), "backend %s peer=%s local=%s\n", name, p, l);
+		n = snprintf(resp, sizeof(resp),
+			     "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			     strlen(body), body);
+		SSL_write(ssl, resp, n);
+		SSL_shutdown(ssl);
+	}
+	SSL_free(ssl);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	SSL_CTX *ctx;
+	int lfd, fd;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: handoff_tls_server SOCKET_PATH CERT KEY NAME\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (SSL_CTX_use_certificate_chain_file(ctx, argv[2]) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, argv[3], SSL_FILETYPE_PEM) != 1) {
+		fprintf(stderr, "handoff_tls_server: cannot load %s / %s\n", argv[2], argv[3]);
+		return 1;
+	}
+	lfd = ksteer_handoff_listen(argv[1]);
+	if (lfd < 0) {
+		perror("ksteer_handoff_listen");
+		return 1;
+	}
+	while ((fd = ksteer_handoff_accept(lfd)) >= 0 || 1)
+		if (fd >= 0)
+			serve(ctx, fd, argv[4]);
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# ksteerd, the fallback router, end to end: what the fast path cannot place
+# reaches it, and it delivers by the backend's mode.
+#   - server-closes-first load with the client reusing one port: every SYN
+#     that meets a TIME_WAIT socket goes to ksteerd; zero failures
+#   - a backend with no listener: ksteerd, not another backend
+#   - proxy to an upstream with a PROXY v2 header (nginx proxy_protocol)
+#   - hand-off over a unix socket to a TLS backend using backend/'s library
+#   - fallback-only mode (the path of kernels without the kfunc), with a
+#     slowloris client cut at the deadline
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/netns.sh"
+need_root "fallback end-to-end tests"
+export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-fb-$$
+WORK=$(mktemp -d)
+TOOL=$ROOT/tests/tools/hello_tool.py
+cleanup() {
+	in_srv $KSTEER down >/dev/null 2>&1
+	ks_netns_down
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ks_netns_up || { fail "cannot create namespaces"; summary; exit 1; }
+ks_make_certs "$WORK" a.example b.example h.example r.example
+check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
+
+# Backend a: s_server closes first (HTTP/1.0 -www), so each connection
+# leaves a TIME_WAIT socket on the public 4-tuple.
+in_srv $KSTEER backend add a 127.0.0.1:9001
+(cd "$WORK" && nsenter --net=/run/netns/$SRV_NS openssl s_server -accept 127.0.0.1:9001 \
+	-cert a.example.pem -key a.example.key -www -quiet >/dev/null 2>&1) &
+in_srv $KSTEER route add a.example a
+# Backend b: nginx; backend r: nginx behind ksteerd's proxy, PROXY v2.
+nginx_site() { # NAME LISTEN
+	local d=$WORK/$1
+	mkdir -p "$d/www"
+	echo "backend $1" >"$d/www/index.html"
+	cat >"$d/nginx.conf" <<EOF
+daemon off;
+user root;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events {}
+http {
+	log_format ks '\$remote_addr \$proxy_protocol_addr \$proxy_protocol_server_addr:\$proxy_protocol_server_port';
+	access_log $d/access.log ks;
+	server {
+		listen $2 ssl;
+		ssl_certificate $WORK/$1.example.pem;
+		ssl_certificate_key $WORK/$1.example.key;
+		location / { root $d/www; }
+	}
+}
+EOF
+	nsenter --net=/run/netns/$SRV_NS nginx -p "$d" -c "$d/nginx.conf" &
+}
+in_srv $KSTEER backend add b 0.0.0.0:9002
+nginx_site b 9002
+in_srv $KSTEER route add b.example b
+in_srv $KSTEER backend add r --proxy 127.0.0.1:9004 --proxy-protocol
+nginx_site r "127.0.0.1:9004 proxy_protocol"
+in_srv $KSTEER route add r.example r
+# Backend h: a TLS server that takes its connections by hand-off.
+in_srv $KSTEER backend add h --handoff "$WORK/h.sock"
+nsenter --net=/run/netns/$SRV_NS "$ROOT/build/handoff_tls_server" "$WORK/h.sock" \
+	"$WORK/h.example.pem" "$WORK/h.example.key" h &
+in_srv $KSTEER route add h.example h
+# ksteerd on the public address, sharing the port.
+nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --deadline 1000 \
+	2>"$WORK/ksteerd.log" &
+wait_listen 127.0.0.1 9001 && wait_listen 0.0.0.0 9002 && wait_listen 127.0.0.1 9004 &&
+	wait_listen $SRV4 443 || fail "servers did not start"
+sleep 0.3
+expect_eq "ksteerd registered as the fallback" 1 "$(counter '["fallback_listeners"]')"
+
+get() { # HOST [CURL ARGS...]
+	local h=$1
+	shift
+	in_cli curl -sS --max-time 5 --cacert "$WORK/$h.pem" --resolve "$h:443:$SRV4" "$@" "https://$h/" 2>&1
+}
+
+# 1. TIME_WAIT: one client port, 30 connections, the server closes first
+# (the recording backend answers and closes; the client waits for its FIN).
+in_srv $KSTEER backend add rec 127.0.0.1:9005
+in_srv $KSTEER route add rec.example rec
+nsenter --net=/run/netns/$SRV_NS $PY "$TOOL" record 9005 "$WORK/rec.log" &
+wait_listen 127.0.0.1 9005
+tw0=$(counter '["time_wait_detour"]')
+out=$(in_cli env KS_LOCAL_PORT=40000 $PY "$TOOL" send $SRV4 443 rec.example 600 100 30)
+fails=$(grep -vc '^ok' <<<"$out")
+expect_eq "server-closes-first, one client port: 30 connections, 0 failed" 0 "$fails"
+grep -v '^ok' <<<"$out" | head -3
+tw=$(($(counter '["time_wait_detour"]') - tw0))
+check "SYNs that met TIME_WAIT went to ksteerd ($tw), none stalled" test "$tw" -ge 10
+slow=$(awk '$2 > 1000' <<<"$out" | wc -l)
+expect_eq "no connection waited a second or more" 0 "$slow"
+
+# 2. A backend with no listener: ksteerd takes it, never another backend.
+in_srv $KSTEER backend add c 127.0.0.1:9003
+in_srv $KSTEER route add c.example c
+tf0=$(counter '["to_fallback"]')
+out=$(in_cli curl -sSk --max-time 5 --resolve c.example:443:$SRV4 https://c.example/ 2>&1)
+check "no listener: handed to ksteerd, which cannot reach it and resets ($out)" \
+	test "$(($(counter '["to_fallback"]') - tf0))" -eq 1
+check "no listener: not answered by another backend" bash -c "! grep -q backend <<<'$out'"
+
+# 3. Proxy with PROXY v2: nginx learns the client from the header.
+p0=$(counter '["fallback"]["proxy"]')
+h0=$(counter '["fallback"]["handoff"]')
+expect_eq "proxy: r.example through ksteerd" "backend r" "$(get r.example)"
+set -- $(tail -n 1 "$WORK/r/access.log")
+expect_eq "proxy: nginx got the client and the public address in PROXY v2" \
+	"$CLI4 $SRV4:443" "$2 $3"
+
+# 4. Hand-off: the backend gets the client's own socket, TLS done by it.
+out=$(get h.example)
+expect_eq "hand-off: h.example served by the hand-off backend" \
+	"backend h peer=$CLI4 local=$SRV4:443" "$(sed -E 's/(peer=[0-9.]+):[0-9]+/\1/' <<<"$out")"
+check "hand-off: its socket's peer is the client" grep -q "peer=$CLI4:" <<<"$out"
+expect_eq "ksteerd counters: one more proxy, one hand-off" "$((p0 + 1)) $((h0 + 1))" \
+	"$(counter '["fallback"]["proxy"]') $(counter '["fallback"]["handoff"]')"
+
+# 5. Fallback-only mode: no TC; the kernel gives every connection to ksteerd.
+check "ksteer up --fallback-only" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --fallback-only
+p0=$(counter '["fallback"]["proxy"]')
+expect_eq "fallback-only: b.example proxied by ksteerd" "backend b" "$(get b.example)"
+expect_eq "fallback-only: h.example handed off" "backend h" "$(get h.example | cut -d' ' -f1-2)"
+expect_eq "fallback-only: counted" $((p0 + 1)) "$(counter '["fallback"]["proxy"]')"
+t0=$(counter '["fallback"]["hello_timeout"]')
+start=$(date +%s%N)
+out=$(in_cli $PY -c "
+import socket, sys
+s = socket.create_connection(('$SRV4', 443), timeout=5)
+s.sendall(b'\x16\x03\x01\x02\x00\x01')    # a ClientHello that never comes
+try:
+    print('closed' if s.recv(1) == b'' else 'data')
+except ConnectionResetError:
+    print('reset')
+" 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_eq "slowloris: cut at the 1 s deadline (${ms} ms)" "reset" "$out"
+expect_eq "slowloris: counted" $((t0 + 1)) "$(counter '["fallback"]["hello_timeout"]')"
+check "ksteer up again: fast path back" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+a0=$(counter '["assigned"]')
+expect_eq "fast path: b.example" "backend b" "$(get b.example)"
+expect_eq "fast path: assigned in the kernel again" $((a0 + 1)) "$(counter '["assigned"]')"
+# ksteerd stops cleanly on SIGTERM.
+pkill -TERM -f "build/ksteerd --listen $SRV4:443"
+sleep 0.3
+check "ksteerd exits on SIGTERM and says so" grep -q "signal 15, exiting" "$WORK/ksteerd.log"
+summary

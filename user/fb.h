@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ksteerd, the fallback router: shared state of its parts (fb_*.c). */
+#ifndef KS_FB_H
+#define KS_FB_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include "hello.h"
+#include "ksteer.h"
+
+struct fb_opts {
+	int deadline_ms;          /* a ClientHello must be whole by then */
+	int max_hello;            /* bytes peeked at most */
+	int max_conns;            /* connections held at once */
+};
+
+struct fb_maps {
+	int routes, alpn, info;
+	volatile __u64 *stats;    /* ks_fallback_stats, mmap-ed */
+};
+
+enum fb_state { FB_PEEK, FB_CONNECT, FB_RELAY };
+
+struct fb_end {                   /* one side of a relay, for epoll */
+	struct fb_conn *c;
+	int fd;
+	int pipe[2];              /* bytes read from fd, not yet written */
+	size_t in_pipe;
+	int eof;                  /* fd gave EOF and the pipe is drained */
+};
+
+struct fb_conn {
+	enum fb_state state;
+	struct fb_end client, up;  /* up.fd: the upstream, when proxying */
+	uint64_t deadline;         /* monotonic ms */
+	struct fb_conn *prev, *next;   /* peeking connections, by deadline */
+	__u32 backend;
+	int v2;                    /* send a PROXY v2 header once connected */
+};
+
+extern struct fb_opts fb_opts;
+extern struct fb_maps fb_maps;
+extern int fb_epoll;
+
+uint64_t fb_now_ms(void);
+void fb_count(enum ks_fb_stat s, int delta);
+
+/* fb_conn.c */
+void fb_accept(int lfd);
+void fb_event(struct fb_end *e, uint32_t events);
+int fb_expire(void);              /* closes overdue peeks; ms to the next */
+
+/* fb_relay.c */
+int fb_relay_start(struct fb_conn *c);
+int fb_relay_pump(struct fb_conn *c);   /* 1: finished, close */
+
+/* fb_proxy_v2.c */
+int fb_proxy_v2_header(int client_fd, unsigned char *buf, size_t len);
+
+#endif

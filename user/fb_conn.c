@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One connection through ksteerd: peek at the ClientHello (MSG_PEEK, so
+ * nothing is consumed) until the shared parser says it is whole, route it
+ * with the shared route lookup on the pinned maps, then deliver it:
+ *
+ *   handoff  the socket itself goes to the backend over its unix socket
+ *            (SCM_RIGHTS); the backend reads the ClientHello first-hand
+ *   proxy    ksteerd connects to the target (a remote upstream, or the
+ *            address of a listener backend it could not reach in the
+ *            kernel), optionally sends a PROXY v2 header, and relays
+ *
+ * Peeking connections wait in a list ordered by deadline (all deadlines
+ * are now + the same delay), so expiry looks at the head only.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "fb.h"
+
+static struct fb_conn *fb_head, *fb_tail;
+static int fb_held;
+static unsigned char *fb_peek_buf;
+static struct ks_scratch fb_scratch;
+
+static void fb_unlist(struct fb_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (fb_head == c)
+		fb_head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else if (fb_tail == c)
+		fb_tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void fb_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* An epoll registration lives as long as the file, not our descriptor: a
+ * handed-off socket stays open in the backend, so unregister explicitly. */
+static void fb_forget(int fd)
+{
+	if (fd >= 0)
+		epoll_ctl(fb_epoll, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* reset: the client gets a RST rather than a FIN (refusals, errors). */
+static void fb_close(struct fb_conn *c, int reset)
+{
+	if (reset && c->client.fd >= 0) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(c->client.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	fb_unlist(c);
+	fb_forget(c->client.fd);
+	fb_forget(c->up.fd);
+	fb_close_fd(&c->client.fd);
+	fb_close_fd(&c->up.fd);
+	for (int i = 0; i < 2; i++) {
+		fb_close_fd(&c->client.pipe[i]);
+		fb_close_fd(&c->up.pipe[i]);
+	}
+	fb_held--;
+	fb_count(KS_FB_ACTIVE, -1);
+	free(c);
+}
+
+void fb_accept(int lfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
+	struct fb_conn *c;
+	int fd;
+
+	if (!fb_peek_buf && !(fb_peek_buf = malloc(fb_opts.max_hello)))
+		return;
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		fb_count(KS_FB_ACCEPTED, 1);
+		c = fd >= 0 && fb_held < fb_opts.max_conns ? calloc(1, sizeof(*c)) : NULL;
+		if (!c) {
+			close(fd);                /* at capacity: refused */
+			continue;
+		}
+		c->client = (struct fb_end){ .c = c, .fd = fd, .pipe = { -1, -1 } };
+		c->up = (struct fb_end){ .c = c, .fd = -1, .pipe = { -1, -1 } };
+		c->state = FB_PEEK;
+		c->deadline = fb_now_ms() + fb_opts.deadline_ms;
+		c->prev = fb_tail;
+		if (fb_tail)
+			fb_tail->next = c;
+		else
+			fb_head = c;
+		fb_tail = c;
+		fb_held++;
+		fb_count(KS_FB_ACTIVE, 1);
+		ev.data.ptr = &c->client;
+		if (epoll_ctl(fb_epoll, EPOLL_CTL_ADD, fd, &ev)) {
+			fb_close(c, 1);
+			continue;
+		}
+		fb_event(&c->client, EPOLLIN);    /* data may be queued already */
+	}
+}
+
+/* Give the client socket to the backend listening on a unix socket. */
+static int fb_handoff(struct fb_conn *c, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, tag = 'K';
+	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int u, ok;
+
+	/* O_NONBLOCK belongs to the open file, which the backend shares: hand
+	 * it over in the blocking mode a plain accept() would give it. */
+	fcntl(c->client.fd, F_SETFL, fcntl(c->client.fd, F_GETFL) & ~O_NONBLOCK);
+	u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (u < 0)
+		return -1;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &c->client.fd, sizeof(int));
+	ok = !connect(u, (struct sockaddr *)&sun, sizeof(sun)) && sendmsg(u, &msg, 0) == 1;
+	close(u);
+	return ok ? 0 : -1;
+}
+
+/* Where a proxied connection goes: the target, or a listener backend's
+ * own address (a wildcard address means this host). */
+static int fb_upstream(const struct ks_backend_info *bi, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	const struct ks_addr *a = bi->flags & KS_BE_PROXY ? &bi->target : &bi->addr;
+	static const __u8 any[16];
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *s = (void *)ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = a->port;
+		memcpy(&s->sin_addr, a->addr, 4);
+		if (!memcmp(a->addr, any, 4))
+			s->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof(*s);
+	} else if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s = (void *)ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = a->port;
+		memcpy(&s->sin6_addr, a->addr, 16);
+		if (!memcmp(a->addr, any, 16))
+			s->sin6_addr = in6addr_loopback;
+		*len = sizeof(*s);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static void fb_proxy(struct fb_conn *c, const struct ks_backend_info *bi)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (fb_upstream(bi, &ss, &len))
+		goto fail;
+	c->up.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->up.fd < 0)
+		goto fail;
+	if (connect(c->up.fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
+		goto fail;
+	c->v2 = !!(bi->flags & KS_BE_PROXY_V2);
+	c->state = FB_CONNECT;
+	ev.data.ptr = &c->up;
+	if (epoll_ctl(fb_epoll, EPOLL_CTL_ADD, c->up.fd, &ev))
+		goto fail;
+	return;
+fail:
+	fb_count(KS_FB_PROXY_FAILED, 1);
+	fb_close(c, 1);
+}
+
+/* The ClientHello is whole: route and deliver. */
+static void fb_deliver(struct fb_conn *c)
+{
+	struct ks_backend_info bi;
+	__u32 id = ks_route_user(fb_maps.routes, fb_maps.alpn, &fb_scratch);
+
+	fb_unlist(c);                             /* no deadline from here */
+	if (!id || bpf_map_lookup_elem(fb_maps.info, &id, &bi) || !(bi.flags & KS_BE_IN_USE)) {
+		fb_count(KS_FB_NO_ROUTE, 1);
+		fb_close(c, 1);
+		return;
+	}
+	c->backend = id;
+	if (bi.flags & KS_BE_HANDOFF) {
+		if (fb_handoff(c, bi.path)) {
+			fb_count(KS_FB_HANDOFF_FAILED, 1);
+			fb_close(c, 1);
+			return;
+		}
+		fb_count(KS_FB_HANDOFF, 1);
+		fb_close(c, 0);                   /* the backend holds it now */
+		return;
+	}
+	if (bi.flags & (KS_BE_PROXY | KS_BE_HAS_ADDR)) {
+		fb_proxy(c, &bi);
+		return;
+	}
+	fb_count(KS_FB_PROXY_FAILED, 1);          /* a --pid backend: no address */
+	fb_close(c, 1);
+}
+
+static void fb_peek(struct fb_conn *c)
+{
+	ssize_t n = recv(c->client.fd, fb_peek_buf, fb_opts.max_hello, MSG_PEEK);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		fb_count(KS_FB_CLOSED_EARLY, 1);
+		fb_close(c, 0);
+		return;
+	}
+	if (n < 0)
+		return;
+	switch (ks_parse_buf(fb_peek_buf, n, &fb_scratch)) {
+	case KS_HELLO_COMPLETE:
+		fb_deliver(c);
+		return;
+	case KS_HELLO_INCOMPLETE:
+		if (n < fb_opts.max_hello)
+			return;                   /* wait for more */
+		fb_count(KS_FB_TOO_BIG, 1);       /* the cap is reached */
+		fb_close(c, 1);
+		return;
+	case KS_HELLO_TOO_BIG:
+		fb_count(KS_FB_TOO_BIG, 1);
+		fb_close(c, 1);
+		return;
+	default:
+		fb_count(KS_FB_MALFORMED, 1);
+		fb_close(c, 1);
+	}
+}
+
+static void fb_connected(struct fb_conn *c)
+{
+	unsigned char hdr[64];
+	int err = 0, len;
+	socklen_t el = sizeof(err);
+
+	if (getsockopt(c->up.fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
+		goto fail;
+	if (c->v2) {
+		len = fb_proxy_v2_header(c->client.fd, hdr, sizeof(hdr));
+		/* A fresh socket's buffer takes 52 bytes at once. */
+		if (len < 0 || write(c->up.fd, hdr, len) != len)
+			goto fail;
+	}
+	fb_count(KS_FB_PROXY, 1);
+	if (fb_relay_start(c))
+		goto fail;
+	if (fb_relay_pump(c))
+		fb_close(c, 0);
+	return;
+fail:
+	fb_count(KS_FB_PROXY_FAILED, 1);
+	fb_close(c, 1);
+}
+
+void fb_event(struct fb_end *e, uint32_t events)
+{
+	struct fb_conn *c = e->c;
+
+	switch (c->state) {
+	case FB_PEEK:
+		fb_peek(c);
+		break;
+	case FB_CONNECT:
+		if (e == &c->up)
+			fb_connected(c);
+		break;
+	case FB_RELAY:
+		if (fb_relay_pump(c))
+			fb_close(c, 0);
+		break;
+	}
+}
+
+int fb_expire(void)
+{
+	uint64_t now = fb_now_ms();
+
+	while (fb_head && fb_head->deadline <= now) {
+		/* Slow or silent client: its state ends here (slowloris). */
+		fb_count(KS_FB_TIMEOUT, 1);
+		fb_close(fb_head, 1);
+	}
+	return fb_head ? (int)(fb_head->deadline - now) : -1;
+}
