@@ -3,14 +3,19 @@
  * A test backend that takes connections by ksteerd hand-off (the library in
  * backend/) and does TLS on them with OpenSSL, as a real backend would:
  *
- *   handoff_tls_server SOCKET_PATH CERT KEY NAME
+ *   handoff_tls_server SOCKET_PATH CERT KEY NAME [TCP_PORT]
  *
  * Answers each request with "backend NAME peer=IP:PORT local=IP:PORT", the
- * handed-off socket's own view of both ends.
+ * handed-off socket's own view of both ends. With TCP_PORT it also accepts
+ * plain TCP connections there, so a benchmark can compare the same server
+ * reached directly and through ksteerd's hand-off.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,11 +64,12 @@ static void serve(SSL_CTX *ctx, int fd, const char *name)
 
 int main(int argc, char **argv)
 {
+	struct pollfd pf[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 	SSL_CTX *ctx;
 	int lfd, fd;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: handoff_tls_server SOCKET_PATH CERT KEY NAME\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: handoff_tls_server SOCKET_PATH CERT KEY NAME [TCP_PORT]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -78,7 +84,30 @@ int main(int argc, char **argv)
 		perror("ksteer_handoff_listen");
 		return 1;
 	}
-	while ((fd = ksteer_handoff_accept(lfd)) >= 0 || 1)
-		if (fd >= 0)
-			serve(ctx, fd, argv[4]);
+	pf[0].fd = lfd;
+	if (argc == 6) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[5])) };
+		int on = 1;
+
+		pf[1].fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(pf[1].fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (bind(pf[1].fd, (struct sockaddr *)&a, sizeof(a)) || listen(pf[1].fd, 1024)) {
+			perror("tcp listen");
+			return 1;
+		}
+	}
+	for (;;) {
+		if (poll(pf, 2, -1) <= 0)
+			continue;
+		if (pf[0].revents & POLLIN) {
+			fd = ksteer_handoff_accept(lfd);
+			if (fd >= 0)
+				serve(ctx, fd, argv[4]);
+		}
+		if (pf[1].revents & POLLIN) {
+			fd = accept(pf[1].fd, NULL, NULL);
+			if (fd >= 0)
+				serve(ctx, fd, argv[4]);
+		}
+	}
 }
