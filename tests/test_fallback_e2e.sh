@@ -123,6 +123,27 @@ check "hand-off: its socket's peer is the client" grep -q "peer=$CLI4:" <<<"$out
 expect_eq "ksteerd counters: one more proxy, one hand-off" "$((p0 + 1)) $((h0 + 1))" \
 	"$(counter '["fallback"]["proxy"]') $(counter '["fallback"]["handoff"]')"
 
+# 4b. ksteerd dies (SIGKILL) with a handed-off and a fast-path connection
+# open, mid-request: both finish; then a new ksteerd serves again.
+held() { # HOST: a TLS connection that sends its request 2 s after connecting
+	(sleep 2; printf 'GET / HTTP/1.0\r\nHost: %s\r\n\r\n' "$1") | in_cli timeout 10 \
+		openssl s_client -connect $SRV4:443 -servername "$1" -quiet 2>/dev/null
+}
+held h.example >"$WORK/held-h" &
+hh=$!
+held a.example >"$WORK/held-a" &
+ha=$!
+sleep 1
+pkill -KILL -f "build/ksteerd --listen $SRV4:443"
+wait $hh $ha
+check "ksteerd killed: the handed-off connection still completes" grep -q "backend h" "$WORK/held-h"
+check "ksteerd killed: the fast-path connection still completes" grep -q "s_server" "$WORK/held-a"
+nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --deadline 1000 \
+	2>"$WORK/ksteerd.log" &
+wait_listen $SRV4 443
+sleep 0.2
+check "a new ksteerd takes over the fallback" grep -q "backend h" <<<"$(get h.example)"
+
 # 5. Fallback-only mode: no TC; the kernel gives every connection to ksteerd.
 check "ksteer up --fallback-only" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --fallback-only
 p0=$(counter '["fallback"]["proxy"]')
