@@ -66,3 +66,52 @@ wait_listen() {
 	done
 	return 1
 }
+
+# ks_test_begin DESC: what every end-to-end script starts with: root, its own
+# pin directory and scratch directory, the namespaces, and one cleanup trap
+# that takes all of it down again.
+ks_test_begin() {
+	need_root "$1"
+	export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-test-$$
+	WORK=$(mktemp -d)
+	trap ks_test_end EXIT
+	ks_netns_up || { fail "cannot create namespaces"; summary; exit 1; }
+}
+
+ks_test_end() {
+	in_srv "$KSTEER" down >/dev/null 2>&1
+	ks_netns_down
+	rm -rf "$WORK"
+}
+
+# ks_nginx NAME LISTEN CERT_HOST [WORKERS]: an unmodified nginx in the server
+# namespace answering "backend NAME" with CERT_HOST's certificate (from
+# $WORK). $WORK/nginx-NAME/access.log has one line per request in the
+# format NGINX_LOG (default: peer address, peer port, the local address and
+# port as nginx sees them, SNI). Its master's pid is in master.pid.
+ks_nginx() {
+	local name=$1 listen=$2 host=$3 workers=${4:-1} d=$WORK/nginx-$1
+	local fmt=${NGINX_LOG:-'$remote_addr $remote_port $server_addr $server_port $ssl_server_name'}
+	mkdir -p "$d/www"
+	echo "backend $name" >"$d/www/index.html"
+	cat >"$d/nginx.conf" <<EOF
+daemon off;
+user root;
+worker_processes $workers;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 1024; }
+http {
+	log_format ks '$fmt';
+	access_log $d/access.log ks;
+	server {
+		listen $listen ssl;
+		ssl_certificate $WORK/$host.pem;
+		ssl_certificate_key $WORK/$host.key;
+		location / { root $d/www; }
+	}
+}
+EOF
+	nsenter --net=/run/netns/$SRV_NS nginx -p "$d" -c "$d/nginx.conf" &
+	echo $! >"$d/master.pid"
+}

@@ -8,50 +8,12 @@
 # and that route changes under load fail no connection.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
-need_root "end-to-end tests"
 for t in nginx openssl curl ss; do
 	command -v $t >/dev/null || { fail "$t is not installed (make deps)"; summary; exit 1; }
 done
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-e2e-$$
-WORK=$(mktemp -d)
-cleanup() {
-	in_srv $KSTEER down >/dev/null 2>&1
-	ks_netns_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ks_netns_up || { fail "cannot create namespaces"; summary; exit 1; }
+ks_test_begin "end-to-end tests"
 ks_make_certs "$WORK" a.example b.example c.example d.example e.example
 check "ksteer up (lo and veth)" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
-
-# nginx_conf NAME LISTEN HOST: an nginx serving "backend NAME" with HOST's cert
-# and logging what its accepted sockets say about both ends.
-nginx_start() {
-	local name=$1 listen=$2 host=$3 workers=${4:-1} d=$WORK/nginx-$1
-	mkdir -p "$d/www" "$d/logs"
-	echo "backend $name" >"$d/www/index.html"
-	cat >"$d/nginx.conf" <<EOF
-daemon off;
-user root;
-worker_processes $workers;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { worker_connections 1024; }
-http {
-	log_format ks '\$remote_addr \$remote_port \$server_addr \$server_port \$ssl_server_name';
-	access_log $d/logs/access.log ks;
-	server {
-		listen $listen ssl;
-		ssl_certificate $WORK/$host.pem;
-		ssl_certificate_key $WORK/$host.key;
-		location / { root $d/www; }
-	}
-}
-EOF
-	nsenter --net=/run/netns/$SRV_NS nginx -p "$d" -c "$d/nginx.conf" &
-	echo $! >"$d/master.pid"
-}
 
 # Backend A: openssl s_server on a private port (127.0.0.1:9001).
 check "backend a" in_srv $KSTEER backend add a 127.0.0.1:9001
@@ -62,7 +24,7 @@ check "backend a" in_srv $KSTEER backend add a 127.0.0.1:9001
 # A wildcard listen makes nginx ask getsockname() for $server_addr (with a
 # specific address it prints its own config instead).
 check "backend b" in_srv $KSTEER backend add b 0.0.0.0:9002
-nginx_start b "9002 reuseport" b.example 2
+ks_nginx b "9002 reuseport" b.example 2
 # Backend C: IPv6 private port.
 check "backend c (IPv6)" in_srv $KSTEER backend add c '[::1]:9003'
 (cd "$WORK" && nsenter --net=/run/netns/$SRV_NS openssl s_server -accept '[::1]:9003' \
@@ -105,7 +67,7 @@ fi
 
 # What nginx's accepted sockets said: getpeername = client, getsockname = public
 # (nginx calls getsockname() for $server_addr on a wildcard listener).
-line=$(tail -n 1 "$WORK/nginx-b/logs/access.log")
+line=$(tail -n 1 "$WORK/nginx-b/access.log")
 set -- $line
 expect_eq "nginx b: peer is the client namespace" "$CLI4" "$1"
 expect_eq "nginx b: local address is the public one" "$SRV4 443" "$3 $4"
@@ -138,8 +100,8 @@ expect_eq "default route catches the unknown name" "backend b" \
 
 # Shared public port: two unmodified nginx with `listen ... reuseport` on
 # 198.18.0.1:443, one SO_REUSEPORT group; ksteer takes their listeners.
-nginx_start d "$SRV4:443 reuseport" d.example
-nginx_start e "$SRV4:443 reuseport" e.example
+ks_nginx d "$SRV4:443 reuseport" d.example
+ks_nginx e "$SRV4:443 reuseport" e.example
 wait_listen $SRV4 443 || fail "shared-port nginx did not start"
 sleep 0.5
 check "backend d --pid (nginx master)" in_srv $KSTEER backend add d --pid "$(cat $WORK/nginx-d/master.pid)"
@@ -154,7 +116,7 @@ done
 expect_eq "shared port: 40 connections, each to its own nginx" 40 "$good"
 sel=$(in_srv $KSTEER stats -j | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["reuseport_selected"])')
 check "shared port: chosen by the sk_reuseport program ($sel)" test "$sel" -ge 40
-line=$(tail -n 1 "$WORK/nginx-e/logs/access.log")
+line=$(tail -n 1 "$WORK/nginx-e/access.log")
 set -- $line
 expect_eq "shared port: nginx e sees the client and the public address" "$CLI4 $SRV4 443" "$1 $3 $4"
 
@@ -169,7 +131,7 @@ in_srv $KSTEER backend del d
 in_srv $KSTEER backend del e
 check "backend f on the public address" in_srv $KSTEER backend add f $SRV4:443
 in_srv $KSTEER route add f.example f
-nginx_start f "$SRV4:443 reuseport" d.example
+ks_nginx f "$SRV4:443 reuseport" d.example
 wait_listen $SRV4 443
 sleep 0.3
 unsteered() { in_srv $KSTEER stats -j | $PY -c 'import json,sys; print(json.load(sys.stdin)["reuseport_group_unsteered"])'; }

@@ -10,18 +10,8 @@
 #     slowloris client cut at the deadline
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
-need_root "fallback end-to-end tests"
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-fb-$$
-WORK=$(mktemp -d)
+ks_test_begin "fallback end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
-cleanup() {
-	in_srv $KSTEER down >/dev/null 2>&1
-	ks_netns_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ks_netns_up || { fail "cannot create namespaces"; summary; exit 1; }
 ks_make_certs "$WORK" a.example b.example h.example r.example
 check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
 counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
@@ -33,35 +23,12 @@ in_srv $KSTEER backend add a 127.0.0.1:9001
 	-cert a.example.pem -key a.example.key -www -quiet >/dev/null 2>&1) &
 in_srv $KSTEER route add a.example a
 # Backend b: nginx; backend r: nginx behind ksteerd's proxy, PROXY v2.
-nginx_site() { # NAME LISTEN
-	local d=$WORK/$1
-	mkdir -p "$d/www"
-	echo "backend $1" >"$d/www/index.html"
-	cat >"$d/nginx.conf" <<EOF
-daemon off;
-user root;
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log;
-events {}
-http {
-	log_format ks '\$remote_addr \$proxy_protocol_addr \$proxy_protocol_server_addr:\$proxy_protocol_server_port';
-	access_log $d/access.log ks;
-	server {
-		listen $2 ssl;
-		ssl_certificate $WORK/$1.example.pem;
-		ssl_certificate_key $WORK/$1.example.key;
-		location / { root $d/www; }
-	}
-}
-EOF
-	nsenter --net=/run/netns/$SRV_NS nginx -p "$d" -c "$d/nginx.conf" &
-}
+NGINX_LOG='$remote_addr $proxy_protocol_addr $proxy_protocol_server_addr:$proxy_protocol_server_port'
 in_srv $KSTEER backend add b 0.0.0.0:9002
-nginx_site b 9002
+ks_nginx b 9002 b.example
 in_srv $KSTEER route add b.example b
 in_srv $KSTEER backend add r --proxy 127.0.0.1:9004 --proxy-protocol
-nginx_site r "127.0.0.1:9004 proxy_protocol"
+ks_nginx r "127.0.0.1:9004 proxy_protocol" r.example
 in_srv $KSTEER route add r.example r
 # Backend h: a TLS server that takes its connections by hand-off.
 in_srv $KSTEER backend add h --handoff "$WORK/h.sock"
@@ -111,7 +78,7 @@ check "no listener: not answered by another backend" bash -c "! grep -q backend 
 p0=$(counter '["fallback"]["proxy"]')
 h0=$(counter '["fallback"]["handoff"]')
 expect_eq "proxy: r.example through ksteerd" "backend r" "$(get r.example)"
-set -- $(tail -n 1 "$WORK/r/access.log")
+set -- $(tail -n 1 "$WORK/nginx-r/access.log")
 expect_eq "proxy: nginx got the client and the public address in PROXY v2" \
 	"$CLI4 $SRV4:443" "$2 $3"
 

@@ -6,18 +6,9 @@
 # other backend. With no listener left, connections are refused, not moved.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
-need_root "migration end-to-end tests"
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-migrate-$$
-WORK=$(mktemp -d)
+ks_test_begin "migration end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
-cleanup() {
-	in_srv $KSTEER down >/dev/null 2>&1
-	ks_netns_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 
-ks_netns_up || { fail "cannot create namespaces"; summary; exit 1; }
 check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
 expect_eq "up enabled tcp_migrate_req" 1 "$(in_srv cat /proc/sys/net/ipv4/tcp_migrate_req)"
 

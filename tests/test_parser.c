@@ -10,22 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hello.h"
+#include "check.h"
 #include "../bpf/siphash.h"
 
-static int passed, failed, skipped;
+static int skipped;
 static struct ks_scratch S;
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			printf("FAIL - ");                                 \
-			printf(__VA_ARGS__);                               \
-			printf(" (%s:%d)\n", __FILE__, __LINE__);          \
-		}                                                          \
-	} while (0)
 
 /* ---- a ClientHello builder ------------------------------------------- */
 

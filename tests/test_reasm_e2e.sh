@@ -7,18 +7,8 @@
 # reordering on the wire (netem).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
-need_root "reassembly end-to-end tests"
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-reasm-$$
-WORK=$(mktemp -d)
+ks_test_begin "reassembly end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
-cleanup() {
-	in_srv $KSTEER down >/dev/null 2>&1
-	ks_netns_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ks_netns_up || { fail "cannot create namespaces"; summary; exit 1; }
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1
 ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 2>&1
 check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443

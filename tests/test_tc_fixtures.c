@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "hello.h"
+#include "check.h"
 #include "ksteer.h"
 #include "steer_tc.skel.h"
 
@@ -28,22 +29,10 @@
 #define TC_ACT_SHOT 2
 #define TC_ACT_REDIRECT 7
 
-static int passed, failed;
 static struct steer_tc *skel;
 static int lfd = -1;      /* backend 1's listener, open for the whole run */
 static int ncpu;
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			printf("FAIL - ");                                 \
-			printf(__VA_ARGS__);                               \
-			printf(" (line %d)\n", __LINE__);                  \
-		}                                                          \
-	} while (0)
 
 /* ---- packets ----------------------------------------------------------- */
 
