@@ -97,12 +97,12 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 	s = bpf_map_lookup_elem(&ks_rp_scratch, &zero);
 	if (!s)
 		return SK_DROP;
-	if (ks_hello_parse(md, NULL, payload, md->len, &s->p) != KS_HELLO_COMPLETE) {
-		/* Data we cannot route: never hash it across backends. */
-		ks_count(KS_ST_RP_DROP);
-		return SK_DROP;
-	}
-	backend = ks_route(&s->p, &s->r);
+	/* What cannot be routed here (a ClientHello over our 8 KB, like TC
+	 * decided) goes to ksteerd; without it, dropped: never hashed across
+	 * backends. */
+	backend = KS_FALLBACK_ID;
+	if (ks_hello_parse(md, NULL, payload, md->len, &s->p) == KS_HELLO_COMPLETE)
+		backend = ks_route(&s->p, &s->r);
 	if (!backend) {
 		ks_count(KS_ST_RP_DROP);
 		return SK_DROP;

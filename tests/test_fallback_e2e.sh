@@ -65,6 +65,16 @@ check "SYNs that met TIME_WAIT went to ksteerd ($tw), none stalled" test "$tw" -
 slow=$(awk '$2 > 1000' <<<"$out" | wc -l)
 expect_eq "no connection waited a second or more" 0 "$slow"
 
+# 1b. A 12 KB ClientHello (past the kernel's 8 KB buffer): TC gives it to
+# ksteerd on its first segment; every byte reaches the backend.
+tb0=$(counter '["hello_too_big"]')
+out=$(in_cli $PY "$TOOL" send $SRV4 443 rec.example 12000 11900)
+set -- $out
+got=$(tail -n 1 "$WORK/rec.log")
+check "12 KB ClientHello: through ksteerd, all bytes at the backend ($1 $2 ms)" \
+	test "$1 $(cut -d' ' -f3-4 <<<"$got")" = "ok $3 $4"
+expect_eq "12 KB ClientHello: counted too big for the kernel" $((tb0 + 1)) "$(counter '["hello_too_big"]')"
+
 # 2. A backend with no listener: ksteerd takes it, never another backend.
 in_srv $KSTEER backend add c 127.0.0.1:9003
 in_srv $KSTEER route add c.example c
