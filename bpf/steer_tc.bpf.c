@@ -210,8 +210,13 @@ static __always_inline int ks_group_unsteered(struct bpf_sock *sk)
 	return reuse->prog == NULL;
 }
 
-/* A listener of backend (referenced), starting at a random slot; NULL if none. */
-static __always_inline struct bpf_sock *ks_pick_listener(struct ks_slot *key)
+/*
+ * A listener of backend that can take this packet (referenced), starting at
+ * a random slot; NULL if none. An IPv4 listener cannot take an IPv6 client
+ * (the kernel would build an IPv6 request on an IPv4 socket); an IPv6 one
+ * takes IPv4 clients as v4-mapped, as the kernel's own path does.
+ */
+static __always_inline struct bpf_sock *ks_pick_listener(struct ks_slot *key, int v6)
 {
 	__u32 start = bpf_get_prandom_u32(), i;
 	struct bpf_sock *sk = NULL;
@@ -220,8 +225,12 @@ static __always_inline struct bpf_sock *ks_pick_listener(struct ks_slot *key)
 	for (i = 0; i < KS_MAX_SLOTS; i++) {
 		key->slot = (start + i) & (KS_MAX_SLOTS - 1);
 		sk = bpf_map_lookup_elem(&ks_listeners, key);
-		if (sk)
+		if (!sk)
+			continue;
+		if (!v6 || sk->family == AF_INET6)
 			break;
+		bpf_sk_release(sk);
+		sk = NULL;
 	}
 	return sk;
 }
@@ -242,10 +251,10 @@ static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
 	struct ks_backend_stat *bs;
 	int ret;
 
-	sk = ks_pick_listener(&key);
+	sk = ks_pick_listener(&key, p->v6);
 	if (!sk && backend != KS_FALLBACK_ID) {
 		key.backend = KS_FALLBACK_ID;
-		sk = ks_pick_listener(&key);
+		sk = ks_pick_listener(&key, p->v6);
 		if (sk)
 			ks_count(KS_ST_TO_FALLBACK);
 	}

@@ -43,6 +43,24 @@ send_case "three segments, SNI at the start" 4000 60
 send_case "two segments, SNI across the boundary" 2000 1440
 expect_eq "four reassembled in the kernel" $((d0 + 4)) "$(counter reasm_completed)"
 
+# IPv6: a 3-segment hello to an IPv6 backend is reassembled and rewritten
+# (IPv6 length, checksum over the IPv6 pseudo-header); an IPv6 client routed
+# to a backend that listens on IPv4 only is refused, not assigned.
+in_srv $KSTEER backend add rec6 '[::1]:9007'
+in_srv $KSTEER route add seg6.example rec6
+nsenter --net=/run/netns/$SRV_NS $PY "$TOOL" record 9007 "$WORK/rec6.log" ::1 &
+wait_listen '\[::1\]' 9007 || fail "IPv6 recorder did not start"
+out=$(in_cli $PY "$TOOL" send $SRV6 443 seg6.example 4000 3900)
+set -- $out
+got=$(tail -n 1 "$WORK/rec6.log")
+check "IPv6, three segments: all bytes at the backend ($2 ms)" \
+	test "$1 $(cut -d' ' -f3-4 <<<"$got")" = "ok $3 $4"
+check "IPv6: the backend sees the client's IPv6 address" grep -q "^$CLI6" <<<"$got"
+nl=$(counter no_listener)
+out=$(in_cli $PY "$TOOL" send $SRV6 443 seg.example 600 100)
+check "IPv6 client, IPv4-only backend: refused (${out%% *})" test "${out%% *}" = FAIL
+expect_eq "IPv6 client, IPv4-only backend: counted as no listener" $((nl + 1)) "$(counter no_listener)"
+
 # A real TLS handshake with a 3-segment ClientHello: Python ssl offering a
 # long ALPN list, openssl s_server choosing none.
 ks_make_certs "$WORK" big.example

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Crafted ClientHellos over real TCP, and a backend that records them.
 
-  hello_tool.py record PORT OUTFILE      accept on 127.0.0.1:PORT; per connection
+  hello_tool.py record PORT OUTFILE [ADDR]
+                                         accept on ADDR:PORT (127.0.0.1); per connection
                                          write "peer local length sha256"
                                          after reading one ClientHello record set
   hello_tool.py worker NAME IP PORT accept|hold
@@ -58,10 +59,10 @@ def read_hello(conn) -> bytes:
     return data
 
 
-def record(port: int, out: str) -> None:
-    srv = socket.socket()
+def record(port: int, out: str, addr: str = "127.0.0.1") -> None:
+    srv = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
+    srv.bind((addr, port))
     srv.listen(128)
     while True:
         conn, peer = srv.accept()
@@ -138,7 +139,7 @@ def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: i
 
 if __name__ == "__main__":
     if sys.argv[1] == "record":
-        record(int(sys.argv[2]), sys.argv[3])
+        record(int(sys.argv[2]), sys.argv[3], *sys.argv[4:5])
     elif sys.argv[1] == "worker":
         worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] in ("send", "expect"):
