@@ -18,6 +18,7 @@ source tests/netns.sh
 REPS=${REPS:-3}
 CONNS=${CONNS:-2000}
 CONCS=${CONCS:-"1 8"}
+# WORKLOADS: any of small large proxy handoff (default: all)
 DIRECT4=198.18.1.1
 DIRECT_CLI4=198.18.1.2
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
@@ -95,8 +96,11 @@ declare -A PATHS=(
 	[ksteerd-handoff]="$SRV4 443 ho.bench.example 0"
 )
 # Comparisons: workload -> "baseline path-under-test"
-COMPARE=("small:direct fast" "large:direct-large fast-large" "proxy:direct ksteerd-proxy"
-	"handoff:direct-ho ksteerd-handoff")
+COMPARE=()
+for cmp in "small:direct fast" "large:direct-large fast-large" "proxy:direct ksteerd-proxy" \
+	"handoff:direct-ho ksteerd-handoff"; do
+	[[ " ${WORKLOADS:-small large proxy handoff} " == *" ${cmp%%:*} "* ]] && COMPARE+=("$cmp")
+done
 run() { # PATH CONC
 	set -- ${PATHS[$1]} "$2"
 	in_cli taskset -c 0 build/connbench -a "$1" -p "$2" -s "$3" -A "$4" -c "$5" -n "$CONNS" -t 60
@@ -131,7 +135,8 @@ out = {"what": "new TLS 1.3 connections + one HTTP/1.1 request each, veth, GRO/T
        "median_of": reps, "connections_per_run": conns,
        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, kernel {platform.release()}",
        "date": datetime.datetime.utcnow().isoformat(timespec="seconds") + "Z",
-       "ksteer": {k: stats.get(k) for k in ("assigned", "reasm_completed", "to_fallback")},
+       "ksteer": {k: stats.get(k) for k in ("assigned", "reasm_completed", "to_fallback",
+                                            "time_wait_detour")},
        "ksteerd": stats.get("fallback"), "runs": []}
 print(f"{'workload':>8} {'conc':>4} {'path':>16} {'conn/s':>8} {'p50 us':>7} {'p99 us':>7} {'err':>4}   ratio to baseline (rate, p50, p99)")
 for w, (base, test) in pairs.items():

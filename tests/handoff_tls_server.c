@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -43,8 +44,11 @@ static void serve(SSL_CTX *ctx, int fd, const char *name)
 	socklen_t pl = sizeof(peer), ll = sizeof(local);
 	char req[4096], body[256], resp[512], p[64], l[64];
 	SSL *ssl = SSL_new(ctx);
-	int n;
+	int n, one = 1;
 
+	/* As nginx's tcp_nodelay: the response must not wait behind Nagle for
+	 * the ACK of the session tickets (the client delays that ACK). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	getpeername(fd, (struct sockaddr *)&peer, &pl);
 	getsockname(fd, (struct sockaddr *)&local, &ll);
 	addr_str(&peer, p, sizeof(p));
@@ -52,10 +56,13 @@ static void serve(SSL_CTX *ctx, int fd, const char *name)
 	SSL_set_fd(ssl, fd);
 	if (SSL_accept(ssl) == 1 && SSL_read(ssl, req, sizeof(req)) > 0) {
 		snprintf(body, sizeof(body), "backend %s peer=%s local=%s\n", name, p, l);
-		n = snprintf(resp, sizeof(resp),
-			     "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
 			     strlen(body), body);
 		SSL_write(ssl, resp, n);
+		/* Let the client close first, as with nginx's keep-alive: the
+		 * server keeps no TIME_WAIT on the public 4-tuple. */
+		while (SSL_read(ssl, req, sizeof(req)) > 0)
+			;
 		SSL_shutdown(ssl);
 	}
 	SSL_free(ssl);

@@ -36,6 +36,8 @@ struct fb_conn {
 	struct fb_conn *prev, *next;   /* peeking connections, by deadline */
 	__u32 backend;
 	int v2;                    /* send a PROXY v2 header once connected */
+	int closed;                /* freed after the current epoll batch */
+	struct fb_conn *dead_next;
 };
 
 extern struct fb_opts fb_opts;
@@ -49,6 +51,7 @@ void fb_count(enum ks_fb_stat s, int delta);
 void fb_accept(int lfd);
 void fb_event(struct fb_end *e, uint32_t events);
 int fb_expire(void);              /* closes overdue peeks; ms to the next */
+void fb_reap(void);               /* free what closed during the last batch */
 
 /* fb_relay.c */
 int fb_relay_start(struct fb_conn *c);

@@ -27,6 +27,7 @@
 #include "fb.h"
 
 static struct fb_conn *fb_head, *fb_tail;
+static struct fb_conn *fb_dead;   /* closed, not yet freed */
 static int fb_held;
 static unsigned char *fb_peek_buf;
 static struct ks_scratch fb_scratch;
@@ -62,6 +63,8 @@ static void fb_forget(int fd)
 /* reset: the client gets a RST rather than a FIN (refusals, errors). */
 static void fb_close(struct fb_conn *c, int reset)
 {
+	if (c->closed)
+		return;
 	if (reset && c->client.fd >= 0) {
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
@@ -78,7 +81,21 @@ static void fb_close(struct fb_conn *c, int reset)
 	}
 	fb_held--;
 	fb_count(KS_FB_ACTIVE, -1);
-	free(c);
+	/* The epoll batch being handled may still hold an event for the other
+	 * end of this connection: free only after it. */
+	c->closed = 1;
+	c->dead_next = fb_dead;
+	fb_dead = c;
+}
+
+void fb_reap(void)
+{
+	while (fb_dead) {
+		struct fb_conn *c = fb_dead;
+
+		fb_dead = c->dead_next;
+		free(c);
+	}
 }
 
 void fb_accept(int lfd)
@@ -292,6 +309,8 @@ void fb_event(struct fb_end *e, uint32_t events)
 {
 	struct fb_conn *c = e->c;
 
+	if (c->closed)
+		return;
 	switch (c->state) {
 	case FB_PEEK:
 		fb_peek(c);

@@ -187,6 +187,7 @@ int main(int argc, char **argv)
 				fb_event(evs[k].data.ptr, evs[k].events);
 			}
 		}
+		fb_reap();
 		if (n < 0 && errno != EINTR)
 			return ks_err("epoll_wait: %s", strerror(errno));
 	}
