@@ -13,9 +13,15 @@
  * established socket as duplicates of acknowledged data.
  *
  * A later segment arriving before the first cannot be verified (the cookie
- * MAC covers the ISN); it is held, unverified, for KS_REASM_EARLY_NS and
- * used once the first segment verifies. State is bounded (LRU, lifetimes);
- * exhausting it costs latency (the client retransmits), never a misroute.
+ * MAC covers the ISN); it is held, unverified, for KS_REASM_EARLY_NS in a
+ * map of its own (spoofed segments can only evict each other) and used
+ * once the first segment verifies.
+ *
+ * State is bounded and never lost silently: a full table, a flow past its
+ * lifetime or with too many segments goes to ksteerd with every byte we
+ * acknowledged (the segment in hand is rewritten to carry them), so
+ * exhaustion costs a userspace step, never a stall or a misroute. Entries
+ * whose client went away are swept when the table fills.
  */
 #ifndef KS_REASM_H
 #define KS_REASM_H
@@ -26,12 +32,20 @@
 #define KS_RING_MASK (KS_REASM_RING - 1)
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);      /* full is seen, not evicted */
 	__uint(max_entries, KS_REASM_ENTRIES);
 	__type(key, struct ks_flow);
 	__type(value, struct ks_reasm);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_reasm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_REASM_EARLY_ENTRIES);
+	__type(key, struct ks_flow);
+	__type(value, struct ks_reasm);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_reasm_early SEC(".maps");
 
 static __always_inline void ks_flow_of(const struct ks_pkt *p, struct ks_flow *k)
 {
@@ -47,6 +61,31 @@ static __always_inline int ks_reasm_expired(const struct ks_reasm *e)
 	__u64 age = bpf_ktime_get_ns() - e->born_ns;
 
 	return age > (e->verified ? KS_REASM_LIFE_NS : KS_REASM_EARLY_NS);
+}
+
+/* ---- sweeping abandoned entries --------------------------------------- */
+
+static __u64 ks_reasm_last_sweep;
+
+static long ks_reasm_sweep_one(struct bpf_map *map, const struct ks_flow *key,
+			       struct ks_reasm *e, __u64 *now)
+{
+	if (*now - e->born_ns > KS_REASM_GC_NS && !bpf_map_delete_elem(map, key))
+		ks_count(KS_ST_REASM_SWEPT);
+	return 0;
+}
+
+/* The table is full: drop entries whose client went silent long ago (a
+ * live client retransmits within seconds). At most once per
+ * KS_REASM_SWEEP_NS, so a full table of live flows costs one walk. */
+static __always_inline void ks_reasm_sweep(void)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (now - ks_reasm_last_sweep < KS_REASM_SWEEP_NS)
+		return;
+	ks_reasm_last_sweep = now;
+	bpf_for_each_map_elem(&ks_reasm, ks_reasm_sweep_one, &now, 0);
 }
 
 /* Keep this segment's payload in e's ring. 0, or -1 when it cannot be kept. */

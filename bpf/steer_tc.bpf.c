@@ -320,6 +320,19 @@ static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, str
 	return TC_ACT_OK;
 }
 
+/* To ksteerd's listener as it stands; refused (RST) when ksteerd does not
+ * run, so the client learns at once instead of retransmitting. */
+static __always_inline int ks_to_fallback(struct __sk_buff *skb, struct ks_pkt *p,
+					  struct ks_config *cfg, struct ks_tc_scratch *s,
+					  __u32 cookie)
+{
+	int st = ks_assign(skb, p, cookie, KS_FALLBACK_ID, cfg->port);
+
+	if (st == -1)
+		return ks_refuse(skb, p, s);
+	return st ? TC_ACT_SHOT : TC_ACT_OK;   /* kfunc refused: counted */
+}
+
 /* The parse ended without a whole ClientHello we can route. */
 static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_config *cfg, struct ks_tc_scratch *s,
@@ -327,12 +340,9 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 {
 	if (st == KS_HELLO_TOO_BIG) {
 		/* Beyond our 8 KB buffer, not beyond TLS: ksteerd peeks at up
-		 * to 16 KB. Refused if it does not run. */
+		 * to 16 KB. */
 		ks_count(KS_ST_TOO_BIG);
-		st = ks_assign(skb, p, cookie, KS_FALLBACK_ID, cfg->port);
-		if (st == -1)
-			return ks_refuse(skb, p, s);
-		return st ? TC_ACT_SHOT : TC_ACT_OK;
+		return ks_to_fallback(skb, p, cfg, s, cookie);
 	}
 	/* Not TLS or a broken ClientHello: refused, never guessed. */
 	ks_count(KS_ST_MALFORMED);
@@ -364,44 +374,38 @@ static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 	return bpf_redirect(skb->ifindex, 0);
 }
 
-/* First segment verified, ClientHello incomplete: start holding it. */
-static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *p,
-					  struct ks_tc_scratch *s, __u32 cookie, int verified)
+/*
+ * A held flow we will not finish (past its lifetime, too many segments, a
+ * ClientHello beyond our buffer) goes to ksteerd with every byte we
+ * acknowledged: the segment in hand is rewritten to carry them from
+ * ISN + 1; the client's own retransmissions bring the rest to the socket.
+ */
+static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_pkt *p,
+					      struct ks_config *cfg, struct ks_tc_scratch *s,
+					      struct ks_reasm *e, struct ks_tc_linear *L)
 {
-	struct ks_reasm *e, *tmp;
-	__u32 zero = 0;
+	__u32 cookie = e->cookie, n = ks_reasm_contig(e);
 
-	tmp = bpf_map_lookup_elem(&ks_tc_reasm_tmp, &zero);
-	if (!tmp)
-		return TC_ACT_SHOT;
-	ks_flow_of(p, &s->flow);
-	tmp->born_ns = bpf_ktime_get_ns();
-	tmp->isn = bpf_ntohl(p->th.seq) - 1;
-	tmp->cookie = cookie;
-	tmp->verified = verified;
-	tmp->ts_off = s->ts_off;
-	tmp->nseg = 0;
-	if (bpf_map_update_elem(&ks_reasm, &s->flow, tmp, BPF_ANY))
-		return TC_ACT_SHOT;
-	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
-	if (!e || ks_reasm_store(skb, p, e)) {
-		ks_count(KS_ST_REASM_OVERFLOW);
+	if (n > KS_HS_MAX)
+		n = KS_HS_MAX;
+	ks_reasm_linear(e, L->lin, n);
+	s->isn = e->isn;
+	bpf_map_delete_elem(&ks_reasm, &s->flow);
+	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n, s->isn)) {
+		/* Dropped: the bytes are acked, only a connection can take
+		 * them; the client's retransmissions meet no state and stop
+		 * at its retry limit. Counted so it is seen. */
+		ks_count(KS_ST_REASM_FAILED);
 		return TC_ACT_SHOT;
 	}
-	if (!verified) {
-		/* Unverified: no ACK (we do not know the ISN), and no reply to
-		 * what might be anyone's stray segment. */
-		ks_count(KS_ST_REASM_EARLY);
-		return TC_ACT_SHOT;
-	}
-	ks_count(KS_ST_REASM_STARTED);
-	return ks_reasm_ack(skb, p, s, e, ks_reasm_contig(e));
+	ks_count(KS_ST_REASM_HANDED);
+	return ks_to_fallback(skb, p, cfg, s, cookie);
 }
 
-/* A segment of a flow whose ClientHello we are holding. */
+/* A segment of a verified flow whose ClientHello we are holding. */
 static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_config *cfg, struct ks_tc_scratch *s,
-					 struct ks_reasm *e, int valid)
+					 struct ks_reasm *e)
 {
 	__u32 cookie = bpf_ntohl(p->th.ack_seq) - 1, n, zero = 0;
 	struct ks_tc_linear *L = bpf_map_lookup_elem(&ks_tc_linear, &zero);
@@ -413,25 +417,19 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		ks_count(KS_ST_COOKIE_BAD);
 		return TC_ACT_OK;                 /* not the flow we hold */
 	}
-	if (valid && !e->verified) {
-		e->isn = bpf_ntohl(p->th.seq) - 1;
-		e->ts_off = s->ts_off;
-		e->verified = 1;
-	}
 	if (p->th.flags & KS_TH_RST) {
 		bpf_map_delete_elem(&ks_reasm, &s->flow);
 		return TC_ACT_SHOT;               /* the client gave up */
 	}
+	if (ks_reasm_expired(e))
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
 	if (ks_reasm_store(skb, p, e)) {
 		ks_count(KS_ST_REASM_OVERFLOW);
-		bpf_map_delete_elem(&ks_reasm, &s->flow);
-		return TC_ACT_SHOT;
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
 	}
-	if (!e->verified)
-		return TC_ACT_SHOT;               /* waiting for the first segment */
 	n = ks_reasm_contig(e);
 	if (n == 0)
-		return TC_ACT_SHOT;
+		return TC_ACT_SHOT;               /* the first segment is still to come */
 	if (n > KS_HS_MAX)
 		n = KS_HS_MAX;
 	ks_reasm_linear(e, L->lin, n);
@@ -445,10 +443,95 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		return ks_not_placed(skb, p, cfg, s, cookie, st);
 	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n, s->isn)) {
 		ks_count(KS_ST_REASM_FAILED);
-		return TC_ACT_SHOT;
+		return TC_ACT_SHOT;               /* as in ks_reasm_hand_over */
 	}
 	ks_count(KS_ST_REASM_DONE);
 	return ks_place(skb, p, cfg, s, cookie);
+}
+
+/* Insert src as s->flow's verified entry; a full table is swept once. */
+static __always_inline struct ks_reasm *ks_reasm_insert(struct ks_tc_scratch *s,
+							struct ks_reasm *src)
+{
+	if (bpf_map_update_elem(&ks_reasm, &s->flow, src, BPF_NOEXIST)) {
+		ks_reasm_sweep();
+		if (bpf_map_update_elem(&ks_reasm, &s->flow, src, BPF_NOEXIST))
+			return NULL;
+	}
+	return bpf_map_lookup_elem(&ks_reasm, &s->flow);
+}
+
+/*
+ * First segment verified, ClientHello incomplete: hold the flow, with any
+ * segments that came before this one. A full table sends the flow to
+ * ksteerd as it is: nothing has been acknowledged yet.
+ */
+static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *p,
+					  struct ks_config *cfg, struct ks_tc_scratch *s,
+					  __u32 cookie)
+{
+	struct ks_reasm *e, *early, *tmp;
+	__u32 zero = 0;
+
+	tmp = bpf_map_lookup_elem(&ks_tc_reasm_tmp, &zero);
+	if (!tmp)
+		return TC_ACT_SHOT;
+	tmp->nseg = 0;
+	early = bpf_map_lookup_elem(&ks_reasm_early, &s->flow);
+	if (early && early->cookie != cookie)
+		early = NULL;                     /* another connection's */
+	e = ks_reasm_insert(s, early ? early : tmp);
+	if (early)
+		bpf_map_delete_elem(&ks_reasm_early, &s->flow);
+	if (!e) {
+		ks_count(KS_ST_REASM_FULL);
+		return ks_to_fallback(skb, p, cfg, s, cookie);
+	}
+	e->born_ns = bpf_ktime_get_ns();
+	e->isn = bpf_ntohl(p->th.seq) - 1;
+	e->cookie = cookie;
+	e->verified = 1;
+	e->ts_off = s->ts_off;
+	ks_count(KS_ST_REASM_STARTED);
+	return ks_reasm_more(skb, p, cfg, s, e);
+}
+
+/* A data segment that does not verify: maybe a later segment of a
+ * ClientHello whose first segment is late or lost. Held, unverified. */
+static __always_inline int ks_reasm_hold_early(struct ks_tc_scratch *s, struct __sk_buff *skb,
+					       struct ks_pkt *p, __u32 cookie)
+{
+	struct ks_reasm *e, *tmp;
+	__u32 zero = 0;
+
+	e = bpf_map_lookup_elem(&ks_reasm_early, &s->flow);
+	if (e && ks_reasm_expired(e)) {
+		ks_count(KS_ST_REASM_EXPIRED);
+		e = NULL;                         /* overwritten below */
+	} else if (e && e->cookie != cookie) {
+		ks_count(KS_ST_COOKIE_BAD);
+		return TC_ACT_OK;                 /* not the flow we hold */
+	}
+	if (!e) {
+		tmp = bpf_map_lookup_elem(&ks_tc_reasm_tmp, &zero);
+		if (!tmp)
+			return TC_ACT_SHOT;
+		tmp->born_ns = bpf_ktime_get_ns();
+		tmp->cookie = cookie;
+		tmp->verified = 0;
+		tmp->nseg = 0;
+		if (bpf_map_update_elem(&ks_reasm_early, &s->flow, tmp, BPF_ANY))
+			return TC_ACT_SHOT;
+		e = bpf_map_lookup_elem(&ks_reasm_early, &s->flow);
+	}
+	/* Dropped either way: not verified, so no ACK and no reply to what
+	 * might be anyone's stray segment; the client will retransmit. */
+	if (!e || ks_reasm_store(skb, p, e)) {
+		ks_count(KS_ST_REASM_OVERFLOW);
+		return TC_ACT_SHOT;
+	}
+	ks_count(KS_ST_REASM_EARLY);
+	return TC_ACT_SHOT;
 }
 
 static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p,
@@ -472,18 +555,13 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 	valid = ks_cookie_valid(p, cfg, s, &cookie);
 	ks_flow_of(p, &s->flow);
 	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
-	if (e && ks_reasm_expired(e)) {
-		bpf_map_delete_elem(&ks_reasm, &s->flow);
-		ks_count(KS_ST_REASM_EXPIRED);
-		e = NULL;
-	}
 	if (e)
-		return ks_reasm_more(skb, p, cfg, s, e, valid);
+		return ks_reasm_more(skb, p, cfg, s, e);
 	if (!valid) {
 		/* Maybe a later segment of a ClientHello whose first segment is
-		 * late or lost: held briefly. Anything else is the kernel's. */
+		 * late or lost. Anything else is the kernel's. */
 		if (p->payload < p->len && !(p->th.flags & (KS_TH_RST | KS_TH_FIN)))
-			return ks_reasm_begin(skb, p, s, cookie, 0);
+			return ks_reasm_hold_early(s, skb, p, cookie);
 		ks_count(KS_ST_COOKIE_BAD);
 		return TC_ACT_OK;
 	}
@@ -502,7 +580,7 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 	if (st == KS_HELLO_INCOMPLETE) {
 		/* SNI in a later segment: hold this one until the rest comes. */
 		ks_count(KS_ST_INCOMPLETE);
-		return ks_reasm_begin(skb, p, s, cookie, 1);
+		return ks_reasm_begin(skb, p, cfg, s, cookie);
 	}
 	return ks_not_placed(skb, p, cfg, s, cookie, st);
 }

@@ -76,11 +76,18 @@ struct ks_slot {
 	__u32 slot;
 };
 
-/* ks_reasm: LRU, TCP 4-tuple -> the ClientHello's segments so far. */
+/* ks_reasm: hash, TCP 4-tuple -> the ClientHello's segments so far, for
+ * flows whose first segment verified (a completed cookie handshake).
+ * ks_reasm_early: LRU, the same for segments that came before the first
+ * one, unverified: anyone can fill it, so it is apart and can only evict
+ * its own kind. */
 #define KS_REASM_RING 8192    /* bytes by sequence number, modulo this */
 #define KS_REASM_SEGS 8
-#define KS_REASM_ENTRIES 1024
-#define KS_REASM_LIFE_NS (10ULL * 1000000000)      /* first segment verified */
+#define KS_REASM_ENTRIES 1024                      /* default; ksteer up --reasm-entries */
+#define KS_REASM_EARLY_ENTRIES 256
+#define KS_REASM_LIFE_NS (10ULL * 1000000000)      /* then what is held goes to ksteerd */
+#define KS_REASM_GC_NS (30ULL * 1000000000)        /* abandoned: swept when the table is full */
+#define KS_REASM_SWEEP_NS (100ULL * 1000000)       /* at most one sweep per this */
 #define KS_REASM_EARLY_NS (3ULL * 1000000000)      /* not verified yet */
 
 struct ks_flow {
@@ -172,7 +179,7 @@ enum ks_stat {
 	KS_ST_REASM_STARTED,  /* first segment held a partial ClientHello */
 	KS_ST_REASM_DONE,     /* ClientHello completed from several segments */
 	KS_ST_REASM_EARLY,    /* a later segment came first (held, unverified) */
-	KS_ST_REASM_EXPIRED,  /* reassembly state past its lifetime */
+	KS_ST_REASM_EXPIRED,  /* unverified segments past their lifetime */
 	KS_ST_REASM_OVERFLOW, /* too many segments, or beyond the buffer */
 	KS_ST_REASM_FAILED,   /* could not rewrite the segment: dropped */
 	KS_ST_RP_MIGRATED,    /* a closing listener's connection moved to a sibling */
@@ -180,6 +187,10 @@ enum ks_stat {
 	KS_ST_TO_FALLBACK,    /* routed backend has no listener: to ksteerd */
 	KS_ST_TW_DETOUR,      /* SYN met a TIME_WAIT socket: to the kernel/ksteerd */
 	KS_ST_RP_FALLBACK,    /* sk_reuseport chose ksteerd's socket */
+	KS_ST_REASM_FULL,     /* reassembly table full: the flow went to ksteerd */
+	KS_ST_REASM_HANDED,   /* held bytes went to ksteerd (past lifetime, or
+			       * too many segments) */
+	KS_ST_REASM_SWEPT,    /* abandoned reassembly entries swept */
 	KS_ST_MAX
 };
 

@@ -11,7 +11,11 @@ ks_test_begin "reassembly end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1
 ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 2>&1
-check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+# A table of 2 flows, so that the full-table case below is cheap to reach.
+check "ksteer up --reasm-entries 2" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --reasm-entries 2
+check "up again keeps the table's size" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+out=$(in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --reasm-entries 8 2>&1)
+check "up with another size: refused, says why ($out)" grep -q "down' first to resize" <<<"$out"
 in_srv $KSTEER backend add rec 127.0.0.1:9005
 in_srv $KSTEER route add '*.example' rec
 nsenter --net=/run/netns/$SRV_NS $PY "$TOOL" record 9005 "$WORK/rec.log" &
@@ -109,4 +113,43 @@ check "their bytes arrived whole at the backend" \
 	test "$(tail -n 5 "$WORK/rec.log" | awk '{print $3}' | sort -u)" = 4000
 lose_case lose_second "second segment lost, third first"
 expect_eq "no rewrite failures" 0 "$(counter reasm_rewrite_failed)"
+
+# What the kernel will not finish goes to ksteerd with every byte it acked;
+# ksteerd proxies to the recorder, which must get the whole hello.
+nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --deadline 4000 \
+	2>"$WORK/ksteerd.log" &
+wait_listen $SRV4 443 || fail "ksteerd did not start"
+sleep 0.3
+# whole DESC OUT: the client got its answer and the recorder the bytes sent.
+whole() {
+	local got
+	set -- "$1" $2
+	got=$(grep -c " $4 $5\$" "$WORK/rec.log")
+	check "$1 ($3 ms)" test "$2" = ok -a "$got" -ge 1
+}
+h0=$(counter reasm_handed_to_fallback)
+out=$(in_cli $PY "$TOOL" send $SRV4 443 seg.example 2400 2300 1 200)
+whole "12 segments, one more than the kernel holds: whole via ksteerd" "$out"
+expect_eq "... counted as handed to ksteerd" $((h0 + 1)) "$(counter reasm_handed_to_fallback)"
+out=$(in_cli env KS_PAUSE_S=11 $PY "$TOOL" send $SRV4 443 seg.example 3000 2900 1 1400)
+whole "a client silent for 11 s mid-hello (past the lifetime): whole via ksteerd" "$out"
+expect_eq "... counted as handed to ksteerd" $((h0 + 2)) "$(counter reasm_handed_to_fallback)"
+# Table full: two slow clients hold both entries; a third goes to ksteerd
+# as it is, and the two complete in the kernel when they go on.
+f0=$(counter reasm_full_to_fallback)
+d0=$(counter reasm_completed)
+slow=()
+for i in 1 2; do
+	in_cli env KS_PAUSE_S=3 $PY "$TOOL" send $SRV4 443 seg.example 3000 2900 1 1400 \
+		>"$WORK/slow$i" &
+	slow+=($!)
+done
+sleep 1
+out=$(in_cli $PY "$TOOL" send $SRV4 443 seg.example 3000 2900 1 1400)
+whole "table full: the third client whole via ksteerd" "$out"
+expect_eq "... counted as a full table" $((f0 + 1)) "$(counter reasm_full_to_fallback)"
+wait "${slow[@]}"
+whole "table full: slow client 1 completed" "$(cat "$WORK/slow1")"
+whole "table full: slow client 2 completed" "$(cat "$WORK/slow2")"
+expect_eq "... both reassembled in the kernel" $((d0 + 2)) "$(counter reasm_completed)"
 summary

@@ -9,6 +9,8 @@
  *   ACK with a wrong cookie                -> passed to the kernel
  *   ClientHello with each route kind       -> routed to the right backend
  *   no route, malformed, incomplete        -> RST / dropped, counted
+ *   ClientHello in 3 segments, any order   -> one rewritten segment, routed
+ *   too many segments, past lifetime, full -> to ksteerd with the held bytes
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -586,6 +588,139 @@ static void test_reassembly(void)
 	reasm_case("second lost, retransmitted", lost_then_retx, 4, 45003);
 }
 
+/* ---- reassembly limits ------------------------------------------------- */
+
+static size_t count_held(void)
+{
+	struct ks_flow k, next;
+	size_t n = 0;
+	int fd = bpf_map__fd(skel->maps.ks_reasm);
+
+	for (int err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &k, &next), n++)
+		k = next;
+	return n;
+}
+
+/* Make the held flow whose ISN is isn look `ns` older. */
+static int age_held(uint32_t isn, uint64_t ns)
+{
+	static struct ks_reasm e;
+	struct ks_flow k, next;
+	int fd = bpf_map__fd(skel->maps.ks_reasm);
+
+	for (int err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &k, &next)) {
+		k = next;
+		if (!bpf_map_lookup_elem(fd, &k, &e) && e.isn == isn) {
+			e.born_ns -= ns;
+			return bpf_map_update_elem(fd, &k, &e, BPF_EXIST);
+		}
+	}
+	return -1;
+}
+
+/* SYN, then the hello's bytes [0, upto) in segments of seg bytes; the
+ * verdict of the last one, and its output in out. */
+static int held_flow(uint16_t sport, uint32_t isn, const uint8_t *hello, size_t upto, size_t seg,
+		     uint32_t *cookie, struct pkt *out)
+{
+	struct flow f = F4;
+	struct pkt in;
+	int v = -1;
+
+	f.sport = sport;
+	build(&in, &f, isn, 0, 0x02, NULL, 0, NULL, 0);
+	run(&in, out);
+	*cookie = be32(out->b + out->l4 + 4);
+	for (size_t off = 0; off < upto; off += seg) {
+		build(&in, &f, isn + 1 + off, *cookie + 1, 0x10, NULL, 0, hello + off,
+		      upto - off < seg ? upto - off : seg);
+		v = run(&in, out);
+	}
+	return v;
+}
+
+/* out carries hello[0, n) from ISN + 1, with valid checksums. */
+static int carries(const struct pkt *out, uint32_t isn, const uint8_t *hello, size_t n)
+{
+	return out->n == out->l4 + 20 + n && be32(out->b + out->l4 + 4) == isn + 1 &&
+	       !memcmp(out->b + out->l4 + 20, hello, n) && tcp_csum(out, 0) == 0;
+}
+
+/*
+ * What the kernel will not finish goes to ksteerd (backend KS_FALLBACK_ID)
+ * with every acknowledged byte, or is refused at once when ksteerd does
+ * not run: too many segments, past the lifetime, a full table. Abandoned
+ * entries are swept when the table fills. The table has 4 entries here.
+ */
+static void test_reasm_limits(void)
+{
+	static uint8_t hello[4000];
+	struct ks_slot fb = { KS_FALLBACK_ID, 0 };
+	__u64 fdv = lfd;
+	uint64_t handed = stat(KS_ST_REASM_HANDED), nl = stat(KS_ST_NO_LISTENER);
+	uint64_t aerr = stat(KS_ST_ASSIGN_ERR), full = stat(KS_ST_REASM_FULL);
+	uint32_t cookie;
+	struct pkt out;
+	size_t before = count_held(), k;
+	int v;
+
+	big_hello(hello, "a.example");
+	/* 9 segments of 200 B: the 9th is one too many. No ksteerd: RST. */
+	v = held_flow(46000, 1000, hello, 1800, 200, &cookie, &out);
+	CHECK(v == TC_ACT_REDIRECT && (out.b[out.l4 + 13] & 0x04) &&
+	      be32(out.b + out.l4 + 8) == 1000 + 1 + 1600 && stat(KS_ST_REASM_HANDED) == handed + 1 &&
+	      stat(KS_ST_NO_LISTENER) == nl + 1 && count_held() == before,
+	      "9 segments, no ksteerd: refused at once, RST acking the 1600 held bytes (verdict %d)", v);
+
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.ks_listeners), &fb, &fdv, BPF_ANY),
+	      "a listener for ksteerd: %s", strerror(errno));
+	v = held_flow(46001, 2000, hello, 1800, 200, &cookie, &out);
+	CHECK(stat(KS_ST_REASM_HANDED) == handed + 2 && stat(KS_ST_ASSIGN_ERR) == aerr + 1 &&
+	      carries(&out, 2000, hello, 1600) && count_held() == before,
+	      "9 segments: to ksteerd's listener with the 1600 held bytes from ISN + 1 (verdict %d)", v);
+
+	/* Past its lifetime: the next segment hands over what is held. */
+	v = held_flow(46002, 3000, hello, 1448, 1448, &cookie, &out);
+	CHECK(v == TC_ACT_REDIRECT && out.b[out.l4 + 13] == 0x10, "first segment held and acked");
+	CHECK(!age_held(3000, KS_REASM_LIFE_NS + 1000000000ULL), "aged past its lifetime");
+	{
+		struct flow f = F4;
+		struct pkt in;
+
+		f.sport = 46002;
+		build(&in, &f, 3000 + 1 + 1448, cookie + 1, 0x10, NULL, 0, hello + 1448, 1448);
+		v = run(&in, &out);
+	}
+	CHECK(stat(KS_ST_REASM_HANDED) == handed + 3 && stat(KS_ST_ASSIGN_ERR) == aerr + 2 &&
+	      carries(&out, 3000, hello, 1448) &&
+	      count_held() == before,
+	      "past its lifetime: to ksteerd with the 1448 acked bytes, the new ones left to the client (verdict %d)", v);
+
+	/* Fill the table; the flow that finds it full goes to ksteerd as it
+	 * is (nothing acked yet). */
+	for (k = before; k < 4; k++) {
+		v = held_flow(46010 + k, 4000 + 10 * k, hello, 1448, 1448, &cookie, &out);
+		CHECK(v == TC_ACT_REDIRECT, "flow %zu held (verdict %d)", k, v);
+	}
+	v = held_flow(46020, 5000, hello, 1448, 1448, &cookie, &out);
+	CHECK(stat(KS_ST_REASM_FULL) == full + 1 && stat(KS_ST_ASSIGN_ERR) == aerr + 3 &&
+	      carries(&out, 5000, hello, 1448) && count_held() == 4,
+	      "table full: the first segment goes to ksteerd unchanged (verdict %d)", v);
+
+	/* An entry whose client went silent long ago is swept for a new one. */
+	uint64_t swept = stat(KS_ST_REASM_SWEPT);
+
+	CHECK(!age_held(4000 + 10 * (4 - 1), KS_REASM_GC_NS + 1000000000ULL), "one entry abandoned");
+	usleep(KS_REASM_SWEEP_NS / 1000 + 50000);      /* the last sweep was just now */
+	v = held_flow(46021, 6000, hello, 1448, 1448, &cookie, &out);
+	CHECK(v == TC_ACT_REDIRECT && stat(KS_ST_REASM_SWEPT) == swept + 1 &&
+	      stat(KS_ST_REASM_FULL) == full + 1 && count_held() == 4,
+	      "full with an abandoned entry: swept, the new flow held (verdict %d)", v);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.ks_listeners), &fb);
+}
+
 /* A cookie stays good for one key rotation, not two. */
 static void test_key_rotation(void)
 {
@@ -655,6 +790,7 @@ int main(void)
 	/* Private maps: the fixtures must not touch a running ksteer. */
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
+	bpf_map__set_max_entries(skel->maps.ks_reasm, 4);
 	if (steer_tc__load(skel)) {
 		printf("FAIL - load: %s\n0 passed, 1 failed\n", strerror(errno));
 		return 1;
@@ -665,6 +801,7 @@ int main(void)
 	test_routes();
 	test_ecn();
 	test_reassembly();
+	test_reasm_limits();
 	test_key_rotation();
 	close(lfd);
 	steer_tc__destroy(skel);

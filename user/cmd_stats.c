@@ -40,6 +40,9 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_TO_FALLBACK] = "to_fallback",
 	[KS_ST_TW_DETOUR] = "time_wait_detour",
 	[KS_ST_RP_FALLBACK] = "reuseport_fallback",
+	[KS_ST_REASM_FULL] = "reasm_full_to_fallback",
+	[KS_ST_REASM_HANDED] = "reasm_handed_to_fallback",
+	[KS_ST_REASM_SWEPT] = "reasm_swept",
 };
 
 static const char *const ks_fb_names[KS_FB_MAX] = {

@@ -194,12 +194,41 @@ static int ks_default_ifaces(char **names, int max)
 
 static void ks_detach_tc_all(int ifaces_fd);
 
+/*
+ * Size the reassembly table: `want` flows (0: the default), or what a
+ * pinned table from an earlier `up` holds. A pinned map cannot be resized
+ * under live flows, so a different size asks for `down` first.
+ */
+static int ks_size_reasm(struct steer_tc *tc, long want)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[256];
+	int fd;
+
+	ks_prog_path("ks_reasm", path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return bpf_map__set_max_entries(tc->maps.ks_reasm, want ? want : KS_REASM_ENTRIES);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.type = BPF_MAP_TYPE_UNSPEC;
+	close(fd);
+	if (info.type != BPF_MAP_TYPE_HASH)
+		return ks_err("%s is from an older ksteer: run 'ksteer down', then 'up'", path);
+	if (want && want != (long)info.max_entries)
+		return ks_err("the reassembly table holds %u flows; 'ksteer down' first to resize it",
+			      info.max_entries);
+	return bpf_map__set_max_entries(tc->maps.ks_reasm, info.max_entries);
+}
+
 int cmd_up(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, 'g' },
-		{ "fallback-only", no_argument, 0, 'F' }, { 0 } };
+		{ "fallback-only", no_argument, 0, 'F' },
+		{ "reasm-entries", required_argument, 0, 'R' }, { 0 } };
 	int fallback_only = 0;
+	long reasm_entries = 0;
 	const char *config = NULL, *cgroup = ks_default_cgroup();
 	char *ifaces[KS_MAX_IFACES];
 	int nif = 0, c, err = 1, i, cfg_fd, ifaces_fd;
@@ -227,9 +256,17 @@ int cmd_up(int argc, char **argv)
 		}
 		case 'g': cgroup = optarg; break;
 		case 'F': fallback_only = 1; break;
+		case 'R': {
+			char *end;
+
+			reasm_entries = strtol(optarg, &end, 10);
+			if (*end || reasm_entries < 1 || reasm_entries > 1 << 20)
+				return ks_err("bad --reasm-entries '%s' (1 to %d flows)", optarg, 1 << 20);
+			break;
+		}
 		default:
 			return ks_err("usage: ksteer up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR] "
-				      "[--fallback-only]");
+				      "[--fallback-only] [--reasm-entries N]");
 		}
 	}
 	if (optind != argc)
@@ -257,6 +294,8 @@ int cmd_up(int argc, char **argv)
 			ks_err("cannot open BPF objects: %s", strerror(errno));
 		goto out;
 	}
+	if (tc && ks_size_reasm(tc, reasm_entries))
+		goto out;
 	if ((tc && steer_tc__load(tc)) || steer_sockops__load(so) || steer_reuseport__load(rp)) {
 		ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
 		       strerror(errno));

@@ -20,7 +20,9 @@
                                          packet); wait for the recorder's
                                          "ok"; print ms per connection and
                                          the sha256 sent; KS_LOCAL_PORT=N
-                                         binds every connection to port N
+                                         binds every connection to port N;
+                                         KS_PAUSE_S=S waits S seconds after
+                                         the first CHUNK (a slow client)
 """
 import hashlib, os, signal, socket, struct, sys, time
 
@@ -103,13 +105,14 @@ def worker(name: str, ip: str, port: int, mode: str) -> None:
 def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: int,
          expect=None) -> int:
     local_port = int(os.environ.get("KS_LOCAL_PORT", "0"))
+    pause = float(os.environ.get("KS_PAUSE_S", "0"))
     hello = client_hello(sni, size, off)
     fails = 0
     for _ in range(count):
         t0 = time.monotonic()
         try:
             s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET)
-            s.settimeout(5)
+            s.settimeout(5 + pause)
             if local_port:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(("", local_port))
@@ -118,7 +121,7 @@ def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: i
             if chunk:
                 for i in range(0, len(hello), chunk):
                     s.sendall(hello[i:i + chunk])
-                    time.sleep(0.001)
+                    time.sleep(pause if i == 0 and pause else 0.001)
             else:
                 s.sendall(hello)
             reply = s.recv(16)
