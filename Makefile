@@ -21,7 +21,7 @@ COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/route_user.c
 KSTEER_SRCS := $(COMMON_SRCS) user/ksteer.c user/config.c $(wildcard user/cmd_*.c)
 KSTEERD_SRCS := $(COMMON_SRCS) $(wildcard user/fb_*.c) user/ksteerd.c
 
-.PHONY: all test deps clean bench fuzz demo demo-stop
+.PHONY: all test deps clean bench bench-paths fuzz demo demo-stop
 
 all: $(BPF_OBJS) $(BUILD)/lose_segment.bpf.o $(BUILD)/ksteer $(BUILD)/ksteerd \
 	$(BUILD)/test_handoff_lib $(BUILD)/handoff_tls_server $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench
@@ -56,7 +56,7 @@ $(BUILD)/test_handoff_lib: tests/test_handoff_lib.c backend/ksteer_handoff.c bac
 	$(CC) $(CFLAGS) -Ibackend -o $@ tests/test_handoff_lib.c backend/ksteer_handoff.c
 
 $(BUILD)/handoff_tls_server: tests/handoff_tls_server.c backend/ksteer_handoff.c backend/ksteer_handoff.h | $(BUILD)
-	$(CC) $(CFLAGS) -Ibackend -o $@ tests/handoff_tls_server.c backend/ksteer_handoff.c -lssl -lcrypto
+	$(CC) $(CFLAGS) -Ibackend -o $@ tests/handoff_tls_server.c backend/ksteer_handoff.c -lssl -lcrypto -lpthread
 
 $(BUILD)/test_parser: tests/test_parser.c user/hello.c $(USER_HDRS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_parser.c user/hello.c
@@ -75,7 +75,12 @@ fuzz: $(BUILD)/fuzz_hello
 test: all $(BUILD)/fuzz_hello
 	tests/run.sh
 
+# Every contender side by side (QUICK=1: one repetition, under 2 minutes).
 bench: all
+	QUICK=$(QUICK) bench/compare.sh
+
+# ksteer's own paths against direct, with more repetitions.
+bench-paths: all
 	bench/run.sh
 
 deps:

@@ -5,13 +5,19 @@
  * server side keeps no TIME_WAIT that a reused client port could meet.
  *
  *   connbench -a IP -p PORT -s SNI [-c CONCURRENCY] [-n CONNECTIONS] [-t SECONDS]
- *             [-A BYTES]
+ *             [-A BYTES] [-e TEXT] [-g PATH] [-H SECONDS]
  *
  * -A pads the ClientHello with an ALPN list of about BYTES (ending in
  * http/1.1), to make it as big as a browser's post-quantum one: 2 KB and
  * more span two or three segments on a 1500-byte MTU.
- * Prints one JSON line: connections, errors, rate (conn/s), and handshake
- * latency (TCP connect start to TLS handshake done) p50/p99/p999 in us.
+ * -e: the response body must contain TEXT (the site the SNI names);
+ *     otherwise the connection counts as misrouted.
+ * -g: GET PATH instead of / (a big file: bulk throughput).
+ * -H: keep each connection open SECONDS after its response (to count what
+ *     a router holds per open connection).
+ * Prints one JSON line: connections, errors, misrouted, rate (conn/s),
+ * body MB/s, and handshake latency (TCP connect start to TLS handshake
+ * done) p50/p99/p999 in us.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,10 +40,13 @@ static long per_thread = 1000;
 static double max_seconds = 60;
 static SSL_CTX *ctx;
 static double t_start;
+static const char *expect_text, *get_path = "/";
+static double hold_seconds;
 
 struct worker {
 	pthread_t th;
-	long done, errors;
+	long done, errors, misrouted;
+	long long body_bytes;
 	double *lat;            /* handshake latencies, us */
 };
 
@@ -49,17 +58,57 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* One connection: connect, handshake, GET, read the whole response. */
-static int one(double *lat_us)
+enum { ONE_OK, ONE_ERROR, ONE_MISROUTED };
+
+/* Read one response: headers, then Content-Length bytes of body (counted,
+ * and the first 4 KB kept in buf for the -e check). */
+static int read_response(SSL *ssl, char *buf, int cap, long long *body)
 {
-	char req[256], buf[16384];
+	int n, got = 0, hdr = 0;
+	long long want = -1, seen = 0;
+
+	while (want < 0 || seen < want) {
+		int at = hdr && got > 4096 ? 4096 : got;   /* past 4 KB: reuse the tail */
+
+		n = SSL_read(ssl, buf + at, cap - 1 - at);
+		if (n <= 0)
+			return -1;
+		if (hdr) {
+			seen += n;
+			if (at + n <= 4096)
+				got = at + n;      /* keep the start of the body */
+			buf[got] = 0;
+			continue;
+		}
+		got += n;
+		buf[got] = 0;
+		char *end = strstr(buf, "\r\n\r\n"), *cl;
+
+		if (!end) {
+			if (got >= cap - 1)
+				return -1;         /* headers too big */
+			continue;
+		}
+		hdr = end + 4 - buf;
+		cl = strcasestr(buf, "content-length:");
+		want = cl ? atoll(cl + 15) : 0;
+		seen = got - hdr;
+	}
+	*body += seen;
+	return strncmp(buf, "HTTP/1.1 200", 12) ? -1 : 0;
+}
+
+/* One connection: connect, handshake, GET, read the whole response. */
+static int one(double *lat_us, long long *body)
+{
+	char req[512], buf[16384];
 	double t0 = now();
-	int fd, n, len, got = 0, want = -1, hdr = 0, one = 1, rc = -1;
+	int fd, len, one = 1, rc = ONE_ERROR;
 	SSL *ssl;
 
 	fd = socket(target.ss_family, SOCK_STREAM, 0);
 	if (fd < 0)
-		return -1;
+		return ONE_ERROR;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&target, target_len))
 		goto out_fd;
@@ -69,27 +118,12 @@ static int one(double *lat_us)
 	if (SSL_connect(ssl) != 1)
 		goto out;
 	*lat_us = (now() - t0) * 1e6;
-	len = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", sni);
-	if (SSL_write(ssl, req, len) != len)
+	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", get_path, sni);
+	if (SSL_write(ssl, req, len) != len || read_response(ssl, buf, sizeof(buf), body))
 		goto out;
-	/* Read headers and Content-Length bytes of body. */
-	while ((n = SSL_read(ssl, buf + got, sizeof(buf) - 1 - got)) > 0) {
-		char *end, *cl;
-
-		got += n;
-		buf[got] = 0;
-		if (!hdr && (end = strstr(buf, "\r\n\r\n"))) {
-			hdr = end + 4 - buf;
-			cl = strcasestr(buf, "content-length:");
-			want = cl ? atoi(cl + 15) : 0;
-		}
-		if (hdr && got - hdr >= want)
-			break;
-		if (got >= (int)sizeof(buf) - 1)
-			got = hdr = 0, want = -1;   /* large body: not our workload */
-	}
-	if (hdr && !strncmp(buf, "HTTP/1.1 200", 12))
-		rc = 0;
+	rc = expect_text && !strstr(strstr(buf, "\r\n\r\n"), expect_text) ? ONE_MISROUTED : ONE_OK;
+	if (hold_seconds > 0)
+		usleep(hold_seconds * 1e6);
 out:
 	SSL_free(ssl);
 out_fd:
@@ -104,10 +138,16 @@ static void *run(void *arg)
 	for (long i = 0; i < per_thread && now() - t_start < max_seconds; i++) {
 		double lat;
 
-		if (one(&lat))
-			w->errors++;
-		else
+		switch (one(&lat, &w->body_bytes)) {
+		case ONE_OK:
 			w->lat[w->done++] = lat;
+			break;
+		case ONE_MISROUTED:
+			w->misrouted++;
+			break;
+		default:
+			w->errors++;
+		}
 	}
 	return NULL;
 }
@@ -123,13 +163,14 @@ int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1";
 	int port = 443, conc = 1, c;
-	long total = 1000, n = 0, errors = 0;
+	long total = 1000, n = 0, errors = 0, misrouted = 0;
+	long long bytes = 0;
 	struct worker *w;
 	double *all, elapsed;
 
 	int alpn_pad = 0;
 
-	while ((c = getopt(argc, argv, "a:p:s:c:n:t:A:")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:s:c:n:t:A:e:g:H:")) != -1) {
 		switch (c) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -138,8 +179,12 @@ int main(int argc, char **argv)
 		case 'n': total = atol(optarg); break;
 		case 't': max_seconds = atof(optarg); break;
 		case 'A': alpn_pad = atoi(optarg); break;
+		case 'e': expect_text = optarg; break;
+		case 'g': get_path = optarg; break;
+		case 'H': hold_seconds = atof(optarg); break;
 		default:
-			fprintf(stderr, "usage: connbench -a IP -p PORT -s SNI [-c N] [-n N] [-t S] [-A B]\n");
+			fprintf(stderr, "usage: connbench -a IP -p PORT -s SNI [-c N] [-n N] [-t S] [-A B] "
+				"[-e TEXT] [-g PATH] [-H S]\n");
 			return 2;
 		}
 	}
@@ -195,11 +240,13 @@ int main(int argc, char **argv)
 		memcpy(all + n, w[i].lat, w[i].done * sizeof(double));
 		n += w[i].done;
 		errors += w[i].errors;
+		misrouted += w[i].misrouted;
+		bytes += w[i].body_bytes;
 	}
 	qsort(all, n, sizeof(double), cmp);
-	printf("{\"connections\":%ld,\"errors\":%ld,\"seconds\":%.3f,\"rate\":%.1f,"
-	       "\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f}\n",
-	       n, errors, elapsed, n / elapsed, n ? all[n / 2] : 0, n ? all[n * 99 / 100] : 0,
-	       n ? all[n * 999 / 1000] : 0);
-	return errors ? 1 : 0;
+	printf("{\"connections\":%ld,\"errors\":%ld,\"misrouted\":%ld,\"seconds\":%.3f,"
+	       "\"rate\":%.1f,\"mbs\":%.2f,\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f}\n",
+	       n, errors, misrouted, elapsed, n / elapsed, bytes / elapsed / 1e6,
+	       n ? all[n / 2] : 0, n ? all[n * 99 / 100] : 0, n ? all[n * 999 / 1000] : 0);
+	return errors || misrouted ? 1 : 0;
 }

@@ -14,13 +14,11 @@
 # median of REPS runs. Writes bench/results/fastpath.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source tests/netns.sh
+source bench/lib.sh
 REPS=${REPS:-3}
 CONNS=${CONNS:-2000}
 CONCS=${CONCS:-"1 8"}
 # WORKLOADS: any of small large proxy handoff (default: all)
-DIRECT4=198.18.1.1
-DIRECT_CLI4=198.18.1.2
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
 WORK=$(mktemp -d)
 KSTEER=$PWD/build/ksteer
@@ -30,20 +28,10 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 make -s build/connbench build/ksteerd build/handoff_tls_server
 
-ks_netns_up
-ip link add "${KS_TAG}-ds" type veth peer name "${KS_TAG}-dc"
-ip link set "${KS_TAG}-ds" netns "$SRV_NS"
-ip link set "${KS_TAG}-dc" netns "$CLI_NS"
-ip -n "$SRV_NS" addr add $DIRECT4/24 dev "${KS_TAG}-ds"
-ip -n "$CLI_NS" addr add $DIRECT_CLI4/24 dev "${KS_TAG}-dc"
-ip -n "$SRV_NS" link set "${KS_TAG}-ds" up
-ip -n "$CLI_NS" link set "${KS_TAG}-dc" up
-ip netns exec "$SRV_NS" ethtool -K "${KS_TAG}-ds" gro off >/dev/null 2>&1 || true
-# Every segment its own packet on the wire, as from a real NIC without GRO.
-ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1 || true
-ip netns exec "$CLI_NS" ethtool -K "${KS_TAG}-dc" tso off gso off >/dev/null 2>&1 || true
+bench_link_up
 
 ks_make_certs "$WORK" bench.example
 mkdir -p "$WORK/www" "$WORK/logs"
@@ -79,10 +67,10 @@ in_srv "$KSTEER" route add proxy.bench.example viaproxy
 in_srv "$KSTEER" backend add viahandoff --handoff "$WORK/ho.sock"
 in_srv "$KSTEER" route add ho.bench.example viahandoff
 # Same CPU placement for every path: servers on CPU 1, client on CPU 0.
-nsenter --net=/run/netns/$SRV_NS taskset -c 1 nginx -p "$WORK" -c "$WORK/nginx.conf" &
-nsenter --net=/run/netns/$SRV_NS taskset -c 1 build/ksteerd --listen $SRV4:443 2>/dev/null &
-nsenter --net=/run/netns/$SRV_NS taskset -c 1 build/handoff_tls_server "$WORK/ho.sock" \
-	"$WORK/bench.example.pem" "$WORK/bench.example.key" ho 9100 &
+bench_srv 1 nginx -p "$WORK" -c "$WORK/nginx.conf"
+bench_srv 1 build/ksteerd --listen $SRV4:443 2>/dev/null
+bench_srv 1 build/handoff_tls_server "$WORK/ho.sock" \
+	"$WORK/bench.example.pem" "$WORK/bench.example.key" ho 9100
 wait_listen 0.0.0.0 9002 && wait_listen $SRV4 443 && wait_listen 0.0.0.0 9100
 
 # Paths: NAME -> address port SNI ALPN-padding

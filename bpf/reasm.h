@@ -34,6 +34,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);      /* full is seen, not evicted */
 	__uint(max_entries, KS_REASM_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);  /* 16 KB an entry: only while in use */
 	__type(key, struct ks_flow);
 	__type(value, struct ks_reasm);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

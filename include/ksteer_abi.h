@@ -84,7 +84,7 @@ struct ks_slot {
 #define KS_REASM_RING 8192    /* bytes by sequence number, modulo this */
 #define KS_REASM_SEGS 8
 #define KS_REASM_ENTRIES 1024                      /* default; ksteer up --reasm-entries */
-#define KS_REASM_EARLY_ENTRIES 256
+#define KS_REASM_EARLY_ENTRIES 64   /* preallocated (LRU): rare, keep small */
 #define KS_REASM_LIFE_NS (10ULL * 1000000000)      /* then what is held goes to ksteerd */
 #define KS_REASM_GC_NS (30ULL * 1000000000)        /* abandoned: swept when the table is full */
 #define KS_REASM_SWEEP_NS (100ULL * 1000000)       /* at most one sweep per this */

@@ -8,13 +8,15 @@
  * Answers each request with "backend NAME peer=IP:PORT local=IP:PORT", the
  * handed-off socket's own view of both ends. With TCP_PORT it also accepts
  * plain TCP connections there, so a benchmark can compare the same server
- * reached directly and through ksteerd's hand-off.
+ * reached directly and through ksteerd's hand-off. A thread per connection,
+ * so connections held open do not queue the others.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -38,7 +40,10 @@ static void addr_str(struct sockaddr_storage *ss, char *buf, size_t len)
 	snprintf(buf, len, "%s:%d", ip, port);
 }
 
-static void serve(SSL_CTX *ctx, int fd, const char *name)
+static SSL_CTX *ctx;
+static const char *name;
+
+static void serve(int fd)
 {
 	struct sockaddr_storage peer, local;
 	socklen_t pl = sizeof(peer), ll = sizeof(local);
@@ -69,10 +74,27 @@ static void serve(SSL_CTX *ctx, int fd, const char *name)
 	close(fd);
 }
 
+static void *serve_thread(void *arg)
+{
+	serve((int)(long)arg);
+	return NULL;
+}
+
+static void serve_async(int fd)
+{
+	pthread_attr_t a;
+	pthread_t t;
+
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, serve_thread, (void *)(long)fd))
+		close(fd);
+	pthread_attr_destroy(&a);
+}
+
 int main(int argc, char **argv)
 {
 	struct pollfd pf[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
-	SSL_CTX *ctx;
 	int lfd, fd;
 
 	if (argc != 5 && argc != 6) {
@@ -80,6 +102,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	name = argv[4];
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (SSL_CTX_use_certificate_chain_file(ctx, argv[2]) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, argv[3], SSL_FILETYPE_PEM) != 1) {
@@ -109,12 +132,12 @@ int main(int argc, char **argv)
 		if (pf[0].revents & POLLIN) {
 			fd = ksteer_handoff_accept(lfd);
 			if (fd >= 0)
-				serve(ctx, fd, argv[4]);
+				serve_async(fd);
 		}
 		if (pf[1].revents & POLLIN) {
 			fd = accept(pf[1].fd, NULL, NULL);
 			if (fd >= 0)
-				serve(ctx, fd, argv[4]);
+				serve_async(fd);
 		}
 	}
 }

@@ -75,6 +75,7 @@ ks_test_begin() {
 	export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-test-$$
 	WORK=$(mktemp -d)
 	trap ks_test_end EXIT
+	trap 'exit 143' TERM INT          # killed: still clean up (EXIT)
 	ks_netns_up || { fail "cannot create namespaces"; summary; exit 1; }
 }
 

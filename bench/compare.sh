@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# ksteer against the SNI routers people use today, side by side in one run,
+# on the same backends, clients and CPU placement (`make bench`):
+#
+#   direct           the backend itself (the physical limit)
+#   fast             ksteer's kernel fast path
+#   ksteerd-proxy    ksteer's fallback router, proxy mode (splice)
+#   ksteerd-handoff  ksteerd hand-off, against direct-ho: the same hand-off
+#                    TLS server reached on its own port
+#   haproxy          TCP mode, req.ssl_sni, inspect-delay + accept on a whole
+#                    ClientHello (correct for multi-segment ones), splice-auto
+#   nginx-stream     stream { ssl_preread on; map $ssl_preread_server_name }
+#   sniproxy, sslh   (sslh-select: the single-process build its docs advise
+#                    for many connections)
+#
+# Every router runs one process or thread on CPU 1 beside the backends; the
+# client runs on CPU 0. Workloads per contender: new TLS connections with
+# one request each at CONCS concurrencies (small ClientHello) and a 2.6 KB
+# one (SNI in the second segment); bulk MB/s over long connections; every
+# response is checked to come from the site its SNI names (misrouted).
+# Resources: router CPU per 1000 connections (process tree, or the BPF
+# programs' run time for ksteer), RSS, and descriptors held per open
+# connection. Writes bench/results/latest.json, rate.png, latency.png.
+#
+#   QUICK=1: one repetition, fewer connections (under 2 minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; CONNS=${CONNS:-300}; BULK_MB=${BULK_MB:-32}
+else REPS=${REPS:-3}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-128}; fi
+CONCS=${CONCS:-"1 8 32"}
+HOLD=${HOLD:-200}                          # connections held open to count fds
+export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
+WORK=$(mktemp -d)
+KSTEER=$PWD/build/ksteer
+OUT=bench/results
+BPF_STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+cleanup() {
+	in_srv "$KSTEER" down >/dev/null 2>&1 || true
+	ks_netns_down
+	echo "$BPF_STATS0" >/proc/sys/kernel/bpf_stats_enabled
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+ulimit -n "$(ulimit -Hn)"   # the proxies hold two descriptors per connection
+
+# The contenders, installed by the benchmark itself.
+need=()
+for c in haproxy:haproxy sniproxy:sniproxy sslh-select:sslh gnuplot:gnuplot-nox nginx:nginx; do
+	command -v "${c%%:*}" >/dev/null || need+=("${c#*:}")
+done
+[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "installing ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null ||
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null; }
+fi
+make -s build/connbench build/ksteerd build/handoff_tls_server build/ksteer
+
+bench_link_up
+ks_make_certs "$WORK" bench.example
+mkdir -p "$WORK/a" "$WORK/b" "$WORK/logs" "$OUT"
+echo "site a" >"$WORK/a/index.html"
+echo "site b" >"$WORK/b/index.html"
+{ echo "site a"; head -c $((BULK_MB << 20)) /dev/urandom; } >"$WORK/a/big.bin"
+sed "s|@W@|$WORK|g" bench/conf/backend-nginx.conf >"$WORK/backend.conf"
+for f in haproxy.cfg nginx-stream.conf sniproxy.conf sslh.cfg; do
+	sed "s|@W@|$WORK|g; s|@SRV@|$SRV4|g" "bench/conf/$f" >"$WORK/$f"
+done
+
+# ksteer: fast path for a/b, ksteerd proxy for pa/pb, hand-off for ho.
+in_srv "$KSTEER" up -i "$SRV_IF" -p 443
+in_srv "$KSTEER" backend add a 0.0.0.0:9002
+in_srv "$KSTEER" backend add b 0.0.0.0:9003
+in_srv "$KSTEER" backend add pa --proxy 127.0.0.1:9002
+in_srv "$KSTEER" backend add pb --proxy 127.0.0.1:9003
+in_srv "$KSTEER" backend add ho --handoff "$WORK/ho.sock"
+for r in a b pa pb ho; do in_srv "$KSTEER" route add $r.bench.example $r; done
+echo 1 >/proc/sys/kernel/bpf_stats_enabled   # run time of ksteer's programs
+
+declare -A PID
+bench_srv 1 nginx -p "$WORK" -c "$WORK/backend.conf"
+bench_srv 1 build/handoff_tls_server "$WORK/ho.sock" "$WORK/bench.example.pem" \
+	"$WORK/bench.example.key" ho 9100
+bench_srv 1 build/ksteerd --listen $SRV4:443 2>"$WORK/logs/ksteerd.log"; PID[ksteerd]=$!
+bench_srv 1 haproxy -db -f "$WORK/haproxy.cfg"; PID[haproxy]=$!
+bench_srv 1 nginx -p "$WORK" -c "$WORK/nginx-stream.conf"; PID[nginx-stream]=$!
+bench_srv 1 sniproxy -f -c "$WORK/sniproxy.conf"; PID[sniproxy]=$!
+bench_srv 1 sslh-select -F"$WORK/sslh.cfg" 2>"$WORK/logs/sslh.log"; PID[sslh]=$!
+for l in 0.0.0.0:9002 0.0.0.0:9003 0.0.0.0:9100 $SRV4:443 $SRV4:8443 $SRV4:8444 $SRV4:8445 \
+	$SRV4:8446; do
+	wait_listen "${l%:*}" "${l##*:}" || { echo "nothing listens on $l" >&2; exit 1; }
+done
+
+# Contender -> "address port-a port-b sni-a sni-b text-a text-b pids"
+declare -A C=(
+	[direct]="$DIRECT4 9002 9003 a.bench.example b.bench.example a b"
+	[fast]="$SRV4 443 443 a.bench.example b.bench.example a b"
+	[ksteerd-proxy]="$SRV4 443 443 pa.bench.example pb.bench.example a b"
+	[direct-ho]="$DIRECT4 9100 9100 ho.bench.example ho.bench.example ho ho"
+	[ksteerd-handoff]="$SRV4 443 443 ho.bench.example ho.bench.example ho ho"
+	[haproxy]="$SRV4 8443 8443 a.bench.example b.bench.example a b"
+	[nginx-stream]="$SRV4 8444 8444 a.bench.example b.bench.example a b"
+	[sniproxy]="$SRV4 8445 8445 a.bench.example b.bench.example a b"
+	[sslh]="$SRV4 8446 8446 a.bench.example b.bench.example a b"
+)
+ORDER="direct fast ksteerd-proxy direct-ho ksteerd-handoff haproxy nginx-stream sniproxy sslh"
+text() { [ "$1" = ho ] && echo "backend ho" || echo "site $1"; }
+
+# cb CONTENDER SITE(a|b) ARGS...: connbench through a contender.
+cb() {
+	local name=$1 site=$2
+	shift 2
+	set -- ${C[$name]} "$@"
+	local addr=$1 port=$2 sni=$4 t=$6
+	[ "$site" = b ] && port=$3 sni=$5 t=$7
+	shift 7
+	in_cli taskset -c 0 build/connbench -a "$addr" -p "$port" -s "$sni" -e "$(text "$t")" -t 60 "$@" ||
+		true
+}
+# usage NAME: what the router has used so far (ksteer: BPF programs' time).
+usage() {
+	local pids=${PID[$1]:-}
+	case $1 in
+	direct|direct-ho) echo '{"cpu_s":0,"rss_kb":0,"fds":0}' ;;
+	fast) bpf_usage ;;
+	ksteerd-*) python3 - "$(python3 bench/procstat.py "${PID[ksteerd]}")" "$(bpf_usage)" <<'PY'
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(json.dumps({"cpu_s": a["cpu_s"] + b["cpu_s"], "rss_kb": a["rss_kb"] + b["rss_kb"], "fds": a["fds"]}))
+PY
+	;;
+	*) python3 bench/procstat.py $pids ;;
+	esac
+}
+# The BPF programs' run time, and the memory of ksteer's maps as its RSS.
+bpf_usage() {
+	python3 - "$KSTEER_PIN_DIR" <<'PY'
+import json, os, subprocess, sys
+ns, mem, ids = 0, 0, set()
+for p in ("prog_tc", "prog_reuseport", "prog_sockops"):
+    path = os.path.join(sys.argv[1], p)
+    if os.path.exists(path):
+        prog = json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show", "pinned", path]))
+        ns += prog.get("run_time_ns", 0)
+        ids |= set(prog.get("map_ids", []))
+for i in ids:
+    m = json.loads(subprocess.check_output(["bpftool", "-j", "map", "show", "id", str(i)]))
+    mem += m.get("bytes_memlock", 0)
+print(json.dumps({"cpu_s": ns / 1e9, "rss_kb": mem // 1024, "fds": 0}))
+PY
+}
+
+RAW=$WORK/raw.jsonl
+row() { printf '{"contender":"%s","workload":"%s","concurrency":%s,"rep":%s,"result":%s}\n' "$@" >>"$RAW"; }
+for name in $ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
+for rep in $(seq "$REPS"); do
+	for name in $ORDER; do
+		u0=$(usage "$name")
+		for c in $CONCS; do row "$name" rate "$c" "$rep" "$(cb "$name" a -c "$c" -n "$CONNS")"; done
+		row "$name" large 8 "$rep" "$(cb "$name" a -c 8 -n "$CONNS" -A 2400)"
+		row "$name" site-b 4 "$rep" "$(cb "$name" b -c 4 -n $((CONNS / 4)))"
+		u1=$(usage "$name")
+		printf '{"contender":"%s","workload":"cpu","rep":%s,"before":%s,"after":%s}\n' \
+			"$name" "$rep" "$u0" "$u1" >>"$RAW"
+		[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] ||
+			row "$name" bulk 1 "$rep" "$(cb "$name" a -c 1 -n 2 -g /big.bin)"
+	done
+	echo "repetition $rep of $REPS done" >&2
+done
+# Descriptors and memory held per open connection: HOLD connections kept
+# open after their response, counted while they are.
+for name in $ORDER; do
+	u0=$(usage "$name")
+	cb "$name" a -c "$HOLD" -n "$HOLD" -H 3 >"$WORK/hold.json" &
+	sleep 2
+	u1=$(usage "$name")
+	wait $!
+	printf '{"contender":"%s","workload":"hold","n":%s,"idle":%s,"held":%s,"result":%s}\n' \
+		"$name" "$HOLD" "$u0" "$u1" "$(cat "$WORK/hold.json")" >>"$RAW"
+done
+python3 bench/compare_report.py "$RAW" "$REPS" "$CONNS" "$OUT" "$(in_srv "$KSTEER" stats -j)"

@@ -1,0 +1,30 @@
+# Shared by the benchmark scripts: the namespaces of tests/netns.sh plus a
+# second veth pair that reaches the backends with no BPF in the way.
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/netns.sh"
+DIRECT4=198.18.1.1
+DIRECT_CLI4=198.18.1.2
+
+# bench_link_up: both pairs, GRO off on the server side and TSO/GSO off on
+# the client, so every segment is its own packet, as from a real NIC
+# without offloads.
+bench_link_up() {
+	ks_netns_up || return 1
+	ip link add "${KS_TAG}-ds" type veth peer name "${KS_TAG}-dc" || return 1
+	ip link set "${KS_TAG}-ds" netns "$SRV_NS"
+	ip link set "${KS_TAG}-dc" netns "$CLI_NS"
+	ip -n "$SRV_NS" addr add $DIRECT4/24 dev "${KS_TAG}-ds"
+	ip -n "$CLI_NS" addr add $DIRECT_CLI4/24 dev "${KS_TAG}-dc"
+	ip -n "$SRV_NS" link set "${KS_TAG}-ds" up
+	ip -n "$CLI_NS" link set "${KS_TAG}-dc" up
+	ip netns exec "$SRV_NS" ethtool -K "${KS_TAG}-ds" gro off >/dev/null 2>&1 || true
+	ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1 || true
+	ip netns exec "$CLI_NS" ethtool -K "${KS_TAG}-dc" tso off gso off >/dev/null 2>&1 || true
+}
+
+# bench_srv CPU CMD...: run CMD in the server namespace on CPU, in the
+# background; $! is CMD's own pid (nsenter and taskset exec it).
+bench_srv() {
+	local cpu=$1
+	shift
+	nsenter --net=/run/netns/$SRV_NS taskset -c "$cpu" "$@" &
+}
