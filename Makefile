@@ -49,7 +49,7 @@ $(BUILD)/ksteer: $(KSTEER_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 
 $(BUILD)/ksteerd: $(KSTEERD_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -DKS_HS_MAX=32767 -DKS_HS_MASK=32767 -DKS_HS_BUF=65536 \
-		-o $@ $(KSTEERD_SRCS) $(LDLIBS)
+		-o $@ $(KSTEERD_SRCS) $(LDLIBS) -luring
 
 # The hand-off library backends link, its test, and a TLS test backend.
 $(BUILD)/test_handoff_lib: tests/test_handoff_lib.c backend/ksteer_handoff.c backend/ksteer_handoff.h | $(BUILD)

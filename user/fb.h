@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <liburing.h>
 #include "hello.h"
 #include "ksteer.h"
 
@@ -21,13 +22,29 @@ struct fb_maps {
 
 enum fb_state { FB_PEEK, FB_CONNECT, FB_RELAY };
 
-struct fb_end {                   /* one side of a relay, for epoll */
+struct fb_end {                   /* one side of a relay; its poll's user_data */
 	struct fb_conn *c;
 	int fd;
 	int pipe[2];              /* bytes read from fd, not yet written */
 	size_t in_pipe;
 	int eof;                  /* fd gave EOF and the pipe is drained */
+	int armed;                /* its multishot poll's last CQE is to come */
 };
+
+/*
+ * io_uring user_data: a struct fb_end pointer (aligned, so its low bits
+ * are 0), or a tag in the low bits for what is not a connection, with a
+ * listener's index above the tag.
+ */
+enum fb_ud {
+	FB_UD_END,                /* a connection end's poll */
+	FB_UD_LISTEN,             /* a listener's multishot accept */
+	FB_UD_SIGNAL,             /* the signalfd's poll */
+	FB_UD_IGNORE,             /* completions nobody waits for (cancels) */
+	FB_UD_MASK = 3,
+	FB_UD_SHIFT = 2,
+};
+_Static_assert(_Alignof(struct fb_end) > FB_UD_MASK, "fb_end pointers carry no tag");
 
 struct fb_conn {
 	enum fb_state state;
@@ -36,22 +53,23 @@ struct fb_conn {
 	struct fb_conn *prev, *next;   /* peeking connections, by deadline */
 	__u32 backend;
 	int v2;                    /* send a PROXY v2 header once connected */
-	int closed;                /* freed after the current epoll batch */
+	int closed;                /* freed once no poll of it can complete */
 	struct fb_conn *dead_next;
 };
 
 extern struct fb_opts fb_opts;
 extern struct fb_maps fb_maps;
-extern int fb_epoll;
+extern struct io_uring fb_ring;
 
 uint64_t fb_now_ms(void);
 void fb_count(enum ks_fb_stat s, int delta);
+struct io_uring_sqe *fb_sqe(void);        /* never NULL: submits when full */
 
 /* fb_conn.c */
-void fb_accept(int lfd);
-void fb_event(struct fb_end *e, uint32_t events);
+void fb_accept(int fd);           /* a connection the multishot accept gave */
+void fb_event(struct fb_end *e, int res, unsigned int cqe_flags);
 int fb_expire(void);              /* closes overdue peeks; ms to the next */
-void fb_reap(void);               /* free what closed during the last batch */
+void fb_reap(void);               /* free closed ones no CQE can name any more */
 
 /* fb_relay.c */
 int fb_relay_start(struct fb_conn *c);

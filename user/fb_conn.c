@@ -12,6 +12,16 @@
  *
  * Peeking connections wait in a list ordered by deadline (all deadlines
  * are now + the same delay), so expiry looks at the head only.
+ *
+ * Events come from io_uring: each end has one multishot poll (POLLIN |
+ * POLLOUT | POLLRDHUP, edge triggered) from its socket's start to its
+ * close, with the end's address as user_data. One mask for its whole life
+ * means a poll is never updated or replaced, so at most one request per end
+ * is in flight. Freeing follows one rule: a connection is freed only once
+ * the last CQE of each of its polls (the one without IORING_CQE_F_MORE) has
+ * been seen. Every CQE of a request comes before or as that one, so no CQE
+ * arriving later can name freed memory; closing asks for it with a cancel,
+ * whose own CQE names nothing (FB_UD_IGNORE).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -21,7 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "fb.h"
@@ -52,12 +62,35 @@ static void fb_close_fd(int *fd)
 	*fd = -1;
 }
 
-/* An epoll registration lives as long as the file, not our descriptor: a
- * handed-off socket stays open in the backend, so unregister explicitly. */
-static void fb_forget(int fd)
+static void fb_arm(struct fb_end *e)
 {
-	if (fd >= 0)
-		epoll_ctl(fb_epoll, EPOLL_CTL_DEL, fd, NULL);
+	struct io_uring_sqe *sqe = fb_sqe();
+
+	io_uring_prep_poll_multishot(sqe, e->fd, POLLIN | POLLOUT | POLLRDHUP);
+	io_uring_sqe_set_data(sqe, e);
+	e->armed = 1;
+}
+
+/*
+ * A poll holds the file, not our descriptor: until it is removed the socket
+ * stays open after close() (no FIN or RST to the client), and a handed-off
+ * one, open in the backend, would go on reporting the backend's traffic.
+ * armed stays set until the poll's last CQE says it is gone.
+ *
+ * A cancel by user_data, not IORING_OP_POLL_REMOVE: a poll remove gives up
+ * (-EALREADY) when a wakeup of that poll is pending, e.g. the peer's FIN
+ * that made us close, and the poll stays armed for good; a cancel marks
+ * the poll cancelled, which the pending wakeup honours with the last CQE.
+ */
+static void fb_disarm(struct fb_end *e)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!e->armed)
+		return;
+	sqe = fb_sqe();
+	io_uring_prep_cancel64(sqe, (uintptr_t)e, 0);
+	io_uring_sqe_set_data64(sqe, FB_UD_IGNORE);
 }
 
 /* reset: the client gets a RST rather than a FIN (refusals, errors). */
@@ -71,8 +104,11 @@ static void fb_close(struct fb_conn *c, int reset)
 		setsockopt(c->client.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
 	fb_unlist(c);
-	fb_forget(c->client.fd);
-	fb_forget(c->up.fd);
+	/* SQEs are issued in order: a cancel queued now follows any poll add of
+	 * this end still queued, even one that finds its fd number reused by
+	 * the time it is submitted. */
+	fb_disarm(&c->client);
+	fb_disarm(&c->up);
 	fb_close_fd(&c->client.fd);
 	fb_close_fd(&c->up.fd);
 	for (int i = 0; i < 2; i++) {
@@ -81,57 +117,57 @@ static void fb_close(struct fb_conn *c, int reset)
 	}
 	fb_held--;
 	fb_count(KS_FB_ACTIVE, -1);
-	/* The epoll batch being handled may still hold an event for the other
-	 * end of this connection: free only after it. */
+	/* CQEs of its polls may still be on their way (this batch, or after
+	 * the cancels): fb_reap frees it once the last of them is seen. */
 	c->closed = 1;
 	c->dead_next = fb_dead;
 	fb_dead = c;
 }
 
+/* After each batch of CQEs. A closed connection whose polls have not all
+ * sent their last CQE waits: a cancel completes within a submit or two,
+ * so this list stays short. */
 void fb_reap(void)
 {
-	while (fb_dead) {
-		struct fb_conn *c = fb_dead;
+	struct fb_conn **pp = &fb_dead, *c;
 
-		fb_dead = c->dead_next;
+	while ((c = *pp)) {
+		if (c->client.armed || c->up.armed) {
+			pp = &c->dead_next;
+			continue;
+		}
+		*pp = c->dead_next;
 		free(c);
 	}
 }
 
-void fb_accept(int lfd)
+void fb_accept(int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
 	struct fb_conn *c;
-	int fd;
 
-	if (!fb_peek_buf && !(fb_peek_buf = malloc(fb_opts.max_hello)))
+	fb_count(KS_FB_ACCEPTED, 1);
+	if (!fb_peek_buf)
+		fb_peek_buf = malloc(fb_opts.max_hello);
+	c = fb_peek_buf && fb_held < fb_opts.max_conns ? calloc(1, sizeof(*c)) : NULL;
+	if (!c) {
+		close(fd);                        /* at capacity: refused */
 		return;
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		fb_count(KS_FB_ACCEPTED, 1);
-		c = fd >= 0 && fb_held < fb_opts.max_conns ? calloc(1, sizeof(*c)) : NULL;
-		if (!c) {
-			close(fd);                /* at capacity: refused */
-			continue;
-		}
-		c->client = (struct fb_end){ .c = c, .fd = fd, .pipe = { -1, -1 } };
-		c->up = (struct fb_end){ .c = c, .fd = -1, .pipe = { -1, -1 } };
-		c->state = FB_PEEK;
-		c->deadline = fb_now_ms() + fb_opts.deadline_ms;
-		c->prev = fb_tail;
-		if (fb_tail)
-			fb_tail->next = c;
-		else
-			fb_head = c;
-		fb_tail = c;
-		fb_held++;
-		fb_count(KS_FB_ACTIVE, 1);
-		ev.data.ptr = &c->client;
-		if (epoll_ctl(fb_epoll, EPOLL_CTL_ADD, fd, &ev)) {
-			fb_close(c, 1);
-			continue;
-		}
-		fb_event(&c->client, EPOLLIN);    /* data may be queued already */
 	}
+	c->client = (struct fb_end){ .c = c, .fd = fd, .pipe = { -1, -1 } };
+	c->up = (struct fb_end){ .c = c, .fd = -1, .pipe = { -1, -1 } };
+	c->state = FB_PEEK;
+	c->deadline = fb_now_ms() + fb_opts.deadline_ms;
+	c->prev = fb_tail;
+	if (fb_tail)
+		fb_tail->next = c;
+	else
+		fb_head = c;
+	fb_tail = c;
+	fb_held++;
+	fb_count(KS_FB_ACTIVE, 1);
+	/* A fresh socket is writable, so the poll's first CQE comes at once
+	 * and peeks at whatever is queued already. */
+	fb_arm(&c->client);
 }
 
 /* Give the client socket to the backend listening on a unix socket. */
@@ -194,9 +230,14 @@ static int fb_upstream(const struct ks_backend_info *bi, struct sockaddr_storage
 	return 0;
 }
 
+/*
+ * A non-blocking connect() waited for by the multishot poll the relay needs
+ * on this socket anyway (its first POLLOUT or POLLERR says the connect is
+ * done), rather than IORING_OP_CONNECT: that would be a second request per
+ * upstream in flight, one more to route and to cancel before a close.
+ */
 static void fb_proxy(struct fb_conn *c, const struct ks_backend_info *bi)
 {
-	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
 	struct sockaddr_storage ss;
 	socklen_t len;
 
@@ -209,9 +250,7 @@ static void fb_proxy(struct fb_conn *c, const struct ks_backend_info *bi)
 		goto fail;
 	c->v2 = !!(bi->flags & KS_BE_PROXY_V2);
 	c->state = FB_CONNECT;
-	ev.data.ptr = &c->up;
-	if (epoll_ctl(fb_epoll, EPOLL_CTL_ADD, c->up.fd, &ev))
-		goto fail;
+	fb_arm(&c->up);
 	return;
 fail:
 	fb_count(KS_FB_PROXY_FAILED, 1);
@@ -305,18 +344,16 @@ fail:
 	fb_close(c, 1);
 }
 
-void fb_event(struct fb_end *e, uint32_t events)
+static void fb_ready(struct fb_conn *c, struct fb_end *e, unsigned int events)
 {
-	struct fb_conn *c = e->c;
-
-	if (c->closed)
-		return;
 	switch (c->state) {
 	case FB_PEEK:
 		fb_peek(c);
 		break;
 	case FB_CONNECT:
-		if (e == &c->up)
+		/* The client's events wait (the relay's first pump reads what
+		 * came); the connect is done at POLLOUT, or failed. */
+		if (e == &c->up && events & (POLLOUT | POLLERR | POLLHUP))
 			fb_connected(c);
 		break;
 	case FB_RELAY:
@@ -324,6 +361,26 @@ void fb_event(struct fb_end *e, uint32_t events)
 			fb_close(c, 0);
 		break;
 	}
+}
+
+/* A CQE of e's multishot poll: res is the ready mask or -errno. */
+void fb_event(struct fb_end *e, int res, unsigned int cqe_flags)
+{
+	struct fb_conn *c = e->c;
+
+	if (!(cqe_flags & IORING_CQE_F_MORE))
+		e->armed = 0;                     /* its last: none will follow */
+	if (c->closed)
+		return;                           /* fb_reap frees it once disarmed */
+	if (res < 0) {                            /* not our cancel: c is open */
+		fb_close(c, 1);
+		return;
+	}
+	fb_ready(c, e, res);
+	/* The kernel ends a multishot poll whose CQE found the CQ full: poll
+	 * again (its first CQE reports what is ready now, so nothing is lost). */
+	if (!c->closed && !e->armed)
+		fb_arm(e);
 }
 
 int fb_expire(void)

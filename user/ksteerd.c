@@ -15,15 +15,20 @@
  * connections end with it, handed-off and fast-path ones do not); SIGHUP
  * is accepted (routes and backends are read live from the maps, so there
  * is nothing to reload).
+ *
+ * One thread, one io_uring (liburing; Linux 6.0 or later): a multishot
+ * accept per listener, a multishot poll on the signalfd and on each
+ * connection end (fb_conn.c), and the wait for the next CQE bounded by the
+ * next ClientHello deadline. Bytes are moved by splice(2) (fb_relay.c).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -32,10 +37,13 @@
 #include "fb.h"
 
 #define FB_MAX_LISTEN 8
+#define FB_SQ_ENTRIES 256
+#define FB_CQ_ENTRIES 8192        /* a multishot request whose CQE finds the
+				   * CQ full ends, and is armed again */
 
 struct fb_opts fb_opts = { .deadline_ms = 5000, .max_hello = KS_HS_MAX, .max_conns = 10000 };
 struct fb_maps fb_maps;
-int fb_epoll = -1;
+struct io_uring fb_ring;
 
 uint64_t fb_now_ms(void)
 {
@@ -49,6 +57,79 @@ void fb_count(enum ks_fb_stat s, int delta)
 {
 	if (fb_maps.stats)
 		__atomic_fetch_add(&fb_maps.stats[s], (__u64)(__s64)delta, __ATOMIC_RELAXED);
+}
+
+/* Expiring many peeks at once can queue more SQEs than the SQ holds: submit
+ * what is queued to make room (completions stay in the CQ until read). */
+struct io_uring_sqe *fb_sqe(void)
+{
+	struct io_uring_sqe *sqe;
+	int err;
+
+	while (!(sqe = io_uring_get_sqe(&fb_ring))) {
+		err = io_uring_submit(&fb_ring);
+		if (err < 0 && err != -EINTR && err != -EAGAIN) {
+			ks_err("io_uring_submit: %s", strerror(-err));
+			exit(1);
+		}
+	}
+	return sqe;
+}
+
+/* SINGLE_ISSUER and COOP_TASKRUN: only this thread submits, so completions
+ * need not interrupt it (they run when it enters the kernel, which it does
+ * for every splice and wait). SUBMIT_ALL: an SQE the kernel refuses at
+ * submission must not hold back the ones queued after it. */
+static int fb_ring_init(void)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL |
+			 IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+		.cq_entries = FB_CQ_ENTRIES,
+	};
+	int err = io_uring_queue_init_params(FB_SQ_ENTRIES, &fb_ring, &p);
+
+	if (err)
+		return ks_err("cannot set up io_uring: %s (needs Linux 6.0 or later, "
+			      "io_uring not disabled by sysctl)", strerror(-err)), -1;
+	return 0;
+}
+
+static void fb_arm_accept(int i, int lfd)
+{
+	struct io_uring_sqe *sqe = fb_sqe();
+
+	io_uring_prep_multishot_accept(sqe, lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, (uint64_t)i << FB_UD_SHIFT | FB_UD_LISTEN);
+}
+
+static void fb_arm_signal(int sfd)
+{
+	struct io_uring_sqe *sqe = fb_sqe();
+
+	io_uring_prep_poll_multishot(sqe, sfd, POLLIN);
+	io_uring_sqe_set_data64(sqe, FB_UD_SIGNAL);
+}
+
+/* A multishot accept ends on an error (e.g. EMFILE) or a full CQ: arm it
+ * again, as a level-triggered listener would be polled again. */
+static void fb_accepted(int i, int lfd, const struct io_uring_cqe *cqe)
+{
+	if (cqe->res >= 0)
+		fb_accept(cqe->res);
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		fb_arm_accept(i, lfd);
+}
+
+/* Submit what the last batch queued and wait for a CQE, until the next
+ * deadline at most (ms < 0: none). One io_uring_enter: with the kernel's
+ * EXT_ARG the timeout is an argument of the wait, not a timeout SQE. */
+static int fb_wait(int ms)
+{
+	struct __kernel_timespec ts = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000ll };
+	struct io_uring_cqe *cqe;
+
+	return io_uring_submit_and_wait_timeout(&fb_ring, &cqe, 1, ms < 0 ? NULL : &ts, NULL);
 }
 
 static int fb_open_maps(void)
@@ -119,7 +200,6 @@ int main(int argc, char **argv)
 		{ 0 } };
 	int lfds[FB_MAX_LISTEN], nl = 0, c, sfd, i;
 	const char *addrs[FB_MAX_LISTEN];
-	struct epoll_event ev, evs[256];
 	sigset_t sigs;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -138,16 +218,13 @@ int main(int argc, char **argv)
 	if (!nl || optind != argc || fb_opts.deadline_ms <= 0 || fb_opts.max_hello < 512 ||
 	    fb_opts.max_hello > KS_HS_MAX + 5 * KS_MAX_RECORDS || fb_opts.max_conns <= 0)
 		return fb_usage();
-	if (fb_open_maps())
+	if (fb_open_maps() || fb_ring_init())
 		return 1;
-	fb_epoll = epoll_create1(EPOLL_CLOEXEC);
 	for (i = 0; i < nl; i++) {
 		lfds[i] = fb_listen(addrs[i]);
 		if (lfds[i] < 0)
 			return 1;
-		ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = NULL };
-		ev.data.u64 = (uint64_t)i + 1;        /* listeners: small numbers */
-		epoll_ctl(fb_epoll, EPOLL_CTL_ADD, lfds[i], &ev);
+		fb_arm_accept(i, lfds[i]);
 	}
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -156,8 +233,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = FB_MAX_LISTEN + 1 };
-	epoll_ctl(fb_epoll, EPOLL_CTL_ADD, sfd, &ev);
+	fb_arm_signal(sfd);
 	fprintf(stderr, "ksteerd: listening on");
 	for (i = 0; i < nl; i++)
 		fprintf(stderr, " %s", addrs[i]);
@@ -165,12 +241,15 @@ int main(int argc, char **argv)
 		fb_opts.max_hello);
 
 	for (;;) {
-		int n = epoll_wait(fb_epoll, evs, 256, fb_expire());
+		int err = fb_wait(fb_expire());
+		struct io_uring_cqe *cqe;
+		unsigned int head, n = 0;
 
-		for (int k = 0; k < n; k++) {
-			uint64_t tag = evs[k].data.u64;
+		io_uring_for_each_cqe(&fb_ring, head, cqe) {
+			uint64_t ud = io_uring_cqe_get_data64(cqe);
 
-			if (tag == FB_MAX_LISTEN + 1) {
+			n++;
+			if ((ud & FB_UD_MASK) == FB_UD_SIGNAL) {
 				struct signalfd_siginfo si;
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -181,14 +260,18 @@ int main(int argc, char **argv)
 					fprintf(stderr, "ksteerd: signal %u, exiting\n", si.ssi_signo);
 					return 0;
 				}
-			} else if (tag >= 1 && tag <= FB_MAX_LISTEN) {
-				fb_accept(lfds[tag - 1]);
-			} else {
-				fb_event(evs[k].data.ptr, evs[k].events);
+				if (!(cqe->flags & IORING_CQE_F_MORE))
+					fb_arm_signal(sfd);
+			} else if ((ud & FB_UD_MASK) == FB_UD_LISTEN) {
+				i = ud >> FB_UD_SHIFT;
+				fb_accepted(i, lfds[i], cqe);
+			} else if ((ud & FB_UD_MASK) == FB_UD_END) {
+				fb_event((struct fb_end *)(uintptr_t)ud, cqe->res, cqe->flags);
 			}
 		}
+		io_uring_cq_advance(&fb_ring, n);
 		fb_reap();
-		if (n < 0 && errno != EINTR)
-			return ks_err("epoll_wait: %s", strerror(errno));
+		if (err < 0 && err != -ETIME && err != -EINTR)
+			return ks_err("io_uring wait: %s", strerror(-err));
 	}
 }
