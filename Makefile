@@ -18,8 +18,10 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/ksteer_abi.h
 
 USER_HDRS := $(wildcard user/*.h)
 COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/route_user.c
-KSTEER_SRCS := $(COMMON_SRCS) user/ksteer.c user/config.c $(wildcard user/cmd_*.c)
-KSTEERD_SRCS := $(COMMON_SRCS) $(wildcard user/fb_*.c) user/ksteerd.c
+# The config file and the CLI edits it reuses: `up -c` and ksteerd -c.
+CONFIG_SRCS := user/config.c user/config_sync.c user/cmd_backend.c user/cmd_route.c
+KSTEER_SRCS := $(sort $(COMMON_SRCS) user/ksteer.c $(CONFIG_SRCS) $(wildcard user/cmd_*.c))
+KSTEERD_SRCS := $(COMMON_SRCS) $(CONFIG_SRCS) $(wildcard user/fb_*.c) user/ksteerd.c
 
 .PHONY: all test deps clean bench bench-paths fuzz demo demo-stop
 

@@ -14,6 +14,7 @@ suites=(
 	tests/test_reasm_e2e.sh
 	tests/test_migrate_e2e.sh
 	tests/test_fallback_e2e.sh
+	tests/test_reload_e2e.sh
 	tests/test_browser_e2e.sh
 )
 for extra in ${KS_EXTRA_SUITES:-}; do suites+=("$extra"); done

@@ -46,6 +46,9 @@ check "route add exact" in_srv $KSTEER route add A.Example site-a
 check "route add wildcard" in_srv $KSTEER route add '*.example' site-b
 check "route add default" in_srv $KSTEER route add default site-b
 check "route add with ALPN" in_srv $KSTEER route add a.example site-b --alpn acme-tls/1
+# An LPM lookup of x.example finds *.example's entry: not x.example's route.
+err_line "route del of a name only a wildcard covers" "no route for 'x.example'" \
+	in_srv $KSTEER route del x.example
 expect_eq "route test: exact" site-a "$(in_srv $KSTEER route test a.example)"
 expect_eq "route test: ALPN qualifier" site-b "$(in_srv $KSTEER route test A.EXAMPLE --alpn h2 --alpn acme-tls/1)"
 expect_eq "route test: wildcard" site-b "$(in_srv $KSTEER route test x.y.example)"
@@ -89,11 +92,72 @@ check "backend add --pid" in_srv $KSTEER backend add bypid --pid $pid
 expect_eq "--pid took both listeners" 2 "$(in_srv $KSTEER backend list -j | $PY -c 'import json,sys; print([b["listeners"] for b in json.load(sys.stdin) if b["name"]=="bypid"][0])')"
 err_line "--pid of a process without listeners" "no listening" in_srv $KSTEER backend add none --pid $$
 
-# config file
+# config file: every backend kind; a route may use a backend the CLI added
+# (--pid) that no file can state.
 cfg=$(mktemp)
-printf '# demo\nbackend cfg-a 127.0.0.1:9101\nroute cfg.example cfg-a\nroute acme.example cfg-a alpn acme-tls/1\n' >"$cfg"
-check "up -c FILE" in_srv $KSTEER up -i lo -c "$cfg"
-check "config routes applied" bash -c "nsenter --net=/run/netns/$SRV_NS $KSTEER route list | grep -q 'cfg.example'"
+cat >"$cfg" <<'EOF2'
+# demo
+backend cfg-a 127.0.0.1:9101
+backend cfg-6 [::1]:9102                 # IPv6
+backend cfg-p proxy 192.0.2.20:443
+backend cfg-v2 proxy [2001:db8::1]:443 proxy-protocol
+backend cfg-h handoff /run/ks-cfg.sock
+backend cfg-ap 127.0.0.1:9103 proxy 127.0.0.1:9104 proxy-protocol
+route cfg.example cfg-a
+route acme.example cfg-a alpn acme-tls/1
+route *.p.example cfg-p
+route V2.Example cfg-v2
+route h.example cfg-h
+route ap.example cfg-ap
+route pid.example bypid
+EOF2
+cfg_backends() {
+	in_srv $KSTEER backend list -j | $PY -c 'import json,sys
+print(";".join("%s %s %s" % (b["name"], b["addr"], b["via"]) for b in json.load(sys.stdin) if b["name"].startswith("cfg-")))'
+}
+cfg_routes() {
+	in_srv $KSTEER route list -j | $PY -c 'import json,sys
+print(";".join("%s %s %s" % (r["host"], r["alpn"], r["backend"]) for r in json.load(sys.stdin) if r["backend"].startswith(("cfg-", "bypid"))))'
+}
+check "up -c FILE: every backend kind" in_srv $KSTEER up -i lo -c "$cfg"
+want_be='cfg-a 127.0.0.1:9101 None;cfg-6 [::1]:9102 None;cfg-p None proxy 192.0.2.20:443;cfg-v2 None proxy [2001:db8::1]:443 (PROXY v2);cfg-h None handoff /run/ks-cfg.sock;cfg-ap 127.0.0.1:9103 proxy 127.0.0.1:9104 (PROXY v2)'
+expect_eq "config: backends, and how ksteerd reaches them" "$want_be" "$(cfg_backends)"
+want_rt='*.p.example None cfg-p;acme.example acme-tls/1 cfg-a;ap.example None cfg-ap;cfg.example None cfg-a;h.example None cfg-h;pid.example None bypid;v2.example None cfg-v2'
+expect_eq "config: routes" "$want_rt" "$(cfg_routes)"
+expect_eq "config: route test agrees" "cfg-v2 cfg-a" \
+	"$(in_srv $KSTEER route test v2.EXAMPLE --alpn h2) $(in_srv $KSTEER route test acme.example --alpn acme-tls/1)"
+check "up -c again: the same file is fine" in_srv $KSTEER up -i lo -c "$cfg"
+expect_eq "up -c again: nothing doubled" "$want_be" "$(cfg_backends)"
+# A backend line states the whole backend: what it leaves out goes.
+sed -i 's|^backend cfg-ap .*|backend cfg-ap 127.0.0.1:9105|; s|^backend cfg-p .*|backend cfg-p 127.0.0.1:9106 handoff /run/ks-p.sock|' "$cfg"
+check "up -c with changed backends" in_srv $KSTEER up -i lo -c "$cfg"
+expect_eq "config: a backend is what its line says" \
+	"cfg-p 127.0.0.1:9106 handoff /run/ks-p.sock;cfg-ap 127.0.0.1:9105 None" \
+	"$(cfg_backends | tr ';' '\n' | grep -E '^cfg-(p|ap) ' | paste -sd ';')"
+
+# bad_cfg DESC LINE PATTERN TEXT: FILE is "backend cfg-new ..." then TEXT;
+# up -c fails with one "FILE:LINE: ..." line and applies nothing of it.
+bad_cfg() {
+	printf 'backend cfg-new 127.0.0.1:9199\n%b' "$4" >"$cfg"
+	err_line "config: $1" "^ksteer: $cfg:$2: .*$3" in_srv $KSTEER up -i lo -c "$cfg"
+	expect_eq "config: $1: nothing applied" "" "$(cfg_backends | tr ';' '\n' | grep cfg-new)"
+}
+bad_cfg "unknown directive" 2 "unknown directive 'frontend'" 'frontend x 127.0.0.1:1\n'
+bad_cfg "bad address" 2 "bad address '300.1.1.1:80'" 'backend b 300.1.1.1:80\n'
+bad_cfg "bad proxy address" 3 "bad proxy address '10.0.0.1'" '\nbackend b proxy 10.0.0.1\n'
+bad_cfg "relative hand-off path" 2 "bad hand-off socket path" 'backend b handoff rel.sock\n'
+bad_cfg "proxy-protocol without proxy" 2 "unexpected 'proxy-protocol'" 'backend b 127.0.0.1:9198 proxy-protocol\n'
+bad_cfg "backend without address" 2 "expected 'backend NAME" 'backend b # comment\n'
+bad_cfg "backend twice" 2 "'cfg-new' is already defined on line 1" 'backend cfg-new proxy 127.0.0.1:9198\n'
+bad_cfg "address twice" 2 "127.0.0.1:9199 already belongs to backend 'cfg-new'" 'backend b 127.0.0.1:9199\n'
+bad_cfg "address of a backend the file leaves alone" 2 "already belongs to backend 'cfg-a'" \
+	'backend b 127.0.0.1:9101\n'
+bad_cfg "route to an unknown backend" 3 "unknown backend 'nosuch'" 'route a.example cfg-new\nroute b.example nosuch\n'
+bad_cfg "bad host" 2 "bad host 'a..example'" 'route a..example cfg-new\n'
+bad_cfg "route twice" 3 "route for 'd.example' is already defined on line 2" \
+	'route d.example cfg-new\nroute D.example cfg-new\n'
+bad_cfg "route syntax" 2 "expected 'route HOST BACKEND" 'route d.example cfg-new h2\n'
+bad_cfg "too many words" 2 "too many words" 'backend b 127.0.0.1:1 proxy 127.0.0.1:2 proxy-protocol x\n'
 printf 'backend x\n' >"$cfg"
 err_line "config: bad line names file:line" "$cfg:1" in_srv $KSTEER up -i lo -c "$cfg"
 rm -f "$cfg"

@@ -12,7 +12,7 @@
 #include "hello.h"
 #include "ksteer.h"
 
-static int ks_name_ok(const char *n)
+int ks_backend_name_ok(const char *n)
 {
 	size_t len = strlen(n);
 
@@ -23,6 +23,11 @@ static int ks_name_ok(const char *n)
 		      (*n >= '0' && *n <= '9') || *n == '-' || *n == '_' || *n == '.'))
 			return 0;
 	return 1;
+}
+
+int ks_backend_path_ok(const char *path)
+{
+	return path[0] == '/' && strlen(path) < sizeof(((struct ks_backend_info *)0)->path);
 }
 
 /* Find NAME, or give it a free id. */
@@ -44,76 +49,148 @@ static __u32 ks_backend_get(int info, const char *name, struct ks_backend_info *
 	return 0;
 }
 
+static void ks_backend_drop_listeners(int lst, __u32 id)
+{
+	struct ks_slot slot = { .backend = id };
+
+	for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++)
+		bpf_map_delete_elem(lst, &slot);
+}
+
+/*
+ * Forget where backend id listens: its address, and the listeners taken
+ * for it there, which are not its own any more. The address entry goes
+ * only while it is still this backend's: a config reload may have given it
+ * to another one already. Updates bi; the caller writes it.
+ */
+static void ks_backend_forget_addr(int addrs, int lst, __u32 id, struct ks_backend_info *bi)
+{
+	__u32 owner;
+
+	if (!(bi->flags & KS_BE_HAS_ADDR))
+		return;
+	if (!bpf_map_lookup_elem(addrs, &bi->addr, &owner) && owner == id)
+		bpf_map_delete_elem(addrs, &bi->addr);
+	ks_backend_drop_listeners(lst, id);
+	bi->flags &= ~KS_BE_HAS_ADDR;
+}
+
+/* Every map fd these functions open is closed again: ksteerd calls them on
+ * each reload and must not run out of descriptors. close(-1) is harmless. */
 int ks_backend_add_addr(const char *name, const char *addr_s)
 {
 	struct ks_backend_info bi;
 	struct ks_addr a;
 	__u32 id, owner;
-	int info, addrs, adopted, err;
+	int info, addrs = -1, lst = -1, adopted, err = 1;
 	char buf[64];
 
-	if (!ks_name_ok(name))
+	if (!ks_backend_name_ok(name))
 		return ks_err("bad backend name '%s' (letters, digits, - _ . ; max 47)", name);
 	if (ks_parse_addr(addr_s, &a))
 		return ks_err("bad address '%s' (want IPv4:PORT or [IPv6]:PORT)", addr_s);
 	info = ks_map("ks_backend_info");
 	addrs = info < 0 ? -1 : ks_map("ks_backend_addrs");
-	if (addrs < 0)
-		return 1;
+	lst = addrs < 0 ? -1 : ks_map("ks_listeners");
+	if (lst < 0)
+		goto out;
 	id = ks_backend_get(info, name, &bi);
-	if (!id)
-		return ks_err("too many backends (max %d)", KS_FALLBACK_ID - 1);
+	if (!id) {
+		ks_err("too many backends (max %d)", KS_FALLBACK_ID - 1);
+		goto out;
+	}
 	if (!bpf_map_lookup_elem(addrs, &a, &owner) && owner != id) {
 		ks_backend_name(info, owner, buf, sizeof(buf));
-		return ks_err("address %s already belongs to backend '%s'", addr_s, buf);
+		ks_err("address %s already belongs to backend '%s'", addr_s, buf);
+		goto out;
 	}
 	if ((bi.flags & KS_BE_HAS_ADDR) && memcmp(&bi.addr, &a, sizeof(a)))
-		bpf_map_delete_elem(addrs, &bi.addr);     /* moved */
+		ks_backend_forget_addr(addrs, lst, id, &bi);      /* moved */
 	bi.addr = a;
 	bi.flags |= KS_BE_HAS_ADDR;
 	/* Name first, then the address: sock_ops never sees an unnamed id. */
 	if (bpf_map_update_elem(info, &id, &bi, BPF_ANY) ||
-	    bpf_map_update_elem(addrs, &a, &id, BPF_ANY))
-		return ks_err("cannot update backend maps: %s", strerror(errno));
+	    bpf_map_update_elem(addrs, &a, &id, BPF_ANY)) {
+		ks_err("cannot update backend maps: %s", strerror(errno));
+		goto out;
+	}
 	err = ks_adopt_listeners(id, &a, &adopted);
 	if (err)
-		return ks_err("backend '%s': cannot register an existing listener on %s: %s",
-			      name, addr_s, strerror(-err));
-	return 0;
+		err = ks_err("backend '%s': cannot register an existing listener on %s: %s",
+			     name, addr_s, strerror(-err));
+out:
+	close(info);
+	close(addrs);
+	close(lst);
+	return err;
 }
 
-/* Backends that ksteerd serves: a proxy target or a hand-off socket. */
-static int ks_backend_add_via(const char *name, const char *proxy, int v2, const char *path)
+/* The backend owns no listeners by address any more: its config line
+ * names none. Listeners it took by --pid, without an address, stay. */
+int ks_backend_drop_addr(const char *name)
+{
+	struct ks_backend_info bi;
+	int info, addrs = -1, lst = -1, err = 1;
+	__u32 id;
+
+	info = ks_map("ks_backend_info");
+	addrs = info < 0 ? -1 : ks_map("ks_backend_addrs");
+	lst = addrs < 0 ? -1 : ks_map("ks_listeners");
+	if (lst < 0)
+		goto out;
+	id = ks_backend_find(info, name);
+	if (!id || bpf_map_lookup_elem(info, &id, &bi)) {
+		ks_err("unknown backend '%s'", name);
+		goto out;
+	}
+	ks_backend_forget_addr(addrs, lst, id, &bi);
+	if (bpf_map_update_elem(info, &id, &bi, BPF_ANY))
+		ks_err("cannot update backend maps: %s", strerror(errno));
+	else
+		err = 0;
+out:
+	close(info);
+	close(addrs);
+	close(lst);
+	return err;
+}
+
+/* Backends that ksteerd serves: a proxy target or a hand-off socket; with
+ * neither, the backend is served by ksteerd no more (config reload). */
+int ks_backend_add_via(const char *name, const char *proxy, int v2, const char *path)
 {
 	struct ks_backend_info bi;
 	struct ks_addr t;
-	int info;
+	int info, err = 0;
 	__u32 id;
 
-	if (!ks_name_ok(name))
+	if (!ks_backend_name_ok(name))
 		return ks_err("bad backend name '%s' (letters, digits, - _ . ; max 47)", name);
 	if (proxy && ks_parse_addr(proxy, &t))
 		return ks_err("bad address '%s' (want IPv4:PORT or [IPv6]:PORT)", proxy);
-	if (path && (path[0] != '/' || strlen(path) >= sizeof(bi.path)))
+	if (path && !ks_backend_path_ok(path))
 		return ks_err("bad hand-off socket path '%s' (absolute, under %zu bytes)", path,
 			      sizeof(bi.path));
 	info = ks_map("ks_backend_info");
 	if (info < 0)
 		return 1;
 	id = ks_backend_get(info, name, &bi);
-	if (!id)
+	if (!id) {
+		close(info);
 		return ks_err("too many backends (max %d)", KS_FALLBACK_ID - 1);
+	}
 	bi.flags &= ~(KS_BE_PROXY | KS_BE_PROXY_V2 | KS_BE_HANDOFF);
 	if (proxy) {
 		bi.target = t;
 		bi.flags |= KS_BE_PROXY | (v2 ? KS_BE_PROXY_V2 : 0);
-	} else {
+	} else if (path) {
 		snprintf(bi.path, sizeof(bi.path), "%s", path);
 		bi.flags |= KS_BE_HANDOFF;
 	}
 	if (bpf_map_update_elem(info, &id, &bi, BPF_ANY))
-		return ks_err("cannot update backend maps: %s", strerror(errno));
-	return 0;
+		err = ks_err("cannot update backend maps: %s", strerror(errno));
+	close(info);
+	return err;
 }
 
 int ks_adopt_all(void)
@@ -144,7 +221,7 @@ static int ks_backend_add_pid(const char *name, int pid, int only_fd)
 	int info, pidfd, n = 0, err, fd;
 	__u32 id;
 
-	if (!ks_name_ok(name))
+	if (!ks_backend_name_ok(name))
 		return ks_err("bad backend name '%s' (letters, digits, - _ . ; max 47)", name);
 	info = ks_map("ks_backend_info");
 	if (info < 0)
@@ -185,54 +262,75 @@ static int ks_backend_add_pid(const char *name, int pid, int only_fd)
 	return 0;
 }
 
-static int ks_backend_del(const char *name)
+/* Whether a route or an ALPN route uses backend id; buf says which. */
+static int ks_backend_user(int routes, int alpn, __u32 id, char *buf, size_t len)
 {
-	int info = ks_map("ks_backend_info"), addrs, lst, routes, alpn;
-	struct ks_backend_info bi;
 	struct ks_route_key rk, *prev = NULL;
 	struct ks_route_val rv;
 	struct ks_alpn_key ak, *aprev = NULL;
-	struct ks_slot slot;
-	__u32 id, b;
 	char host[300];
+	__u32 b;
 
-	if (info < 0)
-		return 1;
-	id = ks_backend_find(info, name);
-	if (!id)
-		return ks_err("unknown backend '%s'", name);
-	routes = ks_map("ks_routes");
-	alpn = ks_map("ks_alpn_routes");
-	addrs = ks_map("ks_backend_addrs");
-	lst = ks_map("ks_listeners");
-	if (routes < 0 || alpn < 0 || addrs < 0 || lst < 0)
-		return 1;
-	/* Refuse while a route points here: deleting would turn its
-	 * connections into refusals without anyone asking for that. */
 	while (!bpf_map_get_next_key(routes, prev, &rk)) {
 		prev = &rk;
 		if (!bpf_map_lookup_elem(routes, &rk, &rv) && (rv.flags & KS_RT_PLAIN) &&
 		    rv.backend == id) {
 			ks_host_from_route_key(&rk, host, sizeof(host));
-			return ks_err("backend '%s' is used by route '%s': delete the route first",
-				      name, host);
+			snprintf(buf, len, "route '%s': delete the route first", host);
+			return 1;
 		}
 	}
 	while (!bpf_map_get_next_key(alpn, aprev, &ak)) {
 		aprev = &ak;
-		if (!bpf_map_lookup_elem(alpn, &ak, &b) && b == id)
-			return ks_err("backend '%s' is used by an ALPN route (%.*s): delete it first",
-				      name, ak.len, ak.proto);
+		if (!bpf_map_lookup_elem(alpn, &ak, &b) && b == id) {
+			snprintf(buf, len, "an ALPN route (%.*s): delete it first", ak.len,
+				 ak.proto);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int ks_backend_del(const char *name)
+{
+	int info, addrs = -1, lst = -1, routes = -1, alpn = -1, err = 1;
+	struct ks_backend_info bi;
+	char user[360];
+	__u32 id;
+
+	info = ks_map("ks_backend_info");
+	if (info < 0)
+		return 1;
+	id = ks_backend_find(info, name);
+	if (!id) {
+		close(info);
+		return ks_err("unknown backend '%s'", name);
+	}
+	routes = ks_map("ks_routes");
+	alpn = routes < 0 ? -1 : ks_map("ks_alpn_routes");
+	addrs = alpn < 0 ? -1 : ks_map("ks_backend_addrs");
+	lst = addrs < 0 ? -1 : ks_map("ks_listeners");
+	if (lst < 0)
+		goto out;
+	/* Refuse while a route points here: deleting would turn its
+	 * connections into refusals without anyone asking for that. */
+	if (ks_backend_user(routes, alpn, id, user, sizeof(user))) {
+		ks_err("backend '%s' is used by %s", name, user);
+		goto out;
 	}
 	bpf_map_lookup_elem(info, &id, &bi);
-	if (bi.flags & KS_BE_HAS_ADDR)
-		bpf_map_delete_elem(addrs, &bi.addr);
-	slot.backend = id;
-	for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++)
-		bpf_map_delete_elem(lst, &slot);
+	ks_backend_forget_addr(addrs, lst, id, &bi);
+	ks_backend_drop_listeners(lst, id);       /* --pid ones too */
 	memset(&bi, 0, sizeof(bi));
 	bpf_map_update_elem(info, &id, &bi, BPF_ANY);
-	return 0;
+	err = 0;
+out:
+	close(info);
+	close(routes);
+	close(alpn);
+	close(addrs);
+	close(lst);
+	return err;
 }
 
 /* "proxy 10.0.0.1:443 (PROXY v2)", "handoff /run/x.sock", or "". */

@@ -4,6 +4,7 @@
 
 #include <linux/types.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "../include/ksteer_abi.h"
 
 /* Print "ksteer: <msg>" on stderr (one line) and return 1 (exit status). */
@@ -50,8 +51,35 @@ int cmd_stats(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 
+/*
+ * The CLI's edits, reused by the config file (config.c, config_sync.c).
+ * Each prints one error line and returns 1 on failure, 0 on success, and
+ * closes every map it opened (ksteerd calls them on each reload).
+ */
+int ks_backend_name_ok(const char *name);
+int ks_backend_path_ok(const char *path);
 int ks_backend_add_addr(const char *name, const char *addr);
+/* proxy (v2: with a PROXY v2 header) or path; neither: not served by ksteerd. */
+int ks_backend_add_via(const char *name, const char *proxy, int v2, const char *path);
+int ks_backend_drop_addr(const char *name);
+int ks_backend_del(const char *name);
 int ks_route_add(const char *host, const char *backend, const char *alpn);
+int ks_route_del(const char *host, const char *alpn);
+
+/* One route as `route list` shows it; alpn is "" without one. */
+struct ks_route_row {
+	char host[300];
+	char alpn[KS_ALPN_KEY_MAX + 1];
+	int has_alpn;
+	char backend[64];
+};
+
+/* Every route in the pinned maps, sorted by ks_route_row_cmp (host, then
+ * ALPN); *rows is malloc-ed. */
+int ks_route_rows(struct ks_route_row **rows, size_t *n);
+int ks_route_row_cmp(const void *a, const void *b);
+
+/* ksteer up -c FILE: add or update what FILE states (config_sync.c). */
 int ks_apply_config(const char *path);
 
 #endif

@@ -8,13 +8,14 @@
  * over 8 KB, and everything on kernels without the kfunc (ksteer up
  * --fallback-only). Routes are the same pinned maps the kernel reads.
  *
- *   ksteerd --listen ADDR:PORT [--listen ...] [--deadline MS] [--max-hello B]
- *           [--max-conns N]
+ *   ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] [--deadline MS]
+ *           [--max-hello B] [--max-conns N]
  *
  * Foreground service: logs to stderr; SIGTERM/SIGINT stop it (proxied
- * connections end with it, handed-off and fast-path ones do not); SIGHUP
- * is accepted (routes and backends are read live from the maps, so there
- * is nothing to reload).
+ * connections end with it, handed-off and fast-path ones do not). With
+ * -c FILE, the pinned maps are made to match FILE at start and on each
+ * SIGHUP (fb_config.c); without, SIGHUP has nothing to reload (routes and
+ * backends are read live from the maps).
  *
  * One thread, one io_uring (liburing; Linux 6.0 or later): a multishot
  * accept per listener, a multishot poll on the signalfd and on each
@@ -34,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "config.h"
 #include "fb.h"
 
 #define FB_MAX_LISTEN 8
@@ -188,8 +190,8 @@ static int fb_listen(const char *addr_s)
 
 static int fb_usage(void)
 {
-	return ks_err("usage: ksteerd --listen ADDR:PORT [--listen ...] [--deadline MS] "
-		      "[--max-hello BYTES] [--max-conns N]");
+	return ks_err("usage: ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] "
+		      "[--deadline MS] [--max-hello BYTES] [--max-conns N]");
 }
 
 int main(int argc, char **argv)
@@ -197,12 +199,13 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "listen", required_argument, 0, 'l' }, { "deadline", required_argument, 0, 'd' },
 		{ "max-hello", required_argument, 0, 'm' }, { "max-conns", required_argument, 0, 'n' },
-		{ 0 } };
+		{ "config", required_argument, 0, 'c' }, { 0 } };
+	const char *config = NULL;
 	int lfds[FB_MAX_LISTEN], nl = 0, c, sfd, i;
 	const char *addrs[FB_MAX_LISTEN];
 	sigset_t sigs;
 
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (nl == FB_MAX_LISTEN)
@@ -212,13 +215,14 @@ int main(int argc, char **argv)
 		case 'd': fb_opts.deadline_ms = atoi(optarg); break;
 		case 'm': fb_opts.max_hello = atoi(optarg); break;
 		case 'n': fb_opts.max_conns = atoi(optarg); break;
+		case 'c': config = optarg; break;
 		default: return fb_usage();
 		}
 	}
 	if (!nl || optind != argc || fb_opts.deadline_ms <= 0 || fb_opts.max_hello < 512 ||
 	    fb_opts.max_hello > KS_HS_MAX + 5 * KS_MAX_RECORDS || fb_opts.max_conns <= 0)
 		return fb_usage();
-	if (fb_open_maps() || fb_ring_init())
+	if (fb_open_maps() || fb_ring_init() || (config && fb_config_load(config, NULL)))
 		return 1;
 	for (i = 0; i < nl; i++) {
 		lfds[i] = fb_listen(addrs[i]);
@@ -253,6 +257,10 @@ int main(int argc, char **argv)
 				struct signalfd_siginfo si;
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP && config) {
+						fb_config_load(config, "SIGHUP");
+						continue;
+					}
 					if (si.ssi_signo == SIGHUP) {
 						fprintf(stderr, "ksteerd: SIGHUP: routes are live, nothing to reload\n");
 						continue;
