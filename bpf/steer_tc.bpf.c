@@ -374,21 +374,26 @@ static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 	return bpf_redirect(skb->ifindex, 0);
 }
 
-/*
- * A held flow we will not finish (past its lifetime, too many segments, a
- * ClientHello beyond our buffer) goes to ksteerd with every byte we
- * acknowledged: the segment in hand is rewritten to carry them from
- * ISN + 1; the client's own retransmissions bring the rest to the socket.
- */
-static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_pkt *p,
-					      struct ks_config *cfg, struct ks_tc_scratch *s,
-					      struct ks_reasm *e, struct ks_tc_linear *L)
+/* Copy what is held contiguously from ISN + 1 into L->lin; its length. */
+static __always_inline __u32 ks_reasm_held(const struct ks_reasm *e, struct ks_tc_linear *L)
 {
-	__u32 cookie = e->cookie, n = ks_reasm_contig(e);
+	__u32 n = ks_reasm_contig(e);
 
 	if (n > KS_HS_MAX)
 		n = KS_HS_MAX;
 	ks_reasm_linear(e, L->lin, n);
+	return n;
+}
+
+/*
+ * Let the held flow go: the segment in hand is rewritten to carry the n
+ * bytes in L->lin from ISN + 1, so the connection made from it starts with
+ * every byte we acknowledged. 0, or -1 when it had to be dropped.
+ */
+static __always_inline int ks_reasm_release(struct __sk_buff *skb, struct ks_pkt *p,
+					    struct ks_tc_scratch *s, struct ks_reasm *e,
+					    struct ks_tc_linear *L, __u32 n)
+{
 	s->isn = e->isn;
 	bpf_map_delete_elem(&ks_reasm, &s->flow);
 	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n, s->isn)) {
@@ -396,8 +401,24 @@ static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_p
 		 * them; the client's retransmissions meet no state and stop
 		 * at its retry limit. Counted so it is seen. */
 		ks_count(KS_ST_REASM_FAILED);
-		return TC_ACT_SHOT;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * A held flow we will not finish (past its lifetime, too many segments, a
+ * ClientHello beyond our buffer) goes to ksteerd with the n bytes held in
+ * L->lin; the client's own retransmissions bring the rest to the socket.
+ */
+static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_pkt *p,
+					      struct ks_config *cfg, struct ks_tc_scratch *s,
+					      struct ks_reasm *e, struct ks_tc_linear *L, __u32 n)
+{
+	__u32 cookie = e->cookie;
+
+	if (ks_reasm_release(skb, p, s, e, L, n))
+		return TC_ACT_SHOT;
 	ks_count(KS_ST_REASM_HANDED);
 	return ks_to_fallback(skb, p, cfg, s, cookie);
 }
@@ -422,29 +443,29 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		return TC_ACT_SHOT;               /* the client gave up */
 	}
 	if (ks_reasm_expired(e))
-		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L, ks_reasm_held(e, L));
 	if (ks_reasm_store(skb, p, e)) {
 		ks_count(KS_ST_REASM_OVERFLOW);
-		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L, ks_reasm_held(e, L));
 	}
-	n = ks_reasm_contig(e);
+	n = ks_reasm_held(e, L);
 	if (n == 0)
 		return TC_ACT_SHOT;               /* the first segment is still to come */
-	if (n > KS_HS_MAX)
-		n = KS_HS_MAX;
-	ks_reasm_linear(e, L->lin, n);
 	st = ks_hello_parse(NULL, L->lin, 0, n, &s->p);
 	if (st == KS_HELLO_INCOMPLETE)
 		return ks_reasm_ack(skb, p, s, e, n);     /* more segments to come */
-	cookie = e->cookie;
-	s->isn = e->isn;
-	bpf_map_delete_elem(&ks_reasm, &s->flow);
-	if (st != KS_HELLO_COMPLETE)
-		return ks_not_placed(skb, p, cfg, s, cookie, st);
-	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n, s->isn)) {
-		ks_count(KS_ST_REASM_FAILED);
-		return TC_ACT_SHOT;               /* as in ks_reasm_hand_over */
+	if (st == KS_HELLO_TOO_BIG) {
+		/* Too big for us, not for TLS: ksteerd, with what we acked. */
+		ks_count(KS_ST_TOO_BIG);
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L, n);
 	}
+	cookie = e->cookie;
+	if (st != KS_HELLO_COMPLETE) {
+		bpf_map_delete_elem(&ks_reasm, &s->flow);
+		return ks_not_placed(skb, p, cfg, s, cookie, st);   /* refused */
+	}
+	if (ks_reasm_release(skb, p, s, e, L, n))
+		return TC_ACT_SHOT;
 	ks_count(KS_ST_REASM_DONE);
 	return ks_place(skb, p, cfg, s, cookie);
 }
@@ -498,8 +519,8 @@ static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *
 
 /* A data segment that does not verify: maybe a later segment of a
  * ClientHello whose first segment is late or lost. Held, unverified. */
-static __always_inline int ks_reasm_hold_early(struct ks_tc_scratch *s, struct __sk_buff *skb,
-					       struct ks_pkt *p, __u32 cookie)
+static __always_inline int ks_reasm_hold_early(struct __sk_buff *skb, struct ks_pkt *p,
+					       struct ks_tc_scratch *s, __u32 cookie)
 {
 	struct ks_reasm *e, *tmp;
 	__u32 zero = 0;
@@ -561,7 +582,7 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		/* Maybe a later segment of a ClientHello whose first segment is
 		 * late or lost. Anything else is the kernel's. */
 		if (p->payload < p->len && !(p->th.flags & (KS_TH_RST | KS_TH_FIN)))
-			return ks_reasm_hold_early(s, skb, p, cookie);
+			return ks_reasm_hold_early(skb, p, s, cookie);
 		ks_count(KS_ST_COOKIE_BAD);
 		return TC_ACT_OK;
 	}

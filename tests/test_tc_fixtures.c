@@ -279,31 +279,26 @@ static void test_syn(void)
 static const struct flow F4 = { .v6 = 0, .src = {198, 18, 0, 2}, .dst = {198, 18, 0, 1},
 				.sport = 41000, .dport = 443 };
 
-/* A ClientHello as a real client sends it. */
-static size_t client_hello(uint8_t *out, const char *sni, const char *alpn)
+/* A server_name extension for sni at ext; its length. */
+static size_t sni_ext(uint8_t *ext, const char *sni)
 {
-	uint8_t body[1024], ext[600];
-	size_t b = 0, e = 0, n;
+	size_t e = 0, n = strlen(sni);
 
-	if (sni) {
-		n = strlen(sni);
-		ext[e++] = 0; ext[e++] = 0;
-		ext[e++] = (n + 5) >> 8; ext[e++] = n + 5;
-		ext[e++] = (n + 3) >> 8; ext[e++] = n + 3;
-		ext[e++] = 0;
-		ext[e++] = n >> 8; ext[e++] = n;
-		memcpy(ext + e, sni, n);
-		e += n;
-	}
-	if (alpn) {
-		n = strlen(alpn);
-		ext[e++] = 0; ext[e++] = 16;
-		ext[e++] = 0; ext[e++] = n + 3;
-		ext[e++] = 0; ext[e++] = n + 1;
-		ext[e++] = n;
-		memcpy(ext + e, alpn, n);
-		e += n;
-	}
+	ext[e++] = 0; ext[e++] = 0;
+	ext[e++] = (n + 5) >> 8; ext[e++] = n + 5;
+	ext[e++] = (n + 3) >> 8; ext[e++] = n + 3;
+	ext[e++] = 0;
+	ext[e++] = n >> 8; ext[e++] = n;
+	memcpy(ext + e, sni, n);
+	return e + n;
+}
+
+/* A TLS record holding a ClientHello with these e bytes of extensions. */
+static size_t hello_record(uint8_t *out, const uint8_t *ext, size_t e)
+{
+	uint8_t *body = out + 9;
+	size_t b = 0;
+
 	body[b++] = 3; body[b++] = 3;
 	memset(body + b, 7, 32); b += 32;
 	body[b++] = 0;
@@ -315,8 +310,27 @@ static size_t client_hello(uint8_t *out, const char *sni, const char *alpn)
 	out[0] = 22; out[1] = 3; out[2] = 1;
 	out[3] = (b + 4) >> 8; out[4] = b + 4;
 	out[5] = 1; out[6] = 0; out[7] = b >> 8; out[8] = b;
-	memcpy(out + 9, body, b);
 	return b + 9;
+}
+
+/* A ClientHello as a real client sends it. */
+static size_t client_hello(uint8_t *out, const char *sni, const char *alpn)
+{
+	uint8_t ext[600];
+	size_t e = 0, n;
+
+	if (sni)
+		e = sni_ext(ext, sni);
+	if (alpn) {
+		n = strlen(alpn);
+		ext[e++] = 0; ext[e++] = 16;
+		ext[e++] = 0; ext[e++] = n + 3;
+		ext[e++] = 0; ext[e++] = n + 1;
+		ext[e++] = n;
+		memcpy(ext + e, alpn, n);
+		e += n;
+	}
+	return hello_record(out, ext, e);
 }
 
 /* Handshake up to our SYN-ACK, then send data; returns the verdict. */
@@ -499,28 +513,13 @@ static void test_routes(void)
  * shuffled post-quantum hellos put it in a later segment. */
 static size_t big_hello(uint8_t *out, const char *sni)
 {
-	uint8_t body[4000];
-	size_t b = 0, n = strlen(sni), e = 4 + 3000 + 9 + n;
+	uint8_t ext[3400];
+	size_t e = 0;
 
-	body[b++] = 3; body[b++] = 3;
-	memset(body + b, 7, 32); b += 32;
-	body[b++] = 0;
-	body[b++] = 0; body[b++] = 2; body[b++] = 0x13; body[b++] = 0x01;
-	body[b++] = 1; body[b++] = 0;
-	body[b++] = e >> 8; body[b++] = e;
-	body[b++] = 0; body[b++] = 21; body[b++] = 3000 >> 8; body[b++] = 3000 & 0xff;
-	memset(body + b, 0, 3000); b += 3000;
-	body[b++] = 0; body[b++] = 0;
-	body[b++] = (n + 5) >> 8; body[b++] = n + 5;
-	body[b++] = (n + 3) >> 8; body[b++] = n + 3;
-	body[b++] = 0;
-	body[b++] = n >> 8; body[b++] = n;
-	memcpy(body + b, sni, n); b += n;
-	out[0] = 22; out[1] = 3; out[2] = 1;
-	out[3] = (b + 4) >> 8; out[4] = b + 4;
-	out[5] = 1; out[6] = 0; out[7] = b >> 8; out[8] = b;
-	memcpy(out + 9, body, b);
-	return b + 9;
+	ext[e++] = 0; ext[e++] = 21; ext[e++] = 3000 >> 8; ext[e++] = 3000 & 0xff;
+	memset(ext + e, 0, 3000); e += 3000;
+	e += sni_ext(ext + e, sni);
+	return hello_record(out, ext, e);
 }
 
 /*
@@ -698,6 +697,28 @@ static void test_reasm_limits(void)
 	      count_held() == before,
 	      "past its lifetime: to ksteerd with the 1448 acked bytes, the new ones left to the client (verdict %d)", v);
 
+	/* Whole, but beyond what the parser takes (more than KS_MAX_EXTS
+	 * extensions), known only on the second segment: ksteerd, with both. */
+	{
+		static uint8_t many[4000], ext[3000];
+		uint64_t big = stat(KS_ST_TOO_BIG);
+		size_t e = 0, len;
+
+		ext[e++] = 0; ext[e++] = 21; ext[e++] = 1500 >> 8; ext[e++] = 1500 & 0xff;
+		memset(ext + e, 0, 1500); e += 1500;
+		for (int i = 0; i < KS_MAX_EXTS + 2; i++) {
+			ext[e++] = 0xfe; ext[e++] = i; ext[e++] = 0; ext[e++] = 0;
+		}
+		e += sni_ext(ext + e, "a.example");
+		len = hello_record(many, ext, e);
+		v = held_flow(46003, 3500, many, len, 1448, &cookie, &out);
+		CHECK(stat(KS_ST_TOO_BIG) == big + 1 && stat(KS_ST_REASM_HANDED) == handed + 4 &&
+		      stat(KS_ST_ASSIGN_ERR) == aerr + 3 && carries(&out, 3500, many, len) &&
+		      count_held() == before,
+		      "%zu B, %d extensions, too many on the last segment: to ksteerd with all of it (verdict %d)",
+		      len, KS_MAX_EXTS + 4, v);
+	}
+
 	/* Fill the table; the flow that finds it full goes to ksteerd as it
 	 * is (nothing acked yet). */
 	for (k = before; k < 4; k++) {
@@ -705,7 +726,7 @@ static void test_reasm_limits(void)
 		CHECK(v == TC_ACT_REDIRECT, "flow %zu held (verdict %d)", k, v);
 	}
 	v = held_flow(46020, 5000, hello, 1448, 1448, &cookie, &out);
-	CHECK(stat(KS_ST_REASM_FULL) == full + 1 && stat(KS_ST_ASSIGN_ERR) == aerr + 3 &&
+	CHECK(stat(KS_ST_REASM_FULL) == full + 1 && stat(KS_ST_ASSIGN_ERR) == aerr + 4 &&
 	      carries(&out, 5000, hello, 1448) && count_held() == 4,
 	      "table full: the first segment goes to ksteerd unchanged (verdict %d)", v);
 
