@@ -27,8 +27,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 QUICK=${QUICK:-0}
-if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; CONNS=${CONNS:-300}; BULK_MB=${BULK_MB:-32}
-else REPS=${REPS:-3}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-128}; fi
+if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; CONNS=${CONNS:-300}; BULK_MB=${BULK_MB:-32}; BULK_REPS=${BULK_REPS:-3}
+else REPS=${REPS:-3}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-128}; BULK_REPS=${BULK_REPS:-7}; fi
 CONCS=${CONCS:-"1 8 32"}
 HOLD=${HOLD:-200}                          # connections held open to count fds
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
@@ -135,7 +135,8 @@ PY
 	*) python3 bench/procstat.py $pids ;;
 	esac
 }
-# The BPF programs' run time, and the memory of ksteer's maps as its RSS.
+# The BPF programs' run time, and the memory of every ksteer map (the
+# programs' and the pinned ones only the CLI reads) as its RSS.
 bpf_usage() {
 	python3 - "$KSTEER_PIN_DIR" <<'PY'
 import json, os, subprocess, sys
@@ -146,6 +147,14 @@ for p in ("prog_tc", "prog_reuseport", "prog_sockops"):
         prog = json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show", "pinned", path]))
         ns += prog.get("run_time_ns", 0)
         ids |= set(prog.get("map_ids", []))
+for f in os.listdir(sys.argv[1]):  # and the maps only the CLI reads
+    path = os.path.join(sys.argv[1], f)
+    if not f.startswith("prog_") and os.path.isfile(path):
+        try:
+            ids.add(json.loads(subprocess.check_output(
+                ["bpftool", "-j", "map", "show", "pinned", path], stderr=subprocess.DEVNULL))["id"])
+        except (subprocess.CalledProcessError, KeyError):
+            pass
 for i in ids:
     m = json.loads(subprocess.check_output(["bpftool", "-j", "map", "show", "id", str(i)]))
     mem += m.get("bytes_memlock", 0)
@@ -165,10 +174,16 @@ for rep in $(seq "$REPS"); do
 		u1=$(usage "$name")
 		printf '{"contender":"%s","workload":"cpu","rep":%s,"before":%s,"after":%s}\n' \
 			"$name" "$rep" "$u0" "$u1" >>"$RAW"
-		[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] ||
-			row "$name" bulk 1 "$rep" "$(cb "$name" a -c 1 -n 2 -g /big.bin)"
 	done
 	echo "repetition $rep of $REPS done" >&2
+done
+# Bulk: one long download per contender per round, rounds back to back, so
+# that each contender sees the same moments of a noisy machine.
+for rep in $(seq "$BULK_REPS"); do
+	for name in $ORDER; do
+		[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] ||
+			row "$name" bulk 1 "$rep" "$(cb "$name" a -c 1 -n 1 -g /big.bin)"
+	done
 done
 # Descriptors and memory held per open connection: HOLD connections kept
 # open after their response, counted while they are.
@@ -181,4 +196,4 @@ for name in $ORDER; do
 	printf '{"contender":"%s","workload":"hold","n":%s,"idle":%s,"held":%s,"result":%s}\n' \
 		"$name" "$HOLD" "$u0" "$u1" "$(cat "$WORK/hold.json")" >>"$RAW"
 done
-python3 bench/compare_report.py "$RAW" "$REPS" "$CONNS" "$OUT" "$(in_srv "$KSTEER" stats -j)"
+python3 bench/compare_report.py "$RAW" "$REPS" "$CONNS" "$OUT" "$(in_srv "$KSTEER" stats -j)" "$BULK_REPS"

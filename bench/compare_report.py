@@ -2,12 +2,13 @@
 """The report of bench/compare.sh: medians over repetitions, ratios to the
 direct path, resources, bench/results/latest.json, a table and two plots.
 
-  compare_report.py RAW.jsonl REPS CONNS OUTDIR KSTEER_STATS_JSON
+  compare_report.py RAW.jsonl REPS CONNS OUTDIR KSTEER_STATS_JSON BULK_REPS
 """
 import datetime, json, os, platform, statistics, subprocess, sys
 
 raw, reps, conns, outdir = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 kstats = json.loads(sys.argv[5])
+bulk_reps = int(sys.argv[6])
 rows = [json.loads(l) for l in open(raw)]
 order = list(dict.fromkeys(r["contender"] for r in rows))
 baseline = {c: ("direct-ho" if c == "ksteerd-handoff" else "direct") for c in order}
@@ -30,7 +31,7 @@ def ratio(a, b):
 
 out = {"what": "new TLS 1.3 connections, one HTTP/1.1 request each; bulk download; veth, "
                "GRO/TSO off; routers and backends on CPU 1, client on CPU 0",
-       "median_of": reps, "connections_per_run": conns, "headline_concurrency": headline,
+       "median_of": reps, "bulk_median_of": bulk_reps, "connections_per_run": conns, "headline_concurrency": headline,
        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, "
                   f"kernel {platform.release()}",
        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -58,6 +59,7 @@ for c in order:
     hold = next((r for r in rows if r["contender"] == c and r["workload"] == "hold"), None)
     if hold:
         d["rss_kb"] = hold["held"]["rss_kb"]
+        d["rss_kb_per_conn"] = round((hold["held"]["rss_kb"] - hold["idle"]["rss_kb"]) / hold["n"], 2)
         d["fds_per_conn"] = round((hold["held"]["fds"] - hold["idle"]["fds"]) / hold["n"], 2)
         d["held_connections"] = hold["result"].get("connections") if hold["result"] else 0
     d["errors_by_workload"] = {w: sum(x.get("errors", 0) for x in runs(c, w))
@@ -69,7 +71,7 @@ for c in order:
 for c, d in out["contenders"].items():
     b = out["contenders"].get(baseline[c], {})
     for k in ("conn_rate", "p50_us", "p99_us", "p999_us", "large_conn_rate", "throughput_mbs",
-              "cpu_s_per_1k_conn", "rss_kb", "fds_per_conn"):
+              "cpu_s_per_1k_conn", "rss_kb", "rss_kb_per_conn", "fds_per_conn"):
         d["ratio_" + k] = ratio(d.get(k), b.get(k))
     for k in concs:
         d["by_concurrency"][k]["ratio_rate"] = ratio(d["by_concurrency"][k]["rate"],
@@ -84,25 +86,27 @@ def f(v, fmt):
 
 
 hdr = (f"{'contender':<16}" + "".join(f"{'conn/s c=' + str(k):>15}" for k in concs) +
-       f"{'p50us':>7}{'p99us':>7}{'2.6KB c/s':>11}{'MB/s':>13}{'cpu ms/1k':>10}{'RSS MB':>7}"
-       f"{'fd/conn':>8}{'err':>5}{'misr':>5}")
+       f"{'p50us':>7}{'p99us':>7}{'p99.9us':>8}{'2.6KB c/s':>11}{'MB/s':>13}{'cpu ms/1k':>10}"
+       f"{'RSS MB':>7}{'KB/conn':>8}{'fd/conn':>8}{'err':>5}{'misr':>5}")
 print(hdr)
 for c, d in out["contenders"].items():
     line = f"{c:<16}"
     for k in concs:
         x = d["by_concurrency"][k]
         line += f"{f(x['rate'], '.0f'):>7} ({f(x['ratio_rate'], '.2f'):>4})"
-    line += (f"{f(d['p50_us'], '.0f'):>7}{f(d['p99_us'], '.0f'):>7}"
+    line += (f"{f(d['p50_us'], '.0f'):>7}{f(d['p99_us'], '.0f'):>7}{f(d['p999_us'], '.0f'):>8}"
              f"{f(d['large_conn_rate'], '.0f'):>5} ({f(d['ratio_large_conn_rate'], '.2f'):>4})"
              f"{f(d['throughput_mbs'], '.0f'):>6} ({f(d['ratio_throughput_mbs'], '.2f'):>4})"
              f"{f(d['cpu_s_per_1k_conn'] * 1000 if d['cpu_s_per_1k_conn'] is not None else None, '.1f'):>10}"
-             f"{f(d.get('rss_kb', 0) / 1024, '.1f'):>7}{f(d.get('fds_per_conn'), '.2f'):>8}"
+             f"{f(d.get('rss_kb', 0) / 1024, '.1f'):>7}{f(d.get('rss_kb_per_conn'), '.1f'):>8}"
+             f"{f(d.get('fds_per_conn'), '.2f'):>8}"
              f"{d['errors']:>5}{d['misrouted']:>5}")
     print(line)
 print(f"(ratios in parentheses: to direct; ksteerd-handoff: to direct-ho, the same server on its "
-      f"own port. p50/p99 at concurrency {headline}. Medians of {reps} runs of {conns} "
-      f"connections; bulk: {reps} x 2 downloads. ksteer's CPU is its BPF programs' run time and "
-      f"its memory its maps'. {out['machine']}; {outdir}/latest.json)")
+      f"own port. Latency at concurrency {headline}. Medians of {reps} runs of {conns} "
+      f"connections; bulk: median of {bulk_reps} downloads, one per contender per round. "
+      f"ksteer's CPU is its BPF programs' run time, its memory its maps'; KB/conn: memory "
+      f"grown per connection held open. {out['machine']}; {outdir}/latest.json)")
 
 # Plots: connection rate and latency by concurrency, one line per contender.
 dat = os.path.join(outdir, "latest.dat")
@@ -111,7 +115,7 @@ with open(dat, "w") as fh:
         fh.write(f'"{c}"\n')
         for k in concs:
             x = d["by_concurrency"][k]
-            fh.write(f"{k} {x['rate'] or 0} {x['p50_us'] or 0} {x['p99_us'] or 0}\n")
+            fh.write(f"{k} {x['rate'] or 0} {x['p50_us'] or 0} {x['p99_us'] or 0} {x['p999_us'] or 0}\n")
         fh.write("\n\n")
 n = len(out["contenders"])
 gp = f"""
@@ -125,11 +129,12 @@ set title "New TLS connections per second (median of {reps}; {platform.release()
 set ylabel "connections/s"
 plot for [i=0:{n - 1}] "{dat}" index i using 1:2 with linespoints title columnheader(1)
 set output "{outdir}/latency.png"
-set title "Handshake latency: p50 (solid), p99 (dashed)"
+set title "Handshake latency: p50 (solid), p99 (dashed), p99.9 (dotted)"
 set ylabel "microseconds"
 set logscale y
 plot for [i=0:{n - 1}] "{dat}" index i using 1:3 with linespoints lc i+1 title columnheader(1), \\
-     for [i=0:{n - 1}] "{dat}" index i using 1:4 with lines dt 2 lc i+1 notitle
+     for [i=0:{n - 1}] "{dat}" index i using 1:4 with lines dt 2 lc i+1 notitle, \\
+     for [i=0:{n - 1}] "{dat}" index i using 1:5 with lines dt 3 lc i+1 notitle
 """
 try:
     subprocess.run(["gnuplot"], input=gp, text=True, check=True, capture_output=True)

@@ -15,7 +15,7 @@
  * -g: GET PATH instead of / (a big file: bulk throughput).
  * -H: keep each connection open SECONDS after its response (to count what
  *     a router holds per open connection).
- * Prints one JSON line: connections, errors, misrouted, rate (conn/s),
+ * Prints one JSON line: connections, errors (and errors_by_step), misrouted, rate (conn/s),
  * body MB/s, and handshake latency (TCP connect start to TLS handshake
  * done) p50/p99/p999 in us.
  */
@@ -26,6 +26,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,17 @@ static double t_start;
 static const char *expect_text, *get_path = "/";
 static double hold_seconds;
 
+/* Errors by the step that failed, so that a router's failures can be told
+ * apart (refused connect, handshake cut, response cut). */
+enum { ONE_OK, ONE_MISROUTED, ONE_ERR_CONNECT, ONE_ERR_HANDSHAKE, ONE_ERR_RESPONSE, ONE_MAX };
+static const char *const err_names[ONE_MAX] = {
+	[ONE_ERR_CONNECT] = "connect", [ONE_ERR_HANDSHAKE] = "handshake",
+	[ONE_ERR_RESPONSE] = "response",
+};
+
 struct worker {
 	pthread_t th;
-	long done, errors, misrouted;
+	long done, errors, misrouted, by_step[ONE_MAX];
 	long long body_bytes;
 	double *lat;            /* handshake latencies, us */
 };
@@ -58,7 +67,6 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-enum { ONE_OK, ONE_ERROR, ONE_MISROUTED };
 
 /* Read one response: headers, then Content-Length bytes of body (counted,
  * and the first 4 KB kept in buf for the -e check). */
@@ -98,25 +106,44 @@ static int read_response(SSL *ssl, char *buf, int cap, long long *body)
 	return strncmp(buf, "HTTP/1.1 200", 12) ? -1 : 0;
 }
 
+/* The first handshake failure's reason, once, on stderr: the counts say how
+ * many, this says why. */
+static void first_error(SSL *ssl, int ret)
+{
+	static atomic_int told;
+	int e = SSL_get_error(ssl, ret);
+	char msg[256] = "";
+
+	if (atomic_exchange(&told, 1))
+		return;
+	ERR_error_string_n(ERR_peek_last_error(), msg, sizeof(msg));
+	fprintf(stderr, "connbench: first handshake failure: SSL error %d, errno %s, %s\n", e,
+		e == SSL_ERROR_SYSCALL ? strerror(errno) : "-", msg);
+}
+
 /* One connection: connect, handshake, GET, read the whole response. */
 static int one(double *lat_us, long long *body)
 {
 	char req[512], buf[16384];
 	double t0 = now();
-	int fd, len, one = 1, rc = ONE_ERROR;
+	int fd, len, one = 1, rc = ONE_ERR_CONNECT;
 	SSL *ssl;
 
 	fd = socket(target.ss_family, SOCK_STREAM, 0);
 	if (fd < 0)
-		return ONE_ERROR;
+		return ONE_ERR_CONNECT;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&target, target_len))
 		goto out_fd;
 	ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, sni);
-	if (SSL_connect(ssl) != 1)
+	rc = ONE_ERR_HANDSHAKE;
+	if ((len = SSL_connect(ssl)) != 1) {
+		first_error(ssl, len);
 		goto out;
+	}
+	rc = ONE_ERR_RESPONSE;
 	*lat_us = (now() - t0) * 1e6;
 	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", get_path, sni);
 	if (SSL_write(ssl, req, len) != len || read_response(ssl, buf, sizeof(buf), body))
@@ -138,7 +165,9 @@ static void *run(void *arg)
 	for (long i = 0; i < per_thread && now() - t_start < max_seconds; i++) {
 		double lat;
 
-		switch (one(&lat, &w->body_bytes)) {
+		int rc = one(&lat, &w->body_bytes);
+
+		switch (rc) {
 		case ONE_OK:
 			w->lat[w->done++] = lat;
 			break;
@@ -147,6 +176,7 @@ static void *run(void *arg)
 			break;
 		default:
 			w->errors++;
+			w->by_step[rc]++;
 		}
 	}
 	return NULL;
@@ -163,7 +193,7 @@ int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1";
 	int port = 443, conc = 1, c;
-	long total = 1000, n = 0, errors = 0, misrouted = 0;
+	long total = 1000, n = 0, errors = 0, misrouted = 0, by_step[ONE_MAX] = {0};
 	long long bytes = 0;
 	struct worker *w;
 	double *all, elapsed;
@@ -242,11 +272,16 @@ int main(int argc, char **argv)
 		errors += w[i].errors;
 		misrouted += w[i].misrouted;
 		bytes += w[i].body_bytes;
+		for (int k = 0; k < ONE_MAX; k++)
+			by_step[k] += w[i].by_step[k];
 	}
 	qsort(all, n, sizeof(double), cmp);
 	printf("{\"connections\":%ld,\"errors\":%ld,\"misrouted\":%ld,\"seconds\":%.3f,"
-	       "\"rate\":%.1f,\"mbs\":%.2f,\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f}\n",
+	       "\"rate\":%.1f,\"mbs\":%.2f,\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f,\"errors_by_step\":{",
 	       n, errors, misrouted, elapsed, n / elapsed, bytes / elapsed / 1e6,
 	       n ? all[n / 2] : 0, n ? all[n * 99 / 100] : 0, n ? all[n * 999 / 1000] : 0);
+	for (int k = ONE_ERR_CONNECT; k < ONE_MAX; k++)
+		printf("%s\"%s\":%ld", k == ONE_ERR_CONNECT ? "" : ",", err_names[k], by_step[k]);
+	printf("}}\n");
 	return errors || misrouted ? 1 : 0;
 }

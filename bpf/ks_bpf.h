@@ -41,6 +41,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_config SEC(".maps");
 
+/* Tables sized for the largest deployment (65536 routes) allocate per entry
+ * (BPF_F_NO_PREALLOC): preallocated, they held 27 MB for a handful of routes.
+ * Only the CLI writes them; the programs' lookups cost the same either way. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, KS_MAX_ROUTES);
@@ -53,6 +56,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ks_alpn_key);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -61,6 +65,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_MAX_ADDRS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ks_addr);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -120,6 +125,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct ks_route_key);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -128,6 +134,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

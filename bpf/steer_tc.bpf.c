@@ -365,7 +365,13 @@ static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 	ks_opts_parse(p, &seg);
 	if (o.ts && seg.ts) {
 		opts[k++] = bpf_htonl(1 << 24 | 1 << 16 | 8 << 8 | 10);
-		opts[k++] = bpf_htonl(ks_now_ms() + e->ts_off);
+		/* TSval: the one the client echoes, not a newer one. The child
+		 * starts its clock from the echo in the segment that completes
+		 * the hello (bpf_sk_assign_tcp_reqsk); had we sent a newer TSval,
+		 * the client's PAWS check would drop the child's first replies
+		 * as old whenever a millisecond tick or two fell in between,
+		 * costing it a 200 ms retransmission timeout. */
+		opts[k++] = bpf_htonl(seg.tsecr);
 		opts[k++] = bpf_htonl(seg.tsval);
 	}
 	if (ks_reply(skb, p, &s->reply, e->cookie + 1, e->isn + 1 + n, KS_TH_ACK,
@@ -512,7 +518,6 @@ static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *
 	e->isn = bpf_ntohl(p->th.seq) - 1;
 	e->cookie = cookie;
 	e->verified = 1;
-	e->ts_off = s->ts_off;
 	ks_count(KS_ST_REASM_STARTED);
 	return ks_reasm_more(skb, p, cfg, s, e);
 }

@@ -103,7 +103,6 @@ struct ks_reasm {
 	__u32 isn;            /* client ISN, once a segment verified it */
 	__u32 cookie;         /* ack - 1 that every segment carries */
 	__u32 verified;
-	__u32 ts_off;         /* our TCP timestamp offset for this flow */
 	__u32 nseg;
 	__u32 seg_seq[KS_REASM_SEGS];
 	__u32 seg_len[KS_REASM_SEGS];
