@@ -11,7 +11,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wno-unused-function \
 	      -Wno-address-of-packed-member -I$(BUILD) -Iinclude -D__TARGET_ARCH_x86
 LDLIBS    := -lbpf -lelf -lz
 
-BPF_PROGS := steer_tc steer_reuseport steer_sockops
+BPF_PROGS := steer_tc steer_tc_egress steer_reuseport steer_sockops
 BPF_OBJS  := $(BPF_PROGS:%=$(BUILD)/%.bpf.o)
 SKELS     := $(BPF_PROGS:%=$(BUILD)/%.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) include/ksteer_abi.h
@@ -20,13 +20,16 @@ USER_HDRS := $(wildcard user/*.h)
 COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/route_user.c
 # The config file and the CLI edits it reuses: `up -c` and ksteerd -c.
 CONFIG_SRCS := user/config.c user/config_sync.c user/cmd_backend.c user/cmd_route.c
-KSTEER_SRCS := $(sort $(COMMON_SRCS) user/ksteer.c $(CONFIG_SRCS) $(wildcard user/cmd_*.c))
-KSTEERD_SRCS := $(COMMON_SRCS) $(CONFIG_SRCS) $(wildcard user/fb_*.c) user/ksteerd.c
+# The QUIC Initial decoder (ksteerd routes on it; `ksteer parse --quic`).
+QUIC_SRCS := user/quic_initial.c user/quic_frames.c user/quic_keys.c user/quic_crypto_stream.c
+KSTEER_SRCS := $(sort $(COMMON_SRCS) user/ksteer.c $(CONFIG_SRCS) $(wildcard user/cmd_*.c) $(QUIC_SRCS))
+KSTEERD_SRCS := $(COMMON_SRCS) $(CONFIG_SRCS) $(wildcard user/fb_*.c) user/ksteerd.c $(QUIC_SRCS)
 
 .PHONY: all test deps clean bench bench-paths fuzz demo demo-stop
 
 all: $(BPF_OBJS) $(BUILD)/lose_segment.bpf.o $(BUILD)/ksteer $(BUILD)/ksteerd \
-	$(BUILD)/test_handoff_lib $(BUILD)/handoff_tls_server $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench
+	$(BUILD)/test_handoff_lib $(BUILD)/handoff_tls_server $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench \
+	$(BUILD)/test_quic $(BUILD)/test_quic_steer
 
 .SECONDARY: $(BPF_OBJS)
 
@@ -47,11 +50,11 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/ksteer: $(KSTEER_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -o $@ $(KSTEER_SRCS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(KSTEER_SRCS) $(LDLIBS) -lcrypto
 
 $(BUILD)/ksteerd: $(KSTEERD_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -DKS_HS_MAX=32767 -DKS_HS_MASK=32767 -DKS_HS_BUF=65536 \
-		-o $@ $(KSTEERD_SRCS) $(LDLIBS) -luring
+		-o $@ $(KSTEERD_SRCS) $(LDLIBS) -luring -lcrypto
 
 # The hand-off library backends link, its test, and a TLS test backend.
 $(BUILD)/test_handoff_lib: tests/test_handoff_lib.c backend/ksteer_handoff.c backend/ksteer_handoff.h | $(BUILD)
@@ -66,15 +69,28 @@ $(BUILD)/test_parser: tests/test_parser.c user/hello.c $(USER_HDRS) $(BPF_HDRS)
 $(BUILD)/test_tc_fixtures: tests/test_tc_fixtures.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_tc_fixtures.c user/util.c user/hello.c $(LDLIBS)
 
+$(BUILD)/test_quic_steer: tests/test_quic_steer.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_quic_steer.c user/util.c user/hello.c $(LDLIBS)
+
 # libFuzzer target for the ClientHello parser (clang's runtime).
 $(BUILD)/fuzz_hello: tests/fuzz_hello.c user/hello.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
 		-Wno-unknown-pragmas -Iuser -o $@ tests/fuzz_hello.c user/hello.c
 
+# QUIC Initial decoder: unit tests (with the test-only sealer) and fuzz target.
+$(BUILD)/test_quic: tests/test_quic.c tests/test_quic_neg.c tests/test_quic_fixtures.c \
+		$(QUIC_SRCS) user/quic_seal.c user/hello.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_quic.c $(QUIC_SRCS) user/quic_seal.c user/hello.c -lcrypto
+
+$(BUILD)/fuzz_quic: tests/fuzz_quic.c $(QUIC_SRCS) user/quic_seal.c user/hello.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
+		-Wno-unknown-pragmas -Iuser -o $@ tests/fuzz_quic.c $(QUIC_SRCS) user/quic_seal.c \
+		user/hello.c -lcrypto
+
 fuzz: $(BUILD)/fuzz_hello
 	$(BUILD)/fuzz_hello -max_total_time=300 tests/captures
 
-test: all $(BUILD)/fuzz_hello
+test: all $(BUILD)/fuzz_hello $(BUILD)/fuzz_quic
 	tests/run.sh
 
 # Every contender side by side (QUICK=1: one repetition, under 2 minutes).
@@ -101,3 +117,4 @@ demo:
 
 demo-stop:
 	scripts/demo.sh stop
+

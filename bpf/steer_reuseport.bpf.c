@@ -7,13 +7,18 @@
  * that same first data segment. This program reads the ClientHello in it,
  * routes it exactly as TC did, and selects one of the routed backend's
  * sockets. It never lets the kernel hash a ClientHello across backends.
+ *
+ * For UDP (QUIC servers sharing the port) it selects the socket that owns
+ * the datagram's connection ID (bpf/quic.h).
  */
 #include "ks_bpf.h"
 #include "route.h"
+#include "quic.h"
 
 struct ks_rp_scratch {
 	struct ks_scratch p;
 	struct ks_route_scratch r;
+	struct ks_quic_inv qh;
 };
 
 struct {
@@ -57,6 +62,49 @@ static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
 	return SK_DROP;
 }
 
+/*
+ * A QUIC datagram: the socket its CID names. What the CIDs do not name was
+ * placed by TC, which also saw the address pair (this context does not):
+ * md->sk is that socket, so it is kept. An unknown new connection does not
+ * get here with TC in front (it goes to ksteerd's socket, outside the
+ * group); without TC it goes to ksteerd's socket if in the group, else is
+ * dropped, never hashed.
+ */
+static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_rp_scratch *s)
+{
+	struct ks_slot slot, *v;
+	__u32 how = 0;
+	__u64 cookie;
+
+	if (ks_quic_parse(md, 8, md->len, &s->qh)) {
+		ks_count(KS_ST_QUIC_MALFORMED);
+		return SK_DROP;                    /* not QUIC: nobody's */
+	}
+	if (!ks_quic_lookup(&s->qh, &slot, &how) &&
+	    !bpf_sk_select_reuseport(md, &ks_listeners, &slot, 0)) {
+		ks_count(KS_ST_RP_QUIC_SELECTED);
+		return SK_PASS;
+	}
+	if (!s->qh.long_hdr) {
+		cookie = bpf_get_socket_cookie(md->sk);
+		v = bpf_map_lookup_elem(&ks_quic_socks, &cookie);
+		if (v && !bpf_sk_select_reuseport(md, &ks_listeners, v, 0)) {
+			ks_count(KS_ST_RP_QUIC_SELECTED);
+			return SK_PASS;
+		}
+	}
+	slot.backend = KS_FALLBACK_ID;
+	for (__u32 i = 0; i < KS_MAX_SLOTS; i++) {
+		slot.slot = KS_SLOT_UDP + i;
+		if (!bpf_sk_select_reuseport(md, &ks_listeners, &slot, 0)) {
+			ks_count(KS_ST_RP_FALLBACK);
+			return SK_PASS;
+		}
+	}
+	ks_count(KS_ST_RP_DROP);
+	return SK_DROP;
+}
+
 SEC("sk_reuseport/migrate")
 int ksteer_reuseport(struct sk_reuseport_md *md)
 {
@@ -64,6 +112,10 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 	__u8 th[20];
 	__u32 zero = 0, payload, backend;
 
+	if (md->ip_protocol == IPPROTO_UDP && !md->migrating_sk) {
+		s = bpf_map_lookup_elem(&ks_rp_scratch, &zero);
+		return s ? ks_quic_select(md, s) : SK_DROP;
+	}
 	if (md->ip_protocol != IPPROTO_TCP)
 		return SK_PASS;
 	if (md->migrating_sk) {

@@ -8,12 +8,16 @@
  *                                  kernel create the connection directly in
  *                                  the chosen backend's listener
  *   anything with a socket      -> passed: the kernel owns the connection
+ *
+ * and, with `up --quic`, every UDP datagram to the public port goes to the
+ * QUIC server socket that owns its connection (bpf/quic.h), or to ksteerd.
  */
 #include "ks_bpf.h"
 #include "cookie.h"
 #include "packet.h"
 #include "route.h"
 #include "reasm.h"
+#include "quic.h"
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
@@ -28,6 +32,8 @@ struct ks_tc_scratch {
 	__u32 ts_off;             /* our timestamp offset, from the cookie hash */
 	struct ks_route_scratch r;
 	struct ks_reply reply;
+	struct ks_quic_inv qh;
+	struct ks_flow qf;
 };
 
 struct {
@@ -611,6 +617,77 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 	return ks_not_placed(skb, p, cfg, s, cookie, st);
 }
 
+/* An unknown QUIC connection: to one of ksteerd's UDP sockets, which reads
+ * its Initial and installs the route; never to a guessed server. */
+static __always_inline int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why)
+{
+	struct ks_slot key = { .backend = KS_FALLBACK_ID };
+	__u32 start = bpf_get_prandom_u32(), i;
+	struct bpf_sock *sk;
+	long err;
+
+	ks_count(why);
+#pragma unroll
+	for (i = 0; i < KS_MAX_SLOTS; i++) {
+		key.slot = KS_SLOT_UDP + ((start + i) & (KS_MAX_SLOTS - 1));
+		sk = bpf_map_lookup_elem(&ks_listeners, &key);
+		if (!sk)
+			continue;
+		err = bpf_sk_assign(skb, sk, 0);
+		bpf_sk_release(sk);
+		if (!err)
+			return TC_ACT_OK;
+		/* Not a socket this packet can be given to: dropped. */
+		ks_count(KS_ST_QUIC_ASSIGN_ERR);
+		return TC_ACT_SHOT;
+	}
+	/* No ksteerd to read it: dropped, the client retransmits. */
+	ks_count(KS_ST_QUIC_DROPPED);
+	return TC_ACT_SHOT;
+}
+
+/* A datagram to the public UDP port: into the socket of the server that
+ * owns its connection. -1: not ours (not UDP to the port). */
+static __always_inline int ks_quic_ingress(struct __sk_buff *skb, const struct ks_config *cfg,
+					   struct ks_tc_scratch *s)
+{
+	struct ks_slot slot, *v;
+	struct bpf_sock *sk;
+	__u32 payload, how = 0;
+	long err;
+
+	if (ks_udp_load(skb, &s->qf, &payload) || s->qf.dport != cfg->port)
+		return -1;
+	if (ks_quic_parse(skb, payload, skb->len, &s->qh)) {
+		/* Shorter than any QUIC packet, or lengths past its end. */
+		ks_count(KS_ST_QUIC_MALFORMED);
+		return TC_ACT_SHOT;
+	}
+	if (ks_quic_lookup(&s->qh, &slot, &how)) {
+		/* A long header with an unknown DCID is a new connection: its
+		 * SNI decides, not the address pair an old one had. */
+		if (s->qh.long_hdr)
+			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK);
+		v = bpf_map_lookup_elem(&ks_quic_peers, &s->qf);
+		if (!v)
+			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK);
+		slot = *v;
+		how = KS_ST_QUIC_BY_PEER;
+	}
+	sk = bpf_map_lookup_elem(&ks_listeners, &slot);
+	if (!sk)
+		return ks_quic_to_fallback(skb, KS_ST_QUIC_STALE);   /* server gone */
+	ks_count(how);
+	err = bpf_sk_assign(skb, sk, 0);
+	bpf_sk_release(sk);
+	if (err) {
+		/* Not a socket this packet can be given to: dropped, counted. */
+		ks_count(KS_ST_QUIC_ASSIGN_ERR);
+		return TC_ACT_SHOT;
+	}
+	return TC_ACT_OK;
+}
+
 SEC("tc")
 int ksteer_tc(struct __sk_buff *skb)
 {
@@ -624,6 +701,12 @@ int ksteer_tc(struct __sk_buff *skb)
 	s = bpf_map_lookup_elem(&ks_tc_scratch, &zero);
 	if (!s)
 		return TC_ACT_OK;
+	if (cfg->flags & KS_CFG_QUIC) {
+		int v = ks_quic_ingress(skb, cfg, s);
+
+		if (v >= 0)
+			return v;
+	}
 	p = &s->pkt;
 	if (ks_pkt_load(skb, p) || p->th.dest != cfg->port)
 		return TC_ACT_OK;

@@ -7,7 +7,7 @@
 #ifndef KSTEER_ABI_H
 #define KSTEER_ABI_H
 
-#define KS_ABI_VERSION 1
+#define KS_ABI_VERSION 2
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
@@ -31,6 +31,7 @@ struct ks_config {
 };
 
 #define KS_CFG_ACTIVE 1       /* routing on; off = every packet passes */
+#define KS_CFG_QUIC 2         /* steer UDP to the port too (ksteer up --quic) */
 
 /*
  * ks_routes: an LPM trie over the reversed, lower-cased host name.
@@ -74,6 +75,44 @@ struct ks_addr {
 struct ks_slot {
 	__u32 backend;
 	__u32 slot;
+};
+
+/* UDP sockets (QUIC servers) sit in ks_listeners beside the TCP listeners,
+ * in slots KS_SLOT_UDP + 0 .. KS_MAX_SLOTS - 1 of their backend. */
+#define KS_SLOT_UDP 0x100
+
+/*
+ * QUIC steering maps (bpf/quic.h).
+ * ks_quic_cids: LRU, connection ID -> the server socket that owns it:
+ *   learned from the servers' long-header packets (TC egress) and written
+ *   by ksteerd for the client's original DCID. LRU: QUIC connections end
+ *   inside encrypted frames, so nothing tells us when to delete.
+ * ks_quic_peers: LRU, (client addr/port, server addr/port) as the client
+ *   sends it -> server socket, for short-header packets whose CID the server
+ *   issued inside encrypted frames (NEW_CONNECTION_ID) from the same path.
+ * ks_quic_socks: registered UDP socket cookie -> its slot (CLI writes).
+ * ks_quic_lb: QUIC-LB plaintext server IDs (config rotation, ID) -> slot,
+ *   for backends that encode their server ID in the CIDs they choose;
+ *   ks_quic_lb_len[config rotation] is that config's server ID length.
+ * ks_quic_cid_lens: bit n set once a CID of length n was learned; short
+ *   headers do not carry the length, so lookups try the lengths seen.
+ */
+#define KS_CID_MAX 20
+#define KS_QUIC_SID_MAX 15
+#define KS_QUIC_CIDS 16384
+#define KS_QUIC_PEERS 16384
+
+struct ks_cid {
+	__u8 len;
+	__u8 id[KS_CID_MAX];
+	__u8 pad[3];
+};
+
+struct ks_quic_sid {
+	__u8 config;          /* config rotation codepoint, 0..6 */
+	__u8 len;
+	__u8 id[KS_QUIC_SID_MAX];
+	__u8 pad;
 };
 
 /* ks_reasm: hash, TCP 4-tuple -> the ClientHello's segments so far, for
@@ -150,6 +189,16 @@ enum ks_fb_stat {
 	KS_FB_NO_ROUTE,       /* no route, no default: reset */
 	KS_FB_CLOSED_EARLY,   /* client left before its ClientHello was whole */
 	KS_FB_ACTIVE,         /* gauge: connections ksteerd holds now */
+	KS_FB_QUIC_DATAGRAMS, /* UDP datagrams of unknown QUIC connections */
+	KS_FB_QUIC_ROUTED,    /* QUIC connections routed by their Initial's SNI */
+	KS_FB_QUIC_REINJECTED,/* ... datagrams given back to the kernel for them */
+	KS_FB_QUIC_UNREADABLE,/* not a decryptable client Initial: dropped */
+	KS_FB_QUIC_NO_ROUTE,  /* SNI with no route, or a backend with no QUIC socket */
+	KS_FB_QUIC_MALFORMED, /* the ClientHello inside broke the TLS grammar */
+	KS_FB_QUIC_TIMEOUT,   /* ClientHello not whole by the deadline: dropped */
+	KS_FB_QUIC_FULL,      /* too many pending connections: dropped */
+	KS_FB_QUIC_UNKNOWN,   /* short header of a connection nobody knows: dropped */
+	KS_FB_QUIC_PENDING,   /* gauge: connections waiting for their ClientHello */
 	KS_FB_MAX
 };
 
@@ -190,6 +239,17 @@ enum ks_stat {
 	KS_ST_REASM_HANDED,   /* held bytes went to ksteerd (past lifetime, or
 			       * too many segments) */
 	KS_ST_REASM_SWEPT,    /* abandoned reassembly entries swept */
+	KS_ST_QUIC_BY_CID,    /* datagram's server found by a learned connection ID */
+	KS_ST_QUIC_BY_LB,     /* ... by a QUIC-LB server ID in its CID */
+	KS_ST_QUIC_BY_PEER,   /* ... by its address pair (CID not known) */
+	KS_ST_QUIC_TO_FALLBACK, /* unknown connection: for ksteerd */
+	KS_ST_QUIC_DROPPED,   /* ... and no ksteerd socket: dropped */
+	KS_ST_QUIC_MALFORMED, /* not a QUIC packet we can read: dropped */
+	KS_ST_QUIC_STALE,     /* its server's socket is gone: for ksteerd */
+	KS_ST_QUIC_LEARNED,   /* server CIDs learned at egress */
+	KS_ST_QUIC_ASSIGN_ERR,/* bpf_sk_assign refused the socket: dropped (besides
+			       * the counter of how it was found) */
+	KS_ST_RP_QUIC_SELECTED, /* sk_reuseport chose a QUIC server's socket */
 	KS_ST_MAX
 };
 

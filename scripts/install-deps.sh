@@ -6,7 +6,7 @@ pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 	liburing-dev libssl-dev libclang-rt-14-dev
 	iproute2 ethtool procps psmisc python3 jq
-	openssl curl gnutls-bin nginx tshark wrk tcpdump chromium
+	openssl curl gnutls-bin nginx tshark wrk tcpdump chromium ngtcp2-client ngtcp2-server
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -8,7 +8,11 @@ suites=(
 	tests/test_captures.sh
 	tests/test_cli.sh
 	tests/test_fuzz.sh
+	build/test_quic
+	tests/test_quic_cli.sh
+	tests/test_quic_fuzz.sh
 	build/test_tc_fixtures
+	build/test_quic_steer
 	build/test_handoff_lib
 	tests/test_e2e.sh
 	tests/test_reasm_e2e.sh

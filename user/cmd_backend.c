@@ -2,11 +2,13 @@
 /* ksteer backend add|del|list */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "hello.h"
@@ -49,12 +51,40 @@ static __u32 ks_backend_get(int info, const char *name, struct ks_backend_info *
 	return 0;
 }
 
+/* Delete every entry of map whose ks_slot value is backend id's. */
+static void ks_drop_slots_of(const char *name, size_t key_size, __u32 id)
+{
+	int fd = ks_map(name);
+	__u8 key[64], next[64];
+	struct ks_slot v;
+	void *prev = NULL;
+
+	if (fd < 0 || key_size > sizeof(key)) {
+		close(fd);
+		return;
+	}
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		if (!bpf_map_lookup_elem(fd, key, &v) && v.backend == id)
+			bpf_map_delete_elem(fd, key);
+	}
+	close(fd);
+}
+
 static void ks_backend_drop_listeners(int lst, __u32 id)
 {
 	struct ks_slot slot = { .backend = id };
 
-	for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++)
+	for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++) {
 		bpf_map_delete_elem(lst, &slot);
+		slot.slot += KS_SLOT_UDP;
+		bpf_map_delete_elem(lst, &slot);
+		slot.slot -= KS_SLOT_UDP;
+	}
+	/* Its QUIC sockets and server IDs: no datagram is steered to them. */
+	ks_drop_slots_of("ks_quic_socks", sizeof(__u64), id);
+	ks_drop_slots_of("ks_quic_lb", sizeof(struct ks_quic_sid), id);
 }
 
 /*
@@ -215,7 +245,18 @@ int ks_adopt_all(void)
 	return 0;
 }
 
-static int ks_backend_add_pid(const char *name, int pid, int only_fd)
+/* A QUIC server's socket; else a TCP listener (-ENOTCONN: neither). */
+static int ks_register_any(__u32 id, int fd, const struct ks_quic_sid *sid)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (!getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) && type == SOCK_DGRAM)
+		return ks_register_udp(id, fd, sid);
+	return ks_register_listener(id, fd, true);
+}
+
+static int ks_backend_add_pid(const char *name, int pid, int only_fd, const struct ks_quic_sid *sid)
 {
 	struct ks_backend_info bi;
 	int info, pidfd, n = 0, err, fd;
@@ -243,12 +284,12 @@ static int ks_backend_add_pid(const char *name, int pid, int only_fd)
 					      strerror(errno));
 			continue;
 		}
-		err = ks_register_listener(id, fd, true);
+		err = ks_register_any(id, fd, sid);
 		close(fd);
 		if (err == -ENOTCONN || err == -ENOTSOCK || err == -ENOPROTOOPT) {
 			if (only_fd >= 0)
-				return ks_err("fd %d of process %d is not a listening socket",
-					      target, pid);
+				return ks_err("fd %d of process %d is not a listening socket "
+					      "(TCP, or UDP on the public port)", target, pid);
 			continue;
 		}
 		if (err)
@@ -258,7 +299,8 @@ static int ks_backend_add_pid(const char *name, int pid, int only_fd)
 	}
 	close(pidfd);
 	if (!n)
-		return ks_err("process %d has no listening TCP socket", pid);
+		return ks_err("process %d has no listening TCP socket nor UDP socket on the "
+			      "public port", pid);
 	return 0;
 }
 
@@ -404,10 +446,64 @@ static int ks_backend_list(int json)
 	return 0;
 }
 
+/* "CR:HEX": QUIC-LB config rotation 0..6, then the server ID in hex. */
+static int ks_parse_sid(const char *arg, struct ks_quic_sid *sid)
+{
+	size_t n;
+
+	memset(sid, 0, sizeof(*sid));
+	if (arg[0] < '0' || arg[0] > '6' || arg[1] != ':')
+		return -1;
+	sid->config = arg[0] - '0';
+	n = strlen(arg + 2);
+	if (!n || n % 2 || n / 2 > KS_QUIC_SID_MAX)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned int b;
+
+		if (!isxdigit((unsigned char)arg[2 + 2 * i]) ||
+		    !isxdigit((unsigned char)arg[3 + 2 * i]) || sscanf(arg + 2 + 2 * i, "%2x", &b) != 1)
+			return -1;
+		sid->id[i] = b;
+	}
+	sid->len = n / 2;
+	return 0;
+}
+
+/* PID [--fd FD] [--quic-sid CR:HEX] */
+static int ks_backend_add_pid_args(const char *name, int argc, char **argv, const char *usage)
+{
+	struct ks_quic_sid sid;
+	bool have_sid = false;
+	long pid, fd = -1;
+	char *end;
+
+	pid = strtol(argv[0], &end, 10);
+	if (*end || pid <= 0)
+		return ks_err("bad pid '%s'", argv[0]);
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 == argc)
+			return ks_err("%s", usage);
+		if (!strcmp(argv[i], "--fd")) {
+			fd = strtol(argv[i + 1], &end, 10);
+			if (*end || fd < 0)
+				return ks_err("bad fd '%s'", argv[i + 1]);
+		} else if (!strcmp(argv[i], "--quic-sid")) {
+			if (ks_parse_sid(argv[i + 1], &sid))
+				return ks_err("bad --quic-sid '%s' (CONFIG:HEX, config 0-6, 1 to %d bytes)",
+					      argv[i + 1], KS_QUIC_SID_MAX);
+			have_sid = true;
+		} else {
+			return ks_err("%s", usage);
+		}
+	}
+	return ks_backend_add_pid(name, pid, fd, have_sid ? &sid : NULL);
+}
+
 int cmd_backend(int argc, char **argv)
 {
 	const char *usage = "usage: ksteer backend add NAME ADDR:PORT | backend add NAME --pid PID "
-			    "[--fd FD] | backend add NAME --proxy ADDR:PORT [--proxy-protocol] | "
+			    "[--fd FD] [--quic-sid CR:HEX] | backend add NAME --proxy ADDR:PORT [--proxy-protocol] | "
 			    "backend add NAME --handoff PATH | backend del NAME | backend list [-j]";
 
 	if (argc < 2)
@@ -420,21 +516,8 @@ int cmd_backend(int argc, char **argv)
 			return ks_backend_add_via(argv[2], argv[4], argc == 6, NULL);
 		if (argc == 5 && !strcmp(argv[3], "--handoff"))
 			return ks_backend_add_via(argv[2], NULL, 0, argv[4]);
-		if ((argc == 5 || argc == 7) && !strcmp(argv[3], "--pid")) {
-			char *end;
-			long pid = strtol(argv[4], &end, 10), fd = -1;
-
-			if (*end || pid <= 0)
-				return ks_err("bad pid '%s'", argv[4]);
-			if (argc == 7) {
-				if (strcmp(argv[5], "--fd"))
-					return ks_err("%s", usage);
-				fd = strtol(argv[6], &end, 10);
-				if (*end || fd < 0)
-					return ks_err("bad fd '%s'", argv[6]);
-			}
-			return ks_backend_add_pid(argv[2], pid, fd);
-		}
+		if (argc >= 5 && !strcmp(argv[3], "--pid"))
+			return ks_backend_add_pid_args(argv[2], argc - 4, argv + 4, usage);
 		return ks_err("%s", usage);
 	}
 	if (!strcmp(argv[1], "del") && argc == 3)

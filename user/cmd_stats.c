@@ -43,6 +43,16 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_REASM_FULL] = "reasm_full_to_fallback",
 	[KS_ST_REASM_HANDED] = "reasm_handed_to_fallback",
 	[KS_ST_REASM_SWEPT] = "reasm_swept",
+	[KS_ST_QUIC_BY_CID] = "quic_by_cid",
+	[KS_ST_QUIC_BY_LB] = "quic_by_lb_server_id",
+	[KS_ST_QUIC_BY_PEER] = "quic_by_peer",
+	[KS_ST_QUIC_TO_FALLBACK] = "quic_to_fallback",
+	[KS_ST_QUIC_DROPPED] = "quic_dropped_no_fallback",
+	[KS_ST_QUIC_MALFORMED] = "quic_malformed",
+	[KS_ST_QUIC_STALE] = "quic_socket_gone",
+	[KS_ST_QUIC_LEARNED] = "quic_cids_learned",
+	[KS_ST_QUIC_ASSIGN_ERR] = "quic_assign_error",
+	[KS_ST_RP_QUIC_SELECTED] = "reuseport_quic_selected",
 };
 
 static const char *const ks_fb_names[KS_FB_MAX] = {
@@ -57,6 +67,16 @@ static const char *const ks_fb_names[KS_FB_MAX] = {
 	[KS_FB_NO_ROUTE] = "no_route",
 	[KS_FB_CLOSED_EARLY] = "closed_early",
 	[KS_FB_ACTIVE] = "active",
+	[KS_FB_QUIC_DATAGRAMS] = "quic_datagrams",
+	[KS_FB_QUIC_ROUTED] = "quic_routed",
+	[KS_FB_QUIC_REINJECTED] = "quic_reinjected",
+	[KS_FB_QUIC_UNREADABLE] = "quic_unreadable",
+	[KS_FB_QUIC_NO_ROUTE] = "quic_no_route",
+	[KS_FB_QUIC_MALFORMED] = "quic_hello_malformed",
+	[KS_FB_QUIC_TIMEOUT] = "quic_hello_timeout",
+	[KS_FB_QUIC_FULL] = "quic_pending_full",
+	[KS_FB_QUIC_UNKNOWN] = "quic_unknown_connection",
+	[KS_FB_QUIC_PENDING] = "quic_pending",
 };
 
 /* ksteerd's counters: "fallback": {...} in JSON, "fallback_*" lines. */

@@ -24,6 +24,7 @@
 #include <linux/magic.h>
 #include "ksteer.h"
 #include "steer_tc.skel.h"
+#include "steer_tc_egress.skel.h"
 #include "steer_sockops.skel.h"
 #include "steer_reuseport.skel.h"
 
@@ -93,7 +94,7 @@ static int ks_pin_prog(struct bpf_program *prog, const char *name)
 	return 0;
 }
 
-static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup)
+static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup, int quic)
 {
 	struct ks_config cfg;
 	__u32 zero = 0;
@@ -109,6 +110,7 @@ static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup)
 	}
 	cfg.port = htons(port);
 	cfg.flags |= KS_CFG_ACTIVE;
+	cfg.flags = quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
 	snprintf(cfg.cgroup, sizeof(cfg.cgroup), "%s", cgroup);
 	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
 		return ks_err("cannot write ks_config: %s", strerror(errno));
@@ -124,7 +126,8 @@ static int ks_write_sysctl(const char *path, const char *val)
 	return 0;
 }
 
-static int ks_attach_tc(int prog_fd, int ifaces_fd, const char *ifname)
+/* Ingress steers; egress (QUIC) learns which server owns a connection. */
+static int ks_attach_tc(int prog_fd, int egress_fd, int ifaces_fd, const char *ifname)
 {
 	unsigned int idx = if_nametoindex(ifname);
 	__u32 created = 0, key;
@@ -147,6 +150,12 @@ static int ks_attach_tc(int prog_fd, int ifaces_fd, const char *ifname)
 	if (err)
 		return ks_err("cannot attach TC program on %s: %s", ifname, strerror(-err));
 	bpf_map_update_elem(ifaces_fd, &key, &created, BPF_ANY);
+	hook.attach_point = BPF_TC_EGRESS;
+	opts.prog_fd = egress_fd;
+	opts.prog_id = 0;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return ks_err("cannot attach TC egress program on %s: %s", ifname, strerror(-err));
 	return 0;
 }
 
@@ -226,14 +235,16 @@ int cmd_up(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, 'g' },
 		{ "fallback-only", no_argument, 0, 'F' },
-		{ "reasm-entries", required_argument, 0, 'R' }, { 0 } };
-	int fallback_only = 0;
+		{ "reasm-entries", required_argument, 0, 'R' },
+		{ "quic", no_argument, 0, 'Q' }, { 0 } };
+	int fallback_only = 0, quic = 0;
 	long reasm_entries = 0;
 	const char *config = NULL, *cgroup = ks_default_cgroup();
 	char *ifaces[KS_MAX_IFACES];
 	int nif = 0, c, err = 1, i, cfg_fd, ifaces_fd;
 	long port = 443;
 	struct steer_tc *tc = NULL;
+	struct steer_tc_egress *eg = NULL;
 	struct steer_sockops *so = NULL;
 	struct steer_reuseport *rp = NULL;
 
@@ -256,6 +267,7 @@ int cmd_up(int argc, char **argv)
 		}
 		case 'g': cgroup = optarg; break;
 		case 'F': fallback_only = 1; break;
+		case 'Q': quic = 1; break;
 		case 'R': {
 			char *end;
 
@@ -266,7 +278,7 @@ int cmd_up(int argc, char **argv)
 		}
 		default:
 			return ks_err("usage: ksteer up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR] "
-				      "[--fallback-only] [--reasm-entries N]");
+				      "[--fallback-only] [--reasm-entries N] [--quic]");
 		}
 	}
 	if (optind != argc)
@@ -282,11 +294,13 @@ int cmd_up(int argc, char **argv)
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
 	/* Fallback-only: no TC program (it needs the kfunc); every connection
 	 * takes the kernel's own path to ksteerd's listener. */
-	if (!fallback_only)
+	if (!fallback_only) {
 		tc = steer_tc__open_opts(&oo);
+		eg = steer_tc_egress__open_opts(&oo);
+	}
 	so = steer_sockops__open_opts(&oo);
 	rp = steer_reuseport__open_opts(&oo);
-	if ((!tc && !fallback_only) || !so || !rp) {
+	if ((!(tc && eg) && !fallback_only) || !so || !rp) {
 		if (errno == EPERM || errno == ENOSYS)
 			ks_err("no BPF support here (%s): run as root on a kernel with BPF",
 			       strerror(errno));
@@ -296,17 +310,19 @@ int cmd_up(int argc, char **argv)
 	}
 	if (tc && ks_size_reasm(tc, reasm_entries))
 		goto out;
-	if ((tc && steer_tc__load(tc)) || steer_sockops__load(so) || steer_reuseport__load(rp)) {
+	if ((tc && (steer_tc__load(tc) || steer_tc_egress__load(eg))) || steer_sockops__load(so) ||
+	    steer_reuseport__load(rp)) {
 		ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
 		       strerror(errno));
 		goto out;
 	}
-	if ((tc && ks_pin_prog(tc->progs.ksteer_tc, "prog_tc")) ||
+	if ((tc && (ks_pin_prog(tc->progs.ksteer_tc, "prog_tc") ||
+		    ks_pin_prog(eg->progs.ksteer_tc_egress, "prog_tc_egress"))) ||
 	    ks_pin_prog(rp->progs.ksteer_reuseport, "prog_reuseport"))
 		goto out;
 	cfg_fd = bpf_map__fd(so->maps.ks_config);
 	ifaces_fd = bpf_map__fd(so->maps.ks_ifaces);
-	if (ks_write_config(cfg_fd, port, cgroup))
+	if (ks_write_config(cfg_fd, port, cgroup, quic))
 		goto out;
 	/* A backend worker that closes its listener hands its queue to a
 	 * sibling (our sk_reuseport program keeps it within the backend). */
@@ -318,7 +334,8 @@ int cmd_up(int argc, char **argv)
 	if (fallback_only)
 		ks_detach_tc_all(ifaces_fd);      /* switching modes: no fast path */
 	for (i = 0; tc && i < nif; i++)
-		if (ks_attach_tc(bpf_program__fd(tc->progs.ksteer_tc), ifaces_fd, ifaces[i]))
+		if (ks_attach_tc(bpf_program__fd(tc->progs.ksteer_tc),
+				 bpf_program__fd(eg->progs.ksteer_tc_egress), ifaces_fd, ifaces[i]))
 			goto out;
 	if (config && ks_apply_config(config))
 		goto out;
@@ -334,6 +351,7 @@ int cmd_up(int argc, char **argv)
 	}
 out:
 	steer_tc__destroy(tc);
+	steer_tc_egress__destroy(eg);
 	steer_sockops__destroy(so);
 	steer_reuseport__destroy(rp);
 	return err;
@@ -350,6 +368,8 @@ static void ks_detach_tc_all(int ifaces_fd)
 				    .attach_point = BPF_TC_INGRESS);
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KS_TC_HANDLE,
 				    .priority = KS_TC_PRIO);
+		bpf_tc_detach(&hook, &opts);
+		hook.attach_point = BPF_TC_EGRESS;
 		bpf_tc_detach(&hook, &opts);
 		if (ifaces_fd >= 0 && !bpf_map_lookup_elem(ifaces_fd, &key, &created) && created) {
 			/* The qdisc was ours; INGRESS|EGRESS is what deletes it. */

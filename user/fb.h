@@ -13,6 +13,8 @@ struct fb_opts {
 	int deadline_ms;          /* a ClientHello must be whole by then */
 	int max_hello;            /* bytes peeked at most */
 	int max_conns;            /* connections held at once */
+	int quic;                 /* also route QUIC Initials on UDP */
+	int quic_pending;         /* QUIC connections waiting for a ClientHello */
 };
 
 struct fb_maps {
@@ -38,7 +40,8 @@ struct fb_end {                   /* one side of a relay; its poll's user_data *
  */
 enum fb_ud {
 	FB_UD_END,                /* a connection end's poll */
-	FB_UD_LISTEN,             /* a listener's multishot accept */
+	FB_UD_LISTEN,             /* a listener's multishot accept; index
+				   * FB_MAX_LISTEN + i: UDP socket i's poll */
 	FB_UD_SIGNAL,             /* the signalfd's poll */
 	FB_UD_IGNORE,             /* completions nobody waits for (cancels) */
 	FB_UD_MASK = 3,
@@ -74,6 +77,12 @@ void fb_reap(void);               /* free closed ones no CQE can name any more *
 /* fb_relay.c */
 int fb_relay_start(struct fb_conn *c);
 int fb_relay_pump(struct fb_conn *c);   /* 1: finished, close */
+
+/* fb_quic.c: the QUIC Initial router */
+int fb_quic_init(int max_pending);
+int fb_quic_socket(const struct sockaddr_storage *ss, socklen_t len, const char *name);
+void fb_quic_readable(int fd);
+int fb_quic_expire(void);         /* drops overdue ones; ms to the next, -1: none */
 
 /* fb_proxy_v2.c */
 int fb_proxy_v2_header(int client_fd, unsigned char *buf, size_t len);

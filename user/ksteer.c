@@ -23,7 +23,7 @@ static void ks_usage(FILE *out)
 	      "  route add HOST BACKEND [--alpn PROTO] | route del HOST [--alpn PROTO]\n"
 	      "  route list [-j]\n"
 	      "  stats [-j]\n"
-	      "  parse [-j] FILE...\n"
+	      "  parse [--quic] [-j] FILE...\n"
 	      "  key rotate\n", out);
 }
 

@@ -9,7 +9,10 @@
  * --fallback-only). Routes are the same pinned maps the kernel reads.
  *
  *   ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] [--deadline MS]
- *           [--max-hello B] [--max-conns N]
+ *           [--max-hello B] [--max-conns N] [--quic [--quic-pending N]]
+ *
+ * With --quic it also takes UDP datagrams on each address: QUIC connections
+ * that no server owns yet, routed by the SNI of their Initial (fb_quic.c).
  *
  * Foreground service: logs to stderr; SIGTERM/SIGINT stop it (proxied
  * connections end with it, handed-off and fast-path ones do not). With
@@ -43,7 +46,8 @@
 #define FB_CQ_ENTRIES 8192        /* a multishot request whose CQE finds the
 				   * CQ full ends, and is armed again */
 
-struct fb_opts fb_opts = { .deadline_ms = 5000, .max_hello = KS_HS_MAX, .max_conns = 10000 };
+struct fb_opts fb_opts = { .deadline_ms = 5000, .max_hello = KS_HS_MAX, .max_conns = 10000,
+			   .quic_pending = 256 };
 struct fb_maps fb_maps;
 struct io_uring fb_ring;
 
@@ -105,6 +109,14 @@ static void fb_arm_accept(int i, int lfd)
 	io_uring_sqe_set_data64(sqe, (uint64_t)i << FB_UD_SHIFT | FB_UD_LISTEN);
 }
 
+static void fb_arm_udp(int i, int ufd)
+{
+	struct io_uring_sqe *sqe = fb_sqe();
+
+	io_uring_prep_poll_multishot(sqe, ufd, POLLIN);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(FB_MAX_LISTEN + i) << FB_UD_SHIFT | FB_UD_LISTEN);
+}
+
 static void fb_arm_signal(int sfd)
 {
 	struct io_uring_sqe *sqe = fb_sqe();
@@ -153,8 +165,9 @@ static int fb_open_maps(void)
 }
 
 /* A listener on addr, sharing the port (SO_REUSEPORT), registered as the
- * fallback backend; -1 after printing why. */
-static int fb_listen(const char *addr_s)
+ * fallback backend, and with --quic a UDP socket there too (*ufd); -1
+ * after printing why. */
+static int fb_listen(const char *addr_s, int *ufd)
 {
 	struct ks_addr a;
 	struct sockaddr_storage ss = {};
@@ -185,13 +198,16 @@ static int fb_listen(const char *addr_s)
 	err = ks_register_listener(KS_FALLBACK_ID, fd, true);
 	if (err)
 		return ks_err("cannot register the listener on %s: %s", addr_s, strerror(-err)), -1;
+	*ufd = -1;
+	if (fb_opts.quic && (*ufd = fb_quic_socket(&ss, len, addr_s)) < 0)
+		return -1;
 	return fd;
 }
 
 static int fb_usage(void)
 {
 	return ks_err("usage: ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] "
-		      "[--deadline MS] [--max-hello BYTES] [--max-conns N]");
+		      "[--deadline MS] [--max-hello BYTES] [--max-conns N] [--quic [--quic-pending N]]");
 }
 
 int main(int argc, char **argv)
@@ -199,9 +215,10 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "listen", required_argument, 0, 'l' }, { "deadline", required_argument, 0, 'd' },
 		{ "max-hello", required_argument, 0, 'm' }, { "max-conns", required_argument, 0, 'n' },
-		{ "config", required_argument, 0, 'c' }, { 0 } };
+		{ "config", required_argument, 0, 'c' }, { "quic", no_argument, 0, 'Q' },
+		{ "quic-pending", required_argument, 0, 'P' }, { 0 } };
 	const char *config = NULL;
-	int lfds[FB_MAX_LISTEN], nl = 0, c, sfd, i;
+	int lfds[FB_MAX_LISTEN], ufds[FB_MAX_LISTEN], nl = 0, c, sfd, i;
 	const char *addrs[FB_MAX_LISTEN];
 	sigset_t sigs;
 
@@ -216,19 +233,25 @@ int main(int argc, char **argv)
 		case 'm': fb_opts.max_hello = atoi(optarg); break;
 		case 'n': fb_opts.max_conns = atoi(optarg); break;
 		case 'c': config = optarg; break;
+		case 'Q': fb_opts.quic = 1; break;
+		case 'P': fb_opts.quic_pending = atoi(optarg); break;
 		default: return fb_usage();
 		}
 	}
 	if (!nl || optind != argc || fb_opts.deadline_ms <= 0 || fb_opts.max_hello < 512 ||
-	    fb_opts.max_hello > KS_HS_MAX + 5 * KS_MAX_RECORDS || fb_opts.max_conns <= 0)
+	    fb_opts.max_hello > KS_HS_MAX + 5 * KS_MAX_RECORDS || fb_opts.max_conns <= 0 ||
+	    fb_opts.quic_pending <= 0)
 		return fb_usage();
-	if (fb_open_maps() || fb_ring_init() || (config && fb_config_load(config, NULL)))
+	if (fb_open_maps() || fb_ring_init() || (config && fb_config_load(config, NULL)) ||
+	    (fb_opts.quic && fb_quic_init(fb_opts.quic_pending)))
 		return 1;
 	for (i = 0; i < nl; i++) {
-		lfds[i] = fb_listen(addrs[i]);
+		lfds[i] = fb_listen(addrs[i], &ufds[i]);
 		if (lfds[i] < 0)
 			return 1;
 		fb_arm_accept(i, lfds[i]);
+		if (ufds[i] >= 0)
+			fb_arm_udp(i, ufds[i]);
 	}
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -241,11 +264,12 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ksteerd: listening on");
 	for (i = 0; i < nl; i++)
 		fprintf(stderr, " %s", addrs[i]);
-	fprintf(stderr, " (deadline %d ms, ClientHello cap %d B)\n", fb_opts.deadline_ms,
-		fb_opts.max_hello);
+	fprintf(stderr, " (%sdeadline %d ms, ClientHello cap %d B)\n",
+		fb_opts.quic ? "TCP and QUIC, " : "", fb_opts.deadline_ms, fb_opts.max_hello);
 
 	for (;;) {
-		int err = fb_wait(fb_expire());
+		int ms = fb_expire(), qms = fb_quic_expire();
+		int err = fb_wait(ms < 0 || (qms >= 0 && qms < ms) ? qms : ms);
 		struct io_uring_cqe *cqe;
 		unsigned int head, n = 0;
 
@@ -270,6 +294,11 @@ int main(int argc, char **argv)
 				}
 				if (!(cqe->flags & IORING_CQE_F_MORE))
 					fb_arm_signal(sfd);
+			} else if ((ud & FB_UD_MASK) == FB_UD_LISTEN && ud >> FB_UD_SHIFT >= FB_MAX_LISTEN) {
+				i = (ud >> FB_UD_SHIFT) - FB_MAX_LISTEN;
+				fb_quic_readable(ufds[i]);
+				if (!(cqe->flags & IORING_CQE_F_MORE))
+					fb_arm_udp(i, ufds[i]);
 			} else if ((ud & FB_UD_MASK) == FB_UD_LISTEN) {
 				i = ud >> FB_UD_SHIFT;
 				fb_accepted(i, lfds[i], cqe);

@@ -59,6 +59,92 @@ static int ks_steer_group(int sock_fd)
 	return err;
 }
 
+/* The public port (host order) from ks_config; 0 when unknown. */
+static unsigned int ks_public_port(void)
+{
+	struct ks_config cfg;
+	__u32 zero = 0;
+	int fd = ks_map("ks_config");
+	unsigned int port = 0;
+
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &cfg))
+		port = ntohs(cfg.port);
+	close(fd);
+	return port;
+}
+
+/*
+ * A QUIC server's UDP socket on the public port: into a UDP slot of its
+ * backend, and its cookie into ks_quic_socks so that TC egress can tell
+ * which slot the connection IDs it chooses belong to. With sid, the server
+ * also encodes that QUIC-LB server ID in its CIDs. -ENOTCONN: not a UDP
+ * socket bound to the public port (skipped by the caller).
+ */
+int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct ks_slot key = { .backend = backend };
+	__u64 cookie = ks_sock_cookie(sock_fd), have, val = sock_fd;
+	int map, socks, err = -ENOSPC;
+	unsigned int port;
+
+	if (getsockname(sock_fd, (struct sockaddr *)&ss, &sl))
+		return -ENOTCONN;
+	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					       : ((struct sockaddr_in *)&ss)->sin_port);
+	if (!port || port != ks_public_port())
+		return -ENOTCONN;
+	map = ks_map("ks_listeners");
+	socks = ks_map("ks_quic_socks");
+	if (map < 0 || socks < 0) {
+		close(map);
+		return -ENOENT;
+	}
+	for (int i = 0; i < KS_MAX_SLOTS; i++) {
+		key.slot = KS_SLOT_UDP + i;
+		if (!bpf_map_lookup_elem(map, &key, &have) && have == cookie) {
+			err = 0;                  /* already registered */
+			break;
+		}
+	}
+	for (int i = 0; err && i < KS_MAX_SLOTS; i++) {
+		key.slot = KS_SLOT_UDP + i;
+		if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST))
+			err = 0;
+	}
+	if (!err && bpf_map_update_elem(socks, &cookie, &key, BPF_ANY))
+		err = -errno;
+	if (!err && sid)
+		err = ks_quic_sid_set(sid, &key);
+	close(map);
+	close(socks);
+	if (!err)
+		err = ks_steer_group(sock_fd);
+	return err;
+}
+
+/* QUIC-LB: CIDs whose first octet says config sid->config and whose next
+ * sid->len bytes are sid->id belong to slot. A config's server ID length
+ * is fixed by the first server registered under it. */
+int ks_quic_sid_set(const struct ks_quic_sid *sid, const struct ks_slot *slot)
+{
+	__u32 cr = sid->config, len = 0;
+	int lens = ks_map("ks_quic_lb_len"), lb = ks_map("ks_quic_lb"), err = 0;
+
+	if (lens < 0 || lb < 0)
+		err = -ENOENT;
+	else if (bpf_map_lookup_elem(lens, &cr, &len) || (len && len != sid->len))
+		err = -EINVAL;
+	else if (bpf_map_update_elem(lb, sid, slot, BPF_ANY))
+		err = -errno;
+	else if (!len && bpf_map_update_elem(lens, &cr, &(__u32){ sid->len }, BPF_ANY))
+		err = -errno;
+	close(lens);
+	close(lb);
+	return err;
+}
+
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 {
 	struct ks_slot key = { .backend = backend };
@@ -66,6 +152,9 @@ int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 	int map, on = 0, err = -ENOSPC;
 	socklen_t len = sizeof(on);
 
+	if (!getsockopt(sock_fd, SOL_SOCKET, SO_TYPE, &on, &len) && on == SOCK_DGRAM)
+		return ks_register_udp(backend, sock_fd, NULL);
+	len = sizeof(on);
 	if (getsockopt(sock_fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) || !on)
 		return -ENOTCONN;
 	map = ks_map("ks_listeners");

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * QUIC on the public UDP port: which server socket a datagram belongs to.
+ *
+ * Shared by TC ingress (bpf_sk_assign to the socket), TC egress (learning
+ * the connection IDs servers choose) and sk_reuseport (selecting inside a
+ * SO_REUSEPORT group). Only the invariant header fields (RFC 8999) are read:
+ * version-independent, and nothing here needs a key.
+ */
+#ifndef KS_QUIC_H
+#define KS_QUIC_H
+
+#include "ks_bpf.h"
+
+#define IPPROTO_UDP 17
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_QUIC_CIDS);
+	__type(key, struct ks_cid);
+	__type(value, struct ks_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_cids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_QUIC_PEERS);
+	__type(key, struct ks_flow);
+	__type(value, struct ks_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_peers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_BACKENDS * KS_MAX_SLOTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct ks_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_BACKENDS * KS_MAX_SLOTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ks_quic_sid);
+	__type(value, struct ks_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_lb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_lb_len SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_cid_lens SEC(".maps");
+
+/*
+ * What one QUIC packet's invariant header says (RFC 8999 5.1, 5.2):
+ *
+ *   long header                         short header
+ *   +-+-+-+-+-+-+-+-+                   +-+-+-+-+-+-+-+-+
+ *   |1|  type etc.  |                   |0|   other     |
+ *   +-+-+-+-+-+-+-+-+-------------+     +-+-+-+-+-+-+-+-+-----------------+
+ *   |       Version (32)          |     | DCID (length known to the server
+ *   +-+-+-+-+-+-+-+-+-------------+     |  only: we try the lengths the
+ *   | DCID Len (8)  | DCID (0..255 B;   |  servers were seen to choose)
+ *   +-+-+-+-+-+-+-+-+  v1: 0..20) ...   +---------------------------------+
+ *   | SCID Len (8)  | SCID ...          | the rest: protected
+ *   +-+-+-+-+-+-+-+-+                   +
+ *   | version-specific, protected ...
+ *
+ * Version 0 is Version Negotiation, sent only by servers.
+ */
+#define KS_QUIC_HDR_WINDOW 48   /* 1 + 4 + 1 + 20 + 1 + 20, rounded up */
+
+struct ks_quic_inv {
+	__u32 long_hdr;
+	__u32 version;
+	struct ks_cid dcid;     /* long header only: the short one's length is unknown */
+	struct ks_cid scid;
+	__u8 raw[64];           /* the first bytes of the packet */
+	__u32 raw_len;
+};
+
+static __always_inline void ks_cid_copy(struct ks_cid *c, const __u8 *src, __u32 len)
+{
+	__builtin_memset(c, 0, sizeof(*c));
+	c->len = len;
+#pragma unroll
+	for (int i = 0; i < KS_CID_MAX; i++)
+		if (i < len)
+			c->id[i] = src[i];
+}
+
+/* 0: h filled from the UDP payload at off; -1: not a packet we can read. */
+static __always_inline int ks_quic_parse(void *ctx, __u32 off, __u32 end, struct ks_quic_inv *h)
+{
+	__u32 n = end > off ? end - off : 0, dl, sl;
+
+	if (n < 21)                 /* smaller than any QUIC packet's header + tag */
+		return -1;
+	if (n > KS_QUIC_HDR_WINDOW)
+		n = KS_QUIC_HDR_WINDOW;
+	if (bpf_skb_load_bytes(ctx, off, h->raw, n & 63))
+		return -1;
+	h->raw_len = n;
+	h->long_hdr = h->raw[0] >> 7;
+	if (!h->long_hdr)
+		return 0;
+	h->version = (__u32)h->raw[1] << 24 | h->raw[2] << 16 | h->raw[3] << 8 | h->raw[4];
+	dl = h->raw[5];
+	if (dl > KS_CID_MAX || 7 + dl > n)
+		return -1;
+	ks_cid_copy(&h->dcid, &h->raw[6], dl);
+	sl = h->raw[(6 + dl) & 63];
+	if (sl > KS_CID_MAX || 7 + dl + sl > n)
+		return -1;
+	ks_cid_copy(&h->scid, &h->raw[(7 + dl) & 31], sl);
+	return 0;
+}
+
+/* A short header's DCID is raw[1..]: by QUIC-LB server ID, then by the
+ * lengths of the CIDs learned. 0 and *slot set when found. */
+static __always_inline int ks_quic_short_lookup(struct ks_quic_inv *h, struct ks_slot *slot,
+						__u32 *how)
+{
+	struct ks_quic_sid sid = {};
+	struct ks_slot *v;
+	__u32 cr = h->raw[1] >> 5, zero = 0, *sl, *lens;
+
+	sl = bpf_map_lookup_elem(&ks_quic_lb_len, &cr);
+	if (sl && *sl && *sl <= KS_QUIC_SID_MAX && 2 + *sl <= h->raw_len) {
+		sid.config = cr;
+		sid.len = *sl;
+#pragma unroll
+		for (int i = 0; i < KS_QUIC_SID_MAX; i++)
+			if (i < sid.len)
+				sid.id[i] = h->raw[2 + i];
+		v = bpf_map_lookup_elem(&ks_quic_lb, &sid);
+		if (v) {
+			*slot = *v;
+			*how = KS_ST_QUIC_BY_LB;
+			return 0;
+		}
+	}
+	lens = bpf_map_lookup_elem(&ks_quic_cid_lens, &zero);
+	if (!lens || !*lens)
+		return -1;
+#pragma unroll
+	for (int l = 1; l <= KS_CID_MAX; l++) {
+		if (!(*lens & (1u << l)) || 1 + l > h->raw_len)
+			continue;
+		ks_cid_copy(&h->dcid, &h->raw[1], l);
+		v = bpf_map_lookup_elem(&ks_quic_cids, &h->dcid);
+		if (v) {
+			*slot = *v;
+			*how = KS_ST_QUIC_BY_CID;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The server socket a client's packet belongs to, from its CIDs alone
+ * (what sk_reuseport can see). 0 and *slot set when known. */
+static __always_inline int ks_quic_lookup(struct ks_quic_inv *h, struct ks_slot *slot, __u32 *how)
+{
+	struct ks_slot *v;
+
+	if (!h->long_hdr)
+		return ks_quic_short_lookup(h, slot, how);
+	v = bpf_map_lookup_elem(&ks_quic_cids, &h->dcid);
+	if (!v)
+		return -1;
+	*slot = *v;
+	*how = KS_ST_QUIC_BY_CID;
+	return 0;
+}
+
+/* The UDP datagram in skb: its addresses and ports as the client sent them
+ * (f), and where its payload starts. -1: not UDP over IPv4/IPv6 without
+ * fragments or extension headers (left to the kernel). */
+static __always_inline int ks_udp_load(struct __sk_buff *skb, struct ks_flow *f, __u32 *payload)
+{
+	__u16 ports[2];
+	__u32 l4;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)) || ip.version != 4 || ip.ihl < 5 ||
+		    ip.protocol != IPPROTO_UDP || (ip.frag_off & bpf_htons(0x3fff)))
+			return -1;
+		__builtin_memset(f, 0, sizeof(*f));
+		f->saddr[0] = ip.saddr;
+		f->daddr[0] = ip.daddr;
+		l4 = 14 + ip.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 14, &ip6, sizeof(ip6)) || ip6.version != 6 ||
+		    ip6.nexthdr != IPPROTO_UDP)
+			return -1;
+		__builtin_memcpy(f->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(f->daddr, &ip6.daddr, 16);
+		f->v6 = 1;
+		l4 = 14 + 40;
+	} else {
+		return -1;
+	}
+	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)))
+		return -1;
+	f->sport = ports[0];
+	f->dport = ports[1];
+	*payload = l4 + 8;
+	return 0;
+}
+
+#endif

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TC egress: learn which server socket owns each QUIC connection.
+ *
+ * A server names the connection IDs it will be reached by in the Source
+ * Connection ID of its long-header packets (Initial, Handshake). The packet
+ * still carries its socket here, so the CID and the client's address pair
+ * are recorded for that socket's slot; TC ingress and sk_reuseport then
+ * steer the client's packets by them. Nothing is ever changed or dropped.
+ */
+#include "ks_bpf.h"
+#include "quic.h"
+
+struct ks_egress_scratch {
+	struct ks_quic_inv h;
+	struct ks_flow f;
+	struct ks_flow peer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_egress_scratch);
+} ks_egress_scratch SEC(".maps");
+
+static __always_inline int ks_same_slot(const struct ks_slot *a, const struct ks_slot *b)
+{
+	return a && a->backend == b->backend && a->slot == b->slot;
+}
+
+/* The client's packets carry the pair the other way round. */
+static __always_inline void ks_reverse(const struct ks_flow *f, struct ks_flow *r)
+{
+	__builtin_memcpy(r->saddr, f->daddr, 16);
+	__builtin_memcpy(r->daddr, f->saddr, 16);
+	r->sport = f->dport;
+	r->dport = f->sport;
+	r->v6 = f->v6;
+}
+
+static __always_inline void ks_learn(struct ks_egress_scratch *s, const struct ks_slot *slot)
+{
+	__u32 zero = 0, *lens;
+
+	/* Written only when new or moved: a server repeats its SCID in
+	 * every long-header packet of the handshake. */
+	if (!ks_same_slot(bpf_map_lookup_elem(&ks_quic_cids, &s->h.scid), slot)) {
+		bpf_map_update_elem(&ks_quic_cids, &s->h.scid, slot, BPF_ANY);
+		ks_count(KS_ST_QUIC_LEARNED);
+		lens = bpf_map_lookup_elem(&ks_quic_cid_lens, &zero);
+		if (lens && !(*lens & (1u << s->h.scid.len)))
+			__sync_fetch_and_or(lens, 1u << s->h.scid.len);
+	}
+	ks_reverse(&s->f, &s->peer);
+	if (!ks_same_slot(bpf_map_lookup_elem(&ks_quic_peers, &s->peer), slot))
+		bpf_map_update_elem(&ks_quic_peers, &s->peer, slot, BPF_ANY);
+}
+
+SEC("tc")
+int ksteer_tc_egress(struct __sk_buff *skb)
+{
+	struct ks_config *cfg = ks_cfg();
+	struct ks_egress_scratch *s;
+	struct ks_slot *slot;
+	__u32 zero = 0, payload;
+	__u64 cookie;
+
+	if (!cfg || (cfg->flags & (KS_CFG_ACTIVE | KS_CFG_QUIC)) != (KS_CFG_ACTIVE | KS_CFG_QUIC))
+		return TC_ACT_OK;
+	s = bpf_map_lookup_elem(&ks_egress_scratch, &zero);
+	if (!s || ks_udp_load(skb, &s->f, &payload) || s->f.sport != cfg->port)
+		return TC_ACT_OK;
+	/* Version Negotiation (version 0) names the client's CIDs, not ours. */
+	if (ks_quic_parse(skb, payload, skb->len, &s->h) || !s->h.long_hdr || !s->h.version ||
+	    !s->h.scid.len)
+		return TC_ACT_OK;
+	cookie = bpf_get_socket_cookie(skb);
+	slot = bpf_map_lookup_elem(&ks_quic_socks, &cookie);
+	if (slot)                             /* else not a registered server */
+		ks_learn(s, slot);
+	return TC_ACT_OK;
+}
+
+char _license[] SEC("license") = "GPL";

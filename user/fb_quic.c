@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ksteerd's QUIC Initial router (ksteerd --quic).
+ *
+ * TC gives ksteerd's UDP socket the datagrams of connections that no server
+ * owns yet. For each new client connection (client address + the DCID of
+ * its first Initial) the Initials are decrypted and the CRYPTO stream put
+ * back together (quic_initial.c) until the ClientHello is whole; its SNI and
+ * ALPN are routed like a TCP ClientHello, and then:
+ *
+ *   - ks_quic_cids[that DCID] and ks_quic_peers[address pair] name one of
+ *     the routed backend's QUIC sockets, so that the client's next packets
+ *     go straight to it;
+ *   - the datagrams held so far are sent again through a raw socket, from
+ *     the client's address to the address the client sent them to: TC on
+ *     lo steers them by the DCID just installed, and the server receives
+ *     them as if from the client. It needs no change and never learns of us.
+ *
+ * Pending connections are bounded in number (--quic-pending), in time (the
+ * ClientHello deadline) and in what each holds (FB_Q_HELD datagrams,
+ * FB_Q_HELD_BYTES). What cannot be read or routed is dropped and counted:
+ * QUIC has no reset to send before keys exist, and a client whose Initial
+ * is dropped retransmits or gives up, which is the right outcome for a
+ * connection nobody should serve.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "fb.h"
+#include "quic_initial.h"
+
+#define FB_Q_HELD 8               /* datagrams held per pending connection */
+#define FB_Q_HELD_BYTES 16384
+#define FB_Q_DGRAM_MAX 1500       /* Initials are padded to 1200; few exceed 1500 */
+#define FB_Q_BATCH 64             /* datagrams read per wake-up, then others run */
+
+struct fb_qconn {
+	struct sockaddr_storage peer;   /* the client */
+	struct sockaddr_storage local;  /* where it sent to (IP_PKTINFO) */
+	__u8 dcid[KS_QUIC_CID_MAX], dcid_len;
+	uint64_t deadline;
+	int nheld;
+	size_t held_bytes;
+	__u16 held_len[FB_Q_HELD];
+	unsigned char held[FB_Q_HELD][FB_Q_DGRAM_MAX];
+	struct ks_quic_conn q;
+};
+
+static struct {
+	struct fb_qconn **tab;          /* pending connections, unordered */
+	int n, max;
+	int raw4, raw6;                 /* re-injection */
+	int listeners, cids, peers;     /* maps */
+	struct ks_scratch *scratch;
+} fbq = { .raw4 = -1, .raw6 = -1, .listeners = -1, .cids = -1, .peers = -1 };
+
+/* Addresses as ks_flow holds them: IPv4 (also v4-mapped v6) in [0]. */
+static int fb_q_addr(const struct sockaddr_storage *ss, __u32 a[4], __u16 *port)
+{
+	memset(a, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+
+		a[0] = s->sin_addr.s_addr;
+		*port = s->sin_port;
+		return 0;
+	}
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+
+	*port = s6->sin6_port;
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		memcpy(a, &s6->sin6_addr.s6_addr[12], 4);
+		return 0;
+	}
+	memcpy(a, &s6->sin6_addr, 16);
+	return 1;
+}
+
+static int fb_q_same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	__u32 x[4], y[4];
+	__u16 px, py;
+
+	return fb_q_addr(a, x, &px) == fb_q_addr(b, y, &py) && px == py && !memcmp(x, y, 16);
+}
+
+int fb_quic_init(int max_pending)
+{
+	fbq.max = max_pending;
+	fbq.tab = calloc(max_pending, sizeof(*fbq.tab));
+	fbq.scratch = calloc(1, sizeof(*fbq.scratch));
+	fbq.listeners = ks_map("ks_listeners");
+	fbq.cids = fbq.listeners < 0 ? -1 : ks_map("ks_quic_cids");
+	fbq.peers = fbq.cids < 0 ? -1 : ks_map("ks_quic_peers");
+	if (!fbq.tab || !fbq.scratch || fbq.peers < 0)
+		return ks_err("QUIC: cannot open the maps (ksteer up --quic first?)"), -1;
+	/* IPPROTO_RAW: we write the IP header (the client's source address). */
+	fbq.raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	fbq.raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fbq.raw4 < 0)
+		return ks_err("QUIC: cannot open a raw socket: %s (needs CAP_NET_RAW)",
+			      strerror(errno)), -1;
+	return 0;
+}
+
+/* A UDP socket on addr beside the QUIC servers (they may bind the same port
+ * with SO_REUSEADDR or SO_REUSEPORT), registered as the fallback's. */
+int fb_quic_socket(const struct sockaddr_storage *ss, socklen_t len, const char *name)
+{
+	int fd, on = 1, err;
+
+	fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) ||
+	    (ss->ss_family == AF_INET &&
+	     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on))) ||
+	    (ss->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on))) ||
+	    bind(fd, (const struct sockaddr *)ss, len))
+		return ks_err("QUIC: cannot bind UDP %s: %s", name, strerror(errno)), -1;
+	err = ks_register_udp(KS_FALLBACK_ID, fd, NULL);
+	if (err)
+		return ks_err("QUIC: cannot register UDP %s: %s (is it ksteer's public port?)", name,
+			      strerror(-err)), -1;
+	return fd;
+}
+
+static void fb_q_free(int i)
+{
+	free(fbq.tab[i]);
+	fbq.tab[i] = fbq.tab[--fbq.n];
+	fb_count(KS_FB_QUIC_PENDING, -1);
+}
+
+/* The RFC 768 checksum over the pseudo-header, UDP header and payload. */
+static __u16 fb_q_udp_csum(const void *src, const void *dst, int alen, const __u8 *udp, size_t len)
+{
+	__u32 sum = 17 + (__u32)len;
+	const __u8 *parts[3] = { src, dst, udp };
+	size_t lens[3] = { alen, alen, len };
+
+	for (int k = 0; k < 3; k++) {
+		for (size_t i = 0; i + 1 < lens[k]; i += 2)
+			sum += parts[k][i] << 8 | parts[k][i + 1];
+		if (lens[k] & 1)
+			sum += parts[k][lens[k] - 1] << 8;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	return sum ? sum : 0xffff;
+}
+
+/* One held datagram, again, from the client to where it was sent. */
+static int fb_q_reinject(const struct fb_qconn *c, const __u8 *data, size_t len)
+{
+	__u8 pkt[40 + 8 + FB_Q_DGRAM_MAX] = {0}, *udp;
+	__u32 src[4], dst[4];
+	__u16 sport, dport;
+	int v6 = fb_q_addr(&c->peer, src, &sport), hl = v6 ? 40 : 20, fd = v6 ? fbq.raw6 : fbq.raw4;
+	struct sockaddr_storage to = {};
+	socklen_t tolen;
+
+	fb_q_addr(&c->local, dst, &dport);
+	udp = pkt + hl;
+	memcpy(udp, &sport, 2);
+	memcpy(udp + 2, &dport, 2);
+	udp[4] = (8 + len) >> 8;
+	udp[5] = (8 + len) & 0xff;
+	memcpy(udp + 8, data, len);
+	if (v6) {
+		struct sockaddr_in6 *t = (void *)&to;
+
+		pkt[0] = 0x60;
+		pkt[4] = (8 + len) >> 8;
+		pkt[5] = (8 + len) & 0xff;
+		pkt[6] = IPPROTO_UDP;
+		pkt[7] = 64;
+		memcpy(pkt + 8, src, 16);
+		memcpy(pkt + 24, dst, 16);
+		t->sin6_family = AF_INET6;
+		memcpy(&t->sin6_addr, dst, 16);
+		tolen = sizeof(*t);
+	} else {
+		struct sockaddr_in *t = (void *)&to;
+
+		pkt[0] = 0x45;            /* length, id and checksum: the kernel's */
+		pkt[6] = 0x40;            /* DF */
+		pkt[8] = 64;
+		pkt[9] = IPPROTO_UDP;
+		memcpy(pkt + 12, src, 4);
+		memcpy(pkt + 16, dst, 4);
+		t->sin_family = AF_INET;
+		t->sin_addr.s_addr = dst[0];
+		tolen = sizeof(*t);
+	}
+	__u16 sum = htons(fb_q_udp_csum(src, dst, v6 ? 16 : 4, udp, 8 + len));
+
+	memcpy(udp + 6, &sum, 2);
+	if (fd < 0 || sendto(fd, pkt, hl + 8 + len, 0, (struct sockaddr *)&to, tolen) < 0)
+		return -1;
+	return 0;
+}
+
+/* One of backend's QUIC sockets, the same for a given DCID; 0 if none. */
+static int fb_q_pick_slot(__u32 backend, const struct fb_qconn *c, struct ks_slot *slot)
+{
+	__u32 h = 0;
+	__u64 cookie;
+
+	for (int i = 0; i < c->dcid_len; i++)
+		h = h * 31 + c->dcid[i];
+	slot->backend = backend;
+	for (int i = 0; i < KS_MAX_SLOTS; i++) {
+		slot->slot = KS_SLOT_UDP + ((h + i) & (KS_MAX_SLOTS - 1));
+		if (!bpf_map_lookup_elem(fbq.listeners, slot, &cookie))
+			return 1;
+	}
+	return 0;
+}
+
+/* The ClientHello is whole: route it, install the route, give the kernel
+ * back what we hold. The caller frees c. */
+static void fb_q_route(struct fb_qconn *c)
+{
+	struct ks_cid cid = { .len = c->dcid_len };
+	struct ks_flow f = {};
+	struct ks_slot slot;
+	__u32 backend = ks_route_user(fb_maps.routes, fb_maps.alpn, fbq.scratch);
+	int bad = 0;
+
+	if (!backend || !fb_q_pick_slot(backend, c, &slot)) {
+		fb_count(KS_FB_QUIC_NO_ROUTE, 1);
+		return;
+	}
+	memcpy(cid.id, c->dcid, c->dcid_len);
+	f.v6 = fb_q_addr(&c->peer, f.saddr, &f.sport);
+	fb_q_addr(&c->local, f.daddr, &f.dport);
+	if (bpf_map_update_elem(fbq.cids, &cid, &slot, BPF_ANY) ||
+	    bpf_map_update_elem(fbq.peers, &f, &slot, BPF_ANY)) {
+		ks_err("QUIC: cannot install a route: %s", strerror(errno));
+		fb_count(KS_FB_QUIC_NO_ROUTE, 1);
+		return;
+	}
+	fb_count(KS_FB_QUIC_ROUTED, 1);
+	for (int i = 0; i < c->nheld; i++)
+		bad |= fb_q_reinject(c, c->held[i], c->held_len[i]);
+	fb_count(KS_FB_QUIC_REINJECTED, c->nheld);
+	if (bad)
+		ks_err("QUIC: re-injection failed: %s (the client will retransmit)", strerror(errno));
+}
+
+static int fb_q_find(const struct sockaddr_storage *peer, const __u8 *dcid, int dcid_len)
+{
+	for (int i = 0; i < fbq.n; i++)
+		if (fbq.tab[i]->dcid_len == dcid_len && !memcmp(fbq.tab[i]->dcid, dcid, dcid_len) &&
+		    fb_q_same_peer(&fbq.tab[i]->peer, peer))
+			return i;
+	return -1;
+}
+
+/* One datagram of an unknown connection. */
+static void fb_q_datagram(const __u8 *buf, size_t len, const struct sockaddr_storage *peer,
+			  const struct sockaddr_storage *local)
+{
+	struct ks_quic_hdr h;
+	struct fb_qconn *c;
+	int i, st;
+
+	fb_count(KS_FB_QUIC_DATAGRAMS, 1);
+	if (len && !(buf[0] & 0x80)) {
+		/* A short header whose CID no server was seen to choose (its
+		 * connection ended, or the entry aged out): nobody to give it to. */
+		fb_count(KS_FB_QUIC_UNKNOWN, 1);
+		return;
+	}
+	if (len > FB_Q_DGRAM_MAX || ks_quic_parse_long(buf, len, &h)) {
+		fb_count(KS_FB_QUIC_UNREADABLE, 1);
+		return;
+	}
+	i = fb_q_find(peer, h.dcid, h.dcid_len);
+	if (i < 0) {
+		if (fbq.n == fbq.max) {
+			fb_count(KS_FB_QUIC_FULL, 1);   /* the client retransmits */
+			return;
+		}
+		c = malloc(sizeof(*c));
+		if (!c)
+			return;
+		c->peer = *peer;
+		c->local = *local;
+		memcpy(c->dcid, h.dcid, h.dcid_len);
+		c->dcid_len = h.dcid_len;
+		c->deadline = fb_now_ms() + fb_opts.deadline_ms;
+		c->nheld = 0;
+		c->held_bytes = 0;
+		ks_quic_conn_init(&c->q);
+		i = fbq.n++;
+		fbq.tab[i] = c;
+		fb_count(KS_FB_QUIC_PENDING, 1);
+	}
+	c = fbq.tab[i];
+	if (ks_quic_datagram(&c->q, buf, len) < 0) {
+		/* Forged, damaged, or not an Initial: dropped; a connection
+		 * that never decrypted is forgotten. */
+		fb_count(KS_FB_QUIC_UNREADABLE, 1);
+		if (!c->q.version)
+			fb_q_free(i);
+		return;
+	}
+	if (c->nheld < FB_Q_HELD && c->held_bytes + len <= FB_Q_HELD_BYTES) {
+		memcpy(c->held[c->nheld], buf, len);
+		c->held_len[c->nheld++] = len;
+		c->held_bytes += len;
+	}
+	st = ks_quic_hello(&c->q, fbq.scratch);
+	if (st == KS_HELLO_INCOMPLETE)
+		return;
+	if (st == KS_HELLO_COMPLETE)
+		fb_q_route(c);
+	else
+		fb_count(KS_FB_QUIC_MALFORMED, 1);
+	fb_q_free(i);
+}
+
+/* Read what the socket has (FB_Q_BATCH at most: others get their turn). */
+void fb_quic_readable(int fd)
+{
+	static __u8 buf[65536];
+	struct sockaddr_storage bound = {};
+	socklen_t blen = sizeof(bound);
+
+	getsockname(fd, (struct sockaddr *)&bound, &blen);
+	for (int n = 0; n < FB_Q_BATCH; n++) {
+		struct sockaddr_storage peer, local = bound;
+		char cbuf[128];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_name = &peer, .msg_namelen = sizeof(peer), .msg_iov = &iov,
+				    .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		ssize_t len = recvmsg(fd, &m, 0);
+
+		if (len < 0)
+			return;               /* EAGAIN: drained */
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				((struct sockaddr_in *)&local)->sin_addr = pi.ipi_addr;
+			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				((struct sockaddr_in6 *)&local)->sin6_addr = pi.ipi6_addr;
+			}
+		}
+		fb_q_datagram(buf, len, &peer, &local);
+	}
+}
+
+/* Drop connections whose ClientHello is overdue; ms to the next (-1: none). */
+int fb_quic_expire(void)
+{
+	uint64_t now = fb_now_ms(), next = UINT64_MAX;
+
+	for (int i = 0; i < fbq.n;) {
+		if (fbq.tab[i]->deadline <= now) {
+			fb_count(KS_FB_QUIC_TIMEOUT, 1);
+			fb_q_free(i);
+			continue;
+		}
+		if (fbq.tab[i]->deadline < next)
+			next = fbq.tab[i]->deadline;
+		i++;
+	}
+	return next == UINT64_MAX ? -1 : (int)(next - now);
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * QUIC client Initial decoding for ksteerd: a client's first datagrams in,
+ * its ClientHello (SNI, ALPN) out, through the project's one ClientHello
+ * parser (hello.h).
+ *
+ *   struct ks_quic_conn c;
+ *   ks_quic_conn_init(&c);
+ *   for each datagram of the connection, in arrival order:
+ *           n = ks_quic_datagram(&c, payload, len);   // < 0: -KS_QUIC_E_*
+ *   st = ks_quic_hello(&c, scratch);                  // KS_HELLO_*
+ *
+ * A conn is plain memory (no pointers, nothing to free): ksteerd can keep
+ * one per unknown client connection in a fixed table and memset a slot to
+ * reuse it. sizeof(struct ks_quic_conn) is about 18.7 KB, asserted below
+ * KS_QUIC_CONN_MAX_SIZE; the bulk is the 16 KB CRYPTO stream and its 2 KB
+ * bitmap. Decoding a packet also mallocs its plaintext (freed before return).
+ */
+#ifndef KS_QUIC_INITIAL_H
+#define KS_QUIC_INITIAL_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include "hello.h"
+#include "quic_crypto_stream.h"
+#include "quic_keys.h"
+
+#define KS_QUIC_CID_MAX 20            /* RFC 9000 17.2: v1 (and v2) limit */
+#define KS_QUIC_CONN_MAX_SIZE 19456   /* 19 KB */
+
+/* Errors, returned negated by ks_quic_datagram. */
+enum ks_quic_err {
+	KS_QUIC_OK = 0,
+	KS_QUIC_E_TRUNCATED,          /* a header field runs past the datagram */
+	KS_QUIC_E_SHORT_HEADER,       /* the datagram starts with a short header */
+	KS_QUIC_E_VERSION_NEG,        /* version 0: Version Negotiation */
+	KS_QUIC_E_VERSION,            /* a version we have no keys for */
+	KS_QUIC_E_NOT_INITIAL,        /* long-header packets, none an Initial */
+	KS_QUIC_E_CID,                /* CID > 20 bytes, or the client's SCID changed */
+	KS_QUIC_E_TOKEN,              /* token length bad or past the packet */
+	KS_QUIC_E_LENGTH,             /* Length bad, past the datagram or too short */
+	KS_QUIC_E_CRYPTO,             /* OpenSSL failed: not the packet's fault */
+	KS_QUIC_E_AUTH,               /* AEAD tag mismatch: forged or damaged */
+	KS_QUIC_E_RESERVED,           /* reserved header bits set */
+	KS_QUIC_E_FRAME,              /* a frame is malformed */
+	KS_QUIC_E_FRAME_TYPE,         /* a frame type not allowed in Initial */
+	KS_QUIC_E_NO_FRAMES,          /* empty payload */
+	KS_QUIC_E_TOO_BIG,            /* CRYPTO data past KS_QSTREAM_MAX */
+	KS_QUIC_E_CONFLICT,           /* resent CRYPTO bytes differ */
+	KS_QUIC_E_VERSION_CHANGED,    /* another version mid-connection */
+	KS_QUIC_E__COUNT
+};
+
+/* Long packet types, v1 numbering (v2 packets are mapped onto it). */
+enum { KS_QUIC_INITIAL = 0, KS_QUIC_0RTT = 1, KS_QUIC_HANDSHAKE = 2, KS_QUIC_RETRY = 3 };
+
+struct ks_quic_hdr {
+	__u32 version;
+	__u8 type;                    /* KS_QUIC_INITIAL...; valid for v1/v2 */
+	__u8 dcid_len, scid_len;
+	const __u8 *dcid, *scid;
+	const __u8 *token;            /* Initial only */
+	__u64 token_len;
+	size_t pn_off;                /* packet number, from the packet's start */
+	size_t pkt_len;               /* whole packet, through its Length bytes */
+};
+
+struct ks_quic_stats {
+	__u32 datagrams, bytes;
+	__u32 initials;               /* Initial packets decrypted */
+	__u32 skipped;                /* other packets stepped over */
+	__u32 auth_failures, errors;  /* errors counts every failed datagram */
+	__u32 frames, crypto_frames, crypto_bytes, pings, acks, padding_bytes;
+	__u32 rekeys;                 /* keys derived (1 + DCID changes) */
+};
+
+struct ks_quic_conn {
+	__u32 version;                /* 0 until an Initial decrypts */
+	__u8 odcid_len, scid_len, kdcid_len, closed;
+	__u8 odcid[KS_QUIC_CID_MAX];  /* DCID of the first Initial decrypted */
+	__u8 scid[KS_QUIC_CID_MAX];   /* the client's SCID */
+	__u8 kdcid[KS_QUIC_CID_MAX];  /* DCID the cached keys are for */
+	__u32 kversion;               /* 0: no keys cached */
+	__s64 largest_pn;             /* -1 until an Initial decrypts */
+	struct ks_quic_keys keys;
+	struct ks_quic_stats st;
+	struct ks_quic_stream cs;
+};
+
+void ks_quic_conn_init(struct ks_quic_conn *c);
+
+/*
+ * Decode one UDP payload: every Initial packet in it (coalesced packets of
+ * other types are skipped) is decrypted and its frames applied, each packet
+ * whole or not at all. Returns the number of Initial packets decoded (>= 1),
+ * or -KS_QUIC_E_* at the first packet that fails (packets before it stay
+ * applied).
+ */
+int ks_quic_datagram(struct ks_quic_conn *c, const void *buf, size_t len);
+
+/* Parse one long header at p (no decryption). 0 or KS_QUIC_E_*; the
+ * invariant fields (version, CIDs) are set even for unknown versions. */
+int ks_quic_parse_long(const __u8 *p, size_t len, struct ks_quic_hdr *h);
+
+/* Walk decrypted Initial frames (exposed for tests and fuzzing): check only
+ * when apply is 0. 0 or KS_QUIC_E_*. */
+int ks_quic_frames(struct ks_quic_conn *c, const __u8 *p, size_t len, int apply);
+
+/* Run the ClientHello parser on the contiguous CRYPTO prefix. KS_HELLO_*. */
+int ks_quic_hello(struct ks_quic_conn *c, struct ks_scratch *s);
+
+const char *ks_quic_strerror(int err);   /* err: KS_QUIC_E_* or its negation */
+
+/* RFC 9000 A.3: a truncated packet number of `bits` bits, in full. */
+__u64 ks_quic_pn_decode(__s64 largest, __u64 truncated, unsigned bits);
+
+/* QUIC variable-length integer (RFC 9000 16) at *off; 0 or -1 past len. */
+int ks_quic_varint(const __u8 *p, size_t len, size_t *off, __u64 *v);
+
+#endif
