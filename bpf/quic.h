@@ -24,7 +24,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, KS_QUIC_PEERS);
+	__uint(max_entries, KS_QUIC_CIDS);
 	__type(key, struct ks_flow);
 	__type(value, struct ks_slot);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -619,7 +619,7 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 
 /* An unknown QUIC connection: to one of ksteerd's UDP sockets, which reads
  * its Initial and installs the route; never to a guessed server. */
-static __always_inline int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why)
+static __always_inline int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why, __u32 v6)
 {
 	struct ks_slot key = { .backend = KS_FALLBACK_ID };
 	__u32 start = bpf_get_prandom_u32(), i;
@@ -628,8 +628,10 @@ static __always_inline int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why)
 
 	ks_count(why);
 #pragma unroll
-	for (i = 0; i < KS_MAX_SLOTS; i++) {
-		key.slot = KS_SLOT_UDP + ((start + i) & (KS_MAX_SLOTS - 1));
+	for (i = 0; i < 2 * KS_MAX_SLOTS; i++) {
+		/* Sockets of the datagram's family first, then dual-stack ones. */
+		key.slot = KS_UDP_SLOT(i < KS_MAX_SLOTS ? (v6 ? KS_UDP_V6 : KS_UDP_V4) : KS_UDP_DUAL,
+				       start + i);
 		sk = bpf_map_lookup_elem(&ks_listeners, &key);
 		if (!sk)
 			continue;
@@ -667,16 +669,16 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, const struct k
 		/* A long header with an unknown DCID is a new connection: its
 		 * SNI decides, not the address pair an old one had. */
 		if (s->qh.long_hdr)
-			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK);
+			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK, s->qf.v6);
 		v = bpf_map_lookup_elem(&ks_quic_peers, &s->qf);
 		if (!v)
-			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK);
+			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK, s->qf.v6);
 		slot = *v;
 		how = KS_ST_QUIC_BY_PEER;
 	}
 	sk = bpf_map_lookup_elem(&ks_listeners, &slot);
 	if (!sk)
-		return ks_quic_to_fallback(skb, KS_ST_QUIC_STALE);   /* server gone */
+		return ks_quic_to_fallback(skb, KS_ST_QUIC_STALE, s->qf.v6);   /* server gone */
 	ks_count(how);
 	err = bpf_sk_assign(skb, sk, 0);
 	bpf_sk_release(sk);

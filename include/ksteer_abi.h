@@ -78,8 +78,17 @@ struct ks_slot {
 };
 
 /* UDP sockets (QUIC servers) sit in ks_listeners beside the TCP listeners,
- * in slots KS_SLOT_UDP + 0 .. KS_MAX_SLOTS - 1 of their backend. */
+ * in slots KS_SLOT_UDP | class << 4 | 0..KS_MAX_SLOTS-1 of their backend,
+ * the class saying which datagrams the socket can take: a datagram given to
+ * a socket of the other family is lost. */
 #define KS_SLOT_UDP 0x100
+enum ks_udp_class {
+	KS_UDP_V4,            /* AF_INET */
+	KS_UDP_V6,            /* AF_INET6, IPV6_V6ONLY */
+	KS_UDP_DUAL,          /* AF_INET6 taking IPv4 too */
+	KS_UDP_CLASSES
+};
+#define KS_UDP_SLOT(class, i) (KS_SLOT_UDP | (class) << 4 | ((i) & (KS_MAX_SLOTS - 1)))
 
 /*
  * QUIC steering maps (bpf/quic.h).
@@ -99,8 +108,8 @@ struct ks_slot {
  */
 #define KS_CID_MAX 20
 #define KS_QUIC_SID_MAX 15
-#define KS_QUIC_CIDS 16384
-#define KS_QUIC_PEERS 16384
+#define KS_QUIC_CIDS 16384   /* default of each table; ksteer up --quic-entries */
+#define KS_QUIC_OFF 16       /* their size without --quic: LRU maps are allocated whole */
 
 struct ks_cid {
 	__u8 len;

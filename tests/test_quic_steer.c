@@ -133,17 +133,17 @@ static size_t short_pkt(uint8_t *p, const uint8_t *dcid, int dl, size_t n)
 	return n;
 }
 
-/* Does `map` hold key with value (QB, KS_SLOT_UDP)? */
+/* Does `map` hold key with value (QB, KS_UDP_SLOT(KS_UDP_V4, 0))? */
 static int maps_to_qb(int map, const void *key)
 {
 	struct ks_slot v;
 
-	return !bpf_map_lookup_elem(map, key, &v) && v.backend == QB && v.slot == KS_SLOT_UDP;
+	return !bpf_map_lookup_elem(map, key, &v) && v.backend == QB && v.slot == KS_UDP_SLOT(KS_UDP_V4, 0);
 }
 
 static void put_sock(__u32 backend, int fd)
 {
-	struct ks_slot k = { backend, KS_SLOT_UDP };
+	struct ks_slot k = { backend, KS_UDP_SLOT(KS_UDP_V4, 0) };
 	__u64 v = fd;
 
 	if (fd < 0)
@@ -164,7 +164,7 @@ static int udp_socket(void)
 static void test_ingress(void)
 {
 	struct ks_cid cid = { .len = 8 };
-	struct ks_slot qb = { QB, KS_SLOT_UDP }, gone = { QB + 1, KS_SLOT_UDP };
+	struct ks_slot qb = { QB, KS_UDP_SLOT(KS_UDP_V4, 0) }, gone = { QB + 1, KS_UDP_SLOT(KS_UDP_V4, 0) };
 	struct ks_quic_sid sid = { .config = 1, .len = 2, .id = { 0xab, 0xcd } };
 	struct ks_flow peer = { .sport = htons(50000), .dport = htons(443) };
 	uint8_t p[1300], other[8] = { 9, 9, 9, 9, 9, 9, 9, 9 }, lb[8] = { 1 << 5, 0xab, 0xcd, 7 };
@@ -248,7 +248,7 @@ static void test_ingress(void)
 
 static void test_egress(void)
 {
-	struct ks_slot qb = { QB, KS_SLOT_UDP };
+	struct ks_slot qb = { QB, KS_UDP_SLOT(KS_UDP_V4, 0) };
 	struct ks_cid scid = { .len = 18 };
 	struct ks_flow peer = { .sport = htons(50000), .dport = htons(443) };
 	uint8_t p[1300], s18[18], cli_cid[8] = { 7, 7, 7, 7, 7, 7, 7, 7 };

@@ -76,11 +76,13 @@ static void ks_backend_drop_listeners(int lst, __u32 id)
 {
 	struct ks_slot slot = { .backend = id };
 
-	for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++) {
+	for (int i = 0; i < KS_MAX_SLOTS; i++) {
+		slot.slot = i;
 		bpf_map_delete_elem(lst, &slot);
-		slot.slot += KS_SLOT_UDP;
-		bpf_map_delete_elem(lst, &slot);
-		slot.slot -= KS_SLOT_UDP;
+		for (int c = 0; c < KS_UDP_CLASSES; c++) {
+			slot.slot = KS_UDP_SLOT(c, i);
+			bpf_map_delete_elem(lst, &slot);
+		}
 	}
 	/* Its QUIC sockets and server IDs: no datagram is steered to them. */
 	ks_drop_slots_of("ks_quic_socks", sizeof(__u64), id);

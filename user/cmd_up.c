@@ -203,6 +203,49 @@ static int ks_default_ifaces(char **names, int max)
 
 static void ks_detach_tc_all(int ifaces_fd);
 
+/* Entries of the map pinned as name; -1: none pinned, 0: not of type. */
+static long ks_pinned_entries(const char *name, __u32 type)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[256];
+	int fd;
+
+	ks_prog_path(name, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.type = BPF_MAP_TYPE_UNSPEC;
+	close(fd);
+	return info.type == type ? (long)info.max_entries : 0;
+}
+
+/*
+ * Size the QUIC tables (connection IDs, address pairs): they are LRU maps,
+ * allocated whole, so without --quic they are made tiny (KS_QUIC_OFF), and
+ * with it `want` entries (0: KS_QUIC_CIDS). Every program's copy must agree
+ * with the pinned one; a different size asks for `down` first.
+ */
+static int ks_size_quic(struct bpf_map *const *maps, int n, int quic, long want)
+{
+	long have = ks_pinned_entries("ks_quic_cids", BPF_MAP_TYPE_LRU_HASH), size;
+
+	if (!have)
+		return ks_err("ks_quic_cids is from an older ksteer: run 'ksteer down', then 'up'");
+	size = quic ? (want ? want : KS_QUIC_CIDS) : KS_QUIC_OFF;
+	if (have > 0 && quic && have != size && (want || have == KS_QUIC_OFF))
+		return ks_err("the QUIC tables hold %ld entries (made by an 'up' %s); 'ksteer down' "
+			      "first to resize them", have, have == KS_QUIC_OFF ? "without --quic" :
+			      "with another --quic-entries");
+	if (have > 0)
+		size = have;
+	for (int i = 0; i < n; i++)
+		if (bpf_map__set_max_entries(maps[i], size))
+			return ks_err("cannot size the QUIC tables: %s", strerror(errno));
+	return 0;
+}
+
 /*
  * Size the reassembly table: `want` flows (0: the default), or what a
  * pinned table from an earlier `up` holds. A pinned map cannot be resized
@@ -236,9 +279,10 @@ int cmd_up(int argc, char **argv)
 		{ "cgroup", required_argument, 0, 'g' },
 		{ "fallback-only", no_argument, 0, 'F' },
 		{ "reasm-entries", required_argument, 0, 'R' },
-		{ "quic", no_argument, 0, 'Q' }, { 0 } };
+		{ "quic", no_argument, 0, 'Q' }, { "quic-entries", required_argument, 0, 'E' },
+		{ 0 } };
 	int fallback_only = 0, quic = 0;
-	long reasm_entries = 0;
+	long reasm_entries = 0, quic_entries = 0;
 	const char *config = NULL, *cgroup = ks_default_cgroup();
 	char *ifaces[KS_MAX_IFACES];
 	int nif = 0, c, err = 1, i, cfg_fd, ifaces_fd;
@@ -268,6 +312,16 @@ int cmd_up(int argc, char **argv)
 		case 'g': cgroup = optarg; break;
 		case 'F': fallback_only = 1; break;
 		case 'Q': quic = 1; break;
+		case 'E': {
+			char *end;
+
+			quic_entries = strtol(optarg, &end, 10);
+			if (*end || quic_entries < 16 || quic_entries > 1 << 22)
+				return ks_err("bad --quic-entries '%s' (16 to %d connection IDs)", optarg,
+					      1 << 22);
+			quic = 1;
+			break;
+		}
 		case 'R': {
 			char *end;
 
@@ -278,7 +332,7 @@ int cmd_up(int argc, char **argv)
 		}
 		default:
 			return ks_err("usage: ksteer up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR] "
-				      "[--fallback-only] [--reasm-entries N] [--quic]");
+				      "[--fallback-only] [--reasm-entries N] [--quic] [--quic-entries N]");
 		}
 	}
 	if (optind != argc)
@@ -310,6 +364,19 @@ int cmd_up(int argc, char **argv)
 	}
 	if (tc && ks_size_reasm(tc, reasm_entries))
 		goto out;
+	{
+		struct bpf_map *qm[6] = { rp->maps.ks_quic_cids, rp->maps.ks_quic_peers };
+		int nq = 2;
+
+		if (tc) {
+			qm[nq++] = tc->maps.ks_quic_cids;
+			qm[nq++] = tc->maps.ks_quic_peers;
+			qm[nq++] = eg->maps.ks_quic_cids;
+			qm[nq++] = eg->maps.ks_quic_peers;
+		}
+		if (ks_size_quic(qm, nq, quic, quic_entries))
+			goto out;
+	}
 	if ((tc && (steer_tc__load(tc) || steer_tc_egress__load(eg))) || steer_sockops__load(so) ||
 	    steer_reuseport__load(rp)) {
 		ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",

@@ -208,20 +208,23 @@ static int fb_q_reinject(const struct fb_qconn *c, const __u8 *data, size_t len)
 	return 0;
 }
 
-/* One of backend's QUIC sockets, the same for a given DCID; 0 if none. */
-static int fb_q_pick_slot(__u32 backend, const struct fb_qconn *c, struct ks_slot *slot)
+/* One of backend's QUIC sockets that can take the client's family (the
+ * same for a given DCID); 0 if none. */
+static int fb_q_pick_slot(__u32 backend, const struct fb_qconn *c, int v6, struct ks_slot *slot)
 {
+	int classes[2] = { v6 ? KS_UDP_V6 : KS_UDP_V4, KS_UDP_DUAL };
 	__u32 h = 0;
 	__u64 cookie;
 
 	for (int i = 0; i < c->dcid_len; i++)
 		h = h * 31 + c->dcid[i];
 	slot->backend = backend;
-	for (int i = 0; i < KS_MAX_SLOTS; i++) {
-		slot->slot = KS_SLOT_UDP + ((h + i) & (KS_MAX_SLOTS - 1));
-		if (!bpf_map_lookup_elem(fbq.listeners, slot, &cookie))
-			return 1;
-	}
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < KS_MAX_SLOTS; i++) {
+			slot->slot = KS_UDP_SLOT(classes[k], h + i);
+			if (!bpf_map_lookup_elem(fbq.listeners, slot, &cookie))
+				return 1;
+		}
 	return 0;
 }
 
@@ -235,12 +238,12 @@ static void fb_q_route(struct fb_qconn *c)
 	__u32 backend = ks_route_user(fb_maps.routes, fb_maps.alpn, fbq.scratch);
 	int bad = 0;
 
-	if (!backend || !fb_q_pick_slot(backend, c, &slot)) {
+	f.v6 = fb_q_addr(&c->peer, f.saddr, &f.sport);
+	if (!backend || !fb_q_pick_slot(backend, c, f.v6, &slot)) {
 		fb_count(KS_FB_QUIC_NO_ROUTE, 1);
 		return;
 	}
 	memcpy(cid.id, c->dcid, c->dcid_len);
-	f.v6 = fb_q_addr(&c->peer, f.saddr, &f.sport);
 	fb_q_addr(&c->local, f.daddr, &f.dport);
 	if (bpf_map_update_elem(fbq.cids, &cid, &slot, BPF_ANY) ||
 	    bpf_map_update_elem(fbq.peers, &f, &slot, BPF_ANY)) {

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,11 +87,15 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 	socklen_t sl = sizeof(ss);
 	struct ks_slot key = { .backend = backend };
 	__u64 cookie = ks_sock_cookie(sock_fd), have, val = sock_fd;
-	int map, socks, err = -ENOSPC;
+	int map, socks, err = -ENOSPC, v6only = 0, class;
+	socklen_t ol = sizeof(v6only);
 	unsigned int port;
 
 	if (getsockname(sock_fd, (struct sockaddr *)&ss, &sl))
 		return -ENOTCONN;
+	if (ss.ss_family == AF_INET6)
+		getsockopt(sock_fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &ol);
+	class = ss.ss_family == AF_INET ? KS_UDP_V4 : v6only ? KS_UDP_V6 : KS_UDP_DUAL;
 	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 					       : ((struct sockaddr_in *)&ss)->sin_port);
 	if (!port || port != ks_public_port())
@@ -102,14 +107,14 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 		return -ENOENT;
 	}
 	for (int i = 0; i < KS_MAX_SLOTS; i++) {
-		key.slot = KS_SLOT_UDP + i;
+		key.slot = KS_UDP_SLOT(class, i);
 		if (!bpf_map_lookup_elem(map, &key, &have) && have == cookie) {
 			err = 0;                  /* already registered */
 			break;
 		}
 	}
 	for (int i = 0; err && i < KS_MAX_SLOTS; i++) {
-		key.slot = KS_SLOT_UDP + i;
+		key.slot = KS_UDP_SLOT(class, i);
 		if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST))
 			err = 0;
 	}
