@@ -118,3 +118,10 @@ demo:
 demo-stop:
 	scripts/demo.sh stop
 
+# QUIC steering's per-datagram cost against plain SO_REUSEPORT (< 2 minutes).
+$(BUILD)/quic_flood: bench/quic_flood.c | $(BUILD)
+	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -o $@ $<
+
+.PHONY: bench-quic
+bench-quic: all $(BUILD)/quic_flood
+	bench/quic_bench.sh

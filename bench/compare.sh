@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; CONNS=${CONNS:-300}; BULK_MB=${BULK_MB:-32}; BULK_REPS=${BULK_REPS:-3}
-else REPS=${REPS:-3}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-128}; BULK_REPS=${BULK_REPS:-7}; fi
+else REPS=${REPS:-3}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-256}; BULK_REPS=${BULK_REPS:-7}; fi
 CONCS=${CONCS:-"1 8 32"}
 HOLD=${HOLD:-200}                          # connections held open to count fds
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$

@@ -42,7 +42,8 @@ struct {
 } ks_config SEC(".maps");
 
 /* Tables sized for the largest deployment (65536 routes) allocate per entry
- * (BPF_F_NO_PREALLOC): preallocated, they held 27 MB for a handful of routes.
+ * (BPF_F_NO_PREALLOC): preallocated, they held 27 MB for a handful of routes;
+ * what stays is a hash table's bucket array (16 B per entry of capacity).
  * Only the CLI writes them; the programs' lookups cost the same either way. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -55,7 +56,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KS_MAX_ROUTES);
+	__uint(max_entries, KS_MAX_ALPN_ROUTES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ks_alpn_key);
 	__type(value, __u32);

@@ -187,6 +187,53 @@ static __always_inline int ks_quic_lookup(struct ks_quic_inv *h, struct ks_slot 
 	return 0;
 }
 
+/*
+ * A client address's only server: ks_quic_peers under the client's address
+ * with port 0 (no real pair has it) holds the slot while every connection
+ * learned from that address is on that one server, and backend 0 once two
+ * servers were seen. A client that migrates to a new port with a new CID
+ * (issued inside encrypted frames) is routed by it; a client address with
+ * connections on two servers is not guessed.
+ */
+#define KS_HOST_AMBIGUOUS 0
+
+static __always_inline void ks_host_key(const struct ks_flow *pair, struct ks_flow *host)
+{
+	*host = *pair;
+	host->sport = 0;
+}
+
+/* TC egress saw slot serve pair: record it for the client's address. */
+static __always_inline void ks_host_learn(const struct ks_flow *pair, struct ks_flow *host,
+					  const struct ks_slot *slot)
+{
+	struct ks_slot *v, amb = { KS_HOST_AMBIGUOUS, 0 };
+
+	ks_host_key(pair, host);
+	v = bpf_map_lookup_elem(&ks_quic_peers, host);
+	if (!v)
+		bpf_map_update_elem(&ks_quic_peers, host, slot, BPF_NOEXIST);
+	else if (v->backend != KS_HOST_AMBIGUOUS &&
+		 (v->backend != slot->backend || v->slot != slot->slot))
+		bpf_map_update_elem(&ks_quic_peers, host, &amb, BPF_ANY);
+}
+
+/* 0 and *slot: the only server of the client's address; the new pair is
+ * recorded so that its next packets need no guess. */
+static __always_inline int ks_host_lookup(const struct ks_flow *pair, struct ks_flow *host,
+					  struct ks_slot *slot)
+{
+	struct ks_slot *v;
+
+	ks_host_key(pair, host);
+	v = bpf_map_lookup_elem(&ks_quic_peers, host);
+	if (!v || v->backend == KS_HOST_AMBIGUOUS)
+		return -1;
+	*slot = *v;
+	bpf_map_update_elem(&ks_quic_peers, pair, slot, BPF_NOEXIST);
+	return 0;
+}
+
 /* The UDP datagram in skb: its addresses and ports as the client sent them
  * (f), and where its payload starts. -1: not UDP over IPv4/IPv6 without
  * fragments or extension headers (left to the kernel). */

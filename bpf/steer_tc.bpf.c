@@ -34,6 +34,7 @@ struct ks_tc_scratch {
 	struct ks_reply reply;
 	struct ks_quic_inv qh;
 	struct ks_flow qf;
+	struct ks_flow qhost;
 };
 
 struct {
@@ -671,10 +672,14 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, const struct k
 		if (s->qh.long_hdr)
 			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK, s->qf.v6);
 		v = bpf_map_lookup_elem(&ks_quic_peers, &s->qf);
-		if (!v)
+		if (v) {
+			slot = *v;
+			how = KS_ST_QUIC_BY_PEER;
+		} else if (!ks_host_lookup(&s->qf, &s->qhost, &slot)) {
+			how = KS_ST_QUIC_BY_HOST;
+		} else {
 			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK, s->qf.v6);
-		slot = *v;
-		how = KS_ST_QUIC_BY_PEER;
+		}
 	}
 	sk = bpf_map_lookup_elem(&ks_listeners, &slot);
 	if (!sk)

@@ -15,6 +15,7 @@ struct ks_egress_scratch {
 	struct ks_quic_inv h;
 	struct ks_flow f;
 	struct ks_flow peer;
+	struct ks_flow host;
 };
 
 struct {
@@ -55,6 +56,7 @@ static __always_inline void ks_learn(struct ks_egress_scratch *s, const struct k
 	ks_reverse(&s->f, &s->peer);
 	if (!ks_same_slot(bpf_map_lookup_elem(&ks_quic_peers, &s->peer), slot))
 		bpf_map_update_elem(&ks_quic_peers, &s->peer, slot, BPF_ANY);
+	ks_host_learn(&s->peer, &s->host, slot);
 }
 
 SEC("tc")

@@ -16,6 +16,7 @@
 #define KS_FALLBACK_ID 255    /* ksteerd's listeners: what the kernel can't place */
 #define KS_MAX_SLOTS 16       /* listeners one backend can have */
 #define KS_MAX_ROUTES 65536
+#define KS_MAX_ALPN_ROUTES 8192  /* (host, protocol) pairs: few hosts need one */
 #define KS_MAX_ADDRS 1024
 
 /* ks_config: one entry, key 0. */
@@ -98,7 +99,8 @@ enum ks_udp_class {
  *   inside encrypted frames, so nothing tells us when to delete.
  * ks_quic_peers: LRU, (client addr/port, server addr/port) as the client
  *   sends it -> server socket, for short-header packets whose CID the server
- *   issued inside encrypted frames (NEW_CONNECTION_ID) from the same path.
+ *   issued inside encrypted frames (NEW_CONNECTION_ID) from the same path;
+ *   with client port 0: the client address's only server (bpf/quic.h).
  * ks_quic_socks: registered UDP socket cookie -> its slot (CLI writes).
  * ks_quic_lb: QUIC-LB plaintext server IDs (config rotation, ID) -> slot,
  *   for backends that encode their server ID in the CIDs they choose;
@@ -132,7 +134,7 @@ struct ks_quic_sid {
 #define KS_REASM_RING 8192    /* bytes by sequence number, modulo this */
 #define KS_REASM_SEGS 8
 #define KS_REASM_ENTRIES 1024                      /* default; ksteer up --reasm-entries */
-#define KS_REASM_EARLY_ENTRIES 64   /* preallocated (LRU): rare, keep small */
+#define KS_REASM_EARLY_ENTRIES 32   /* preallocated (LRU, 16 KB each): rare, keep small */
 #define KS_REASM_LIFE_NS (10ULL * 1000000000)      /* then what is held goes to ksteerd */
 #define KS_REASM_GC_NS (30ULL * 1000000000)        /* abandoned: swept when the table is full */
 #define KS_REASM_SWEEP_NS (100ULL * 1000000)       /* at most one sweep per this */
@@ -259,6 +261,7 @@ enum ks_stat {
 	KS_ST_QUIC_ASSIGN_ERR,/* bpf_sk_assign refused the socket: dropped (besides
 			       * the counter of how it was found) */
 	KS_ST_RP_QUIC_SELECTED, /* sk_reuseport chose a QUIC server's socket */
+	KS_ST_QUIC_BY_HOST,   /* ... by the client's address: its only server */
 	KS_ST_MAX
 };
 

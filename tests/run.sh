@@ -14,12 +14,16 @@ suites=(
 	build/test_tc_fixtures
 	build/test_quic_steer
 	build/test_handoff_lib
+	build/test_backend_http
+	tests/test_backend_fuzz.sh
+	tests/test_backend_e2e.sh
 	tests/test_e2e.sh
 	tests/test_reasm_e2e.sh
 	tests/test_migrate_e2e.sh
 	tests/test_fallback_e2e.sh
 	tests/test_reload_e2e.sh
 	tests/test_browser_e2e.sh
+	tests/test_quic_e2e.sh
 )
 for extra in ${KS_EXTRA_SUITES:-}; do suites+=("$extra"); done
 pass=0 fail=0 skip=0

@@ -9,6 +9,8 @@
  *   long or short header, learned CID        -> by_cid
  *   short header, QUIC-LB server ID          -> by_lb
  *   short header, unknown CID, known pair    -> by_peer
+ *   ... new port, the address's only server  -> by_client_address, pair kept
+ *   ... new port, address on two servers     -> ksteerd
  *   CID of a socket that is gone             -> ksteerd, quic_socket_gone
  *   server Initial from an unknown socket    -> nothing learned
  *   UDP to another port, QUIC off            -> passed untouched
@@ -167,7 +169,10 @@ static void test_ingress(void)
 	struct ks_slot qb = { QB, KS_UDP_SLOT(KS_UDP_V4, 0) }, gone = { QB + 1, KS_UDP_SLOT(KS_UDP_V4, 0) };
 	struct ks_quic_sid sid = { .config = 1, .len = 2, .id = { 0xab, 0xcd } };
 	struct ks_flow peer = { .sport = htons(50000), .dport = htons(443) };
-	uint8_t p[1300], other[8] = { 9, 9, 9, 9, 9, 9, 9, 9 }, lb[8] = { 1 << 5, 0xab, 0xcd, 7 };
+	uint8_t p[1300], b[2048], other[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	uint8_t lb[8] = { 1 << 5, 0xab, 0xcd, 7 };
+	struct ks_flow moved;
+	struct ks_slot amb = { 0, 0 };
 	int srv = udp_socket(), fb = udp_socket(), v;
 	uint64_t s0;
 	__u32 one = 1, two = 2, lens = 1u << 8, zero = 0;
@@ -230,6 +235,27 @@ static void test_ingress(void)
 	v = ingress(p, long_pkt(p, 1, other, 8, CID8, 8, 1200), 443);
 	CHECK(stat(KS_ST_QUIC_TO_FALLBACK) == s0 + 1,
 	      "a new Initial from a known address pair: to ksteerd, not to the old server");
+
+	/* The client moved to port 50001 with a CID we never saw. */
+	bpf_map_delete_elem(bpf_map__fd(tc->maps.ks_quic_peers), &peer);
+	peer.sport = 0;                           /* the client address's entry */
+	bpf_map_update_elem(bpf_map__fd(tc->maps.ks_quic_peers), &peer, &qb, BPF_ANY);
+	s0 = stat(KS_ST_QUIC_BY_HOST);
+	short_pkt(p, lb, 8, 60);
+	v = run_prog(bpf_program__fd(tc->progs.ksteer_tc), b,
+		     udp4(b, CLI, 50001, SRV, 443, p, 60));
+	moved = peer;
+	moved.sport = htons(50001);
+	CHECK(stat(KS_ST_QUIC_BY_HOST) == s0 + 1 &&
+	      maps_to_qb(bpf_map__fd(tc->maps.ks_quic_peers), &moved),
+	      "unknown CID from a new port: the client address's only server, new pair recorded");
+	bpf_map_update_elem(bpf_map__fd(tc->maps.ks_quic_peers), &peer, &amb, BPF_ANY);
+	s0 = stat(KS_ST_QUIC_TO_FALLBACK);
+	v = run_prog(bpf_program__fd(tc->progs.ksteer_tc), b,
+		     udp4(b, CLI, 50002, SRV, 443, p, 60));
+	CHECK(stat(KS_ST_QUIC_TO_FALLBACK) == s0 + 1,
+	      "unknown CID from a client address with two servers: to ksteerd, not guessed");
+	peer.sport = htons(50000);
 
 	bpf_map_update_elem(bpf_map__fd(tc->maps.ks_quic_cids), &cid, &gone, BPF_ANY);
 	s0 = stat(KS_ST_QUIC_STALE);

@@ -108,7 +108,10 @@ int ks_route_add(const char *host, const char *backend, const char *alpn)
 	if (alpn) {
 		ks_alpn_key(&ak, val.route_id, alpn);
 		if (bpf_map_update_elem(m.alpn, &ak, &id, BPF_ANY)) {
-			ks_err("cannot add ALPN route: %s", strerror(errno));
+			if (errno == E2BIG)
+				ks_err("cannot add ALPN route: all %d are in use", KS_MAX_ALPN_ROUTES);
+			else
+				ks_err("cannot add ALPN route: %s", strerror(errno));
 			goto out;
 		}
 		val.flags |= KS_RT_ALPN;

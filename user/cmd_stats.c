@@ -53,6 +53,7 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_QUIC_LEARNED] = "quic_cids_learned",
 	[KS_ST_QUIC_ASSIGN_ERR] = "quic_assign_error",
 	[KS_ST_RP_QUIC_SELECTED] = "reuseport_quic_selected",
+	[KS_ST_QUIC_BY_HOST] = "quic_by_client_address",
 };
 
 static const char *const ks_fb_names[KS_FB_MAX] = {

@@ -92,6 +92,10 @@ static int fb_q_same_peer(const struct sockaddr_storage *a, const struct sockadd
 
 int fb_quic_init(int max_pending)
 {
+	struct ks_config kc;
+	__u32 zero = 0;
+	int cfg;
+
 	fbq.max = max_pending;
 	fbq.tab = calloc(max_pending, sizeof(*fbq.tab));
 	fbq.scratch = calloc(1, sizeof(*fbq.scratch));
@@ -100,6 +104,11 @@ int fb_quic_init(int max_pending)
 	fbq.peers = fbq.cids < 0 ? -1 : ks_map("ks_quic_peers");
 	if (!fbq.tab || !fbq.scratch || fbq.peers < 0)
 		return ks_err("QUIC: cannot open the maps (ksteer up --quic first?)"), -1;
+	cfg = ks_map("ks_config");
+	if (cfg < 0 || bpf_map_lookup_elem(cfg, &zero, &kc) || !(kc.flags & KS_CFG_QUIC))
+		fprintf(stderr, "ksteerd: warning: ksteer is up without --quic: the kernel steers no "
+			"datagram here until it is\n");
+	close(cfg);
 	/* IPPROTO_RAW: we write the IP header (the client's source address). */
 	fbq.raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	fbq.raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
