@@ -87,10 +87,16 @@ $(BUILD)/fuzz_quic: tests/fuzz_quic.c $(QUIC_SRCS) user/quic_seal.c user/hello.c
 		-Wno-unknown-pragmas -Iuser -o $@ tests/fuzz_quic.c $(QUIC_SRCS) user/quic_seal.c \
 		user/hello.c -lcrypto
 
+# libFuzzer target for the QUIC invariant header parser the BPF programs run.
+$(BUILD)/fuzz_quic_inv: tests/fuzz_quic_inv.c bpf/quic_inv.h $(QUIC_SRCS) user/hello.c $(USER_HDRS) \
+		$(BPF_HDRS) | $(BUILD)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
+		-Wno-unknown-pragmas -Iuser -o $@ tests/fuzz_quic_inv.c $(QUIC_SRCS) user/hello.c -lcrypto
+
 fuzz: $(BUILD)/fuzz_hello
 	$(BUILD)/fuzz_hello -max_total_time=300 tests/captures
 
-test: all $(BUILD)/fuzz_hello $(BUILD)/fuzz_quic
+test: all $(BUILD)/fuzz_hello $(BUILD)/fuzz_quic $(BUILD)/fuzz_quic_inv
 	tests/run.sh
 
 # Every contender side by side (QUICK=1: one repetition, under 2 minutes).
