@@ -15,6 +15,8 @@
 #   b. through ksteerd --quic: random DCIDs, routed by the Initial's SNI
 #   g. headless Chromium over QUIC through ksteerd: its ClientHello spans
 #      two Initial datagrams
+#   h. ksteerd's bounds: pending connections capped, deadline, forged
+#      Initials and unknown short headers dropped and counted
 # Which server saw a connection: each keeps a qlog file per connection.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
@@ -251,6 +253,44 @@ chromium_quic() {
 ($((d1 - d0)) for $((r1 - r0)) connections)" test $((d1 - d0)) -ge $((2 * (r1 - r0)))
 }
 
+# --- h. ksteerd's bounds: 2 pending connections, 1 s to finish a ClientHello -
+# Chromium's first Initial datagram (tests/captures/quic) holds 55 contiguous
+# bytes of its ClientHello: sent from three client ports, it makes three
+# connections that wait for the rest. Then garbage a server would not read.
+ksteerd_bounds() {
+	local kd p0 f0 t0 u0 k0 p1 f1 u1 k1 t2 p2
+	nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --quic \
+		--quic-pending 2 --deadline 1000 2>"$WORK/ksteerd-bounds.log" &
+	kd=$!
+	wait_listen $SRV4 443
+	sleep 0.2
+	read -r f0 t0 u0 k0 <<<"$(counters fallback.quic_pending_full fallback.quic_hello_timeout \
+		fallback.quic_unreadable fallback.quic_unknown_connection)"
+	in_cli $PY - $SRV4 "$ROOT/tests/captures/quic/chromium-1.bin" <<'EOF'
+import os, socket, sys
+dst = (sys.argv[1], 443)
+first = open(sys.argv[2], "rb").read()
+for port in (40001, 40002, 40003):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("", port))
+    s.sendto(first, dst)
+s.sendto(bytes([0xc3, 0, 0, 0, 1, 8]) + os.urandom(8) + bytes([0]) + os.urandom(1185), dst)  # no valid AEAD tag
+s.sendto(bytes([0x41]) + os.urandom(40), dst)                  # short header nobody owns
+EOF
+	sleep 0.3
+	read -r p1 f1 u1 k1 <<<"$(counters fallback.quic_pending fallback.quic_pending_full \
+		fallback.quic_unreadable fallback.quic_unknown_connection)"
+	expect_eq "ksteerd bounds: 2 connections wait for their ClientHello, the 3rd is refused" \
+		"2 1" "$p1 $((f1 - f0))"
+	expect_eq "ksteerd bounds: a forged Initial and an unknown short header dropped, counted" \
+		"1 1" "$((u1 - u0)) $((k1 - k0))"
+	sleep 1.2
+	read -r p2 t2 <<<"$(counters fallback.quic_pending fallback.quic_hello_timeout)"
+	expect_eq "ksteerd bounds: both dropped at the 1 s deadline" "0 2" "$p2 $((t2 - t0))"
+	kill $kd 2>/dev/null
+	wait $kd 2>/dev/null
+}
+
 # --- b. through ksteerd -----------------------------------------------------
 nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --listen "[$SRV6]:443" \
 	--quic 2>"$WORK/ksteerd.log" &
@@ -295,6 +335,7 @@ else
 	chromium_quic
 	kill $KD 2>/dev/null
 	wait $KD 2>/dev/null
+	ksteerd_bounds
 fi
 check "ksteer down" in_srv $KSTEER down
 summary

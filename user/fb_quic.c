@@ -97,6 +97,8 @@ int fb_quic_init(int max_pending)
 	int cfg;
 
 	fbq.max = max_pending;
+	if (fb_maps.stats)
+		fb_maps.stats[KS_FB_QUIC_PENDING] = 0;    /* a previous ksteerd's gauge */
 	fbq.tab = calloc(max_pending, sizeof(*fbq.tab));
 	fbq.scratch = calloc(1, sizeof(*fbq.scratch));
 	fbq.listeners = ks_map("ks_listeners");
