@@ -66,7 +66,7 @@ check "backend del" in_srv $KSTEER backend del site-a
 out=$(in_srv $KSTEER backend list -j)
 check "backend list -j is JSON" is_json <<<"$out"
 expect_eq "backend list content" \
-	'[{"name":"site-b","id":2,"addr":"[::1]:9002","via":null,"listeners":0,"assigned":0,"selected":0}]' "$out"
+	'[{"name":"site-b","id":2,"addr":"[::1]:9002","via":null,"listeners":0,"quic_sockets":0,"assigned":0,"selected":0}]' "$out"
 check "stats -j is JSON" is_json <<<"$(in_srv $KSTEER stats -j)"
 out=$(in_srv $KSTEER stats -j | $PY -c 'import json,sys; d=json.load(sys.stdin); print(sorted(k for k in d if k in ("syn","cookie_ok","cookie_bad","assigned","no_route","hello_malformed")))')
 expect_eq "stats has the named counters" "['assigned', 'cookie_bad', 'cookie_ok', 'hello_malformed', 'no_route', 'syn']" "$out"
@@ -91,6 +91,24 @@ wait_listen 127.0.0.1 9013
 check "backend add --pid" in_srv $KSTEER backend add bypid --pid $pid
 expect_eq "--pid took both listeners" 2 "$(in_srv $KSTEER backend list -j | $PY -c 'import json,sys; print([b["listeners"] for b in json.load(sys.stdin) if b["name"]=="bypid"][0])')"
 err_line "--pid of a process without listeners" "no listening" in_srv $KSTEER backend add none --pid $$
+# QUIC: a process's UDP socket on the public port (443) is a QUIC socket.
+nsenter --net=/run/netns/$SRV_NS $PY -c 'import socket,time; u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", 443)); v=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); v.bind(("0.0.0.0", 4433)); time.sleep(30)' &
+qpid=$!
+for _ in $(seq 50); do in_srv ss -Hulpn 'sport = :443' | grep -q python && break; sleep 0.1; done
+err_line "--quic-sid: bad config" "bad --quic-sid" in_srv $KSTEER backend add q1 --pid $qpid --quic-sid 7:0a01
+err_line "--quic-sid: odd hex" "bad --quic-sid" in_srv $KSTEER backend add q1 --pid $qpid --quic-sid 1:0a0
+err_line "--quic-sid: too long" "bad --quic-sid" in_srv $KSTEER backend add q1 --pid $qpid --quic-sid "1:$(printf '00%.0s' {1..16})"
+check "backend add --pid takes a UDP socket on the public port" \
+	in_srv $KSTEER backend add q1 --pid $qpid --quic-sid 1:0a01
+expect_eq "the UDP socket on 443 counted as a QUIC socket, the one on 4433 not" "0 1" \
+	"$(in_srv $KSTEER backend list -j | $PY -c 'import json,sys; b=[b for b in json.load(sys.stdin) if b["name"]=="q1"][0]; print(b["listeners"], b["quic_sockets"])')"
+check "its QUIC-LB server ID is in the map" bpftool map lookup pinned "$KSTEER_PIN_DIR/ks_quic_lb" \
+	key hex 01 02 0a 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+check "backend del q1" in_srv $KSTEER backend del q1
+check "... and its server ID is gone" sh -c "! bpftool map lookup pinned '$KSTEER_PIN_DIR/ks_quic_lb' key hex 01 02 0a 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 >/dev/null 2>&1"
+kill $qpid 2>/dev/null
+err_line "up: bad --quic-entries" "bad --quic-entries" in_srv $KSTEER up --quic-entries 3
+err_line "up --quic after an up without it: down first" "down' first" in_srv $KSTEER up -i lo --quic
 
 # config file: every backend kind; a route may use a backend the CLI added
 # (--pid) that no file can state.

@@ -406,15 +406,22 @@ static int ks_backend_list(int json)
 		printf("[");
 	for (__u32 id = 1; id < KS_MAX_BACKENDS; id++) {
 		__u64 assigned = 0, selected = 0;
-		int listeners = 0;
+		int listeners = 0, quic = 0;
 		char addr[80] = "-", via[160];
 
 		if (bpf_map_lookup_elem(info, &id, &bi) || !(bi.flags & KS_BE_IN_USE))
 			continue;
 		slot.backend = id;
-		for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++)
+		for (int i = 0; i < KS_MAX_SLOTS; i++) {
+			slot.slot = i;
 			if (!bpf_map_lookup_elem(lst, &slot, &cookie))
 				listeners++;
+			for (int c = 0; c < KS_UDP_CLASSES; c++) {
+				slot.slot = KS_UDP_SLOT(c, i);
+				if (!bpf_map_lookup_elem(lst, &slot, &cookie))
+					quic++;
+			}
+		}
 		if (!bpf_map_lookup_elem(bst, &id, per))
 			for (int c = 0; c < ncpu; c++) {
 				assigned += per[c].assigned;
@@ -430,15 +437,15 @@ static int ks_backend_list(int json)
 			ks_json_str(stdout, bi.flags & KS_BE_HAS_ADDR ? addr : NULL, strlen(addr));
 			printf(",\"via\":");
 			ks_json_str(stdout, via[0] ? via : NULL, strlen(via));
-			printf(",\"listeners\":%d,\"assigned\":%llu,\"selected\":%llu}", listeners,
-			       (unsigned long long)assigned, (unsigned long long)selected);
+			printf(",\"listeners\":%d,\"quic_sockets\":%d,\"assigned\":%llu,\"selected\":%llu}",
+			       listeners, quic, (unsigned long long)assigned, (unsigned long long)selected);
 		} else {
 			if (first)
-				printf("%-20s %-4s %-28s %9s %10s %10s  %s\n", "NAME", "ID", "ADDRESS",
-				       "LISTENERS", "ASSIGNED", "SELECTED", "VIA KSTEERD");
-			printf("%-20s %-4u %-28s %9d %10llu %10llu  %s\n", bi.name, id, addr, listeners,
-			       (unsigned long long)assigned, (unsigned long long)selected,
-			       via[0] ? via : "-");
+				printf("%-20s %-4s %-28s %9s %4s %10s %10s  %s\n", "NAME", "ID", "ADDRESS",
+				       "LISTENERS", "QUIC", "ASSIGNED", "SELECTED", "VIA KSTEERD");
+			printf("%-20s %-4u %-28s %9d %4d %10llu %10llu  %s\n", bi.name, id, addr,
+			       listeners, quic, (unsigned long long)assigned,
+			       (unsigned long long)selected, via[0] ? via : "-");
 		}
 		first = 0;
 	}
