@@ -76,7 +76,8 @@ void fb_reap(void);               /* free closed ones no CQE can name any more *
 
 /* fb_relay.c */
 int fb_relay_start(struct fb_conn *c);
-int fb_relay_pump(struct fb_conn *c);   /* 1: finished, close */
+int fb_relay_pump(struct fb_conn *c, struct fb_end *e, unsigned int events); /* 1: finished */
+void fb_pipe_put(int p[2], size_t in_pipe);   /* closes it, or keeps it if empty */
 
 /* fb_quic.c: the QUIC Initial router */
 int fb_quic_init(int max_pending);

@@ -111,10 +111,8 @@ static void fb_close(struct fb_conn *c, int reset)
 	fb_disarm(&c->up);
 	fb_close_fd(&c->client.fd);
 	fb_close_fd(&c->up.fd);
-	for (int i = 0; i < 2; i++) {
-		fb_close_fd(&c->client.pipe[i]);
-		fb_close_fd(&c->up.pipe[i]);
-	}
+	fb_pipe_put(c->client.pipe, c->client.in_pipe);
+	fb_pipe_put(c->up.pipe, c->up.in_pipe);
 	fb_held--;
 	fb_count(KS_FB_ACTIVE, -1);
 	/* CQEs of its polls may still be on their way (this batch, or after
@@ -336,7 +334,7 @@ static void fb_connected(struct fb_conn *c)
 	fb_count(KS_FB_PROXY, 1);
 	if (fb_relay_start(c))
 		goto fail;
-	if (fb_relay_pump(c))
+	if (fb_relay_pump(c, NULL, 0))
 		fb_close(c, 0);
 	return;
 fail:
@@ -357,7 +355,7 @@ static void fb_ready(struct fb_conn *c, struct fb_end *e, unsigned int events)
 			fb_connected(c);
 		break;
 	case FB_RELAY:
-		if (fb_relay_pump(c))
+		if (fb_relay_pump(c, e, events))
 			fb_close(c, 0);
 		break;
 	}

@@ -15,25 +15,54 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 #include "fb.h"
 
-#define FB_PIPE_CHUNK (1 << 16)
+#define FB_PIPE_CHUNK (1 << 16)  /* a pipe's default capacity: 16 pages */
+#define FB_PIPE_POOL 64
+
+/* Empty pipes of closed connections, kept for the next ones: a proxied
+ * connection would otherwise cost two pipe2() and four close() calls,
+ * a good part of what it costs in all when it is short. */
+static int fb_pool[FB_PIPE_POOL][2], fb_pooled;
+
+static int fb_pipe_get(int p[2])
+{
+	if (fb_pooled) {
+		p[0] = fb_pool[--fb_pooled][0];
+		p[1] = fb_pool[fb_pooled][1];
+		return 0;
+	}
+	return pipe2(p, O_NONBLOCK | O_CLOEXEC);
+}
+
+void fb_pipe_put(int p[2], size_t in_pipe)
+{
+	if (p[0] >= 0 && !in_pipe && fb_pooled < FB_PIPE_POOL) {
+		fb_pool[fb_pooled][0] = p[0];
+		fb_pool[fb_pooled++][1] = p[1];
+	} else {
+		if (p[0] >= 0)
+			close(p[0]);
+		if (p[1] >= 0)
+			close(p[1]);
+	}
+	p[0] = p[1] = -1;
+}
 
 /* Both ends' polls already watch POLLIN | POLLOUT: only the pipes are new. */
 int fb_relay_start(struct fb_conn *c)
 {
-	if (pipe2(c->client.pipe, O_NONBLOCK | O_CLOEXEC))
+	if (fb_pipe_get(c->client.pipe) || fb_pipe_get(c->up.pipe))
 		return -1;
-	if (pipe2(c->up.pipe, O_NONBLOCK | O_CLOEXEC))
-		return -1;
-	fcntl(c->client.pipe[0], F_SETPIPE_SZ, FB_PIPE_CHUNK);
-	fcntl(c->up.pipe[0], F_SETPIPE_SZ, FB_PIPE_CHUNK);
 	c->state = FB_RELAY;
 	return 0;
 }
 
 /* Move what can move from src to dst; -1 on a hard error. */
+/* Until EAGAIN: a short splice does not say the socket is empty (a pipe
+ * holds 16 buffers, whatever their size), and the poll is edge triggered. */
 static int fb_pump(struct fb_end *src, struct fb_end *dst)
 {
 	ssize_t n;
@@ -68,9 +97,22 @@ static int fb_pump(struct fb_end *src, struct fb_end *dst)
 	}
 }
 
-int fb_relay_pump(struct fb_conn *c)
+/* e's poll reported events (e NULL: pump both ways). Only what the events
+ * can have changed is tried: what e has to read, and what waits in the
+ * other end's pipe for e to take; a splice that would only say EAGAIN is
+ * a syscall for nothing. */
+int fb_relay_pump(struct fb_conn *c, struct fb_end *e, unsigned int events)
 {
-	if (fb_pump(&c->client, &c->up) || fb_pump(&c->up, &c->client))
-		return 1;
+	struct fb_end *o = e == &c->client ? &c->up : &c->client;
+
+	if (!e) {
+		if (fb_pump(&c->client, &c->up) || fb_pump(&c->up, &c->client))
+			return 1;
+	} else {
+		if ((events & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) && fb_pump(e, o))
+			return 1;
+		if ((events & POLLOUT) && o->in_pipe && fb_pump(o, e))
+			return 1;
+	}
 	return c->client.eof && !c->client.in_pipe && c->up.eof && !c->up.in_pipe;
 }
