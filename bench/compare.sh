@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; CONNS=${CONNS:-300}; BULK_MB=${BULK_MB:-32}; BULK_REPS=${BULK_REPS:-3}
-else REPS=${REPS:-3}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-256}; BULK_REPS=${BULK_REPS:-7}; fi
+else REPS=${REPS:-3}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-256}; BULK_REPS=${BULK_REPS:-15}; fi
 CONCS=${CONCS:-"1 8 32"}
 HOLD=${HOLD:-200}                          # connections held open to count fds
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
@@ -178,12 +178,28 @@ for rep in $(seq "$REPS"); do
 	echo "repetition $rep of $REPS done" >&2
 done
 # Bulk: one long download per contender per round, rounds back to back, so
-# that each contender sees the same moments of a noisy machine.
+# that each contender sees the same moments of a noisy machine; every other
+# round in reverse order, so that no contender always follows the same one.
+# BPF run-time accounting is off meanwhile: it taxes every packet of the
+# fast path only. One more round, with it on, measures each router's CPU.
+REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
+echo 0 >/proc/sys/kernel/bpf_stats_enabled
 for rep in $(seq "$BULK_REPS"); do
-	for name in $ORDER; do
-		[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] ||
-			row "$name" bulk 1 "$rep" "$(cb "$name" a -c 1 -n 1 -g /big.bin)"
+	order=$ORDER
+	[ $((rep % 2)) = 0 ] && order=$REVERSED
+	for name in $order; do
+		[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] && continue
+		row "$name" bulk 1 "$rep" "$(cb "$name" a -c 1 -n 1 -g /big.bin)"
 	done
+done
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+for name in $ORDER; do
+	[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] && continue
+	u0=$(usage "$name")
+	r=$(cb "$name" a -c 1 -n 1 -g /big.bin)
+	u1=$(usage "$name")
+	printf '{"contender":"%s","workload":"bulk-cpu","before":%s,"after":%s,"result":%s}\n' \
+		"$name" "$u0" "$u1" "$r" >>"$RAW"
 done
 # Descriptors and memory held per open connection: HOLD connections kept
 # open after their response, counted while they are.

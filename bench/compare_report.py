@@ -50,6 +50,15 @@ for c in order:
     d.update(large_conn_rate=med(large, "rate"), large_p50_us=med(large, "p50_us"))
     bulk = runs(c, "bulk")
     d["throughput_mbs"] = med(bulk, "mbs")
+    d["throughput_mbs_runs"] = [x["mbs"] for x in bulk]
+    if bulk:
+        d["throughput_mbs_min_max"] = [min(d["throughput_mbs_runs"]), max(d["throughput_mbs_runs"])]
+    # Router CPU while moving bulk bytes: ms per GB (ksteer: its BPF programs).
+    bcpu = [r for r in rows if r["contender"] == c and r["workload"] == "bulk-cpu"]
+    moved = sum(r["result"].get("mbs", 0) * r["result"].get("seconds", 0) for r in bcpu
+                if r.get("result"))
+    used_b = sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in bcpu)
+    d["cpu_ms_per_gb"] = round(used_b * 1000 / (moved / 1000), 2) if moved else None
     cpu = [r for r in rows if r["contender"] == c and r["workload"] == "cpu"]
     n = sum(x["connections"] + x["errors"] + x["misrouted"] for x in every if "connections" in x)
     made = sum(x["connections"] + x["errors"] + x["misrouted"]
@@ -86,7 +95,7 @@ def f(v, fmt):
 
 
 hdr = (f"{'contender':<16}" + "".join(f"{'conn/s c=' + str(k):>15}" for k in concs) +
-       f"{'p50us':>7}{'p99us':>7}{'p99.9us':>8}{'2.6KB c/s':>11}{'MB/s':>13}{'cpu ms/1k':>10}"
+       f"{'p50us':>7}{'p99us':>7}{'p99.9us':>8}{'2.6KB c/s':>11}{'MB/s':>13}{'cpu ms/1k':>10}{'ms/GB':>7}"
        f"{'RSS MB':>7}{'KB/conn':>8}{'fd/conn':>8}{'err':>5}{'misr':>5}")
 print(hdr)
 for c, d in out["contenders"].items():
@@ -98,13 +107,16 @@ for c, d in out["contenders"].items():
              f"{f(d['large_conn_rate'], '.0f'):>5} ({f(d['ratio_large_conn_rate'], '.2f'):>4})"
              f"{f(d['throughput_mbs'], '.0f'):>6} ({f(d['ratio_throughput_mbs'], '.2f'):>4})"
              f"{f(d['cpu_s_per_1k_conn'] * 1000 if d['cpu_s_per_1k_conn'] is not None else None, '.1f'):>10}"
+             f"{f(d.get('cpu_ms_per_gb'), '.0f'):>7}"
              f"{f(d.get('rss_kb', 0) / 1024, '.1f'):>7}{f(d.get('rss_kb_per_conn'), '.1f'):>8}"
              f"{f(d.get('fds_per_conn'), '.2f'):>8}"
              f"{d['errors']:>5}{d['misrouted']:>5}")
     print(line)
 print(f"(ratios in parentheses: to direct; ksteerd-handoff: to direct-ho, the same server on its "
       f"own port. Latency at concurrency {headline}. Medians of {reps} runs of {conns} "
-      f"connections; bulk: median of {bulk_reps} downloads, one per contender per round. "
+      f"connections; bulk: median of {bulk_reps} downloads, one per contender per round, every "
+      f"other round in reverse order, BPF accounting off; ms/GB: router CPU in one more "
+      f"download with it on. "
       f"ksteer's CPU is its BPF programs' run time, its memory its maps'; KB/conn: memory "
       f"grown per connection held open. {out['machine']}; {outdir}/latest.json)")
 

@@ -150,9 +150,17 @@ static int ks_attach_tc(int prog_fd, int egress_fd, int ifaces_fd, const char *i
 	if (err)
 		return ks_err("cannot attach TC program on %s: %s", ifname, strerror(-err));
 	bpf_map_update_elem(ifaces_fd, &key, &created, BPF_ANY);
+	/* Egress only learns QUIC connection IDs: without --quic it is not
+	 * there, so TCP traffic runs no program on its way out. */
 	hook.attach_point = BPF_TC_EGRESS;
-	opts.prog_fd = egress_fd;
 	opts.prog_id = 0;
+	if (egress_fd < 0) {
+		opts.prog_fd = 0;
+		opts.flags = 0;
+		bpf_tc_detach(&hook, &opts);      /* an earlier up --quic's */
+		return 0;
+	}
+	opts.prog_fd = egress_fd;
 	err = bpf_tc_attach(&hook, &opts);
 	if (err)
 		return ks_err("cannot attach TC egress program on %s: %s", ifname, strerror(-err));
@@ -402,7 +410,8 @@ int cmd_up(int argc, char **argv)
 		ks_detach_tc_all(ifaces_fd);      /* switching modes: no fast path */
 	for (i = 0; tc && i < nif; i++)
 		if (ks_attach_tc(bpf_program__fd(tc->progs.ksteer_tc),
-				 bpf_program__fd(eg->progs.ksteer_tc_egress), ifaces_fd, ifaces[i]))
+				 quic ? bpf_program__fd(eg->progs.ksteer_tc_egress) : -1, ifaces_fd,
+				 ifaces[i]))
 			goto out;
 	if (config && ks_apply_config(config))
 		goto out;
