@@ -124,6 +124,28 @@ demo:
 demo-stop:
 	scripts/demo.sh stop
 
+# ksteer-backend, the reference io_uring + OpenSSL HTTPS backend, its HTTP
+# parser's unit tests and fuzz target, and its benchmark against nginx.
+BACKEND_SRCS := $(filter-out backend/ksteer_handoff.c,$(wildcard backend/*.c))
+BACKEND_HDRS := $(wildcard backend/*.h)
+all: $(BUILD)/ksteer-backend $(BUILD)/test_backend_http $(BUILD)/fuzz_http
+
+$(BUILD)/ksteer-backend: $(BACKEND_SRCS) $(BACKEND_HDRS) backend/ksteer_handoff.c | $(BUILD)
+	$(CC) $(CFLAGS) -Ibackend -o $@ $(BACKEND_SRCS) backend/ksteer_handoff.c \
+		-luring -lssl -lcrypto -lpthread
+
+$(BUILD)/test_backend_http: tests/test_backend_http.c backend/http_parse.c backend/mime.c \
+		backend/http_parse.h backend/mime.h | $(BUILD)
+	$(CC) $(CFLAGS) -Ibackend -o $@ tests/test_backend_http.c backend/http_parse.c backend/mime.c
+
+$(BUILD)/fuzz_http: tests/fuzz_http.c backend/http_parse.c backend/http_parse.h | $(BUILD)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ibackend \
+		-o $@ tests/fuzz_http.c backend/http_parse.c
+
+.PHONY: bench-backend
+bench-backend: $(BUILD)/ksteer-backend
+	bench/backend_bench.sh
+
 # QUIC steering's per-datagram cost against plain SO_REUSEPORT (< 2 minutes).
 $(BUILD)/quic_flood: bench/quic_flood.c | $(BUILD)
 	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -o $@ $<

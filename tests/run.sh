@@ -14,6 +14,9 @@ suites=(
 	build/test_tc_fixtures
 	build/test_quic_steer
 	build/test_handoff_lib
+	build/test_backend_http
+	tests/test_backend_fuzz.sh
+	tests/test_backend_e2e.sh
 	tests/test_e2e.sh
 	tests/test_reasm_e2e.sh
 	tests/test_migrate_e2e.sh

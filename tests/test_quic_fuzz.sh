@@ -29,8 +29,8 @@ fi
 INV=$ROOT/build/fuzz_quic_inv
 if [ ! -x "$INV" ]; then
 	fail "no $INV (make build/fuzz_quic_inv)"
-elif "$INV" -max_total_time="$SECS" -print_final_stats=1 "$ROOT/tests/captures/quic" \
-	>"$log" 2>&1; then
+elif mkdir "$corpus/inv" && cp "$ROOT"/tests/captures/quic/*.bin "$corpus/inv" &&
+	"$INV" -max_total_time="$SECS" -print_final_stats=1 "$corpus/inv" >"$log" 2>&1; then
 	ok "fuzz_quic_inv: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}') inputs in ${SECS}s, no crash, the two parsers agree"
 else
 	fail "fuzz_quic_inv found a crash or a disagreement:"
