@@ -62,7 +62,8 @@ check "IPv6, three segments: all bytes at the backend ($2 ms)" \
 check "IPv6: the backend sees the client's IPv6 address" grep -q "^$CLI6" <<<"$got"
 nl=$(counter no_listener)
 out=$(in_cli $PY "$TOOL" send $SRV6 443 seg.example 600 100)
-check "IPv6 client, IPv4-only backend: refused (${out%% *})" test "${out%% *}" = FAIL
+check "IPv6 client, IPv4-only backend: refused (the client tool reported: ${out%% *})" \
+	test "${out%% *}" = FAIL
 expect_eq "IPv6 client, IPv4-only backend: counted as no listener" $((nl + 1)) "$(counter no_listener)"
 
 # A real TLS handshake with a 3-segment ClientHello: Python ssl offering a
