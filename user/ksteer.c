@@ -16,12 +16,14 @@ static const struct {
 static void ks_usage(FILE *out)
 {
 	fputs("usage: ksteer COMMAND ...\n"
-	      "  up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR]\n"
+	      "  up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR] [--fallback-only]\n"
+	      "     [--reasm-entries N] [--quic] [--quic-entries N]\n"
 	      "  down\n"
-	      "  backend add NAME ADDR:PORT | backend add NAME --pid PID [--fd FD]\n"
+	      "  backend add NAME ADDR:PORT | backend add NAME --pid PID [--fd FD] [--quic-sid CR:HEX]\n"
+	      "  backend add NAME --proxy ADDR:PORT [--proxy-protocol] | backend add NAME --handoff PATH\n"
 	      "  backend del NAME | backend list [-j]\n"
 	      "  route add HOST BACKEND [--alpn PROTO] | route del HOST [--alpn PROTO]\n"
-	      "  route list [-j]\n"
+	      "  route list [-j] | route test HOST|- [--alpn PROTO]...\n"
 	      "  stats [-j]\n"
 	      "  parse [--quic] [-j] FILE...\n"
 	      "  key rotate\n", out);
