@@ -81,7 +81,15 @@ ks_test_begin() {
 
 ks_test_end() {
 	in_srv "$KSTEER" down >/dev/null 2>&1
-	ks_netns_down
+	# The script's own background jobs end with it; reaping them here keeps
+	# bash's "Terminated" notices from trailing the summary line.
+	{
+		local jobs_left
+		jobs_left=$(jobs -p)
+		[ -n "$jobs_left" ] && kill $jobs_left
+		ks_netns_down
+		wait
+	} 2>/dev/null
 	rm -rf "$WORK"
 }
 

@@ -5,7 +5,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
 need_root "CLI tests"
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-test-$$
-trap 'in_srv $KSTEER down >/dev/null 2>&1; ks_netns_down' EXIT
+trap ks_test_end EXIT
+trap 'exit 143' TERM INT
 
 # err_line DESC PATTERN CMD...: fails non-zero with one stderr line matching.
 err_line() {
