@@ -45,15 +45,18 @@ struct ks_pkt {
 	__u8 opts[64];        /* 40 used; 64 so a masked index stays inside */
 };
 
-/* 0: a TCP segment we understand; -1: anything else (passed untouched). */
+/*
+ * 0: a TCP segment we understand; -1: anything else (passed untouched).
+ * Only the IP and TCP fixed headers: most segments to the port belong to
+ * established connections and need no more (ks_pkt_load_rest reads the
+ * Ethernet header and the options for the ones we answer or parse).
+ */
 static __always_inline int ks_pkt_load(struct __sk_buff *skb, struct ks_pkt *p)
 {
 	__u32 hl;
 
 	p->len = skb->len;
 	p->l3 = 14;
-	if (bpf_skb_load_bytes(skb, 0, p->eth, 14))
-		return -1;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
 
@@ -93,8 +96,22 @@ static __always_inline int ks_pkt_load(struct __sk_buff *skb, struct ks_pkt *p)
 	if (p->payload > p->len)
 		return -1;
 	p->optlen = (hl - 20) & 63;
-	if (p->optlen && p->optlen <= 40 &&
-	    bpf_skb_load_bytes(skb, p->l4 + 20, p->opts, p->optlen))
+	return p->optlen <= 40 ? 0 : -1;
+}
+
+/* The rest of what ks_pkt_load skipped: Ethernet header, TCP options. */
+static __always_inline int ks_pkt_load_rest(struct __sk_buff *skb, struct ks_pkt *p)
+{
+	__u32 n = p->optlen;
+
+	if (bpf_skb_load_bytes(skb, 0, p->eth, 14))
+		return -1;
+	if (!n)
+		return 0;
+	/* Two tests, not clang's fused (n - 1) <= 39, which the verifier
+	 * cannot read as a non-zero bounded length. */
+	asm volatile("" : "+r"(n));
+	if (n > 40 || bpf_skb_load_bytes(skb, p->l4 + 20, p->opts, n))
 		return -1;
 	return 0;
 }

@@ -585,6 +585,8 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		if (!listening)
 			return TC_ACT_OK;
 	}
+	if (ks_pkt_load_rest(skb, p))
+		return TC_ACT_OK;                 /* unreadable: the kernel's */
 	valid = ks_cookie_valid(p, cfg, s, &cookie);
 	ks_flow_of(p, &s->flow);
 	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
@@ -718,7 +720,7 @@ int ksteer_tc(struct __sk_buff *skb)
 	if (ks_pkt_load(skb, p) || p->th.dest != cfg->port)
 		return TC_ACT_OK;
 	if ((p->th.flags & (KS_TH_SYN | KS_TH_ACK | KS_TH_RST)) == KS_TH_SYN)
-		return ks_handle_syn(skb, p, cfg, s);
+		return ks_pkt_load_rest(skb, p) ? TC_ACT_OK : ks_handle_syn(skb, p, cfg, s);
 	if (p->th.flags & KS_TH_SYN)
 		return TC_ACT_OK;                 /* SYN-ACK to us: not a server flow */
 	return ks_handle_ack(skb, p, cfg, s);
