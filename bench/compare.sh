@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; CONNS=${CONNS:-300}; BULK_MB=${BULK_MB:-32}; BULK_REPS=${BULK_REPS:-3}
-else REPS=${REPS:-3}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-256}; BULK_REPS=${BULK_REPS:-15}; fi
+else REPS=${REPS:-5}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-256}; BULK_REPS=${BULK_REPS:-15}; fi
 CONCS=${CONCS:-"1 8 32"}
 HOLD=${HOLD:-200}                          # connections held open to count fds
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
@@ -165,8 +165,13 @@ PY
 RAW=$WORK/raw.jsonl
 row() { printf '{"contender":"%s","workload":"%s","concurrency":%s,"rep":%s,"result":%s}\n' "$@" >>"$RAW"; }
 for name in $ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
+# Every other repetition in reverse order: no contender always runs right
+# after the same one, or at the same moment of the run.
+REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
 for rep in $(seq "$REPS"); do
-	for name in $ORDER; do
+	order=$ORDER
+	[ $((rep % 2)) = 0 ] && order=$REVERSED
+	for name in $order; do
 		u0=$(usage "$name")
 		for c in $CONCS; do row "$name" rate "$c" "$rep" "$(cb "$name" a -c "$c" -n "$CONNS")"; done
 		row "$name" large 8 "$rep" "$(cb "$name" a -c 8 -n "$CONNS" -A 2400)"
@@ -182,7 +187,6 @@ done
 # round in reverse order, so that no contender always follows the same one.
 # BPF run-time accounting is off meanwhile: it taxes every packet of the
 # fast path only. One more round, with it on, measures each router's CPU.
-REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
 echo 0 >/proc/sys/kernel/bpf_stats_enabled
 for rep in $(seq "$BULK_REPS"); do
 	order=$ORDER
@@ -212,4 +216,5 @@ for name in $ORDER; do
 	printf '{"contender":"%s","workload":"hold","n":%s,"idle":%s,"held":%s,"result":%s}\n' \
 		"$name" "$HOLD" "$u0" "$u1" "$(cat "$WORK/hold.json")" >>"$RAW"
 done
+cp "$RAW" "$OUT/latest.raw.jsonl"   # every run, for whoever doubts a median
 python3 bench/compare_report.py "$RAW" "$REPS" "$CONNS" "$OUT" "$(in_srv "$KSTEER" stats -j)" "$BULK_REPS"
