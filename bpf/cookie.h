@@ -99,16 +99,14 @@ static __always_inline __u32 ks_cookie_make(const __u64 key[2], __u64 m[KS_SIP_W
 	return ((__u32)h & ~KS_COOKIE_OPT_MASK) | opts;
 }
 
-/* 1 if cookie is ours for this slot and key; then *ts_off is the offset
- * our SYN-ACK's timestamp had. */
+/* 1 if cookie is ours for this slot and key. */
 static __always_inline int ks_cookie_match(const __u64 key[2], __u64 m[KS_SIP_WORDS],
-					   __u32 slot, __u32 cookie, __u32 *ts_off)
+					   __u32 slot, __u32 cookie)
 {
 	__u64 h;
 
 	m[5] = (__u64)(cookie & KS_COOKIE_OPT_MASK) << 32 | slot;
 	h = ks_siphash(key, m);
-	*ts_off = h >> 32;
 	return (((__u32)h ^ cookie) & ~KS_COOKIE_OPT_MASK) == 0;
 }
 

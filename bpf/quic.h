@@ -136,6 +136,12 @@ static __always_inline int ks_quic_lookup(struct ks_quic_inv *h, struct ks_slot 
  */
 #define KS_HOST_AMBIGUOUS 0
 
+/* a (a map value, maybe NULL) is slot b. */
+static __always_inline int ks_same_slot(const struct ks_slot *a, const struct ks_slot *b)
+{
+	return a && a->backend == b->backend && a->slot == b->slot;
+}
+
 static __always_inline void ks_host_key(const struct ks_flow *pair, struct ks_flow *host)
 {
 	*host = *pair;
@@ -152,8 +158,7 @@ static __always_inline void ks_host_learn(const struct ks_flow *pair, struct ks_
 	v = bpf_map_lookup_elem(&ks_quic_peers, host);
 	if (!v)
 		bpf_map_update_elem(&ks_quic_peers, host, slot, BPF_NOEXIST);
-	else if (v->backend != KS_HOST_AMBIGUOUS &&
-		 (v->backend != slot->backend || v->slot != slot->slot))
+	else if (v->backend != KS_HOST_AMBIGUOUS && !ks_same_slot(v, slot))
 		bpf_map_update_elem(&ks_quic_peers, host, &amb, BPF_ANY);
 }
 

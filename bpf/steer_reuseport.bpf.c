@@ -95,8 +95,7 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 	}
 	slot.backend = KS_FALLBACK_ID;
 	for (__u32 i = 0; i < 2 * KS_MAX_SLOTS; i++) {
-		slot.slot = KS_UDP_SLOT(i >= KS_MAX_SLOTS ? KS_UDP_DUAL :
-					md->eth_protocol == bpf_htons(ETH_P_IPV6) ? KS_UDP_V6 : KS_UDP_V4, i);
+		slot.slot = KS_UDP_TRY_SLOT(md->eth_protocol == bpf_htons(ETH_P_IPV6), i, 0);
 		if (!bpf_sk_select_reuseport(md, &ks_listeners, &slot, 0)) {
 			ks_count(KS_ST_RP_FALLBACK);
 			return SK_PASS;

@@ -29,7 +29,6 @@ struct ks_tc_scratch {
 	struct ks_flow flow;
 	struct bpf_sock_tuple tuple;
 	__u32 isn;
-	__u32 ts_off;             /* our timestamp offset, from the cookie hash */
 	struct ks_route_scratch r;
 	struct ks_reply reply;
 	struct ks_quic_inv qh;
@@ -172,13 +171,13 @@ static __always_inline int ks_cookie_valid(struct ks_pkt *p, struct ks_config *c
 	*cookie = bpf_ntohl(p->th.ack_seq) - 1;
 	ks_cookie_words(m, p->saddr, p->daddr, p->th.source, p->th.dest,
 			bpf_ntohl(p->th.seq) - 1);
-	if (ks_cookie_match(cfg->key, m, slot, *cookie, &s->ts_off) ||
-	    ks_cookie_match(cfg->key, m, slot - 1, *cookie, &s->ts_off))
+	if (ks_cookie_match(cfg->key, m, slot, *cookie) ||
+	    ks_cookie_match(cfg->key, m, slot - 1, *cookie))
 		return 1;
 	if (!cfg->prev_valid)
 		return 0;
-	return ks_cookie_match(cfg->prev_key, m, slot, *cookie, &s->ts_off) ||
-	       ks_cookie_match(cfg->prev_key, m, slot - 1, *cookie, &s->ts_off);
+	return ks_cookie_match(cfg->prev_key, m, slot, *cookie) ||
+	       ks_cookie_match(cfg->prev_key, m, slot - 1, *cookie);
 }
 
 /* Refuse with a RST; only ever for segments that carried our cookie. */
@@ -620,6 +619,19 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 	return ks_not_placed(skb, p, cfg, s, cookie, st);
 }
 
+/* Give the datagram to sk (from ks_listeners; released here). */
+static __always_inline int ks_quic_assign(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	long err = bpf_sk_assign(skb, sk, 0);
+
+	bpf_sk_release(sk);
+	if (!err)
+		return TC_ACT_OK;
+	/* Not a socket this packet can be given to: dropped, counted. */
+	ks_count(KS_ST_QUIC_ASSIGN_ERR);
+	return TC_ACT_SHOT;
+}
+
 /* An unknown QUIC connection: to one of ksteerd's UDP sockets, which reads
  * its Initial and installs the route; never to a guessed server. */
 static __always_inline int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why, __u32 v6)
@@ -627,24 +639,14 @@ static __always_inline int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why,
 	struct ks_slot key = { .backend = KS_FALLBACK_ID };
 	__u32 start = bpf_get_prandom_u32(), i;
 	struct bpf_sock *sk;
-	long err;
 
 	ks_count(why);
 #pragma unroll
 	for (i = 0; i < 2 * KS_MAX_SLOTS; i++) {
-		/* Sockets of the datagram's family first, then dual-stack ones. */
-		key.slot = KS_UDP_SLOT(i < KS_MAX_SLOTS ? (v6 ? KS_UDP_V6 : KS_UDP_V4) : KS_UDP_DUAL,
-				       start + i);
+		key.slot = KS_UDP_TRY_SLOT(v6, i, start);
 		sk = bpf_map_lookup_elem(&ks_listeners, &key);
-		if (!sk)
-			continue;
-		err = bpf_sk_assign(skb, sk, 0);
-		bpf_sk_release(sk);
-		if (!err)
-			return TC_ACT_OK;
-		/* Not a socket this packet can be given to: dropped. */
-		ks_count(KS_ST_QUIC_ASSIGN_ERR);
-		return TC_ACT_SHOT;
+		if (sk)
+			return ks_quic_assign(skb, sk);
 	}
 	/* No ksteerd to read it: dropped, the client retransmits. */
 	ks_count(KS_ST_QUIC_DROPPED);
@@ -659,7 +661,6 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, const struct k
 	struct ks_slot slot, *v;
 	struct bpf_sock *sk;
 	__u32 payload, how = 0;
-	long err;
 
 	if (ks_udp_load(skb, &s->qf, &payload) || s->qf.dport != cfg->port)
 		return -1;
@@ -687,14 +688,7 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, const struct k
 	if (!sk)
 		return ks_quic_to_fallback(skb, KS_ST_QUIC_STALE, s->qf.v6);   /* server gone */
 	ks_count(how);
-	err = bpf_sk_assign(skb, sk, 0);
-	bpf_sk_release(sk);
-	if (err) {
-		/* Not a socket this packet can be given to: dropped, counted. */
-		ks_count(KS_ST_QUIC_ASSIGN_ERR);
-		return TC_ACT_SHOT;
-	}
-	return TC_ACT_OK;
+	return ks_quic_assign(skb, sk);
 }
 
 SEC("tc")

@@ -25,11 +25,6 @@ struct {
 	__type(value, struct ks_egress_scratch);
 } ks_egress_scratch SEC(".maps");
 
-static __always_inline int ks_same_slot(const struct ks_slot *a, const struct ks_slot *b)
-{
-	return a && a->backend == b->backend && a->slot == b->slot;
-}
-
 /* The client's packets carry the pair the other way round. */
 static __always_inline void ks_reverse(const struct ks_flow *f, struct ks_flow *r)
 {

@@ -90,6 +90,10 @@ enum ks_udp_class {
 	KS_UDP_CLASSES
 };
 #define KS_UDP_SLOT(class, i) (KS_SLOT_UDP | (class) << 4 | ((i) & (KS_MAX_SLOTS - 1)))
+/* The i-th slot to try (0 <= i < 2 * KS_MAX_SLOTS), from start, for a
+ * datagram of family v6: sockets of its family first, then dual-stack. */
+#define KS_UDP_TRY_SLOT(v6, i, start) \
+	KS_UDP_SLOT((i) < KS_MAX_SLOTS ? ((v6) ? KS_UDP_V6 : KS_UDP_V4) : KS_UDP_DUAL, (start) + (i))
 
 /*
  * QUIC steering maps (bpf/quic.h).

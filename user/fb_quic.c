@@ -223,19 +223,17 @@ static int fb_q_reinject(const struct fb_qconn *c, const __u8 *data, size_t len)
  * same for a given DCID); 0 if none. */
 static int fb_q_pick_slot(__u32 backend, const struct fb_qconn *c, int v6, struct ks_slot *slot)
 {
-	int classes[2] = { v6 ? KS_UDP_V6 : KS_UDP_V4, KS_UDP_DUAL };
 	__u32 h = 0;
 	__u64 cookie;
 
 	for (int i = 0; i < c->dcid_len; i++)
 		h = h * 31 + c->dcid[i];
 	slot->backend = backend;
-	for (int k = 0; k < 2; k++)
-		for (int i = 0; i < KS_MAX_SLOTS; i++) {
-			slot->slot = KS_UDP_SLOT(classes[k], h + i);
-			if (!bpf_map_lookup_elem(fbq.listeners, slot, &cookie))
-				return 1;
-		}
+	for (int i = 0; i < 2 * KS_MAX_SLOTS; i++) {
+		slot->slot = KS_UDP_TRY_SLOT(v6, i, h);
+		if (!bpf_map_lookup_elem(fbq.listeners, slot, &cookie))
+			return 1;
+	}
 	return 0;
 }
 
