@@ -9,6 +9,8 @@
 #include "hello.h"
 #include "ksteer.h"
 
+#define FB_MAX_LISTEN 8            /* --listen addresses */
+
 struct fb_opts {
 	int deadline_ms;          /* a ClientHello must be whole by then */
 	int max_hello;            /* bytes peeked at most */

@@ -58,6 +58,11 @@ static struct {
 	int raw4, raw6;                 /* re-injection */
 	int listeners, cids, peers;     /* maps */
 	struct ks_scratch *scratch;
+	struct {                        /* our UDP sockets and where each is bound */
+		int fd;
+		struct sockaddr_storage bound;
+	} socks[FB_MAX_LISTEN];
+	int nsocks;
 } fbq = { .raw4 = -1, .raw6 = -1, .listeners = -1, .cids = -1, .peers = -1 };
 
 /* Addresses as ks_flow holds them: IPv4 (also v4-mapped v6) in [0]. */
@@ -139,6 +144,10 @@ int fb_quic_socket(const struct sockaddr_storage *ss, socklen_t len, const char 
 	if (err)
 		return ks_err("QUIC: cannot register UDP %s: %s (is it ksteer's public port?)", name,
 			      strerror(-err)), -1;
+	if (fbq.nsocks == FB_MAX_LISTEN)
+		return ks_err("QUIC: at most %d UDP sockets", FB_MAX_LISTEN), -1;
+	fbq.socks[fbq.nsocks].fd = fd;
+	fbq.socks[fbq.nsocks++].bound = *ss;
 	return fd;
 }
 
@@ -345,12 +354,15 @@ static void fb_q_datagram(const __u8 *buf, size_t len, const struct sockaddr_sto
 void fb_quic_readable(int fd)
 {
 	static __u8 buf[65536];
-	struct sockaddr_storage bound = {};
-	socklen_t blen = sizeof(bound);
+	const struct sockaddr_storage *bound = NULL;
 
-	getsockname(fd, (struct sockaddr *)&bound, &blen);
+	for (int i = 0; i < fbq.nsocks; i++)
+		if (fbq.socks[i].fd == fd)
+			bound = &fbq.socks[i].bound;
+	if (!bound)
+		return;
 	for (int n = 0; n < FB_Q_BATCH; n++) {
-		struct sockaddr_storage peer, local = bound;
+		struct sockaddr_storage peer, local = *bound;
 		char cbuf[128];
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr m = { .msg_name = &peer, .msg_namelen = sizeof(peer), .msg_iov = &iov,

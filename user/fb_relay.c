@@ -60,8 +60,8 @@ int fb_relay_start(struct fb_conn *c)
 	return 0;
 }
 
-/* Move what can move from src to dst; -1 on a hard error. */
-/* Until EAGAIN: a short splice does not say the socket is empty (a pipe
+/* Move what can move from src to dst; -1 on a hard error. Reads go on
+ * until EAGAIN: a short splice does not say the socket is empty (a pipe
  * holds 16 buffers, whatever their size), and the poll is edge triggered. */
 static int fb_pump(struct fb_end *src, struct fb_end *dst)
 {

@@ -41,7 +41,6 @@
 #include "config.h"
 #include "fb.h"
 
-#define FB_MAX_LISTEN 8
 #define FB_SQ_ENTRIES 256
 #define FB_CQ_ENTRIES 8192        /* a multishot request whose CQE finds the
 				   * CQ full ends, and is armed again */

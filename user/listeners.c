@@ -60,6 +60,26 @@ static int ks_steer_group(int sock_fd)
 	return err;
 }
 
+/* sock_fd into the first free of backend's slots base .. base + KS_MAX_SLOTS
+ * - 1 of ks_listeners, unless one of them holds it already: 0 with
+ * key->slot its slot, or -ENOSPC. */
+static int ks_take_slot(int map, __u32 base, int sock_fd, __u64 cookie, struct ks_slot *key)
+{
+	__u64 have, val = sock_fd;
+
+	for (int i = 0; i < KS_MAX_SLOTS; i++) {
+		key->slot = base + i;
+		if (!bpf_map_lookup_elem(map, key, &have) && have == cookie)
+			return 0;                 /* already registered */
+	}
+	for (int i = 0; i < KS_MAX_SLOTS; i++) {
+		key->slot = base + i;
+		if (!bpf_map_update_elem(map, key, &val, BPF_NOEXIST))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
 /* The public port (host order) from ks_config; 0 when unknown. */
 static unsigned int ks_public_port(void)
 {
@@ -86,8 +106,8 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct ks_slot key = { .backend = backend };
-	__u64 cookie = ks_sock_cookie(sock_fd), have, val = sock_fd;
-	int map, socks, err = -ENOSPC, v6only = 0, class;
+	__u64 cookie = ks_sock_cookie(sock_fd);
+	int map, socks, err, v6only = 0, class;
 	socklen_t ol = sizeof(v6only);
 	unsigned int port;
 
@@ -106,18 +126,7 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 		close(map);
 		return -ENOENT;
 	}
-	for (int i = 0; i < KS_MAX_SLOTS; i++) {
-		key.slot = KS_UDP_SLOT(class, i);
-		if (!bpf_map_lookup_elem(map, &key, &have) && have == cookie) {
-			err = 0;                  /* already registered */
-			break;
-		}
-	}
-	for (int i = 0; err && i < KS_MAX_SLOTS; i++) {
-		key.slot = KS_UDP_SLOT(class, i);
-		if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST))
-			err = 0;
-	}
+	err = ks_take_slot(map, KS_UDP_SLOT(class, 0), sock_fd, cookie, &key);
 	if (!err && bpf_map_update_elem(socks, &cookie, &key, BPF_ANY))
 		err = -errno;
 	if (!err && sid)
@@ -153,26 +162,16 @@ int ks_quic_sid_set(const struct ks_quic_sid *sid, const struct ks_slot *slot)
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 {
 	struct ks_slot key = { .backend = backend };
-	__u64 cookie = ks_sock_cookie(sock_fd), have, val = sock_fd;
-	int map, on = 0, err = -ENOSPC;
+	__u64 cookie = ks_sock_cookie(sock_fd);
+	int map, on = 0, err;
 	socklen_t len = sizeof(on);
 
-	if (!getsockopt(sock_fd, SOL_SOCKET, SO_TYPE, &on, &len) && on == SOCK_DGRAM)
-		return ks_register_udp(backend, sock_fd, NULL);
-	len = sizeof(on);
 	if (getsockopt(sock_fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) || !on)
 		return -ENOTCONN;
 	map = ks_map("ks_listeners");
 	if (map < 0)
 		return -ENOENT;
-	for (key.slot = 0; key.slot < KS_MAX_SLOTS; key.slot++)
-		if (!bpf_map_lookup_elem(map, &key, &have) && have == cookie) {
-			err = 0;                  /* already registered */
-			break;
-		}
-	for (key.slot = 0; err && key.slot < KS_MAX_SLOTS; key.slot++)
-		if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST))
-			err = 0;
+	err = ks_take_slot(map, 0, sock_fd, cookie, &key);
 	close(map);
 	if (!err) {
 		int owners = ks_map("ks_listener_backend");
