@@ -141,7 +141,7 @@ bpf_usage() {
 	python3 - "$KSTEER_PIN_DIR" <<'PY'
 import json, os, subprocess, sys
 ns, mem, ids = 0, 0, set()
-for p in ("prog_tc", "prog_reuseport", "prog_sockops"):
+for p in ("prog_tc", "prog_tc_egress", "prog_reuseport", "prog_sockops"):
     path = os.path.join(sys.argv[1], p)
     if os.path.exists(path):
         prog = json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show", "pinned", path]))
@@ -165,13 +165,12 @@ PY
 RAW=$WORK/raw.jsonl
 row() { printf '{"contender":"%s","workload":"%s","concurrency":%s,"rep":%s,"result":%s}\n' "$@" >>"$RAW"; }
 for name in $ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
-# Every other repetition in reverse order: no contender always runs right
-# after the same one, or at the same moment of the run.
+# order_for REP: every other repetition in reverse order, so that no
+# contender always runs right after the same one, or at the same moment.
 REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
+order_for() { if [ $(($1 % 2)) = 0 ]; then echo $REVERSED; else echo $ORDER; fi; }
 for rep in $(seq "$REPS"); do
-	order=$ORDER
-	[ $((rep % 2)) = 0 ] && order=$REVERSED
-	for name in $order; do
+	for name in $(order_for "$rep"); do
 		u0=$(usage "$name")
 		for c in $CONCS; do row "$name" rate "$c" "$rep" "$(cb "$name" a -c "$c" -n "$CONNS")"; done
 		row "$name" large 8 "$rep" "$(cb "$name" a -c 8 -n "$CONNS" -A 2400)"
@@ -183,15 +182,12 @@ for rep in $(seq "$REPS"); do
 	echo "repetition $rep of $REPS done" >&2
 done
 # Bulk: one long download per contender per round, rounds back to back, so
-# that each contender sees the same moments of a noisy machine; every other
-# round in reverse order, so that no contender always follows the same one.
+# that each contender sees the same moments of a noisy machine (order_for).
 # BPF run-time accounting is off meanwhile: it taxes every packet of the
 # fast path only. One more round, with it on, measures each router's CPU.
 echo 0 >/proc/sys/kernel/bpf_stats_enabled
 for rep in $(seq "$BULK_REPS"); do
-	order=$ORDER
-	[ $((rep % 2)) = 0 ] && order=$REVERSED
-	for name in $order; do
+	for name in $(order_for "$rep"); do
 		[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] && continue
 		row "$name" bulk 1 "$rep" "$(cb "$name" a -c 1 -n 1 -g /big.bin)"
 	done
