@@ -154,14 +154,7 @@ static int run(const struct pkt *in, struct pkt *out)
 
 static uint64_t stat(int id)
 {
-	uint64_t v[256], sum = 0;
-	__u32 k = id;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.ks_stats), &k, v))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += v[i];
-	return sum;
+	return ks_stat_sum(bpf_map__fd(skel->maps.ks_stats), id);
 }
 
 static uint64_t routed(__u32 backend)

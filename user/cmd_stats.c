@@ -117,7 +117,6 @@ int cmd_stats(int argc, char **argv)
 {
 	int json = argc == 2 && !strcmp(argv[1], "-j");
 	int ncpu = libbpf_num_possible_cpus(), fd, bst, info;
-	__u64 *vals = calloc(ncpu, sizeof(__u64));
 	struct ks_backend_stat *per = calloc(ncpu, sizeof(*per));
 	struct ks_backend_info bi;
 
@@ -129,11 +128,8 @@ int cmd_stats(int argc, char **argv)
 	if (json)
 		printf("{");
 	for (__u32 i = 0; i < KS_ST_MAX; i++) {
-		__u64 sum = 0;
+		__u64 sum = ks_stat_sum(fd, i);
 
-		if (!bpf_map_lookup_elem(fd, &i, vals))
-			for (int c = 0; c < ncpu; c++)
-				sum += vals[c];
 		if (json)
 			printf("%s\"%s\":%llu", i ? "," : "", ks_stat_names[i],
 			       (unsigned long long)sum);
@@ -166,7 +162,6 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (json)
 		printf("}}\n");
-	free(vals);
 	free(per);
 	return 0;
 }

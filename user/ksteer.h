@@ -17,6 +17,8 @@ const char *ks_pin_dir(void);
 
 /* Open a pinned map by name; on failure print why and return -1. */
 int ks_map(const char *name);
+/* Counter id of a per-CPU __u64 array, summed over the CPUs. */
+__u64 ks_stat_sum(int stats_fd, __u32 id);
 
 /* Parse "1.2.3.4:443", "[::1]:443"; 0 on success. */
 int ks_parse_addr(const char *s, struct ks_addr *a);

@@ -2,6 +2,7 @@
 /* Small helpers shared by the subcommands. */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,6 +48,20 @@ int ks_map(const char *name)
 			ks_err("cannot open %s: %s", path, strerror(errno));
 	}
 	return fd;
+}
+
+/* Counter id of a per-CPU __u64 array (ks_stats), summed over the CPUs;
+ * 0 when it cannot be read. */
+__u64 ks_stat_sum(int stats_fd, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL, sum = 0;
+
+	if (v && !bpf_map_lookup_elem(stats_fd, &id, v))
+		for (int c = 0; c < ncpu; c++)
+			sum += v[c];
+	free(v);
+	return sum;
 }
 
 int ks_parse_addr(const char *s, struct ks_addr *a)
