@@ -26,6 +26,21 @@ expect_eq() {
 	if [ "$2" == "$3" ]; then ok "$1"; else fail "$1 (want '$2', got '$3')"; fi
 }
 
+# fuzz_run NAME BINARY CORPUS SECS [LIBFUZZER-ARGS...]: a bounded libFuzzer
+# run; ok with how many inputs it tried, or fail with the crash it found.
+fuzz_run() {
+	local name=$1 bin=$2 corpus=$3 secs=$4 log
+	shift 4
+	log=$(mktemp)
+	if "$bin" -max_total_time="$secs" -print_final_stats=1 "$@" "$corpus" >"$log" 2>&1; then
+		ok "$name: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}') inputs in ${secs}s, no crash"
+	else
+		fail "$name found a crash:"
+		grep -E 'ERROR|SUMMARY|abort|Test unit written' "$log" | head -20
+	fi
+	rm -f "$log"
+}
+
 summary() {
 	echo "$KS_PASS passed, $KS_FAIL failed, $KS_SKIP skipped"
 	[ "$KS_FAIL" -eq 0 ]

@@ -12,12 +12,5 @@ corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 "$ROOT/build/test_parser" --seeds "$corpus"
 cp "$ROOT"/tests/captures/*.bin "$corpus"/ 2>/dev/null
-log=$(mktemp)
-if "$FUZZ" -max_total_time="$SECS" -max_len=20000 -print_final_stats=1 "$corpus" >"$log" 2>&1; then
-	ok "fuzz_hello: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}') inputs in ${SECS}s, no crash"
-else
-	fail "fuzz_hello found a crash:"
-	grep -E 'ERROR|SUMMARY|abort|Test unit written' "$log" | head -20
-fi
-rm -f "$log"
+fuzz_run fuzz_hello "$FUZZ" "$corpus" "$SECS" -max_len=20000
 summary
