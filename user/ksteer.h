@@ -35,7 +35,6 @@ int ks_backend_name(int info_fd, __u32 id, char *buf, size_t len);
 /* Register a listening socket fd under backend id; 0 or -errno. */
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport);
 int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid);
-int ks_quic_sid_set(const struct ks_quic_sid *sid, const struct ks_slot *slot);
 /* Take every listener bound to addr, from every process in this netns. */
 int ks_adopt_listeners(__u32 backend, const struct ks_addr *addr, int *adopted);
 /* Attach our sk_reuseport program to every SO_REUSEPORT group on port. */

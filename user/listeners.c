@@ -94,6 +94,27 @@ static unsigned int ks_public_port(void)
 	return port;
 }
 
+/* QUIC-LB: CIDs whose first octet says config sid->config and whose next
+ * sid->len bytes are sid->id belong to slot. A config's server ID length
+ * is fixed by the first server registered under it. */
+static int ks_quic_sid_set(const struct ks_quic_sid *sid, const struct ks_slot *slot)
+{
+	__u32 cr = sid->config, len = 0;
+	int lens = ks_map("ks_quic_lb_len"), lb = ks_map("ks_quic_lb"), err = 0;
+
+	if (lens < 0 || lb < 0)
+		err = -ENOENT;
+	else if (bpf_map_lookup_elem(lens, &cr, &len) || (len && len != sid->len))
+		err = -EINVAL;
+	else if (bpf_map_update_elem(lb, sid, slot, BPF_ANY))
+		err = -errno;
+	else if (!len && bpf_map_update_elem(lens, &cr, &(__u32){ sid->len }, BPF_ANY))
+		err = -errno;
+	close(lens);
+	close(lb);
+	return err;
+}
+
 /*
  * A QUIC server's UDP socket on the public port: into a UDP slot of its
  * backend, and its cookie into ks_quic_socks so that TC egress can tell
@@ -135,27 +156,6 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 	close(socks);
 	if (!err)
 		err = ks_steer_group(sock_fd);
-	return err;
-}
-
-/* QUIC-LB: CIDs whose first octet says config sid->config and whose next
- * sid->len bytes are sid->id belong to slot. A config's server ID length
- * is fixed by the first server registered under it. */
-int ks_quic_sid_set(const struct ks_quic_sid *sid, const struct ks_slot *slot)
-{
-	__u32 cr = sid->config, len = 0;
-	int lens = ks_map("ks_quic_lb_len"), lb = ks_map("ks_quic_lb"), err = 0;
-
-	if (lens < 0 || lb < 0)
-		err = -ENOENT;
-	else if (bpf_map_lookup_elem(lens, &cr, &len) || (len && len != sid->len))
-		err = -EINVAL;
-	else if (bpf_map_update_elem(lb, sid, slot, BPF_ANY))
-		err = -errno;
-	else if (!len && bpf_map_update_elem(lens, &cr, &(__u32){ sid->len }, BPF_ANY))
-		err = -errno;
-	close(lens);
-	close(lb);
 	return err;
 }
 
