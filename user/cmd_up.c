@@ -94,7 +94,9 @@ static int ks_pin_prog(struct bpf_program *prog, const char *name)
 	return 0;
 }
 
-static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup, int quic)
+/* handback: TC ingress will run on lo, where ksteerd's hand-back segments
+ * arrive (bpf/handback.h); without it ksteerd must not try one. */
+static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup, int quic, int handback)
 {
 	struct ks_config cfg;
 	__u32 zero = 0;
@@ -111,6 +113,7 @@ static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup, int quic)
 	cfg.port = htons(port);
 	cfg.flags |= KS_CFG_ACTIVE;
 	cfg.flags = quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
+	cfg.flags = handback ? cfg.flags | KS_CFG_HANDBACK : cfg.flags & ~KS_CFG_HANDBACK;
 	snprintf(cfg.cgroup, sizeof(cfg.cgroup), "%s", cgroup);
 	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
 		return ks_err("cannot write ks_config: %s", strerror(errno));
@@ -289,7 +292,7 @@ int cmd_up(int argc, char **argv)
 		{ "reasm-entries", required_argument, 0, 'R' },
 		{ "quic", no_argument, 0, 'Q' }, { "quic-entries", required_argument, 0, 'E' },
 		{ 0 } };
-	int fallback_only = 0, quic = 0;
+	int fallback_only = 0, quic = 0, on_lo;
 	long reasm_entries = 0, quic_entries = 0;
 	const char *config = NULL, *cgroup = ks_default_cgroup();
 	char *ifaces[KS_MAX_IFACES];
@@ -397,7 +400,9 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	cfg_fd = bpf_map__fd(so->maps.ks_config);
 	ifaces_fd = bpf_map__fd(so->maps.ks_ifaces);
-	if (ks_write_config(cfg_fd, port, cgroup, quic))
+	for (i = 0, on_lo = 0; !fallback_only && i < nif; i++)
+		on_lo |= if_nametoindex(ifaces[i]) == KS_LOOPBACK_IFINDEX;
+	if (ks_write_config(cfg_fd, port, cgroup, quic, on_lo))
 		goto out;
 	/* A backend worker that closes its listener hands its queue to a
 	 * sibling (our sk_reuseport program keeps it within the backend). */
