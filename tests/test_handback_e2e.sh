@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Hand-back end to end: what reaches ksteerd for an address backend goes
+# back into that backend's listener, so the backend (unmodified nginx on a
+# private port) accepts the client's own connection and logs the client's
+# address, never 127.0.0.1.
+#   a. a real TLS ClientHello in 12+ segments (past the kernel's 8)
+#   b. server-closes-first, one client port: each SYN meets TIME_WAIT
+#   c. a real TLS ClientHello over the kernel's 8 KB (a 9 KB ALPN list)
+#      for each: the TLS handshake and the HTTP request complete, nginx logs
+#      the client, ss shows no connection of ksteerd's, the counters moved,
+#      and tcpdump sees no RST and no FIN from ksteerd (one FIN per
+#      connection, the backend's)
+#   d. --fallback-only: no hand-back; refused and counted, never proxied
+#      from this host; with the backend's own proxy target and PROXY v2,
+#      proxied with the client's address
+#   e. 50 connections at once, each with its hello in pieces and 20 KB
+#      right after: every byte at the backend
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/netns.sh"
+ks_test_begin "hand-back end-to-end tests"
+TOOL=$ROOT/tests/tools/hello_tool.py
+TLS=$ROOT/tests/tools/tls_pieces.py
+ks_make_certs "$WORK" b.example
+check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
+fb() { counter "[\"fallback\"][\"$1\"]"; }
+
+NGINX_LOG='$remote_addr $remote_port'
+in_srv $KSTEER backend add b 127.0.0.1:9002
+ks_nginx b 127.0.0.1:9002 b.example
+in_srv $KSTEER route add b.example b
+in_srv $KSTEER backend add rec 127.0.0.1:9005
+in_srv $KSTEER route add rec.example rec
+nsenter --net=/run/netns/$SRV_NS $PY "$TOOL" record-more 9005 "$WORK/rec.log" &
+nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --deadline 2000 \
+	2>"$WORK/ksteerd.log" &
+wait_listen 127.0.0.1 9002 && wait_listen 127.0.0.1 9005 && wait_listen $SRV4 443 ||
+	fail "servers did not start"
+sleep 0.3
+# Every RST and FIN the server side sends to the client during a-c.
+in_srv timeout 60 tcpdump -i "$SRV_IF" -nn -S -U -w "$WORK/finrst.pcap" \
+	'tcp src port 443 and tcp[tcpflags] & (tcp-fin|tcp-rst) != 0' 2>/dev/null &
+TCPDUMP=$!
+sleep 1
+
+tls() { in_cli env KS_LOCAL_PORT=${PORT:-0} timeout 20 $PY "$TLS" $SRV4 443 b.example "$WORK/b.example.pem" "$@"; }
+logged() { tail -n "$1" "$WORK/nginx-b/access.log" | cut -d' ' -f1 | sort -u | paste -sd' '; }
+none_of_ksteerd() { ! in_srv ss -Htanp state all '( sport = :443 )' | grep -v LISTEN | grep -q ksteerd; }
+
+# a. 40-byte writes: the hello leaves in 12+ segments, TC holds 8 and gives
+# the flow to ksteerd, which hands it back.
+h0=$(fb handback) r0=$(counter '["reasm_handed_to_fallback"]') a0=$(counter '["handback_assigned"]')
+expect_eq "a. hello in 12+ segments: TLS and HTTP done with nginx" "ok backend b" "$(tls --chunk 40)"
+expect_eq "a. nginx logged the client's address" "$CLI4" "$(logged 1)"
+expect_eq "a. through ksteerd, handed back, placed by TC" "1 1 1" \
+	"$(($(counter '["reasm_handed_to_fallback"]') - r0)) $(($(fb handback) - h0)) $(($(counter '["handback_assigned"]') - a0))"
+check "a. no connection of ksteerd's left" none_of_ksteerd
+
+# b. server-closes-first from one client port: the 2nd and later SYNs meet
+# the TIME_WAIT socket the previous connection left, so the kernel gives
+# them to ksteerd.
+h0=$(fb handback) tw0=$(counter '["time_wait_detour"]')
+out=$(PORT=40000 tls --count 5)
+expect_eq "b. TIME_WAIT detour: 5 connections from port 40000, all served" 5 "$(grep -c '^ok backend b$' <<<"$out")"
+tw=$(($(counter '["time_wait_detour"]') - tw0)) hb=$(($(fb handback) - h0))
+check "b. SYNs that met TIME_WAIT went to ksteerd ($tw) and were handed back ($hb)" \
+	test "$tw" -ge 3 -a "$hb" -eq "$tw"
+expect_eq "b. nginx logged the client's address for each" "$CLI4" "$(logged 5)"
+check "b. no connection of ksteerd's left" none_of_ksteerd
+
+# c. A 9 KB ClientHello: past the kernel's parser buffer, TC gives it to
+# ksteerd on its first segment.
+h0=$(fb handback) tb0=$(counter '["hello_too_big"]')
+expect_eq "c. 9 KB ClientHello: TLS and HTTP done with nginx" "ok backend b" "$(tls --alpn-pad 9000)"
+expect_eq "c. nginx logged the client's address" "$CLI4" "$(logged 1)"
+expect_eq "c. too big for the kernel, handed back" "1 1" \
+	"$(($(counter '["hello_too_big"]') - tb0)) $(($(fb handback) - h0))"
+check "c. no connection of ksteerd's left" none_of_ksteerd
+expect_eq "a-c. nginx never saw 127.0.0.1" 0 "$(grep -c '^127\.' "$WORK/nginx-b/access.log")"
+expect_eq "a-c. no hand-back failed, none refused" "0 0" "$(fb handback_failed) $(fb refused_no_client_address)"
+
+# What the server side sent with FIN or RST: one FIN per connection (7:
+# a, b's 5, c), all the backend's; a FIN or RST of ksteerd's socket would
+# be an extra one (another sequence number) or a RST.
+sleep 1
+kill "$TCPDUMP" 2>/dev/null
+wait "$TCPDUMP" 2>/dev/null
+flags=$(in_srv tcpdump -nn -S -r "$WORK/finrst.pcap" 2>/dev/null |
+	sed -nE 's/.* > [0-9.]+\.([0-9]+): Flags \[([^]]*)\], seq ([0-9]+).*/\1 \2 \3/p' | sort -u)
+expect_eq "a-c. tcpdump: no RST from the server side" 0 "$(grep -c 'R' <<<"$flags")"
+expect_eq "a-c. tcpdump: one FIN per connection (7), none of ksteerd's" 7 "$(grep -c 'F' <<<"$flags")"
+
+# e. 50 at once, the hello in 50-byte pieces (12 segments) and 20 KB more
+# right after it: the backend's hash of all it read matches the client's.
+h0=$(fb handback) pids=()
+for i in $(seq 50); do
+	in_cli env KS_EXTRA=20000 timeout 30 $PY "$TOOL" send $SRV4 443 rec.example 600 100 1 50 \
+		>"$WORK/e.$i" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}"
+oks=$(cat "$WORK"/e.* | grep -c '^ok ')
+expect_eq "e. 50 parallel connections with data after the hello: all answered" 50 "$oks"
+got=$(cat "$WORK"/e.* | awk '/^ok /{print $3, $4}' | sort)
+want=$(awk '{print $3, $4}' "$WORK/rec.log" | sort)
+expect_eq "e. the backend read every byte each sent (length and sha256 match)" "$want" "$got"
+expect_eq "e. every one from the client's address" "$CLI4" "$(cut -d: -f1 "$WORK/rec.log" | sort -u)"
+hb=$(($(fb handback) - h0))
+check "e. handed back by ksteerd ($hb)" test "$hb" -ge 45
+expect_eq "e. none failed, nothing left pending" "0 0" "$(fb handback_failed) $(fb handback_pending)"
+check "e. no connection of ksteerd's left" none_of_ksteerd
+
+# d. --fallback-only: no TC, so no hand-back; b has no proxy target of its
+# own: refused and counted, never proxied from 127.0.0.1.
+check "d. ksteer up --fallback-only" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --fallback-only
+n0=$(wc -l <"$WORK/nginx-b/access.log") ref0=$(fb refused_no_client_address)
+out=$(tls)
+check "d. fallback-only, no proxy target: refused ($out)" grep -q '^FAIL' <<<"$out"
+expect_eq "d. counted refused_no_client_address" $((ref0 + 1)) "$(fb refused_no_client_address)"
+expect_eq "d. nginx saw nothing" "$n0" "$(wc -l <"$WORK/nginx-b/access.log")"
+# The backend states a proxy target of its own, with PROXY v2.
+NGINX_LOG='$remote_addr $proxy_protocol_addr'
+ks_nginx bp "127.0.0.1:9003 proxy_protocol" b.example
+in_srv $KSTEER backend add b --proxy 127.0.0.1:9003 --proxy-protocol
+wait_listen 127.0.0.1 9003
+p0=$(fb proxy)
+expect_eq "d. with 'proxy 127.0.0.1:9003 proxy-protocol': proxied" "ok backend bp" "$(tls)"
+expect_eq "d. nginx read the client's address in the PROXY v2 header" "127.0.0.1 $CLI4" \
+	"$(tail -n 1 "$WORK/nginx-bp/access.log")"
+expect_eq "d. counted as proxied" $((p0 + 1)) "$(fb proxy)"
+summary
