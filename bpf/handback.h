@@ -40,11 +40,9 @@ struct {
 static __always_inline struct ks_handback *ks_hb_lookup(const struct ks_pkt *p,
 							 struct ks_flow *k)
 {
-	__u32 idx = KS_FB_HANDBACK_PENDING;
-	__u64 *pending = bpf_map_lookup_elem(&ks_fallback_stats, &idx);
 	struct ks_handback *e;
 
-	if (!pending || !*pending)
+	if (!ks_hb_pending())
 		return NULL;
 	ks_flow_of(p, k);
 	e = bpf_map_lookup_elem(&ks_handback, k);

@@ -15,12 +15,16 @@
 #      proxied with the client's address
 #   e. 50 connections at once, each with its hello in pieces and 20 KB
 #      right after: every byte at the backend
+#   f. backends sharing the public port with ksteerd (nginx reuseport,
+#      --pid): the kernel selects again in the group on the handed-back
+#      segment; a hello in pieces and a 9 KB one (too big for the
+#      sk_reuseport program's parser) still end at the routed nginx
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
 ks_test_begin "hand-back end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
 TLS=$ROOT/tests/tools/tls_pieces.py
-ks_make_certs "$WORK" b.example
+ks_make_certs "$WORK" b.example s1.example s2.example
 check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
 counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 fb() { counter "[\"fallback\"][\"$1\"]"; }
@@ -43,7 +47,12 @@ in_srv timeout 60 tcpdump -i "$SRV_IF" -nn -S -U -w "$WORK/finrst.pcap" \
 TCPDUMP=$!
 sleep 1
 
-tls() { in_cli env KS_LOCAL_PORT=${PORT:-0} timeout 20 $PY "$TLS" $SRV4 443 b.example "$WORK/b.example.pem" "$@"; }
+tls_to() { # HOST [ARGS...]
+	local h=$1
+	shift
+	in_cli env KS_LOCAL_PORT=${PORT:-0} timeout 20 $PY "$TLS" $SRV4 443 "$h" "$WORK/$h.pem" "$@"
+}
+tls() { tls_to b.example "$@"; }
 logged() { tail -n "$1" "$WORK/nginx-b/access.log" | cut -d' ' -f1 | sort -u | paste -sd' '; }
 none_of_ksteerd() { ! in_srv ss -Htanp state all '( sport = :443 )' | grep -v LISTEN | grep -q ksteerd; }
 
@@ -109,6 +118,28 @@ hb=$(($(fb handback) - h0))
 check "e. handed back by ksteerd ($hb)" test "$hb" -ge 45
 expect_eq "e. none failed, nothing left pending" "0 0" "$(fb handback_failed) $(fb handback_pending)"
 check "e. no connection of ksteerd's left" none_of_ksteerd
+
+# f. Two nginx on the public port itself, in one SO_REUSEPORT group with
+# ksteerd's listener. The handed-back segment goes to s2's listener, and
+# the kernel selects again in the group: our sk_reuseport program routes it
+# by the ClientHello it carries, or, when that is too big for it, keeps
+# TC's choice (never ksteerd's socket, which would loop).
+NGINX_LOG='$remote_addr $remote_port'
+ks_nginx s1 "$SRV4:443 reuseport" s1.example
+ks_nginx s2 "$SRV4:443 reuseport" s2.example
+sleep 0.5
+check "f. s1, s2 --pid (nginx masters on the public port)" \
+	in_srv $KSTEER backend add s1 --pid "$(cat "$WORK/nginx-s1/master.pid")"
+in_srv $KSTEER backend add s2 --pid "$(cat "$WORK/nginx-s2/master.pid")"
+in_srv $KSTEER route add s1.example s1
+in_srv $KSTEER route add s2.example s2
+h0=$(fb handback) sel0=$(counter '["reuseport_selected"]')
+expect_eq "f. shared port, hello in pieces: served by s2" "ok backend s2" "$(tls_to s2.example --chunk 40)"
+expect_eq "f. shared port, 9 KB hello: served by s2" "ok backend s2" "$(tls_to s2.example --alpn-pad 9000)"
+expect_eq "f. both handed back, selected in the group, s2 logged the client twice" \
+	"2 $CLI4 2" "$(($(fb handback) - h0)) $(cut -d' ' -f1 "$WORK/nginx-s2/access.log" | sort -u) $(wc -l <"$WORK/nginx-s2/access.log")"
+check "f. the sk_reuseport program chose them" test "$(($(counter '["reuseport_selected"]') - sel0))" -ge 2
+expect_eq "f. s1 saw nothing" 0 "$(cat "$WORK/nginx-s1/access.log" 2>/dev/null | wc -l)"
 
 # d. --fallback-only: no TC, so no hand-back; b has no proxy target of its
 # own: refused and counted, never proxied from 127.0.0.1.
