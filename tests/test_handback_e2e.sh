@@ -15,6 +15,8 @@
 #      proxied with the client's address
 #   e. 50 connections at once, each with its hello in pieces and 20 KB
 #      right after: every byte at the backend
+#   g. IPv6: a hello in pieces from an IPv6 client, handed back to nginx on
+#      [::1] (the raw IPv6 path), which logs the client's IPv6 address
 #   f. backends sharing the public port with ksteerd (nginx reuseport,
 #      --pid): the kernel selects again in the group on the handed-back
 #      segment; a hello in pieces and a 9 KB one (too big for the
@@ -24,7 +26,7 @@ source "$(dirname "$0")/netns.sh"
 ks_test_begin "hand-back end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
 TLS=$ROOT/tests/tools/tls_pieces.py
-ks_make_certs "$WORK" b.example s1.example s2.example
+ks_make_certs "$WORK" b.example s1.example s2.example b6.example
 check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
 counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 fb() { counter "[\"fallback\"][\"$1\"]"; }
@@ -36,7 +38,8 @@ in_srv $KSTEER route add b.example b
 in_srv $KSTEER backend add rec 127.0.0.1:9005
 in_srv $KSTEER route add rec.example rec
 nsenter --net=/run/netns/$SRV_NS $PY "$TOOL" record-more 9005 "$WORK/rec.log" &
-nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --deadline 2000 \
+nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --listen "[$SRV6]:443" \
+	--deadline 2000 \
 	2>"$WORK/ksteerd.log" &
 wait_listen 127.0.0.1 9002 && wait_listen 127.0.0.1 9005 && wait_listen $SRV4 443 ||
 	fail "servers did not start"
@@ -50,7 +53,7 @@ sleep 1
 tls_to() { # HOST [ARGS...]
 	local h=$1
 	shift
-	in_cli env KS_LOCAL_PORT=${PORT:-0} timeout 20 $PY "$TLS" $SRV4 443 "$h" "$WORK/$h.pem" "$@"
+	in_cli env KS_LOCAL_PORT=${PORT:-0} timeout 20 $PY "$TLS" ${IP:-$SRV4} 443 "$h" "$WORK/$h.pem" "$@"
 }
 tls() { tls_to b.example "$@"; }
 logged() { tail -n "$1" "$WORK/nginx-b/access.log" | cut -d' ' -f1 | sort -u | paste -sd' '; }
@@ -118,6 +121,19 @@ hb=$(($(fb handback) - h0))
 check "e. handed back by ksteerd ($hb)" test "$hb" -ge 45
 expect_eq "e. none failed, nothing left pending" "0 0" "$(fb handback_failed) $(fb handback_pending)"
 check "e. no connection of ksteerd's left" none_of_ksteerd
+
+# g. IPv6 end to end: the client's IPv6 connection, handed back through the
+# raw IPv6 socket, into nginx's [::1] listener.
+NGINX_LOG='$remote_addr $remote_port'
+in_srv $KSTEER backend add b6 "[::1]:9006"
+ks_nginx b6 "[::1]:9006" b6.example
+in_srv $KSTEER route add b6.example b6
+sleep 0.5
+h0=$(fb handback)
+expect_eq "g. IPv6 client, hello in pieces: TLS and HTTP done with nginx on [::1]" "ok backend b6" \
+	"$(IP=$SRV6 tls_to b6.example --chunk 40)"
+expect_eq "g. handed back; nginx logged the client's IPv6 address" "1 $CLI6" \
+	"$(($(fb handback) - h0)) $(cut -d' ' -f1 "$WORK/nginx-b6/access.log")"
 
 # f. Two nginx on the public port itself, in one SO_REUSEPORT group with
 # ksteerd's listener. The handed-back segment goes to s2's listener, and

@@ -48,7 +48,7 @@ def fetch(args, local_port):
     if args.alpn_pad:
         names = ["x%03d" % i + "p" * 246 for i in range(args.alpn_pad // 251 + 1)]
         ctx.set_alpn_protocols(names + ["http/1.1"])
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET6 if ":" in args.ip else socket.AF_INET)
     sock.settimeout(5)
     if local_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
