@@ -17,6 +17,8 @@
 #      right after: every byte at the backend
 #   g. IPv6: a hello in pieces from an IPv6 client, handed back to nginx on
 #      [::1] (the raw IPv6 path), which logs the client's IPv6 address
+#   h. a backend whose accept queue is full: TC does not place it, ksteerd
+#      retries, then resets the client and counts the failure
 #   f. backends sharing the public port with ksteerd (nginx reuseport,
 #      --pid): the kernel selects again in the group on the handed-back
 #      segment; a hello in pieces and a 9 KB one (too big for the
@@ -74,6 +76,7 @@ check "a. no connection of ksteerd's left" none_of_ksteerd
 h0=$(fb handback) tw0=$(counter '["time_wait_detour"]')
 out=$(PORT=40000 tls --count 5)
 expect_eq "b. TIME_WAIT detour: 5 connections from port 40000, all served" 5 "$(grep -c '^ok backend b$' <<<"$out")"
+grep -v '^ok' <<<"$out" | head -3
 tw=$(($(counter '["time_wait_detour"]') - tw0)) hb=$(($(fb handback) - h0))
 check "b. SYNs that met TIME_WAIT went to ksteerd ($tw) and were handed back ($hb)" \
 	test "$tw" -ge 3 -a "$hb" -eq "$tw"
@@ -156,6 +159,26 @@ expect_eq "f. both handed back, selected in the group, s2 logged the client twic
 	"2 $CLI4 2" "$(($(fb handback) - h0)) $(cut -d' ' -f1 "$WORK/nginx-s2/access.log" | sort -u) $(wc -l <"$WORK/nginx-s2/access.log")"
 check "f. the sk_reuseport program chose them" test "$(($(counter '["reuseport_selected"]') - sel0))" -ge 2
 expect_eq "f. s1 saw nothing" 0 "$(cat "$WORK/nginx-s1/access.log" 2>/dev/null | wc -l)"
+
+# h. A listener that never accepts, backlog 0: one connection fills its
+# queue (the fast path puts it there), so TC will not place the next; the
+# kernel would drop a child made for a full queue. ksteerd sends its
+# segment again 3 times, then resets the client.
+in_srv $KSTEER backend add full 127.0.0.1:9007
+in_srv $KSTEER route add full.example full
+nsenter --net=/run/netns/$SRV_NS $PY -c "
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 9007)); s.listen(0); time.sleep(30)" &
+wait_listen 127.0.0.1 9007
+in_cli timeout 10 $PY "$TOOL" send $SRV4 443 full.example 600 100 >/dev/null 2>&1 &
+sleep 0.5
+f0=$(fb handback_failed) r0=$(fb handback_retried) u0=$(counter '["handback_unplaced"]')
+out=$(in_cli timeout 10 $PY "$TOOL" send $SRV4 443 full.example 600 100 1 50)
+check "h. full accept queue: the client is reset (${out:0:40}...)" grep -q "ConnectionResetError" <<<"$out"
+expect_eq "h. counted: 3 retries, 1 failure, TC refused all 4 injections" "3 1 4" \
+	"$(($(fb handback_retried) - r0)) $(($(fb handback_failed) - f0)) $(($(counter '["handback_unplaced"]') - u0))"
+expect_eq "h. nothing left pending" 0 "$(fb handback_pending)"
+kill %?"s.listen(0)" 2>/dev/null
 
 # d. --fallback-only: no TC, so no hand-back; b has no proxy target of its
 # own: refused and counted, never proxied from 127.0.0.1.

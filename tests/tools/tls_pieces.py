@@ -74,7 +74,14 @@ def fetch(args, local_port):
             inc.write(data)
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             break
-    # The server closed first; closing now leaves the client no TIME_WAIT.
+    # Wait for the server's FIN (its close_notify can come first): the
+    # server closes first, and closing after it leaves the client no
+    # TIME_WAIT, so the next connection may reuse the port at once.
+    try:
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
     sock.close()
     head, _, body = resp.partition(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.1 200"):
