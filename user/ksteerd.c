@@ -5,8 +5,11 @@
  * the fallback backend, so the kernel gives it what the fast path cannot
  * place: a SYN that met a TIME_WAIT socket, a routed backend with no
  * listener (restarting, or served by hand-off or proxy), a ClientHello
- * over 8 KB, and everything on kernels without the kfunc (ksteer up
- * --fallback-only). Routes are the same pinned maps the kernel reads.
+ * over 8 KB or over more segments than the kernel holds, and everything on
+ * kernels without the kfunc (ksteer up --fallback-only). Routes are the
+ * same pinned maps the kernel reads. A connection of a backend with a
+ * listener goes back into that listener (fb_handback.c), so the backend
+ * sees the client; ksteerd proxies only to a backend's own proxy target.
  *
  *   ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] [--deadline MS]
  *           [--max-hello B] [--max-conns N] [--quic [--quic-pending N]]
