@@ -51,8 +51,10 @@ struct fb_hb {
 	size_t len;               /* bytes handed on */
 	size_t seglen;            /* TCP header + payload at pkt + FB_RAW_HEADROOM */
 	int tries;
-	__u8 pkt[FB_RAW_HEADROOM + FB_HB_TCP_HDR + FB_HB_MAX + 1];
+	__u8 pkt[];               /* FB_RAW_HEADROOM, then the segment */
 };
+
+static __u8 fb_hb_peeked[FB_HB_MAX + 1];  /* the queue, read before h is sized */
 
 static struct {
 	int map, cfg, listeners;  /* ks_handback, ks_config, ks_listeners */
@@ -202,7 +204,7 @@ static void fb_hb_build(struct fb_hb *h, __u16 win, size_t n)
 	size_t hl = h->e.tstamp_ok ? FB_HB_TCP_HDR : 20;
 	__u32 v;
 
-	memmove(t + hl, h->pkt + FB_RAW_HEADROOM + FB_HB_TCP_HDR, n);
+	memcpy(t + hl, fb_hb_peeked, n);
 	memset(t, 0, hl);
 	memcpy(t, &h->flow.sport, 2);
 	memcpy(t + 2, &h->flow.dport, 2);
@@ -228,17 +230,16 @@ static void fb_hb_build(struct fb_hb *h, __u16 win, size_t n)
 }
 
 /*
- * Step 2 on a frozen flow, in repair mode: what is queued, where it starts,
- * what ksteerd has sent, the options; then the segment. The payload is
- * peeked first into the room after the largest header (fb_hb_build moves
- * it). -1: not possible (more than one segment carries, a FIN seen, bytes
- * sent and not acknowledged), nothing changed but repair mode.
+ * Step 2 on a frozen flow, in repair mode: what is queued (into
+ * fb_hb_peeked), where it starts, what ksteerd has sent, the options, the
+ * client's window (*win, as it sends it). The number of bytes queued, or
+ * -1: not possible (more than one segment carries, a FIN seen, bytes sent
+ * and not acknowledged), nothing changed but repair mode.
  */
-static int fb_hb_read(int fd, struct fb_hb *h)
+static ssize_t fb_hb_read(int fd, struct fb_hb *h, __u16 *win)
 {
-	__u8 *data = h->pkt + FB_RAW_HEADROOM + FB_HB_TCP_HDR;
 	struct tcp_repair_window w;
-	__u32 rcv_nxt, win;
+	__u32 rcv_nxt, v;
 	int on = TCP_REPAIR_ON, inq = -1, outq = -1;
 	ssize_t n;
 
@@ -247,7 +248,7 @@ static int fb_hb_read(int fd, struct fb_hb *h)
 	/* Peek, then rcv_nxt (TCP_QUEUE_SEQ), then how much is queued: a byte
 	 * that slipped in after the peek (a segment past TC just before the
 	 * freeze) shows as inq != n and the hand-back is not made. */
-	n = recv(fd, data, FB_HB_MAX + 1, MSG_PEEK | MSG_DONTWAIT);
+	n = recv(fd, fb_hb_peeked, sizeof(fb_hb_peeked), MSG_PEEK | MSG_DONTWAIT);
 	if (n <= 0 || n > FB_HB_MAX ||
 	    fb_hb_getsockopt(fd, TCP_QUEUE_SEQ, &rcv_nxt, sizeof(rcv_nxt)) ||
 	    ioctl(fd, SIOCINQ, &inq) || inq != n || fb_hb_queue(fd, TCP_SEND_QUEUE) ||
@@ -256,9 +257,9 @@ static int fb_hb_read(int fd, struct fb_hb *h)
 	    fb_hb_getsockopt(fd, TCP_REPAIR_WINDOW, &w, sizeof(w)) || fb_hb_options(fd, &h->e))
 		return -1;
 	h->seq = rcv_nxt - n;
-	win = h->e.wscale_ok ? w.snd_wnd >> h->e.snd_wscale : w.snd_wnd;
-	fb_hb_build(h, win > 0xffff ? 0xffff : win, n);
-	return 0;
+	v = h->e.wscale_ok ? w.snd_wnd >> h->e.snd_wscale : w.snd_wnd;
+	*win = v > 0xffff ? 0xffff : v;
+	return n;
 }
 
 /* Undo a freeze before the socket was detached: it goes on as it was. */
@@ -277,9 +278,31 @@ static int fb_hb_inject(struct fb_hb *h)
 			   h->pkt + FB_RAW_HEADROOM, h->seglen);
 }
 
-int fb_handback(struct fb_conn *c, __u32 backend)
+/* Steps 2-4 on a frozen flow; h is resized to carry the segment. 0, or -1
+ * with the freeze undone (*hp stays valid to free). */
+static int fb_hb_take(int fd, struct fb_hb **hp)
 {
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct fb_hb *h = *hp, *big;
+	ssize_t n;
+	__u16 win;
+
+	h->e.state = KS_HB_READY;
+	n = fb_hb_read(fd, h, &win);
+	big = n > 0 ? realloc(h, sizeof(*h) + FB_RAW_HEADROOM + FB_HB_TCP_HDR + n) : NULL;
+	if (big)
+		*hp = h = big;
+	if (!big || bpf_map_update_elem(hb.map, &h->flow, &h->e, BPF_EXIST) ||
+	    connect(fd, &unspec, sizeof(unspec))) {
+		fb_hb_thaw(fd, h);
+		return -1;
+	}
+	fb_hb_build(h, win, n);
+	return 0;
+}
+
+int fb_handback(struct fb_conn *c, __u32 backend)
+{
 	int fd = c->client.fd;
 	struct fb_hb *h;
 
@@ -296,10 +319,7 @@ int fb_handback(struct fb_conn *c, __u32 backend)
 		free(h);
 		return -1;
 	}
-	h->e.state = KS_HB_READY;
-	if (fb_hb_read(fd, h) || bpf_map_update_elem(hb.map, &h->flow, &h->e, BPF_EXIST) ||
-	    connect(fd, &unspec, sizeof(unspec))) {
-		fb_hb_thaw(fd, h);
+	if (fb_hb_take(fd, &h)) {
 		free(h);
 		return -1;
 	}
