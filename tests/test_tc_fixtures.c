@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "hello.h"
@@ -27,7 +28,7 @@
 #include "ksteer.h"
 #include "steer_tc.skel.h"
 
-#define TC_ACT_OK 0
+#define TC_ACT_UNSPEC (-1)        /* passed on: the next tc filter runs */
 #define TC_ACT_SHOT 2
 #define TC_ACT_REDIRECT 7
 
@@ -170,6 +171,16 @@ static uint64_t routed(__u32 backend)
 }
 
 static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+/* addr (no port) is public: TC acts on packets to it. */
+static void public_addr(int family, const char *addr)
+{
+	struct ks_addr a = { .family = family };
+	__u32 one = 1;
+
+	inet_pton(family, addr, a.addr);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_public), &a, &one, BPF_ANY);
+}
 
 /* ---- fixtures ---------------------------------------------------------- */
 
@@ -362,16 +373,16 @@ static void test_ack_paths(void)
 	before = stat(KS_ST_COOKIE_BAD);
 	build(&in, &f, 3001, cookie + 2, 0x10, NULL, 0, NULL, 0);
 	v = run(&in, &out);
-	CHECK(v == TC_ACT_OK && stat(KS_ST_COOKIE_BAD) == before + 1,
+	CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_COOKIE_BAD) == before + 1,
 	      "ACK with a wrong cookie: passed to the kernel, counted (verdict %d)", v);
 	build(&in, &f, 3002, cookie + 1, 0x10, NULL, 0, NULL, 0);
 	v = run(&in, &out);
-	CHECK(v == TC_ACT_OK, "ACK whose seq is not ISN + 1: not ours (verdict %d)", v);
+	CHECK(v == TC_ACT_UNSPEC, "ACK whose seq is not ISN + 1: not ours (verdict %d)", v);
 
 	f.dport = 8443;
 	build(&in, &f, 3000, 0, 0x02, NULL, 0, NULL, 0);
 	v = run(&in, &out);
-	CHECK(v == TC_ACT_OK && out.n == in.n && !memcmp(out.b, in.b, in.n),
+	CHECK(v == TC_ACT_UNSPEC && out.n == in.n && !memcmp(out.b, in.b, in.n),
 	      "SYN to another port: untouched");
 }
 
@@ -801,7 +812,7 @@ static void test_key_rotation(void)
 	bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY);
 	build(&in, &f, 501, cookie + 1, 0x10, NULL, 0, NULL, 0);
 	v = run(&in, &out);
-	CHECK(v == TC_ACT_OK, "after two rotations it does not (verdict %d)", v);
+	CHECK(v == TC_ACT_UNSPEC, "after two rotations it does not (verdict %d)", v);
 }
 
 /* ECN: a SYN with ECE|CWR gets ECE back and ecn_ok in the cookie. */
@@ -824,7 +835,7 @@ static void test_ecn(void)
 
 int main(void)
 {
-	struct ks_config cfg = { .port = htons(443), .flags = KS_CFG_ACTIVE,
+	struct ks_config cfg = { .ports = { htons(443) }, .flags = KS_CFG_ACTIVE,
 				 .abi = KS_ABI_VERSION, .key = { 0x0123456789abcdefULL, 42 } };
 	struct bpf_map *m;
 	__u32 zero = 0;
@@ -832,6 +843,15 @@ int main(void)
 	if (geteuid()) {
 		printf("skip - TC fixtures need root (BPF_PROG_TEST_RUN)\n0 passed, 0 failed, 1 skipped\n");
 		return 0;
+	}
+	/* A namespace of our own: the fixtures set its TCP sysctls and
+	 * open sockets on the public address. */
+	if (unshare(CLONE_NEWNET) ||
+	    system("ip link set lo up && ip addr add 198.18.0.1/32 dev lo && "
+		   "ip addr add 198.18.0.2/32 dev lo")) {
+		printf("FAIL - a network namespace for the fixtures: %s\n0 passed, 1 failed\n",
+		       strerror(errno));
+		return 1;
 	}
 	ncpu = libbpf_num_possible_cpus();
 	skel = steer_tc__open();
@@ -848,6 +868,8 @@ int main(void)
 		return 1;
 	}
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &cfg, BPF_ANY);
+	public_addr(AF_INET, "198.18.0.1");
+	public_addr(AF_INET6, "fd00:6b73::1");
 	test_syn();
 	test_ack_paths();
 	test_routes();
