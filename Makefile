@@ -17,7 +17,7 @@ SKELS     := $(BPF_PROGS:%=$(BUILD)/%.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) include/ksteer_abi.h
 
 USER_HDRS := $(wildcard user/*.h)
-COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/route_user.c
+COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/public.c user/route_user.c
 # The config file and the CLI edits it reuses: `up -c` and ksteerd -c.
 CONFIG_SRCS := user/config.c user/config_sync.c user/cmd_backend.c user/cmd_route.c
 # The QUIC Initial decoder (ksteerd routes on it; `ksteer parse --quic`).
@@ -66,8 +66,8 @@ $(BUILD)/handoff_tls_server: tests/handoff_tls_server.c backend/ksteer_handoff.c
 $(BUILD)/test_parser: tests/test_parser.c user/hello.c $(USER_HDRS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_parser.c user/hello.c
 
-$(BUILD)/test_tc_fixtures: tests/test_tc_fixtures.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_tc_fixtures.c user/util.c user/hello.c $(LDLIBS)
+$(BUILD)/test_tc_fixtures: tests/test_tc_fixtures.c tests/pkt.c tests/pkt.h user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_tc_fixtures.c tests/pkt.c user/util.c user/hello.c $(LDLIBS)
 
 $(BUILD)/test_quic_steer: tests/test_quic_steer.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_quic_steer.c user/util.c user/hello.c $(LDLIBS)
@@ -153,3 +153,11 @@ $(BUILD)/quic_flood: bench/quic_flood.c | $(BUILD)
 .PHONY: bench-quic
 bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
+
+# The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
+$(BUILD)/bpf_cost: bench/bpf_cost.c tests/pkt.c tests/pkt.h user/util.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -Iuser -Itests -o $@ bench/bpf_cost.c tests/pkt.c user/util.c $(LDLIBS)
+
+.PHONY: bench-bpf
+bench-bpf: $(BUILD)/bpf_cost
+	bench/bpf_bench.sh

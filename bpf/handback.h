@@ -87,7 +87,7 @@ static __always_inline void ks_hb_attrs(const struct ks_handback *e, struct bpf_
  * it across backends), a full accept queue (the kernel would drop the
  * child after we created it), or the kfunc's own refusal. */
 static __always_inline int ks_hb_assign(struct __sk_buff *skb, const struct ks_pkt *p,
-					const struct ks_handback *e, __u16 public_port)
+					const struct ks_handback *e, const struct ks_config *cfg)
 {
 	struct bpf_tcp_req_attrs attrs = {};
 	struct ks_slot key = { .backend = e->backend };
@@ -96,7 +96,7 @@ static __always_inline int ks_hb_assign(struct __sk_buff *skb, const struct ks_p
 
 	if (!sk)
 		return -1;
-	if ((sk->src_port == bpf_ntohs(public_port) && ks_group_unsteered(sk)) ||
+	if ((ks_public_port(cfg, bpf_htons(sk->src_port)) && ks_group_unsteered(sk)) ||
 	    ks_queue_full(sk)) {
 		bpf_sk_release(sk);
 		return -1;
@@ -111,35 +111,37 @@ static __always_inline int ks_hb_assign(struct __sk_buff *skb, const struct ks_p
 
 /*
  * A segment with no socket on its 4-tuple (before the cookie check).
- * -1: no hand-back of this flow, carry on. Otherwise the verdict: the
- * marked segment on lo of a READY flow is placed; anything else of a flow
- * being handed back is dropped (the client's retransmission, which must
- * meet neither the cookie path nor the kernel's RST; it comes again).
+ * 0: no hand-back of this flow, carry on. 1: *verdict is this segment's:
+ * the marked segment on lo of a READY flow is placed; anything else of a
+ * flow being handed back is dropped (the client's retransmission, which
+ * must meet neither the cookie path nor the kernel's RST; it comes again).
  */
 static __always_inline int ks_hb_place(struct __sk_buff *skb, const struct ks_pkt *p,
-				       struct ks_flow *k, __u16 public_port)
+				       struct ks_flow *k, const struct ks_config *cfg, int *verdict)
 {
 	struct ks_handback *e = ks_hb_lookup(p, k);
 	struct ks_backend_stat *bs;
 
 	if (!e)
-		return -1;
+		return 0;
+	*verdict = TC_ACT_SHOT;
 	if (skb->mark != KS_HANDBACK_MARK || skb->ifindex != KS_LOOPBACK_IFINDEX ||
 	    e->state != KS_HB_READY) {
 		ks_count(KS_ST_HB_DROPPED);
-		return TC_ACT_SHOT;
+		return 1;
 	}
-	if (ks_hb_assign(skb, p, e, public_port)) {
+	if (ks_hb_assign(skb, p, e, cfg)) {
 		/* Dropped: ksteerd sees the entry still there and sends again. */
 		ks_count(KS_ST_HB_UNPLACED);
-		return TC_ACT_SHOT;
+		return 1;
 	}
 	bs = bpf_map_lookup_elem(&ks_backend_stats, &e->backend);
 	if (bs)
 		bs->assigned++;
 	bpf_map_delete_elem(&ks_handback, k);
 	ks_count(KS_ST_HB_ASSIGNED);
-	return TC_ACT_OK;
+	*verdict = TC_ACT_UNSPEC;                 /* placed; later filters still see it */
+	return 1;
 }
 
 #endif

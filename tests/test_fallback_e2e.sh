@@ -16,7 +16,7 @@ source "$(dirname "$0")/netns.sh"
 ks_test_begin "fallback end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
 ks_make_certs "$WORK" a.example b.example h.example r.example
-check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
 # Backend a: s_server closes first (HTTP/1.0 -www), so each connection
@@ -136,7 +136,7 @@ check "a new ksteerd takes over the fallback" grep -q "backend h" <<<"$(get h.ex
 # No TC, no hand-back: b (an address backend without a proxy target) is
 # refused. Before hand-back ksteerd proxied it from 127.0.0.1, so nginx
 # saw every client as this host; now it never is.
-check "ksteer up --fallback-only" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --fallback-only
+check "ksteer up --fallback-only" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --fallback-only
 ref0=$(counter '["fallback"]["refused_no_client_address"]') p0=$(counter '["fallback"]["proxy"]')
 n0=$(wc -l <"$WORK/nginx-b/access.log")
 out=$(get b.example)
@@ -159,7 +159,7 @@ except ConnectionResetError:
 ms=$((($(date +%s%N) - start) / 1000000))
 expect_eq "slowloris: cut at the 1 s deadline (${ms} ms)" "reset" "$out"
 expect_eq "slowloris: counted" $((t0 + 1)) "$(counter '["fallback"]["hello_timeout"]')"
-check "ksteer up again: fast path back" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up again: fast path back" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 a0=$(counter '["assigned"]')
 expect_eq "fast path: b.example" "backend b" "$(get b.example)"
 expect_eq "fast path: assigned in the kernel again" $((a0 + 1)) "$(counter '["assigned"]')"

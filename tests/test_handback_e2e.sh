@@ -29,7 +29,7 @@ ks_test_begin "hand-back end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
 TLS=$ROOT/tests/tools/tls_pieces.py
 ks_make_certs "$WORK" b.example s1.example s2.example b6.example
-check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 fb() { counter "[\"fallback\"][\"$1\"]"; }
 
@@ -187,7 +187,7 @@ kill %?"s.listen(0)" 2>/dev/null
 
 # d. --fallback-only: no TC, so no hand-back; b has no proxy target of its
 # own: refused and counted, never proxied from 127.0.0.1.
-check "d. ksteer up --fallback-only" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --fallback-only
+check "d. ksteer up --fallback-only" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --fallback-only
 n0=$(wc -l <"$WORK/nginx-b/access.log") ref0=$(fb refused_no_client_address)
 out=$(tls)
 check "d. fallback-only, no proxy target: refused ($out)" grep -q '^FAIL' <<<"$out"
