@@ -115,18 +115,24 @@ static __always_inline int ks_hb_assign(struct __sk_buff *skb, const struct ks_p
  * the marked segment on lo of a READY flow is placed; anything else of a
  * flow being handed back is dropped (the client's retransmission, which
  * must meet neither the cookie path nor the kernel's RST; it comes again).
+ * A marked segment on lo with no entry is dropped too: ksteerd sent it for
+ * a flow placed, given up or stale meanwhile, and the cookie path, which
+ * its sequence numbers can pass, would give it to ksteerd again (a loop).
  */
 static __always_inline int ks_hb_place(struct __sk_buff *skb, const struct ks_pkt *p,
 				       struct ks_flow *k, const struct ks_config *cfg, int *verdict)
 {
+	int marked = skb->mark == KS_HANDBACK_MARK && skb->ifindex == KS_LOOPBACK_IFINDEX;
 	struct ks_handback *e = ks_hb_lookup(p, k);
 	struct ks_backend_stat *bs;
 
-	if (!e)
-		return 0;
 	*verdict = TC_ACT_SHOT;
-	if (skb->mark != KS_HANDBACK_MARK || skb->ifindex != KS_LOOPBACK_IFINDEX ||
-	    e->state != KS_HB_READY) {
+	if (!e) {
+		if (marked)
+			ks_count(KS_ST_HB_DROPPED);
+		return marked;
+	}
+	if (!marked || e->state != KS_HB_READY) {
 		ks_count(KS_ST_HB_DROPPED);
 		return 1;
 	}

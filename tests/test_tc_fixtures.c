@@ -1089,30 +1089,40 @@ static void test_handback(void)
 
 	stale = stat(KS_ST_HB_STALE), early = stat(KS_ST_REASM_EARLY);
 	hb_put(&f, KS_HB_READY, 1, KS_HANDBACK_LIFE_NS + 100000000ULL);
-	v = hb_segment(&f, KS_HANDBACK_MARK, &out);
+	v = hb_segment(&f, 0, &out);
 	CHECK(stat(KS_ST_HB_STALE) == stale + 1 && !hb_held(&f) && stat(KS_ST_ASSIGN_ERR) == aerr + 1 &&
 	      stat(KS_ST_REASM_EARLY) == early + 1,
-	      "hand-back: an entry past its 1 s is ignored and deleted; the segment takes the "
-	      "normal path (held as an unverified early segment, verdict %d)", v);
+	      "hand-back: an entry past its 1 s is ignored and deleted; the client's segment takes "
+	      "the normal path (held as an unverified early segment, verdict %d)", v);
 
 	f.sport = 48001;
-	bad = stat(KS_ST_COOKIE_BAD);
+	bad = stat(KS_ST_COOKIE_BAD), drop = stat(KS_ST_HB_DROPPED);
 	{
 		struct pkt in;
 
 		build(&in, &f, 5000, 6000, 0x10, NULL, 0, NULL, 0);
+		v = run(&in, &out);
+		CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_COOKIE_BAD) == bad + 1 &&
+		      stat(KS_ST_HB_DROPPED) == drop,
+		      "hand-back: no entry for the flow: the normal cookie path (verdict %d)", v);
 		v = run_marked(&in, &out, KS_HANDBACK_MARK);
+		CHECK(v == TC_ACT_SHOT && stat(KS_ST_COOKIE_BAD) == bad + 1 &&
+		      stat(KS_ST_HB_DROPPED) == drop + 1,
+		      "hand-back: ksteerd's marked segment with no entry (placed, given up or stale "
+		      "meanwhile): dropped, never the cookie path (verdict %d)", v);
 	}
-	CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_COOKIE_BAD) == bad + 1 &&
-	      stat(KS_ST_HB_DROPPED) == drop + 3,
-	      "hand-back: no entry for the flow: the normal cookie path (verdict %d)", v);
 
 	hb_put(&f, KS_HB_READY, 1, 0);
 	hb_pending(0);
-	v = hb_segment(&f, KS_HANDBACK_MARK, &out);
-	CHECK(stat(KS_ST_ASSIGN_ERR) == aerr + 1 && stat(KS_ST_HB_DROPPED) == drop + 3 &&
+	v = hb_segment(&f, 0, &out);
+	CHECK(stat(KS_ST_ASSIGN_ERR) == aerr + 1 && stat(KS_ST_HB_DROPPED) == drop + 1 &&
 	      stat(KS_ST_HB_UNPLACED) == unpl + 2 && hb_held(&f),
-	      "hand-back: gauge 0: the table is not looked at (verdict %d)", v);
+	      "hand-back: gauge 0: the table is not looked at, the client's segment takes the "
+	      "normal path (verdict %d)", v);
+	v = hb_segment(&f, KS_HANDBACK_MARK, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_ASSIGN_ERR) == aerr + 1 &&
+	      stat(KS_ST_HB_DROPPED) == drop + 2 && hb_held(&f),
+	      "hand-back: gauge 0: a marked segment is dropped, not placed (verdict %d)", v);
 	hb_pending(1);
 }
 
