@@ -79,7 +79,8 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 
 	/* Not QUIC: not ours to place (TC passed it too, and counted it);
 	 * whichever member the kernel picks, as without us. */
-	if (ks_quic_parse(md, 8, md->len, &s->qh) || !ks_quic_plausible(&s->qh))
+	if (ks_quic_parse(md, 8, md->len, &s->qh) ||
+	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
 		return SK_PASS;
 	if (!ks_quic_lookup(&s->qh, &slot, &how) &&
 	    !bpf_sk_select_reuseport(md, &ks_listeners, &slot, 0)) {

@@ -669,10 +669,9 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 	struct bpf_sock *sk;
 	__u32 how = 0;
 
-	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) || !ks_quic_plausible(&s->qh)) {
-		ks_count(KS_ST_UDP_NOT_QUIC);
-		return TC_ACT_UNSPEC;
-	}
+	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) ||
+	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
+		goto not_quic;
 	ks_flow_of(p, &s->qf);
 	if (ks_quic_lookup(&s->qh, &slot, &how)) {
 		/* A long header with an unknown DCID is a new connection: its
@@ -685,6 +684,8 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 			how = KS_ST_QUIC_BY_PEER;
 		} else if (!ks_host_lookup(&s->qf, &s->qhost, &slot)) {
 			how = KS_ST_QUIC_BY_HOST;
+		} else if (!(s->qh.raw[0] & 0x40) && !ks_host_known(&s->qf, &s->qhost)) {
+			goto not_quic;            /* fixed bit clear, no QUIC from there */
 		} else {
 			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK, s->qf.v6);
 		}
@@ -694,6 +695,9 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		return ks_quic_to_fallback(skb, KS_ST_QUIC_STALE, s->qf.v6);   /* server gone */
 	ks_count(how);
 	return ks_quic_assign(skb, sk);
+not_quic:
+	ks_count(KS_ST_UDP_NOT_QUIC);
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
