@@ -53,7 +53,7 @@ $(BUILD)/ksteer: $(KSTEER_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -o $@ $(KSTEER_SRCS) $(LDLIBS) -lcrypto
 
 $(BUILD)/ksteerd: $(KSTEERD_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -DKS_HS_MAX=32767 -DKS_HS_MASK=32767 -DKS_HS_BUF=65536 \
+	$(CC) $(CFLAGS) -DKS_HS_MAX=65540 -DKS_HS_MASK=131071 -DKS_HS_BUF=262144 -DKS_WIRE_MAX=524287 \
 		-o $@ $(KSTEERD_SRCS) $(LDLIBS) -luring -lcrypto
 
 # The hand-off library backends link, its test, and a TLS test backend.

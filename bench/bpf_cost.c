@@ -106,6 +106,7 @@ static void setup(void)
 		exit(1);
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
+	ks_size_cpu_maps(skel->obj);
 	if (steer_tc__load(skel)) {
 		fprintf(stderr, "bpf_cost: load: %s\n", strerror(errno));
 		exit(1);

@@ -152,6 +152,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_ifaces SEC(".maps");
 
+/*
+ * Work buffers larger than a per-CPU value may be (32 KB): a plain array
+ * with one entry per CPU, sized by the loader (ks_size_cpu_maps, which
+ * knows these maps by name), each CPU using the entry of its index. TC and
+ * sk_reuseport programs run with bottom halves off and do not nest on a
+ * CPU, so that entry is theirs for the whole run.
+ */
+#define KS_CPU_ARRAY(name, vtype)                                              \
+	struct {                                                               \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                              \
+		__uint(max_entries, 1);                                        \
+		__type(key, __u32);                                            \
+		__type(value, vtype);                                          \
+	} name SEC(".maps")
+#define KS_CPU_SLOT(map)                                                       \
+	({                                                                     \
+		__u32 _cpu = bpf_get_smp_processor_id();                       \
+		bpf_map_lookup_elem(&(map), &_cpu);                            \
+	})
+
 /* For route.h: copy a map value out, 0 if found. */
 #define KS_MAP_COPY(map, key, out)                                             \
 	({                                                                     \

@@ -485,20 +485,29 @@ static __always_inline __u16 ks_csum_fold(__s64 csum)
 #define KS_REPLY_MAX 128
 
 struct ks_reply {
+	__u32 seq, ack;       /* what ks_reply was asked for */
+	__u16 window;
+	__u8 flags;
+	__u8 optwords;
+	__u32 opts[5];
 	__u8 buf[KS_REPLY_MAX];
 	__u32 pseudo[10];     /* TCP pseudo-header, for the checksum */
 };
 
 /*
  * Turn the skb into a reply to the segment in p: addresses and ports
- * swapped, our seq/ack/flags, tcp options opts[0..optlen). The caller
- * redirects it out of the interface it came in on. The reply is built at
- * buf + 14 on, its Ethernet header (when the device has one) just before.
+ * swapped, r's seq/ack/flags/window, TCP options r->opts[0..optwords).
+ * The caller redirects it out of the interface it came in on. The reply is
+ * built at buf + 14 on, its Ethernet header (when the device has one) just
+ * before. A subprogram: one copy for every kind of reply.
  */
-static __always_inline int ks_reply(struct __sk_buff *skb, struct ks_pkt *p, struct ks_reply *r,
-				    __u32 seq, __u32 ack, __u8 flags, __u16 window,
-				    const __u32 *opts, __u32 optwords)
+static __attribute__((noinline)) int ks_reply_build(struct __sk_buff *skb, struct ks_pkt *p,
+						    struct ks_reply *r)
 {
+	__u32 optwords = r->optwords, seq = r->seq, ack = r->ack;
+	__u8 flags = r->flags;
+	__u16 window = r->window;
+	const __u32 *opts = r->opts;
 	__u32 iplen = p->v6 ? 40 : 20, tcplen, total, i;
 	__u8 *b = r->buf;
 	struct ks_tcp *t;
@@ -570,6 +579,22 @@ static __always_inline int ks_reply(struct __sk_buff *skb, struct ks_pkt *p, str
 	if (p->l3)
 		return bpf_skb_store_bytes(skb, 0, b, total, 0) ? -1 : 0;
 	return bpf_skb_store_bytes(skb, 0, b + 14, total, 0) ? -1 : 0;
+}
+
+static __always_inline int ks_reply(struct __sk_buff *skb, struct ks_pkt *p, struct ks_reply *r,
+				    __u32 seq, __u32 ack, __u8 flags, __u16 window,
+				    const __u32 *opts, __u32 optwords)
+{
+	r->seq = seq;
+	r->ack = ack;
+	r->flags = flags;
+	r->window = window;
+	r->optwords = optwords;
+#pragma unroll
+	for (int i = 0; i < 5; i++)
+		if (i < optwords)
+			r->opts[i] = opts[i];
+	return ks_reply_build(skb, p, r);
 }
 
 #endif

@@ -69,8 +69,8 @@ struct {
 
 /* A short header's DCID is raw[1..]: by QUIC-LB server ID, then by the
  * lengths of the CIDs learned. 0 and *slot set when found. */
-static __always_inline int ks_quic_short_lookup(struct ks_quic_inv *h, struct ks_slot *slot,
-						__u32 *how)
+static __attribute__((noinline)) int ks_quic_short_lookup(struct ks_quic_inv *h, struct ks_slot *slot,
+							   __u32 *how)
 {
 	struct ks_quic_sid sid = {};
 	struct ks_slot *v;

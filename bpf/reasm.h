@@ -156,6 +156,7 @@ struct ks_rewrite {
 	__u32 off;            /* checksum walk over lin (map memory) */
 	__u32 len;
 	__s64 sum;
+	__u32 isn;            /* the flow's client ISN */
 };
 
 struct ks_sum_walk {
@@ -181,12 +182,14 @@ static long ks_sum_step(__u32 i, void *arg)
 }
 
 /*
- * Make the skb a segment at seq ISN + 1 whose payload is lin[0..n): new
- * length, IP length and checksum, TCP seq and a full TCP checksum.
+ * Make the skb a segment at seq ISN + 1 (rw->isn + 1) whose payload is
+ * lin[0..n): new length, IP length and checksum, TCP seq and a full TCP
+ * checksum. A subprogram.
  */
-static __always_inline int ks_reasm_rewrite(struct __sk_buff *skb, struct ks_pkt *p,
-					    struct ks_rewrite *rw, __u8 *lin, __u32 n, __u32 isn)
+static __attribute__((noinline)) int ks_reasm_rewrite(struct __sk_buff *skb, struct ks_pkt *p,
+						      struct ks_rewrite *rw, __u8 *lin, __u32 n)
 {
+	__u32 isn = rw->isn;
 	__u32 hl = (p->payload - p->l4) & 63, total = p->payload + n, tcplen = hl + n;
 	struct ks_tcp *t = (void *)rw->hdr;
 	struct ks_sum_walk w = { .rw = rw, .lin = lin };
@@ -219,8 +222,14 @@ static __always_inline int ks_reasm_rewrite(struct __sk_buff *skb, struct ks_pkt
 		rw->pseudo[1] = p->daddr[0];
 		rw->pseudo[2] = bpf_htonl(IPPROTO_TCP << 16 | tcplen);
 	}
-	__builtin_memcpy(rw->hdr, &p->th, 20);
-	__builtin_memcpy(rw->hdr + 20, p->opts, 40);
+	/* Word by word: a byte-wise memcpy of unknown alignment spills every
+	 * byte through the stack (320 bytes of it). */
+#pragma unroll
+	for (int i = 0; i < 5; i++)
+		((__u32 *)rw->hdr)[i] = ((const __u32 *)&p->th)[i];
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		((__u32 *)rw->hdr)[5 + i] = ((const __u32 *)p->opts)[i];
 	t->seq = bpf_htonl(isn + 1);
 	t->check = 0;
 	cs = bpf_csum_diff(0, 0, rw->pseudo, p->v6 ? 40 : 12, 0);

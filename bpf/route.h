@@ -58,8 +58,9 @@ static long ks_alpn_try_one(__u32 i, void *arg)
 	return KS_ALPN_LOOKUP(ak, &c->r->backend) == 0;
 }
 
-/* Backend id for the parsed hello in s, 0 for no route. */
-static __always_inline __u32 ks_route(struct ks_scratch *s, struct ks_route_scratch *r)
+/* Backend id for the parsed hello in s, 0 for no route (a subprogram in
+ * BPF: one copy for its call sites). */
+static __attribute__((noinline)) __u32 ks_route(struct ks_scratch *s, struct ks_route_scratch *r)
 {
 	struct ks_route_ctx c = { .s = s, .r = r };
 	struct ks_route_val *v = &r->val;

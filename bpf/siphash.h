@@ -51,7 +51,10 @@ static __always_inline __u64 ks_siphash_n(const __u64 key[2], const __u64 *m, in
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static __always_inline __u64 ks_siphash(const __u64 key[2], const __u64 m[KS_SIP_WORDS])
+/* A subprogram, not inlined: every SYN and cookie check calls it (up to
+ * five times for one segment), and the TC program must stay small enough
+ * for the verifier's 16-bit jumps. */
+static __attribute__((noinline)) __u64 ks_siphash(const __u64 key[2], const __u64 m[KS_SIP_WORDS])
 {
 	return ks_siphash_n(key, m, KS_SIP_WORDS);
 }

@@ -22,12 +22,7 @@ struct ks_rp_scratch {
 	struct ks_addr pub;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ks_rp_scratch);
-} ks_rp_scratch SEC(".maps");
+KS_CPU_ARRAY(ks_rp_scratch, struct ks_rp_scratch);
 
 static __always_inline int ks_try_select(struct sk_reuseport_md *md, __u32 backend)
 {
@@ -162,10 +157,10 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 {
 	struct ks_rp_scratch *s;
 	__u8 th[20];
-	__u32 zero = 0, payload, backend;
+	__u32 payload, backend;
 
 	if (md->ip_protocol == IPPROTO_UDP && !md->migrating_sk) {
-		s = bpf_map_lookup_elem(&ks_rp_scratch, &zero);
+		s = KS_CPU_SLOT(ks_rp_scratch);
 		return s ? ks_quic_select(md, s) : SK_DROP;
 	}
 	if (md->ip_protocol != IPPROTO_TCP)
@@ -183,7 +178,7 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 		ks_count(KS_ST_RP_MIGRATE_DROP);
 		return SK_DROP;
 	}
-	s = bpf_map_lookup_elem(&ks_rp_scratch, &zero);
+	s = KS_CPU_SLOT(ks_rp_scratch);
 	if (!s)
 		return SK_DROP;
 	if (bpf_skb_load_bytes(md, 0, th, sizeof(th)))
@@ -207,14 +202,23 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 		ks_count(KS_ST_RP_PASS);
 		return SK_PASS;                   /* one backend's workers: its hash */
 	}
-	/* What cannot be routed here (a ClientHello over our 8 KB, like TC
-	 * decided) goes to ksteerd; without it, dropped: never hashed across
-	 * backends. */
+	/* What cannot be routed here (a ClientHello bigger than the kernel
+	 * keeps, as TC decided) goes to ksteerd; without it, dropped: never
+	 * hashed across backends. */
 	backend = KS_FALLBACK_ID;
-	if (ks_hello_parse(md, NULL, payload, md->len, &s->p) == KS_HELLO_COMPLETE)
+	switch (ks_hello_parse(md, NULL, payload, md->len, &s->p)) {
+	case KS_HELLO_COMPLETE:
+	case KS_HELLO_MALFORMED:
+	case KS_HELLO_NOT_TLS:
+		/* An unreadable one names nothing (the parser cleared it):
+		 * the default route, as TC decided. */
 		backend = ks_route(&s->p, &s->r);
-	else if (ks_hb_pending())
-		backend = ks_tc_choice(md);
+		break;
+	default:
+		if (ks_hb_pending())
+			backend = ks_tc_choice(md);
+		break;
+	}
 	if (!backend) {
 		ks_count(KS_ST_RP_DROP);
 		return SK_DROP;

@@ -40,32 +40,16 @@ struct ks_tc_scratch {
 	struct ks_flow qhost;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ks_tc_scratch);
-} ks_tc_scratch SEC(".maps");
+KS_CPU_ARRAY(ks_tc_scratch, struct ks_tc_scratch);
 
-/* Per-CPU values are capped at 32 KB: the big buffers get maps of their own. */
+/* The big buffers get maps of their own. */
 struct ks_tc_linear {
 	__u8 lin[KS_HS_BUF];      /* reassembled ClientHello, linear */
 	struct ks_rewrite rw;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ks_tc_linear);
-} ks_tc_linear SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ks_reasm);   /* template for a new ks_reasm entry */
-} ks_tc_reasm_tmp SEC(".maps");
+KS_CPU_ARRAY(ks_tc_linear, struct ks_tc_linear);
+KS_CPU_ARRAY(ks_tc_reasm_tmp, struct ks_reasm);   /* template for a new ks_reasm entry */
 
 static __always_inline __u32 ks_slot_now(void)
 {
@@ -251,8 +235,9 @@ static __always_inline int ks_refuse(struct __sk_buff *skb, struct ks_pkt *p,
  * to ksteerd's listener, the fallback, when it runs; never to another
  * backend. 0: assigned; -1: refuse (RST); -2: dropped (counted).
  */
-static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
-				     __u32 cookie, __u32 backend, const struct ks_config *cfg)
+static __attribute__((noinline)) int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
+						__u32 cookie, __u32 backend,
+						const struct ks_config *cfg)
 {
 	struct bpf_tcp_req_attrs attrs = {};
 	struct ks_syn_opts o, ack;
@@ -306,20 +291,15 @@ static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
 	return 0;
 }
 
-/* A whole ClientHello is in s->p: route it and create the connection. */
-static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, struct ks_config *cfg,
-				    struct ks_tc_scratch *s, __u32 cookie)
+/* Create the connection in backend's queue (ksteerd's, when it has no
+ * listener); a refusal when neither can take it. */
+static __always_inline int ks_place_on(struct __sk_buff *skb, struct ks_pkt *p,
+				       struct ks_config *cfg, struct ks_tc_scratch *s,
+				       __u32 cookie, __u32 backend)
 {
-	struct ks_backend_stat *bs;
-	__u32 backend;
+	struct ks_backend_stat *bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
 	int st;
 
-	backend = ks_route(&s->p, &s->r);
-	if (!backend) {
-		ks_count(KS_ST_NO_ROUTE);
-		return ks_refuse(skb, p, s);
-	}
-	bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
 	if (bs)
 		bs->routed++;
 	st = ks_assign(skb, p, cookie, backend, cfg);
@@ -328,6 +308,19 @@ static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, str
 	if (st)
 		return TC_ACT_SHOT;               /* kfunc refused: counted */
 	return TC_ACT_UNSPEC;                     /* placed; later filters still see it */
+}
+
+/* A whole ClientHello is in s->p: route it and create the connection. */
+static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, struct ks_config *cfg,
+				    struct ks_tc_scratch *s, __u32 cookie)
+{
+	__u32 backend = ks_route(&s->p, &s->r);
+
+	if (!backend) {
+		ks_count(KS_ST_NO_ROUTE);
+		return ks_refuse(skb, p, s);
+	}
+	return ks_place_on(skb, p, cfg, s, cookie, backend);
 }
 
 /* To ksteerd's listener as it stands; refused (RST) when ksteerd does not
@@ -348,15 +341,27 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 					 struct ks_config *cfg, struct ks_tc_scratch *s,
 					 __u32 cookie, int st)
 {
+	__u32 backend;
+
 	if (st == KS_HELLO_TOO_BIG) {
-		/* Beyond our 8 KB buffer, not beyond TLS: ksteerd peeks at up
-		 * to 16 KB. */
+		/* Beyond what the kernel keeps, not beyond TLS: ksteerd peeks
+		 * at up to 64 KB. */
 		ks_count(KS_ST_TOO_BIG);
 		return ks_to_fallback(skb, p, cfg, s, cookie);
 	}
-	/* Not TLS or a broken ClientHello: refused, never guessed. */
+	/* Not TLS (plain HTTP, an SSLv2-compatible hello) or a broken
+	 * ClientHello: what it names is not to be trusted, so it goes where
+	 * nothing is named, the default route, whose backend answers it as it
+	 * would direct (its own alert), like HAProxy's default_backend; with
+	 * no default, refused. */
 	ks_count(KS_ST_MALFORMED);
-	return ks_refuse(skb, p, s);
+	s->p.hello.sni_len = 0;
+	s->p.hello.alpn_count = 0;
+	backend = ks_route(&s->p, &s->r);
+	if (!backend)
+		return ks_refuse(skb, p, s);
+	ks_count(KS_ST_UNREADABLE_DEFAULT);
+	return ks_place_on(skb, p, cfg, s, cookie, backend);
 }
 
 /*
@@ -391,7 +396,8 @@ static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 }
 
 /* Copy what is held contiguously from ISN + 1 into L->lin; its length. */
-static __always_inline __u32 ks_reasm_held(const struct ks_reasm *e, struct ks_tc_linear *L)
+static __attribute__((noinline)) __u32 ks_reasm_held(const struct ks_reasm *e,
+						     struct ks_tc_linear *L)
 {
 	__u32 n = ks_reasm_contig(e);
 
@@ -412,7 +418,8 @@ static __always_inline int ks_reasm_release(struct __sk_buff *skb, struct ks_pkt
 {
 	s->isn = e->isn;
 	bpf_map_delete_elem(&ks_reasm, &s->flow);
-	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n, s->isn)) {
+	L->rw.isn = s->isn;
+	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n)) {
 		/* Dropped: the bytes are acked, only a connection can take
 		 * them; the client's retransmissions meet no state and stop
 		 * at its retry limit. Counted so it is seen. */
@@ -444,8 +451,8 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 					 struct ks_config *cfg, struct ks_tc_scratch *s,
 					 struct ks_reasm *e)
 {
-	__u32 cookie = bpf_ntohl(p->th.ack_seq) - 1, n, zero = 0;
-	struct ks_tc_linear *L = bpf_map_lookup_elem(&ks_tc_linear, &zero);
+	__u32 cookie = bpf_ntohl(p->th.ack_seq) - 1, n;
+	struct ks_tc_linear *L = KS_CPU_SLOT(ks_tc_linear);
 	int st;
 
 	if (!L)
@@ -476,12 +483,12 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L, n);
 	}
 	cookie = e->cookie;
-	if (st != KS_HELLO_COMPLETE) {
-		bpf_map_delete_elem(&ks_reasm, &s->flow);
-		return ks_not_placed(skb, p, cfg, s, cookie, st);   /* refused */
-	}
+	/* Whatever happens next, the connection starts with every byte we
+	 * acknowledged: the segment in hand carries them all. */
 	if (ks_reasm_release(skb, p, s, e, L, n))
 		return TC_ACT_SHOT;
+	if (st != KS_HELLO_COMPLETE)
+		return ks_not_placed(skb, p, cfg, s, cookie, st);   /* default, or refused */
 	ks_count(KS_ST_REASM_DONE);
 	return ks_place(skb, p, cfg, s, cookie);
 }
@@ -508,9 +515,8 @@ static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *
 					  __u32 cookie)
 {
 	struct ks_reasm *e, *early, *tmp;
-	__u32 zero = 0;
 
-	tmp = bpf_map_lookup_elem(&ks_tc_reasm_tmp, &zero);
+	tmp = KS_CPU_SLOT(ks_tc_reasm_tmp);
 	if (!tmp)
 		return TC_ACT_SHOT;
 	tmp->nseg = 0;
@@ -538,7 +544,6 @@ static __always_inline int ks_reasm_hold_early(struct __sk_buff *skb, struct ks_
 					       struct ks_tc_scratch *s, __u32 cookie)
 {
 	struct ks_reasm *e, *tmp;
-	__u32 zero = 0;
 
 	e = bpf_map_lookup_elem(&ks_reasm_early, &s->flow);
 	if (e && ks_reasm_expired(e)) {
@@ -549,7 +554,7 @@ static __always_inline int ks_reasm_hold_early(struct __sk_buff *skb, struct ks_
 		return TC_ACT_UNSPEC;             /* not the flow we hold */
 	}
 	if (!e) {
-		tmp = bpf_map_lookup_elem(&ks_tc_reasm_tmp, &zero);
+		tmp = KS_CPU_SLOT(ks_tc_reasm_tmp);
 		if (!tmp)
 			return TC_ACT_SHOT;
 		tmp->born_ns = bpf_ktime_get_ns();
@@ -640,7 +645,7 @@ static __always_inline int ks_quic_assign(struct __sk_buff *skb, struct bpf_sock
 
 /* An unknown QUIC connection: to one of ksteerd's UDP sockets, which reads
  * its Initial and installs the route; never to a guessed server. */
-static __always_inline int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why, __u32 v6)
+static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why, __u32 v6)
 {
 	struct ks_slot key = { .backend = KS_FALLBACK_ID };
 	__u32 start = bpf_get_prandom_u32(), i;
@@ -706,7 +711,6 @@ int ksteer_tc(struct __sk_buff *skb)
 	struct ks_config *cfg = ks_cfg();
 	struct ks_tc_scratch *s;
 	struct ks_pkt *p;
-	__u32 zero = 0;
 
 	if (!cfg || !(cfg->flags & KS_CFG_ACTIVE))
 		return TC_ACT_UNSPEC;
@@ -715,7 +719,7 @@ int ksteer_tc(struct __sk_buff *skb)
 	 * attached there, not here. Priority tags (id 0) are this device's. */
 	if (skb->vlan_present && (skb->vlan_tci & 0x0fff))
 		return TC_ACT_UNSPEC;
-	s = bpf_map_lookup_elem(&ks_tc_scratch, &zero);
+	s = KS_CPU_SLOT(ks_tc_scratch);
 	if (!s)
 		return TC_ACT_UNSPEC;
 	p = &s->pkt;

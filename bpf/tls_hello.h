@@ -20,15 +20,25 @@
 #ifndef KS_TLS_HELLO_H
 #define KS_TLS_HELLO_H
 
-/* The kernel keeps 8 KB of handshake; ksteerd, built with bigger values
- * (KS_HS_MASK = 2^n - 1 = KS_HS_MAX, KS_HS_BUF = 2^(n+1)), takes the rest. */
+/*
+ * Limits. The kernel takes a ClientHello of up to 16 KB (TLS's largest
+ * record, and more than any client sends: browsers' post-quantum ones are
+ * about 2 KB) in records taking up to 32 KB on the wire, headers included;
+ * ksteerd, built with bigger values, takes up to 64 KB (a handshake
+ * message's 24-bit length allows more, no client needs it) in up to
+ * 512 KB of records. KS_HS_MASK = 2^n - 1 >= KS_HS_MAX and KS_HS_BUF =
+ * 2^(n+1), so that a masked start plus a masked length stays inside.
+ * Records and extensions have no limit of their own: every record holds at
+ * least one byte (6 on the wire), every extension takes 4.
+ */
 #ifndef KS_HS_MAX
-#define KS_HS_MAX 8191        /* handshake bytes kept; bigger is TOO_BIG */
-#define KS_HS_MASK 8191
-#define KS_HS_BUF 16384       /* > KS_HS_MASK + KS_HS_MAX: masked copies fit */
+#define KS_HS_MAX (16384 + 4) /* ClientHello bytes kept, header included */
+#define KS_HS_MASK 32767
+#define KS_HS_BUF 65536
+#define KS_WIRE_MAX 32767     /* its records on the wire, headers included */
 #endif
-#define KS_MAX_RECORDS 32
-#define KS_MAX_EXTS 128
+#define KS_MAX_RECORDS (KS_WIRE_MAX / 6 + 1)
+#define KS_MAX_EXTS (KS_HS_MAX / 4 + 1)
 #define KS_MAX_ALPN 8         /* ALPN names reported; more are validated */
 #define KS_MAX_ALPN_WALK 64
 #define KS_SNI_MAX 255
@@ -39,7 +49,7 @@ enum ks_hello_status {
 	KS_HELLO_INCOMPLETE = 1,  /* valid so far, more bytes needed */
 	KS_HELLO_MALFORMED = 2,   /* breaks the TLS grammar */
 	KS_HELLO_NOT_TLS = 3,     /* first byte is not a handshake record */
-	KS_HELLO_TOO_BIG = 4,     /* bigger than KS_HS_MAX or KS_MAX_RECORDS */
+	KS_HELLO_TOO_BIG = 4,     /* bigger than KS_HS_MAX, or its records than KS_WIRE_MAX */
 };
 
 struct ks_hello {
@@ -387,8 +397,8 @@ static __always_inline int ks_parse_client_hello(struct ks_loop_ctx *c, __u32 en
 	KS_LOOP(KS_MAX_EXTS, ks_ext_step, c);
 	if (w->status)
 		return w->status;
-	if (!w->done)                             /* > KS_MAX_EXTS extensions */
-		return KS_HELLO_TOO_BIG;
+	if (!w->done)                             /* cannot be: each takes 4 bytes */
+		return KS_HELLO_MALFORMED;
 	sni_off = w->sni_off;
 	sni_len = w->sni_len;
 	alpn_off = w->alpn_off;
@@ -410,10 +420,11 @@ static __always_inline int ks_parse_client_hello(struct ks_loop_ctx *c, __u32 en
 /*
  * Parse the ClientHello that starts at off in src, or in the linear buffer
  * lin when it is not NULL (end = bytes available). The result is in
- * s->hello; the return value is s->hello.status.
+ * s->hello; the return value is s->hello.status. A subprogram in BPF (one
+ * copy for its call sites).
  */
-static __always_inline int ks_hello_parse(void *src, __u8 *lin, __u32 off, __u32 end,
-					  struct ks_scratch *s)
+static __attribute__((noinline)) int ks_hello_parse(void *src, __u8 *lin, __u32 off, __u32 end,
+						     struct ks_scratch *s)
 {
 	struct ks_loop_ctx c = { .src = src, .lin = lin, .s = s };
 	struct ks_hello *h = &s->hello;
@@ -439,7 +450,8 @@ static __always_inline int ks_hello_parse(void *src, __u8 *lin, __u32 off, __u32
 	h->hs_len = w->hs_len;
 	h->msg_len = w->msg_len;
 	if (!w->done) {
-		/* Ran out of records without an error: too fragmented. */
+		/* Ran out of records without an error: a source longer than
+		 * KS_WIRE_MAX of records too small to be whole by then. */
 		h->status = w->status ? w->status : KS_HELLO_TOO_BIG;
 		return h->status;
 	}

@@ -337,6 +337,7 @@ enum ks_stat {
 	KS_ST_HB_DROPPED,     /* segments of a flow being handed back: dropped */
 	KS_ST_HB_STALE,       /* hand-back entries past KS_HANDBACK_LIFE_NS: deleted */
 	KS_ST_HB_UNPLACED,    /* a hand-back segment no listener of its backend took */
+	KS_ST_UNREADABLE_DEFAULT, /* not TLS / broken ClientHello: to the default route */
 	KS_ST_MAX
 };
 

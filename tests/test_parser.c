@@ -261,19 +261,69 @@ static void test_records_and_truncation(void)
 	      "trailing bytes ignored");
 }
 
+/* The kernel's limits (bpf/tls_hello.h): a 16 KB ClientHello in any
+ * records that fit 32 KB on the wire, any number of extensions. */
 static void test_big(void)
 {
-	static uint8_t pad[9000], s[64];
+	static uint8_t pad[KS_HS_MAX], s[64], many[4 * 4000];
 	struct ext e[2] = { { 21, pad, 6000 }, { 0, s, sni_ext(s, "late.example") } };
+	size_t fixed;
 
 	hello_msg(&M, e, 2);
 	records(&W, &M, 1400);
 	CHECK(parse(&W) == KS_HELLO_COMPLETE && !strcmp(S.hello.sni, "late.example"),
 	      "6 KB hello over 5 records, SNI last");
-	e[0].len = 8500;
+	e[0].len = 0;
+	hello_msg(&M, e, 2);
+	fixed = M.n;                              /* everything but the padding */
+	e[0].len = KS_HS_MAX - fixed;
 	hello_msg(&M, e, 2);
 	records(&W, &M, 16384);
-	CHECK(parse(&W) == KS_HELLO_TOO_BIG && S.hello.sni_len == 0, "8.5 KB hello: too big");
+	CHECK(M.n == KS_HS_MAX && parse(&W) == KS_HELLO_COMPLETE && !strcmp(S.hello.sni, "late.example"),
+	      "a %zu-byte hello (the largest the kernel keeps) in 2 records, SNI last", M.n);
+	e[0].len++;
+	hello_msg(&M, e, 2);
+	records(&W, &M, 16384);
+	CHECK(parse(&W) == KS_HELLO_TOO_BIG && S.hello.sni_len == 0, "one byte more: too big");
+
+	e[0].len = 1024;                          /* 1-byte records, 6 times the bytes */
+	hello_msg(&M, e, 2);
+	records(&W, &M, 1);
+	CHECK(W.n <= KS_WIRE_MAX && parse(&W) == KS_HELLO_COMPLETE &&
+	      !strcmp(S.hello.sni, "late.example"),
+	      "a %zu-byte hello in %zu one-byte records", M.n, M.n);
+	e[0].len = 5600;
+	hello_msg(&M, e, 2);
+	records(&W, &M, 1);
+	CHECK(W.n > KS_WIRE_MAX && parse(&W) == KS_HELLO_TOO_BIG,
+	      "one-byte records past the kernel's %d wire bytes: too big (for ksteerd)", KS_WIRE_MAX);
+
+	/* 4000 empty extensions, the SNI after them (16 KB of them). */
+	for (int i = 0; i < 4000; i++) {
+		many[4 * i] = 0xfe;
+		many[4 * i + 1] = i & 0xff;
+		many[4 * i + 2] = many[4 * i + 3] = 0;
+	}
+	{
+		struct buf *m = &M;
+
+		hello_msg(m, e + 1, 1);
+		/* Splice the raw extensions in before server_name. */
+		size_t ext_at = m->n - e[1].len - 4, ext_len = (size_t)(m->b[ext_at - 2] << 8 |
+									  m->b[ext_at - 1]);
+		memmove(m->b + ext_at + 4 * 4000, m->b + ext_at, m->n - ext_at);
+		memcpy(m->b + ext_at, many, 4 * 4000);
+		m->n += 4 * 4000;
+		ext_len += 4 * 4000;
+		m->b[ext_at - 2] = ext_len >> 8;
+		m->b[ext_at - 1] = ext_len;
+		m->b[1] = (m->n - 4) >> 16;
+		m->b[2] = (m->n - 4) >> 8;
+		m->b[3] = m->n - 4;
+		records(&W, m, 16384);
+		CHECK(parse(&W) == KS_HELLO_COMPLETE && !strcmp(S.hello.sni, "late.example"),
+		      "4001 extensions, the SNI last");
+	}
 }
 
 /* Build std_hello, apply a mutation at a byte offset found by pattern. */

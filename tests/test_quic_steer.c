@@ -327,6 +327,7 @@ static int load(void)
 		return -1;
 	bpf_object__for_each_map(m, tc->obj)
 		bpf_map__set_pin_path(m, NULL);
+	ks_size_cpu_maps(tc->obj);
 	if (steer_tc__load(tc))
 		return -1;
 	bpf_object__for_each_map(m, eg->obj) {

@@ -366,6 +366,33 @@ static void test_routes(void)
 	CHECK(stat(KS_ST_MALFORMED) == mal + 2, "broken ClientHello: malformed (verdict %d, malformed %llu->%llu, too big %llu, no route %llu)", v,
 	      (unsigned long long)mal, (unsigned long long)stat(KS_ST_MALFORMED), (unsigned long long)stat(KS_ST_TOO_BIG), (unsigned long long)stat(KS_ST_NO_ROUTE));
 
+	/* With a default route, what cannot be read goes there, so that its
+	 * backend answers as it would direct (an alert, an HTTP 400). */
+	{
+		static const uint8_t sslv2[] = {
+			0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15, 0x00, 0x00, 0x00, 0x10,
+			0x07, 0x00, 0xc0, 0x05, 0x00, 0x80, 0x03, 0x00, 0x80, 0x01, 0x00,
+			0x80, 0x06, 0x00, 0x40, 0x04, 0x00, 0x80, 0x02, 0x00, 0x80,
+			1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		};
+		uint64_t ud = stat(KS_ST_UNREADABLE_DEFAULT), r1 = routed(1);
+
+		add_route("default", 1, NULL, 14);
+		v = after_handshake(43010, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, &out);
+		CHECK(routed(1) == r1 + 1 && stat(KS_ST_UNREADABLE_DEFAULT) == ud + 1,
+		      "default route: plain HTTP goes to the default backend (verdict %d)", v);
+		v = after_handshake(43011, sslv2, sizeof(sslv2), &out);
+		CHECK(routed(1) == r1 + 2 && stat(KS_ST_UNREADABLE_DEFAULT) == ud + 2,
+		      "default route: an SSLv2-compatible ClientHello goes there (verdict %d)", v);
+		n = client_hello(hello, "a.example", NULL);
+		hello[51] ^= 0xff;
+		v = after_handshake(43012, hello, n, &out);
+		CHECK(routed(1) == r1 + 3 && stat(KS_ST_UNREADABLE_DEFAULT) == ud + 3,
+		      "default route: a broken ClientHello naming a.example goes to default, not to a (verdict %d)", v);
+		ks_route_key_from_host("default", &k);
+		bpf_map_delete_elem(bpf_map__fd(skel->maps.ks_routes), &k);
+	}
+
 	uint64_t inc = stat(KS_ST_INCOMPLETE);
 
 	n = client_hello(hello, "a.example", NULL);
@@ -610,26 +637,24 @@ static void test_reasm_limits(void)
 	      count_held() == before,
 	      "past its lifetime: to ksteerd with the 1448 acked bytes, the new ones left to the client (verdict %d)", v);
 
-	/* Whole, but beyond what the parser takes (more than KS_MAX_EXTS
-	 * extensions), known only on the second segment: ksteerd, with both. */
+	/* 300 extensions, the SNI last, over two segments: the parser has no
+	 * limit of extensions of its own, so the kernel routes it. */
 	{
 		static uint8_t many[4000], ext[3000];
-		uint64_t big = stat(KS_ST_TOO_BIG);
+		uint64_t done = stat(KS_ST_REASM_DONE), r1 = routed(1);
 		size_t e = 0, len;
 
-		ext[e++] = 0; ext[e++] = 21; ext[e++] = 1500 >> 8; ext[e++] = 1500 & 0xff;
-		memset(ext + e, 0, 1500); e += 1500;
-		for (int i = 0; i < KS_MAX_EXTS + 2; i++) {
+		ext[e++] = 0; ext[e++] = 21; ext[e++] = 300 >> 8; ext[e++] = 300 & 0xff;
+		memset(ext + e, 0, 300); e += 300;
+		for (int i = 0; i < 300; i++) {
 			ext[e++] = 0xfe; ext[e++] = i; ext[e++] = 0; ext[e++] = 0;
 		}
 		e += sni_ext(ext + e, "a.example");
 		len = hello_record(many, ext, e);
 		v = held_flow(46003, 3500, many, len, 1448, &cookie, &out);
-		CHECK(stat(KS_ST_TOO_BIG) == big + 1 && stat(KS_ST_REASM_HANDED) == handed + 4 &&
-		      stat(KS_ST_ASSIGN_ERR) == aerr + 3 && carries(&out, 3500, many, len) &&
-		      count_held() == before,
-		      "%zu B, %d extensions, too many on the last segment: to ksteerd with all of it (verdict %d)",
-		      len, KS_MAX_EXTS + 4, v);
+		CHECK(stat(KS_ST_REASM_DONE) == done + 1 && routed(1) == r1 + 1 &&
+		      carries(&out, 3500, many, len) && count_held() == before,
+		      "%zu B with 302 extensions, the SNI last: routed by the kernel (verdict %d)", len, v);
 	}
 
 	/* Fill the table; the flow that finds it full goes to ksteerd as it
@@ -1204,6 +1229,7 @@ int main(void)
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(skel->maps.ks_reasm, 4);
+	ks_size_cpu_maps(skel->obj);
 	if (steer_tc__load(skel)) {
 		printf("FAIL - load: %s\n0 passed, 1 failed\n", strerror(errno));
 		return 1;

@@ -64,6 +64,7 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_HB_DROPPED] = "handback_segment_dropped",
 	[KS_ST_HB_STALE] = "handback_stale",
 	[KS_ST_HB_UNPLACED] = "handback_unplaced",
+	[KS_ST_UNREADABLE_DEFAULT] = "hello_unreadable_to_default",
 };
 
 static const char *const ks_fb_names[KS_FB_MAX] = {

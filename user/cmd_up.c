@@ -597,6 +597,8 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 	}
 	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries))
 		return 1;
+	if ((pr->tc && ks_size_cpu_maps(pr->tc->obj)) || ks_size_cpu_maps(pr->rp->obj))
+		return ks_err("cannot size the per-CPU buffers: %s", strerror(errno));
 	qm[nq++] = pr->rp->maps.ks_quic_cids;
 	qm[nq++] = pr->rp->maps.ks_quic_peers;
 	if (pr->tc) {

@@ -15,6 +15,10 @@ extern const char *ks_err_context;
 /* The pin directory: KSTEER_PIN_DIR or KS_PIN_DIR. */
 const char *ks_pin_dir(void);
 
+struct bpf_object;
+/* Size the programs' per-CPU work arrays before load; 0 or -1. */
+int ks_size_cpu_maps(struct bpf_object *obj);
+
 /* Open a pinned map by name; on failure print why and return -1. */
 int ks_map(const char *name);
 /* Counter id of a per-CPU __u64 array, summed over the CPUs. */

@@ -48,7 +48,7 @@
 #define FB_CQ_ENTRIES 8192        /* a multishot request whose CQE finds the
 				   * CQ full ends, and is armed again */
 
-struct fb_opts fb_opts = { .deadline_ms = 5000, .max_hello = KS_HS_MAX, .max_conns = 10000,
+struct fb_opts fb_opts = { .deadline_ms = 5000, .max_hello = KS_WIRE_MAX + 1, .max_conns = 10000,
 			   .quic_pending = 256 };
 struct fb_maps fb_maps;
 struct io_uring fb_ring;
@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!nl || optind != argc || fb_opts.deadline_ms <= 0 || fb_opts.max_hello < 512 ||
-	    fb_opts.max_hello > KS_HS_MAX + 5 * KS_MAX_RECORDS || fb_opts.max_conns <= 0 ||
+	    fb_opts.max_hello > KS_WIRE_MAX + 1 || fb_opts.max_conns <= 0 ||
 	    fb_opts.quic_pending <= 0)
 		return fb_usage();
 	if (fb_open_maps() || fb_ring_init() || fb_handback_init() ||

@@ -34,6 +34,26 @@ const char *ks_pin_dir(void)
 	return d && *d ? d : KS_PIN_DIR;
 }
 
+/* The work buffers the programs keep per CPU in plain arrays (KS_CPU_ARRAY
+ * in bpf/ks_bpf.h): an entry for every CPU. */
+int ks_size_cpu_maps(struct bpf_object *obj)
+{
+	static const char *const names[] = {
+		"ks_tc_scratch", "ks_tc_linear", "ks_tc_reasm_tmp", "ks_rp_scratch",
+	};
+	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_map *m;
+
+	if (ncpu <= 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		m = bpf_object__find_map_by_name(obj, names[i]);
+		if (m && bpf_map__set_max_entries(m, ncpu))
+			return -1;
+	}
+	return 0;
+}
+
 int ks_map(const char *name)
 {
 	char path[256];
