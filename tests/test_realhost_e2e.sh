@@ -391,6 +391,16 @@ fi
 snap
 body=$(curl_get n.example $SRV4 2>&1)
 expect_eq "... n.example through the fast path (page, assigned)" "backend n 1" "$body $(delta assigned)"
+# Turned off again behind ksteer's back: the kernel would drop every BPF
+# cookie, so ksteer must not send any (it counts the SYNs and leaves them
+# to the kernel, which here has no listener on the public port).
+in_srv sysctl -qw net.ipv4.tcp_syncookies=0
+snap
+body=$(curl_get n.example $SRV4 2>&1)
+expect_eq "tcp_syncookies=0 after up: the SYN counted syn_no_syncookies, no cookie sent (syn_no_syncookies assigned)" \
+	"1 0" "$(delta syn_no_syncookies assigned)"
+echo "    (the client got: $body)"
+in_srv sysctl -qw net.ipv4.tcp_syncookies=1
 
 # --- 4. VLANs, priority tags, L3 devices, IPv6 extension headers --------
 # ksteer read an Ethernet header at a fixed offset and the TCP header right
@@ -514,19 +524,25 @@ tunnel_case ipip
 tunnel_case gre
 tunnel_case wireguard
 
-# (e) IPv6 with a Destination Options header (PadN) on every packet of the
-# connection, seen on the wire, through the public IPv6 address.
-cap_start "$SRV_NS" "$SRV_IF" 3 "ip6 and ip6[6] == 60 and dst host $SRV6"
-snap
-out=$(probe $SRV6 443 six.example --ca "$WORK/six.example.pem" --dstopts)
-cap_wait
-check "IPv6 + Destination Options: TLS through ksteer -> nginx six ($out)" grep -q "^ok .* 200 backend six" <<<"$out"
-check "... the header is on the wire ($(grep -c DSTOPT "$CAP") packets with DSTOPT)" \
-	test "$(grep -c DSTOPT "$CAP")" -ge 3
-expect_eq "... steered by ksteer (assigned)" 1 "$(delta assigned)"
-line=$(tail -n 1 "$WORK/nginx-six/access.log")
-expect_eq "... nginx six saw the client and the public address" "$CLI6 $SRV6 443" \
-	"$(awk '{print $1, $3, $4}' <<<"$line")"
+# (e) IPv6 with an extension header (PadN) on every packet of the
+# connection, seen on the wire, through the public IPv6 address: a
+# Destination Options header (next header 60), then a Hop-by-Hop one (0).
+ext_case() { # DESC OPTION NEXT-HEADER TCPDUMP-NAME
+	local out line
+	cap_start "$SRV_NS" "$SRV_IF" 3 "ip6 and ip6[6] == $3 and dst host $SRV6"
+	snap
+	out=$(probe $SRV6 443 six.example --ca "$WORK/six.example.pem" "$2")
+	cap_wait
+	check "IPv6 + $1: TLS through ksteer -> nginx six ($out)" grep -q "^ok .* 200 backend six" <<<"$out"
+	check "... the header is on the wire ($(grep -c "$4" "$CAP") packets with $4)" \
+		test "$(grep -c "$4" "$CAP")" -ge 3
+	expect_eq "... steered by ksteer (assigned)" 1 "$(delta assigned)"
+	line=$(tail -n 1 "$WORK/nginx-six/access.log")
+	expect_eq "... nginx six saw the client and the public address" "$CLI6 $SRV6 443" \
+		"$(awk '{print $1, $3, $4}' <<<"$line")"
+}
+ext_case "Destination Options" --dstopts 60 DSTOPT
+ext_case "Hop-by-Hop Options" --hopopts 0 HBH
 
 # --- 5. Registration ---------------------------------------------------
 # sock_ops runs on the cgroup v2 root, so it sees listen() in every network

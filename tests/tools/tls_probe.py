@@ -18,6 +18,7 @@ a pause between them (each its own segment). Then an HTTP/1.1 GET; prints
   --local-port P   bind to port P first (SO_REUSEADDR)
   --dstopts        an IPv6 Destination Options header (one PadN option) on
                    every packet of the connection (IPV6_DSTOPTS)
+  --hopopts        the same as a Hop-by-Hop Options header (IPV6_HOPOPTS)
   --forget         after the response, close with SO_LINGER 0 (an RST) at
                    once: with the RST dropped on the way, the server's
                    socket stays ESTABLISHED and the client has forgotten it
@@ -39,6 +40,7 @@ def parse():
     p.add_argument("--chunk", type=int, default=0)
     p.add_argument("--local-port", type=int, default=0)
     p.add_argument("--dstopts", action="store_true")
+    p.add_argument("--hopopts", action="store_true")
     p.add_argument("--forget", action="store_true")
     p.add_argument("--raw")
     p.add_argument("--timeout", type=float, default=5)
@@ -52,10 +54,13 @@ def connect(a) -> socket.socket:
     if a.local_port:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", a.local_port))
+    # Next header (the kernel fills it in), length 0 (8 bytes in all), PadN
+    # of 4 zero bytes.
+    padn = b"\x00\x00\x01\x04\x00\x00\x00\x00"
     if a.dstopts:
-        # Next header (the kernel fills it in), length 0 (8 bytes in all),
-        # PadN of 4 zero bytes.
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, b"\x00\x00\x01\x04\x00\x00\x00\x00")
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, padn)
+    if a.hopopts:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_HOPOPTS, padn)
     s.connect((a.addr, a.port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
