@@ -17,7 +17,7 @@ SKELS     := $(BPF_PROGS:%=$(BUILD)/%.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) include/ksteer_abi.h
 
 USER_HDRS := $(wildcard user/*.h)
-COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/route_user.c
+COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/public.c user/route_user.c
 # The config file and the CLI edits it reuses: `up -c` and ksteerd -c.
 CONFIG_SRCS := user/config.c user/config_sync.c user/cmd_backend.c user/cmd_route.c
 # The QUIC Initial decoder (ksteerd routes on it; `ksteer parse --quic`).

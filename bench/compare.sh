@@ -71,7 +71,7 @@ for f in haproxy.cfg nginx-stream.conf sniproxy.conf sslh.cfg; do
 done
 
 # ksteer: fast path for a/b, ksteerd proxy for pa/pb, hand-off for ho.
-in_srv "$KSTEER" up -i "$SRV_IF" -p 443
+in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443
 in_srv "$KSTEER" backend add a 0.0.0.0:9002
 in_srv "$KSTEER" backend add b 0.0.0.0:9003
 in_srv "$KSTEER" backend add pa --proxy 127.0.0.1:9002

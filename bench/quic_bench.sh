@@ -97,7 +97,7 @@ for rep in $(seq "$REPS"); do
 	RA+=("$r")
 	printf '%-4s %-4s %12s %12s %12s  %s %s\n' A $rep $s $r $((r / SECS)) "$p1" "$p2"
 	# B: ksteer --quic, sockets registered
-	in_srv "$KSTEER" up -i "$SRV_IF" -p 443 --quic >/dev/null || { echo "ksteer up failed" >&2; exit 1; }
+	in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443 --quic >/dev/null || { echo "ksteer up failed" >&2; exit 1; }
 	read -r t0 c0 <<<"$(prog_stats prog_tc)"
 	read -r q0 d0 <<<"$(prog_stats prog_reuseport)"
 	read -r s r p1 p2 <<<"$(one_run B)"

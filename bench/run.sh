@@ -56,7 +56,7 @@ http {
 	}
 }
 CONF
-in_srv "$KSTEER" up -i "$SRV_IF" -p 443
+in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443
 in_srv "$KSTEER" backend add bench 0.0.0.0:9002
 in_srv "$KSTEER" route add bench.example bench
 # The fallback modes: a --proxy backend (the same nginx, through ksteerd),

@@ -27,11 +27,13 @@
 #endif
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
+#define TC_ACT_UNSPEC (-1)    /* not consumed: the next tc filter runs */
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 #define SK_DROP 0
 #define SK_PASS 1
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -71,6 +73,15 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_backend_addrs SEC(".maps");
+
+/* The public addresses (port 0): the only destinations TC acts on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_PUBLIC);
+	__type(key, struct ks_addr);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_public SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);

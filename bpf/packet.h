@@ -8,6 +8,7 @@
 #define KS_PACKET_H
 
 #include "ks_bpf.h"
+#include "cookie.h"
 
 #define KS_TH_FIN 0x01
 #define KS_TH_SYN 0x02
@@ -31,80 +32,262 @@ struct ks_tcp {
 
 struct ks_pkt {
 	__u32 v6;
-	__u32 l3;             /* offset of the IP header */
-	__u32 l4;             /* offset of the TCP header */
-	__u32 payload;        /* offset of the TCP payload */
-	__u32 len;            /* skb->len */
+	__u32 l3;             /* offset of the IP header: 14 after Ethernet, 0 on
+			       * devices without a link header (tun, wireguard) */
+	__u32 l4;             /* offset of the TCP/UDP header */
+	__u32 payload;        /* offset of the TCP/UDP payload */
+	__u32 len;            /* end of the IP packet, from its own length field:
+			       * a NIC's padding after it is not data */
 	__u32 saddr[4];       /* network order; IPv4 in [0] */
 	__u32 daddr[4];
+	__be16 sport, dport;
+	__u8 proto;           /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 eth[14];
 	__u8 optlen;
-	__u8 pad;
 	__u32 opt_i;          /* option walk cursor (map memory, see ks_walk) */
 	struct ks_tcp th;
 	__u8 opts[64];        /* 40 used; 64 so a masked index stays inside */
+	__u8 hdr[48];         /* header bytes being read */
+	struct ks_addr pub;   /* ks_public lookup key */
 };
 
+/* What ks_pkt_load found. */
+enum ks_pkt_kind {
+	KS_PKT_NOT_OURS,      /* not to a public address and port: untouched */
+	KS_PKT_UNSUPPORTED,   /* to one, but not something we can read here */
+	KS_PKT_TCP,
+	KS_PKT_UDP,
+};
+
+#define KS_IP6_EXT_MAX 4      /* extension headers walked before giving up */
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
 /*
- * 0: a TCP segment we understand; -1: anything else (passed untouched).
- * Only the IP and TCP fixed headers: most segments to the port belong to
- * established connections and need no more (ks_pkt_load_rest reads the
- * Ethernet header and the options for the ones we answer or parse).
+ * Where the IP header starts. The kernel knows: at TC the data begins at
+ * the link header it parsed, so the network header's offset is the link
+ * header's length: 14 for Ethernet, 0 for L3 devices (tun, wireguard,
+ * ipip), whatever skb->len says. Padding, tags and tunnels are the
+ * kernel's to know; we read its answer rather than guess from the bytes.
  */
-static __always_inline int ks_pkt_load(struct __sk_buff *skb, struct ks_pkt *p)
+static __always_inline __u32 ks_l3_offset(struct __sk_buff *skb)
 {
-	__u32 hl;
+	struct sk_buff *k = bpf_cast_to_kern_ctx(skb);
 
-	p->len = skb->len;
-	p->l3 = 14;
-	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
-
-		if (bpf_skb_load_bytes(skb, p->l3, &ip, sizeof(ip)))
-			return -1;
-		/* Fragments and options-laden oddities go to the kernel. */
-		if (ip.version != 4 || ip.ihl < 5 || ip.protocol != IPPROTO_TCP ||
-		    (ip.frag_off & bpf_htons(0x3fff)))
-			return -1;
-		p->v6 = 0;
-		p->saddr[0] = ip.saddr;
-		p->daddr[0] = ip.daddr;
-		p->saddr[1] = p->saddr[2] = p->saddr[3] = 0;
-		p->daddr[1] = p->daddr[2] = p->daddr[3] = 0;
-		p->l4 = p->l3 + ip.ihl * 4;
-	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
-
-		if (bpf_skb_load_bytes(skb, p->l3, &ip6, sizeof(ip6)))
-			return -1;
-		/* Extension headers are rare on TCP; the kernel handles them. */
-		if (ip6.version != 6 || ip6.nexthdr != IPPROTO_TCP)
-			return -1;
-		p->v6 = 1;
-		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
-		p->l4 = p->l3 + 40;
-	} else {
-		return -1;
-	}
-	if (bpf_skb_load_bytes(skb, p->l4, &p->th, sizeof(p->th)))
-		return -1;
-	hl = (p->th.doff >> 4) * 4;
-	if (hl < 20)
-		return -1;
-	p->payload = p->l4 + hl;
-	if (p->payload > p->len)
-		return -1;
-	p->optlen = (hl - 20) & 63;
-	return p->optlen <= 40 ? 0 : -1;
+	return k->network_header - (__u32)(k->data - k->head);
 }
 
-/* The rest of what ks_pkt_load skipped: Ethernet header, TCP options. */
+/* len bytes at off into dst: straight from the linear area when the
+ * headers are there (they almost always are), else by copy. */
+static __always_inline int ks_read(struct __sk_buff *skb, __u32 off, void *dst, __u32 len)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	off &= 0xff;
+	if (data + off + len <= end) {
+		__builtin_memcpy(dst, data + off, len);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, dst, len);
+}
+
+/* Whether port (network order) is a public one: what most packets that
+ * are not ours fail, so it comes before the address lookup. */
+static __always_inline int ks_public_port(const struct ks_config *cfg, __be16 port)
+{
+	int hit = 0;
+
+#pragma unroll
+	for (int i = 0; i < KS_MAX_PORTS; i++)
+		hit |= cfg->ports[i] == port;
+	return hit && port;
+}
+
+static __always_inline int ks_public_addr(struct ks_pkt *p, const __u32 addr[4])
+{
+	p->pub.family = p->v6 ? AF_INET6 : AF_INET;
+	p->pub.port = 0;
+	__builtin_memcpy(p->pub.addr, addr, 16);
+	return bpf_map_lookup_elem(&ks_public, &p->pub) != NULL;
+}
+
+/*
+ * IPv6 extension headers (RFC 8200 4): each starts with Next Header and
+ * its length; hop-by-hop (0), routing (43) and destination options (60)
+ * in 8-octet units after the first 8, AH (51) in 4-octet units after the
+ * first 8. Fragment (44) we do not reassemble. A routing header with
+ * segments left is for another node, so the packet is not ours. Sets
+ * p->l4 and p->proto: 0; -1: not TCP/UDP (or not for us); -2: a header
+ * we do not read (fragment, ESP, more than KS_IP6_EXT_MAX of them).
+ *
+ *   +--------+--------+-------------------------+
+ *   | next   | length | ... (routing: type, segments left, ...)
+ *   +--------+--------+-------------------------+
+ */
+static __always_inline int ks_ip6_walk(struct __sk_buff *skb, struct ks_pkt *p, __u8 nh)
+{
+	__u8 ext[4];
+	__u32 l4 = p->l3 + 40;
+
+#pragma unroll
+	for (int i = 0; i < KS_IP6_EXT_MAX; i++) {
+		if (nh == IPPROTO_TCP || nh == IPPROTO_UDP)
+			break;
+		if (nh == 44 || nh == 50)
+			return -2;                /* fragment, ESP: not readable here */
+		if (nh != 0 && nh != 43 && nh != 60 && nh != 51)
+			return -1;                /* ICMPv6, no next header, ... */
+		if (bpf_skb_load_bytes(skb, l4 & 0x3ff, ext, 4))
+			return -1;
+		if (nh == 43 && ext[3])
+			return -1;                /* segments left: another node's */
+		l4 += nh == 51 ? (ext[1] + 2) * 4 : (ext[1] + 1) * 8;
+		nh = ext[0];
+	}
+	if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
+		return nh == 44 || nh == 50 || nh == 0 || nh == 43 || nh == 60 || nh == 51 ? -2 : -1;
+	p->l4 = l4 & 0x3ff;
+	p->proto = nh;
+	return 0;
+}
+
+/* The IPv4 (v6 0) or IPv6 header at p->l3: addresses, protocol, p->l4,
+ * p->len. Reads 4 bytes past the fixed header into p->hdr, the ports
+ * when nothing lies between. -1: not TCP/UDP over IP; 0: read; 1: a
+ * fragment, which the kernel reassembles; 2: extension headers we could
+ * not walk to a TCP/UDP header. */
+static __always_inline int ks_ip_load(struct __sk_buff *skb, struct ks_pkt *p, int v6)
+{
+	if (!v6) {
+		struct iphdr *ip = (void *)p->hdr;
+		__u32 tot;
+
+		if (ks_read(skb, p->l3, p->hdr, 24) || ip->version != 4 || ip->ihl < 5)
+			return -1;
+		if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+			return -1;
+		p->v6 = 0;
+		p->proto = ip->protocol;
+		p->saddr[0] = ip->saddr;
+		p->daddr[0] = ip->daddr;
+		p->saddr[1] = p->saddr[2] = p->saddr[3] = 0;
+		p->daddr[1] = p->daddr[2] = p->daddr[3] = 0;
+		p->l4 = p->l3 + ip->ihl * 4;
+		tot = bpf_ntohs(ip->tot_len);
+		/* 0: a GRO packet past 64 KB (BIG TCP), sized by the skb. */
+		p->len = tot ? p->l3 + tot : skb->len;
+		return ip->frag_off & bpf_htons(0x3fff) ? 1 : 0;
+	} else {
+		struct ipv6hdr *ip6 = (void *)p->hdr;
+		__u32 plen;
+
+		if (ks_read(skb, p->l3, p->hdr, 44) || ip6->version != 6)
+			return -1;
+		p->v6 = 1;
+		__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+		plen = bpf_ntohs(ip6->payload_len);
+		/* 0: a jumbogram (BIG TCP), sized by the skb. */
+		p->len = plen ? p->l3 + 40 + plen : skb->len;
+		if (ip6->nexthdr == IPPROTO_TCP || ip6->nexthdr == IPPROTO_UDP) {
+			p->proto = ip6->nexthdr;
+			p->l4 = p->l3 + 40;
+			return 0;
+		}
+		switch (ks_ip6_walk(skb, p, ip6->nexthdr)) {
+		case 0: return 0;
+		case -1: return -1;
+		default: return 2;
+		}
+	}
+}
+
+/*
+ * Classify the packet and read its IP and transport headers into p. dir
+ * says which end must be public: 0 the destination (ingress), 1 the
+ * source (egress). Only the fixed headers are read: most packets to the
+ * port belong to established connections and need no more
+ * (ks_pkt_load_rest reads the Ethernet header and the TCP options for the
+ * ones we answer or parse).
+ *
+ * A VLAN tag still in the data (the kernel has already moved the outer one
+ * to skb->vlan_tci; this is a second, QinQ tag) is read through, so that
+ * a packet to a public address is counted; it is left to the kernel, which
+ * untags it for the inner VLAN device: the kfunc only builds connections
+ * from untagged IP packets.
+ */
+static __always_inline int ks_pkt_load(struct __sk_buff *skb, const struct ks_config *cfg,
+				       struct ks_pkt *p, int dir)
+{
+	__u16 proto = skb->protocol;
+	__u32 *addr = dir ? p->saddr : p->daddr;
+	int tagged = 0, st;
+	__u32 hl;
+
+	p->l3 = ks_l3_offset(skb);
+	if (p->l3 > 64)
+		return KS_PKT_NOT_OURS;
+	if (proto == bpf_htons(0x8100) || proto == bpf_htons(0x88a8)) {
+		__be16 tag[2];              /* TCI, encapsulated protocol */
+
+		if (ks_read(skb, p->l3, tag, 4))
+			return KS_PKT_NOT_OURS;
+		p->l3 += 4;
+		tagged = 1;
+		proto = tag[1];
+	}
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
+		return KS_PKT_NOT_OURS;       /* ARP, another tag, ... */
+	st = ks_ip_load(skb, p, proto == bpf_htons(ETH_P_IPV6));
+	if (st < 0)
+		return KS_PKT_NOT_OURS;
+	if (st == 2) {
+		/* No transport header reached: the port is unknown, so only
+		 * the address says whether it may have been ours. */
+		return ks_public_addr(p, addr) ? KS_PKT_UNSUPPORTED : KS_PKT_NOT_OURS;
+	}
+	if (p->l4 == p->l3 + (p->v6 ? 40 : 20)) {
+		__builtin_memcpy(&p->sport, p->hdr + (p->v6 ? 40 : 20), 2);
+		__builtin_memcpy(&p->dport, p->hdr + (p->v6 ? 42 : 22), 2);
+	} else if (ks_read(skb, p->l4, &p->sport, 4)) {
+		return KS_PKT_NOT_OURS;
+	}
+	if (!ks_public_port(cfg, dir ? p->sport : p->dport) || !ks_public_addr(p, addr))
+		return KS_PKT_NOT_OURS;
+	/* Ours, but the kfunc takes only untagged IP packets, and the kernel
+	 * reassembles fragments: to the kernel, counted by the caller. */
+	if (st || tagged || p->len > skb->len)
+		return KS_PKT_UNSUPPORTED;
+	if (p->proto == IPPROTO_UDP) {
+		p->payload = p->l4 + 8;
+		return p->payload <= p->len ? KS_PKT_UDP : KS_PKT_UNSUPPORTED;
+	}
+	if (ks_read(skb, p->l4, &p->th, sizeof(p->th)))
+		return KS_PKT_UNSUPPORTED;
+	hl = (p->th.doff >> 4) * 4;
+	p->payload = p->l4 + hl;
+	p->optlen = (hl - 20) & 63;
+	if (hl < 20 || p->payload > p->len || p->optlen > 40)
+		return KS_PKT_UNSUPPORTED;
+	return KS_PKT_TCP;
+}
+
+/* The packet's flow as its sender sent it (a map key: IPv4 in [0]). */
+static __always_inline void ks_flow_of(const struct ks_pkt *p, struct ks_flow *k)
+{
+	__builtin_memcpy(k->saddr, p->saddr, 16);
+	__builtin_memcpy(k->daddr, p->daddr, 16);
+	k->sport = p->sport;
+	k->dport = p->dport;
+	k->v6 = p->v6;
+}
+
+/* The rest of what ks_pkt_load skipped: link header, TCP options. */
 static __always_inline int ks_pkt_load_rest(struct __sk_buff *skb, struct ks_pkt *p)
 {
 	__u32 n = p->optlen;
 
-	if (bpf_skb_load_bytes(skb, 0, p->eth, 14))
+	if (p->l3 == 14 && bpf_skb_load_bytes(skb, 0, p->eth, 14))
 		return -1;
 	if (!n)
 		return 0;
@@ -196,7 +379,8 @@ struct ks_reply {
 /*
  * Turn the skb into a reply to the segment in p: addresses and ports
  * swapped, our seq/ack/flags, tcp options opts[0..optlen). The caller
- * redirects it out of the interface it came in on.
+ * redirects it out of the interface it came in on. The reply is built at
+ * buf + 14 on, its Ethernet header (when the device has one) just before.
  */
 static __always_inline int ks_reply(struct __sk_buff *skb, struct ks_pkt *p, struct ks_reply *r,
 				    __u32 seq, __u32 ack, __u8 flags, __u16 window,
@@ -209,11 +393,14 @@ static __always_inline int ks_reply(struct __sk_buff *skb, struct ks_pkt *p, str
 
 	optwords &= 7;
 	tcplen = 20 + optwords * 4;
-	total = 14 + iplen + tcplen;
-	/* Ethernet: back to whoever sent it. */
-	__builtin_memcpy(b, p->eth + 6, 6);
-	__builtin_memcpy(b + 6, p->eth, 6);
-	__builtin_memcpy(b + 12, p->eth + 12, 2);
+	total = iplen + tcplen;
+	if (p->l3) {
+		/* Ethernet: back to whoever sent it. */
+		__builtin_memcpy(b, p->eth + 6, 6);
+		__builtin_memcpy(b + 6, p->eth, 6);
+		__builtin_memcpy(b + 12, p->eth + 12, 2);
+		total += 14;
+	}
 	if (p->v6) {
 		struct ipv6hdr *ip6 = (void *)(b + 14);
 
@@ -265,10 +452,11 @@ static __always_inline int ks_reply(struct __sk_buff *skb, struct ks_pkt *p, str
 
 	if (bpf_skb_change_tail(skb, total, 0))
 		return -1;
-	total &= KS_REPLY_MAX - 1;
-	if (total < 54 || bpf_skb_store_bytes(skb, 0, b, total, 0))
+	if (total < 40 || total > KS_REPLY_MAX - 14)
 		return -1;
-	return 0;
+	if (p->l3)
+		return bpf_skb_store_bytes(skb, 0, b, total, 0) ? -1 : 0;
+	return bpf_skb_store_bytes(skb, 0, b + 14, total, 0) ? -1 : 0;
 }
 
 #endif

@@ -12,7 +12,6 @@
 
 #include "ks_bpf.h"
 
-#define IPPROTO_UDP 17
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -175,45 +174,6 @@ static __always_inline int ks_host_lookup(const struct ks_flow *pair, struct ks_
 		return -1;
 	*slot = *v;
 	bpf_map_update_elem(&ks_quic_peers, pair, slot, BPF_NOEXIST);
-	return 0;
-}
-
-/* The UDP datagram in skb: its addresses and ports as the client sent them
- * (f), and where its payload starts. -1: not UDP over IPv4/IPv6 without
- * fragments or extension headers (left to the kernel). */
-static __always_inline int ks_udp_load(struct __sk_buff *skb, struct ks_flow *f, __u32 *payload)
-{
-	__u16 ports[2];
-	__u32 l4;
-
-	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
-
-		if (bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)) || ip.version != 4 || ip.ihl < 5 ||
-		    ip.protocol != IPPROTO_UDP || (ip.frag_off & bpf_htons(0x3fff)))
-			return -1;
-		__builtin_memset(f, 0, sizeof(*f));
-		f->saddr[0] = ip.saddr;
-		f->daddr[0] = ip.daddr;
-		l4 = 14 + ip.ihl * 4;
-	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
-
-		if (bpf_skb_load_bytes(skb, 14, &ip6, sizeof(ip6)) || ip6.version != 6 ||
-		    ip6.nexthdr != IPPROTO_UDP)
-			return -1;
-		__builtin_memcpy(f->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(f->daddr, &ip6.daddr, 16);
-		f->v6 = 1;
-		l4 = 14 + 40;
-	} else {
-		return -1;
-	}
-	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)))
-		return -1;
-	f->sport = ports[0];
-	f->dport = ports[1];
-	*payload = l4 + 8;
 	return 0;
 }
 

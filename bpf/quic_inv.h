@@ -77,4 +77,24 @@ static __always_inline int ks_quic_parse(void *ctx, __u32 off, __u32 end, struct
 	return 0;
 }
 
+/*
+ * Whether a datagram that parsed is plausibly QUIC, so that other UDP
+ * services sharing the port keep theirs (RFC 9000 17: the fixed bit 0x40
+ * is set in every v1/v2 packet; RFC 9287 lets a peer clear it only after
+ * it learned the server accepts that, never in a first Initial from a
+ * client we do not know, so a long header without it must at least name
+ * a version we know). Version 0 (Version Negotiation) comes only from
+ * servers. STUN, DTLS, WireGuard and most VPNs have the fixed bit clear.
+ */
+static __always_inline int ks_quic_plausible(const struct ks_quic_inv *h)
+{
+	__u32 v = h->version;
+
+	if (!h->long_hdr)
+		return h->raw[0] & 0x40;
+	if (!v)
+		return 0;
+	return (h->raw[0] & 0x40) || v == 1 || v == 0x6b3343cf || (v >> 8) == 0xff0000;
+}
+
 #endif

@@ -48,15 +48,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_reasm_early SEC(".maps");
 
-static __always_inline void ks_flow_of(const struct ks_pkt *p, struct ks_flow *k)
-{
-	__builtin_memcpy(k->saddr, p->saddr, 16);
-	__builtin_memcpy(k->daddr, p->daddr, 16);
-	k->sport = p->th.source;
-	k->dport = p->th.dest;
-	k->v6 = p->v6;
-}
-
 static __always_inline int ks_reasm_expired(const struct ks_reasm *e)
 {
 	__u64 age = bpf_ktime_get_ns() - e->born_ns;
@@ -208,7 +199,8 @@ static __always_inline int ks_reasm_rewrite(struct __sk_buff *skb, struct ks_pkt
 	if (bpf_skb_store_bytes(skb, p->payload, lin, n, BPF_F_RECOMPUTE_CSUM))
 		return -1;
 	if (p->v6) {
-		__be16 plen = bpf_htons(tcplen);
+		/* Extension headers, if any, stay between the two. */
+		__be16 plen = bpf_htons(p->l4 - p->l3 - 40 + tcplen);
 
 		if (bpf_skb_store_bytes(skb, p->l3 + 4, &plen, 2, BPF_F_RECOMPUTE_CSUM))
 			return -1;

@@ -19,6 +19,7 @@ struct ks_rp_scratch {
 	struct ks_scratch p;
 	struct ks_route_scratch r;
 	struct ks_quic_inv qh;
+	struct ks_addr pub;
 };
 
 struct {
@@ -76,10 +77,10 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 	__u32 how = 0;
 	__u64 cookie;
 
-	if (ks_quic_parse(md, 8, md->len, &s->qh)) {
-		ks_count(KS_ST_QUIC_MALFORMED);
-		return SK_DROP;                    /* not QUIC: nobody's */
-	}
+	/* Not QUIC: not ours to place (TC passed it too, and counted it);
+	 * whichever member the kernel picks, as without us. */
+	if (ks_quic_parse(md, 8, md->len, &s->qh) || !ks_quic_plausible(&s->qh))
+		return SK_PASS;
 	if (!ks_quic_lookup(&s->qh, &slot, &how) &&
 	    !bpf_sk_select_reuseport(md, &ks_listeners, &slot, 0)) {
 		ks_count(KS_ST_RP_QUIC_SELECTED);
@@ -103,6 +104,41 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 	}
 	ks_count(KS_ST_RP_DROP);
 	return SK_DROP;
+}
+
+/*
+ * Whether this group listens on a public address and port (or the
+ * wildcard address on a public port), where its members may belong to
+ * several backends. A group anywhere else is one backend's workers, and
+ * the kernel's hash among them is what that backend asked for.
+ */
+static __always_inline int ks_public_group(struct sk_reuseport_md *md, struct ks_rp_scratch *s)
+{
+	struct bpf_sock *sk = md->sk;
+	struct ks_config *cfg = ks_cfg();
+	int hit = 0;
+
+	if (!sk || !cfg)
+		return 1;                         /* unknown: the careful answer */
+#pragma unroll
+	for (int i = 0; i < KS_MAX_PORTS; i++)
+		hit |= cfg->ports[i] && cfg->ports[i] == bpf_htons(sk->src_port);
+	if (!hit)
+		return 0;
+	if (md->bind_inany)
+		return 1;
+	__builtin_memset(&s->pub, 0, sizeof(s->pub));
+	s->pub.family = sk->family;
+	if (sk->family == AF_INET) {
+		__u32 a = sk->src_ip4;
+
+		__builtin_memcpy(s->pub.addr, &a, 4);
+	} else {
+		__u32 a6[4] = { sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3] };
+
+		__builtin_memcpy(s->pub.addr, a6, 16);
+	}
+	return bpf_map_lookup_elem(&ks_public, &s->pub) != NULL;
 }
 
 SEC("sk_reuseport/migrate")
@@ -131,24 +167,30 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 		ks_count(KS_ST_RP_MIGRATE_DROP);
 		return SK_DROP;
 	}
+	s = bpf_map_lookup_elem(&ks_rp_scratch, &zero);
+	if (!s)
+		return SK_DROP;
 	if (bpf_skb_load_bytes(md, 0, th, sizeof(th)))
-		return SK_PASS;
+		return SK_DROP;                   /* no TCP header: nothing to place */
 	payload = (th[12] >> 4) * 4;
 	if (payload < 20 || payload >= md->len) {
-		/* A SYN reaches the group only when TC let the kernel have it
-		 * (TIME_WAIT reuse, fallback-only mode, no TC here): nothing to
-		 * route on, so ksteerd takes it; without ksteerd the kernel
-		 * hashes. */
+		/* A SYN reaches the group only when TC left it to the kernel
+		 * (TIME_WAIT reuse, an IP header TC does not read, an old
+		 * connection's 4-tuple, --fallback-only, no TC on that device):
+		 * nothing to route on, so ksteerd takes it, which reads the
+		 * ClientHello. In a public group without ksteerd it is dropped,
+		 * never hashed to some backend (the client retries). */
 		if (ks_try_select(md, KS_FALLBACK_ID) == SK_PASS) {
 			ks_count(KS_ST_RP_FALLBACK);
 			return SK_PASS;
 		}
+		if (ks_public_group(md, s)) {
+			ks_count(KS_ST_RP_SYN_DROP);
+			return SK_DROP;
+		}
 		ks_count(KS_ST_RP_PASS);
-		return SK_PASS;
+		return SK_PASS;                   /* one backend's workers: its hash */
 	}
-	s = bpf_map_lookup_elem(&ks_rp_scratch, &zero);
-	if (!s)
-		return SK_DROP;
 	/* What cannot be routed here (a ClientHello over our 8 KB, like TC
 	 * decided) goes to ksteerd; without it, dropped: never hashed across
 	 * backends. */

@@ -4,6 +4,13 @@
  * attached cgroup comes here (BPF_SOCK_OPS_TCP_LISTEN_CB); a listener bound
  * to a configured backend address goes into ks_listeners in the first free
  * slot of its backend. The kernel removes the entry when the socket closes.
+ *
+ * Attached to a cgroup (the root by default), it sees listen() in every
+ * network namespace below it, containers included. Only listeners in the
+ * namespace `ksteer up` ran in are registered: the kfunc cannot give a
+ * connection to a socket of another namespace (-ENETUNREACH), so one
+ * there would only take a slot and drop what it was given. MPTCP
+ * listeners are refused by the kfunc too: counted, never registered.
  */
 #include "ks_bpf.h"
 
@@ -12,6 +19,9 @@ int ksteer_sockops(struct bpf_sock_ops *ops)
 {
 	struct ks_addr a = {};
 	struct ks_slot key;
+	struct ks_config *cfg;
+	struct ks_backend_stat *bs;
+	struct bpf_sock *sk;
 	__u32 *backend, i;
 
 	if (ops->op != BPF_SOCK_OPS_TCP_LISTEN_CB)
@@ -33,6 +43,19 @@ int ksteer_sockops(struct bpf_sock_ops *ops)
 	backend = bpf_map_lookup_elem(&ks_backend_addrs, &a);
 	if (!backend)
 		return 1;
+	cfg = ks_cfg();
+	if (!cfg || bpf_get_netns_cookie(ops) != cfg->netns_cookie) {
+		ks_count(KS_ST_REG_OTHER_NETNS);
+		return 1;
+	}
+	sk = ops->sk;
+	if (sk && bpf_skc_to_mptcp_sock(sk)) {
+		ks_count(KS_ST_REG_MPTCP);
+		bs = bpf_map_lookup_elem(&ks_backend_stats, backend);
+		if (bs)
+			bs->mptcp_refused++;
+		return 1;
+	}
 	key.backend = *backend;
 #pragma unroll
 	for (i = 0; i < KS_MAX_SLOTS; i++) {

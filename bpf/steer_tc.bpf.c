@@ -9,8 +9,13 @@
  *                                  the chosen backend's listener
  *   anything with a socket      -> passed: the kernel owns the connection
  *
- * and, with `up --quic`, every UDP datagram to the public port goes to the
+ * and, with `up --quic`, every QUIC datagram to the public port goes to the
  * QUIC server socket that owns its connection (bpf/quic.h), or to ksteerd.
+ *
+ * Only packets to a public address (ks_public) on a public port are ours;
+ * every other packet, and every one of ours we do not consume, returns
+ * TC_ACT_UNSPEC so that the next tc filter on the hook runs, as if we were
+ * not there (TC_ACT_OK would end the chain).
  */
 #include "ks_bpf.h"
 #include "cookie.h"
@@ -96,17 +101,51 @@ static __always_inline struct bpf_sock *ks_lookup(struct __sk_buff *skb, struct 
 	return bpf_skc_lookup_tcp(skb, tuple, tsz, BPF_F_CURRENT_NETNS, 0);
 }
 
-static __always_inline int ks_time_wait(struct __sk_buff *skb, struct ks_pkt *p,
-					struct ks_tc_scratch *s)
+/*
+ * A SYN whose 4-tuple has a socket that is not a listener: an old
+ * connection (TIME_WAIT; or still ESTABLISHED on our side after a client
+ * reboot or a NAT's port reuse). The kernel handles that SYN as it would
+ * without us (TIME_WAIT reuse, a challenge ACK the client answers with a
+ * RST before it retries), so it is left to it. Counted as which.
+ */
+static __always_inline int ks_existing_socket(struct __sk_buff *skb, struct ks_pkt *p,
+					      struct ks_tc_scratch *s)
 {
 	struct bpf_sock *skc = ks_lookup(skb, p, s);
-	int tw;
+	__u32 state;
 
 	if (!skc)
 		return 0;
-	tw = skc->state == BPF_TCP_TIME_WAIT;
+	state = skc->state;
 	bpf_sk_release(skc);
-	return tw;
+	if (state == BPF_TCP_LISTEN)
+		return 0;
+	ks_count(state == BPF_TCP_TIME_WAIT ? KS_ST_TW_DETOUR : KS_ST_SYN_EXISTING);
+	return 1;
+}
+
+/*
+ * The TCP settings of the namespace the packet arrived in, read at each
+ * SYN: the kfunc refuses a connection whose attributes ask for SACK,
+ * timestamps or window scaling that the namespace has switched off, and
+ * the kernel checks a BPF cookie only while syncookies are on
+ * (cookie_v4_check). Read live, a sysctl changed while ksteer is up holds
+ * from the next SYN on.
+ */
+struct ks_host_tcp {
+	__u8 syncookies, timestamps, sack, window_scaling, ecn;
+};
+
+static __always_inline void ks_host_tcp(struct __sk_buff *skb, struct ks_host_tcp *h)
+{
+	struct sk_buff *k = bpf_cast_to_kern_ctx(skb);
+	struct net *net = k->dev->nd_net.net;
+
+	h->syncookies = net->ipv4.sysctl_tcp_syncookies;
+	h->timestamps = net->ipv4.sysctl_tcp_timestamps;
+	h->sack = net->ipv4.sysctl_tcp_sack;
+	h->window_scaling = net->ipv4.sysctl_tcp_window_scaling;
+	h->ecn = net->ipv4.sysctl_tcp_ecn;
 }
 
 /* ---- SYN -------------------------------------------------------------- */
@@ -115,18 +154,30 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 					 struct ks_config *cfg, struct ks_tc_scratch *s)
 {
 	struct ks_syn_opts o;
+	struct ks_host_tcp host;
 	__u64 *m = s->m;
 	__u32 opts[5], n = 0, cookie, ts_off, mss, mtu = 0, isn;
 
-	if (ks_time_wait(skb, p, s)) {
-		/* The kernel would refuse our child on this 4-tuple: let it
-		 * handle the SYN (TIME_WAIT reuse) and give the connection to
-		 * ksteerd's listener on the public port. */
-		ks_count(KS_ST_TW_DETOUR);
-		return TC_ACT_OK;
+	/* The kernel would refuse our child on this 4-tuple: it handles the
+	 * SYN itself, and a TIME_WAIT reuse reaches ksteerd's listener. */
+	if (ks_existing_socket(skb, p, s))
+		return TC_ACT_UNSPEC;
+	ks_host_tcp(skb, &host);
+	if (!host.syncookies) {
+		/* No cookie of ours would be checked: the kernel's own path. */
+		ks_count(KS_ST_SYN_NO_COOKIES);
+		return TC_ACT_UNSPEC;
 	}
 	ks_opts_parse(p, &o);
-	o.ecn = (p->th.flags & (KS_TH_ECE | KS_TH_CWR)) == (KS_TH_ECE | KS_TH_CWR);
+	/* Offer only what this namespace's TCP will accept in the child. */
+	if (!host.timestamps)
+		o.ts = 0;
+	if (!host.sack)
+		o.sack = 0;
+	if (!host.window_scaling)
+		o.wscale = KS_WS_NONE;
+	o.ecn = host.ecn &&
+		(p->th.flags & (KS_TH_ECE | KS_TH_CWR)) == (KS_TH_ECE | KS_TH_CWR);
 	if (!o.mss)
 		o.mss = p->v6 ? 1220 : 536;       /* RFC 9293 default */
 	isn = bpf_ntohl(p->th.seq);
@@ -248,7 +299,7 @@ static __always_inline struct bpf_sock *ks_pick_listener(struct ks_slot *key, in
  * backend. 0: assigned; -1: refuse (RST); -2: dropped (counted).
  */
 static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
-				     __u32 cookie, __u32 backend, __u16 public_port)
+				     __u32 cookie, __u32 backend, const struct ks_config *cfg)
 {
 	struct bpf_tcp_req_attrs attrs = {};
 	struct ks_syn_opts o, ack;
@@ -268,7 +319,7 @@ static __always_inline int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
 		ks_count(KS_ST_NO_LISTENER);
 		return -1;
 	}
-	if (sk->src_port == bpf_ntohs(public_port) && ks_group_unsteered(sk)) {
+	if (ks_public_port(cfg, bpf_htons(sk->src_port)) && ks_group_unsteered(sk)) {
 		bpf_sk_release(sk);
 		ks_count(KS_ST_UNSTEERED_GROUP);
 		return -1;
@@ -318,12 +369,12 @@ static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, str
 	bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
 	if (bs)
 		bs->routed++;
-	st = ks_assign(skb, p, cookie, backend, cfg->port);
+	st = ks_assign(skb, p, cookie, backend, cfg);
 	if (st == -1)
 		return ks_refuse(skb, p, s);
 	if (st)
 		return TC_ACT_SHOT;               /* kfunc refused: counted */
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;                     /* placed; later filters still see it */
 }
 
 /* To ksteerd's listener as it stands; refused (RST) when ksteerd does not
@@ -332,11 +383,11 @@ static __always_inline int ks_to_fallback(struct __sk_buff *skb, struct ks_pkt *
 					  struct ks_config *cfg, struct ks_tc_scratch *s,
 					  __u32 cookie)
 {
-	int st = ks_assign(skb, p, cookie, KS_FALLBACK_ID, cfg->port);
+	int st = ks_assign(skb, p, cookie, KS_FALLBACK_ID, cfg);
 
 	if (st == -1)
 		return ks_refuse(skb, p, s);
-	return st ? TC_ACT_SHOT : TC_ACT_OK;   /* kfunc refused: counted */
+	return st ? TC_ACT_SHOT : TC_ACT_UNSPEC;   /* kfunc refused: counted */
 }
 
 /* The parse ended without a whole ClientHello we can route. */
@@ -448,7 +499,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		return TC_ACT_SHOT;
 	if (cookie != e->cookie) {
 		ks_count(KS_ST_COOKIE_BAD);
-		return TC_ACT_OK;                 /* not the flow we hold */
+		return TC_ACT_UNSPEC;             /* not the flow we hold */
 	}
 	if (p->th.flags & KS_TH_RST) {
 		bpf_map_delete_elem(&ks_reasm, &s->flow);
@@ -542,7 +593,7 @@ static __always_inline int ks_reasm_hold_early(struct __sk_buff *skb, struct ks_
 		e = NULL;                         /* overwritten below */
 	} else if (e && e->cookie != cookie) {
 		ks_count(KS_ST_COOKIE_BAD);
-		return TC_ACT_OK;                 /* not the flow we hold */
+		return TC_ACT_UNSPEC;             /* not the flow we hold */
 	}
 	if (!e) {
 		tmp = bpf_map_lookup_elem(&ks_tc_reasm_tmp, &zero);
@@ -582,10 +633,10 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 
 		bpf_sk_release(skc);
 		if (!listening)
-			return TC_ACT_OK;
+			return TC_ACT_UNSPEC;
 	}
 	if (ks_pkt_load_rest(skb, p))
-		return TC_ACT_OK;                 /* unreadable: the kernel's */
+		return TC_ACT_UNSPEC;             /* unreadable: the kernel's */
 	valid = ks_cookie_valid(p, cfg, s, &cookie);
 	ks_flow_of(p, &s->flow);
 	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
@@ -597,7 +648,7 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		if (p->payload < p->len && !(p->th.flags & (KS_TH_RST | KS_TH_FIN)))
 			return ks_reasm_hold_early(skb, p, s, cookie);
 		ks_count(KS_ST_COOKIE_BAD);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 	ks_count(KS_ST_COOKIE_OK);
 	if (p->th.flags & KS_TH_RST)
@@ -626,7 +677,7 @@ static __always_inline int ks_quic_assign(struct __sk_buff *skb, struct bpf_sock
 
 	bpf_sk_release(sk);
 	if (!err)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;             /* given; later filters still see it */
 	/* Not a socket this packet can be given to: dropped, counted. */
 	ks_count(KS_ST_QUIC_ASSIGN_ERR);
 	return TC_ACT_SHOT;
@@ -653,22 +704,21 @@ static __always_inline int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why,
 	return TC_ACT_SHOT;
 }
 
-/* A datagram to the public UDP port: into the socket of the server that
- * owns its connection. -1: not ours (not UDP to the port). */
-static __always_inline int ks_quic_ingress(struct __sk_buff *skb, const struct ks_config *cfg,
+/* A datagram to a public address:port: into the socket of the server that
+ * owns its QUIC connection. What is not QUIC (STUN, a VPN, anything else
+ * sharing the port) is not ours: it passes untouched. */
+static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt *p,
 					   struct ks_tc_scratch *s)
 {
 	struct ks_slot slot, *v;
 	struct bpf_sock *sk;
-	__u32 payload, how = 0;
+	__u32 how = 0;
 
-	if (ks_udp_load(skb, &s->qf, &payload) || s->qf.dport != cfg->port)
-		return -1;
-	if (ks_quic_parse(skb, payload, skb->len, &s->qh)) {
-		/* Shorter than any QUIC packet, or lengths past its end. */
-		ks_count(KS_ST_QUIC_MALFORMED);
-		return TC_ACT_SHOT;
+	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) || !ks_quic_plausible(&s->qh)) {
+		ks_count(KS_ST_UDP_NOT_QUIC);
+		return TC_ACT_UNSPEC;
 	}
+	ks_flow_of(p, &s->qf);
 	if (ks_quic_lookup(&s->qh, &slot, &how)) {
 		/* A long header with an unknown DCID is a new connection: its
 		 * SNI decides, not the address pair an old one had. */
@@ -700,23 +750,33 @@ int ksteer_tc(struct __sk_buff *skb)
 	__u32 zero = 0;
 
 	if (!cfg || !(cfg->flags & KS_CFG_ACTIVE))
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
+	/* A frame tagged with a VLAN id is delivered on that VLAN's device
+	 * (the kernel moved the tag to vlan_tci): ours there if we are
+	 * attached there, not here. Priority tags (id 0) are this device's. */
+	if (skb->vlan_present && (skb->vlan_tci & 0x0fff))
+		return TC_ACT_UNSPEC;
 	s = bpf_map_lookup_elem(&ks_tc_scratch, &zero);
 	if (!s)
-		return TC_ACT_OK;
-	if (cfg->flags & KS_CFG_QUIC) {
-		int v = ks_quic_ingress(skb, cfg, s);
-
-		if (v >= 0)
-			return v;
-	}
+		return TC_ACT_UNSPEC;
 	p = &s->pkt;
-	if (ks_pkt_load(skb, p) || p->th.dest != cfg->port)
-		return TC_ACT_OK;
+	switch (ks_pkt_load(skb, cfg, p, 0)) {
+	case KS_PKT_TCP:
+		break;
+	case KS_PKT_UDP:
+		return cfg->flags & KS_CFG_QUIC ? ks_quic_ingress(skb, p, s) : TC_ACT_UNSPEC;
+	case KS_PKT_UNSUPPORTED:
+		/* Ours, but not readable here: the kernel's path, which the
+		 * sk_reuseport program keeps off random group members. */
+		ks_count(KS_ST_UNSUPPORTED);
+		return TC_ACT_UNSPEC;
+	default:
+		return TC_ACT_UNSPEC;
+	}
 	if ((p->th.flags & (KS_TH_SYN | KS_TH_ACK | KS_TH_RST)) == KS_TH_SYN)
-		return ks_pkt_load_rest(skb, p) ? TC_ACT_OK : ks_handle_syn(skb, p, cfg, s);
+		return ks_pkt_load_rest(skb, p) ? TC_ACT_UNSPEC : ks_handle_syn(skb, p, cfg, s);
 	if (p->th.flags & KS_TH_SYN)
-		return TC_ACT_OK;                 /* SYN-ACK to us: not a server flow */
+		return TC_ACT_UNSPEC;             /* SYN-ACK to us: not a server flow */
 	return ks_handle_ack(skb, p, cfg, s);
 }
 

@@ -9,9 +9,11 @@
  * steer the client's packets by them. Nothing is ever changed or dropped.
  */
 #include "ks_bpf.h"
+#include "packet.h"
 #include "quic.h"
 
 struct ks_egress_scratch {
+	struct ks_pkt p;
 	struct ks_quic_inv h;
 	struct ks_flow f;
 	struct ks_flow peer;
@@ -59,24 +61,31 @@ int ksteer_tc_egress(struct __sk_buff *skb)
 {
 	struct ks_config *cfg = ks_cfg();
 	struct ks_egress_scratch *s;
+	struct ks_pkt *p;
 	struct ks_slot *slot;
-	__u32 zero = 0, payload;
+	__u32 zero = 0;
 	__u64 cookie;
 
+	/* Never changes a packet; UNSPEC lets the next egress filter run. */
 	if (!cfg || (cfg->flags & (KS_CFG_ACTIVE | KS_CFG_QUIC)) != (KS_CFG_ACTIVE | KS_CFG_QUIC))
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	s = bpf_map_lookup_elem(&ks_egress_scratch, &zero);
-	if (!s || ks_udp_load(skb, &s->f, &payload) || s->f.sport != cfg->port)
-		return TC_ACT_OK;
+	if (!s)
+		return TC_ACT_UNSPEC;
+	p = &s->p;
+	/* From a public address:port: a server answering its clients. */
+	if (ks_pkt_load(skb, cfg, p, 1) != KS_PKT_UDP)
+		return TC_ACT_UNSPEC;
 	/* Version Negotiation (version 0) names the client's CIDs, not ours. */
-	if (ks_quic_parse(skb, payload, skb->len, &s->h) || !s->h.long_hdr || !s->h.version ||
+	if (ks_quic_parse(skb, p->payload, p->len, &s->h) || !s->h.long_hdr || !s->h.version ||
 	    !s->h.scid.len)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
+	ks_flow_of(p, &s->f);
 	cookie = bpf_get_socket_cookie(skb);
 	slot = bpf_map_lookup_elem(&ks_quic_socks, &cookie);
 	if (slot)                             /* else not a registered server */
 		ks_learn(s, slot);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 char _license[] SEC("license") = "GPL";

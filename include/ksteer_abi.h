@@ -7,7 +7,7 @@
 #ifndef KSTEER_ABI_H
 #define KSTEER_ABI_H
 
-#define KS_ABI_VERSION 2
+#define KS_ABI_VERSION 3
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
@@ -18,16 +18,20 @@
 #define KS_MAX_ROUTES 65536
 #define KS_MAX_ALPN_ROUTES 8192  /* (host, protocol) pairs: few hosts need one */
 #define KS_MAX_ADDRS 1024
+#define KS_MAX_PORTS 8        /* public ports */
+#define KS_MAX_PUBLIC 256     /* public addresses */
 
 /* ks_config: one entry, key 0. */
 struct ks_config {
-	__u16 port;           /* public TCP port, network byte order */
+	__u16 ports[KS_MAX_PORTS];  /* public ports, network byte order; 0: unused */
 	__u16 flags;          /* KS_CFG_* */
+	__u16 tc_prio;        /* priority of our tc filters (CLI only) */
 	__u32 abi;            /* KS_ABI_VERSION of whoever wrote it */
 	__u64 key[2];         /* SipHash key for SYN cookies (current) */
 	__u64 prev_key[2];    /* the key before the last rotation */
 	__u32 prev_valid;     /* prev_key still accepted */
 	__u32 pad;
+	__u64 netns_cookie;   /* the namespace `up` ran in: only its listeners register */
 	char cgroup[192];     /* where sock_ops is attached (CLI only) */
 };
 
@@ -65,7 +69,9 @@ struct ks_alpn_key {
 	__u8 proto[KS_ALPN_KEY_MAX];
 };
 
-/* ks_backend_addrs: where a backend's listeners are bound -> backend id. */
+/* ks_backend_addrs: where a backend's listeners are bound -> backend id.
+ * ks_public: the public addresses (port 0) -> 1. TC acts only on packets
+ * to one of them on one of ks_config.ports; everything else is not ours. */
 struct ks_addr {
 	__u16 family;         /* AF_INET or AF_INET6 */
 	__u16 port;           /* network byte order */
@@ -259,13 +265,21 @@ enum ks_stat {
 	KS_ST_QUIC_BY_PEER,   /* ... by its address pair (CID not known) */
 	KS_ST_QUIC_TO_FALLBACK, /* unknown connection: for ksteerd */
 	KS_ST_QUIC_DROPPED,   /* ... and no ksteerd socket: dropped */
-	KS_ST_QUIC_MALFORMED, /* not a QUIC packet we can read: dropped */
 	KS_ST_QUIC_STALE,     /* its server's socket is gone: for ksteerd */
 	KS_ST_QUIC_LEARNED,   /* server CIDs learned at egress */
 	KS_ST_QUIC_ASSIGN_ERR,/* bpf_sk_assign refused the socket: dropped (besides
 			       * the counter of how it was found) */
 	KS_ST_RP_QUIC_SELECTED, /* sk_reuseport chose a QUIC server's socket */
 	KS_ST_QUIC_BY_HOST,   /* ... by the client's address: its only server */
+	KS_ST_SYN_EXISTING,   /* SYN on a 4-tuple with a live socket: the kernel's */
+	KS_ST_SYN_NO_COOKIES, /* SYN passed: net.ipv4.tcp_syncookies is 0 here */
+	KS_ST_UNSUPPORTED,    /* to a public address:port, unreadable here (IP
+			       * fragment, extension header, VLAN tag in the
+			       * data): passed to the kernel */
+	KS_ST_UDP_NOT_QUIC,   /* UDP to a public address:port, not QUIC: passed */
+	KS_ST_REG_OTHER_NETNS,/* sock_ops: a listener in another namespace: ignored */
+	KS_ST_REG_MPTCP,      /* sock_ops: an MPTCP listener: not registered */
+	KS_ST_RP_SYN_DROP,    /* sk_reuseport: a SYN in a public group, no ksteerd */
 	KS_ST_MAX
 };
 
@@ -274,6 +288,7 @@ struct ks_backend_stat {
 	__u64 routed;         /* TC routed a ClientHello to it */
 	__u64 assigned;       /* TC put a connection in its queue */
 	__u64 selected;       /* sk_reuseport chose one of its sockets */
+	__u64 mptcp_refused;  /* MPTCP listeners on its address, not registered */
 };
 
 #endif

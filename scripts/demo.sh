@@ -46,7 +46,7 @@ start() {
 	mkdir -p "$DEMO"
 	ks_netns_up
 	ks_make_certs "$DEMO" a.demo b.demo
-	in_srv "$KSTEER" up -i lo -i "$SRV_IF" -p 443
+	in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -p 443
 	in_srv "$KSTEER" backend add site-a 0.0.0.0:9001
 	in_srv "$KSTEER" backend add site-b 0.0.0.0:9002
 	in_srv "$KSTEER" route add a.demo site-a

@@ -219,7 +219,7 @@ expect_eq "and every buffer came back" "0 0" \
 kill $B
 
 # --- ksteer fast path: s1 (a.example) and s2 (b.example) share :443 ---
-check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 nsenter --net=/run/netns/$SRV_NS "$BE" --listen $SRV4:443 --reuseport 2 --root "$WORK/www1" \
 	--certs "$WORK/certs1" --access-log "$WORK/s1.log" 2>"$WORK/s1.err" &
 S1=$!

@@ -14,7 +14,7 @@ fi
 ks_test_begin "browser end-to-end tests"
 # Each segment its own packet, as from a NIC: no GSO on the client side.
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1
-check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 ks_make_certs "$WORK" a.example b.example
 in_srv $KSTEER backend add a 0.0.0.0:9001
 in_srv $KSTEER backend add b 0.0.0.0:9002

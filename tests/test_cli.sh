@@ -25,17 +25,28 @@ is_json() { $PY -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.stri
 
 err_line "not up: clear error" "not up" $KSTEER route list
 err_line "unknown command" "unknown command" $KSTEER frobnicate
-err_line "up: bad port" "bad port" $KSTEER up -p 70000
-err_line "kernel without the kfunc" "6\.9.*ksteerd" env KSTEER_FORCE_NO_KFUNC=1 $KSTEER up
+err_line "up: bad port" "bad port" $KSTEER up -a 198.18.0.1 -p 70000
+err_line "up without a public address names -a" "no public address.*-a ADDR" $KSTEER up
+err_line "up: bad public address" "bad address '198.18.0.1:443'" $KSTEER up -a 198.18.0.1:443
+err_line "up: unknown option" "bad option '--frobnicate'.*--help" $KSTEER up --frobnicate
+expect_eq "up --help: usage on stdout, exit 0" "0 1" \
+	"$($KSTEER up --help >/dev/null 2>&1; echo $?) $($KSTEER up --help 2>/dev/null | grep -c '^usage: ksteer up')"
+err_line "kernel without the kfunc" "6\.9.*ksteerd" env KSTEER_FORCE_NO_KFUNC=1 $KSTEER up -a 198.18.0.1
 err_line "parse: missing file" "cannot read" $KSTEER parse /nonexistent.bin
 
 ks_netns_up || { fail "namespaces"; summary; exit 1; }
-check "up in a fresh namespace" in_srv $KSTEER up -i lo -i "$SRV_IF"
-check "up is idempotent" in_srv $KSTEER up -i lo -i "$SRV_IF"
+check "up in a fresh namespace" in_srv $KSTEER up -a $SRV4 -a $SRV6 -i lo -i "$SRV_IF"
+check "up is idempotent" in_srv $KSTEER up -a $SRV4 -a $SRV6 -i lo -i "$SRV_IF"
 check "TC filter on the veth" bash -c "in_srv() { nsenter --net=/run/netns/$SRV_NS \"\$@\"; }; in_srv tc filter show dev $SRV_IF ingress | grep -q ksteer_tc"
 err_line "bad address" "bad address" in_srv $KSTEER backend add a 300.1.1.1:80
 err_line "bad address: no port" "bad address" in_srv $KSTEER backend add a 127.0.0.1
 err_line "bad backend name" "bad backend name" in_srv $KSTEER backend add 'a b' 127.0.0.1:9001
+err_line "backend add on the public address:port refused" "public traffic arrives.*--pid" \
+	in_srv $KSTEER backend add site-x $SRV4:443
+err_line "backend add on the wildcard address, public port, refused" "public traffic arrives" \
+	in_srv $KSTEER backend add site-x '[::]:443'
+check "backend add on the public address, another port" in_srv $KSTEER backend add site-y $SRV4:8443
+in_srv $KSTEER backend del site-y
 check "backend add" in_srv $KSTEER backend add site-a 127.0.0.1:9001
 check "backend add IPv6" in_srv $KSTEER backend add site-b '[::1]:9002'
 err_line "address taken by another backend" "already belongs" in_srv $KSTEER backend add site-c 127.0.0.1:9001
@@ -67,7 +78,7 @@ check "backend del" in_srv $KSTEER backend del site-a
 out=$(in_srv $KSTEER backend list -j)
 check "backend list -j is JSON" is_json <<<"$out"
 expect_eq "backend list content" \
-	'[{"name":"site-b","id":2,"addr":"[::1]:9002","via":null,"listeners":0,"quic_sockets":0,"assigned":0,"selected":0}]' "$out"
+	'[{"name":"site-b","id":2,"addr":"[::1]:9002","via":null,"listeners":0,"quic_sockets":0,"assigned":0,"selected":0,"mptcp_refused":0}]' "$out"
 check "stats -j is JSON" is_json <<<"$(in_srv $KSTEER stats -j)"
 out=$(in_srv $KSTEER stats -j | $PY -c 'import json,sys; d=json.load(sys.stdin); print(sorted(k for k in d if k in ("syn","cookie_ok","cookie_bad","assigned","no_route","hello_malformed")))')
 expect_eq "stats has the named counters" "['assigned', 'cookie_bad', 'cookie_ok', 'hello_malformed', 'no_route', 'syn']" "$out"
@@ -108,8 +119,8 @@ check "its QUIC-LB server ID is in the map" bpftool map lookup pinned "$KSTEER_P
 check "backend del q1" in_srv $KSTEER backend del q1
 check "... and its server ID is gone" sh -c "! bpftool map lookup pinned '$KSTEER_PIN_DIR/ks_quic_lb' key hex 01 02 0a 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 >/dev/null 2>&1"
 kill $qpid 2>/dev/null
-err_line "up: bad --quic-entries" "bad --quic-entries" in_srv $KSTEER up --quic-entries 3
-err_line "up --quic after an up without it: down first" "down' first" in_srv $KSTEER up -i lo --quic
+err_line "up: bad --quic-entries" "bad --quic-entries" in_srv $KSTEER up -a $SRV4 --quic-entries 3
+err_line "up --quic after an up without it: down first" "down' first" in_srv $KSTEER up -a $SRV4 -i lo --quic
 
 # config file: every backend kind; a route may use a backend the CLI added
 # (--pid) that no file can state.
@@ -138,18 +149,18 @@ cfg_routes() {
 	in_srv $KSTEER route list -j | $PY -c 'import json,sys
 print(";".join("%s %s %s" % (r["host"], r["alpn"], r["backend"]) for r in json.load(sys.stdin) if r["backend"].startswith(("cfg-", "bypid"))))'
 }
-check "up -c FILE: every backend kind" in_srv $KSTEER up -i lo -c "$cfg"
+check "up -c FILE: every backend kind" in_srv $KSTEER up -a $SRV4 -i lo -c "$cfg"
 want_be='cfg-a 127.0.0.1:9101 None;cfg-6 [::1]:9102 None;cfg-p None proxy 192.0.2.20:443;cfg-v2 None proxy [2001:db8::1]:443 (PROXY v2);cfg-h None handoff /run/ks-cfg.sock;cfg-ap 127.0.0.1:9103 proxy 127.0.0.1:9104 (PROXY v2)'
 expect_eq "config: backends, and how ksteerd reaches them" "$want_be" "$(cfg_backends)"
 want_rt='*.p.example None cfg-p;acme.example acme-tls/1 cfg-a;ap.example None cfg-ap;cfg.example None cfg-a;h.example None cfg-h;pid.example None bypid;v2.example None cfg-v2'
 expect_eq "config: routes" "$want_rt" "$(cfg_routes)"
 expect_eq "config: route test agrees" "cfg-v2 cfg-a" \
 	"$(in_srv $KSTEER route test v2.EXAMPLE --alpn h2) $(in_srv $KSTEER route test acme.example --alpn acme-tls/1)"
-check "up -c again: the same file is fine" in_srv $KSTEER up -i lo -c "$cfg"
+check "up -c again: the same file is fine" in_srv $KSTEER up -a $SRV4 -i lo -c "$cfg"
 expect_eq "up -c again: nothing doubled" "$want_be" "$(cfg_backends)"
 # A backend line states the whole backend: what it leaves out goes.
 sed -i 's|^backend cfg-ap .*|backend cfg-ap 127.0.0.1:9105|; s|^backend cfg-p .*|backend cfg-p 127.0.0.1:9106 handoff /run/ks-p.sock|' "$cfg"
-check "up -c with changed backends" in_srv $KSTEER up -i lo -c "$cfg"
+check "up -c with changed backends" in_srv $KSTEER up -a $SRV4 -i lo -c "$cfg"
 expect_eq "config: a backend is what its line says" \
 	"cfg-p 127.0.0.1:9106 handoff /run/ks-p.sock;cfg-ap 127.0.0.1:9105 None" \
 	"$(cfg_backends | tr ';' '\n' | grep -E '^cfg-(p|ap) ' | paste -sd ';')"
@@ -158,7 +169,7 @@ expect_eq "config: a backend is what its line says" \
 # up -c fails with one "FILE:LINE: ..." line and applies nothing of it.
 bad_cfg() {
 	printf 'backend cfg-new 127.0.0.1:9199\n%b' "$4" >"$cfg"
-	err_line "config: $1" "^ksteer: $cfg:$2: .*$3" in_srv $KSTEER up -i lo -c "$cfg"
+	err_line "config: $1" "^ksteer: $cfg:$2: .*$3" in_srv $KSTEER up -a $SRV4 -i lo -c "$cfg"
 	expect_eq "config: $1: nothing applied" "" "$(cfg_backends | tr ';' '\n' | grep cfg-new)"
 }
 bad_cfg "unknown directive" 2 "unknown directive 'frontend'" 'frontend x 127.0.0.1:1\n'
@@ -178,7 +189,7 @@ bad_cfg "route twice" 3 "route for 'd.example' is already defined on line 2" \
 bad_cfg "route syntax" 2 "expected 'route HOST BACKEND" 'route d.example cfg-new h2\n'
 bad_cfg "too many words" 2 "too many words" 'backend b 127.0.0.1:1 proxy 127.0.0.1:2 proxy-protocol x\n'
 printf 'backend x\n' >"$cfg"
-err_line "config: bad line names file:line" "$cfg:1" in_srv $KSTEER up -i lo -c "$cfg"
+err_line "config: bad line names file:line" "$cfg:1" in_srv $KSTEER up -a $SRV4 -i lo -c "$cfg"
 rm -f "$cfg"
 
 check "down" in_srv $KSTEER down

@@ -13,7 +13,7 @@ for t in nginx openssl curl ss; do
 done
 ks_test_begin "end-to-end tests"
 ks_make_certs "$WORK" a.example b.example c.example d.example e.example
-check "ksteer up (lo and veth)" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up (lo and veth)" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 
 # Backend A: openssl s_server on a private port (127.0.0.1:9001).
 check "backend a" in_srv $KSTEER backend add a 127.0.0.1:9001
@@ -120,27 +120,43 @@ line=$(tail -n 1 "$WORK/nginx-e/access.log")
 set -- $line
 expect_eq "shared port: nginx e sees the client and the public address" "$CLI4 $SRV4 443" "$1 $3 $4"
 
-# A shared-port group created afresh (a backend restarted with nobody else
-# in its group) has no sk_reuseport program: refused, counted, not hashed;
-# `ksteer up` again steers it.
+# A backend cannot claim the public address:port by address: every member
+# of its group would become that backend's. On the shared port, backends
+# register by process; one that restarts has a new listener that is
+# nobody's until it is registered again, so meanwhile its connections are
+# refused and counted, never hashed to another member of the group.
 in_srv $KSTEER route del d.example
 in_srv $KSTEER route del e.example
 kill "$(cat $WORK/nginx-d/master.pid)" "$(cat $WORK/nginx-e/master.pid)"
 sleep 0.5
 in_srv $KSTEER backend del d
 in_srv $KSTEER backend del e
-check "backend f on the public address" in_srv $KSTEER backend add f $SRV4:443
-in_srv $KSTEER route add f.example f
+out=$(in_srv $KSTEER backend add f $SRV4:443 2>&1)
+check "backend f on the public address:port: refused ($out)" test $? -ne 0
 ks_nginx f "$SRV4:443 reuseport" d.example
+ks_nginx g "$SRV4:443 reuseport" e.example
 wait_listen $SRV4 443
-sleep 0.3
-unsteered() { in_srv $KSTEER stats -j | $PY -c 'import json,sys; print(json.load(sys.stdin)["reuseport_group_unsteered"])'; }
-u0=$(unsteered)
-out=$(in_cli curl -sk --max-time 5 --resolve f.example:443:$SRV4 https://f.example/ 2>&1)
-expect_eq "unsteered shared-port group: refused and counted" "$((u0 + 1)) " "$(unsteered) $out"
-check "ksteer up again (idempotent) steers the new group" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
-expect_eq "then f.example reaches nginx f" "backend f" \
+sleep 0.5
+check "backend f --pid on the shared port" in_srv $KSTEER backend add f --pid "$(cat $WORK/nginx-f/master.pid)"
+check "backend g --pid on the shared port" in_srv $KSTEER backend add g --pid "$(cat $WORK/nginx-g/master.pid)"
+in_srv $KSTEER route add f.example f
+in_srv $KSTEER route add g.example g
+expect_eq "f.example reaches nginx f" "backend f" \
 	"$(in_cli curl -sk --max-time 5 --resolve f.example:443:$SRV4 https://f.example/)"
+kill "$(cat $WORK/nginx-f/master.pid)"
+sleep 0.5
+ks_nginx f "$SRV4:443 reuseport" d.example
+sleep 0.5
+nl() { in_srv $KSTEER stats -j | $PY -c 'import json,sys; print(json.load(sys.stdin)["no_listener"])'; }
+n0=$(nl)
+out=$(in_cli curl -sk --max-time 5 --resolve f.example:443:$SRV4 https://f.example/ 2>&1)
+expect_eq "restarted f, not registered yet: refused and counted, not given to g" "$((n0 + 1))" "$(nl)"
+check "... the client got no page ($out)" test "$out" != "backend g"
+check "backend f --pid again (the new process)" in_srv $KSTEER backend add f --pid "$(cat $WORK/nginx-f/master.pid)"
+expect_eq "then f.example reaches the new nginx f" "backend f" \
+	"$(in_cli curl -sk --max-time 5 --resolve f.example:443:$SRV4 https://f.example/)"
+expect_eq "and g.example still nginx g" "backend g" \
+	"$(in_cli curl -sk --max-time 5 --resolve g.example:443:$SRV4 https://g.example/)"
 
 # Route changes under load: 3 clients connecting in a loop while the route
 # for www.b.example moves b -> a -> b, each move made once the clients have

@@ -13,7 +13,7 @@ source "$(dirname "$0")/netns.sh"
 ks_test_begin "fallback end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
 ks_make_certs "$WORK" a.example b.example h.example r.example
-check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
 # Backend a: s_server closes first (HTTP/1.0 -www), so each connection
@@ -122,7 +122,7 @@ sleep 0.2
 check "a new ksteerd takes over the fallback" grep -q "backend h" <<<"$(get h.example)"
 
 # 5. Fallback-only mode: no TC; the kernel gives every connection to ksteerd.
-check "ksteer up --fallback-only" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --fallback-only
+check "ksteer up --fallback-only" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --fallback-only
 p0=$(counter '["fallback"]["proxy"]')
 expect_eq "fallback-only: b.example proxied by ksteerd" "backend b" "$(get b.example)"
 expect_eq "fallback-only: h.example handed off" "backend h" "$(get h.example | cut -d' ' -f1-2)"
@@ -141,7 +141,7 @@ except ConnectionResetError:
 ms=$((($(date +%s%N) - start) / 1000000))
 expect_eq "slowloris: cut at the 1 s deadline (${ms} ms)" "reset" "$out"
 expect_eq "slowloris: counted" $((t0 + 1)) "$(counter '["fallback"]["hello_timeout"]')"
-check "ksteer up again: fast path back" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up again: fast path back" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 a0=$(counter '["assigned"]')
 expect_eq "fast path: b.example" "backend b" "$(get b.example)"
 expect_eq "fast path: assigned in the kernel again" $((a0 + 1)) "$(counter '["assigned"]')"

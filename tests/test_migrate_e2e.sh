@@ -9,7 +9,7 @@ source "$(dirname "$0")/netns.sh"
 ks_test_begin "migration end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
 
-check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 expect_eq "up enabled tcp_migrate_req" 1 "$(in_srv cat /proc/sys/net/ipv4/tcp_migrate_req)"
 
 worker() { # NAME MODE -> pid

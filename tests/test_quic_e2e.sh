@@ -8,7 +8,8 @@
 #   c. every fetch is a handshake and an HTTP/3 request: the file it saves
 #      is the routed server's (and only that server logged a connection)
 #   e. a new connection with no ksteerd: dropped and counted, seen by no server
-#   f. garbage datagrams: dropped and counted, nothing crashes
+#   f. garbage datagrams: not QUIC, passed on untouched and counted; nothing
+#      crashes
 #   d. mid-transfer changes: key update, NAT rebinding (same CID, new port),
 #      active migration (new port and a new CID from NEW_CONNECTION_ID):
 #      routed by the client address's only server, never guessed between two
@@ -36,7 +37,7 @@ for s in qa qb; do
 	echo "site $s" >"$WORK/$s/www/index.html"
 	head -c $BIG /dev/urandom >"$WORK/$s/www/big"   # different bytes on each server
 done
-check "ksteer up --quic (lo and veth)" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --quic
+check "ksteer up --quic (lo and veth)" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --quic
 
 # Both bind '*' 443 with SO_REUSEADDR: one UDP port, two servers.
 declare -A SPID
@@ -138,7 +139,7 @@ check "unknown connection, no ksteerd: its Initials dropped and counted ($((drop
 expect_eq "unknown connection, no ksteerd: no server saw it (qa qb)" "$a0 $b0" "$(conns qa) $(conns qb)"
 
 # --- f. garbage -------------------------------------------------------------
-read -r mal0 drop0 <<<"$(counters quic_malformed quic_dropped_no_fallback)"
+read -r mal0 drop0 <<<"$(counters udp_not_quic quic_dropped_no_fallback)"
 in_cli $PY - $SRV4 <<'EOF'
 import os, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -149,8 +150,8 @@ s.sendto(bytes([0xc3, 0, 0, 0, 1, 20]) + os.urandom(20) + bytes([20]) + os.urand
 s.sendto(bytes([0x41]) + os.urandom(29), dst)                 # short header, CID nobody owns
 EOF
 sleep 0.2
-read -r mal1 drop1 <<<"$(counters quic_malformed quic_dropped_no_fallback)"
-expect_eq "garbage: 5 bytes and 2 impossible long headers counted malformed" 3 $((mal1 - mal0))
+read -r mal1 drop1 <<<"$(counters udp_not_quic quic_dropped_no_fallback)"
+expect_eq "garbage: 5 bytes and 2 impossible long headers: not QUIC, passed on, counted" 3 $((mal1 - mal0))
 expect_eq "garbage: a short header of an unknown CID dropped (no ksteerd)" 1 $((drop1 - drop0))
 check "garbage: both servers still running" kill -0 ${SPID[qa]} ${SPID[qb]}
 newdcid

@@ -4,7 +4,8 @@
  * and which counter moved (TC ingress); a server's packet out, what was
  * learned (TC egress). The two programs share one set of private maps.
  *
- *   too short, CID length past the datagram -> dropped, quic_malformed
+ *   not QUIC (too short, impossible CID lengths, STUN, fixed bit clear)
+ *                                          -> passed untouched, udp_not_quic
  *   Initial, unknown DCID                    -> ksteerd's socket / dropped
  *   long or short header, learned CID        -> by_cid
  *   short header, QUIC-LB server ID          -> by_lb
@@ -36,7 +37,7 @@
 #include "steer_tc.skel.h"
 #include "steer_tc_egress.skel.h"
 
-#define TC_ACT_OK 0
+#define TC_ACT_UNSPEC (-1)                /* passed on: the next tc filter runs */
 #define TC_ACT_SHOT 2
 #define QB 3                        /* the QUIC backend's id */
 
@@ -174,15 +175,29 @@ static void test_ingress(void)
 	memcpy(peer.daddr, SRV, 4);
 	put_sock(QB, srv);
 
-	s0 = stat(KS_ST_QUIC_MALFORMED);
+	/* Not QUIC: another service's datagram on the port, left to it. */
+	s0 = stat(KS_ST_UDP_NOT_QUIC);
 	v = ingress((uint8_t *)"\xc3\x00\x00\x00\x01", 5, 443);
-	CHECK(v == TC_ACT_SHOT && stat(KS_ST_QUIC_MALFORMED) == s0 + 1,
-	      "5-byte datagram: dropped, counted malformed (verdict %d)", v);
+	CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_UDP_NOT_QUIC) == s0 + 1,
+	      "5-byte datagram: not QUIC, passed untouched, counted (verdict %d)", v);
 	long_pkt(p, 1, CID8, 8, NULL, 0, 40);
 	p[5] = 30;                                /* DCID length past the 20 allowed */
 	v = ingress(p, 40, 443);
-	CHECK(v == TC_ACT_SHOT && stat(KS_ST_QUIC_MALFORMED) == s0 + 2,
-	      "DCID length 30: dropped, counted malformed (verdict %d)", v);
+	CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_UDP_NOT_QUIC) == s0 + 2,
+	      "DCID length 30: not QUIC v1, passed untouched (verdict %d)", v);
+	{
+		/* STUN binding request: type 0x0001, magic cookie 0x2112a442. */
+		static const uint8_t stun[40] = { 0x00, 0x01, 0x00, 0x14, 0x21, 0x12, 0xa4, 0x42 };
+
+		v = ingress(stun, sizeof(stun), 443);
+		CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_UDP_NOT_QUIC) == s0 + 3,
+		      "STUN binding request on the port: passed untouched (verdict %d)", v);
+		short_pkt(p, CID8, 8, 60);
+		p[0] &= ~0x40;                    /* fixed bit clear: not a QUIC short header */
+		v = ingress(p, 60, 443);
+		CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_UDP_NOT_QUIC) == s0 + 4,
+		      "short header without the fixed bit: passed untouched (verdict %d)", v);
+	}
 
 	s0 = stat(KS_ST_QUIC_DROPPED);
 	v = ingress(p, long_pkt(p, 1, other, 8, CID8, 8, 1200), 443);
@@ -255,10 +270,19 @@ static void test_ingress(void)
 	CHECK(stat(KS_ST_QUIC_STALE) == s0 + 1,
 	      "CID of a server socket that is gone: to ksteerd, counted (verdict %d)", v);
 
-	s0 = stat(KS_ST_QUIC_MALFORMED) + stat(KS_ST_QUIC_TO_FALLBACK);
+	s0 = stat(KS_ST_UDP_NOT_QUIC) + stat(KS_ST_QUIC_TO_FALLBACK);
 	v = ingress((uint8_t *)"\x00\x00\x00", 3, 53);
-	CHECK(v == TC_ACT_OK && stat(KS_ST_QUIC_MALFORMED) + stat(KS_ST_QUIC_TO_FALLBACK) == s0,
-	      "UDP to another port: passed untouched");
+	CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_UDP_NOT_QUIC) + stat(KS_ST_QUIC_TO_FALLBACK) == s0,
+	      "UDP to another port: passed untouched, nothing counted");
+	{
+		static const uint8_t other_srv[4] = { 198, 18, 0, 3 };
+
+		long_pkt(p, 1, other, 8, CID8, 8, 1200);
+		v = run_prog(bpf_program__fd(tc->progs.ksteer_tc), b,
+			     udp4(b, CLI, 50000, other_srv, 443, p, 1200));
+		CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_UDP_NOT_QUIC) + stat(KS_ST_QUIC_TO_FALLBACK) == s0,
+		      "a QUIC Initial to another local address's :443: passed untouched (verdict %d)", v);
+	}
 	put_sock(KS_FALLBACK_ID, -1);
 	close(fb);
 	close(srv);
@@ -308,9 +332,10 @@ static int load(void)
 
 int main(void)
 {
-	struct ks_config cfg = { .port = htons(443), .flags = KS_CFG_ACTIVE | KS_CFG_QUIC,
+	struct ks_config cfg = { .ports = { htons(443) }, .flags = KS_CFG_ACTIVE | KS_CFG_QUIC,
 				 .abi = KS_ABI_VERSION };
-	__u32 zero = 0;
+	struct ks_addr pub = { .family = AF_INET };
+	__u32 zero = 0, one = 1;
 	uint8_t p[1300];
 	int v;
 
@@ -322,10 +347,12 @@ int main(void)
 		printf("FAIL - load: %s\n0 passed, 1 failed\n", strerror(errno));
 		return 1;
 	}
+	memcpy(pub.addr, SRV, 4);                 /* the public address */
+	bpf_map_update_elem(bpf_map__fd(tc->maps.ks_public), &pub, &one, BPF_ANY);
 	cfg.flags = KS_CFG_ACTIVE;                /* QUIC off: UDP is not ours */
 	bpf_map_update_elem(bpf_map__fd(tc->maps.ks_config), &zero, &cfg, BPF_ANY);
 	v = ingress(p, long_pkt(p, 1, CID8, 8, CID8, 8, 1200), 443);
-	CHECK(v == TC_ACT_OK && !stat(KS_ST_QUIC_DROPPED) && !stat(KS_ST_QUIC_TO_FALLBACK),
+	CHECK(v == TC_ACT_UNSPEC && !stat(KS_ST_QUIC_DROPPED) && !stat(KS_ST_QUIC_TO_FALLBACK),
 	      "QUIC off (no up --quic): UDP 443 passed untouched (verdict %d)", v);
 	cfg.flags = KS_CFG_ACTIVE | KS_CFG_QUIC;
 	bpf_map_update_elem(bpf_map__fd(tc->maps.ks_config), &zero, &cfg, BPF_ANY);

@@ -12,9 +12,9 @@ TOOL=$ROOT/tests/tools/hello_tool.py
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1
 ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 2>&1
 # A table of 2 flows, so that the full-table case below is cheap to reach.
-check "ksteer up --reasm-entries 2" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --reasm-entries 2
-check "up again keeps the table's size" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
-out=$(in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443 --reasm-entries 8 2>&1)
+check "ksteer up --reasm-entries 2" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --reasm-entries 2
+check "up again keeps the table's size" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
+out=$(in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --reasm-entries 8 2>&1)
 check "up with another size: refused, says why ($out)" grep -q "down' first to resize" <<<"$out"
 in_srv $KSTEER backend add rec 127.0.0.1:9005
 in_srv $KSTEER route add '*.example' rec

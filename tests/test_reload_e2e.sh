@@ -17,7 +17,7 @@ TOOL=$ROOT/tests/tools/hello_tool.py
 KSTEERD=$ROOT/build/ksteerd
 CFG=$WORK/ksteer.conf
 LOG=$WORK/ksteerd.log
-check "ksteer up" in_srv $KSTEER up -i lo -i "$SRV_IF" -p 443
+check "ksteer up" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # Upstreams: workers that answer their name, and one that echoes.

@@ -121,6 +121,12 @@ int ks_backend_add_addr(const char *name, const char *addr_s)
 		return ks_err("bad backend name '%s' (letters, digits, - _ . ; max 47)", name);
 	if (ks_parse_addr(addr_s, &a))
 		return ks_err("bad address '%s' (want IPv4:PORT or [IPv6]:PORT)", addr_s);
+	/* Every listener there would be this backend's, whoever opened it:
+	 * backends sharing the public address:port register by process. */
+	if (ks_addr_is_public(&a))
+		return ks_err("%s is where the public traffic arrives, not a backend's own "
+			      "address: backends sharing it register with 'backend add NAME --pid PID'",
+			      addr_s);
 	info = ks_map("ks_backend_info");
 	addrs = info < 0 ? -1 : ks_map("ks_backend_addrs");
 	lst = addrs < 0 ? -1 : ks_map("ks_listeners");
@@ -148,8 +154,8 @@ int ks_backend_add_addr(const char *name, const char *addr_s)
 	}
 	err = ks_adopt_listeners(id, &a, &adopted);
 	if (err)
-		err = ks_err("backend '%s': cannot register an existing listener on %s: %s",
-			     name, addr_s, strerror(-err));
+		err = ks_err("backend '%s': cannot register the listener on %s: %s",
+			     name, addr_s, ks_register_strerror(err));
 out:
 	close(info);
 	close(addrs);
@@ -239,9 +245,10 @@ int ks_adopt_all(void)
 			continue;
 		err = ks_adopt_listeners(id, &bi.addr, &adopted);
 		if (err) {
+			/* One backend's listener does not stop the others'. */
 			ks_format_addr(&bi.addr, addr, sizeof(addr));
-			return ks_err("backend '%s': cannot register a listener on %s: %s", bi.name,
-				      addr, strerror(-err));
+			ks_err("backend '%s': cannot register the listener on %s: %s", bi.name,
+			       addr, ks_register_strerror(err));
 		}
 	}
 	return 0;
@@ -296,7 +303,7 @@ static int ks_backend_add_pid(const char *name, int pid, int only_fd, const stru
 		}
 		if (err)
 			return ks_err("cannot register fd %d of process %d: %s", target, pid,
-				      strerror(-err));
+				      ks_register_strerror(err));
 		n++;
 	}
 	close(pidfd);
@@ -405,7 +412,7 @@ static int ks_backend_list(int json)
 	if (json)
 		printf("[");
 	for (__u32 id = 1; id < KS_MAX_BACKENDS; id++) {
-		__u64 assigned = 0, selected = 0;
+		__u64 assigned = 0, selected = 0, mptcp = 0;
 		int listeners = 0, quic = 0;
 		char addr[80] = "-", via[160];
 
@@ -426,7 +433,12 @@ static int ks_backend_list(int json)
 			for (int c = 0; c < ncpu; c++) {
 				assigned += per[c].assigned;
 				selected += per[c].selected;
+				mptcp += per[c].mptcp_refused;
 			}
+		if (mptcp)
+			ks_err("backend '%s': %llu MPTCP listener(s) on its address were not registered: "
+			       "%s", bi.name, (unsigned long long)mptcp,
+			       ks_register_strerror(-EPROTONOSUPPORT));
 		if (bi.flags & KS_BE_HAS_ADDR)
 			ks_format_addr(&bi.addr, addr, sizeof(addr));
 		ks_backend_via(&bi, via, sizeof(via));
@@ -437,8 +449,9 @@ static int ks_backend_list(int json)
 			ks_json_str(stdout, bi.flags & KS_BE_HAS_ADDR ? addr : NULL, strlen(addr));
 			printf(",\"via\":");
 			ks_json_str(stdout, via[0] ? via : NULL, strlen(via));
-			printf(",\"listeners\":%d,\"quic_sockets\":%d,\"assigned\":%llu,\"selected\":%llu}",
-			       listeners, quic, (unsigned long long)assigned, (unsigned long long)selected);
+			printf(",\"listeners\":%d,\"quic_sockets\":%d,\"assigned\":%llu,\"selected\":%llu,"
+			       "\"mptcp_refused\":%llu}", listeners, quic, (unsigned long long)assigned,
+			       (unsigned long long)selected, (unsigned long long)mptcp);
 		} else {
 			if (first)
 				printf("%-20s %-4s %-28s %9s %4s %10s %10s  %s\n", "NAME", "ID", "ADDRESS",

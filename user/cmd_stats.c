@@ -48,12 +48,18 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_QUIC_BY_PEER] = "quic_by_peer",
 	[KS_ST_QUIC_TO_FALLBACK] = "quic_to_fallback",
 	[KS_ST_QUIC_DROPPED] = "quic_dropped_no_fallback",
-	[KS_ST_QUIC_MALFORMED] = "quic_malformed",
 	[KS_ST_QUIC_STALE] = "quic_socket_gone",
 	[KS_ST_QUIC_LEARNED] = "quic_cids_learned",
 	[KS_ST_QUIC_ASSIGN_ERR] = "quic_assign_error",
 	[KS_ST_RP_QUIC_SELECTED] = "reuseport_quic_selected",
 	[KS_ST_QUIC_BY_HOST] = "quic_by_client_address",
+	[KS_ST_SYN_EXISTING] = "syn_existing_socket",
+	[KS_ST_SYN_NO_COOKIES] = "syn_no_syncookies",
+	[KS_ST_UNSUPPORTED] = "passed_unsupported",
+	[KS_ST_UDP_NOT_QUIC] = "udp_not_quic",
+	[KS_ST_REG_OTHER_NETNS] = "register_other_netns",
+	[KS_ST_REG_MPTCP] = "register_mptcp",
+	[KS_ST_RP_SYN_DROP] = "reuseport_syn_dropped",
 };
 
 static const char *const ks_fb_names[KS_FB_MAX] = {

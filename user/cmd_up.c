@@ -22,6 +22,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include "config.h"
 #include "ksteer.h"
 #include "steer_tc.skel.h"
 #include "steer_tc_egress.skel.h"
@@ -29,8 +30,35 @@
 #include "steer_reuseport.skel.h"
 
 #define KS_TC_HANDLE 0x5ee7
-#define KS_TC_PRIO 1
+/* Our tc filters' priority: mid-range, so that other filters can run
+ * before us (lower numbers: a firewall that must see every packet first)
+ * or after us (higher: they see every packet we do not consume). */
+#define KS_TC_PRIO 0x5ee7
+#define KS_TC_PRIO_OLD 1          /* what ksteer used before: removed on up */
 #define KS_MAX_IFACES 32
+
+/* What `ksteer up` was asked to make. */
+struct ks_up {
+	const char *config, *cgroup;
+	char *ifaces[KS_MAX_IFACES];
+	int nif;
+	int named_ifaces;             /* -i given: exactly those */
+	struct ks_addr pub[KS_MAX_PUBLIC];
+	int npub;
+	unsigned int ports[KS_MAX_PORTS];   /* host order */
+	int nports;
+	int fallback_only, quic;
+	long reasm_entries, quic_entries;
+	int tc_prio;
+};
+
+/* The four skeletons; they share every pinned map. */
+struct ks_up_progs {
+	struct steer_tc *tc;
+	struct steer_tc_egress *eg;
+	struct steer_sockops *so;
+	struct steer_reuseport *rp;
+};
 
 static int ks_libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -94,7 +122,20 @@ static int ks_pin_prog(struct bpf_program *prog, const char *name)
 	return 0;
 }
 
-static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup, int quic)
+/* The namespace this runs in, as sock_ops names it (bpf_get_netns_cookie). */
+static __u64 ks_netns_cookie(void)
+{
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd >= 0)
+		getsockopt(fd, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &len);
+	close(fd);
+	return cookie;
+}
+
+static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 {
 	struct ks_config cfg;
 	__u32 zero = 0;
@@ -108,10 +149,15 @@ static int ks_write_config(int cfg_fd, __u16 port, const char *cgroup, int quic)
 			return ks_err("getrandom: %s", strerror(errno));
 		cfg.abi = KS_ABI_VERSION;
 	}
-	cfg.port = htons(port);
+	*old_prio = cfg.tc_prio;
+	memset(cfg.ports, 0, sizeof(cfg.ports));
+	for (int i = 0; i < u->nports; i++)
+		cfg.ports[i] = htons(u->ports[i]);
 	cfg.flags |= KS_CFG_ACTIVE;
-	cfg.flags = quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
-	snprintf(cfg.cgroup, sizeof(cfg.cgroup), "%s", cgroup);
+	cfg.flags = u->quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
+	cfg.tc_prio = u->tc_prio;
+	cfg.netns_cookie = ks_netns_cookie();
+	snprintf(cfg.cgroup, sizeof(cfg.cgroup), "%s", u->cgroup);
 	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
 		return ks_err("cannot write ks_config: %s", strerror(errno));
 	return 0;
@@ -126,26 +172,86 @@ static int ks_write_sysctl(const char *path, const char *val)
 	return 0;
 }
 
-/* Ingress steers; egress (QUIC) learns which server owns a connection. */
-static int ks_attach_tc(int prog_fd, int egress_fd, int ifaces_fd, const char *ifname)
+static int ks_read_sysctl(const char *path)
 {
-	unsigned int idx = if_nametoindex(ifname);
-	__u32 created = 0, key;
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (f && fscanf(f, "%d", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * The namespace's TCP settings that decide what the fast path can do. The
+ * TC program reads them itself at each SYN (a change while up holds from
+ * the next SYN on); here `up` says what they mean, and turns on the two
+ * it needs.
+ */
+static int ks_host_sysctls(void)
+{
+	static const struct { const char *name, *off; } offered[] = {
+		{ "tcp_timestamps", "timestamps" },
+		{ "tcp_sack", "SACK" },
+		{ "tcp_window_scaling", "window scaling" },
+	};
+	char path[96];
+
+	/* A backend worker that closes its listener hands its queue to a
+	 * sibling (our sk_reuseport program keeps it within the backend). */
+	if (ks_write_sysctl("/proc/sys/net/ipv4/tcp_migrate_req", "1"))
+		return 1;
+	/* The kernel checks a BPF cookie only while syncookies are on; 1
+	 * (the kernel's default) sends its own cookies only when a listen
+	 * queue overflows, so turning it on changes nothing else. */
+	if (ks_read_sysctl("/proc/sys/net/ipv4/tcp_syncookies") == 0) {
+		if (ks_write_sysctl("/proc/sys/net/ipv4/tcp_syncookies", "1"))
+			return 1;
+		fprintf(stderr, "ksteer: net.ipv4.tcp_syncookies was 0, set to 1: the kernel "
+				"checks ksteer's SYN cookies only when it is on (1 sends its own "
+				"only when a listen queue overflows)\n");
+	}
+	for (size_t i = 0; i < sizeof(offered) / sizeof(offered[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", offered[i].name);
+		if (ks_read_sysctl(path) == 0)
+			fprintf(stderr, "ksteer: net.ipv4.%s is 0 here: connections are made without "
+					"%s\n", offered[i].name, offered[i].off);
+	}
+	return 0;
+}
+
+static void ks_tc_detach(unsigned int ifindex, int prio)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KS_TC_HANDLE, .priority = prio);
+
+	bpf_tc_detach(&hook, &opts);
+	hook.attach_point = BPF_TC_EGRESS;
+	bpf_tc_detach(&hook, &opts);
+}
+
+/* Ingress steers; egress (QUIC) learns which server owns a connection. */
+static int ks_attach_tc(int prog_fd, int egress_fd, int ifaces_fd, unsigned int idx,
+			const char *ifname, int prio, int old_prio)
+{
+	__u32 created = 0, key = idx;
 	int err;
 
-	if (!idx)
-		return ks_err("no interface '%s'", ifname);
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = idx, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KS_TC_HANDLE, .priority = KS_TC_PRIO,
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KS_TC_HANDLE, .priority = prio,
 			    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		return ks_err("cannot add clsact qdisc on %s: %s", ifname, strerror(-err));
-	key = idx;
 	if (!err)
 		created = 1;
 	else
 		bpf_map_lookup_elem(ifaces_fd, &key, &created);   /* keep earlier claim */
+	/* An earlier up's filter at another priority would run twice. */
+	if (old_prio != prio)
+		ks_tc_detach(idx, old_prio ? old_prio : KS_TC_PRIO_OLD);
 	err = bpf_tc_attach(&hook, &opts);
 	if (err)
 		return ks_err("cannot attach TC program on %s: %s", ifname, strerror(-err));
@@ -165,6 +271,26 @@ static int ks_attach_tc(int prog_fd, int egress_fd, int ifaces_fd, const char *i
 	if (err)
 		return ks_err("cannot attach TC egress program on %s: %s", ifname, strerror(-err));
 	return 0;
+}
+
+/* Remove our filters (and the clsact qdisc, when `up` created it) from
+ * interface key, and forget it. */
+static void ks_release_iface(int ifaces_fd, __u32 key, int prio)
+{
+	__u32 created = 0;
+
+	ks_tc_detach(key, prio ? prio : KS_TC_PRIO_OLD);
+	if (prio && prio != KS_TC_PRIO_OLD)
+		ks_tc_detach(key, KS_TC_PRIO_OLD);
+	if (ifaces_fd < 0)
+		return;
+	if (!bpf_map_lookup_elem(ifaces_fd, &key, &created) && created) {
+		/* The qdisc was ours; INGRESS|EGRESS is what deletes it. */
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = key,
+				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+		bpf_tc_hook_destroy(&hook);
+	}
+	bpf_map_delete_elem(ifaces_fd, &key);
 }
 
 static int ks_attach_sockops(int prog_fd, const char *cgroup)
@@ -196,36 +322,34 @@ static const char *ks_default_cgroup(void)
 	return "/sys/fs/cgroup";
 }
 
-/* Every interface that is up, when none is named. */
-static int ks_default_ifaces(char **names, int max)
+static void ks_detach_tc_all(int ifaces_fd, int prio);
+
+/* The map pinned as name: its info; -1 when none is pinned. */
+static int ks_pinned_info(const char *name, struct bpf_map_info *info)
 {
-	struct if_nameindex *all = if_nameindex(), *i;
-	int n = 0;
-
-	for (i = all; i && i->if_index && n < max; i++)
-		names[n++] = strdup(i->if_name);
-	if (all)
-		if_freenameindex(all);
-	return n;
-}
-
-static void ks_detach_tc_all(int ifaces_fd);
-
-/* Entries of the map pinned as name; -1: none pinned, 0: not of type. */
-static long ks_pinned_entries(const char *name, __u32 type)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(*info);
 	char path[256];
-	int fd;
+	int fd, err;
 
+	memset(info, 0, sizeof(*info));
 	ks_prog_path(name, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -1;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.type = BPF_MAP_TYPE_UNSPEC;
+	err = bpf_obj_get_info_by_fd(fd, info, &len);
 	close(fd);
+	if (err)
+		info->type = BPF_MAP_TYPE_UNSPEC;
+	return 0;
+}
+
+/* Entries of the map pinned as name; -1: none pinned, 0: not of type. */
+static long ks_pinned_entries(const char *name, __u32 type)
+{
+	struct bpf_map_info info;
+
+	if (ks_pinned_info(name, &info))
+		return -1;
 	return info.type == type ? (long)info.max_entries : 0;
 }
 
@@ -261,198 +385,325 @@ static int ks_size_quic(struct bpf_map *const *maps, int n, int quic, long want)
  */
 static int ks_size_reasm(struct steer_tc *tc, long want)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[256];
-	int fd;
+	struct bpf_map_info info;
 
-	ks_prog_path("ks_reasm", path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (ks_pinned_info("ks_reasm", &info))
 		return bpf_map__set_max_entries(tc->maps.ks_reasm, want ? want : KS_REASM_ENTRIES);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.type = BPF_MAP_TYPE_UNSPEC;
-	close(fd);
 	if (info.type != BPF_MAP_TYPE_HASH)
-		return ks_err("%s is from an older ksteer: run 'ksteer down', then 'up'", path);
+		return ks_err("ks_reasm is from an older ksteer: run 'ksteer down', then 'up'");
 	if (want && want != (long)info.max_entries)
 		return ks_err("the reassembly table holds %u flows; 'ksteer down' first to resize it",
 			      info.max_entries);
 	return bpf_map__set_max_entries(tc->maps.ks_reasm, info.max_entries);
 }
 
-int cmd_up(int argc, char **argv)
+static const char ks_up_usage[] =
+	"usage: ksteer up -a ADDR [-a ADDR]... [-p PORT]... [-i IFACE]... [-c FILE] [--cgroup DIR]\n"
+	"                 [--fallback-only] [--reasm-entries N] [--quic] [--quic-entries N]\n"
+	"                 [--tc-prio N]";
+
+/* A number in [lo, hi] from optarg, or -1 after saying what is wrong. */
+static long ks_opt_num(const char *what, long lo, long hi)
+{
+	char *end;
+	long v = strtol(optarg, &end, 10);
+
+	if (*end || !*optarg || v < lo || v > hi) {
+		ks_err("bad %s '%s' (%ld to %ld)", what, optarg, lo, hi);
+		return -1;
+	}
+	return v;
+}
+
+static int ks_up_add_port(struct ks_up *u, unsigned int port)
+{
+	for (int i = 0; i < u->nports; i++)
+		if (u->ports[i] == port)
+			return 0;
+	if (u->nports == KS_MAX_PORTS)
+		return ks_err("too many public ports (max %d)", KS_MAX_PORTS);
+	u->ports[u->nports++] = port;
+	return 0;
+}
+
+static int ks_up_add_addr(struct ks_up *u, const struct ks_addr *a)
+{
+	for (int i = 0; i < u->npub; i++)
+		if (!memcmp(&u->pub[i], a, sizeof(*a)))
+			return 0;
+	if (u->npub == KS_MAX_PUBLIC)
+		return ks_err("too many public addresses (max %d)", KS_MAX_PUBLIC);
+	u->pub[u->npub++] = *a;
+	return 0;
+}
+
+/* Phase 1: the command line. 0, 1 on error, 2 for --help. */
+static int ks_up_parse(int argc, char **argv, struct ks_up *u)
 {
 	static const struct option lo[] = {
-		{ "cgroup", required_argument, 0, 'g' },
-		{ "fallback-only", no_argument, 0, 'F' },
-		{ "reasm-entries", required_argument, 0, 'R' },
-		{ "quic", no_argument, 0, 'Q' }, { "quic-entries", required_argument, 0, 'E' },
-		{ 0 } };
-	int fallback_only = 0, quic = 0;
-	long reasm_entries = 0, quic_entries = 0;
-	const char *config = NULL, *cgroup = ks_default_cgroup();
-	char *ifaces[KS_MAX_IFACES];
-	int nif = 0, c, err = 1, i, cfg_fd, ifaces_fd;
-	long port = 443;
-	struct steer_tc *tc = NULL;
-	struct steer_tc_egress *eg = NULL;
-	struct steer_sockops *so = NULL;
-	struct steer_reuseport *rp = NULL;
+		{ "address", required_argument, 0, 'a' }, { "port", required_argument, 0, 'p' },
+		{ "interface", required_argument, 0, 'i' }, { "config", required_argument, 0, 'c' },
+		{ "cgroup", required_argument, 0, 'g' }, { "fallback-only", no_argument, 0, 'F' },
+		{ "reasm-entries", required_argument, 0, 'R' }, { "quic", no_argument, 0, 'Q' },
+		{ "quic-entries", required_argument, 0, 'E' }, { "tc-prio", required_argument, 0, 'P' },
+		{ "help", no_argument, 0, 'h' }, { 0 } };
+	struct ks_addr a;
+	long v;
+	int c;
 
+	memset(u, 0, sizeof(*u));
+	u->cgroup = ks_default_cgroup();
+	u->tc_prio = KS_TC_PRIO;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:i:p:", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "a:p:i:c:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
+		case 'a':
+			if (ks_parse_ip(optarg, &a))
+				return ks_err("bad address '%s' (an IPv4 or IPv6 address, no port)", optarg);
+			if (ks_up_add_addr(u, &a))
+				return 1;
+			break;
+		case 'p':
+			if ((v = ks_opt_num("port", 1, 65535)) < 0 || ks_up_add_port(u, v))
+				return 1;
+			break;
 		case 'i':
-			if (nif == KS_MAX_IFACES)
+			if (u->nif == KS_MAX_IFACES)
 				return ks_err("too many interfaces (max %d)", KS_MAX_IFACES);
-			ifaces[nif++] = optarg;
+			u->ifaces[u->nif++] = strdup(optarg);
+			u->named_ifaces = 1;
 			break;
-		case 'p': {
-			char *end;
-
-			port = strtol(optarg, &end, 10);
-			if (*end || port < 1 || port > 65535)
-				return ks_err("bad port '%s'", optarg);
+		case 'c': u->config = optarg; break;
+		case 'g': u->cgroup = optarg; break;
+		case 'F': u->fallback_only = 1; break;
+		case 'Q': u->quic = 1; break;
+		case 'E':
+			if ((u->quic_entries = ks_opt_num("--quic-entries", 16, 1 << 22)) < 0)
+				return 1;
+			u->quic = 1;
 			break;
-		}
-		case 'g': cgroup = optarg; break;
-		case 'F': fallback_only = 1; break;
-		case 'Q': quic = 1; break;
-		case 'E': {
-			char *end;
-
-			quic_entries = strtol(optarg, &end, 10);
-			if (*end || quic_entries < 16 || quic_entries > 1 << 22)
-				return ks_err("bad --quic-entries '%s' (16 to %d connection IDs)", optarg,
-					      1 << 22);
-			quic = 1;
+		case 'R':
+			if ((u->reasm_entries = ks_opt_num("--reasm-entries", 1, 1 << 20)) < 0)
+				return 1;
 			break;
-		}
-		case 'R': {
-			char *end;
-
-			reasm_entries = strtol(optarg, &end, 10);
-			if (*end || reasm_entries < 1 || reasm_entries > 1 << 20)
-				return ks_err("bad --reasm-entries '%s' (1 to %d flows)", optarg, 1 << 20);
+		case 'P':
+			if ((v = ks_opt_num("--tc-prio", 2, 65535)) < 0)
+				return 1;
+			u->tc_prio = v;
 			break;
-		}
+		case 'h':
+			puts(ks_up_usage);
+			return 2;
 		default:
-			return ks_err("usage: ksteer up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR] "
-				      "[--fallback-only] [--reasm-entries N] [--quic] [--quic-entries N]");
+			return ks_err("bad option '%s' ('ksteer up --help' lists them)", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
 		return ks_err("unexpected argument '%s'", argv[optind]);
-	if (config && access(config, R_OK))
-		return ks_err("cannot read config %s: %s", config, strerror(errno));
-	if ((!fallback_only && ks_check_kernel()) || ks_ensure_bpffs())
+	return 0;
+}
+
+/* Phase 2: what a config file states about the public side, beside -a/-p. */
+static int ks_up_read_file(struct ks_up *u)
+{
+	struct ks_conf c;
+	int err = 0;
+
+	if (!u->config)
+		return 0;
+	if (ks_conf_parse(u->config, &c))
 		return 1;
-	libbpf_set_print(ks_libbpf_quiet);
-	if (!nif)
-		nif = ks_default_ifaces(ifaces, KS_MAX_IFACES);
-
-	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
-	/* Fallback-only: no TC program (it needs the kfunc); every connection
-	 * takes the kernel's own path to ksteerd's listener. */
-	if (!fallback_only) {
-		tc = steer_tc__open_opts(&oo);
-		eg = steer_tc_egress__open_opts(&oo);
-	}
-	so = steer_sockops__open_opts(&oo);
-	rp = steer_reuseport__open_opts(&oo);
-	if ((!(tc && eg) && !fallback_only) || !so || !rp) {
-		if (errno == EPERM || errno == ENOSYS)
-			ks_err("no BPF support here (%s): run as root on a kernel with BPF",
-			       strerror(errno));
-		else
-			ks_err("cannot open BPF objects: %s", strerror(errno));
-		goto out;
-	}
-	if (tc && ks_size_reasm(tc, reasm_entries))
-		goto out;
-	{
-		struct bpf_map *qm[6] = { rp->maps.ks_quic_cids, rp->maps.ks_quic_peers };
-		int nq = 2;
-
-		if (tc) {
-			qm[nq++] = tc->maps.ks_quic_cids;
-			qm[nq++] = tc->maps.ks_quic_peers;
-			qm[nq++] = eg->maps.ks_quic_cids;
-			qm[nq++] = eg->maps.ks_quic_peers;
-		}
-		if (ks_size_quic(qm, nq, quic, quic_entries))
-			goto out;
-	}
-	if ((tc && (steer_tc__load(tc) || steer_tc_egress__load(eg))) || steer_sockops__load(so) ||
-	    steer_reuseport__load(rp)) {
-		ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
-		       strerror(errno));
-		goto out;
-	}
-	if ((tc && (ks_pin_prog(tc->progs.ksteer_tc, "prog_tc") ||
-		    ks_pin_prog(eg->progs.ksteer_tc_egress, "prog_tc_egress"))) ||
-	    ks_pin_prog(rp->progs.ksteer_reuseport, "prog_reuseport"))
-		goto out;
-	cfg_fd = bpf_map__fd(so->maps.ks_config);
-	ifaces_fd = bpf_map__fd(so->maps.ks_ifaces);
-	if (ks_write_config(cfg_fd, port, cgroup, quic))
-		goto out;
-	/* A backend worker that closes its listener hands its queue to a
-	 * sibling (our sk_reuseport program keeps it within the backend). */
-	if (ks_write_sysctl("/proc/sys/net/ipv4/tcp_migrate_req", "1"))
-		goto out;
-	if (ks_attach_sockops(bpf_program__fd(so->progs.ksteer_sockops), cgroup) ||
-	    ks_pin_prog(so->progs.ksteer_sockops, "prog_sockops"))
-		goto out;
-	if (fallback_only)
-		ks_detach_tc_all(ifaces_fd);      /* switching modes: no fast path */
-	for (i = 0; tc && i < nif; i++)
-		if (ks_attach_tc(bpf_program__fd(tc->progs.ksteer_tc),
-				 quic ? bpf_program__fd(eg->progs.ksteer_tc_egress) : -1, ifaces_fd,
-				 ifaces[i]))
-			goto out;
-	if (config && ks_apply_config(config))
-		goto out;
-	/* Listeners that exist already, and SO_REUSEPORT groups on the public
-	 * port created since the last up (a restarted backend): steer them. */
-	if (ks_adopt_all())
-		goto out;
-	err = ks_steer_port_groups(port, &i);
-	if (err) {
-		ks_err("cannot attach sk_reuseport to the groups on port %ld: %s", port, strerror(-err));
-		err = 1;
-		goto out;
-	}
-out:
-	steer_tc__destroy(tc);
-	steer_tc_egress__destroy(eg);
-	steer_sockops__destroy(so);
-	steer_reuseport__destroy(rp);
+	for (int i = 0; i < c.npub && !err; i++)
+		err = ks_up_add_addr(u, &c.pub[i]);
+	for (int i = 0; i < c.nports && !err; i++)
+		err = ks_up_add_port(u, c.ports[i]);
+	ks_conf_free(&c);
 	return err;
 }
 
-static void ks_detach_tc_all(int ifaces_fd)
+/* Phase 3: can it run here, with what it was given? */
+static int ks_up_check(struct ks_up *u)
+{
+	if (!u->npub)
+		return ks_err("no public address: name the addresses whose connections ksteer "
+			      "steers with -a ADDR (or a 'public' line in the config file)");
+	if (!u->nports)
+		ks_up_add_port(u, 443);
+	if ((!u->fallback_only && ks_check_kernel()) || ks_ensure_bpffs())
+		return 1;
+	return 0;
+}
+
+/* Phase 4: open, size, load and pin the programs (maps pin by name). */
+static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
+{
+	struct bpf_map_info info;
+	struct bpf_map *qm[6];
+	int nq = 0;
+
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
+	if (!ks_pinned_info("ks_config", &info) && info.value_size != sizeof(struct ks_config))
+		return ks_err("the pinned maps are from an older ksteer: run 'ksteer down', then 'up'");
+	/* Fallback-only: no TC program (it needs the kfunc); every connection
+	 * takes the kernel's own path to ksteerd's listener. */
+	if (!u->fallback_only) {
+		pr->tc = steer_tc__open_opts(&oo);
+		pr->eg = steer_tc_egress__open_opts(&oo);
+	}
+	pr->so = steer_sockops__open_opts(&oo);
+	pr->rp = steer_reuseport__open_opts(&oo);
+	if ((!(pr->tc && pr->eg) && !u->fallback_only) || !pr->so || !pr->rp) {
+		if (errno == EPERM || errno == ENOSYS)
+			return ks_err("no BPF support here (%s): run as root on a kernel with BPF",
+				      strerror(errno));
+		return ks_err("cannot open BPF objects: %s", strerror(errno));
+	}
+	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries))
+		return 1;
+	qm[nq++] = pr->rp->maps.ks_quic_cids;
+	qm[nq++] = pr->rp->maps.ks_quic_peers;
+	if (pr->tc) {
+		qm[nq++] = pr->tc->maps.ks_quic_cids;
+		qm[nq++] = pr->tc->maps.ks_quic_peers;
+		qm[nq++] = pr->eg->maps.ks_quic_cids;
+		qm[nq++] = pr->eg->maps.ks_quic_peers;
+	}
+	if (ks_size_quic(qm, nq, u->quic, u->quic_entries))
+		return 1;
+	if ((pr->tc && (steer_tc__load(pr->tc) || steer_tc_egress__load(pr->eg))) ||
+	    steer_sockops__load(pr->so) || steer_reuseport__load(pr->rp))
+		return ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
+			      strerror(errno));
+	if ((pr->tc && (ks_pin_prog(pr->tc->progs.ksteer_tc, "prog_tc") ||
+			ks_pin_prog(pr->eg->progs.ksteer_tc_egress, "prog_tc_egress"))) ||
+	    ks_pin_prog(pr->rp->progs.ksteer_reuseport, "prog_reuseport"))
+		return 1;
+	return 0;
+}
+
+/* Phase 5: the interfaces to attach: those named, or those that carry a
+ * public address and lo. Says which public addresses are not local. */
+static void ks_up_pick_ifaces(struct ks_up *u)
+{
+	int local[KS_MAX_PUBLIC];
+	char addr[80];
+
+	if (!u->named_ifaces) {
+		u->nif = ks_public_ifaces(u->pub, u->npub, local, u->ifaces, KS_MAX_IFACES);
+		for (int i = 0; i < u->npub; i++) {
+			if (local[i])
+				continue;
+			ks_format_addr(&u->pub[i], addr, sizeof(addr));
+			*strrchr(addr, ':') = 0;
+			fprintf(stderr, "ksteer: %s is on no interface here: its packets are steered "
+					"only on lo and on interfaces named with -i\n", addr);
+		}
+		return;
+	}
+	for (int i = 0; i < u->nif; i++)
+		if (strcmp(u->ifaces[i], "lo") && !ks_iface_carries(u->ifaces[i], u->pub, u->npub))
+			fprintf(stderr, "ksteer: %s carries no public address: only packets to one "
+					"that it forwards in are steered there\n", u->ifaces[i]);
+}
+
+/* Phase 6: TC on the chosen interfaces, off every other one of ours. */
+static int ks_up_attach_tc(const struct ks_up *u, const struct ks_up_progs *pr, int ifaces_fd,
+			   int old_prio)
+{
+	unsigned int idx[KS_MAX_IFACES];
+	__u32 key, next;
+	int first = 1;
+
+	for (int i = 0; i < u->nif; i++) {
+		idx[i] = if_nametoindex(u->ifaces[i]);
+		if (!idx[i])
+			return ks_err("no interface '%s'", u->ifaces[i]);
+	}
+	for (int i = 0; i < u->nif; i++)
+		if (ks_attach_tc(bpf_program__fd(pr->tc->progs.ksteer_tc),
+				 u->quic ? bpf_program__fd(pr->eg->progs.ksteer_tc_egress) : -1,
+				 ifaces_fd, idx[i], u->ifaces[i], u->tc_prio, old_prio))
+			return 1;
+	/* Interfaces an earlier up attached that are not in this set. */
+	while (!bpf_map_get_next_key(ifaces_fd, first ? NULL : &key, &next)) {
+		int keep = 0;
+
+		first = 0;
+		key = next;
+		for (int i = 0; i < u->nif; i++)
+			keep |= idx[i] == key;
+		if (!keep) {
+			ks_release_iface(ifaces_fd, key, old_prio);
+			first = 1;                /* deleted: walk again from the start */
+		}
+	}
+	return 0;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct ks_up u;
+	struct ks_up_progs pr = {};
+	int err = 1, groups, cfg_fd, ifaces_fd, old_prio = 0;
+
+	err = ks_up_parse(argc, argv, &u);
+	if (err)
+		return err == 2 ? 0 : 1;
+	err = 1;
+	if (ks_up_read_file(&u) || ks_up_check(&u))
+		goto out;
+	libbpf_set_print(ks_libbpf_quiet);
+	if (ks_up_load(&u, &pr))
+		goto out;
+	cfg_fd = bpf_map__fd(pr.so->maps.ks_config);
+	ifaces_fd = bpf_map__fd(pr.so->maps.ks_ifaces);
+	if (ks_write_config(cfg_fd, &u, &old_prio) || ks_public_write(u.pub, u.npub) ||
+	    ks_host_sysctls())
+		goto out;
+	if (ks_attach_sockops(bpf_program__fd(pr.so->progs.ksteer_sockops), u.cgroup) ||
+	    ks_pin_prog(pr.so->progs.ksteer_sockops, "prog_sockops"))
+		goto out;
+	if (u.fallback_only) {
+		ks_detach_tc_all(ifaces_fd, old_prio);   /* switching modes: no fast path */
+	} else {
+		ks_up_pick_ifaces(&u);
+		if (ks_up_attach_tc(&u, &pr, ifaces_fd, old_prio))
+			goto out;
+	}
+	if (u.config && ks_apply_config(u.config))
+		goto out;
+	/* Listeners that exist already, and SO_REUSEPORT groups on the public
+	 * ports created since the last up (a restarted backend): steer them. */
+	if (ks_adopt_all())
+		goto out;
+	for (int i = 0; i < u.nports; i++) {
+		int e = ks_steer_port_groups(u.ports[i], &groups);
+
+		if (e) {
+			ks_err("cannot attach sk_reuseport to the groups on port %u: %s", u.ports[i],
+			       strerror(-e));
+			goto out;
+		}
+	}
+	err = 0;
+out:
+	for (int i = 0; i < u.nif; i++)
+		free(u.ifaces[i]);
+	steer_tc__destroy(pr.tc);
+	steer_tc_egress__destroy(pr.eg);
+	steer_sockops__destroy(pr.so);
+	steer_reuseport__destroy(pr.rp);
+	return err;
+}
+
+/* Our filters off every interface (down, or up --fallback-only). */
+static void ks_detach_tc_all(int ifaces_fd, int prio)
 {
 	struct if_nameindex *all = if_nameindex(), *i;
 
-	for (i = all; i && i->if_index; i++) {
-		__u32 key = i->if_index, created = 0;
-
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->if_index,
-				    .attach_point = BPF_TC_INGRESS);
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KS_TC_HANDLE,
-				    .priority = KS_TC_PRIO);
-		bpf_tc_detach(&hook, &opts);
-		hook.attach_point = BPF_TC_EGRESS;
-		bpf_tc_detach(&hook, &opts);
-		if (ifaces_fd >= 0 && !bpf_map_lookup_elem(ifaces_fd, &key, &created) && created) {
-			/* The qdisc was ours; INGRESS|EGRESS is what deletes it. */
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&hook);
-		}
-	}
+	for (i = all; i && i->if_index; i++)
+		ks_release_iface(ifaces_fd, i->if_index, prio);
 	if (all)
 		if_freenameindex(all);
 }
@@ -478,7 +729,7 @@ int cmd_down(int argc, char **argv)
 		bpf_map_lookup_elem(cfg_fd, &zero, &cfg);
 	ks_prog_path("ks_ifaces", path, sizeof(path));
 	ifaces_fd = bpf_obj_get(path);
-	ks_detach_tc_all(ifaces_fd);
+	ks_detach_tc_all(ifaces_fd, cfg.tc_prio);
 	ks_prog_path("prog_sockops", path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd >= 0 && cfg.cgroup[0]) {

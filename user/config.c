@@ -12,6 +12,8 @@
  *   backend NAME ADDR:PORT handoff PATH           both: its listeners take the
  *                                                 fast path, ksteerd the rest
  *   route HOST BACKEND [alpn PROTO]
+ *   public ADDR [ADDR...]                         public addresses (as up -a)
+ *   port PORT [PORT...]                           public ports (as up -p)
  *
  * HOST is an exact name, *.suffix or default. A backend line states the
  * whole backend: what it leaves out, the backend loses (a proxy target, an
@@ -172,6 +174,34 @@ static int ks_conf_route_line(struct ks_conf *c, char **w, int n, int line)
 	return 0;
 }
 
+/* public ADDR... | port PORT...: the public side, as `up -a` / `-p`. */
+static int ks_conf_public_line(struct ks_conf *c, char **w, int n)
+{
+	struct ks_addr a;
+	char *end;
+	long port;
+
+	if (n < 2)
+		return ks_err("expected '%s %s...'", w[0], strcmp(w[0], "port") ? "ADDR" : "PORT");
+	for (int i = 1; i < n; i++) {
+		if (!strcmp(w[0], "public")) {
+			if (ks_parse_ip(w[i], &a))
+				return ks_err("bad address '%s' (an IPv4 or IPv6 address, no port)", w[i]);
+			if (c->npub == KS_MAX_PUBLIC)
+				return ks_err("too many public addresses (max %d)", KS_MAX_PUBLIC);
+			c->pub[c->npub++] = a;
+			continue;
+		}
+		port = strtol(w[i], &end, 10);
+		if (*end || port < 1 || port > 65535)
+			return ks_err("bad port '%s'", w[i]);
+		if (c->nports == KS_MAX_PORTS)
+			return ks_err("too many public ports (max %d)", KS_MAX_PORTS);
+		c->ports[c->nports++] = port;
+	}
+	return 0;
+}
+
 static int ks_conf_line(struct ks_conf *c, char *line, int lineno)
 {
 	char *w[KS_CONF_WORDS], *save = NULL, *t;
@@ -190,8 +220,10 @@ static int ks_conf_line(struct ks_conf *c, char *line, int lineno)
 		return ks_conf_backend_line(c, w, n, lineno);
 	if (!strcmp(w[0], "route"))
 		return ks_conf_route_line(c, w, n, lineno);
-	return ks_err("unknown directive '%s': expected 'backend NAME ...' or "
-		      "'route HOST BACKEND [alpn PROTO]'", w[0]);
+	if (!strcmp(w[0], "public") || !strcmp(w[0], "port"))
+		return ks_conf_public_line(c, w, n);
+	return ks_err("unknown directive '%s': expected 'backend NAME ...', "
+		      "'route HOST BACKEND [alpn PROTO]', 'public ADDR...' or 'port PORT...'", w[0]);
 }
 
 /* Same host and ALPN: the earlier line wins the tie, so it is the one named. */

@@ -22,6 +22,12 @@ struct ks_conf {
 	struct ks_conf_route *rt;     /* sorted by ks_route_row_cmp */
 	int nbe, nrt;
 	int be_cap, rt_cap;
+	/* public/port lines: read by `ksteer up` only (they decide which
+	 * interfaces carry the programs); ksteerd's reload leaves them. */
+	struct ks_addr pub[KS_MAX_PUBLIC];
+	int npub;
+	unsigned int ports[KS_MAX_PORTS];
+	int nports;
 };
 
 struct ks_conf_diff {

@@ -22,6 +22,8 @@ __u64 ks_stat_sum(int stats_fd, __u32 id);
 
 /* Parse "1.2.3.4:443", "[::1]:443"; 0 on success. */
 int ks_parse_addr(const char *s, struct ks_addr *a);
+/* Parse an address without a port ("1.2.3.4", "::1", "[::1]"); 0 on success. */
+int ks_parse_ip(const char *s, struct ks_addr *a);
 void ks_format_addr(const struct ks_addr *a, char *buf, size_t len);
 
 /* Host route names: "default", "*.suffix" or an exact name; builds the key. */
@@ -32,9 +34,20 @@ void ks_host_from_route_key(const struct ks_route_key *key, char *buf, size_t le
 __u32 ks_backend_find(int info_fd, const char *name);
 int ks_backend_name(int info_fd, __u32 id, char *buf, size_t len);
 
-/* Register a listening socket fd under backend id; 0 or -errno. */
+/* The public addresses and ports (public.c). */
+int ks_public_write(const struct ks_addr *addrs, int n);   /* ks_public = exactly these */
+int ks_public_ports(unsigned int ports[KS_MAX_PORTS]);     /* host order; how many */
+int ks_port_is_public(unsigned int port);
+int ks_addr_is_public(const struct ks_addr *a);             /* with its port */
+int ks_public_ifaces(const struct ks_addr *addrs, int n, int *local, char **names, int max);
+int ks_iface_carries(const char *name, const struct ks_addr *addrs, int n);
+
+/* Register a listening socket fd under backend id; 0 or -errno: -EXDEV a
+ * socket of another network namespace, -EPROTONOSUPPORT an MPTCP one. */
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport);
 int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid);
+/* One line saying why listener registration failed with err (-errno). */
+const char *ks_register_strerror(int err);
 /* Take every listener bound to addr, from every process in this netns. */
 int ks_adopt_listeners(__u32 backend, const struct ks_addr *addr, int *adopted);
 /* Attach our sk_reuseport program to every SO_REUSEPORT group on port. */

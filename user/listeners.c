@@ -17,6 +17,13 @@
 #include <unistd.h>
 #include "ksteer.h"
 
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
 #define KS_MAX_INODES 256
 
 static int ks_pidfd_getfd(int pid, int fd)
@@ -80,20 +87,6 @@ static int ks_take_slot(int map, __u32 base, int sock_fd, __u64 cookie, struct k
 	return -ENOSPC;
 }
 
-/* The public port (host order) from ks_config; 0 when unknown. */
-static unsigned int ks_public_port(void)
-{
-	struct ks_config cfg;
-	__u32 zero = 0;
-	int fd = ks_map("ks_config");
-	unsigned int port = 0;
-
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &cfg))
-		port = ntohs(cfg.port);
-	close(fd);
-	return port;
-}
-
 /* QUIC-LB: CIDs whose first octet says config sid->config and whose next
  * sid->len bytes are sid->id belong to slot. A config's server ID length
  * is fixed by the first server registered under it. */
@@ -139,7 +132,7 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 	class = ss.ss_family == AF_INET ? KS_UDP_V4 : v6only ? KS_UDP_V6 : KS_UDP_DUAL;
 	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 					       : ((struct sockaddr_in *)&ss)->sin_port);
-	if (!port || port != ks_public_port())
+	if (!port || !ks_port_is_public(port))
 		return -ENOTCONN;
 	map = ks_map("ks_listeners");
 	socks = ks_map("ks_quic_socks");
@@ -159,6 +152,34 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 	return err;
 }
 
+/*
+ * Whether the kernel can place connections in this listener: it must be
+ * in the namespace `up` ran in (the kfunc cannot reach another one:
+ * -EXDEV here) and not MPTCP (the kfunc refuses those: -EPROTONOSUPPORT).
+ */
+static int ks_listener_placeable(int sock_fd)
+{
+	struct ks_config cfg;
+	__u64 ns = 0;
+	__u32 zero = 0;
+	int proto = 0, fd;
+	socklen_t len = sizeof(proto);
+
+	if (!getsockopt(sock_fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) && proto == IPPROTO_MPTCP)
+		return -EPROTONOSUPPORT;
+	len = sizeof(ns);
+	fd = ks_map("ks_config");
+	if (fd < 0)
+		return -ENOENT;
+	if (!bpf_map_lookup_elem(fd, &zero, &cfg) && cfg.netns_cookie &&
+	    !getsockopt(sock_fd, SOL_SOCKET, SO_NETNS_COOKIE, &ns, &len) && ns != cfg.netns_cookie) {
+		close(fd);
+		return -EXDEV;
+	}
+	close(fd);
+	return 0;
+}
+
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 {
 	struct ks_slot key = { .backend = backend };
@@ -168,6 +189,9 @@ int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 
 	if (getsockopt(sock_fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) || !on)
 		return -ENOTCONN;
+	err = ks_listener_placeable(sock_fd);
+	if (err)
+		return err;
 	map = ks_map("ks_listeners");
 	if (map < 0)
 		return -ENOENT;
@@ -308,4 +332,21 @@ int ks_steer_port_groups(unsigned int port, int *groups)
 
 	*groups = 0;
 	return n ? ks_for_each_socket(inodes, n, ks_steer_one, NULL, groups) : 0;
+}
+
+const char *ks_register_strerror(int err)
+{
+	switch (err) {
+	case -EXDEV:
+		return "it is a socket of another network namespace; ksteer places connections "
+		       "only in the one 'ksteer up' ran in";
+	case -EPROTONOSUPPORT:
+		return "it is an MPTCP listener, which the kernel cannot place connections in "
+		       "(bpf_sk_assign_tcp_reqsk refuses them); make the backend listen with plain "
+		       "TCP (Go: ListenConfig.SetMultipathTCP(false), or GODEBUG=multipathtcp=0)";
+	case -ENOSPC:
+		return "the backend has its 16 listeners already";
+	default:
+		return strerror(-err);
+	}
 }

@@ -64,6 +64,29 @@ __u64 ks_stat_sum(int stats_fd, __u32 id)
 	return sum;
 }
 
+int ks_parse_ip(const char *s, struct ks_addr *a)
+{
+	char buf[64];
+	size_t n = strlen(s);
+
+	memset(a, 0, sizeof(*a));
+	if (n >= sizeof(buf))
+		return -1;
+	if (s[0] == '[' && n > 2 && s[n - 1] == ']') {    /* [v6], as in ADDR:PORT */
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = 0;
+	} else {
+		memcpy(buf, s, n + 1);
+	}
+	if (inet_pton(AF_INET, buf, a->addr) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, a->addr) == 1)
+		a->family = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
 int ks_parse_addr(const char *s, struct ks_addr *a)
 {
 	char host[64];
@@ -73,37 +96,22 @@ int ks_parse_addr(const char *s, struct ks_addr *a)
 	size_t n;
 
 	memset(a, 0, sizeof(*a));
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || rb[1] != ':')
-			return -1;
-		n = rb - s - 1;
-		colon = rb + 1;
-		if (n >= sizeof(host))
-			return -1;
-		memcpy(host, s + 1, n);
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -1;
-		n = colon - s;
-		if (n >= sizeof(host))
-			return -1;
-		memcpy(host, s, n);
-	}
+	/* "[v6]:port" or "v4:port": the host is up to the last colon. */
+	colon = strrchr(s, ':');
+	if (!colon || (s[0] == '[' && colon[-1] != ']'))
+		return -1;
+	n = colon - s;
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
 	host[n] = 0;
+	if (host[0] != '[' && strchr(host, ':'))
+		return -1;                        /* an IPv6 address wants brackets */
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || colon[1] == 0 || port < 1 || port > 65535)
+	if (errno || *end || colon[1] == 0 || port < 1 || port > 65535 || ks_parse_ip(host, a))
 		return -1;
 	a->port = htons(port);
-	if (inet_pton(AF_INET, host, a->addr) == 1)
-		a->family = AF_INET;
-	else if (inet_pton(AF_INET6, host, a->addr) == 1)
-		a->family = AF_INET6;
-	else
-		return -1;
 	return 0;
 }
 
