@@ -50,7 +50,7 @@ listeners() { # [BACKEND]: registered TCP listeners (of all backends)
 	in_srv $KSTEER backend list -j | $PY -c '
 import json, sys
 print(sum(b["listeners"] for b in json.load(sys.stdin) if len(sys.argv) < 2 or b["name"] == sys.argv[1]))' "$@"
-}
+} 2>/dev/null
 has_ksteer() { in_srv tc filter show dev "$1" ingress 2>/dev/null | grep -q 'handle 0x5ee7'; }
 no_ksteer() { ! has_ksteer "$1"; }
 # curl_get HOST ADDR [PORT [PATH [CURL ARGS...]]]: https://HOST:PORT/PATH from
@@ -114,12 +114,13 @@ ip -n "$SRV_NS" link set "$SINK" up && ip -n "$SRV_NS" link set "${KS_TAG}-z1" u
 in_srv tc qdisc add dev "$SRV_IF" clsact
 
 # Backends: s_server a (private port), nginx n (private port, a 1 MB file),
-# nginx six (IPv6), nginx k (for ksteerd); each logs peer and local address.
+# nginx six (IPv6; a wildcard listen, so that nginx logs getsockname() as
+# $server_addr), nginx k (for ksteerd); the nginx log peer and local address.
 (cd "$WORK" && in_srv openssl s_server -accept 127.0.0.1:9001 -cert a.example.pem \
 	-key a.example.key -www -quiet >/dev/null 2>&1) &
 ks_nginx n 127.0.0.1:9002 n.example
 head -c 1048576 /dev/urandom >"$WORK/nginx-n/www/big"
-ks_nginx six '[::1]:9003' six.example
+ks_nginx six '[::]:9003' six.example
 ks_nginx k 127.0.0.1:9007 k.example
 # Not ksteer's: TLS on the second address and in the container, plain TCP
 # on a non-public port of the public address.
@@ -133,7 +134,7 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("198.18.0.1", 8080)); s.listen(16)
 while True:
     c, _ = s.accept(); c.sendall(b"plain tcp\n"); c.close()' &
-wait_listen 127.0.0.1 9001 && wait_listen 127.0.0.1 9002 && wait_listen '\[::1\]' 9003 &&
+wait_listen 127.0.0.1 9001 && wait_listen 127.0.0.1 9002 && wait_listen '\[::\]' 9003 &&
 	wait_listen 127.0.0.1 9007 && wait_listen $SRV4B 443 && wait_listen $SRV4 8080 ||
 	fail "servers did not start"
 
@@ -141,7 +142,7 @@ SITES=$WORK/sites.conf
 cat >"$SITES" <<EOF
 backend a 127.0.0.1:9001
 backend n 127.0.0.1:9002
-backend six [::1]:9003
+backend six [::]:9003
 backend k 127.0.0.1:9007
 route a.example a
 route chrome.example.com a
@@ -571,6 +572,8 @@ if [ "$(in_srv cat /proc/sys/net/mptcp/enabled 2>/dev/null)" = 1 ]; then
 		bash -c "nsenter --net=/run/netns/$SRV_NS ss -HltM 'sport = :9008' | grep -q 9008"
 	expect_eq "... not registered" 0 "$(listeners m)"
 	check "... counted register_mptcp ($(delta register_mptcp))" test "$(delta register_mptcp)" -ge 1 2>/dev/null
+	out=$(in_srv $KSTEER backend list 2>&1 >/dev/null)
+	check "... backend list says so ($out)" grep -qi mptcp <<<"$out"
 	out=$(in_srv $KSTEER backend add mp --pid "$LPID" 2>&1)
 	rc=$?
 	check "backend add mp --pid (the MPTCP listener's process): refused, one line naming MPTCP (exit $rc: $out)" \
