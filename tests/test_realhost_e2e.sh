@@ -545,6 +545,18 @@ ext_case() { # DESC OPTION NEXT-HEADER TCPDUMP-NAME
 ext_case "Destination Options" --dstopts 60 DSTOPT
 ext_case "Hop-by-Hop Options" --hopopts 0 HBH
 
+# (f) IPv4 options (NOPs: a 24-byte IP header) on every packet: the TCP
+# header is where the IP header's length says, not at 20 bytes.
+cap_start "$SRV_NS" "$SRV_IF" 3 "ip[0] & 0xf > 5 and tcp dst port 443 and dst host $SRV4"
+snap
+out=$(probe $SRV4 443 n.example --ca "$WORK/n.example.pem" --ipopts --alpn-big 8)
+cap_wait
+check "IPv4 options: TLS with a two-segment ClientHello through ksteer -> nginx n ($out)" \
+	grep -q "^ok .* 200 backend n" <<<"$out"
+check "... the options are on the wire ($(grep -c . "$CAP") packets with a longer IP header)" \
+	test "$(grep -c . "$CAP")" -ge 3
+expect_eq "... steered by ksteer (assigned reasm_completed)" "1 1" "$(delta assigned reasm_completed)"
+
 # --- 5. Registration ---------------------------------------------------
 # sock_ops runs on the cgroup v2 root, so it sees listen() in every network
 # namespace: a container listening on 127.0.0.1:9001 was registered as

@@ -19,6 +19,8 @@ a pause between them (each its own segment). Then an HTTP/1.1 GET; prints
   --dstopts        an IPv6 Destination Options header (one PadN option) on
                    every packet of the connection (IPV6_DSTOPTS)
   --hopopts        the same as a Hop-by-Hop Options header (IPV6_HOPOPTS)
+  --ipopts         IPv4 options (NOP, NOP, NOP, EOL: a 24-byte IP header) on
+                   every packet (IP_OPTIONS)
   --forget         after the response, close with SO_LINGER 0 (an RST) at
                    once: with the RST dropped on the way, the server's
                    socket stays ESTABLISHED and the client has forgotten it
@@ -41,6 +43,7 @@ def parse():
     p.add_argument("--local-port", type=int, default=0)
     p.add_argument("--dstopts", action="store_true")
     p.add_argument("--hopopts", action="store_true")
+    p.add_argument("--ipopts", action="store_true")
     p.add_argument("--forget", action="store_true")
     p.add_argument("--raw")
     p.add_argument("--timeout", type=float, default=5)
@@ -61,6 +64,8 @@ def connect(a) -> socket.socket:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, padn)
     if a.hopopts:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_HOPOPTS, padn)
+    if a.ipopts:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x00")
     s.connect((a.addr, a.port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
