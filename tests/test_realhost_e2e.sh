@@ -418,7 +418,7 @@ steer_over() {
 	expect_eq "$desc: curl n.example -> nginx n" "backend n" "$(curl_get n.example "$addr" 2>&1)"
 	out=$(probe "$addr" 443 n.example --ca "$WORK/n.example.pem" --alpn-big 8)
 	check "$desc: a two-segment ClientHello -> nginx n ($out)" grep -q "^ok .* 200 backend n" <<<"$out"
-	expect_eq "$desc: both steered by ksteer (syn assigned reasm_completed hello_malformed)" \
+	expect_eq "$desc: both steered by ksteer, once each (syn assigned reasm_completed hello_malformed)" \
 		"2 2 1 0" "$(delta syn assigned reasm_completed hello_malformed)"
 }
 # up_with ADDR DEV: `up` with one more public address, on DEV (found by up).
@@ -488,7 +488,46 @@ fi
 kill $RELAY 2>/dev/null
 wait $RELAY 2>/dev/null
 
-# (d) Tunnels (ipip, gre: not in this kernel) and wireguard (not either):
+# (d) A bridge carrying the public address, the NIC enslaved to it (how
+# hypervisor hosts are set up: vmbr0/br0): frames arrive on the port and
+# are delivered on the bridge; ksteer belongs on the bridge, not the port.
+# And a macvlan device with a public address of its own on the server's
+# veth: its frames pass the parent's TC first (addressed to the macvlan's
+# MAC), then are delivered on the macvlan.
+BR=${KS_TAG}-br BP=${KS_TAG}-b1 BC=${KS_TAG}-b2
+if ip link add "$BP" type veth peer name "$BC" && ip link set "$BP" netns "$SRV_NS" &&
+	ip link set "$BC" netns "$CLI_NS" && ip -n "$SRV_NS" link add "$BR" type bridge &&
+	ip -n "$SRV_NS" link set "$BP" master "$BR"; then
+	ip -n "$SRV_NS" addr add 198.18.6.1/24 dev "$BR"
+	ip -n "$CLI_NS" addr add 198.18.6.2/24 dev "$BC"
+	for d in "$BR" "$BP"; do ip -n "$SRV_NS" link set "$d" up; done
+	ip -n "$CLI_NS" link set "$BC" up
+	ip netns exec "$CLI_NS" ethtool -K "$BC" tso off gso off >/dev/null 2>&1
+	ip netns exec "$SRV_NS" ethtool -K "$BP" gro off >/dev/null 2>&1
+	up_with 198.18.6.1 "$BR"
+	check "... not to the bridge's port $BP" no_ksteer "$BP"
+	steer_over "bridge" 198.18.6.1
+	ip -n "$SRV_NS" link del "$BR"
+	ip -n "$SRV_NS" link del "$BP"
+else
+	fail "cannot create the bridge and its veth"
+fi
+MV=${KS_TAG}-mv
+if err=$(ip -n "$SRV_NS" link add "$MV" link "$SRV_IF" type macvlan mode bridge 2>&1); then
+	# Each address answered for by its own device, so that the client
+	# sends to the macvlan's MAC.
+	in_srv sysctl -qw net.ipv4.conf.all.arp_ignore=1
+	ip -n "$SRV_NS" addr add 198.18.0.7/24 dev "$MV" && ip -n "$SRV_NS" link set "$MV" up
+	up_with 198.18.0.7 "$MV"
+	steer_over "macvlan" 198.18.0.7
+	ip -n "$SRV_NS" link del "$MV"
+	in_srv sysctl -qw net.ipv4.conf.all.arp_ignore=0
+	in_srv $KSTEER up "${PUB[@]}"
+else
+	skip "macvlan: cannot create the device: $err"
+fi
+
+# (e) Tunnels (ipip, gre: not in this kernel) and wireguard (not either):
 # the client's path to a public address on the server's tunnel device.
 tunnel_case() { # KIND: ipip, gre or wireguard
 	local kind=$1 sd=${KS_TAG}-${1:0:2}s cd=${KS_TAG}-${1:0:2}c err ks kc s_ends= c_ends=
@@ -525,7 +564,7 @@ tunnel_case ipip
 tunnel_case gre
 tunnel_case wireguard
 
-# (e) IPv6 with an extension header (PadN) on every packet of the
+# (f) IPv6 with an extension header (PadN) on every packet of the
 # connection, seen on the wire, through the public IPv6 address: a
 # Destination Options header (next header 60), then a Hop-by-Hop one (0).
 ext_case() { # DESC OPTION NEXT-HEADER TCPDUMP-NAME
@@ -545,7 +584,7 @@ ext_case() { # DESC OPTION NEXT-HEADER TCPDUMP-NAME
 ext_case "Destination Options" --dstopts 60 DSTOPT
 ext_case "Hop-by-Hop Options" --hopopts 0 HBH
 
-# (f) IPv4 options (NOPs: a 24-byte IP header) on every packet: the TCP
+# (g) IPv4 options (NOPs: a 24-byte IP header) on every packet: the TCP
 # header is where the IP header's length says, not at 20 bytes.
 cap_start "$SRV_NS" "$SRV_IF" 3 "ip[0] & 0xf > 5 and tcp dst port 443 and dst host $SRV4"
 snap
