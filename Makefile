@@ -68,8 +68,8 @@ $(BUILD)/handoff_tls_server: tests/handoff_tls_server.c backend/ksteer_handoff.c
 $(BUILD)/test_parser: tests/test_parser.c user/hello.c $(USER_HDRS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_parser.c user/hello.c
 
-$(BUILD)/test_tc_fixtures: tests/test_tc_fixtures.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_tc_fixtures.c user/util.c user/hello.c $(LDLIBS)
+$(BUILD)/test_tc_fixtures: tests/test_tc_fixtures.c tests/pkt.c tests/pkt.h user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_tc_fixtures.c tests/pkt.c user/util.c user/hello.c $(LDLIBS)
 
 $(BUILD)/test_quic_steer: tests/test_quic_steer.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_quic_steer.c user/util.c user/hello.c $(LDLIBS)
@@ -155,3 +155,11 @@ $(BUILD)/quic_flood: bench/quic_flood.c | $(BUILD)
 .PHONY: bench-quic
 bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
+
+# The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
+$(BUILD)/bpf_cost: bench/bpf_cost.c tests/pkt.c tests/pkt.h user/util.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -Iuser -Itests -o $@ bench/bpf_cost.c tests/pkt.c user/util.c $(LDLIBS)
+
+.PHONY: bench-bpf
+bench-bpf: $(BUILD)/bpf_cost
+	bench/bpf_bench.sh

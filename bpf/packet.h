@@ -103,12 +103,117 @@ static __always_inline int ks_public_port(const struct ks_config *cfg, __be16 po
 	return hit && port;
 }
 
-static __always_inline int ks_public_addr(struct ks_pkt *p, const __u32 addr[4])
+/* Whether addr (IPv4 in [0]) is among the public addresses ks_config
+ * holds in place: 1 yes, 0 no, -1 not known there (more than fit). */
+static __always_inline int ks_public_inline(const struct ks_config *cfg, int v6, const __u32 *addr)
 {
+	int hit = 0;
+
+	if (!v6) {
+#pragma unroll
+		for (int i = 0; i < KS_PUB4_INLINE; i++)
+			hit |= cfg->pub4[i] == addr[0];
+		if (hit && addr[0])
+			return 1;
+		return cfg->pub_more & 1 ? -1 : 0;
+	}
+#pragma unroll
+	for (int i = 0; i < KS_PUB6_INLINE; i++)
+		hit |= cfg->pub6[i][0] == addr[0] && cfg->pub6[i][1] == addr[1] &&
+		       cfg->pub6[i][2] == addr[2] && cfg->pub6[i][3] == addr[3];
+	if (hit && (addr[0] | addr[1] | addr[2] | addr[3]))
+		return 1;
+	return cfg->pub_more & 2 ? -1 : 0;
+}
+
+/* Whether addr is public: in place, or for a host with more public
+ * addresses than ks_config holds, in ks_public. */
+static __always_inline int ks_public_addr(const struct ks_config *cfg, struct ks_pkt *p,
+					  const __u32 addr[4])
+{
+	int in = ks_public_inline(cfg, p->v6, addr);
+
+	if (in >= 0)
+		return in;
 	p->pub.family = p->v6 ? AF_INET6 : AF_INET;
 	p->pub.port = 0;
 	__builtin_memcpy(p->pub.addr, addr, 16);
 	return bpf_map_lookup_elem(&ks_public, &p->pub) != NULL;
+}
+
+/*
+ * Most packets on an interface are not ours, and almost all of them have
+ * plain IP headers (no IPv4 options, fragments or IPv6 extension headers)
+ * in the linear area: those are read here in place, without a copy.
+ * KS_QUICK_NOT_OURS: not TCP/UDP to a public port and address (dir as in
+ * ks_pkt_load); KS_QUICK_READ: ours, p has its addresses, ports, protocol,
+ * l4 and len; KS_QUICK_SLOW: anything else, for ks_ip_load to read.
+ */
+enum { KS_QUICK_SLOW, KS_QUICK_NOT_OURS, KS_QUICK_READ };
+
+static __always_inline int ks_quick_load(struct __sk_buff *skb, const struct ks_config *cfg,
+					 struct ks_pkt *p, int dir)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 l3 = p->l3 & 0x3f, *addr;
+	struct ipv6hdr *ip6 = NULL;
+	struct iphdr *ip = NULL;
+	__be16 *ports;
+	__u8 proto;
+	int v6, in;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		ip = data + l3;
+		if ((void *)ip + 24 > end || ip->ihl != 5 || (ip->frag_off & bpf_htons(0x3fff)))
+			return KS_QUICK_SLOW;
+		proto = ip->protocol;
+		ports = (void *)ip + 20;
+		addr = dir ? &ip->saddr : &ip->daddr;
+		v6 = 0;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		ip6 = data + l3;
+		if ((void *)ip6 + 44 > end)
+			return KS_QUICK_SLOW;
+		proto = ip6->nexthdr;
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+			return KS_QUICK_SLOW;     /* extension headers, ICMPv6: read on */
+		ports = (void *)ip6 + 40;
+		addr = dir ? (__u32 *)&ip6->saddr : (__u32 *)&ip6->daddr;
+		v6 = 1;
+	} else {
+		return KS_QUICK_SLOW;             /* ARP, a tag in the data: read on */
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return KS_QUICK_NOT_OURS;
+	if (!ks_public_port(cfg, ports[dir ? 0 : 1]))
+		return KS_QUICK_NOT_OURS;
+	in = ks_public_inline(cfg, v6, addr);
+	if (in == 0)
+		return KS_QUICK_NOT_OURS;
+	if (in < 0)
+		return KS_QUICK_SLOW;             /* more public addresses: the map */
+	p->v6 = v6;
+	p->proto = proto;
+	p->sport = ports[0];
+	p->dport = ports[1];
+	if (ip) {
+		__u32 tot = bpf_ntohs(ip->tot_len);
+
+		p->saddr[0] = ip->saddr;
+		p->daddr[0] = ip->daddr;
+		p->saddr[1] = p->saddr[2] = p->saddr[3] = 0;
+		p->daddr[1] = p->daddr[2] = p->daddr[3] = 0;
+		p->l4 = l3 + 20;
+		p->len = tot ? l3 + tot : skb->len;   /* 0: BIG TCP, sized by the skb */
+	} else if (ip6) {
+		__u32 plen = bpf_ntohs(ip6->payload_len);
+
+		__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+		p->l4 = l3 + 40;
+		p->len = plen ? l3 + 40 + plen : skb->len;
+	}
+	return KS_QUICK_READ;
 }
 
 /*
@@ -227,6 +332,13 @@ static __always_inline int ks_pkt_load(struct __sk_buff *skb, const struct ks_co
 	p->l3 = ks_l3_offset(skb);
 	if (p->l3 > 64)
 		return KS_PKT_NOT_OURS;
+	st = ks_quick_load(skb, cfg, p, dir);
+	if (st == KS_QUICK_NOT_OURS)
+		return KS_PKT_NOT_OURS;
+	if (st == KS_QUICK_READ) {
+		st = 0;
+		goto transport;
+	}
 	if (proto == bpf_htons(0x8100) || proto == bpf_htons(0x88a8)) {
 		__be16 tag[2];              /* TCI, encapsulated protocol */
 
@@ -244,7 +356,7 @@ static __always_inline int ks_pkt_load(struct __sk_buff *skb, const struct ks_co
 	if (st == 2) {
 		/* No transport header reached: the port is unknown, so only
 		 * the address says whether it may have been ours. */
-		return ks_public_addr(p, addr) ? KS_PKT_UNSUPPORTED : KS_PKT_NOT_OURS;
+		return ks_public_addr(cfg, p, addr) ? KS_PKT_UNSUPPORTED : KS_PKT_NOT_OURS;
 	}
 	if (p->l4 == p->l3 + (p->v6 ? 40 : 20)) {
 		__builtin_memcpy(&p->sport, p->hdr + (p->v6 ? 40 : 20), 2);
@@ -252,8 +364,9 @@ static __always_inline int ks_pkt_load(struct __sk_buff *skb, const struct ks_co
 	} else if (ks_read(skb, p->l4, &p->sport, 4)) {
 		return KS_PKT_NOT_OURS;
 	}
-	if (!ks_public_port(cfg, dir ? p->sport : p->dport) || !ks_public_addr(p, addr))
+	if (!ks_public_port(cfg, dir ? p->sport : p->dport) || !ks_public_addr(cfg, p, addr))
 		return KS_PKT_NOT_OURS;
+transport:
 	/* Ours, but the kfunc takes only untagged IP packets, and the kernel
 	 * reassembles fragments: to the kernel, counted by the caller. */
 	if (st || tagged || p->len > skb->len)

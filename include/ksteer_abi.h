@@ -20,6 +20,8 @@
 #define KS_MAX_ADDRS 1024
 #define KS_MAX_PORTS 8        /* public ports */
 #define KS_MAX_PUBLIC 256     /* public addresses */
+#define KS_PUB4_INLINE 8      /* public addresses ks_config holds itself: a */
+#define KS_PUB6_INLINE 4      /* packet not ours costs no hash lookup */
 
 /* ks_config: one entry, key 0. */
 struct ks_config {
@@ -32,6 +34,12 @@ struct ks_config {
 	__u32 prev_valid;     /* prev_key still accepted */
 	__u32 pad;
 	__u64 netns_cookie;   /* the namespace `up` ran in: only its listeners register */
+	/* The first public addresses, compared in place (0: unused); with
+	 * more than fit (pub_more bit 0 IPv4, bit 1 IPv6) ks_public has all. */
+	__u32 pub4[KS_PUB4_INLINE];
+	__u32 pub6[KS_PUB6_INLINE][4];
+	__u32 pub_more;
+	__u32 pad2;
 	char cgroup[192];     /* where sock_ops is attached (CLI only) */
 };
 

@@ -333,7 +333,7 @@ static int load(void)
 int main(void)
 {
 	struct ks_config cfg = { .ports = { htons(443) }, .flags = KS_CFG_ACTIVE | KS_CFG_QUIC,
-				 .abi = KS_ABI_VERSION };
+				 .abi = KS_ABI_VERSION, .pub4 = { htonl(0xc6120001) } };
 	struct ks_addr pub = { .family = AF_INET };
 	__u32 zero = 0, one = 1;
 	uint8_t p[1300];

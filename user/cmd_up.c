@@ -135,6 +135,25 @@ static __u64 ks_netns_cookie(void)
 	return cookie;
 }
 
+/* The first public addresses into cfg, for TC to compare in place; the
+ * rest are in ks_public only (pub_more says so). */
+static void ks_config_public(struct ks_config *cfg, const struct ks_up *u)
+{
+	int n4 = 0, n6 = 0;
+
+	memset(cfg->pub4, 0, sizeof(cfg->pub4));
+	memset(cfg->pub6, 0, sizeof(cfg->pub6));
+	cfg->pub_more = 0;
+	for (int i = 0; i < u->npub; i++) {
+		if (u->pub[i].family == AF_INET && n4 < KS_PUB4_INLINE)
+			memcpy(&cfg->pub4[n4++], u->pub[i].addr, 4);
+		else if (u->pub[i].family == AF_INET6 && n6 < KS_PUB6_INLINE)
+			memcpy(cfg->pub6[n6++], u->pub[i].addr, 16);
+		else
+			cfg->pub_more |= u->pub[i].family == AF_INET ? 1 : 2;
+	}
+}
+
 static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 {
 	struct ks_config cfg;
@@ -157,6 +176,7 @@ static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 	cfg.flags = u->quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
 	cfg.tc_prio = u->tc_prio;
 	cfg.netns_cookie = ks_netns_cookie();
+	ks_config_public(&cfg, u);
 	snprintf(cfg.cgroup, sizeof(cfg.cgroup), "%s", u->cgroup);
 	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
 		return ks_err("cannot write ks_config: %s", strerror(errno));

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * make bench-bpf: the TC program's run time per packet class, measured with
+ * BPF_PROG_TEST_RUN on private maps in a network namespace of its own (the
+ * running ksteer, if any, is not touched).
+ *
+ * A packet the program leaves as it is runs `repeat` times in the kernel
+ * and the kernel's average is taken; one it rewrites (a SYN becomes our
+ * SYN-ACK) or that creates state (a spoofed segment) is sent afresh each
+ * time, and the runs are averaged here. "inactive" is the program with
+ * routing off: what the test harness itself costs, so that the others can
+ * be read as that much more. Output: a table, and JSON on the last line.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "ksteer.h"
+#include "pkt.h"
+#include "steer_tc.skel.h"
+
+#define REPEAT 200000       /* runs of a packet left as it is */
+#define FRESH 20000         /* single runs of one that changes */
+
+static struct steer_tc *skel;
+
+static const struct flow F = { .src = { 198, 18, 0, 2 }, .dst = { 198, 18, 0, 1 },
+			       .sport = 40000, .dport = 443 };
+
+/* Nanoseconds per run of p: the kernel's average over `repeat` runs. */
+static double run_ns(const struct pkt *p, int repeat)
+{
+	static struct pkt out;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b, .data_size_in = p->n,
+		    .data_out = out.b, .data_size_out = sizeof(out.b), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ksteer_tc), &o)) {
+		fprintf(stderr, "bpf_cost: test_run: %s\n", strerror(errno));
+		exit(1);
+	}
+	return o.duration;
+}
+
+/* SYN-ACK cookie for a SYN of flow f with ISN isn. */
+static uint32_t cookie_for(const struct flow *f, uint32_t isn)
+{
+	static struct pkt in, out;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in.b, .data_out = out.b,
+		    .data_size_out = sizeof(out.b), .repeat = 1);
+
+	build(&in, f, isn, 0, 0x02, NULL, 0, NULL, 0);
+	o.data_size_in = in.n;
+	bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ksteer_tc), &o);
+	out.n = o.data_size_out;
+	locate(&out);
+	return be32(out.b + out.l4 + 4);
+}
+
+/* A listener on the public address, backend 1's (the ClientHello class
+ * reaches the kfunc, which refuses under BPF_PROG_TEST_RUN: the packet is
+ * dropped unchanged), and a connection to it over lo from the client's
+ * address, so that segments of that 4-tuple find an established socket. */
+static int established(uint16_t sport)
+{
+	struct sockaddr_in c = { .sin_family = AF_INET, .sin_port = htons(sport) },
+			   d = { .sin_family = AF_INET, .sin_port = htons(443) };
+	int l = socket(AF_INET, SOCK_STREAM, 0), cl = socket(AF_INET, SOCK_STREAM, 0);
+	struct ks_slot slot = { 1, 0 };
+	__u64 fd = l;
+
+	inet_pton(AF_INET, "198.18.0.2", &c.sin_addr);
+	inet_pton(AF_INET, "198.18.0.1", &d.sin_addr);
+	if (bind(l, (void *)&d, sizeof(d)) || listen(l, 4) || bind(cl, (void *)&c, sizeof(c)) ||
+	    connect(cl, (void *)&d, sizeof(d)) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.ks_listeners), &slot, &fd, BPF_ANY))
+		return -1;
+	return accept(l, NULL, NULL);
+}
+
+static void setup(void)
+{
+	struct ks_config cfg = { .ports = { htons(443) }, .flags = KS_CFG_ACTIVE,
+				 .abi = KS_ABI_VERSION, .key = { 0x0123456789abcdefULL, 42 },
+				 .pub4 = { htonl(0xc6120001) } };
+	struct ks_addr pub = { .family = AF_INET, .addr = { 198, 18, 0, 1 } };
+	struct ks_backend_info bi = { .name = "a", .flags = KS_BE_IN_USE };
+	struct ks_route_key k;
+	struct ks_route_val v = { .backend = 1, .flags = KS_RT_PLAIN };
+	struct bpf_map *m;
+	__u32 zero = 0, one = 1;
+
+	if (unshare(CLONE_NEWNET) ||
+	    system("ip link set lo up && ip addr add 198.18.0.1/32 dev lo && "
+		   "ip addr add 198.18.0.2/32 dev lo")) {
+		fprintf(stderr, "bpf_cost: a namespace of its own: %s\n", strerror(errno));
+		exit(1);
+	}
+	skel = steer_tc__open();
+	if (!skel)
+		exit(1);
+	bpf_object__for_each_map(m, skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+	if (steer_tc__load(skel)) {
+		fprintf(stderr, "bpf_cost: load: %s\n", strerror(errno));
+		exit(1);
+	}
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &cfg, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_public), &pub, &one, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_backend_info), &one, &bi, BPF_ANY);
+	ks_route_key_from_host("a.example", &k);
+	v.prefixlen = k.prefixlen;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_routes), &k, &v, BPF_ANY);
+}
+
+struct result {
+	const char *name, *what;
+	double ns;
+};
+
+int main(void)
+{
+	struct result r[16];
+	struct pkt p;
+	struct flow f = F;
+	uint8_t hello[600];
+	size_t hn = client_hello(hello, "a.example", NULL);
+	int n = 0, conn;
+	uint32_t c;
+	double sum;
+
+	if (geteuid())
+		return fprintf(stderr, "bpf_cost: needs root (BPF_PROG_TEST_RUN)\n"), 1;
+	setup();
+
+	build(&p, &f, 1000, 0, 0x02, NULL, 0, NULL, 0);
+	{
+		struct ks_config off = { .ports = { htons(443) }, .abi = KS_ABI_VERSION };
+		__u32 zero = 0;
+		struct ks_config on;
+
+		bpf_map_lookup_elem(bpf_map__fd(skel->maps.ks_config), &zero, &on);
+		bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &off, BPF_ANY);
+		r[n++] = (struct result){ "inactive", "routing off: the harness itself",
+					  run_ns(&p, REPEAT) };
+		bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &on, BPF_ANY);
+	}
+	f.dst[3] = 3;                             /* 198.18.0.3: another local address */
+	build(&p, &f, 1000, 1, 0x10, NULL, 0, NULL, 0);
+	r[n++] = (struct result){ "other_address", "TCP to another address's :443", run_ns(&p, REPEAT) };
+	f = F;
+	f.dport = 8443;
+	build(&p, &f, 1000, 1, 0x10, NULL, 0, NULL, 0);
+	r[n++] = (struct result){ "other_port", "TCP to the public address, another port",
+				  run_ns(&p, REPEAT) };
+
+	conn = established(41000);
+	f = F;
+	f.sport = 41000;
+	build(&p, &f, 1000, 1, 0x10, NULL, 0, (const uint8_t *)"data", 4);
+	r[n++] = (struct result){ "established", "a segment of an established connection",
+				  conn < 0 ? -1 : run_ns(&p, REPEAT) };
+
+	f = F;
+	f.sport = 42000;
+	c = cookie_for(&f, 5000);
+	build(&p, &f, 5001, c + 1, 0x10, NULL, 0, NULL, 0);
+	r[n++] = (struct result){ "bare_ack", "bare ACK with our cookie (dropped)", run_ns(&p, REPEAT) };
+	build(&p, &f, 5001, c + 1, 0x18, NULL, 0, hello, hn);
+	r[n++] = (struct result){ "hello_one_segment", "one-segment ClientHello, routed and placed",
+				  run_ns(&p, REPEAT) };
+
+	/* These change the packet or the maps: a fresh one each run. */
+	sum = 0;
+	for (int i = 0; i < FRESH; i++) {
+		f.sport = 43000 + i % 20000;
+		build(&p, &f, 7000 + i, 0, 0x02, NULL, 0, NULL, 0);
+		sum += run_ns(&p, 1);
+	}
+	r[n++] = (struct result){ "syn", "SYN, answered with a cookie", sum / FRESH };
+	sum = 0;
+	for (int i = 0; i < FRESH; i++) {
+		f.sport = 20000 + i % 20000;
+		build(&p, &f, 9000 + i, 12345, 0x18, NULL, 0, hello, 100);
+		sum += run_ns(&p, 1);
+	}
+	r[n++] = (struct result){ "spoofed_data", "data with no socket and a bad cookie",
+				  sum / FRESH };
+
+	printf("%-18s %8s  %s\n", "class", "ns", "packet");
+	for (int i = 0; i < n; i++)
+		printf("%-18s %8.0f  %s\n", r[i].name, r[i].ns, r[i].what);
+	printf("{");
+	for (int i = 0; i < n; i++)
+		printf("%s\"%s\":%.0f", i ? "," : "", r[i].name, r[i].ns);
+	printf("}\n");
+	close(conn);
+	steer_tc__destroy(skel);
+	return 0;
+}
