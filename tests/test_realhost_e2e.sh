@@ -206,6 +206,25 @@ expect_eq "padded frames: counters assigned, reasm_completed, hello_malformed, c
 in_cli tc filter del dev "$CLI_IF" egress prio 1
 in_cli sysctl -qw net.ipv4.tcp_timestamps=1
 
+# GRO on, the default of real NICs (every other step has it off, the worst
+# case): a ClientHello's segments arriving back to back may reach TC as one
+# coalesced skb, larger than the MSS.
+ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" gro on >/dev/null 2>&1
+cap_start "$SRV_NS" "$SRV_IF" 20 "tcp dst port 443 and dst host $SRV4 and greater 1000"
+snap
+good=0
+for _ in 1 2 3 4; do
+	probe $SRV4 443 n.example --ca "$WORK/n.example.pem" --alpn-big 8 | grep -q "^ok .* 200 backend n" &&
+		good=$((good + 1))
+done
+sleep 0.5
+kill $CAP_PID 2>/dev/null
+cap_wait
+big=$(grep -oE 'length [0-9]+$' "$CAP" | awk '$2 > 1460' | wc -l)
+expect_eq "GRO on: 4 two-segment ClientHellos through the fast path ($big arrived coalesced) (ok, assigned)" \
+	"4 4" "$good $(delta assigned)"
+ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" gro off >/dev/null 2>&1
+
 # --- 2. What is not ksteer's passes as if ksteer were not loaded --------
 # A real server has other addresses, forwards to containers, runs other
 # UDP services on 443 and other tc filters. ksteer took every packet to
