@@ -6,12 +6,13 @@
 # behaviour: the connection completes and reaches the right server, and
 # what is not ksteer's passes as if ksteer were not loaded.
 #   0. the CLI's public addresses and ports
-#   1. frames padded to 60 bytes by the NIC
+#   1. frames padded to 60 bytes by the NIC; GRO on
 #   2. other local addresses, forwarded containers, UDP 443 that is not
 #      QUIC, other tc filters on the same hook
 #   3. host TCP settings (timestamps, SACK, window scaling, syncookies)
 #   4. VLANs, priority tags, L3 devices (tun; ipip/gre/wireguard where the
-#      kernel has them), IPv6 extension headers
+#      kernel has them), a bridge, a macvlan, IPv6 extension headers,
+#      IPv4 options
 #   5. listeners in other namespaces, MPTCP listeners, refused backends
 #   6. a client reusing the 4-tuple of a connection the server still has
 #   7. ksteerd serving an address backend: the backend sees the client
@@ -35,9 +36,6 @@ SINK=${KS_TAG}-z0             # where the counting filters mirror to
 PUB=(-a $SRV4 -a $SRV6 -p 443 -p 8443)
 ks_make_certs "$WORK" a.example n.example six.example k.example other.example ctr.example
 
-kstat() { # NAME: one counter of `ksteer stats -j` ("absent" if it has none)
-	in_srv $KSTEER stats -j | $PY -c "import json,sys; print(json.load(sys.stdin).get('$1', 'absent'))"
-}
 snap() { in_srv $KSTEER stats -j >"$WORK/snap.json"; }
 delta() { # NAME...: how much each counter rose since snap, space separated
 	in_srv $KSTEER stats -j | $PY -c '
@@ -137,6 +135,7 @@ while True:
 wait_listen 127.0.0.1 9001 && wait_listen 127.0.0.1 9002 && wait_listen '\[::\]' 9003 &&
 	wait_listen 127.0.0.1 9007 && wait_listen $SRV4B 443 && wait_listen $SRV4 8080 ||
 	fail "servers did not start"
+for _ in $(seq 50); do in_ns "$CTR_NS" ss -Hltn "sport = :443" | grep -q . && break; sleep 0.1; done
 
 SITES=$WORK/sites.conf
 cat >"$SITES" <<EOF
@@ -250,12 +249,13 @@ expect_eq "... through the fast path (assigned)" 1 "$(delta assigned)"
 in_srv $KSTEER down
 if ks_start --quic; then
 	ok "ksteer down, up --quic"
+	# The echo on ECHO_ADDR:443; the server on PUBLIC:443 logs the length
+	# and first byte of each datagram and answers "udp-ok".
 	nsenter --net=/run/netns/$SRV_NS $PY -c '
-import socket, sys
-e = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); e.bind(("198.18.0.3", 443))
-p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); p.bind(("198.18.0.1", 443))
-log = open(sys.argv[1], "a")
-import select
+import select, socket, sys
+e = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); e.bind((sys.argv[1], 443))
+p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); p.bind((sys.argv[2], 443))
+log = open(sys.argv[3], "a")
 while True:
     for s in select.select([e, p], [], [])[0]:
         d, a = s.recvfrom(65536)
@@ -263,13 +263,14 @@ while True:
             s.sendto(d, a)
         else:
             log.write(f"{len(d)} {d[:1].hex()}\n"); log.flush(); s.sendto(b"udp-ok", a)' \
-		"$WORK/udp.log" &
+		$SRV4B $SRV4 "$WORK/udp.log" &
 	UDPD=$!
 	sleep 0.5
 	snap
-	udp() { # ADDR FILE|stun: send one datagram, print the answer's length and sha256 (or "none")
+	udp() { # ADDR FILE|stun: one datagram to ADDR:443; prints the answer's
+		# length and "same" (or the answer), or "none"
 		in_cli $PY -c '
-import hashlib, os, socket, sys
+import os, socket, sys
 d = (b"\x00\x01\x00\x00\x21\x12\xa4\x42" + os.urandom(12)) if sys.argv[2] == "stun" else open(sys.argv[2], "rb").read()
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
 s.sendto(d, (sys.argv[1], 443))
@@ -312,7 +313,7 @@ u32_hits() { # DEV PRIO
 }
 BEFORE=
 if [ "$P" -gt 1 ]; then
-	u32_add "$SRV_IF" $((P - 1)) && BEFORE=$((P - 1))
+	check "a u32 filter before ksteer's (pref $((P - 1)))" u32_add "$SRV_IF" $((P - 1)) && BEFORE=$((P - 1))
 else
 	skip "a filter before ksteer's: it sits at pref 1, nothing can go before it"
 fi
@@ -369,7 +370,11 @@ settings_case() { # DESC SYSCTL... (each set to 0 for the case)
 	cap_start "$CLI_NS" "$CLI_IF" 1 "tcp src port 443 and tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)"
 	snap
 	got=0
-	for _ in 1 2 3 4; do [ "$(curl_get n.example $SRV4 2>&1)" = "backend n" ] && got=$((got + 1)); done
+	for _ in 1 2 3; do [ "$(curl_get n.example $SRV4 2>&1)" = "backend n" ] && got=$((got + 1)); done
+	# and a 1 MB download, where a window scale or SACK the two ends
+	# disagree on would show
+	[ "$(curl_get n.example $SRV4 443 /big -o /dev/null -w '%{size_download}' 2>&1)" = 1048576 ] &&
+		got=$((got + 1))
 	cap_wait
 	opts=$(grep -o 'options \[[^]]*\]' "$CAP")
 	for s in "$@"; do
@@ -379,7 +384,8 @@ settings_case() { # DESC SYSCTL... (each set to 0 for the case)
 		tcp_window_scaling) grep -q wscale <<<"$opts" && bad="$bad wscale" ;;
 		esac
 	done
-	expect_eq "$desc: 4 of 4 connections through the fast path (ok, assigned)" "4 4" "$got $(delta assigned)"
+	expect_eq "$desc: 4 of 4 connections (3 pages, 1 MB) through the fast path (ok, assigned)" \
+		"4 4" "$got $(delta assigned)"
 	check "$desc: ksteer's SYN-ACK offers none of it (${opts:-no SYN-ACK seen}${bad:+; offered:$bad})" \
 		test -n "$opts" -a -z "$bad"
 	for s in "$@"; do in_srv sysctl -qw net.ipv4.$s=1; done
