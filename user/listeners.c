@@ -87,6 +87,25 @@ static int ks_take_slot(int map, __u32 base, int sock_fd, __u64 cookie, struct k
 	return -ENOSPC;
 }
 
+/* 0 when sock_fd is in the namespace `up` ran in, which is the only one
+ * the kfunc and bpf_sk_assign can give a packet to; else -EXDEV. */
+static int ks_same_netns(int sock_fd)
+{
+	struct ks_config cfg;
+	__u64 ns = 0;
+	__u32 zero = 0;
+	socklen_t len = sizeof(ns);
+	int fd = ks_map("ks_config"), err = 0;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (!bpf_map_lookup_elem(fd, &zero, &cfg) && cfg.netns_cookie &&
+	    !getsockopt(sock_fd, SOL_SOCKET, SO_NETNS_COOKIE, &ns, &len) && ns != cfg.netns_cookie)
+		err = -EXDEV;
+	close(fd);
+	return err;
+}
+
 /* QUIC-LB: CIDs whose first octet says config sid->config and whose next
  * sid->len bytes are sid->id belong to slot. A config's server ID length
  * is fixed by the first server registered under it. */
@@ -134,6 +153,9 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 					       : ((struct sockaddr_in *)&ss)->sin_port);
 	if (!port || !ks_port_is_public(port))
 		return -ENOTCONN;
+	err = ks_same_netns(sock_fd);
+	if (err)
+		return err;
 	map = ks_map("ks_listeners");
 	socks = ks_map("ks_quic_socks");
 	if (map < 0 || socks < 0) {
@@ -152,32 +174,16 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 	return err;
 }
 
-/*
- * Whether the kernel can place connections in this listener: it must be
- * in the namespace `up` ran in (the kfunc cannot reach another one:
- * -EXDEV here) and not MPTCP (the kfunc refuses those: -EPROTONOSUPPORT).
- */
+/* Whether the kernel can place connections in this listener: in our
+ * namespace, and not MPTCP (the kfunc refuses those: -EPROTONOSUPPORT). */
 static int ks_listener_placeable(int sock_fd)
 {
-	struct ks_config cfg;
-	__u64 ns = 0;
-	__u32 zero = 0;
-	int proto = 0, fd;
+	int proto = 0;
 	socklen_t len = sizeof(proto);
 
 	if (!getsockopt(sock_fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) && proto == IPPROTO_MPTCP)
 		return -EPROTONOSUPPORT;
-	len = sizeof(ns);
-	fd = ks_map("ks_config");
-	if (fd < 0)
-		return -ENOENT;
-	if (!bpf_map_lookup_elem(fd, &zero, &cfg) && cfg.netns_cookie &&
-	    !getsockopt(sock_fd, SOL_SOCKET, SO_NETNS_COOKIE, &ns, &len) && ns != cfg.netns_cookie) {
-		close(fd);
-		return -EXDEV;
-	}
-	close(fd);
-	return 0;
+	return ks_same_netns(sock_fd);
 }
 
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
