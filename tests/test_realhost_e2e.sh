@@ -532,6 +532,8 @@ if ip link add "$BP" type veth peer name "$BC" && ip link set "$BP" netns "$SRV_
 	up_with 198.18.6.1 "$BR"
 	check "... not to the bridge's port $BP" no_ksteer "$BP"
 	steer_over "bridge" 198.18.6.1
+	in_srv $KSTEER up "${PUB[@]}"
+	check "up without 198.18.6.1: TC detached from the bridge again" no_ksteer "$BR"
 	ip -n "$SRV_NS" link del "$BR"
 	ip -n "$SRV_NS" link del "$BP"
 else
