@@ -171,6 +171,16 @@ static __always_inline void ks_count(__u32 stat)
 		*c += 1;
 }
 
+/* ksteerd is handing connections back (bpf/handback.h): its gauge in
+ * ks_fallback_stats is non-zero. */
+static __always_inline int ks_hb_pending(void)
+{
+	__u32 idx = KS_FB_HANDBACK_PENDING;
+	__u64 *pending = bpf_map_lookup_elem(&ks_fallback_stats, &idx);
+
+	return pending && *pending;
+}
+
 static __always_inline struct ks_config *ks_cfg(void)
 {
 	__u32 zero = 0;

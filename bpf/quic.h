@@ -161,6 +161,14 @@ static __always_inline void ks_host_learn(const struct ks_flow *pair, struct ks_
 		bpf_map_update_elem(&ks_quic_peers, host, &amb, BPF_ANY);
 }
 
+/* Whether the client's address has any QUIC connection we learned (one
+ * server or several). */
+static __always_inline int ks_host_known(const struct ks_flow *pair, struct ks_flow *host)
+{
+	ks_host_key(pair, host);
+	return bpf_map_lookup_elem(&ks_quic_peers, host) != NULL;
+}
+
 /* 0 and *slot: the only server of the client's address; the new pair is
  * recorded so that its next packets need no guess. */
 static __always_inline int ks_host_lookup(const struct ks_flow *pair, struct ks_flow *host,

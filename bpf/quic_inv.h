@@ -78,20 +78,21 @@ static __always_inline int ks_quic_parse(void *ctx, __u32 off, __u32 end, struct
 }
 
 /*
- * Whether a datagram that parsed is plausibly QUIC, so that other UDP
- * services sharing the port keep theirs (RFC 9000 17: the fixed bit 0x40
- * is set in every v1/v2 packet; RFC 9287 lets a peer clear it only after
- * it learned the server accepts that, never in a first Initial from a
- * client we do not know, so a long header without it must at least name
- * a version we know). Version 0 (Version Negotiation) comes only from
- * servers. STUN, DTLS, WireGuard and most VPNs have the fixed bit clear.
+ * Whether a long-header datagram that parsed is plausibly QUIC, so that
+ * other UDP services sharing the port keep theirs: RFC 9000 17.2 sets the
+ * fixed bit (0x40) in every v1/v2 long header, and RFC 9287 lets a peer
+ * clear it only once it learned the other accepts that; a long header
+ * without it must at least name a version we know. Version 0 (Version
+ * Negotiation) comes only from servers. STUN, DTLS, WireGuard and most
+ * VPNs have the fixed bit clear. Short headers are decided by the caller:
+ * a client whose connection negotiated grease_quic_bit clears it at will
+ * (ngtcp2 does), so only a short header nobody knows, from an address with
+ * no QUIC connection, is told apart by it.
  */
-static __always_inline int ks_quic_plausible(const struct ks_quic_inv *h)
+static __always_inline int ks_quic_long_plausible(const struct ks_quic_inv *h)
 {
 	__u32 v = h->version;
 
-	if (!h->long_hdr)
-		return h->raw[0] & 0x40;
 	if (!v)
 		return 0;
 	return (h->raw[0] & 0x40) || v == 1 || v == 0x6b3343cf || (v >> 8) == 0xff0000;

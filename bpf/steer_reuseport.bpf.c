@@ -79,7 +79,8 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 
 	/* Not QUIC: not ours to place (TC passed it too, and counted it);
 	 * whichever member the kernel picks, as without us. */
-	if (ks_quic_parse(md, 8, md->len, &s->qh) || !ks_quic_plausible(&s->qh))
+	if (ks_quic_parse(md, 8, md->len, &s->qh) ||
+	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
 		return SK_PASS;
 	if (!ks_quic_lookup(&s->qh, &slot, &how) &&
 	    !bpf_sk_select_reuseport(md, &ks_listeners, &slot, 0)) {
@@ -104,6 +105,21 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 	}
 	ks_count(KS_ST_RP_DROP);
 	return SK_DROP;
+}
+
+/*
+ * The backend of the listener TC assigned this segment to (md->sk), or
+ * ksteerd's. TC gives a ClientHello too big for this parser to ksteerd,
+ * except when ksteerd hands that very connection back (handback.h): then
+ * TC's choice is the backend ksteerd routed it to, and giving it to
+ * ksteerd's socket again would loop.
+ */
+static __always_inline __u32 ks_tc_choice(struct sk_reuseport_md *md)
+{
+	__u64 cookie = bpf_get_socket_cookie(md->sk);
+	__u32 *b = bpf_map_lookup_elem(&ks_listener_backend, &cookie);
+
+	return b ? *b : KS_FALLBACK_ID;
 }
 
 /*
@@ -197,6 +213,8 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 	backend = KS_FALLBACK_ID;
 	if (ks_hello_parse(md, NULL, payload, md->len, &s->p) == KS_HELLO_COMPLETE)
 		backend = ks_route(&s->p, &s->r);
+	else if (ks_hb_pending())
+		backend = ks_tc_choice(md);
 	if (!backend) {
 		ks_count(KS_ST_RP_DROP);
 		return SK_DROP;

@@ -23,9 +23,8 @@
 #include "route.h"
 #include "reasm.h"
 #include "quic.h"
-
-extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
-				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
+#include "listener.h"
+#include "handback.h"
 
 struct ks_tc_scratch {
 	struct ks_scratch p;
@@ -244,52 +243,6 @@ static __always_inline int ks_refuse(struct __sk_buff *skb, struct ks_pkt *p,
 	}
 	ks_count(KS_ST_RST_SENT);
 	return bpf_redirect(skb->ifindex, 0);
-}
-
-/*
- * A listener in a SO_REUSEPORT group is re-selected by the kernel on this
- * very segment; without our sk_reuseport program on the group that choice
- * is a hash over every member. On the public port the members may be
- * several backends (registered with --pid): a misroute, so refuse. A group
- * on any other address:port belongs to the one backend configured there,
- * and hashing among its workers is what the backend asked for.
- */
-static __always_inline int ks_group_unsteered(struct bpf_sock *sk)
-{
-	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-	struct sock_reuseport *reuse;
-
-	if (!tp)
-		return 0;
-	reuse = tp->inet_conn.icsk_inet.sk.sk_reuseport_cb;
-	if (!reuse)
-		return 0;
-	return reuse->prog == NULL;
-}
-
-/*
- * A listener of backend that can take this packet (referenced), starting at
- * a random slot; NULL if none. An IPv4 listener cannot take an IPv6 client
- * (the kernel would build an IPv6 request on an IPv4 socket); an IPv6 one
- * takes IPv4 clients as v4-mapped, as the kernel's own path does.
- */
-static __always_inline struct bpf_sock *ks_pick_listener(struct ks_slot *key, int v6)
-{
-	__u32 start = bpf_get_prandom_u32(), i;
-	struct bpf_sock *sk = NULL;
-
-#pragma unroll
-	for (i = 0; i < KS_MAX_SLOTS; i++) {
-		key->slot = (start + i) & (KS_MAX_SLOTS - 1);
-		sk = bpf_map_lookup_elem(&ks_listeners, key);
-		if (!sk)
-			continue;
-		if (!v6 || sk->family == AF_INET6)
-			break;
-		bpf_sk_release(sk);
-		sk = NULL;
-	}
-	return sk;
 }
 
 /*
@@ -632,11 +585,13 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		int listening = skc->state == BPF_TCP_LISTEN;
 
 		bpf_sk_release(skc);
-		if (!listening)
-			return TC_ACT_UNSPEC;
+		if (!listening)   /* ... unless ksteerd is handing it back */
+			return ks_hb_frozen(p, &s->flow) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 	}
 	if (ks_pkt_load_rest(skb, p))
 		return TC_ACT_UNSPEC;             /* unreadable: the kernel's */
+	if (ks_hb_place(skb, p, &s->flow, cfg, &st))   /* handback.h */
+		return st;
 	valid = ks_cookie_valid(p, cfg, s, &cookie);
 	ks_flow_of(p, &s->flow);
 	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
@@ -714,10 +669,9 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 	struct bpf_sock *sk;
 	__u32 how = 0;
 
-	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) || !ks_quic_plausible(&s->qh)) {
-		ks_count(KS_ST_UDP_NOT_QUIC);
-		return TC_ACT_UNSPEC;
-	}
+	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) ||
+	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
+		goto not_quic;
 	ks_flow_of(p, &s->qf);
 	if (ks_quic_lookup(&s->qh, &slot, &how)) {
 		/* A long header with an unknown DCID is a new connection: its
@@ -730,6 +684,8 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 			how = KS_ST_QUIC_BY_PEER;
 		} else if (!ks_host_lookup(&s->qf, &s->qhost, &slot)) {
 			how = KS_ST_QUIC_BY_HOST;
+		} else if (!(s->qh.raw[0] & 0x40) && !ks_host_known(&s->qf, &s->qhost)) {
+			goto not_quic;            /* fixed bit clear, no QUIC from there */
 		} else {
 			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK, s->qf.v6);
 		}
@@ -739,6 +695,9 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		return ks_quic_to_fallback(skb, KS_ST_QUIC_STALE, s->qf.v6);   /* server gone */
 	ks_count(how);
 	return ks_quic_assign(skb, sk);
+not_quic:
+	ks_count(KS_ST_UDP_NOT_QUIC);
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")

@@ -7,7 +7,7 @@
 #ifndef KSTEER_ABI_H
 #define KSTEER_ABI_H
 
-#define KS_ABI_VERSION 3
+#define KS_ABI_VERSION 4
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
@@ -45,6 +45,7 @@ struct ks_config {
 
 #define KS_CFG_ACTIVE 1       /* routing on; off = every packet passes */
 #define KS_CFG_QUIC 2         /* steer UDP to the port too (ksteer up --quic) */
+#define KS_CFG_HANDBACK 4     /* TC ingress runs on lo: ksteerd may hand back */
 
 /*
  * ks_routes: an LPM trie over the reversed, lower-cased host name.
@@ -180,6 +181,44 @@ struct ks_reasm {
 	__u8 ring[2 * KS_REASM_RING];
 };
 
+/*
+ * ks_handback: hash, TCP 4-tuple as the client sends it (struct ks_flow,
+ * ks_flow_of) -> a connection ksteerd is handing back to the kernel
+ * (bpf/handback.h, DESIGN.md "Hand-back"). Only ksteerd writes it (the pin
+ * is root's); TC reads it only while ks_fallback_stats[KS_FB_HANDBACK_PENDING]
+ * is non-zero, and deletes an entry when it placed the connection or when
+ * the entry is older than KS_HANDBACK_LIFE_NS. Full: no hand-back (ksteerd
+ * refuses that connection).
+ */
+#define KS_HANDBACK_ENTRIES 1024
+#define KS_HANDBACK_LIFE_NS (1ULL * 1000000000)    /* a ksteerd that died mid-way */
+#define KS_HANDBACK_MARK 0x6b736862                /* "kshb": skb->mark of ksteerd's raw packets */
+#define KS_LOOPBACK_IFINDEX 1                      /* lo, in every network namespace */
+
+enum ks_hb_state {
+	KS_HB_FROZEN = 1,     /* ksteerd reads its socket: every segment dropped */
+	KS_HB_READY,          /* attrs set: ksteerd's marked segment may place it */
+};
+
+struct ks_handback {
+	__u64 born_ns;        /* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
+	__u32 state;          /* enum ks_hb_state */
+	__u32 backend;        /* the routed backend, never KS_FALLBACK_ID */
+	/* What bpf_sk_assign_tcp_reqsk needs (struct bpf_tcp_req_attrs),
+	 * read from ksteerd's socket in repair mode. */
+	__u32 rcv_tsval;
+	__u32 rcv_tsecr;      /* the child's first TSval: ksteerd's clock now */
+	__u16 mss;
+	__u8 rcv_wscale;
+	__u8 snd_wscale;
+	__u8 ecn_ok;
+	__u8 wscale_ok;
+	__u8 sack_ok;
+	__u8 tstamp_ok;
+	__u8 usec_ts_ok;
+	__u8 pad[7];
+};
+
 /* ks_backend_info: CLI and ksteerd only, index = backend id. */
 #define KS_BE_IN_USE 1
 #define KS_BE_HAS_ADDR 2      /* listeners bound to addr belong to it */
@@ -228,6 +267,12 @@ enum ks_fb_stat {
 	KS_FB_QUIC_FULL,      /* too many pending connections: dropped */
 	KS_FB_QUIC_UNKNOWN,   /* short header of a connection nobody knows: dropped */
 	KS_FB_QUIC_PENDING,   /* gauge: connections waiting for their ClientHello */
+	KS_FB_HANDBACK,       /* connections handed back into their backend's listener */
+	KS_FB_HANDBACK_FAILED,/* ... not placed after every retry: reset (RST) */
+	KS_FB_HANDBACK_RETRIED, /* injections sent again (TC had not placed it yet) */
+	KS_FB_REFUSED_NO_CLIENT_ADDR, /* no hand-back possible, no proxy target of the
+			       * backend's own: reset, never proxied as from us */
+	KS_FB_HANDBACK_PENDING, /* gauge: ks_handback entries; TC looks only when > 0 */
 	KS_FB_MAX
 };
 
@@ -288,6 +333,10 @@ enum ks_stat {
 	KS_ST_REG_OTHER_NETNS,/* sock_ops: a listener in another namespace: ignored */
 	KS_ST_REG_MPTCP,      /* sock_ops: an MPTCP listener: not registered */
 	KS_ST_RP_SYN_DROP,    /* sk_reuseport: a SYN in a public group, no ksteerd */
+	KS_ST_HB_ASSIGNED,    /* connections ksteerd handed back, in their backend's queue */
+	KS_ST_HB_DROPPED,     /* segments of a flow being handed back: dropped */
+	KS_ST_HB_STALE,       /* hand-back entries past KS_HANDBACK_LIFE_NS: deleted */
+	KS_ST_HB_UNPLACED,    /* a hand-back segment no listener of its backend took */
 	KS_ST_MAX
 };
 

@@ -2,12 +2,15 @@
 # ksteerd, the fallback router, end to end: what the fast path cannot place
 # reaches it, and it delivers by the backend's mode.
 #   - server-closes-first load with the client reusing one port: every SYN
-#     that meets a TIME_WAIT socket goes to ksteerd; zero failures
-#   - a backend with no listener: ksteerd, not another backend
+#     that meets a TIME_WAIT socket goes to ksteerd, which hands it back to
+#     the backend's listener (the backend sees the client); zero failures
+#   - a backend with no listener: ksteerd refuses it (no listener to hand
+#     it back to, no proxy target of its own), not another backend
 #   - proxy to an upstream with a PROXY v2 header (nginx proxy_protocol)
 #   - hand-off over a unix socket to a TLS backend using backend/'s library
-#   - fallback-only mode (the path of kernels without the kfunc), with a
-#     slowloris client cut at the deadline
+#   - fallback-only mode (the path of kernels without the kfunc): no hand-back,
+#     so an address backend without a proxy target is refused, never proxied
+#     from this host; hand-off works; a slowloris client cut at the deadline
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
 ks_test_begin "fallback end-to-end tests"
@@ -64,6 +67,8 @@ tw=$(($(counter '["time_wait_detour"]') - tw0))
 check "SYNs that met TIME_WAIT went to ksteerd ($tw), none stalled" test "$tw" -ge 10
 slow=$(awk '$2 > 1000' <<<"$out" | wc -l)
 expect_eq "no connection waited a second or more" 0 "$slow"
+expect_eq "the backend saw the client's address on all 30, never this host's" "$CLI4" \
+	"$(cut -d: -f1 "$WORK/rec.log" | sort -u)"
 
 # 1b. A 12 KB ClientHello (past the kernel's 8 KB buffer): TC gives it to
 # ksteerd on its first segment; every byte reaches the backend.
@@ -74,14 +79,20 @@ got=$(tail -n 1 "$WORK/rec.log")
 check "12 KB ClientHello: through ksteerd, all bytes at the backend ($1 $2 ms)" \
 	test "$1 $(cut -d' ' -f3-4 <<<"$got")" = "ok $3 $4"
 expect_eq "12 KB ClientHello: counted too big for the kernel" $((tb0 + 1)) "$(counter '["hello_too_big"]')"
+expect_eq "12 KB ClientHello: handed back, the backend saw the client" "$CLI4" "$(cut -d: -f1 <<<"$got")"
 
 # 2. A backend with no listener: ksteerd takes it, never another backend.
+# It has no listener to hand the connection back to and no proxy target of
+# its own, so it refuses (before hand-back, it proxied to the backend's
+# address from this host, which refused while nothing listened there).
 in_srv $KSTEER backend add c 127.0.0.1:9003
 in_srv $KSTEER route add c.example c
-tf0=$(counter '["to_fallback"]')
+tf0=$(counter '["to_fallback"]') ref0=$(counter '["fallback"]["refused_no_client_address"]')
 out=$(in_cli curl -sSk --max-time 5 --resolve c.example:443:$SRV4 https://c.example/ 2>&1)
-check "no listener: handed to ksteerd, which cannot reach it and resets ($out)" \
+check "no listener: handed to ksteerd, which refuses it ($out)" \
 	test "$(($(counter '["to_fallback"]') - tf0))" -eq 1
+expect_eq "no listener: counted refused_no_client_address" $((ref0 + 1)) \
+	"$(counter '["fallback"]["refused_no_client_address"]')"
 check "no listener: not answered by another backend" bash -c "! grep -q backend <<<'$out'"
 
 # 3. Proxy with PROXY v2: nginx learns the client from the header.
@@ -122,11 +133,18 @@ sleep 0.2
 check "a new ksteerd takes over the fallback" grep -q "backend h" <<<"$(get h.example)"
 
 # 5. Fallback-only mode: no TC; the kernel gives every connection to ksteerd.
+# No TC, no hand-back: b (an address backend without a proxy target) is
+# refused. Before hand-back ksteerd proxied it from 127.0.0.1, so nginx
+# saw every client as this host; now it never is.
 check "ksteer up --fallback-only" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --fallback-only
-p0=$(counter '["fallback"]["proxy"]')
-expect_eq "fallback-only: b.example proxied by ksteerd" "backend b" "$(get b.example)"
+ref0=$(counter '["fallback"]["refused_no_client_address"]') p0=$(counter '["fallback"]["proxy"]')
+n0=$(wc -l <"$WORK/nginx-b/access.log")
+out=$(get b.example)
+check "fallback-only: b.example refused, not proxied ($out)" grep -q "reset by peer" <<<"$out"
 expect_eq "fallback-only: h.example handed off" "backend h" "$(get h.example | cut -d' ' -f1-2)"
-expect_eq "fallback-only: counted" $((p0 + 1)) "$(counter '["fallback"]["proxy"]')"
+expect_eq "fallback-only: counted refused_no_client_address, nothing proxied, nginx saw nothing" \
+	"$((ref0 + 1)) $p0 $n0" \
+	"$(counter '["fallback"]["refused_no_client_address"]') $(counter '["fallback"]["proxy"]') $(wc -l <"$WORK/nginx-b/access.log")"
 t0=$(counter '["fallback"]["hello_timeout"]')
 start=$(date +%s%N)
 out=$(in_cli $PY -c "

@@ -37,7 +37,10 @@ for s in qa qb; do
 	echo "site $s" >"$WORK/$s/www/index.html"
 	head -c $BIG /dev/urandom >"$WORK/$s/www/big"   # different bytes on each server
 done
-check "ksteer up --quic (lo and veth)" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --quic
+# A second public address (migration tests below): a client that only ever
+# reached one server there.
+SRV4B=198.18.0.3
+check "ksteer up --quic (lo and veth)" in_srv $KSTEER up -a $SRV4 -a $SRV4B -a $SRV6 -p 443 --quic
 
 # Both bind '*' 443 with SO_REUSEADDR: one UDP port, two servers.
 declare -A SPID
@@ -91,7 +94,6 @@ pin() {
 # mounted over /etc/hosts in a private mount namespace.
 printf '%s qa.example qb.example\n' $SRV4 >"$WORK/hosts"
 # A second public address that this client reaches only qb at.
-SRV4B=198.18.0.3
 ip -n "$SRV_NS" addr add $SRV4B/24 dev "$SRV_IF"
 printf '%s qb.example\n' $SRV4B >"$WORK/hosts-b"
 fetch() {

@@ -262,6 +262,14 @@ static void test_ingress(void)
 		     udp4(b, CLI, 50002, SRV, 443, p, 60));
 	CHECK(stat(KS_ST_QUIC_TO_FALLBACK) == s0 + 1,
 	      "unknown CID from a client address with two servers: to ksteerd, not guessed");
+	/* RFC 9287: a client that negotiated grease_quic_bit clears the fixed
+	 * bit at will (ngtcp2 does): from an address with QUIC connections, it
+	 * is still QUIC, not another service's datagram. */
+	p[0] &= ~0x40;
+	v = run_prog(bpf_program__fd(tc->progs.ksteer_tc), b,
+		     udp4(b, CLI, 50003, SRV, 443, p, 60));
+	CHECK(stat(KS_ST_QUIC_TO_FALLBACK) == s0 + 2,
+	      "greased short header (fixed bit clear) from an address with QUIC connections: to ksteerd (verdict %d)", v);
 	peer.sport = htons(50000);
 
 	bpf_map_update_elem(bpf_map__fd(tc->maps.ks_quic_cids), &cid, &gone, BPF_ANY);

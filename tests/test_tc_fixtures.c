@@ -19,6 +19,11 @@
  *   host sysctls off (timestamps, SACK, window scaling, ECN, syncookies)
  *                                          -> not offered / the kernel's
  *   a SYN on an ESTABLISHED or TIME_WAIT 4-tuple -> the kernel's
+ *   hand-back (ks_handback entries)        -> marked segment of a READY flow
+ *       reaches the kfunc for its backend's listener; unmarked or FROZEN:
+ *       dropped; stale: deleted, normal path; gauge 0 or no entry: normal
+ *       path; a segment to an established socket of a flow being handed
+ *       back: dropped
  *
  * The fixtures run in a network namespace of their own (its sysctls, its
  * sockets on the public address); BPF_PROG_TEST_RUN always builds an
@@ -34,6 +39,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "hello.h"
 #include "check.h"
@@ -50,10 +56,13 @@ static int lfd = -1;      /* backend 1's listener, open for the whole run */
 static int ncpu;
 
 
-static int run(const struct pkt *in, struct pkt *out)
+/* in with skb->mark = mark (0: no context given). */
+static int run_marked(const struct pkt *in, struct pkt *out, __u32 mark)
 {
+	struct __sk_buff ctx = { .mark = mark };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b, .data_size_in = in->n,
-		    .data_out = out->b, .data_size_out = sizeof(out->b), .repeat = 1);
+		    .data_out = out->b, .data_size_out = sizeof(out->b), .repeat = 1,
+		    .ctx_in = mark ? &ctx : NULL, .ctx_size_in = mark ? sizeof(ctx) : 0);
 	int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ksteer_tc), &o);
 
 	if (err) {
@@ -64,6 +73,11 @@ static int run(const struct pkt *in, struct pkt *out)
 	out->n = o.data_size_out;
 	locate(out);
 	return o.retval;
+}
+
+static int run(const struct pkt *in, struct pkt *out)
+{
+	return run_marked(in, out, 0);
 }
 
 static uint64_t stat(int id)
@@ -915,6 +929,23 @@ static int local_conn(int lst, uint16_t sport, int *cfd)
 	return accept(lst, NULL, NULL);
 }
 
+/* A SO_REUSEPORT listener on the public address's port 443 (*lst) and a
+ * connection to it from the client's port sport (*cli); the server side's
+ * socket, or -1. SO_REUSEPORT: a TIME_WAIT an earlier case left on :443
+ * does not stand in the way. */
+static int public_conn(uint16_t sport, int *lst, int *cli)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(443) };
+	int one = 1;
+
+	inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
+	*lst = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(*lst, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(*lst, (void *)&a, sizeof(a)) || listen(*lst, 8))
+		return -1;
+	return local_conn(*lst, sport, cli);
+}
+
 /*
  * A SYN whose 4-tuple has a socket on the server: ESTABLISHED (the client
  * rebooted, or a NAT reused the port) or TIME_WAIT (the server closed
@@ -923,22 +954,17 @@ static int local_conn(int lst, uint16_t sport, int *cfd)
  */
 static void test_existing_socket(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(443) };
 	uint64_t ex = stat(KS_ST_SYN_EXISTING), tw = stat(KS_ST_TW_DETOUR);
 	uint64_t uns = stat(KS_ST_UNSTEERED_GROUP);
 	struct ks_slot slot = { 6, 0 };
 	struct flow f = F4;
 	struct pkt in, out;
-	int lst, srv, cli, one = 1, v;
+	int lst, srv, cli, v;
 	uint8_t hello[600];
 	size_t n;
 	__u64 fdv;
 
-	inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
-	lst = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lst, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (bind(lst, (void *)&a, sizeof(a)) || listen(lst, 8) ||
-	    (srv = local_conn(lst, 41990, &cli)) < 0) {
+	if ((srv = public_conn(41990, &lst, &cli)) < 0) {
 		CHECK(0, "a local connection to the public address: %s", strerror(errno));
 		return;
 	}
@@ -965,6 +991,168 @@ static void test_existing_socket(void)
 	      stat(KS_ST_UNSTEERED_GROUP) == uns + 1,
 	      "listener on the public port in a group without our program: refused (verdict %d)", v);
 	bpf_map_delete_elem(bpf_map__fd(skel->maps.ks_listeners), &slot);
+	close(lst);
+}
+
+/* ---- hand-back --------------------------------------------------------- */
+
+static void hb_pending(__u64 n)
+{
+	__u32 k = KS_FB_HANDBACK_PENDING;
+
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_fallback_stats), &k, &n, BPF_ANY);
+}
+
+static struct ks_flow hb_key(const struct flow *f)
+{
+	struct ks_flow k = { .sport = htons(f->sport), .dport = htons(f->dport) };
+
+	memcpy(k.saddr, f->src, 4);
+	memcpy(k.daddr, f->dst, 4);
+	return k;
+}
+
+/* ksteerd's entry for f: state, backend, born age_ns ago. */
+static void hb_put(const struct flow *f, __u32 state, __u32 backend, uint64_t age_ns)
+{
+	struct ks_handback e = { .state = state, .backend = backend, .mss = 1460,
+				 .wscale_ok = 1, .snd_wscale = 7, .rcv_wscale = 7, .sack_ok = 1 };
+	struct ks_flow k = hb_key(f);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	e.born_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec - age_ns;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_handback), &k, &e, BPF_ANY);
+}
+
+static int hb_held(const struct flow *f)
+{
+	struct ks_flow k = hb_key(f);
+	struct ks_handback e;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(skel->maps.ks_handback), &k, &e);
+}
+
+/* The segment ksteerd injects: its hello from seq, acking ours. */
+static int hb_segment(const struct flow *f, __u32 mark, struct pkt *out)
+{
+	static uint8_t hello[1200];
+	size_t n = client_hello(hello, "a.example", NULL);
+	struct pkt in;
+
+	build(&in, f, 123456, 654321, 0x18, NULL, 0, hello, n);
+	return run_marked(&in, out, mark);
+}
+
+/*
+ * What TC does with ks_handback. Under BPF_PROG_TEST_RUN the kfunc refuses
+ * every listener (counted assign_error), so a placed hand-back shows as
+ * reaching it: assign_error and handback_unplaced move, the entry stays
+ * for ksteerd's next try.
+ */
+static void test_handback(void)
+{
+	struct flow f = F4;
+	struct pkt out;
+	uint64_t aerr, unpl, drop, stale, early, bad;
+	int v;
+
+	f.sport = 48000;
+	hb_pending(1);
+	hb_put(&f, KS_HB_READY, 1, 0);
+	aerr = stat(KS_ST_ASSIGN_ERR), unpl = stat(KS_ST_HB_UNPLACED), drop = stat(KS_ST_HB_DROPPED);
+	v = hb_segment(&f, KS_HANDBACK_MARK, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_ASSIGN_ERR) == aerr + 1 &&
+	      stat(KS_ST_HB_UNPLACED) == unpl + 1 && stat(KS_ST_HB_DROPPED) == drop && hb_held(&f),
+	      "hand-back: a marked segment of a READY flow reaches the kfunc for backend 1's "
+	      "listener; refused here, the entry is kept for ksteerd (verdict %d)", v);
+
+	v = hb_segment(&f, 0, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_HB_DROPPED) == drop + 1 &&
+	      stat(KS_ST_ASSIGN_ERR) == aerr + 1 && hb_held(&f),
+	      "hand-back: an unmarked segment of that flow (the client's) is dropped (verdict %d)", v);
+	v = hb_segment(&f, KS_HANDBACK_MARK + 1, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_HB_DROPPED) == drop + 2,
+	      "hand-back: another mark is not ours: dropped (verdict %d)", v);
+
+	hb_put(&f, KS_HB_FROZEN, 1, 0);
+	v = hb_segment(&f, KS_HANDBACK_MARK, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_HB_DROPPED) == drop + 3 &&
+	      stat(KS_ST_ASSIGN_ERR) == aerr + 1,
+	      "hand-back: a FROZEN flow is not placed, even marked (verdict %d)", v);
+
+	hb_put(&f, KS_HB_READY, 2, 0);            /* backend 2 has no listener */
+	v = hb_segment(&f, KS_HANDBACK_MARK, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_HB_UNPLACED) == unpl + 2 &&
+	      stat(KS_ST_ASSIGN_ERR) == aerr + 1 && hb_held(&f),
+	      "hand-back: a backend with no listener: not placed, never ksteerd's listener (verdict %d)", v);
+
+	stale = stat(KS_ST_HB_STALE), early = stat(KS_ST_REASM_EARLY);
+	hb_put(&f, KS_HB_READY, 1, KS_HANDBACK_LIFE_NS + 100000000ULL);
+	v = hb_segment(&f, 0, &out);
+	CHECK(stat(KS_ST_HB_STALE) == stale + 1 && !hb_held(&f) && stat(KS_ST_ASSIGN_ERR) == aerr + 1 &&
+	      stat(KS_ST_REASM_EARLY) == early + 1,
+	      "hand-back: an entry past its 1 s is ignored and deleted; the client's segment takes "
+	      "the normal path (held as an unverified early segment, verdict %d)", v);
+
+	f.sport = 48001;
+	bad = stat(KS_ST_COOKIE_BAD), drop = stat(KS_ST_HB_DROPPED);
+	{
+		struct pkt in;
+
+		build(&in, &f, 5000, 6000, 0x10, NULL, 0, NULL, 0);
+		v = run(&in, &out);
+		CHECK(v == TC_ACT_UNSPEC && stat(KS_ST_COOKIE_BAD) == bad + 1 &&
+		      stat(KS_ST_HB_DROPPED) == drop,
+		      "hand-back: no entry for the flow: the normal cookie path (verdict %d)", v);
+		v = run_marked(&in, &out, KS_HANDBACK_MARK);
+		CHECK(v == TC_ACT_SHOT && stat(KS_ST_COOKIE_BAD) == bad + 1 &&
+		      stat(KS_ST_HB_DROPPED) == drop + 1,
+		      "hand-back: ksteerd's marked segment with no entry (placed, given up or stale "
+		      "meanwhile): dropped, never the cookie path (verdict %d)", v);
+	}
+
+	hb_put(&f, KS_HB_READY, 1, 0);
+	hb_pending(0);
+	v = hb_segment(&f, 0, &out);
+	CHECK(stat(KS_ST_ASSIGN_ERR) == aerr + 1 && stat(KS_ST_HB_DROPPED) == drop + 1 &&
+	      stat(KS_ST_HB_UNPLACED) == unpl + 2 && hb_held(&f),
+	      "hand-back: gauge 0: the table is not looked at, the client's segment takes the "
+	      "normal path (verdict %d)", v);
+	v = hb_segment(&f, KS_HANDBACK_MARK, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_ASSIGN_ERR) == aerr + 1 &&
+	      stat(KS_ST_HB_DROPPED) == drop + 2 && hb_held(&f),
+	      "hand-back: gauge 0: a marked segment is dropped, not placed (verdict %d)", v);
+	hb_pending(1);
+}
+
+/*
+ * A flow being handed back that still has a socket (ksteerd's, before it
+ * lets go): its segments are dropped, so no byte lands in a queue already
+ * read. A real connection over lo from the client's to the public address
+ * provides the socket the TC lookup finds.
+ */
+static void test_handback_frozen(void)
+{
+	uint64_t drop = stat(KS_ST_HB_DROPPED);
+	struct flow f = F4;
+	struct pkt in, out;
+	int lst, srv, cli, v1, v2;
+
+	if ((srv = public_conn(41992, &lst, &cli)) < 0) {
+		CHECK(0, "a local connection for the frozen-flow case: %s", strerror(errno));
+		return;
+	}
+	f.sport = 41992;
+	build(&in, &f, 1, 1, 0x18, NULL, 0, (const uint8_t *)"late bytes", 10);
+	v1 = run(&in, &out);
+	hb_put(&f, KS_HB_FROZEN, 1, 0);
+	v2 = run(&in, &out);
+	CHECK(v1 == TC_ACT_UNSPEC && v2 == TC_ACT_SHOT && stat(KS_ST_HB_DROPPED) == drop + 1,
+	      "hand-back: a segment to the established socket of a frozen flow is dropped, "
+	      "passed without an entry (verdicts %d, %d)", v1, v2);
+	close(srv);
+	close(cli);
 	close(lst);
 }
 
@@ -1035,6 +1223,8 @@ int main(void)
 	test_frames();
 	test_host_settings();
 	test_existing_socket();
+	test_handback();
+	test_handback_frozen();
 	close(lfd);
 	steer_tc__destroy(skel);
 	printf("%d passed, %d failed\n", passed, failed);

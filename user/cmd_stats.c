@@ -60,6 +60,10 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_REG_OTHER_NETNS] = "register_other_netns",
 	[KS_ST_REG_MPTCP] = "register_mptcp",
 	[KS_ST_RP_SYN_DROP] = "reuseport_syn_dropped",
+	[KS_ST_HB_ASSIGNED] = "handback_assigned",
+	[KS_ST_HB_DROPPED] = "handback_segment_dropped",
+	[KS_ST_HB_STALE] = "handback_stale",
+	[KS_ST_HB_UNPLACED] = "handback_unplaced",
 };
 
 static const char *const ks_fb_names[KS_FB_MAX] = {
@@ -84,6 +88,11 @@ static const char *const ks_fb_names[KS_FB_MAX] = {
 	[KS_FB_QUIC_FULL] = "quic_pending_full",
 	[KS_FB_QUIC_UNKNOWN] = "quic_unknown_connection",
 	[KS_FB_QUIC_PENDING] = "quic_pending",
+	[KS_FB_HANDBACK] = "handback",
+	[KS_FB_HANDBACK_FAILED] = "handback_failed",
+	[KS_FB_HANDBACK_RETRIED] = "handback_retried",
+	[KS_FB_REFUSED_NO_CLIENT_ADDR] = "refused_no_client_address",
+	[KS_FB_HANDBACK_PENDING] = "handback_pending",
 };
 
 /* ksteerd's counters: "fallback": {...} in JSON, "fallback_*" lines. */

@@ -154,6 +154,21 @@ static void ks_config_public(struct ks_config *cfg, const struct ks_up *u)
 	}
 }
 
+/* TC will run on lo, where ksteerd's hand-back segments arrive
+ * (bpf/handback.h): lo is among the interfaces picked without -i, and -i
+ * must name it. Without it ksteerd must not try a hand-back. */
+static int ks_up_on_lo(const struct ks_up *u)
+{
+	if (u->fallback_only)
+		return 0;
+	if (!u->named_ifaces)
+		return 1;
+	for (int i = 0; i < u->nif; i++)
+		if (if_nametoindex(u->ifaces[i]) == KS_LOOPBACK_IFINDEX)
+			return 1;
+	return 0;
+}
+
 static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 {
 	struct ks_config cfg;
@@ -174,6 +189,7 @@ static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 		cfg.ports[i] = htons(u->ports[i]);
 	cfg.flags |= KS_CFG_ACTIVE;
 	cfg.flags = u->quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
+	cfg.flags = ks_up_on_lo(u) ? cfg.flags | KS_CFG_HANDBACK : cfg.flags & ~KS_CFG_HANDBACK;
 	cfg.tc_prio = u->tc_prio;
 	cfg.netns_cookie = ks_netns_cookie();
 	ks_config_public(&cfg, u);

@@ -24,7 +24,14 @@ struct fb_maps {
 	volatile __u64 *stats;    /* ks_fallback_stats, mmap-ed */
 };
 
-enum fb_state { FB_PEEK, FB_CONNECT, FB_RELAY };
+enum fb_state { FB_PEEK, FB_CONNECT, FB_RELAY, FB_HANDBACK };
+
+struct fb_conn;
+/* Connections waiting for a deadline, all of one delay: appended at the
+ * tail, they stay in deadline order, so expiry looks at the head only. */
+struct fb_list {
+	struct fb_conn *head, *tail;
+};
 
 struct fb_end {                   /* one side of a relay; its poll's user_data */
 	struct fb_conn *c;
@@ -55,7 +62,9 @@ struct fb_conn {
 	enum fb_state state;
 	struct fb_end client, up;  /* up.fd: the upstream, when proxying */
 	uint64_t deadline;         /* monotonic ms */
-	struct fb_conn *prev, *next;   /* peeking connections, by deadline */
+	struct fb_conn *prev, *next;   /* on one fb_list, by deadline */
+	struct fb_list *on;        /* which, or NULL */
+	struct fb_hb *hb;          /* FB_HANDBACK: what is being handed back */
 	__u32 backend;
 	int v2;                    /* send a PROXY v2 header once connected */
 	int closed;                /* freed once no poll of it can complete */
@@ -75,6 +84,24 @@ void fb_accept(int fd);           /* a connection the multishot accept gave */
 void fb_event(struct fb_end *e, int res, unsigned int cqe_flags);
 int fb_expire(void);              /* closes overdue peeks; ms to the next */
 void fb_reap(void);               /* free closed ones no CQE can name any more */
+
+void fb_list_add(struct fb_list *l, struct fb_conn *c, uint64_t deadline);
+void fb_list_del(struct fb_conn *c);
+void fb_close(struct fb_conn *c, int reset);
+void fb_drop_socket(struct fb_end *e);
+
+/* fb_handback.c: the client's connection back into its backend's listener */
+int fb_handback_init(void);
+/* 0: under way (c is the hand-back's now); -1: not possible, c untouched. */
+int fb_handback(struct fb_conn *c, __u32 backend);
+int fb_handback_expire(void);     /* confirms, retries; ms to the next, -1: none */
+void fb_handback_free(struct fb_conn *c);
+
+/* fb_raw.c: packets written whole, marked KS_HANDBACK_MARK */
+#define FB_RAW_HEADROOM 40        /* room for the IP header before a segment */
+int fb_raw_init(void);
+int fb_addr_of(const struct sockaddr_storage *ss, __u32 a[4], __u16 *port);
+int fb_raw_send(int v6, const __u32 src[4], const __u32 dst[4], int proto, __u8 *l4, size_t len);
 
 /* fb_relay.c */
 int fb_relay_start(struct fb_conn *c);

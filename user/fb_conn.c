@@ -4,11 +4,17 @@
  * nothing is consumed) until the shared parser says it is whole, route it
  * with the shared route lookup on the pinned maps, then deliver it:
  *
- *   handoff  the socket itself goes to the backend over its unix socket
- *            (SCM_RIGHTS); the backend reads the ClientHello first-hand
- *   proxy    ksteerd connects to the target (a remote upstream, or the
- *            address of a listener backend it could not reach in the
- *            kernel), optionally sends a PROXY v2 header, and relays
+ *   handoff   the socket itself goes to the backend over its unix socket
+ *             (SCM_RIGHTS); the backend reads the ClientHello first-hand
+ *   hand-back the client's connection goes back into the kernel, into a
+ *             listener of the routed backend (fb_handback.c): the backend
+ *             accept()s the client's own connection
+ *   proxy     ksteerd connects to the backend's own proxy target (a remote
+ *             upstream, or what the operator named for when hand-back is
+ *             impossible), optionally with a PROXY v2 header, and relays
+ *   refused   none of those: a RST. Never a connection to the backend's
+ *             own address from ksteerd's, where the client would appear as
+ *             this host (allow 127.0.0.1, status pages, trusted headers)
  *
  * Peeking connections wait in a list ordered by deadline (all deadlines
  * are now + the same delay), so expiry looks at the head only.
@@ -36,23 +42,41 @@
 #include <unistd.h>
 #include "fb.h"
 
-static struct fb_conn *fb_head, *fb_tail;
+static struct fb_list fb_peeking;
 static struct fb_conn *fb_dead;   /* closed, not yet freed */
 static int fb_held;
 static unsigned char *fb_peek_buf;
 static struct ks_scratch fb_scratch;
 
-static void fb_unlist(struct fb_conn *c)
+void fb_list_add(struct fb_list *l, struct fb_conn *c, uint64_t deadline)
 {
+	c->deadline = deadline;
+	c->on = l;
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+void fb_list_del(struct fb_conn *c)
+{
+	struct fb_list *l = c->on;
+
+	if (!l)
+		return;
 	if (c->prev)
 		c->prev->next = c->next;
-	else if (fb_head == c)
-		fb_head = c->next;
+	else
+		l->head = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	else if (fb_tail == c)
-		fb_tail = c->prev;
+	else
+		l->tail = c->prev;
 	c->prev = c->next = NULL;
+	c->on = NULL;
 }
 
 static void fb_close_fd(int *fd)
@@ -93,8 +117,15 @@ static void fb_disarm(struct fb_end *e)
 	io_uring_sqe_set_data64(sqe, FB_UD_IGNORE);
 }
 
+/* Stop watching e's socket and close it. */
+void fb_drop_socket(struct fb_end *e)
+{
+	fb_disarm(e);
+	fb_close_fd(&e->fd);
+}
+
 /* reset: the client gets a RST rather than a FIN (refusals, errors). */
-static void fb_close(struct fb_conn *c, int reset)
+void fb_close(struct fb_conn *c, int reset)
 {
 	if (c->closed)
 		return;
@@ -103,14 +134,12 @@ static void fb_close(struct fb_conn *c, int reset)
 
 		setsockopt(c->client.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
-	fb_unlist(c);
+	fb_list_del(c);
 	/* SQEs are issued in order: a cancel queued now follows any poll add of
 	 * this end still queued, even one that finds its fd number reused by
 	 * the time it is submitted. */
-	fb_disarm(&c->client);
-	fb_disarm(&c->up);
-	fb_close_fd(&c->client.fd);
-	fb_close_fd(&c->up.fd);
+	fb_drop_socket(&c->client);
+	fb_drop_socket(&c->up);
 	fb_pipe_put(c->client.pipe, c->client.in_pipe);
 	fb_pipe_put(c->up.pipe, c->up.in_pipe);
 	fb_held--;
@@ -135,6 +164,7 @@ void fb_reap(void)
 			continue;
 		}
 		*pp = c->dead_next;
+		fb_handback_free(c);
 		free(c);
 	}
 }
@@ -154,13 +184,7 @@ void fb_accept(int fd)
 	c->client = (struct fb_end){ .c = c, .fd = fd, .pipe = { -1, -1 } };
 	c->up = (struct fb_end){ .c = c, .fd = -1, .pipe = { -1, -1 } };
 	c->state = FB_PEEK;
-	c->deadline = fb_now_ms() + fb_opts.deadline_ms;
-	c->prev = fb_tail;
-	if (fb_tail)
-		fb_tail->next = c;
-	else
-		fb_head = c;
-	fb_tail = c;
+	fb_list_add(&fb_peeking, c, fb_now_ms() + fb_opts.deadline_ms);
 	fb_held++;
 	fb_count(KS_FB_ACTIVE, 1);
 	/* A fresh socket is writable, so the poll's first CQE comes at once
@@ -195,15 +219,17 @@ static int fb_handoff(struct fb_conn *c, const char *path)
 	return ok ? 0 : -1;
 }
 
-/* Where a proxied connection goes: the target, or a listener backend's
- * own address (a wildcard address means this host). */
+/* Where a proxied connection goes: the backend's own proxy target (a
+ * wildcard address means this host). */
 static int fb_upstream(const struct ks_backend_info *bi, struct sockaddr_storage *ss,
 		       socklen_t *len)
 {
-	const struct ks_addr *a = bi->flags & KS_BE_PROXY ? &bi->target : &bi->addr;
+	const struct ks_addr *a = &bi->target;
 	static const __u8 any[16];
 
 	memset(ss, 0, sizeof(*ss));
+	if (!(bi->flags & KS_BE_PROXY))
+		return -1;
 	if (a->family == AF_INET) {
 		struct sockaddr_in *s = (void *)ss;
 
@@ -261,7 +287,7 @@ static void fb_deliver(struct fb_conn *c)
 	struct ks_backend_info bi;
 	__u32 id = ks_route_user(fb_maps.routes, fb_maps.alpn, &fb_scratch);
 
-	fb_unlist(c);                             /* no deadline from here */
+	fb_list_del(c);                           /* no deadline from here */
 	if (!id || bpf_map_lookup_elem(fb_maps.info, &id, &bi) || !(bi.flags & KS_BE_IN_USE)) {
 		fb_count(KS_FB_NO_ROUTE, 1);
 		fb_close(c, 1);
@@ -278,11 +304,16 @@ static void fb_deliver(struct fb_conn *c)
 		fb_close(c, 0);                   /* the backend holds it now */
 		return;
 	}
-	if (bi.flags & (KS_BE_PROXY | KS_BE_HAS_ADDR)) {
-		fb_proxy(c, &bi);
+	if (!fb_handback(c, id))
+		return;                           /* into the backend's listener */
+	if (bi.flags & KS_BE_PROXY) {
+		fb_proxy(c, &bi);                 /* the operator's own target */
 		return;
 	}
-	fb_count(KS_FB_PROXY_FAILED, 1);          /* a --pid backend: no address */
+	/* No listener to hand it to (none registered, --fallback-only, too
+	 * much data) and no proxy target: refused rather than proxied from
+	 * this host, where the client would look local to the backend. */
+	fb_count(KS_FB_REFUSED_NO_CLIENT_ADDR, 1);
 	fb_close(c, 1);
 }
 
@@ -358,6 +389,8 @@ static void fb_ready(struct fb_conn *c, struct fb_end *e, unsigned int events)
 		if (fb_relay_pump(c, e, events))
 			fb_close(c, 0);
 		break;
+	case FB_HANDBACK:
+		break;                            /* its socket is gone (fb_event) */
 	}
 }
 
@@ -368,8 +401,9 @@ void fb_event(struct fb_end *e, int res, unsigned int cqe_flags)
 
 	if (!(cqe_flags & IORING_CQE_F_MORE))
 		e->armed = 0;                     /* its last: none will follow */
-	if (c->closed)
-		return;                           /* fb_reap frees it once disarmed */
+	if (c->closed || c->state == FB_HANDBACK)
+		return;                           /* fb_reap frees it once disarmed; a
+						   * hand-back needs its socket no more */
 	if (res < 0) {                            /* not our cancel: c is open */
 		fb_close(c, 1);
 		return;
@@ -385,10 +419,10 @@ int fb_expire(void)
 {
 	uint64_t now = fb_now_ms();
 
-	while (fb_head && fb_head->deadline <= now) {
+	while (fb_peeking.head && fb_peeking.head->deadline <= now) {
 		/* Slow or silent client: its state ends here (slowloris). */
 		fb_count(KS_FB_TIMEOUT, 1);
-		fb_close(fb_head, 1);
+		fb_close(fb_peeking.head, 1);
 	}
-	return fb_head ? (int)(fb_head->deadline - now) : -1;
+	return fb_peeking.head ? (int)(fb_peeking.head->deadline - now) : -1;
 }

@@ -55,7 +55,6 @@ struct fb_qconn {
 static struct {
 	struct fb_qconn **tab;          /* pending connections, unordered */
 	int n, max;
-	int raw4, raw6;                 /* re-injection */
 	int listeners, cids, peers;     /* maps */
 	struct ks_scratch *scratch;
 	struct {                        /* our UDP sockets and where each is bound */
@@ -63,36 +62,14 @@ static struct {
 		struct sockaddr_storage bound;
 	} socks[FB_MAX_LISTEN];
 	int nsocks;
-} fbq = { .raw4 = -1, .raw6 = -1, .listeners = -1, .cids = -1, .peers = -1 };
-
-/* Addresses as ks_flow holds them: IPv4 (also v4-mapped v6) in [0]. */
-static int fb_q_addr(const struct sockaddr_storage *ss, __u32 a[4], __u16 *port)
-{
-	memset(a, 0, 16);
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)ss;
-
-		a[0] = s->sin_addr.s_addr;
-		*port = s->sin_port;
-		return 0;
-	}
-	const struct sockaddr_in6 *s6 = (const void *)ss;
-
-	*port = s6->sin6_port;
-	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-		memcpy(a, &s6->sin6_addr.s6_addr[12], 4);
-		return 0;
-	}
-	memcpy(a, &s6->sin6_addr, 16);
-	return 1;
-}
+} fbq = { .listeners = -1, .cids = -1, .peers = -1 };
 
 static int fb_q_same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	__u32 x[4], y[4];
 	__u16 px, py;
 
-	return fb_q_addr(a, x, &px) == fb_q_addr(b, y, &py) && px == py && !memcmp(x, y, 16);
+	return fb_addr_of(a, x, &px) == fb_addr_of(b, y, &py) && px == py && !memcmp(x, y, 16);
 }
 
 int fb_quic_init(int max_pending)
@@ -116,10 +93,7 @@ int fb_quic_init(int max_pending)
 		fprintf(stderr, "ksteerd: warning: ksteer is up without --quic: the kernel steers no "
 			"datagram here until it is\n");
 	close(cfg);
-	/* IPPROTO_RAW: we write the IP header (the client's source address). */
-	fbq.raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	fbq.raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (fbq.raw4 < 0)
+	if (fb_raw_init())
 		return ks_err("QUIC: cannot open a raw socket: %s (needs CAP_NET_RAW)",
 			      strerror(errno)), -1;
 	return 0;
@@ -158,74 +132,21 @@ static void fb_q_free(int i)
 	fb_count(KS_FB_QUIC_PENDING, -1);
 }
 
-/* The RFC 768 checksum over the pseudo-header, UDP header and payload. */
-static __u16 fb_q_udp_csum(const void *src, const void *dst, int alen, const __u8 *udp, size_t len)
-{
-	__u32 sum = 17 + (__u32)len;
-	const __u8 *parts[3] = { src, dst, udp };
-	size_t lens[3] = { alen, alen, len };
-
-	for (int k = 0; k < 3; k++) {
-		for (size_t i = 0; i + 1 < lens[k]; i += 2)
-			sum += parts[k][i] << 8 | parts[k][i + 1];
-		if (lens[k] & 1)
-			sum += parts[k][lens[k] - 1] << 8;
-	}
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~sum & 0xffff;
-	return sum ? sum : 0xffff;
-}
-
 /* One held datagram, again, from the client to where it was sent. */
 static int fb_q_reinject(const struct fb_qconn *c, const __u8 *data, size_t len)
 {
-	__u8 pkt[40 + 8 + FB_Q_DGRAM_MAX] = {0}, *udp;
+	__u8 pkt[FB_RAW_HEADROOM + 8 + FB_Q_DGRAM_MAX], *udp = pkt + FB_RAW_HEADROOM;
 	__u32 src[4], dst[4];
 	__u16 sport, dport;
-	int v6 = fb_q_addr(&c->peer, src, &sport), hl = v6 ? 40 : 20, fd = v6 ? fbq.raw6 : fbq.raw4;
-	struct sockaddr_storage to = {};
-	socklen_t tolen;
+	int v6 = fb_addr_of(&c->peer, src, &sport);
 
-	fb_q_addr(&c->local, dst, &dport);
-	udp = pkt + hl;
+	fb_addr_of(&c->local, dst, &dport);
 	memcpy(udp, &sport, 2);
 	memcpy(udp + 2, &dport, 2);
 	udp[4] = (8 + len) >> 8;
 	udp[5] = (8 + len) & 0xff;
 	memcpy(udp + 8, data, len);
-	if (v6) {
-		struct sockaddr_in6 *t = (void *)&to;
-
-		pkt[0] = 0x60;
-		pkt[4] = (8 + len) >> 8;
-		pkt[5] = (8 + len) & 0xff;
-		pkt[6] = IPPROTO_UDP;
-		pkt[7] = 64;
-		memcpy(pkt + 8, src, 16);
-		memcpy(pkt + 24, dst, 16);
-		t->sin6_family = AF_INET6;
-		memcpy(&t->sin6_addr, dst, 16);
-		tolen = sizeof(*t);
-	} else {
-		struct sockaddr_in *t = (void *)&to;
-
-		pkt[0] = 0x45;            /* length, id and checksum: the kernel's */
-		pkt[6] = 0x40;            /* DF */
-		pkt[8] = 64;
-		pkt[9] = IPPROTO_UDP;
-		memcpy(pkt + 12, src, 4);
-		memcpy(pkt + 16, dst, 4);
-		t->sin_family = AF_INET;
-		t->sin_addr.s_addr = dst[0];
-		tolen = sizeof(*t);
-	}
-	__u16 sum = htons(fb_q_udp_csum(src, dst, v6 ? 16 : 4, udp, 8 + len));
-
-	memcpy(udp + 6, &sum, 2);
-	if (fd < 0 || sendto(fd, pkt, hl + 8 + len, 0, (struct sockaddr *)&to, tolen) < 0)
-		return -1;
-	return 0;
+	return fb_raw_send(v6, src, dst, IPPROTO_UDP, udp, 8 + len);
 }
 
 /* One of backend's QUIC sockets that can take the client's family (the
@@ -256,13 +177,13 @@ static void fb_q_route(struct fb_qconn *c)
 	__u32 backend = ks_route_user(fb_maps.routes, fb_maps.alpn, fbq.scratch);
 	int bad = 0;
 
-	f.v6 = fb_q_addr(&c->peer, f.saddr, &f.sport);
+	f.v6 = fb_addr_of(&c->peer, f.saddr, &f.sport);
 	if (!backend || !fb_q_pick_slot(backend, c, f.v6, &slot)) {
 		fb_count(KS_FB_QUIC_NO_ROUTE, 1);
 		return;
 	}
 	memcpy(cid.id, c->dcid, c->dcid_len);
-	fb_q_addr(&c->local, f.daddr, &f.dport);
+	fb_addr_of(&c->local, f.daddr, &f.dport);
 	if (bpf_map_update_elem(fbq.cids, &cid, &slot, BPF_ANY) ||
 	    bpf_map_update_elem(fbq.peers, &f, &slot, BPF_ANY)) {
 		ks_err("QUIC: cannot install a route: %s", strerror(errno));

@@ -5,8 +5,11 @@
  * the fallback backend, so the kernel gives it what the fast path cannot
  * place: a SYN that met a TIME_WAIT socket, a routed backend with no
  * listener (restarting, or served by hand-off or proxy), a ClientHello
- * over 8 KB, and everything on kernels without the kfunc (ksteer up
- * --fallback-only). Routes are the same pinned maps the kernel reads.
+ * over 8 KB or over more segments than the kernel holds, and everything on
+ * kernels without the kfunc (ksteer up --fallback-only). Routes are the
+ * same pinned maps the kernel reads. A connection of a backend with a
+ * listener goes back into that listener (fb_handback.c), so the backend
+ * sees the client; ksteerd proxies only to a backend's own proxy target.
  *
  *   ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] [--deadline MS]
  *           [--max-hello B] [--max-conns N] [--quic [--quic-pending N]]
@@ -134,6 +137,12 @@ static void fb_accepted(int i, int lfd, const struct io_uring_cqe *cqe)
 		fb_arm_accept(i, lfd);
 }
 
+/* The nearer of two "ms to the next deadline" (-1: none). */
+static int fb_sooner(int a, int b)
+{
+	return a < 0 || (b >= 0 && b < a) ? b : a;
+}
+
 /* Submit what the last batch queued and wait for a CQE, until the next
  * deadline at most (ms < 0: none). One io_uring_enter: with the kernel's
  * EXT_ARG the timeout is an argument of the wait, not a timeout SQE. */
@@ -241,7 +250,8 @@ int main(int argc, char **argv)
 	    fb_opts.max_hello > KS_HS_MAX + 5 * KS_MAX_RECORDS || fb_opts.max_conns <= 0 ||
 	    fb_opts.quic_pending <= 0)
 		return fb_usage();
-	if (fb_open_maps() || fb_ring_init() || (config && fb_config_load(config, NULL)) ||
+	if (fb_open_maps() || fb_ring_init() || fb_handback_init() ||
+	    (config && fb_config_load(config, NULL)) ||
 	    (fb_opts.quic && fb_quic_init(fb_opts.quic_pending)))
 		return 1;
 	for (i = 0; i < nl; i++) {
@@ -267,8 +277,8 @@ int main(int argc, char **argv)
 		fb_opts.quic ? "TCP and QUIC, " : "", fb_opts.deadline_ms, fb_opts.max_hello);
 
 	for (;;) {
-		int ms = fb_expire(), qms = fb_quic_expire();
-		int err = fb_wait(ms < 0 || (qms >= 0 && qms < ms) ? qms : ms);
+		int ms = fb_sooner(fb_sooner(fb_expire(), fb_quic_expire()), fb_handback_expire());
+		int err = fb_wait(ms);
 		struct io_uring_cqe *cqe;
 		unsigned int head, n = 0;
 

@@ -5,6 +5,11 @@
                                          accept on ADDR:PORT (127.0.0.1); per connection
                                          write "peer local length sha256"
                                          after reading one ClientHello record set
+  hello_tool.py record-more PORT OUTFILE [ADDR]
+                                         as record, but after the ClientHello
+                                         read a 4-byte length L and L bytes
+                                         more (what KS_EXTRA=L sends), and
+                                         hash all of it
   hello_tool.py worker NAME IP PORT accept|hold
                                          a SO_REUSEPORT listener on IP:PORT
                                          (pid printed first); "accept" reads
@@ -22,9 +27,12 @@
                                          the sha256 sent; KS_LOCAL_PORT=N
                                          binds every connection to port N;
                                          KS_PAUSE_S=S waits S seconds after
-                                         the first CHUNK (a slow client)
+                                         the first CHUNK (a slow client);
+                                         KS_EXTRA=L sends, right after the
+                                         ClientHello, L as 4 bytes and L bytes
+                                         of data (for record-more)
 """
-import hashlib, os, signal, socket, struct, sys, time
+import hashlib, os, signal, socket, struct, sys, threading, time
 
 
 def client_hello(sni: str, size: int, sni_offset: int) -> bytes:
@@ -45,40 +53,60 @@ def client_hello(sni: str, size: int, sni_offset: int) -> bytes:
     return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
 
 
-def read_hello(conn) -> bytes:
+def read_exactly(conn, n: int) -> bytes:
     data = b""
-    while len(data) < 5:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-    want = 5 + struct.unpack("!H", data[3:5])[0]
-    while len(data) < want:
-        chunk = conn.recv(65536)
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
         if not chunk:
             break
         data += chunk
     return data
 
 
-def record(port: int, out: str, addr: str = "127.0.0.1") -> None:
+def read_hello(conn) -> bytes:
+    """The first TLS record, and not a byte more (record-more reads on)."""
+    data = read_exactly(conn, 5)
+    if len(data) < 5:
+        return data
+    return data + read_exactly(conn, struct.unpack("!H", data[3:5])[0])
+
+
+def read_more(conn) -> bytes:
+    head = read_exactly(conn, 4)
+    return head + read_exactly(conn, struct.unpack("!I", head)[0]) if len(head) == 4 else head
+
+
+def extra_bytes(n: int) -> bytes:
+    return struct.pack("!I", n) + bytes(i * 7 % 251 for i in range(n))
+
+
+def record(port: int, out: str, addr: str = "127.0.0.1", more: bool = False) -> None:
     srv = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((addr, port))
     srv.listen(128)
-    while True:
-        conn, peer = srv.accept()
+    lock = threading.Lock()
+
+    def serve(conn, peer):
         conn.settimeout(5)
         try:
             data = read_hello(conn)
+            if more:
+                data += read_more(conn)
             local = conn.getsockname()
-            with open(out, "a") as f:
+            with lock, open(out, "a") as f:
                 f.write(f"{peer[0]}:{peer[1]} {local[0]}:{local[1]} {len(data)} "
                         f"{hashlib.sha256(data).hexdigest()}\n")
             conn.sendall(b"ok")
         except OSError:
             pass
         conn.close()
+
+    # A thread per connection: one client waiting for a retransmission
+    # must not hold up the others.
+    while True:
+        conn, peer = srv.accept()
+        threading.Thread(target=serve, args=(conn, peer), daemon=True).start()
 
 
 def worker(name: str, ip: str, port: int, mode: str) -> None:
@@ -107,6 +135,8 @@ def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: i
     local_port = int(os.environ.get("KS_LOCAL_PORT", "0"))
     pause = float(os.environ.get("KS_PAUSE_S", "0"))
     hello = client_hello(sni, size, off)
+    extra = int(os.environ.get("KS_EXTRA", "0"))
+    sent = hello + (extra_bytes(extra) if extra else b"")
     fails = 0
     for _ in range(count):
         t0 = time.monotonic()
@@ -124,6 +154,8 @@ def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: i
                     time.sleep(pause if i == 0 and pause else 0.001)
             else:
                 s.sendall(hello)
+            if extra:
+                s.sendall(sent[len(hello):])
             reply = s.recv(16)
             # Close after the server (it closes first): the client keeps
             # no TIME_WAIT and can reuse its port at once.
@@ -135,14 +167,14 @@ def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: i
         ms = (time.monotonic() - t0) * 1000
         ok = reply == (expect.encode() if expect else b"ok")
         fails += not ok
-        print(f"{'ok' if ok else 'FAIL'} {ms:.2f} {len(hello)} {hashlib.sha256(hello).hexdigest()} "
+        print(f"{'ok' if ok else 'FAIL'} {ms:.2f} {len(sent)} {hashlib.sha256(sent).hexdigest()} "
               f"{reply.decode(errors='replace')}", flush=True)
     return 1 if fails else 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "record":
-        record(int(sys.argv[2]), sys.argv[3], *sys.argv[4:5])
+    if sys.argv[1] in ("record", "record-more"):
+        record(int(sys.argv[2]), sys.argv[3], *sys.argv[4:5], more=sys.argv[1] == "record-more")
     elif sys.argv[1] == "worker":
         worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] in ("send", "expect"):
