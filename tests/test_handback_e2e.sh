@@ -17,6 +17,8 @@
 #      20 KB right after: every byte at the backend
 #   g. IPv6: a hello in pieces from an IPv6 client, handed back to nginx on
 #      [::1] (the raw IPv6 path), which logs the client's IPv6 address
+#   i. a 64 KB hello and 200 KB after it: more than one segment carries,
+#      the rest fed to the connection once placed
 #   h. a backend whose accept queue is full: TC does not place it, ksteerd
 #      retries, then resets the client and counts the failure
 #   f. backends sharing the public port with ksteerd (nginx reuseport,
@@ -129,6 +131,17 @@ hb=$(($(settled handback) - h0))
 check "e. handed back by ksteerd ($hb)" test "$hb" -ge 45
 expect_eq "e. none failed, nothing left pending" "0 0" "$(fb handback_failed) $(fb handback_pending)"
 check "e. no connection of ksteerd's left" none_of_ksteerd
+
+# i. A 64 KB ClientHello and 200 KB right after it: more than one segment
+# carries (60 KB), so the first places the connection and the rest is fed
+# to it as its window opens; the backend reads every byte, in order.
+h0=$(settled handback) f0=$(fb handback_failed)
+out=$(in_cli env KS_EXTRA=200000 timeout 20 $PY "$TOOL" send $SRV4 443 rec.example 65536 65000)
+set -- $out
+got=$(grep -c " $3 $4\$" "$WORK/rec.log")
+check "i. 64 KB hello + 200 KB: answered, the backend read all $3 bytes (${2} ms)" \
+	test "$1" = ok -a "$got" -ge 1
+expect_eq "i. handed back, none failed" "1 $f0" "$(($(settled handback) - h0)) $(fb handback_failed)"
 
 # g. IPv6 end to end: the client's IPv6 connection, handed back through the
 # raw IPv6 socket, into nginx's [::1] listener. A ClientHello too big for
