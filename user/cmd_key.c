@@ -41,6 +41,7 @@ static int ks_key_from(const char *file, __u64 key[2])
 	char buf[64];
 	struct stat st;
 	ssize_t n;
+	int err;
 
 	if (fd < 0) {
 		/* Say nothing that would repeat a key given in its place. */
@@ -50,18 +51,21 @@ static int ks_key_from(const char *file, __u64 key[2])
 		return ks_err("cannot read %s: %s", file, strerror(errno));
 	}
 	n = ks_read_upto(fd, buf, sizeof(buf) - 1);
-	if (n >= 0 && fd && !fstat(fd, &st) && (st.st_mode & 077))
-		fprintf(stderr, "ksteer: %s can be read by other users (mode %04o): 0600 keeps "
-				"the key secret\n", file, st.st_mode & 07777);
+	if (n >= 0 && fd && fstat(fd, &st))
+		n = -1;
+	err = errno;
 	if (fd)
 		close(fd);
 	if (n < 0)
-		return ks_err("cannot read %s: %s", what, strerror(errno));
+		return ks_err("cannot read %s: %s", what, strerror(err));
 	if (ks_key_parse(buf, n, key))
 		return ks_err("%s: not a key: expected 32 hex digits (16 bytes), optionally one "
 			      "newline", what);
 	if (!key[0] && !key[1])
 		return ks_err("%s: a key of zeros is no secret", what);
+	if (fd && (st.st_mode & 044))
+		fprintf(stderr, "ksteer: %s can be read by other users (mode %04o): 0600 keeps "
+				"the key secret\n", file, st.st_mode & 07777);
 	return 0;
 }
 
