@@ -27,7 +27,7 @@ KSTEERD_SRCS := $(COMMON_SRCS) $(CONFIG_SRCS) $(wildcard user/fb_*.c) user/kstee
 
 .PHONY: all test deps clean bench bench-paths fuzz demo demo-stop
 
-all: $(BPF_OBJS) $(BUILD)/lose_segment.bpf.o $(BUILD)/ksteer $(BUILD)/ksteerd \
+all: $(BPF_OBJS) $(BUILD)/lose_segment.bpf.o $(BUILD)/syn_mark.bpf.o $(BUILD)/ksteer $(BUILD)/ksteerd \
 	$(BUILD)/test_handoff_lib $(BUILD)/handoff_tls_server $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench \
 	$(BUILD)/test_quic $(BUILD)/test_quic_steer
 
