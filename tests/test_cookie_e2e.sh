@@ -9,8 +9,9 @@
 # key (`ksteer key set FILE` on both) curl's and openssl s_client's TLS
 # handshakes complete at B's backend, whose socket has the options A gave
 # (the backend logs TCP_INFO: with timestamps they came from the echoed
-# TSval, without from the sequence number); with different keys, or after
-# a new key on A alone, the connection fails (B counts cookie_bad).
+# TSval, without from the sequence number), a ClientHello of 3 KB too,
+# which B holds and acknowledges until it is whole; with different keys, or
+# after a new key on A alone, the connection fails (B counts cookie_bad).
 #
 #   cli 198.18.1.2 ── 198.18.1.1 router ─┬─ 198.18.2.2 host A (+ 198.18.0.1)  SYNs
 #                                        └─ 198.18.3.2 host B (+ 198.18.0.1)  the rest
@@ -85,6 +86,11 @@ topology() {
 	ip -n $NS_R route add $PUB via 198.18.3.2 &&
 	ip -n $NS_R route add $PUB via 198.18.2.2 table 100 &&
 	ip -n $NS_R rule add fwmark 1 lookup 100 &&
+	# Every segment its own packet, as on a real wire: no TSO/GSO at the
+	# client, no GRO on the way.
+	in_ns $NS_C ethtool -K $TAG-c tso off gso off >/dev/null 2>&1
+	for i in rc ra rb; do in_ns $NS_R ethtool -K $TAG-$i gro off >/dev/null 2>&1; done
+	in_ns $NS_B ethtool -K $TAG-b gro off >/dev/null 2>&1
 	in_ns $NS_R tc qdisc add dev $TAG-rc clsact &&
 	in_ns $NS_R tc filter add dev $TAG-rc ingress bpf da obj "$ROOT/build/syn_mark.bpf.o" sec tc
 }
@@ -171,6 +177,15 @@ across() {
 	# The client's shifts as it sees them: ours (7), then its own.
 	cws=$(sed -n 's/.*wscale:7,\([0-9]*\).*/\1/p' <<<"$est")
 	expect_eq "same key, $what: B's socket has the options A gave (TCP_INFO)" \
+		"ts=$ts sack=1 wscale=${cws:-?},7" "$(tail -n 1 "$WORK/b/tcp.log")"
+	# A real TLS client's 3 KB ClientHello (Python's ssl, a long ALPN list):
+	# B verifies A's cookie on its first segment, holds and acknowledges
+	# it, and places the connection once the hello is whole.
+	done0=$(stat_of b reasm_completed)
+	expect_eq "same key, $what: a 3 KB ClientHello held and placed by B" "ok ok $((done0 + 1))" \
+		"$(in_ns $NS_C $PY "$ROOT/tests/tools/tls_pieces.py" $PUB 443 site.example \
+			"$WORK/b/site.example.pem" --alpn-pad 3000 2>&1) $(stat_of b reasm_completed)"
+	expect_eq "same key, $what: ... with the options A gave" \
 		"ts=$ts sack=1 wscale=${cws:-?},7" "$(tail -n 1 "$WORK/b/tcp.log")"
 }
 across 1

@@ -3,7 +3,7 @@
 connection it accepts, the TCP options the kernel gave that socket, from
 TCP_INFO: "ts=0|1 sack=0|1 wscale=SND,RCV" (SND the client's shift, RCV
 ours; "-" without window scaling), then answers one HTTP request with
-"ok". ss cannot be asked instead: iproute2 6.1 prints no ts/sack flags on
+"ok" and closes. ss cannot be asked instead: iproute2 6.1 prints no ts/sack flags on
 this kernel. One connection at a time, which is all the tests need.
 
 usage: tls_tcpinfo.py ADDR PORT CERT KEY LOG
@@ -39,7 +39,7 @@ def main():
         try:
             t = ctx.wrap_socket(s, server_side=True)
             if t.recv(4096):
-                t.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+                t.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
             t.close()
         except (ssl.SSLError, OSError):
             s.close()
