@@ -45,7 +45,7 @@ int ks_keys_publish(int outer_fd, const struct ks_cookie_keys *k)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_RDONLY_PROG);
 	__u32 zero = 0;
-	int fd, err = -1;
+	int fd, err = -1, saved;
 
 	/* The attributes of bpf/keys.h's template, or the swap is refused. */
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ks_keyset", sizeof(__u32), sizeof(*k), 1, &o);
@@ -54,7 +54,9 @@ int ks_keys_publish(int outer_fd, const struct ks_cookie_keys *k)
 	if (!bpf_map_update_elem(fd, &zero, k, BPF_ANY) && !bpf_map_freeze(fd) &&
 	    !bpf_map_update_elem(outer_fd, &zero, &fd, BPF_ANY))
 		err = 0;
+	saved = errno;
 	close(fd);                 /* the slot holds it now, or nothing does */
+	errno = saved;
 	return err;
 }
 
