@@ -22,12 +22,15 @@ COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/public.c user/rout
 CONFIG_SRCS := user/config.c user/config_sync.c user/cmd_backend.c user/cmd_route.c
 # The QUIC Initial decoder (ksteerd routes on it; `ksteer parse --quic`).
 QUIC_SRCS := user/quic_initial.c user/quic_frames.c user/quic_keys.c user/quic_crypto_stream.c
-KSTEER_SRCS := $(sort $(COMMON_SRCS) user/ksteer.c $(CONFIG_SRCS) $(wildcard user/cmd_*.c) $(QUIC_SRCS))
+KSTEER_SRCS := $(sort $(COMMON_SRCS) user/ksteer.c $(CONFIG_SRCS) $(wildcard user/cmd_*.c) $(QUIC_SRCS) \
+	user/tc_filters.c)
 KSTEERD_SRCS := $(COMMON_SRCS) $(CONFIG_SRCS) $(wildcard user/fb_*.c) user/ksteerd.c $(QUIC_SRCS)
 
 .PHONY: all test deps clean bench bench-paths fuzz demo demo-stop
 
-all: $(BPF_OBJS) $(BUILD)/lose_segment.bpf.o $(BUILD)/ksteer $(BUILD)/ksteerd \
+TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+
+all: $(BPF_OBJS) $(TEST_BPF_OBJS) $(BUILD)/ksteer $(BUILD)/ksteerd \
 	$(BUILD)/test_handoff_lib $(BUILD)/handoff_tls_server $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench \
 	$(BUILD)/test_quic $(BUILD)/test_quic_steer
 

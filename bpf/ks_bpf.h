@@ -28,6 +28,7 @@
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define TC_ACT_UNSPEC (-1)    /* not consumed: the next tc filter runs */
+#define PACKET_HOST 0         /* skb->pkt_type: to us */
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 #define SK_DROP 0

@@ -714,10 +714,13 @@ int ksteer_tc(struct __sk_buff *skb)
 
 	if (!cfg || !(cfg->flags & KS_CFG_ACTIVE))
 		return TC_ACT_UNSPEC;
-	/* A frame tagged with a VLAN id is delivered on that VLAN's device
-	 * (the kernel moved the tag to vlan_tci): ours there if we are
-	 * attached there, not here. Priority tags (id 0) are this device's. */
-	if (skb->vlan_present && (skb->vlan_tci & 0x0fff))
+	/* A frame this device did not take for itself is some other
+	 * device's: one for a macvlan's or another host's MAC (eth_type_trans
+	 * said PACKET_OTHERHOST), or tagged with a VLAN id (the kernel moved
+	 * the tag to vlan_tci and delivers it on that VLAN's device). Ours
+	 * there, if we are attached there; acting here too would place it
+	 * twice. Priority tags (id 0) are this device's. */
+	if (skb->pkt_type != PACKET_HOST || (skb->vlan_present && (skb->vlan_tci & 0x0fff)))
 		return TC_ACT_UNSPEC;
 	s = KS_CPU_SLOT(ks_tc_scratch);
 	if (!s)

@@ -13,6 +13,26 @@ CLI_IF=${KS_TAG}-c
 
 in_srv() { nsenter --net=/run/netns/$SRV_NS "$@"; }
 in_cli() { nsenter --net=/run/netns/$CLI_NS "$@"; }
+in_ns() { local ns=$1; shift; nsenter --net=/run/netns/$ns "$@"; }
+
+# More namespaces than the two (a container behind the server, a scratch
+# one): ks_netns_extra NAME creates one with lo up; ks_netns_down removes
+# them with the others.
+KS_EXTRA_NS=()
+ks_netns_extra() {
+	ip netns add "$1" || return 1
+	KS_EXTRA_NS+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# ks_veth NS_A IF_A ADDR_A NS_B IF_B ADDR_B: a veth pair between two
+# namespaces, each end given its address (with prefix length) and up.
+ks_veth() {
+	ip link add "$2" type veth peer name "$5" || return 1
+	ip link set "$2" netns "$1" && ip link set "$5" netns "$4" || return 1
+	ip -n "$1" addr add "$3" dev "$2" && ip -n "$4" addr add "$6" dev "$5" || return 1
+	ip -n "$1" link set "$2" up && ip -n "$4" link set "$5" up
+}
 
 ks_netns_up() {
 	ip netns add "$SRV_NS" && ip netns add "$CLI_NS" || return 1
@@ -34,12 +54,12 @@ ks_netns_up() {
 
 ks_netns_down() {
 	local pids
-	for ns in "$SRV_NS" "$CLI_NS"; do
+	for ns in "$SRV_NS" "$CLI_NS" "${KS_EXTRA_NS[@]}"; do
 		pids=$(ip netns pids "$ns" 2>/dev/null || true)
 		if [ -n "$pids" ]; then kill $pids 2>/dev/null || true; fi
 	done
 	sleep 0.2
-	for ns in "$SRV_NS" "$CLI_NS"; do
+	for ns in "$SRV_NS" "$CLI_NS" "${KS_EXTRA_NS[@]}"; do
 		pids=$(ip netns pids "$ns" 2>/dev/null || true)
 		if [ -n "$pids" ]; then kill -9 $pids 2>/dev/null || true; fi
 		ip netns del "$ns" 2>/dev/null || true
@@ -79,7 +99,14 @@ ks_test_begin() {
 	ks_netns_up || { fail "cannot create namespaces"; summary; exit 1; }
 }
 
+# ks_on_exit CMD: one more command for ks_test_end to run first (as eval
+# does), for what a script creates beyond the namespaces and the pins.
+KS_ON_EXIT=()
+ks_on_exit() { KS_ON_EXIT+=("$1"); }
+
 ks_test_end() {
+	local c
+	for c in "${KS_ON_EXIT[@]}"; do eval "$c" >/dev/null 2>&1; done
 	in_srv "$KSTEER" down >/dev/null 2>&1
 	# The script's own background jobs end with it; reaping them here keeps
 	# bash's "Terminated" notices from trailing the summary line.

@@ -69,7 +69,9 @@ void build_shaped(struct pkt *p, const struct flow *f, const struct shape *sh,
 	uint16_t c;
 
 	memset(b, 0, l3 + iplen + tcplen + datalen + 64);
-	memcpy(b, "\x02\x00\x00\x00\x00\x01", 6);      /* dst MAC: the server */
+	/* dst MAC: the server's. BPF_PROG_TEST_RUN runs on lo, whose address
+	 * is all zeros: any other is PACKET_OTHERHOST, another host's frame. */
+	memset(b, 0, 6);
 	memcpy(b + 6, "\x02\x00\x00\x00\x00\x02", 6);  /* src MAC: the client */
 	if (sh->vlan) {
 		b[12] = 0x81;

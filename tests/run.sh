@@ -26,6 +26,7 @@ suites=(
 	tests/test_reload_e2e.sh
 	tests/test_browser_e2e.sh
 	tests/test_quic_e2e.sh
+	tests/test_realhost_e2e.sh
 )
 for extra in ${KS_EXTRA_SUITES:-}; do suites+=("$extra"); done
 pass=0 fail=0 skip=0

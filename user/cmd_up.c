@@ -320,8 +320,11 @@ static void ks_release_iface(int ifaces_fd, __u32 key, int prio)
 		ks_tc_detach(key, KS_TC_PRIO_OLD);
 	if (ifaces_fd < 0)
 		return;
-	if (!bpf_map_lookup_elem(ifaces_fd, &key, &created) && created) {
-		/* The qdisc was ours; INGRESS|EGRESS is what deletes it. */
+	/* The qdisc was ours, and holds nobody else's filters (added since
+	 * up by an operator or another tool, which must not go with it):
+	 * INGRESS|EGRESS is what deletes it. */
+	if (!bpf_map_lookup_elem(ifaces_fd, &key, &created) && created &&
+	    ks_tc_filters_left(key) == 0) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = key,
 				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 		bpf_tc_hook_destroy(&hook);

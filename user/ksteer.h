@@ -46,6 +46,9 @@ int ks_addr_is_public(const struct ks_addr *a);             /* with its port */
 int ks_public_ifaces(const struct ks_addr *addrs, int n, int *local, char **names, int max);
 int ks_iface_carries(const char *name, const struct ks_addr *addrs, int n);
 
+/* tc filters left on ifindex's clsact hooks (tc_filters.c); -1 on error. */
+int ks_tc_filters_left(unsigned int ifindex);
+
 /* Register a listening socket fd under backend id; 0 or -errno: -EXDEV a
  * socket of another network namespace, -EPROTONOSUPPORT an MPTCP one. */
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport);
