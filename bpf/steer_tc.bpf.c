@@ -31,6 +31,7 @@ struct ks_tc_scratch {
 	struct ks_pkt pkt;
 	__u64 m[KS_SIP_WORDS];
 	struct ks_flow flow;
+	struct ks_early_key ekey;
 	struct bpf_sock_tuple tuple;
 	__u32 isn;
 	struct ks_route_scratch r;
@@ -44,12 +45,30 @@ KS_CPU_ARRAY(ks_tc_scratch, struct ks_tc_scratch);
 
 /* The big buffers get maps of their own. */
 struct ks_tc_linear {
-	__u8 lin[KS_HS_BUF];      /* reassembled ClientHello, linear */
+	__u8 lin[KS_HS_BUF];      /* a held ClientHello, linear */
 	struct ks_rewrite rw;
+	struct ks_keep keep;
+	struct ks_csum csum;
+	__u32 n, backend;         /* ks_reasm_place's */
+	struct ks_sweep sweep;
 };
 
 KS_CPU_ARRAY(ks_tc_linear, struct ks_tc_linear);
-KS_CPU_ARRAY(ks_tc_reasm_tmp, struct ks_reasm);   /* template for a new ks_reasm entry */
+
+/* Templates of new entries: hash map values are copied in whole. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_reasm);
+} ks_tc_reasm_tmp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_early);
+} ks_tc_early_tmp SEC(".maps");
 
 static __always_inline __u32 ks_slot_now(void)
 {
@@ -365,10 +384,10 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 }
 
 /*
- * Acknowledge what we hold of the ClientHello, as the connection will once
- * it exists: the client then sends on, and after a loss retransmits the
- * missing segment rather than only its first one. The child is created
- * with every acknowledged byte (ks_reasm_rewrite), so nothing acked is lost.
+ * Acknowledge the first n held bytes, as the connection will once it
+ * exists: the client then sends on, and after a loss resends the missing
+ * segment rather than only its first one. The connection is created with
+ * every acknowledged byte (ks_reasm_place), so nothing acked is lost.
  */
 static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 					struct ks_tc_scratch *s, const struct ks_reasm *e, __u32 n)
@@ -395,184 +414,353 @@ static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 	return bpf_redirect(skb->ifindex, 0);
 }
 
-/* Copy what is held contiguously from ISN + 1 into L->lin; its length. */
-static __attribute__((noinline)) __u32 ks_reasm_held(const struct ks_reasm *e,
-						     struct ks_tc_linear *L)
+/* Held bytes the segment in hand can carry once rewritten. */
+static __always_inline __u32 ks_carry_max(const struct ks_pkt *p)
 {
-	__u32 n = ks_reasm_contig(e);
+	return p->payload < KS_SKB_MAX ? KS_SKB_MAX - p->payload : 0;
+}
 
-	if (n > KS_HS_MAX)
-		n = KS_HS_MAX;
-	ks_reasm_linear(e, L->lin, n);
-	return n;
+/* Acknowledge up to what a placed segment can carry, never past it. */
+static __always_inline int ks_reasm_ack_held(struct __sk_buff *skb, struct ks_pkt *p,
+					     struct ks_tc_scratch *s, struct ks_reasm *e)
+{
+	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p);
+
+	if (n > e->acked)
+		e->acked = n;
+	return ks_reasm_ack(skb, p, s, e, e->acked);
 }
 
 /*
- * Let the held flow go: the segment in hand is rewritten to carry the n
- * bytes in L->lin from ISN + 1, so the connection made from it starts with
- * every byte we acknowledged. 0, or -1 when it had to be dropped.
+ * Create the connection from the held flow: the segment in hand is
+ * rewritten to carry the first L->n held bytes from ISN + 1 (L->lin holds
+ * them) and given to backend L->backend (ksteerd's listener when the
+ * backend has none). The entry stays, PLACED, until a segment of the flow
+ * meets the new socket: should the kernel not create it after all (a full
+ * accept queue, a drop in a reuseport group), the client's retransmission
+ * places it again. With no listener anywhere: refused, and the entry goes.
+ * A subprogram: every way a held flow ends comes here.
  */
-static __always_inline int ks_reasm_release(struct __sk_buff *skb, struct ks_pkt *p,
-					    struct ks_tc_scratch *s, struct ks_reasm *e,
-					    struct ks_tc_linear *L, __u32 n)
+static __attribute__((noinline)) int ks_reasm_place(struct __sk_buff *skb, struct ks_pkt *p,
+						    struct ks_tc_scratch *s, struct ks_reasm *e,
+						    struct ks_tc_linear *L)
 {
-	s->isn = e->isn;
-	bpf_map_delete_elem(&ks_reasm, &s->flow);
-	L->rw.isn = s->isn;
+	struct ks_config *cfg = ks_cfg();
+	__u32 cookie = e->cookie, n = L->n, backend = L->backend;
+	int st;
+
+	if (!cfg)
+		return TC_ACT_SHOT;
+	L->rw.isn = e->isn;
 	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n)) {
-		/* Dropped: the bytes are acked, only a connection can take
-		 * them; the client's retransmissions meet no state and stop
-		 * at its retry limit. Counted so it is seen. */
+		/* Dropped: nothing changes, the client sends again. */
 		ks_count(KS_ST_REASM_FAILED);
+		return TC_ACT_SHOT;
+	}
+	if (!backend) {
+		/* Refused: the RST acknowledges what we held. */
+		ks_reasm_drop(e, &s->flow);
+		return ks_refuse(skb, p, s);
+	}
+	if (backend != KS_FALLBACK_ID) {
+		struct ks_backend_stat *bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
+
+		if (bs)
+			bs->routed++;
+	}
+	st = ks_assign(skb, p, cookie, backend, cfg);
+	if (st == -1) {
+		ks_reasm_drop(e, &s->flow);
+		return ks_refuse(skb, p, s);
+	}
+	if (st)
+		return TC_ACT_SHOT;               /* the kfunc refused: counted; kept */
+	if (e->state != KS_RS_PLACED) {
+		e->state = KS_RS_PLACED;
+		e->born_ns = bpf_ktime_get_ns();  /* placed: its own, shorter life */
+		e->gate = ks_gate_of(s->flow.saddr, s->flow.daddr, s->flow.sport, s->flow.dport);
+		e->target = backend;
+		e->carried = n;
+		ks_gate_add(e->gate, 1);
+	}
+	return TC_ACT_UNSPEC;                     /* placed; later filters still see it */
+}
+
+static __always_inline int ks_reasm_place_on(struct __sk_buff *skb, struct ks_pkt *p,
+					     struct ks_tc_scratch *s, struct ks_reasm *e,
+					     struct ks_tc_linear *L, __u32 n, __u32 backend)
+{
+	L->n = n;
+	L->backend = backend;
+	return ks_reasm_place(skb, p, s, e, L);
+}
+
+/* A held flow we will not finish (past its lifetime, out of room, a
+ * ClientHello bigger than we keep) goes to ksteerd with every byte we
+ * acknowledged; the client's own retransmissions bring it the rest. */
+static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_pkt *p,
+					      struct ks_config *cfg, struct ks_tc_scratch *s,
+					      struct ks_reasm *e, struct ks_tc_linear *L)
+{
+	__u32 n = e->acked;
+
+	ks_count(KS_ST_REASM_HANDED);
+	if (!n) {
+		/* Nothing acknowledged: the first segment itself goes. */
+		__u32 cookie = e->cookie;
+
+		ks_reasm_drop(e, &s->flow);
+		return ks_to_fallback(skb, p, cfg, s, cookie);
+	}
+	ks_reasm_linear(e, L->lin, n);
+	return ks_reasm_place_on(skb, p, s, e, L, n, KS_FALLBACK_ID);
+}
+
+/* The held bytes decide: parse them, and place or refuse. */
+static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt *p,
+					   struct ks_config *cfg, struct ks_tc_scratch *s,
+					   struct ks_reasm *e, struct ks_tc_linear *L)
+{
+	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p), backend;
+	int st = ks_hello_parse(NULL, L->lin, 0, e->contig, &s->p);
+
+	if (st == KS_HELLO_INCOMPLETE)
+		return ks_reasm_ack_held(skb, p, s, e);   /* more segments to come */
+	if (st == KS_HELLO_TOO_BIG) {
+		/* Too big for us, not for TLS: ksteerd, with what we acked. */
+		ks_count(KS_ST_TOO_BIG);
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
+	}
+	if (st != KS_HELLO_COMPLETE) {
+		/* Unreadable: the default route's backend answers it. */
+		ks_count(KS_ST_MALFORMED);
+		backend = ks_route(&s->p, &s->r);
+		if (backend)
+			ks_count(KS_ST_UNREADABLE_DEFAULT);
+	} else {
+		ks_count(KS_ST_REASM_DONE);
+		backend = ks_route(&s->p, &s->r);
+		if (!backend)
+			ks_count(KS_ST_NO_ROUTE);
+	}
+	return ks_reasm_place_on(skb, p, s, e, L, n, backend);   /* 0: refused */
+}
+
+/* Keep the segment's payload in e. 0; 1 when there is no room for it
+ * (the flow goes to ksteerd); -1 when it must be dropped unheld (its
+ * checksum is wrong). A subprogram. */
+static __attribute__((noinline)) int ks_reasm_take(struct __sk_buff *skb, struct ks_pkt *p,
+					 struct ks_tc_scratch *s, struct ks_reasm *e,
+					 struct ks_tc_linear *L)
+{
+	__u32 off = bpf_ntohl(p->th.seq) - (e->isn + 1), len = p->len - p->payload;
+
+	if (!len || ks_reasm_have(e, off, off + len))
+		return 0;                         /* nothing new: a retransmission */
+	if (off >= KS_REASM_WIRE || len > KS_REASM_WIRE - off || ks_reasm_room(e, off, off + len) ||
+	    e->npiece + (len + KS_REASM_CHUNK - 1) / KS_REASM_CHUNK > KS_REASM_PIECES) {
+		ks_count(KS_ST_REASM_OVERFLOW);   /* past the wire, the runs or the pieces we keep */
+		return 1;
+	}
+	if (!ks_seg_csum_ok(skb, p, &L->csum)) {
+		/* Corrupted: neither held nor acknowledged; the client resends. */
+		ks_count(KS_ST_REASM_BAD_CSUM);
 		return -1;
 	}
+	ks_prefix_of(&s->flow, &L->keep.pk);
+	L->keep.at = p->payload;
+	L->keep.off = off;
+	L->keep.len = len;
+	if (ks_reasm_keep(skb, e, NULL, &L->keep)) {
+		/* The pool or this client's share ran out: free what is past
+		 * its life (at most one sweep per period; e is not), and keep
+		 * the rest of the segment if that made room. */
+		__u32 done = L->keep.done;
+
+		L->keep.at += done;
+		L->keep.off += done;
+		L->keep.len -= done;
+		ks_reasm_sweep(&L->sweep);
+		if (ks_reasm_keep(skb, e, NULL, &L->keep)) {
+			ks_count(KS_ST_REASM_FULL);
+			return 1;
+		}
+	}
+	ks_reasm_cover(e, off, off + len);
 	return 0;
 }
 
-/*
- * A held flow we will not finish (past its lifetime, too many segments, a
- * ClientHello beyond our buffer) goes to ksteerd with the n bytes held in
- * L->lin; the client's own retransmissions bring the rest to the socket.
- */
-static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_pkt *p,
-					      struct ks_config *cfg, struct ks_tc_scratch *s,
-					      struct ks_reasm *e, struct ks_tc_linear *L, __u32 n)
-{
-	__u32 cookie = e->cookie;
-
-	if (ks_reasm_release(skb, p, s, e, L, n))
-		return TC_ACT_SHOT;
-	ks_count(KS_ST_REASM_HANDED);
-	return ks_to_fallback(skb, p, cfg, s, cookie);
-}
-
-/* A segment of a verified flow whose ClientHello we are holding. */
+/* A segment of a verified flow whose ClientHello we hold. */
 static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_config *cfg, struct ks_tc_scratch *s,
 					 struct ks_reasm *e)
 {
-	__u32 cookie = bpf_ntohl(p->th.ack_seq) - 1, n;
 	struct ks_tc_linear *L = KS_CPU_SLOT(ks_tc_linear);
 	int st;
 
 	if (!L)
 		return TC_ACT_SHOT;
-	if (cookie != e->cookie) {
-		ks_count(KS_ST_COOKIE_BAD);
-		return TC_ACT_UNSPEC;             /* not the flow we hold */
-	}
 	if (p->th.flags & KS_TH_RST) {
-		bpf_map_delete_elem(&ks_reasm, &s->flow);
+		ks_reasm_drop(e, &s->flow);
 		return TC_ACT_SHOT;               /* the client gave up */
 	}
+	if (e->state == KS_RS_PLACED) {
+		/* No socket took the placed segment: place it again. */
+		ks_count(KS_ST_REASM_PLACED_AGAIN);
+		ks_reasm_linear(e, L->lin, e->carried);
+		return ks_reasm_place_on(skb, p, s, e, L, e->carried, e->target);
+	}
 	if (ks_reasm_expired(e))
-		return ks_reasm_hand_over(skb, p, cfg, s, e, L, ks_reasm_held(e, L));
-	if (ks_reasm_store(skb, p, e)) {
-		ks_count(KS_ST_REASM_OVERFLOW);
-		return ks_reasm_hand_over(skb, p, cfg, s, e, L, ks_reasm_held(e, L));
-	}
-	n = ks_reasm_held(e, L);
-	if (n == 0)
-		return TC_ACT_SHOT;               /* the first segment is still to come */
-	st = ks_hello_parse(NULL, L->lin, 0, n, &s->p);
-	if (st == KS_HELLO_INCOMPLETE)
-		return ks_reasm_ack(skb, p, s, e, n);     /* more segments to come */
-	if (st == KS_HELLO_TOO_BIG) {
-		/* Too big for us, not for TLS: ksteerd, with what we acked. */
-		ks_count(KS_ST_TOO_BIG);
-		return ks_reasm_hand_over(skb, p, cfg, s, e, L, n);
-	}
-	cookie = e->cookie;
-	/* Whatever happens next, the connection starts with every byte we
-	 * acknowledged: the segment in hand carries them all. */
-	if (ks_reasm_release(skb, p, s, e, L, n))
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
+	st = ks_reasm_take(skb, p, s, e, L);
+	if (st < 0)
 		return TC_ACT_SHOT;
-	if (st != KS_HELLO_COMPLETE)
-		return ks_not_placed(skb, p, cfg, s, cookie, st);   /* default, or refused */
-	ks_count(KS_ST_REASM_DONE);
-	return ks_place(skb, p, cfg, s, cookie);
+	if (st)
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
+	e->seen_ns = bpf_ktime_get_ns();
+	if (!e->contig)
+		return TC_ACT_SHOT;               /* the first segment is still to come */
+	ks_reasm_linear(e, L->lin, e->contig);
+	if (!ks_reasm_walk(e, L->lin))
+		return ks_reasm_ack_held(skb, p, s, e);   /* more segments to come */
+	return ks_reasm_decide(skb, p, cfg, s, e, L);
 }
 
-/* Insert src as s->flow's verified entry; a full table is swept once. */
-static __always_inline struct ks_reasm *ks_reasm_insert(struct ks_tc_scratch *s,
-							struct ks_reasm *src)
+/* Fold the segments that came before the first one into e: those that
+ * claimed its cookie, and only inside the ClientHello's window. */
+static __always_inline void ks_reasm_fold_early(struct ks_tc_scratch *s, struct ks_reasm *e,
+						struct ks_tc_linear *L)
 {
-	if (bpf_map_update_elem(&ks_reasm, &s->flow, src, BPF_NOEXIST)) {
-		ks_reasm_sweep();
-		if (bpf_map_update_elem(&ks_reasm, &s->flow, src, BPF_NOEXIST))
-			return NULL;
+	struct ks_early *early;
+	__u32 off, len;
+
+	__builtin_memcpy(&s->ekey.f, &s->flow, sizeof(s->flow));
+	s->ekey.cookie = e->cookie;
+	early = bpf_map_lookup_elem(&ks_reasm_early, &s->ekey);
+	if (!early)
+		return;
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		if (i >= early->nseg)
+			break;
+		off = early->seq[i] - (e->isn + 1);
+		len = early->len[i];
+		if (!off || off >= KS_REASM_WIRE || len > KS_REASM_WIRE - off ||
+		    ks_reasm_have(e, off, off + len) || ks_reasm_room(e, off, off + len))
+			continue;                 /* outside the window, or no room */
+		ks_prefix_of(&s->flow, &L->keep.pk);
+		L->keep.at = i * KS_REASM_EARLY_SEG;
+		L->keep.off = off;
+		L->keep.len = len;
+		if (!ks_reasm_keep(NULL, e, early->b, &L->keep))
+			ks_reasm_cover(e, off, off + len);
 	}
-	return bpf_map_lookup_elem(&ks_reasm, &s->flow);
+	bpf_map_delete_elem(&ks_reasm_early, &s->ekey);
 }
 
 /*
- * First segment verified, ClientHello incomplete: hold the flow, with any
- * segments that came before this one. A full table sends the flow to
- * ksteerd as it is: nothing has been acknowledged yet.
+ * First segment verified, ClientHello incomplete: a held flow for it, with
+ * the segments that came before it; NULL after sending it on (*verdict)
+ * when the table is full even after one bounded sweep: to ksteerd as it
+ * is, since nothing has been acknowledged yet.
  */
-static __always_inline int ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *p,
-					  struct ks_config *cfg, struct ks_tc_scratch *s,
-					  __u32 cookie)
+static __always_inline struct ks_reasm *ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *p,
+							struct ks_config *cfg,
+							struct ks_tc_scratch *s, __u32 cookie,
+							int *verdict)
 {
-	struct ks_reasm *e, *early, *tmp;
+	struct ks_tc_linear *L = KS_CPU_SLOT(ks_tc_linear);
+	__u32 zero = 0;
+	struct ks_reasm *e, *tmp = bpf_map_lookup_elem(&ks_tc_reasm_tmp, &zero);
 
-	tmp = KS_CPU_SLOT(ks_tc_reasm_tmp);
-	if (!tmp)
-		return TC_ACT_SHOT;
-	tmp->nseg = 0;
-	early = bpf_map_lookup_elem(&ks_reasm_early, &s->flow);
-	if (early && early->cookie != cookie)
-		early = NULL;                     /* another connection's */
-	e = ks_reasm_insert(s, early ? early : tmp);
-	if (early)
-		bpf_map_delete_elem(&ks_reasm_early, &s->flow);
-	if (!e) {
-		ks_count(KS_ST_REASM_FULL);
-		return ks_to_fallback(skb, p, cfg, s, cookie);
+	*verdict = TC_ACT_SHOT;
+	if (!tmp || !L)
+		return NULL;
+	__builtin_memset(tmp, 0, sizeof(*tmp));
+	tmp->born_ns = tmp->seen_ns = bpf_ktime_get_ns();
+	tmp->isn = bpf_ntohl(p->th.seq) - 1;
+	tmp->cookie = cookie;
+	if (bpf_map_update_elem(&ks_reasm, &s->flow, tmp, BPF_NOEXIST)) {
+		ks_reasm_sweep(&L->sweep);
+		if (bpf_map_update_elem(&ks_reasm, &s->flow, tmp, BPF_NOEXIST)) {
+			ks_count(KS_ST_REASM_FULL);
+			*verdict = ks_to_fallback(skb, p, cfg, s, cookie);
+			return NULL;
+		}
 	}
-	e->born_ns = bpf_ktime_get_ns();
-	e->isn = bpf_ntohl(p->th.seq) - 1;
-	e->cookie = cookie;
-	e->verified = 1;
+	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
+	if (!e)
+		return NULL;
 	ks_count(KS_ST_REASM_STARTED);
-	return ks_reasm_more(skb, p, cfg, s, e);
+	ks_reasm_fold_early(s, e, L);
+	return e;
 }
 
-/* A data segment that does not verify: maybe a later segment of a
- * ClientHello whose first segment is late or lost. Held, unverified. */
+/*
+ * A data segment that does not verify: maybe a later segment of a
+ * ClientHello whose first segment is late or lost. Held, unverified, under
+ * the cookie its ACK claims: a forged one lands beside the real client's,
+ * never in it. Dropped either way: no ACK and no reply to what might be
+ * anyone's stray segment; the client sends it again.
+ */
 static __always_inline int ks_reasm_hold_early(struct __sk_buff *skb, struct ks_pkt *p,
 					       struct ks_tc_scratch *s, __u32 cookie)
 {
-	struct ks_reasm *e, *tmp;
+	struct ks_tc_linear *L = KS_CPU_SLOT(ks_tc_linear);
+	__u32 len = p->len - p->payload, zero = 0, i;
+	struct ks_early *e, *tmp;
 
-	e = bpf_map_lookup_elem(&ks_reasm_early, &s->flow);
-	if (e && ks_reasm_expired(e)) {
+	if (!L)
+		return TC_ACT_SHOT;
+	__builtin_memcpy(&s->ekey.f, &s->flow, sizeof(s->flow));
+	s->ekey.cookie = cookie;
+	e = bpf_map_lookup_elem(&ks_reasm_early, &s->ekey);
+	if (e && bpf_ktime_get_ns() - e->born_ns > KS_REASM_EARLY_NS) {
 		ks_count(KS_ST_REASM_EXPIRED);
-		e = NULL;                         /* overwritten below */
-	} else if (e && e->cookie != cookie) {
-		ks_count(KS_ST_COOKIE_BAD);
-		return TC_ACT_UNSPEC;             /* not the flow we hold */
+		e->born_ns = bpf_ktime_get_ns();  /* stale: start afresh */
+		e->nseg = 0;
 	}
 	if (!e) {
-		tmp = KS_CPU_SLOT(ks_tc_reasm_tmp);
+		tmp = bpf_map_lookup_elem(&ks_tc_early_tmp, &zero);
 		if (!tmp)
 			return TC_ACT_SHOT;
 		tmp->born_ns = bpf_ktime_get_ns();
-		tmp->cookie = cookie;
-		tmp->verified = 0;
 		tmp->nseg = 0;
-		if (bpf_map_update_elem(&ks_reasm_early, &s->flow, tmp, BPF_ANY))
+		if (bpf_map_update_elem(&ks_reasm_early, &s->ekey, tmp, BPF_NOEXIST))
 			return TC_ACT_SHOT;
-		e = bpf_map_lookup_elem(&ks_reasm_early, &s->flow);
+		e = bpf_map_lookup_elem(&ks_reasm_early, &s->ekey);
+		if (!e)
+			return TC_ACT_SHOT;
 	}
-	/* Dropped either way: not verified, so no ACK and no reply to what
-	 * might be anyone's stray segment; the client will retransmit. */
-	if (!e || ks_reasm_store(skb, p, e)) {
+	i = e->nseg;
+	if (i >= 2 || len == 0 || len > KS_REASM_EARLY_SEG) {
 		ks_count(KS_ST_REASM_OVERFLOW);
 		return TC_ACT_SHOT;
 	}
+	if (!ks_seg_csum_ok(skb, p, &L->csum)) {
+		ks_count(KS_ST_REASM_BAD_CSUM);
+		return TC_ACT_SHOT;
+	}
+	if (i ? bpf_skb_load_bytes(skb, p->payload, e->b + KS_REASM_EARLY_SEG, len)
+	      : bpf_skb_load_bytes(skb, p->payload, e->b, len))
+		return TC_ACT_SHOT;
+	e->seq[i & 1] = bpf_ntohl(p->th.seq);
+	e->len[i & 1] = len;
+	e->nseg = i + 1;
 	ks_count(KS_ST_REASM_EARLY);
 	return TC_ACT_SHOT;
+}
+
+/* A segment met a socket on its 4-tuple: a placed flow's connection
+ * exists, so its held bytes can go. */
+static __always_inline void ks_reasm_seen(struct ks_pkt *p, struct ks_tc_scratch *s)
+{
+	struct ks_reasm *e;
+
+	ks_flow_of(p, &s->flow);
+	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
+	if (e)
+		ks_reasm_drop(e, &s->flow);
 }
 
 static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p,
@@ -590,8 +778,12 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		int listening = skc->state == BPF_TCP_LISTEN;
 
 		bpf_sk_release(skc);
-		if (!listening)   /* ... unless ksteerd is handing it back */
+		if (!listening) {
+			if (ks_gate_open(p))
+				ks_reasm_seen(p, s);
+			/* ... unless ksteerd is handing it back */
 			return ks_hb_frozen(p, &s->flow) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+		}
 	}
 	if (ks_pkt_load_rest(skb, p))
 		return TC_ACT_UNSPEC;             /* unreadable: the kernel's */
@@ -600,8 +792,18 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 	valid = ks_cookie_valid(p, cfg, s, &cookie);
 	ks_flow_of(p, &s->flow);
 	e = bpf_map_lookup_elem(&ks_reasm, &s->flow);
-	if (e)
-		return ks_reasm_more(skb, p, cfg, s, e);
+	if (e) {
+		if (e->cookie == cookie)
+			goto held;
+		if (!valid) {
+			ks_count(KS_ST_COOKIE_BAD);
+			return TC_ACT_UNSPEC;     /* not the flow we hold */
+		}
+		/* A new connection on the 4-tuple of a held one (the client
+		 * reused its port): the old flow is over. */
+		ks_count(KS_ST_REASM_REPLACED);
+		ks_reasm_drop(e, &s->flow);
+	}
 	if (!valid) {
 		/* Maybe a later segment of a ClientHello whose first segment is
 		 * late or lost. Anything else is the kernel's. */
@@ -622,12 +824,15 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 	st = ks_hello_parse(skb, NULL, p->payload, p->len, &s->p);
 	if (st == KS_HELLO_COMPLETE)
 		return ks_place(skb, p, cfg, s, cookie);
-	if (st == KS_HELLO_INCOMPLETE) {
-		/* SNI in a later segment: hold this one until the rest comes. */
-		ks_count(KS_ST_INCOMPLETE);
-		return ks_reasm_begin(skb, p, cfg, s, cookie);
-	}
-	return ks_not_placed(skb, p, cfg, s, cookie, st);
+	if (st != KS_HELLO_INCOMPLETE)
+		return ks_not_placed(skb, p, cfg, s, cookie, st);
+	/* SNI in a later segment: hold this one until the rest comes. */
+	ks_count(KS_ST_INCOMPLETE);
+	e = ks_reasm_begin(skb, p, cfg, s, cookie, &st);
+	if (!e)
+		return st;
+held:
+	return ks_reasm_more(skb, p, cfg, s, e);
 }
 
 /* Give the datagram to sk (from ks_listeners; released here). */

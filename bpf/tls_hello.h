@@ -40,7 +40,7 @@
 #define KS_MAX_RECORDS (KS_WIRE_MAX / 6 + 1)
 #define KS_MAX_EXTS (KS_HS_MAX / 4 + 1)
 #define KS_MAX_ALPN 8         /* ALPN names reported; more are validated */
-#define KS_MAX_ALPN_WALK 64
+#define KS_MAX_ALPN_WALK (KS_HS_MAX / 2 + 1) /* a name takes 2 bytes at least */
 #define KS_SNI_MAX 255
 #define KS_TLS_RECORD_MAX 16384
 

@@ -7,7 +7,7 @@
 #ifndef KSTEER_ABI_H
 #define KSTEER_ABI_H
 
-#define KS_ABI_VERSION 4
+#define KS_ABI_VERSION 5
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
@@ -145,18 +145,36 @@ struct ks_quic_sid {
 	__u8 pad;
 };
 
-/* ks_reasm: hash, TCP 4-tuple -> the ClientHello's segments so far, for
- * flows whose first segment verified (a completed cookie handshake).
- * ks_reasm_early: LRU, the same for segments that came before the first
- * one, unverified: anyone can fill it, so it is apart and can only evict
- * its own kind. */
-#define KS_REASM_RING 8192    /* bytes by sequence number, modulo this */
-#define KS_REASM_SEGS 8
+/*
+ * ClientHello reassembly (bpf/reasm.h).
+ * ks_reasm: hash, TCP 4-tuple -> a held ClientHello, for flows whose first
+ *   segment verified (a completed cookie handshake): small, no bytes in it.
+ * ks_reasm_pool: array of KS_REASM_CHUNK-byte chunks holding their bytes,
+ *   preallocated (`up` sizes it); ks_reasm_free: queue of the free ids.
+ * ks_reasm_early: LRU, (4-tuple, the cookie its ACK claims) -> segments
+ *   that came before the first one, unverified: anyone can fill it, so it
+ *   is apart, small, and evicts only its own kind.
+ * ks_reasm_src: hash, client /24 (IPv6 /64) -> the chunks its flows hold,
+ *   at most 1 / KS_REASM_SHARE of the pool (never less than one whole hello).
+ * ks_reasm_gate: array of counters, by a hash of the 4-tuple: flows placed
+ *   whose entry waits for proof that the connection exists (its next
+ *   segment finding a socket); established segments look only there.
+ */
+#define KS_REASM_CHUNK 2048   /* bytes of a pool chunk: one piece of a segment */
+#define KS_REASM_WIRE 32768   /* a held ClientHello's bytes on the wire, at most */
+#define KS_REASM_PIECES 32    /* pieces a flow holds: 32 KB in 1448-byte segments (a power of 2) */
+#define KS_REASM_RUNS 4       /* out-of-order runs held past the contiguous bytes */
 #define KS_REASM_ENTRIES 1024                      /* default; ksteer up --reasm-entries */
-#define KS_REASM_EARLY_ENTRIES 32   /* preallocated (LRU, 16 KB each): rare, keep small */
+#define KS_REASM_POOL_PER_FLOW 4   /* pool chunks per flow (a browser's 2-segment hello takes 2) */
+#define KS_REASM_POOL_MIN (2 * KS_REASM_PIECES)   /* a small table still holds two whole hellos */
+#define KS_REASM_SHARE 16     /* a client prefix holds 1/16 of the pool, and one whole hello, at most */
+#define KS_REASM_EARLY_ENTRIES 64
+#define KS_REASM_EARLY_SEG 2048    /* early segments held: 2, of up to this many bytes */
+#define KS_REASM_GATE 4096
 #define KS_REASM_LIFE_NS (10ULL * 1000000000)      /* then what is held goes to ksteerd */
-#define KS_REASM_GC_NS (30ULL * 1000000000)        /* abandoned: swept when the table is full */
+#define KS_REASM_PLACED_NS (3ULL * 1000000000)     /* a placed flow's entry waits this long */
 #define KS_REASM_SWEEP_NS (100ULL * 1000000)       /* at most one sweep per this */
+#define KS_REASM_SWEEP_MAX 8                       /* entries a sweep frees at most (2^n) */
 #define KS_REASM_EARLY_NS (3ULL * 1000000000)      /* not verified yet */
 
 struct ks_flow {
@@ -167,18 +185,63 @@ struct ks_flow {
 	__u32 v6;
 };
 
+enum ks_reasm_state {
+	KS_RS_HOLDING,        /* segments coming in, acknowledged as they come */
+	KS_RS_PLACED,         /* given to a listener; kept until the connection is seen */
+};
+
+/* The TLS record walk over the held bytes, resumed as they grow. */
+struct ks_reasm_walk {
+	__u32 off;            /* next record header, as an offset from ISN + 1 */
+	__u32 hs_len;         /* handshake bytes in the records before off */
+	__u32 msg_len;        /* 4 + the ClientHello's length once known, else 0 */
+	__u32 ready;          /* what is held decides: the parser runs */
+	__u8 hdr[4];          /* the handshake header, gathered across records */
+};
+
 struct ks_reasm {
 	__u64 born_ns;
-	__u32 isn;            /* client ISN, once a segment verified it */
+	__u64 seen_ns;        /* its last segment */
+	__u32 isn;            /* client ISN, from the verified first segment */
 	__u32 cookie;         /* ack - 1 that every segment carries */
-	__u32 verified;
+	__u32 state;          /* enum ks_reasm_state */
+	__u32 contig;         /* bytes held contiguously from ISN + 1 */
+	__u32 acked;          /* of those, acknowledged to the client */
+	__u32 nrun;
+	__u32 run_start[KS_REASM_RUNS];  /* held past a hole: [start, end) */
+	__u32 run_end[KS_REASM_RUNS];
+	__u32 npiece;
+	/* Piece i: bytes [off, off + len) from ISN + 1, in pool chunk id. */
+	__u32 piece_off[KS_REASM_PIECES];
+	__u16 piece_len[KS_REASM_PIECES];
+	__u32 piece_id[KS_REASM_PIECES];
+	__u32 gate;           /* placed: its counter in ks_reasm_gate */
+	__u32 target;         /* placed: the backend (or ksteerd) it went to */
+	__u32 carried;        /* placed: the bytes the placed segment carried */
+	__u32 pad;
+	struct ks_reasm_walk w;
+};
+
+struct ks_reasm_chunk {
+	__u8 b[KS_REASM_CHUNK];
+};
+
+struct ks_early_key {
+	struct ks_flow f;
+	__u32 cookie;         /* what its ACK claims: a forged one is another key */
+};
+
+struct ks_early {
+	__u64 born_ns;
 	__u32 nseg;
-	__u32 seg_seq[KS_REASM_SEGS];
-	__u32 seg_len[KS_REASM_SEGS];
-	/* Byte with sequence number q is at ring[q % KS_REASM_RING]; the
-	 * second half is slack so a masked start plus a bounded length is
-	 * provably inside for the verifier. */
-	__u8 ring[2 * KS_REASM_RING];
+	__u32 seq[2];
+	__u32 len[2];
+	__u8 b[2 * KS_REASM_EARLY_SEG];  /* segment i at b[i * KS_REASM_EARLY_SEG] */
+};
+
+struct ks_prefix {
+	__u32 v6;
+	__u32 addr[2];        /* IPv4 /24 in [0]; IPv6 /64 */
 };
 
 /*
@@ -273,6 +336,7 @@ enum ks_fb_stat {
 	KS_FB_REFUSED_NO_CLIENT_ADDR, /* no hand-back possible, no proxy target of the
 			       * backend's own: reset, never proxied as from us */
 	KS_FB_HANDBACK_PENDING, /* gauge: ks_handback entries; TC looks only when > 0 */
+	KS_FB_TO_DEFAULT,     /* unreadable or timed-out ClientHello: to the default route */
 	KS_FB_MAX
 };
 
@@ -338,6 +402,9 @@ enum ks_stat {
 	KS_ST_HB_STALE,       /* hand-back entries past KS_HANDBACK_LIFE_NS: deleted */
 	KS_ST_HB_UNPLACED,    /* a hand-back segment no listener of its backend took */
 	KS_ST_UNREADABLE_DEFAULT, /* not TLS / broken ClientHello: to the default route */
+	KS_ST_REASM_BAD_CSUM, /* a segment with a wrong checksum: neither held nor acked */
+	KS_ST_REASM_REPLACED, /* a held flow's 4-tuple began a new connection: dropped */
+	KS_ST_REASM_PLACED_AGAIN, /* a placed flow's segment met no socket: placed again */
 	KS_ST_MAX
 };
 

@@ -19,6 +19,7 @@ suites=(
 	tests/test_backend_e2e.sh
 	tests/test_e2e.sh
 	tests/test_reasm_e2e.sh
+	tests/test_reasm_flood_e2e.sh
 	tests/test_migrate_e2e.sh
 	tests/test_fallback_e2e.sh
 	tests/test_handback_e2e.sh

@@ -70,16 +70,16 @@ expect_eq "no connection waited a second or more" 0 "$slow"
 expect_eq "the backend saw the client's address on all 30, never this host's" "$CLI4" \
 	"$(cut -d: -f1 "$WORK/rec.log" | sort -u)"
 
-# 1b. A 12 KB ClientHello (past the kernel's 8 KB buffer): TC gives it to
+# 1b. A 20 KB ClientHello (past the kernel's 16 KB buffer): TC gives it to
 # ksteerd on its first segment; every byte reaches the backend.
 tb0=$(counter '["hello_too_big"]')
-out=$(in_cli $PY "$TOOL" send $SRV4 443 rec.example 12000 11900)
+out=$(in_cli $PY "$TOOL" send $SRV4 443 rec.example 20000 19900)
 set -- $out
 got=$(tail -n 1 "$WORK/rec.log")
-check "12 KB ClientHello: through ksteerd, all bytes at the backend ($1 $2 ms)" \
+check "20 KB ClientHello: through ksteerd, all bytes at the backend ($1 $2 ms)" \
 	test "$1 $(cut -d' ' -f3-4 <<<"$got")" = "ok $3 $4"
-expect_eq "12 KB ClientHello: counted too big for the kernel" $((tb0 + 1)) "$(counter '["hello_too_big"]')"
-expect_eq "12 KB ClientHello: handed back, the backend saw the client" "$CLI4" "$(cut -d: -f1 <<<"$got")"
+expect_eq "20 KB ClientHello: counted too big for the kernel" $((tb0 + 1)) "$(counter '["hello_too_big"]')"
+expect_eq "20 KB ClientHello: handed back, the backend saw the client" "$CLI4" "$(cut -d: -f1 <<<"$got")"
 
 # 2. A backend with no listener: ksteerd takes it, never another backend.
 # It has no listener to hand the connection back to and no proxy target of
@@ -159,6 +159,40 @@ except ConnectionResetError:
 ms=$((($(date +%s%N) - start) / 1000000))
 expect_eq "slowloris: cut at the 1 s deadline (${ms} ms)" "reset" "$out"
 expect_eq "slowloris: counted" $((t0 + 1)) "$(counter '["fallback"]["hello_timeout"]')"
+# With a default route, what names nothing goes there, as it would reach
+# a single backend directly: a ClientHello not whole by the deadline, and
+# bytes that are not TLS at all (the TLS server at the default answers them
+# itself: a ServerHello where its ClientHello should be).
+in_srv $KSTEER route add default h
+read -r d0 o0 <<<"$(counter '["fallback"]["unreadable_to_default"]') $(counter '["fallback"]["handoff"]')"
+out=$(in_cli $PY -c "
+import socket
+s = socket.create_connection(('$SRV4', 443), timeout=5)
+s.sendall(b'\x16\x03\x01\x02\x00\x01')
+s.settimeout(2.5)
+try:
+    print('data' if s.recv(64) else 'closed')
+except ConnectionResetError:
+    print('reset')
+except socket.timeout:
+    print('open')
+" 2>&1)
+check "slowloris with a default route: handed to the default backend, not reset ($out)" \
+	test "$out" != reset
+out=$(in_cli $PY -c "
+import socket
+s = socket.create_connection(('$SRV4', 443), timeout=5)
+s.sendall(b'\x16\x03\x01\x00\x04\x02\x00\x00\x00')
+try:
+    d = s.recv(64)
+    print('alert' if d[:1] == b'\x15' else 'closed' if not d else 'data %r' % d[:8])
+except ConnectionResetError:
+    print('reset')
+" 2>&1)
+expect_eq "not a ClientHello, default route: the default backend's TLS server answers with its alert" alert "$out"
+expect_eq "... both counted as to the default, both handed off" "$((d0 + 2)) $((o0 + 2))" \
+	"$(counter '["fallback"]["unreadable_to_default"]') $(counter '["fallback"]["handoff"]')"
+in_srv $KSTEER route del default
 check "ksteer up again: fast path back" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
 a0=$(counter '["assigned"]')
 expect_eq "fast path: b.example" "backend b" "$(get b.example)"

@@ -3,9 +3,9 @@
 # back into that backend's listener, so the backend (unmodified nginx on a
 # private port) accepts the client's own connection and logs the client's
 # address, never 127.0.0.1.
-#   a. a real TLS ClientHello in 12+ segments (past the kernel's 8)
+#   a. a real TLS ClientHello in 33+ segments (past the kernel's 32)
 #   b. server-closes-first, one client port: each SYN meets TIME_WAIT
-#   c. a real TLS ClientHello over the kernel's 8 KB (a 9 KB ALPN list)
+#   c. a real TLS ClientHello over the kernel's 16 KB (a 17 KB ALPN list)
 #      for each: the TLS handshake and the HTTP request complete, nginx logs
 #      the client, ss shows no connection of ksteerd's, the counters moved,
 #      and tcpdump sees no RST and no FIN from ksteerd (one FIN per
@@ -13,15 +13,17 @@
 #   d. --fallback-only: no hand-back; refused and counted, never proxied
 #      from this host; with the backend's own proxy target and PROXY v2,
 #      proxied with the client's address
-#   e. 50 connections at once, each with its hello in pieces and 20 KB
-#      right after: every byte at the backend
+#   e. 50 connections at once, each with a 17 KB hello in 1 KB pieces and
+#      20 KB right after: every byte at the backend
 #   g. IPv6: a hello in pieces from an IPv6 client, handed back to nginx on
 #      [::1] (the raw IPv6 path), which logs the client's IPv6 address
+#   i. a 64 KB hello and 200 KB after it: more than one segment carries,
+#      the rest fed to the connection once placed
 #   h. a backend whose accept queue is full: TC does not place it, ksteerd
 #      retries, then resets the client and counts the failure
 #   f. backends sharing the public port with ksteerd (nginx reuseport,
 #      --pid): the kernel selects again in the group on the handed-back
-#      segment; a hello in pieces and a 9 KB one (too big for the
+#      segment; a hello in pieces and a 17 KB one (too big for the
 #      sk_reuseport program's parser) still end at the routed nginx
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
@@ -64,11 +66,11 @@ tls() { tls_to b.example "$@"; }
 logged() { tail -n "$1" "$WORK/nginx-b/access.log" | cut -d' ' -f1 | sort -u | paste -sd' '; }
 none_of_ksteerd() { ! in_srv ss -Htanp state all '( sport = :443 )' | grep -v LISTEN | grep -q ksteerd; }
 
-# a. 16-byte writes: the hello leaves in 30-odd segments (12+ even when some
-# coalesce under load), TC holds 8 and gives
+# a. 8-byte writes: the hello leaves in 60-odd segments (33+ even when some
+# coalesce under load), TC holds 32 and gives
 # the flow to ksteerd, which hands it back.
-h0=$(fb handback) r0=$(counter '["reasm_handed_to_fallback"]') a0=$(counter '["handback_assigned"]')
-expect_eq "a. hello in 12+ segments: TLS and HTTP done with nginx" "ok backend b" "$(tls --chunk 16)"
+h0=$(settled handback) r0=$(counter '["reasm_handed_to_fallback"]') a0=$(counter '["handback_assigned"]')
+expect_eq "a. hello in 33+ segments: TLS and HTTP done with nginx" "ok backend b" "$(tls --chunk 8)"
 expect_eq "a. nginx logged the client's address" "$CLI4" "$(logged 1)"
 expect_eq "a. through ksteerd, handed back, placed by TC" "1 1 1" \
 	"$(($(counter '["reasm_handed_to_fallback"]') - r0)) $(($(settled handback) - h0)) $(($(counter '["handback_assigned"]') - a0))"
@@ -77,7 +79,7 @@ check "a. no connection of ksteerd's left" none_of_ksteerd
 # b. server-closes-first from one client port: the 2nd and later SYNs meet
 # the TIME_WAIT socket the previous connection left, so the kernel gives
 # them to ksteerd.
-h0=$(fb handback) tw0=$(counter '["time_wait_detour"]')
+h0=$(settled handback) tw0=$(counter '["time_wait_detour"]')
 out=$(PORT=40000 tls --count 5)
 expect_eq "b. TIME_WAIT detour: 5 connections from port 40000, all served" 5 "$(grep -c '^ok backend b$' <<<"$out")"
 grep -v '^ok' <<<"$out" | head -3
@@ -87,10 +89,10 @@ check "b. SYNs that met TIME_WAIT went to ksteerd ($tw) and were handed back ($h
 expect_eq "b. nginx logged the client's address for each" "$CLI4" "$(logged 5)"
 check "b. no connection of ksteerd's left" none_of_ksteerd
 
-# c. A 9 KB ClientHello: past the kernel's parser buffer, TC gives it to
+# c. A 17 KB ClientHello: past the kernel's parser buffer, TC gives it to
 # ksteerd on its first segment.
-h0=$(fb handback) tb0=$(counter '["hello_too_big"]')
-expect_eq "c. 9 KB ClientHello: TLS and HTTP done with nginx" "ok backend b" "$(tls --alpn-pad 9000)"
+h0=$(settled handback) tb0=$(counter '["hello_too_big"]')
+expect_eq "c. 17 KB ClientHello: TLS and HTTP done with nginx" "ok backend b" "$(tls --alpn-pad 17000)"
 expect_eq "c. nginx logged the client's address" "$CLI4" "$(logged 1)"
 expect_eq "c. too big for the kernel, handed back" "1 1" \
 	"$(($(counter '["hello_too_big"]') - tb0)) $(($(settled handback) - h0))"
@@ -109,11 +111,12 @@ flags=$(in_srv tcpdump -nn -S -r "$WORK/finrst.pcap" 2>/dev/null |
 expect_eq "a-c. tcpdump: no RST from the server side" 0 "$(grep -c 'R' <<<"$flags")"
 expect_eq "a-c. tcpdump: one FIN per connection (7), none of ksteerd's" 7 "$(grep -c 'F' <<<"$flags")"
 
-# e. 50 at once, the hello in 50-byte pieces (12 segments) and 20 KB more
-# right after it: the backend's hash of all it read matches the client's.
-h0=$(fb handback) pids=()
+# e. 50 at once, a 17 KB hello (too big for the kernel: to ksteerd on its
+# first segment) in 1 KB pieces and 20 KB more right after it: the
+# backend's hash of all it read matches the client's.
+h0=$(settled handback) pids=()
 for i in $(seq 50); do
-	in_cli env KS_EXTRA=20000 timeout 30 $PY "$TOOL" send $SRV4 443 rec.example 600 100 1 50 \
+	in_cli env KS_EXTRA=20000 timeout 30 $PY "$TOOL" send $SRV4 443 rec.example 17000 16900 1 1000 \
 		>"$WORK/e.$i" 2>&1 &
 	pids+=($!)
 done
@@ -129,6 +132,17 @@ check "e. handed back by ksteerd ($hb)" test "$hb" -ge 45
 expect_eq "e. none failed, nothing left pending" "0 0" "$(fb handback_failed) $(fb handback_pending)"
 check "e. no connection of ksteerd's left" none_of_ksteerd
 
+# i. A 64 KB ClientHello and 200 KB right after it: more than one segment
+# carries (60 KB), so the first places the connection and the rest is fed
+# to it as its window opens; the backend reads every byte, in order.
+h0=$(settled handback) f0=$(fb handback_failed)
+out=$(in_cli env KS_EXTRA=200000 timeout 20 $PY "$TOOL" send $SRV4 443 rec.example 65536 65000)
+set -- $out
+got=$(grep -c " $3 $4\$" "$WORK/rec.log")
+check "i. 64 KB hello + 200 KB: answered, the backend read all $3 bytes (${2} ms)" \
+	test "$1" = ok -a "$got" -ge 1
+expect_eq "i. handed back, none failed" "1 $f0" "$(($(settled handback) - h0)) $(fb handback_failed)"
+
 # g. IPv6 end to end: the client's IPv6 connection, handed back through the
 # raw IPv6 socket, into nginx's [::1] listener. A ClientHello too big for
 # the kernel: a hello in pieces can coalesce into few enough segments for
@@ -138,9 +152,9 @@ in_srv $KSTEER backend add b6 "[::1]:9006"
 ks_nginx b6 "[::1]:9006" b6.example
 in_srv $KSTEER route add b6.example b6
 sleep 0.5
-h0=$(fb handback)
-expect_eq "g. IPv6 client, 9 KB hello: TLS and HTTP done with nginx on [::1]" "ok backend b6" \
-	"$(IP=$SRV6 tls_to b6.example --alpn-pad 9000)"
+h0=$(settled handback)
+expect_eq "g. IPv6 client, 17 KB hello: TLS and HTTP done with nginx on [::1]" "ok backend b6" \
+	"$(IP=$SRV6 tls_to b6.example --alpn-pad 17000)"
 expect_eq "g. handed back; nginx logged the client's IPv6 address" "1 $CLI6" \
 	"$(($(settled handback) - h0)) $(cut -d' ' -f1 "$WORK/nginx-b6/access.log")"
 
@@ -158,12 +172,12 @@ check "f. s1, s2 --pid (nginx masters on the public port)" \
 in_srv $KSTEER backend add s2 --pid "$(cat "$WORK/nginx-s2/master.pid")"
 in_srv $KSTEER route add s1.example s1
 in_srv $KSTEER route add s2.example s2
-h0=$(fb handback) sel0=$(counter '["reuseport_selected"]')
+h0=$(settled handback) sel0=$(counter '["reuseport_selected"]')
 f0=$(($(counter '["reasm_handed_to_fallback"]') + $(counter '["hello_too_big"]')))
-expect_eq "f. shared port, hello in pieces: served by s2" "ok backend s2" "$(tls_to s2.example --chunk 16)"
-expect_eq "f. shared port, 9 KB hello: served by s2" "ok backend s2" "$(tls_to s2.example --alpn-pad 9000)"
+expect_eq "f. shared port, hello in pieces: served by s2" "ok backend s2" "$(tls_to s2.example --chunk 8)"
+expect_eq "f. shared port, 17 KB hello: served by s2" "ok backend s2" "$(tls_to s2.example --alpn-pad 17000)"
 # (A hello in pieces is forced through ksteerd unless its segments
-# coalesced into 8 or fewer: then the kernel placed it itself.)
+# coalesced into 32 or fewer: then the kernel placed it itself.)
 forced=$(($(counter '["reasm_handed_to_fallback"]') + $(counter '["hello_too_big"]') - f0))
 expect_eq "f. each forced through ksteerd ($forced) handed back, s2 logged the client twice" \
 	"$forced $CLI4 2" "$(($(settled handback) - h0)) $(cut -d' ' -f1 "$WORK/nginx-s2/access.log" | sort -u) $(wc -l <"$WORK/nginx-s2/access.log")"
@@ -171,7 +185,8 @@ check "f. the sk_reuseport program chose them" test "$(($(counter '["reuseport_s
 expect_eq "f. s1 saw nothing" 0 "$(cat "$WORK/nginx-s1/access.log" 2>/dev/null | wc -l)"
 
 # h. A listener that never accepts, backlog 0: one connection fills its
-# queue (the fast path puts it there), so TC will not place the next; the
+# queue (the fast path puts it there), so TC will not place the next (a
+# 17 KB hello, which goes to ksteerd) when it is handed back; the
 # kernel would drop a child made for a full queue. ksteerd sends its
 # segment again 3 times, then resets the client.
 in_srv $KSTEER backend add full 127.0.0.1:9007
@@ -183,7 +198,7 @@ wait_listen 127.0.0.1 9007
 in_cli timeout 10 $PY "$TOOL" send $SRV4 443 full.example 600 100 >/dev/null 2>&1 &
 sleep 0.5
 f0=$(fb handback_failed) r0=$(fb handback_retried) u0=$(counter '["handback_unplaced"]')
-out=$(in_cli timeout 10 $PY "$TOOL" send $SRV4 443 full.example 600 100 1 50)
+out=$(in_cli timeout 10 $PY "$TOOL" send $SRV4 443 full.example 17000 16900 1 1000)
 check "h. full accept queue: the client is reset (${out:0:40}...)" grep -q "ConnectionResetError" <<<"$out"
 expect_eq "h. counted: 3 retries, 1 failure, TC refused all 4 injections" "3 1 4" \
 	"$(($(fb handback_retried) - r0)) $(($(fb handback_failed) - f0)) $(($(counter '["handback_unplaced"]') - u0))"

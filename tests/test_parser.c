@@ -386,6 +386,26 @@ static void test_malformed(void)
 	hello_msg(&M, e, 2);
 	records(&W, &M, 16384);
 	CHECK(parse(&W) == KS_HELLO_MALFORMED, "ALPN entry overruns list");
+	/* 3000 protocols after h2: walked to the end, none a limit of ours
+	 * (OpenSSL takes any number that fits the extension). */
+	{
+		static uint8_t many[2 + 3 + 2 * 3000];
+		size_t o = 2;
+
+		many[o++] = 2; many[o++] = 'h'; many[o++] = '2';
+		for (int i = 0; i < 3000; i++) {
+			many[o++] = 1;
+			many[o++] = 'a' + i % 26;
+		}
+		many[0] = (o - 2) >> 8;
+		many[1] = (o - 2) & 0xff;
+		e[1] = (struct ext){ 16, many, o };
+		hello_msg(&M, e, 2);
+		records(&W, &M, 16384);
+		CHECK(parse(&W) == KS_HELLO_COMPLETE && alpn_is(0, "h2") &&
+		      S.hello.alpn_total == 3001 && !strcmp(S.hello.sni, "ok.example"),
+		      "3001 ALPN protocols: complete, h2 first (total %u)", S.hello.alpn_total);
+	}
 
 	/* Extension length past the end of the hello. */
 	std_hello("x.example", NULL);

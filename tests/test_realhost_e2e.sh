@@ -709,11 +709,11 @@ ks_on_exit "kill $KSD"
 wait_listen $SRV4 443 || fail "ksteerd did not start"
 sleep 0.3
 snap
-out1=$(probe $SRV4 443 k.example --ca "$WORK/k.example.pem" --alpn-big 8 --chunk 200)
-out2=$(probe $SRV4 443 k.example --ca "$WORK/k.example.pem" --alpn-big 34)
+out1=$(probe $SRV4 443 k.example --ca "$WORK/k.example.pem" --alpn-big 8 --chunk 60)
+out2=$(probe $SRV4 443 k.example --ca "$WORK/k.example.pem" --alpn-big 70)
 expect_eq "both went to ksteerd (reasm_handed_to_fallback hello_too_big)" "1 1" \
 	"$(delta reasm_handed_to_fallback hello_too_big)"
-for o in "13 segments:$out1" "a 9 KB ClientHello:$out2"; do
+for o in "44 segments:$out1" "an 18 KB ClientHello:$out2"; do
 	desc=${o%%:*} res=${o#*:}
 	check "through ksteerd ($desc): served or refused, not failed otherwise ($res)" \
 		grep -qE "^ok .* 200 backend k|^FAIL .*(Reset|reset|closed)" <<<"$res"

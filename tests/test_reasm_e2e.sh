@@ -129,8 +129,9 @@ whole() {
 	check "$1 ($3 ms)" test "$2" = ok -a "$got" -ge 1
 }
 h0=$(counter reasm_handed_to_fallback)
-out=$(in_cli $PY "$TOOL" send $SRV4 443 seg.example 2400 2300 1 200)
-whole "12 segments, one more than the kernel holds: whole via ksteerd" "$out"
+# 2400 bytes in 70-byte writes: 35 segments, past the 32 pieces a flow holds.
+out=$(in_cli $PY "$TOOL" send $SRV4 443 seg.example 2400 2300 1 70)
+whole "35 segments, more pieces than the kernel holds: whole via ksteerd" "$out"
 expect_eq "... counted as handed to ksteerd" $((h0 + 1)) "$(counter reasm_handed_to_fallback)"
 out=$(in_cli env KS_PAUSE_S=11 $PY "$TOOL" send $SRV4 443 seg.example 3000 2900 1 1400)
 whole "a client silent for 11 s mid-hello (past the lifetime): whole via ksteerd" "$out"

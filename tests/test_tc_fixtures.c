@@ -402,6 +402,34 @@ static void test_routes(void)
 	      "ClientHello cut short: held for reassembly and acknowledged (verdict %d)", v);
 }
 
+/* Empty the reassembly table: under BPF_PROG_TEST_RUN the kfunc never
+ * makes the connection (the skb is not at TC ingress), so a completed flow
+ * stays held, as it does on a real host until its connection is seen. */
+static void clear_map(int fd, size_t key_size)
+{
+	uint8_t k[64];
+
+	while (key_size <= sizeof(k) && !bpf_map_get_next_key(fd, NULL, k))
+		bpf_map_delete_elem(fd, k);
+}
+
+/* All of the reassembly state as a fresh `up` makes it: no flow held, no
+ * share counted, every chunk free. */
+static void clear_held(void)
+{
+	int q = bpf_map__fd(skel->maps.ks_reasm_free), g = bpf_map__fd(skel->maps.ks_reasm_gate);
+	__u32 id, zero = 0;
+
+	clear_map(bpf_map__fd(skel->maps.ks_reasm), sizeof(struct ks_flow));
+	clear_map(bpf_map__fd(skel->maps.ks_reasm_src), sizeof(struct ks_prefix));
+	clear_map(bpf_map__fd(skel->maps.ks_reasm_early), sizeof(struct ks_early_key));
+	for (id = 0; id < KS_REASM_GATE; id++)
+		bpf_map_update_elem(g, &id, &zero, BPF_ANY);
+	while (!bpf_map_lookup_and_delete_elem(q, NULL, &id))
+		;
+	ks_reasm_pool_fill(skel->obj);
+}
+
 /* A 3.3 KB ClientHello: 3000 bytes of padding, then the SNI, as Chrome's
  * shuffled post-quantum hellos put it in a later segment. */
 static size_t big_hello(uint8_t *out, const char *sni)
@@ -431,6 +459,7 @@ static void reasm_case(const char *what, const int *order, int nsend, uint16_t s
 	uint64_t r1 = routed(1), done = stat(KS_ST_REASM_DONE);
 	int v = -1;
 
+	clear_held();
 	f.sport = sport;
 	build(&in, &f, isn, 0, 0x02, NULL, 0, NULL, 0);
 	run(&in, &out);
@@ -494,14 +523,6 @@ static size_t count_held(void)
 	return n;
 }
 
-static void clear_held(void)
-{
-	struct ks_flow k;
-	int fd = bpf_map__fd(skel->maps.ks_reasm);
-
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		bpf_map_delete_elem(fd, &k);
-}
 
 /* Make the held flow whose ISN is isn look `ns` older. */
 static int age_held(uint32_t isn, uint64_t ns)
@@ -600,27 +621,34 @@ static void test_reasm_limits(void)
 	__u64 fdv = lfd;
 	uint64_t handed = stat(KS_ST_REASM_HANDED), nl = stat(KS_ST_NO_LISTENER);
 	uint64_t aerr = stat(KS_ST_ASSIGN_ERR), full = stat(KS_ST_REASM_FULL);
+	uint64_t over = stat(KS_ST_REASM_OVERFLOW);
 	uint32_t cookie;
 	struct pkt out;
-	size_t before = count_held(), k;
+	size_t k, piece = 64, many = (KS_REASM_PIECES + 1) * piece;
 	int v;
 
 	big_hello(hello, "a.example");
-	/* 9 segments of 200 B: the 9th is one too many. No ksteerd: RST. */
-	v = held_flow(46000, 1000, hello, 1800, 200, &cookie, &out);
+	/* 33 segments of 64 B: the 33rd is a piece more than a flow holds.
+	 * No ksteerd: refused at once, the RST acking the 2048 held bytes. */
+	clear_held();
+	v = held_flow(46000, 1000, hello, many, piece, &cookie, &out);
 	CHECK(v == TC_ACT_REDIRECT && (out.b[out.l4 + 13] & 0x04) &&
-	      be32(out.b + out.l4 + 8) == 1000 + 1 + 1600 && stat(KS_ST_REASM_HANDED) == handed + 1 &&
-	      stat(KS_ST_NO_LISTENER) == nl + 1 && count_held() == before,
-	      "9 segments, no ksteerd: refused at once, RST acking the 1600 held bytes (verdict %d)", v);
+	      be32(out.b + out.l4 + 8) == 1000 + 1 + KS_REASM_PIECES * piece &&
+	      stat(KS_ST_REASM_HANDED) == handed + 1 && stat(KS_ST_REASM_OVERFLOW) == over + 1 &&
+	      stat(KS_ST_NO_LISTENER) == nl + 1 && count_held() == 0,
+	      "33 segments, no ksteerd: refused at once, RST acking the 2048 held bytes (verdict %d)", v);
 
 	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.ks_listeners), &fb, &fdv, BPF_ANY),
 	      "a listener for ksteerd: %s", strerror(errno));
-	v = held_flow(46001, 2000, hello, 1800, 200, &cookie, &out);
+	clear_held();
+	v = held_flow(46001, 2000, hello, many, piece, &cookie, &out);
 	CHECK(stat(KS_ST_REASM_HANDED) == handed + 2 && stat(KS_ST_ASSIGN_ERR) == aerr + 1 &&
-	      carries(&out, 2000, hello, 1600) && count_held() == before,
-	      "9 segments: to ksteerd's listener with the 1600 held bytes from ISN + 1 (verdict %d)", v);
+	      carries(&out, 2000, hello, KS_REASM_PIECES * piece) && count_held() == 1,
+	      "33 segments: to ksteerd's listener with the 2048 held bytes from ISN + 1, "
+	      "still held until its connection is seen (verdict %d)", v);
 
 	/* Past its lifetime: the next segment hands over what is held. */
+	clear_held();
 	v = held_flow(46002, 3000, hello, 1448, 1448, &cookie, &out);
 	CHECK(v == TC_ACT_REDIRECT && out.b[out.l4 + 13] == 0x10, "first segment held and acked");
 	CHECK(!age_held(3000, KS_REASM_LIFE_NS + 1000000000ULL), "aged past its lifetime");
@@ -633,33 +661,34 @@ static void test_reasm_limits(void)
 		v = run(&in, &out);
 	}
 	CHECK(stat(KS_ST_REASM_HANDED) == handed + 3 && stat(KS_ST_ASSIGN_ERR) == aerr + 2 &&
-	      carries(&out, 3000, hello, 1448) &&
-	      count_held() == before,
+	      carries(&out, 3000, hello, 1448),
 	      "past its lifetime: to ksteerd with the 1448 acked bytes, the new ones left to the client (verdict %d)", v);
 
 	/* 300 extensions, the SNI last, over two segments: the parser has no
 	 * limit of extensions of its own, so the kernel routes it. */
 	{
-		static uint8_t many[4000], ext[3000];
+		static uint8_t manyx[4000], ext[3000];
 		uint64_t done = stat(KS_ST_REASM_DONE), r1 = routed(1);
 		size_t e = 0, len;
 
+		clear_held();
 		ext[e++] = 0; ext[e++] = 21; ext[e++] = 300 >> 8; ext[e++] = 300 & 0xff;
 		memset(ext + e, 0, 300); e += 300;
 		for (int i = 0; i < 300; i++) {
 			ext[e++] = 0xfe; ext[e++] = i; ext[e++] = 0; ext[e++] = 0;
 		}
 		e += sni_ext(ext + e, "a.example");
-		len = hello_record(many, ext, e);
-		v = held_flow(46003, 3500, many, len, 1448, &cookie, &out);
+		len = hello_record(manyx, ext, e);
+		v = held_flow(46003, 3500, manyx, len, 1448, &cookie, &out);
 		CHECK(stat(KS_ST_REASM_DONE) == done + 1 && routed(1) == r1 + 1 &&
-		      carries(&out, 3500, many, len) && count_held() == before,
+		      carries(&out, 3500, manyx, len),
 		      "%zu B with 302 extensions, the SNI last: routed by the kernel (verdict %d)", len, v);
 	}
 
 	/* Fill the table; the flow that finds it full goes to ksteerd as it
 	 * is (nothing acked yet). */
-	for (k = before; k < 4; k++) {
+	clear_held();
+	for (k = 0; k < 4; k++) {
 		v = held_flow(46010 + k, 4000 + 10 * k, hello, 1448, 1448, &cookie, &out);
 		CHECK(v == TC_ACT_REDIRECT, "flow %zu held (verdict %d)", k, v);
 	}
@@ -668,16 +697,230 @@ static void test_reasm_limits(void)
 	      carries(&out, 5000, hello, 1448) && count_held() == 4,
 	      "table full: the first segment goes to ksteerd unchanged (verdict %d)", v);
 
-	/* An entry whose client went silent long ago is swept for a new one. */
+	/* An entry past its lifetime is swept for a new one. */
 	uint64_t swept = stat(KS_ST_REASM_SWEPT);
 
-	CHECK(!age_held(4000 + 10 * (4 - 1), KS_REASM_GC_NS + 1000000000ULL), "one entry abandoned");
+	CHECK(!age_held(4000 + 10 * (4 - 1), KS_REASM_LIFE_NS + 1000000000ULL), "one entry abandoned");
 	usleep(KS_REASM_SWEEP_NS / 1000 + 50000);      /* the last sweep was just now */
 	v = held_flow(46021, 6000, hello, 1448, 1448, &cookie, &out);
 	CHECK(v == TC_ACT_REDIRECT && stat(KS_ST_REASM_SWEPT) == swept + 1 &&
 	      stat(KS_ST_REASM_FULL) == full + 1 && count_held() == 4,
 	      "full with an abandoned entry: swept, the new flow held (verdict %d)", v);
 	bpf_map_delete_elem(bpf_map__fd(skel->maps.ks_listeners), &fb);
+	clear_held();
+}
+
+/* ---- reassembly that cannot be stalled or poisoned ------------------- */
+
+/* The segment [off, off + len) of hello for a flow of sport whose cookie
+ * is cookie and ISN isn; its verdict, the output in out. */
+static int seg(uint16_t sport, uint32_t isn, uint32_t cookie, const uint8_t *hello, size_t off,
+	       size_t len, struct pkt *out)
+{
+	struct flow f = F4;
+	struct pkt in;
+
+	f.sport = sport;
+	build(&in, &f, isn + 1 + off, cookie + 1, 0x10, NULL, 0, hello + off, len);
+	return run(&in, out);
+}
+
+/* Our cookie for a SYN of sport with ISN isn. */
+static uint32_t syn_cookie(uint16_t sport, uint32_t isn)
+{
+	struct flow f = F4;
+	struct pkt in, out;
+
+	f.sport = sport;
+	build(&in, &f, isn, 0, 0x02, NULL, 0, NULL, 0);
+	run(&in, &out);
+	return be32(out.b + out.l4 + 4);
+}
+
+static void test_reasm_robust(void)
+{
+	static uint8_t hello[4000], tail[2400];
+	size_t n = big_hello(hello, "a.example"), mss = 1448;
+	uint64_t done, r1, bad = stat(KS_ST_REASM_BAD_CSUM), repl = stat(KS_ST_REASM_REPLACED);
+	uint32_t c, c2;
+	struct pkt in, out;
+	struct flow f = F4;
+	int v;
+
+	/* A placement the kernel does not turn into a connection (here the
+	 * kfunc refuses: BPF_PROG_TEST_RUN; on a host, a full accept queue)
+	 * is placed again by the client's retransmission: the held bytes
+	 * stayed. Before, they were deleted first, and the retransmitted last
+	 * segment became an unverifiable early one, forever. */
+	clear_held();
+	c = syn_cookie(48000, 100);
+	seg(48000, 100, c, hello, 0, mss, &out);
+	seg(48000, 100, c, hello, mss, mss, &out);
+	done = stat(KS_ST_REASM_DONE);
+	r1 = routed(1);
+	seg(48000, 100, c, hello, 2 * mss, n - 2 * mss, &out);
+	CHECK(stat(KS_ST_REASM_DONE) == done + 1 && count_held() == 1,
+	      "completed, not placed: still held");
+	v = seg(48000, 100, c, hello, 2 * mss, n - 2 * mss, &out);
+	CHECK(stat(KS_ST_REASM_DONE) == done + 2 && routed(1) == r1 + 2 && carries(&out, 100, hello, n),
+	      "the last segment again: the whole hello placed again (verdict %d)", v);
+
+	/* A held flow whose client reused its port for a new connection: the
+	 * new first segment (its cookie verifies) replaces the stale entry.
+	 * Before, the cookie mismatch passed it to the kernel: a RST, as long
+	 * as the stale entry lived. */
+	c2 = syn_cookie(48000, 900000);
+	v = seg(48000, 900000, c2, hello, 0, mss, &out);
+	CHECK(v == TC_ACT_REDIRECT && out.b[out.l4 + 13] == 0x10 &&
+	      be32(out.b + out.l4 + 8) == 900000 + 1 + mss && stat(KS_ST_REASM_REPLACED) == repl + 1 &&
+	      count_held() == 1,
+	      "a new connection on a held flow's 4-tuple: held afresh, acknowledged (verdict %d)", v);
+
+	/* A corrupted segment is neither held nor acknowledged: the client
+	 * resends it. Before, it was held, acked and rewritten under a fresh
+	 * checksum, and the handshake failed for good. */
+	clear_held();
+	c = syn_cookie(48001, 200);
+	seg(48001, 200, c, hello, 0, mss, &out);
+	f.sport = 48001;
+	build(&in, &f, 200 + 1 + mss, c + 1, 0x10, NULL, 0, hello + mss, mss);
+	in.b[in.l4 + 20 + 100] ^= 0x20;           /* a bit flipped in transit */
+	v = run(&in, &out);
+	CHECK(v == TC_ACT_SHOT && stat(KS_ST_REASM_BAD_CSUM) == bad + 1,
+	      "a segment with a bad checksum: dropped, unacknowledged (verdict %d)", v);
+	seg(48001, 200, c, hello, mss, mss, &out);
+	done = stat(KS_ST_REASM_DONE);
+	v = seg(48001, 200, c, hello, 2 * mss, n - 2 * mss, &out);
+	CHECK(stat(KS_ST_REASM_DONE) == done + 1 && carries(&out, 200, hello, n),
+	      "... its good retransmission completes the hello intact (verdict %d)", v);
+
+	/* Early segments are kept under the cookie they claim: a forged one
+	 * (another cookie) lands beside the real one and never in it; one far
+	 * outside the ClientHello's window is not folded in. Before, the first
+	 * early segment fixed the entry's cookie, and the real client's
+	 * segments were passed on (RST) for 3 s. */
+	clear_held();
+	c = syn_cookie(48002, 300);
+	seg(48002, 300, c ^ 0x5a5a0000, hello, mss, mss, &out);     /* forged, other cookie */
+	v = seg(48002, 300, c, hello, mss, mss, &out);                 /* the real second */
+	CHECK(v == TC_ACT_SHOT, "the real early segment beside a forged one: held (verdict %d)", v);
+	seg(48002, 300, c, hello, 0, mss, &out);                       /* the first, late */
+	done = stat(KS_ST_REASM_DONE);
+	v = seg(48002, 300, c, hello, 2 * mss, n - 2 * mss, &out);
+	CHECK(stat(KS_ST_REASM_DONE) == done + 1 && carries(&out, 300, hello, n),
+	      "the first segment late: the real early segment folded in, the hello whole (verdict %d)", v);
+	clear_held();
+	c = syn_cookie(48003, 400);
+	{
+		/* Its claimed sequence number is 1 MB past the first byte. */
+		struct flow g = F4;
+
+		g.sport = 48003;
+		build(&in, &g, 400 + 1 + 1000000, c + 1, 0x10, NULL, 0, hello + mss, mss);
+		run(&in, &out);
+	}
+	v = seg(48003, 400, c, hello, 0, mss, &out);
+	CHECK(v == TC_ACT_REDIRECT && be32(out.b + out.l4 + 8) == 400 + 1 + mss,
+	      "an early segment outside the ClientHello's window: not folded in (ack %u)",
+	      be32(out.b + out.l4 + 8));
+
+	/* A completing segment with more than the ClientHello (a GRO super-
+	 * packet carrying early data): placed, the bytes past what one segment
+	 * can carry left to the client. Before: refused past 8 KB. */
+	clear_held();
+	c = syn_cookie(48004, 500);
+	memcpy(tail, hello + mss, n - mss);
+	memset(tail + n - mss, 0x17, sizeof(tail) - (n - mss));   /* application data after it */
+	seg(48004, 500, c, hello, 0, mss, &out);
+	done = stat(KS_ST_REASM_DONE);
+	{
+		struct flow g = F4;
+
+		g.sport = 48004;
+		build(&in, &g, 500 + 1 + mss, c + 1, 0x10, NULL, 0, tail, sizeof(tail));
+		v = run(&in, &out);
+	}
+	CHECK(stat(KS_ST_REASM_DONE) == done + 1 && out.n == out.l4 + 20 + mss + sizeof(tail) &&
+	      be32(out.b + out.l4 + 4) == 500 + 1 && !memcmp(out.b + out.l4 + 20, hello, n),
+	      "completing segment with 800 bytes past the hello: placed with all of it (verdict %d)", v);
+	clear_held();
+}
+
+/* One client prefix (/24) holds at most its share of the pool; another
+ * client's flows are held still. Before: 1024 partial ClientHellos from
+ * one address took the whole table. */
+static void test_reasm_share(void)
+{
+	static uint8_t hello[8000];
+	uint8_t ext[7000];
+	size_t e = 0, piece = 64;
+	uint64_t full = stat(KS_ST_REASM_FULL);
+	uint32_t share, c;
+	struct pkt out;
+	int v;
+	size_t held;
+
+	/* A 7 KB hello held in 64-byte segments takes a chunk per segment. */
+	ext[e++] = 0; ext[e++] = 21; ext[e++] = 6500 >> 8; ext[e++] = 6500 & 0xff;
+	memset(ext + e, 0, 6500); e += 6500;
+	e += sni_ext(ext + e, "a.example");
+	hello_record(hello, ext, e);
+	share = bpf_map__max_entries(skel->maps.ks_reasm_pool) / KS_REASM_SHARE;
+	if (share < KS_REASM_PIECES)
+		share = KS_REASM_PIECES;
+	clear_held();
+	/* Flows of 198.18.0.2 of up to 32 chunks each fill the share... */
+	for (uint32_t left = share, i = 0; left; i++) {
+		uint32_t n = left < KS_REASM_PIECES ? left : KS_REASM_PIECES;
+
+		held_flow(49000 + i, 1000 + 1000 * i, hello, n * piece, piece, &c, &out);
+		left -= n;
+	}
+	held = count_held();
+	/* ... and one more is past it. */
+	v = held_flow(48999, 500, hello, piece, piece, &c, &out);
+	CHECK(stat(KS_ST_REASM_FULL) == full + 1 && count_held() == held,
+	      "a flow from the same /24 past its share (%u chunks, %zu flows): to ksteerd (verdict %d)",
+	      share, held, v);
+	{
+		/* Another client's flow is held as always. */
+		struct flow f = F4;
+		struct pkt in;
+
+		f.src[2] = 1;                     /* 198.18.1.2 */
+		f.sport = 49003;
+		build(&in, &f, 4000, 0, 0x02, NULL, 0, NULL, 0);
+		run(&in, &out);
+		c = be32(out.b + out.l4 + 4);
+		build(&in, &f, 4001, c + 1, 0x10, NULL, 0, hello, 1448);
+		v = run(&in, &out);
+		CHECK(v == TC_ACT_REDIRECT && out.b[out.l4 + 13] == 0x10 && count_held() == held + 1,
+		      "a flow from another /24: held and acknowledged (verdict %d)", v);
+	}
+	{
+		/* The share's flows go silent past their life: the next flow
+		 * that finds the share spent sweeps them and is held. */
+		uint64_t swept = stat(KS_ST_REASM_SWEPT);
+
+		for (uint32_t i = 0; i < held; i++)
+			age_held(1000 + 1000 * i, KS_REASM_LIFE_NS + 1000000000ULL);
+		usleep(KS_REASM_SWEEP_NS / 1000 + 50000);
+		v = held_flow(48998, 700, hello, piece, piece, &c, &out);
+		CHECK(v == TC_ACT_REDIRECT && stat(KS_ST_REASM_SWEPT) == swept + held &&
+		      stat(KS_ST_REASM_FULL) == full + 1 && count_held() == 2,
+		      "share spent by abandoned flows: swept, the new flow held (verdict %d)", v);
+	}
+	clear_held();
+	/* Every chunk went back to the pool: the share counts are zero. */
+	{
+		struct ks_prefix k, next;
+		int fd = bpf_map__fd(skel->maps.ks_reasm_src), left = 0;
+
+		for (int err = bpf_map_get_next_key(fd, NULL, &next); !err;
+		     err = bpf_map_get_next_key(fd, &k, &next), left++)
+			k = next;
+		CHECK(left == 0, "no share left counted after every flow went (%d)", left);
+	}
 }
 
 /* A cookie stays good for one key rotation, not two. */
@@ -1228,13 +1471,14 @@ int main(void)
 	/* Private maps: the fixtures must not touch a running ksteer. */
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
-	bpf_map__set_max_entries(skel->maps.ks_reasm, 4);
+	ks_reasm_size(skel->obj, 4);   /* 4 flows; the pool's least: 64 chunks */
 	ks_size_cpu_maps(skel->obj);
 	if (steer_tc__load(skel)) {
 		printf("FAIL - load: %s\n0 passed, 1 failed\n", strerror(errno));
 		return 1;
 	}
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &cfg, BPF_ANY);
+	ks_reasm_pool_fill(skel->obj);
 	public_addr(AF_INET, "198.18.0.1", 1);
 	public_addr(AF_INET6, "fd00:6b73::1", 1);
 	test_syn();
@@ -1244,6 +1488,8 @@ int main(void)
 	test_reassembly();
 	test_reasm_timestamps();
 	test_reasm_limits();
+	test_reasm_robust();
+	test_reasm_share();
 	test_key_rotation();
 	test_not_ours();
 	test_frames();

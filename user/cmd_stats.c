@@ -65,6 +65,9 @@ static const char *const ks_stat_names[KS_ST_MAX] = {
 	[KS_ST_HB_STALE] = "handback_stale",
 	[KS_ST_HB_UNPLACED] = "handback_unplaced",
 	[KS_ST_UNREADABLE_DEFAULT] = "hello_unreadable_to_default",
+	[KS_ST_REASM_BAD_CSUM] = "reasm_bad_checksum",
+	[KS_ST_REASM_REPLACED] = "reasm_stale_replaced",
+	[KS_ST_REASM_PLACED_AGAIN] = "reasm_placed_again",
 };
 
 static const char *const ks_fb_names[KS_FB_MAX] = {
@@ -94,6 +97,7 @@ static const char *const ks_fb_names[KS_FB_MAX] = {
 	[KS_FB_HANDBACK_RETRIED] = "handback_retried",
 	[KS_FB_REFUSED_NO_CLIENT_ADDR] = "refused_no_client_address",
 	[KS_FB_HANDBACK_PENDING] = "handback_pending",
+	[KS_FB_TO_DEFAULT] = "unreadable_to_default",
 };
 
 /* ksteerd's counters: "fallback": {...} in JSON, "fallback_*" lines. */

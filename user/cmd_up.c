@@ -422,18 +422,25 @@ static int ks_size_quic(struct bpf_map *const *maps, int n, int quic, long want)
  * pinned table from an earlier `up` holds. A pinned map cannot be resized
  * under live flows, so a different size asks for `down` first.
  */
-static int ks_size_reasm(struct steer_tc *tc, long want)
+static int ks_size_reasm(struct steer_tc *tc, long want, int *fresh)
 {
 	struct bpf_map_info info;
+	__u32 flows;
 
-	if (ks_pinned_info("ks_reasm", &info))
-		return bpf_map__set_max_entries(tc->maps.ks_reasm, want ? want : KS_REASM_ENTRIES);
-	if (info.type != BPF_MAP_TYPE_HASH)
-		return ks_err("ks_reasm is from an older ksteer: run 'ksteer down', then 'up'");
-	if (want && want != (long)info.max_entries)
-		return ks_err("the reassembly table holds %u flows; 'ksteer down' first to resize it",
-			      info.max_entries);
-	return bpf_map__set_max_entries(tc->maps.ks_reasm, info.max_entries);
+	*fresh = ks_pinned_info("ks_reasm_free", &info) != 0;
+	if (ks_pinned_info("ks_reasm", &info)) {
+		flows = want ? want : KS_REASM_ENTRIES;
+	} else {
+		if (info.type != BPF_MAP_TYPE_HASH || *fresh)
+			return ks_err("ks_reasm is from an older ksteer: run 'ksteer down', then 'up'");
+		if (want && want != (long)info.max_entries)
+			return ks_err("the reassembly table holds %u flows; 'ksteer down' first to "
+				      "resize it", info.max_entries);
+		flows = info.max_entries;
+	}
+	if (ks_reasm_size(tc->obj, flows))
+		return ks_err("cannot size the reassembly tables: %s", strerror(errno));
+	return 0;
 }
 
 static const char ks_up_usage[] =
@@ -523,7 +530,7 @@ static int ks_up_parse(int argc, char **argv, struct ks_up *u)
 			u->quic = 1;
 			break;
 		case 'R':
-			if ((u->reasm_entries = ks_opt_num("--reasm-entries", 1, 1 << 20)) < 0)
+			if ((u->reasm_entries = ks_opt_num("--reasm-entries", 1, 1 << 17)) < 0)
 				return 1;
 			break;
 		case 'P':
@@ -579,7 +586,7 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 {
 	struct bpf_map_info info;
 	struct bpf_map *qm[6];
-	int nq = 0;
+	int nq = 0, fresh_pool = 0;
 
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
 	if (!ks_pinned_info("ks_config", &info) && info.value_size != sizeof(struct ks_config))
@@ -598,7 +605,7 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 				      strerror(errno));
 		return ks_err("cannot open BPF objects: %s", strerror(errno));
 	}
-	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries))
+	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries, &fresh_pool))
 		return 1;
 	if ((pr->tc && ks_size_cpu_maps(pr->tc->obj)) || ks_size_cpu_maps(pr->rp->obj))
 		return ks_err("cannot size the per-CPU buffers: %s", strerror(errno));
@@ -620,6 +627,9 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 			ks_pin_prog(pr->eg->progs.ksteer_tc_egress, "prog_tc_egress"))) ||
 	    ks_pin_prog(pr->rp->progs.ksteer_reuseport, "prog_reuseport"))
 		return 1;
+	/* A pool this up created is all free. */
+	if (pr->tc && fresh_pool && ks_reasm_pool_fill(pr->tc->obj))
+		return ks_err("cannot fill the reassembly pool: %s", strerror(errno));
 	return 0;
 }
 

@@ -103,6 +103,11 @@ int fb_raw_init(void);
 int fb_addr_of(const struct sockaddr_storage *ss, __u32 a[4], __u16 *port);
 int fb_raw_send(int v6, const __u32 src[4], const __u32 dst[4], int proto, __u8 *l4, size_t len);
 
+/* fb_diag.c: bytes a TCP socket of ours (local, remote; network order)
+ * has taken in order; 0, or -1 when there is no such socket. */
+int fb_diag_bytes_received(int v6, const __u32 *laddr, __u16 lport, const __u32 *raddr,
+			   __u16 rport, __u64 *got);
+
 /* fb_relay.c */
 int fb_relay_start(struct fb_conn *c);
 int fb_relay_pump(struct fb_conn *c, struct fb_end *e, unsigned int events); /* 1: finished */

@@ -281,7 +281,7 @@ fail:
 	fb_close(c, 1);
 }
 
-/* The ClientHello is whole: route and deliver. */
+/* Route what fb_scratch holds (nothing: the default route) and deliver. */
 static void fb_deliver(struct fb_conn *c)
 {
 	struct ks_backend_info bi;
@@ -317,6 +317,18 @@ static void fb_deliver(struct fb_conn *c)
 	fb_close(c, 1);
 }
 
+/* A ClientHello that names nothing we can trust (not TLS, broken, or not
+ * whole by the deadline): to the default route's backend, which answers
+ * it as it would directly (HAProxy's default_backend); refused without one. */
+static void fb_deliver_default(struct fb_conn *c)
+{
+	fb_scratch.hello.sni_len = 0;
+	fb_scratch.hello.alpn_count = 0;
+	if (ks_route_user(fb_maps.routes, fb_maps.alpn, &fb_scratch))
+		fb_count(KS_FB_TO_DEFAULT, 1);
+	fb_deliver(c);
+}
+
 static void fb_peek(struct fb_conn *c)
 {
 	ssize_t n = recv(c->client.fd, fb_peek_buf, fb_opts.max_hello, MSG_PEEK);
@@ -344,7 +356,7 @@ static void fb_peek(struct fb_conn *c)
 		return;
 	default:
 		fb_count(KS_FB_MALFORMED, 1);
-		fb_close(c, 1);
+		fb_deliver_default(c);
 	}
 }
 
@@ -420,9 +432,11 @@ int fb_expire(void)
 	uint64_t now = fb_now_ms();
 
 	while (fb_peeking.head && fb_peeking.head->deadline <= now) {
-		/* Slow or silent client: its state ends here (slowloris). */
+		/* Slow or silent client: it names nothing by now, so it goes
+		 * where nothing is named, and ksteerd holds it no longer
+		 * (slowloris); the default backend's own timeout decides. */
 		fb_count(KS_FB_TIMEOUT, 1);
-		fb_close(fb_peeking.head, 1);
+		fb_deliver_default(fb_peeking.head);
 	}
 	return fb_peeking.head ? (int)(fb_peeking.head->deadline - now) : -1;
 }

@@ -14,11 +14,18 @@
  *   3. ready    the entry gets what bpf_sk_assign_tcp_reqsk needs
  *   4. detach   connect(AF_UNSPEC) in repair mode: tcp_disconnect() with
  *               nothing sent, the socket unhashed at once
- *   5. inject   one segment "from the client" carrying the queued bytes,
- *               marked, through lo: TC assigns it to the backend's listener
- *               with the entry's attrs and deletes the entry
+ *   5. inject   one segment "from the client" carrying the queued bytes
+ *               (the first FB_HB_MAX of them), marked, through lo: TC
+ *               assigns it to the backend's listener with the entry's
+ *               attrs and deletes the entry
  *   6. confirm  FB_HB_CHECK_MS later: entry gone = placed; else sent again
  *               (FB_HB_TRIES), then the client gets a RST
+ *   7. feed     queued bytes past the first segment (a ClientHello of up
+ *               to 64 KB in small records takes up to 512 KB) go to the new
+ *               connection as ordinary segments, as far ahead as its
+ *               window may take, until sock_diag shows every byte taken in
+ *               order (the backend reads as they come); FB_HB_FEED_MS at
+ *               most, then both ends are reset
  *
  * Until step 4 every failure undoes the freeze and leaves the socket as it
  * was (the caller proxies or refuses); after it the connection exists only
@@ -37,10 +44,14 @@
 #include <bpf/bpf.h>
 #include "fb.h"
 
-#define FB_HB_MAX 60000           /* payload of the one segment: lo carries 64 KB
+#define FB_HB_MAX 60000           /* payload of one segment: lo carries 64 KB
 				   * packets; a margin for headers */
+#define FB_HB_QUEUED_MAX (1 << 20) /* bytes queued that a hand-back takes */
+#define FB_HB_AHEAD 65536         /* bytes fed past what the connection has */
 #define FB_HB_CHECK_MS 10         /* TC runs within the injecting sendto() */
 #define FB_HB_TRIES 3             /* injections after the first */
+#define FB_HB_FEED_MS 5000        /* the rest is in by then, or both are reset */
+#define FB_HB_FEED_CHECK_MS 2     /* between rounds of feeding */
 #define FB_HB_TCP_HDR 32          /* 20 B + NOP NOP TS (12 B) */
 
 struct fb_hb {
@@ -48,13 +59,15 @@ struct fb_hb {
 	struct ks_handback e;
 	__u32 seq;                /* first byte the backend has not read */
 	__u32 ack;                /* next byte to send the client */
-	size_t len;               /* bytes handed on */
-	size_t seglen;            /* TCP header + payload at pkt + FB_RAW_HEADROOM */
+	__u16 win;                /* the client's window, as it sends it */
+	size_t len;               /* bytes queued, every one handed on */
+	size_t first;             /* ... of them in the segment that places it */
 	int tries;
-	__u8 pkt[];               /* FB_RAW_HEADROOM, then the segment */
+	uint64_t feed_until;      /* ms: the rest fed by then */
+	__u8 data[];              /* the queued bytes */
 };
 
-static __u8 fb_hb_peeked[FB_HB_MAX + 1];  /* the queue, read before h is sized */
+static __u8 fb_hb_seg[FB_RAW_HEADROOM + FB_HB_TCP_HDR + FB_HB_MAX];
 
 static struct {
 	int map, cfg, listeners;  /* ks_handback, ks_config, ks_listeners */
@@ -198,24 +211,24 @@ static int fb_hb_options(int fd, struct ks_handback *e)
  * seq - 1, snt_isn = ack - 1, send window from the window field; so the
  * child continues exactly where ksteerd's socket stood.
  */
-static void fb_hb_build(struct fb_hb *h, __u16 win, size_t n)
+static size_t fb_hb_build(const struct fb_hb *h, size_t off, size_t n)
 {
-	__u8 *t = h->pkt + FB_RAW_HEADROOM;
+	__u8 *t = fb_hb_seg + FB_RAW_HEADROOM;
 	size_t hl = h->e.tstamp_ok ? FB_HB_TCP_HDR : 20;
 	__u32 v;
 
-	memcpy(t + hl, fb_hb_peeked, n);
+	memcpy(t + hl, h->data + off, n);
 	memset(t, 0, hl);
 	memcpy(t, &h->flow.sport, 2);
 	memcpy(t + 2, &h->flow.dport, 2);
-	v = htonl(h->seq);
+	v = htonl(h->seq + off);
 	memcpy(t + 4, &v, 4);
 	v = htonl(h->ack);
 	memcpy(t + 8, &v, 4);
 	t[12] = (hl / 4) << 4;
 	t[13] = 0x18;                             /* ACK | PSH */
-	t[14] = win >> 8;
-	t[15] = win & 0xff;
+	t[14] = h->win >> 8;
+	t[15] = h->win & 0xff;
 	if (h->e.tstamp_ok) {
 		t[20] = t[21] = 1;
 		t[22] = 8;
@@ -225,41 +238,54 @@ static void fb_hb_build(struct fb_hb *h, __u16 win, size_t n)
 		v = htonl(h->e.rcv_tsecr);
 		memcpy(t + 28, &v, 4);
 	}
-	h->len = n;
-	h->seglen = hl + n;
+	return hl + n;
+}
+
+/* The queued bytes [off, off + n) as one segment (n <= FB_HB_MAX). */
+static int fb_hb_send(const struct fb_hb *h, size_t off, size_t n)
+{
+	size_t seglen = fb_hb_build(h, off, n);
+
+	return fb_raw_send(h->flow.v6, h->flow.saddr, h->flow.daddr, IPPROTO_TCP,
+			   fb_hb_seg + FB_RAW_HEADROOM, seglen);
 }
 
 /*
- * Step 2 on a frozen flow, in repair mode: what is queued (into
- * fb_hb_peeked), where it starts, what ksteerd has sent, the options, the
- * client's window (*win, as it sends it). The number of bytes queued, or
- * -1: not possible (more than one segment carries, a FIN seen, bytes sent
- * and not acknowledged), nothing changed but repair mode.
+ * Step 2 on a frozen flow, in repair mode: what is queued (into h->data,
+ * *hp resized for it), where it starts, what ksteerd has sent, the
+ * options, the client's window. 0, or -1: not possible (a FIN seen, bytes
+ * sent and not acknowledged, more queued than we take), nothing changed
+ * but repair mode (*hp stays valid to free).
  */
-static ssize_t fb_hb_read(int fd, struct fb_hb *h, __u16 *win)
+static int fb_hb_read(int fd, struct fb_hb **hp)
 {
 	struct tcp_repair_window w;
+	struct fb_hb *h = *hp;
 	__u32 rcv_nxt, v;
-	int on = TCP_REPAIR_ON, inq = -1, outq = -1;
+	int on = TCP_REPAIR_ON, inq0 = -1, inq = -1, outq = -1;
 	ssize_t n;
 
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) || fb_hb_queue(fd, TCP_RECV_QUEUE))
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) ||
+	    fb_hb_queue(fd, TCP_RECV_QUEUE) || ioctl(fd, SIOCINQ, &inq0) || inq0 <= 0 ||
+	    inq0 > FB_HB_QUEUED_MAX || !(h = realloc(h, sizeof(*h) + inq0 + 1)))
 		return -1;
+	*hp = h;
 	/* Peek, then rcv_nxt (TCP_QUEUE_SEQ), then how much is queued: a byte
 	 * that slipped in after the peek (a segment past TC just before the
 	 * freeze) shows as inq != n and the hand-back is not made. */
-	n = recv(fd, fb_hb_peeked, sizeof(fb_hb_peeked), MSG_PEEK | MSG_DONTWAIT);
-	if (n <= 0 || n > FB_HB_MAX ||
-	    fb_hb_getsockopt(fd, TCP_QUEUE_SEQ, &rcv_nxt, sizeof(rcv_nxt)) ||
+	n = recv(fd, h->data, inq0 + 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n != inq0 || fb_hb_getsockopt(fd, TCP_QUEUE_SEQ, &rcv_nxt, sizeof(rcv_nxt)) ||
 	    ioctl(fd, SIOCINQ, &inq) || inq != n || fb_hb_queue(fd, TCP_SEND_QUEUE) ||
 	    fb_hb_getsockopt(fd, TCP_QUEUE_SEQ, &h->ack, sizeof(h->ack)) ||
 	    ioctl(fd, SIOCOUTQ, &outq) || outq ||
 	    fb_hb_getsockopt(fd, TCP_REPAIR_WINDOW, &w, sizeof(w)) || fb_hb_options(fd, &h->e))
 		return -1;
+	h->len = n;
+	h->first = n < FB_HB_MAX ? n : FB_HB_MAX;
 	h->seq = rcv_nxt - n;
 	v = h->e.wscale_ok ? w.snd_wnd >> h->e.snd_wscale : w.snd_wnd;
-	*win = v > 0xffff ? 0xffff : v;
-	return n;
+	h->win = v > 0xffff ? 0xffff : v;
+	return 0;
 }
 
 /* Undo a freeze before the socket was detached: it goes on as it was. */
@@ -274,31 +300,125 @@ static void fb_hb_thaw(int fd, struct fb_hb *h)
 
 static int fb_hb_inject(struct fb_hb *h)
 {
-	return fb_raw_send(h->flow.v6, h->flow.saddr, h->flow.daddr, IPPROTO_TCP,
-			   h->pkt + FB_RAW_HEADROOM, h->seglen);
+	return fb_hb_send(h, 0, h->first);
 }
 
-/* Steps 2-4 on a frozen flow; h is resized to carry the segment. 0, or -1
- * with the freeze undone (*hp stays valid to free). */
+/* Steps 2-4 on a frozen flow (*hp resized). 0, or -1 with the freeze
+ * undone (*hp stays valid to free). */
 static int fb_hb_take(int fd, struct fb_hb **hp)
 {
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
-	struct fb_hb *h = *hp, *big;
-	ssize_t n;
-	__u16 win;
 
-	h->e.state = KS_HB_READY;
-	n = fb_hb_read(fd, h, &win);
-	big = n > 0 ? realloc(h, sizeof(*h) + FB_RAW_HEADROOM + FB_HB_TCP_HDR + n) : NULL;
-	if (big)
-		*hp = h = big;
-	if (!big || bpf_map_update_elem(hb.map, &h->flow, &h->e, BPF_EXIST) ||
+	(*hp)->e.state = KS_HB_READY;
+	if (fb_hb_read(fd, hp) || bpf_map_update_elem(hb.map, &(*hp)->flow, &(*hp)->e, BPF_EXIST) ||
 	    connect(fd, &unspec, sizeof(unspec))) {
-		fb_hb_thaw(fd, h);
+		fb_hb_thaw(fd, *hp);
 		return -1;
 	}
-	fb_hb_build(h, win, n);
 	return 0;
+}
+
+/* The client is told at once: a RST from the public address at the
+ * sequence number it expects (RFC 5961 accepts it as is). */
+static void fb_hb_reset(struct fb_hb *h)
+{
+	__u8 pkt[FB_RAW_HEADROOM + 20] = { 0 }, *t = pkt + FB_RAW_HEADROOM;
+	__u32 seq = htonl(h->ack), ack = htonl(h->seq + h->len);
+
+	memcpy(t, &h->flow.dport, 2);
+	memcpy(t + 2, &h->flow.sport, 2);
+	memcpy(t + 4, &seq, 4);
+	memcpy(t + 8, &ack, 4);
+	t[12] = 5 << 4;
+	t[13] = 0x14;                             /* RST | ACK */
+	fb_raw_send(h->flow.v6, h->flow.daddr, h->flow.saddr, IPPROTO_TCP, t, 20);
+}
+
+/* And the connection placed with only part of the bytes: a RST "from the
+ * client" at the first byte it lacks, so the backend does not wait on it. */
+static void fb_hb_reset_child(struct fb_hb *h, __u64 got)
+{
+	__u8 pkt[FB_RAW_HEADROOM + 20] = { 0 }, *t = pkt + FB_RAW_HEADROOM;
+	__u32 seq = htonl(h->seq + (__u32)got);
+
+	memcpy(t, &h->flow.sport, 2);
+	memcpy(t + 2, &h->flow.dport, 2);
+	memcpy(t + 4, &seq, 4);
+	t[12] = 5 << 4;
+	t[13] = 0x04;                             /* RST */
+	fb_raw_send(h->flow.v6, h->flow.saddr, h->flow.daddr, IPPROTO_TCP, t, 20);
+}
+
+/* The hand-back is over: counted, and ksteerd's part of it freed. */
+static void fb_hb_done(struct fb_conn *c, int ok)
+{
+	fb_count(ok ? KS_FB_HANDBACK : KS_FB_HANDBACK_FAILED, 1);
+	fb_count(KS_FB_HANDBACK_PENDING, -1);
+	fb_close(c, 0);
+}
+
+/*
+ * Step 7: the connection exists with got bytes of the len queued; send
+ * the next ones, as far as FB_HB_AHEAD past them (what its window does
+ * not take is dropped by the kernel and sent again next round), and look
+ * again in FB_HB_FEED_CHECK_MS.
+ */
+static void fb_hb_feed(struct fb_conn *c)
+{
+	struct fb_hb *h = c->hb;
+	__u64 got = 0;
+
+	if (fb_diag_bytes_received(h->flow.v6, h->flow.daddr, h->flow.dport, h->flow.saddr,
+				   h->flow.sport, &got) || got >= h->len) {
+		/* Every byte in, or the connection over already: its backend
+		 * read what it wanted and closed it, and told the client. */
+		fb_hb_done(c, 1);
+		return;
+	}
+	if (fb_now_ms() > h->feed_until) {
+		fb_hb_reset(h);
+		fb_hb_reset_child(h, got);
+		fb_hb_done(c, 0);
+		return;
+	}
+	for (size_t off = got; off < h->len && off < got + FB_HB_AHEAD; off += FB_HB_MAX)
+		fb_hb_send(h, off, h->len - off < FB_HB_MAX ? h->len - off : FB_HB_MAX);
+	fb_list_add(&fb_hb_waiting, c, fb_now_ms() + FB_HB_FEED_CHECK_MS);
+}
+
+/* TC placed it and deleted the entry. */
+static int fb_hb_placed(const struct fb_hb *h)
+{
+	struct ks_handback e;
+
+	return bpf_map_lookup_elem(hb.map, &h->flow, &e) && errno == ENOENT;
+}
+
+/* Step 6 for one connection (and step 7 once it is placed). */
+static void fb_hb_check(struct fb_conn *c)
+{
+	struct fb_hb *h = c->hb;
+
+	if (h->feed_until) {
+		fb_hb_feed(c);
+	} else if (fb_hb_placed(h)) {
+		if (h->first == h->len) {
+			fb_hb_done(c, 1);
+			return;
+		}
+		h->feed_until = fb_now_ms() + FB_HB_FEED_MS;
+		fb_hb_feed(c);
+	} else if (h->tries < FB_HB_TRIES) {
+		/* Not placed yet (lost, no listener took it, queue full): again. */
+		h->tries++;
+		fb_count(KS_FB_HANDBACK_RETRIED, 1);
+		fb_hb_inject(h);
+		fb_list_add(&fb_hb_waiting, c, fb_now_ms() + FB_HB_CHECK_MS);
+	} else {
+		bpf_map_delete_elem(hb.map, &h->flow);
+		fb_hb_reset(h);
+		fb_hb_done(c, 0);
+	}
 }
 
 int fb_handback(struct fb_conn *c, __u32 backend)
@@ -309,6 +429,7 @@ int fb_handback(struct fb_conn *c, __u32 backend)
 	if (!fb_hb_possible(backend) || !(h = malloc(sizeof(*h))))
 		return -1;
 	h->tries = 0;
+	h->feed_until = 0;
 	h->e = (struct ks_handback){ .born_ns = fb_now_ns(), .state = KS_HB_FROZEN,
 				     .backend = backend };
 	/* The gauge first: TC reads the table only while it is non-zero. */
@@ -329,48 +450,15 @@ int fb_handback(struct fb_conn *c, __u32 backend)
 	c->state = FB_HANDBACK;
 	c->hb = h;
 	fb_hb_inject(h);
-	fb_list_add(&fb_hb_waiting, c, fb_now_ms() + FB_HB_CHECK_MS);
-	return 0;
-}
-
-/* The client is told at once: a RST from the public address at the
- * sequence number it expects (RFC 5961 accepts it as is). */
-static void fb_hb_reset(struct fb_hb *h)
-{
-	__u8 pkt[FB_RAW_HEADROOM + 20] = { 0 }, *t = pkt + FB_RAW_HEADROOM;
-	__u32 seq = htonl(h->ack), ack = htonl(h->seq + h->len);
-
-	memcpy(t, &h->flow.dport, 2);
-	memcpy(t + 2, &h->flow.sport, 2);
-	memcpy(t + 4, &seq, 4);
-	memcpy(t + 8, &ack, 4);
-	t[12] = 5 << 4;
-	t[13] = 0x14;                             /* RST | ACK */
-	fb_raw_send(h->flow.v6, h->flow.daddr, h->flow.saddr, IPPROTO_TCP, t, 20);
-}
-
-/* Step 6 for one connection. */
-static void fb_hb_check(struct fb_conn *c)
-{
-	struct fb_hb *h = c->hb;
-	struct ks_handback e;
-
-	if (bpf_map_lookup_elem(hb.map, &h->flow, &e) && errno == ENOENT) {
-		fb_count(KS_FB_HANDBACK, 1);      /* TC placed it and deleted the entry */
-	} else if (h->tries < FB_HB_TRIES) {
-		/* Not placed yet (lost, no listener took it, queue full): again. */
-		h->tries++;
-		fb_count(KS_FB_HANDBACK_RETRIED, 1);
-		fb_hb_inject(h);
-		fb_list_add(&fb_hb_waiting, c, fb_now_ms() + FB_HB_CHECK_MS);
-		return;
+	/* TC runs within the sendto() on lo: placed now, the rest follows
+	 * at once; else looked at again in FB_HB_CHECK_MS. */
+	if (h->first < h->len && fb_hb_placed(h)) {
+		h->feed_until = fb_now_ms() + FB_HB_FEED_MS;
+		fb_hb_feed(c);
 	} else {
-		bpf_map_delete_elem(hb.map, &h->flow);
-		fb_hb_reset(h);
-		fb_count(KS_FB_HANDBACK_FAILED, 1);
+		fb_list_add(&fb_hb_waiting, c, fb_now_ms() + FB_HB_CHECK_MS);
 	}
-	fb_count(KS_FB_HANDBACK_PENDING, -1);
-	fb_close(c, 0);
+	return 0;
 }
 
 int fb_handback_expire(void)

@@ -18,6 +18,10 @@ const char *ks_pin_dir(void);
 struct bpf_object;
 /* Size the programs' per-CPU work arrays before load; 0 or -1. */
 int ks_size_cpu_maps(struct bpf_object *obj);
+/* Size the reassembly tables for that many held flows (before load). */
+int ks_reasm_size(struct bpf_object *obj, __u32 flows);
+/* Fill a reassembly pool's queue of free chunks (after load); 0 or -1. */
+int ks_reasm_pool_fill(struct bpf_object *obj);
 
 /* Open a pinned map by name; on failure print why and return -1. */
 int ks_map(const char *name);

@@ -172,6 +172,21 @@ static int fb_open_maps(void)
 	return 0;
 }
 
+/* ksteerd reads a ClientHello by peeking, so the whole of it (up to
+ * --max-hello bytes of records) must fit in the receive window unread: a
+ * receive buffer for twice that (the kernel keeps half for overhead),
+ * inherited by every connection; memory only while bytes are queued.
+ * SO_RCVBUFFORCE passes net.core.rmem_max (root); SO_RCVBUF otherwise. */
+static int fb_rcvbuf(int fd)
+{
+	int want = 2 * fb_opts.max_hello + 65536;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)))
+		return -1;
+	return 0;
+}
+
 /* A listener on addr, sharing the port (SO_REUSEPORT), registered as the
  * fallback backend, and with --quic a UDP socket there too (*ufd); -1
  * after printing why. */
@@ -201,7 +216,7 @@ static int fb_listen(const char *addr_s, int *ufd)
 	fd = socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) ||
-	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4096))
+	    fb_rcvbuf(fd) || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4096))
 		return ks_err("cannot listen on %s: %s", addr_s, strerror(errno)), -1;
 	err = ks_register_listener(KS_FALLBACK_ID, fd, true);
 	if (err)

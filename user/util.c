@@ -54,6 +54,40 @@ int ks_size_cpu_maps(struct bpf_object *obj)
 	return 0;
 }
 
+/* The reassembly tables for `flows` held flows: the pool of their bytes
+ * (KS_REASM_POOL_PER_FLOW chunks a flow, never fewer than two whole
+ * hellos: 1024 flows, 4096 chunks, 8 MB), its queue of free ids, the
+ * clients' shares. Before load. */
+int ks_reasm_size(struct bpf_object *obj, __u32 flows)
+{
+	static const char *const names[] = { "ks_reasm", "ks_reasm_pool", "ks_reasm_free",
+					     "ks_reasm_src" };
+	__u32 chunks = flows * KS_REASM_POOL_PER_FLOW;
+	__u32 size[] = { flows, 0, 0, flows };
+	struct bpf_map *m;
+
+	size[1] = size[2] = chunks < KS_REASM_POOL_MIN ? KS_REASM_POOL_MIN : chunks;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		m = bpf_object__find_map_by_name(obj, names[i]);
+		if (!m || bpf_map__set_max_entries(m, size[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* Every chunk of a new reassembly pool into its queue of free ids. */
+int ks_reasm_pool_fill(struct bpf_object *obj)
+{
+	struct bpf_map *q = bpf_object__find_map_by_name(obj, "ks_reasm_free");
+	__u32 n = q ? bpf_map__max_entries(q) : 0;
+	int fd = q ? bpf_map__fd(q) : -1;
+
+	for (__u32 id = 0; id < n; id++)
+		if (bpf_map_update_elem(fd, NULL, &id, BPF_ANY))
+			return -1;
+	return fd < 0 ? -1 : 0;
+}
+
 int ks_map(const char *name)
 {
 	char path[256];

@@ -4,7 +4,7 @@
   hello_tool.py record PORT OUTFILE [ADDR]
                                          accept on ADDR:PORT (127.0.0.1); per connection
                                          write "peer local length sha256"
-                                         after reading one ClientHello record set
+                                         after reading the ClientHello's records
   hello_tool.py record-more PORT OUTFILE [ADDR]
                                          as record, but after the ClientHello
                                          read a 4-byte length L and L bytes
@@ -25,12 +25,19 @@
                                          packet); wait for the recorder's
                                          "ok"; print ms per connection and
                                          the sha256 sent; KS_LOCAL_PORT=N
-                                         binds every connection to port N;
+                                         binds every connection to port N,
+                                         KS_SRC=ADDR to that source address;
                                          KS_PAUSE_S=S waits S seconds after
                                          the first CHUNK (a slow client);
                                          KS_EXTRA=L sends, right after the
                                          ClientHello, L as 4 bytes and L bytes
                                          of data (for record-more)
+  hello_tool.py partial IP PORT SNI N HOLD
+                                         N connections, each sending half a
+                                         2000-byte ClientHello and then
+                                         nothing for HOLD seconds; prints how
+                                         many connected, then how many were
+                                         still open
 """
 import hashlib, os, signal, socket, struct, sys, threading, time
 
@@ -50,7 +57,9 @@ def client_hello(sni: str, size: int, sni_offset: int) -> bytes:
     body = b"\x03\x03" + b"\x07" * 32 + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
     body += struct.pack("!H", len(exts)) + exts
     hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
-    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+    # Records of at most 2^14 bytes, as TLS allows (a bigger hello spans several).
+    return b"".join(b"\x16\x03\x01" + struct.pack("!H", len(hs[i:i + 16384])) + hs[i:i + 16384]
+                    for i in range(0, len(hs), 16384))
 
 
 def read_exactly(conn, n: int) -> bytes:
@@ -64,11 +73,22 @@ def read_exactly(conn, n: int) -> bytes:
 
 
 def read_hello(conn) -> bytes:
-    """The first TLS record, and not a byte more (record-more reads on)."""
-    data = read_exactly(conn, 5)
-    if len(data) < 5:
-        return data
-    return data + read_exactly(conn, struct.unpack("!H", data[3:5])[0])
+    """The records that hold the ClientHello, and not a byte more
+    (record-more reads on)."""
+    data, frags, need = b"", b"", None
+    while need is None or len(frags) < need:
+        head = read_exactly(conn, 5)
+        data += head
+        if len(head) < 5:
+            return data
+        frag = read_exactly(conn, struct.unpack("!H", head[3:5])[0])
+        data += frag
+        frags += frag
+        if need is None and len(frags) >= 4:
+            need = 4 + int.from_bytes(frags[1:4], "big")
+        if not frag:
+            return data
+    return data
 
 
 def read_more(conn) -> bytes:
@@ -133,6 +153,7 @@ def worker(name: str, ip: str, port: int, mode: str) -> None:
 def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: int,
          expect=None) -> int:
     local_port = int(os.environ.get("KS_LOCAL_PORT", "0"))
+    src = os.environ.get("KS_SRC", "")
     pause = float(os.environ.get("KS_PAUSE_S", "0"))
     hello = client_hello(sni, size, off)
     extra = int(os.environ.get("KS_EXTRA", "0"))
@@ -143,9 +164,9 @@ def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: i
         try:
             s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET)
             s.settimeout(5 + pause)
-            if local_port:
+            if local_port or src:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind(("", local_port))
+                s.bind((src, local_port))
             s.connect((ip, port))
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if chunk:
@@ -172,6 +193,37 @@ def send(ip: str, port: int, sni: str, size: int, off: int, count: int, chunk: i
     return 1 if fails else 0
 
 
+def partial(ip: str, port: int, sni: str, n: int, hold: float) -> None:
+    """n connections, each sending the first half of a 2000-byte hello and
+    then nothing for hold seconds; print how many were open at the end."""
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n + 64, n + 64))
+    half = client_hello(sni, 2000, 1900)[:1000]
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET)
+        s.settimeout(5)
+        try:
+            s.connect((ip, port))
+            s.sendall(half)
+            socks.append(s)
+        except OSError:
+            s.close()
+    print(len(socks), flush=True)
+    time.sleep(hold)
+    alive = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            alive += s.recv(1) != b""
+        except BlockingIOError:
+            alive += 1
+        except OSError:
+            pass
+        s.close()
+    print(alive, flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] in ("record", "record-more"):
         record(int(sys.argv[2]), sys.argv[3], *sys.argv[4:5], more=sys.argv[1] == "record-more")
@@ -183,5 +235,7 @@ if __name__ == "__main__":
         expect = a.pop(0) if sys.argv[1] == "expect" else None
         sys.exit(send(a[0], int(a[1]), a[2], int(a[3]), int(a[4]),
                       int(a[5]) if len(a) > 5 else 1, int(a[6]) if len(a) > 6 else 0, expect))
+    elif sys.argv[1] == "partial":
+        partial(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
     else:
         sys.exit(__doc__)
