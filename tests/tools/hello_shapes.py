@@ -441,7 +441,9 @@ def counters_diff(before: dict, after: dict) -> str:
             del moved[k]
     d = lambda k: moved.get(k, 0)
     fb = d("fallback.accepted") > 0
-    if d("fallback.handback") and d("handback_assigned"):
+    if d("fallback.handback_failed") and d("handback_assigned"):
+        served = "ksteerd (handed back, then counted failed)"
+    elif d("fallback.handback") and d("handback_assigned"):
         served = "ksteerd (handed back into the backend's listener)"
     elif fb and (d("fallback.refused_no_client_address") or d("fallback.hello_too_big")
                  or d("fallback.hello_malformed") or d("fallback.no_route")):
