@@ -24,6 +24,7 @@ suites=(
 	tests/test_migrate_e2e.sh
 	tests/test_fallback_e2e.sh
 	tests/test_handback_e2e.sh
+	tests/test_hello_shapes_e2e.sh
 	tests/test_reload_e2e.sh
 	tests/test_browser_e2e.sh
 	tests/test_quic_e2e.sh
