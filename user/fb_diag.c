@@ -8,7 +8,9 @@
  *   request: nlmsghdr | inet_diag_req_v2 { family, TCP, ext INET_DIAG_INFO,
  *            all states, id { sport, dport, src, dst, no cookie } }
  *   answer:  nlmsghdr | inet_diag_msg | rtattr INET_DIAG_INFO: tcp_info
- *            (tcpi_bytes_received: Linux 4.1), or NLMSG_ERROR
+ *            (tcpi_bytes_received: Linux 4.1), or NLMSG_ERROR; the listener
+ *            on the local end when the connection is gone (refused here),
+ *            no INET_DIAG_INFO for a TIME_WAIT one
  */
 #include <errno.h>
 #include <stddef.h>
@@ -26,7 +28,8 @@
 static int fb_diag_fd = -1;
 
 /* The socket whose local end is (laddr, lport) and remote (raddr, rport),
- * all in network order: its tcpi_bytes_received in *got; 0 or -1. */
+ * all in network order: its tcpi_bytes_received in *got; 0, or -1 when
+ * that connection does not exist (any more). */
 int fb_diag_bytes_received(int v6, const __u32 *laddr, __u16 lport, const __u32 *raddr,
 			   __u16 rport, __u64 *got)
 {
@@ -60,6 +63,10 @@ int fb_diag_bytes_received(int v6, const __u32 *laddr, __u16 lport, const __u32 
 	if (n < (ssize_t)NLMSG_LENGTH(sizeof(*m)) || ans.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
 		return -1;                        /* NLMSG_ERROR: no such socket */
 	m = NLMSG_DATA(&ans.nh);
+	/* With no connection on the 4-tuple the kernel answers for the
+	 * listener on the local end: not the socket asked for. */
+	if (m->idiag_state == 10 /* TCP_LISTEN */ || m->id.idiag_dport != rport)
+		return -1;
 	left = (int)ans.nh.nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
 	for (a = (struct rtattr *)(m + 1); RTA_OK(a, left); a = RTA_NEXT(a, left))
 		if (a->rta_type == INET_DIAG_INFO &&
