@@ -1,123 +1,146 @@
 # ksteer: `make` builds everything into build/, `make test` runs the tests
 # (as root), `make deps` installs what a fresh Debian 12 needs.
+#
+# The tree (docs/DESIGN.md, "Layout"): shared/ headers compiled into both the
+# BPF programs and userspace; bpf/ the programs; lib/ libksteer, what the
+# userspace programs share; cli/ ksteer, ksteerd/ the fallback daemon,
+# handoff/ the library backends link, backend/ ksteer-backend; tests/ by
+# kind. Objects go to build/obj/<path>.o with their dependency files, so a
+# header change rebuilds what includes it.
 
 BUILD     := build
+OBJ       := $(BUILD)/obj
 CC        ?= cc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CFLAGS    ?= -O2 -g
-CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Wno-unused-function -Wno-unknown-pragmas -D_GNU_SOURCE -Iinclude -I$(BUILD)
+CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Wno-unused-function -Wno-unknown-pragmas \
+	     -D_GNU_SOURCE -Ishared -Ilib -I$(BUILD)
+DEPFLAGS   = -MMD -MP
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wno-unused-function \
-	      -Wno-address-of-packed-member -I$(BUILD) -Iinclude -D__TARGET_ARCH_x86
+	      -Wno-address-of-packed-member -I$(BUILD) -Ishared -D__TARGET_ARCH_x86
 LDLIBS    := -lbpf -lelf -lz
+FUZZ_CC   := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+	     -Wno-unknown-pragmas -Ishared -Ilib
+# ksteerd's build of the parser keeps 64 KB of ClientHello from 512 KB of
+# records (the kernel's: 16 KB from 32 KB); it compiles libksteer again.
+BIG_HELLO := -DKS_HS_MAX=65540 -DKS_HS_MASK=131071 -DKS_HS_BUF=262144 -DKS_WIRE_MAX=524287
 
 BPF_PROGS := steer_tc steer_tc_egress steer_reuseport steer_sockops
 BPF_OBJS  := $(BPF_PROGS:%=$(BUILD)/%.bpf.o)
 SKELS     := $(BPF_PROGS:%=$(BUILD)/%.skel.h)
-BPF_HDRS  := $(wildcard bpf/*.h) include/ksteer_abi.h
+TEST_PROGS := $(patsubst tests/progs/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/progs/*.bpf.c))
 
-USER_HDRS := $(wildcard user/*.h)
-COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/public.c user/route_user.c
-# The config file and the CLI edits it reuses: `up -c` and ksteerd -c.
-CONFIG_SRCS := user/config.c user/config_sync.c user/cmd_backend.c user/cmd_route.c
-# The QUIC Initial decoder (ksteerd routes on it; `ksteer parse --quic`).
-QUIC_SRCS := user/quic_initial.c user/quic_frames.c user/quic_keys.c user/quic_crypto_stream.c
-KSTEER_SRCS := $(sort $(COMMON_SRCS) user/ksteer.c user/keys.c $(CONFIG_SRCS) $(wildcard user/cmd_*.c) \
-	$(QUIC_SRCS) user/tc_filters.c)
-KSTEERD_SRCS := $(COMMON_SRCS) $(CONFIG_SRCS) $(wildcard user/fb_*.c) user/ksteerd.c $(QUIC_SRCS)
+obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
+LIB_SRCS     := $(wildcard lib/*.c)
+LIB          := $(BUILD)/libksteer.a
+LIB_BIG      := $(BUILD)/libksteer-big.a
+CLI_OBJS     := $(call obj,$(wildcard cli/*.c))
+KSTEERD_OBJS := $(patsubst %.c,$(OBJ)/big/%.o,$(wildcard ksteerd/*.c))
+HANDOFF_OBJS := $(call obj,handoff/ksteer_handoff.c)
+BACKEND_OBJS := $(call obj,$(wildcard backend/*.c))
+TESTLIB_OBJS := $(call obj,tests/lib/pkt.c)
 
-.PHONY: all test deps clean bench bench-paths fuzz demo demo-stop
+UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
+FIXTURE_TESTS := $(patsubst tests/fixtures/%.c,$(BUILD)/%,$(wildcard tests/fixtures/test_*.c))
+FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+.PHONY: all test deps clean fuzz demo demo-stop bench bench-paths bench-backend bench-quic bench-bpf
 
-all: $(BPF_OBJS) $(TEST_BPF_OBJS) $(BUILD)/ksteer $(BUILD)/ksteerd \
-	$(BUILD)/test_handoff_lib $(BUILD)/handoff_tls_server $(BUILD)/test_parser $(BUILD)/test_tc_fixtures $(BUILD)/connbench \
-	$(BUILD)/test_quic $(BUILD)/test_quic_steer
+all: $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend \
+	$(BUILD)/handoff_tls_server $(BUILD)/connbench $(UNIT_TESTS) $(FIXTURE_TESTS)
 
 .SECONDARY: $(BPF_OBJS)
 
-$(BUILD):
-	mkdir -p $@
+# ---- BPF ------------------------------------------------------------------
 
-$(BUILD)/vmlinux.h: | $(BUILD)
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(OBJ)
+	$(CLANG) $(BPF_CFLAGS) -Ibpf $(DEPFLAGS) -MF $(OBJ)/$*.bpf.d -c $< -o $@
 
-# Test helpers written in BPF.
-$(BUILD)/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+# Test helpers written in BPF (tests/progs).
+$(BUILD)/%.bpf.o: tests/progs/%.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(OBJ)
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(OBJ)/$*.bpf.d -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/ksteer: $(KSTEER_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -o $@ $(KSTEER_SRCS) $(LDLIBS) -lcrypto
+# ---- userspace objects ------------------------------------------------------
 
-$(BUILD)/ksteerd: $(KSTEERD_SRCS) $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -DKS_HS_MAX=65540 -DKS_HS_MASK=131071 -DKS_HS_BUF=262144 -DKS_WIRE_MAX=524287 \
-		-o $@ $(KSTEERD_SRCS) $(LDLIBS) -luring -lcrypto
+# Every object waits for the skeletons (some include them; the dependency
+# files say which once they exist).
+$(OBJ)/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# The hand-off library backends link, its test, and a TLS test backend.
-$(BUILD)/test_handoff_lib: tests/test_handoff_lib.c backend/ksteer_handoff.c backend/ksteer_handoff.h | $(BUILD)
-	$(CC) $(CFLAGS) -Ibackend -o $@ tests/test_handoff_lib.c backend/ksteer_handoff.c
+$(OBJ)/big/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BIG_HELLO) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/handoff_tls_server: tests/handoff_tls_server.c backend/ksteer_handoff.c backend/ksteer_handoff.h | $(BUILD)
-	$(CC) $(CFLAGS) -Ibackend -o $@ tests/handoff_tls_server.c backend/ksteer_handoff.c -lssl -lcrypto -lpthread
+$(LIB): $(call obj,$(LIB_SRCS))
+	$(AR) rcs $@ $^
 
-$(BUILD)/test_parser: tests/test_parser.c user/hello.c $(USER_HDRS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_parser.c user/hello.c
+$(LIB_BIG): $(patsubst %.c,$(OBJ)/big/%.o,$(LIB_SRCS))
+	$(AR) rcs $@ $^
 
-$(BUILD)/test_tc_fixtures: tests/test_tc_fixtures.c tests/pkt.c tests/pkt.h user/util.c user/hello.c user/keys.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_tc_fixtures.c tests/pkt.c user/util.c user/hello.c user/keys.c $(LDLIBS) -lpthread
+$(OBJ)/ksteerd/%.o $(OBJ)/big/ksteerd/%.o: CFLAGS += -Iksteerd
+$(OBJ)/cli/%.o: CFLAGS += -Icli
+$(OBJ)/backend/%.o $(OBJ)/tests/tools/%.o $(OBJ)/tests/unit/test_handoff_lib.o \
+	$(OBJ)/tests/unit/test_backend_http.o: CFLAGS += -Ihandoff -Ibackend
+$(OBJ)/tests/%.o $(OBJ)/bench/%.o: CFLAGS += -Itests/lib
 
-$(BUILD)/test_quic_steer: tests/test_quic_steer.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_quic_steer.c user/util.c user/hello.c $(LDLIBS)
+# ---- programs ---------------------------------------------------------------
 
-# libFuzzer target for the ClientHello parser (clang's runtime).
-$(BUILD)/fuzz_hello: tests/fuzz_hello.c user/hello.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
-	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
-		-Wno-unknown-pragmas -Iuser -o $@ tests/fuzz_hello.c user/hello.c
+$(BUILD)/ksteer: $(CLI_OBJS) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto
 
-# QUIC Initial decoder: unit tests (with the test-only sealer) and fuzz target.
-$(BUILD)/test_quic: tests/test_quic.c tests/test_quic_neg.c tests/test_quic_fixtures.c \
-		$(QUIC_SRCS) user/quic_seal.c user/hello.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
-	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_quic.c $(QUIC_SRCS) user/quic_seal.c user/hello.c -lcrypto
+$(BUILD)/ksteerd: $(KSTEERD_OBJS) $(LIB_BIG)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -luring -lcrypto
 
-$(BUILD)/fuzz_quic: tests/fuzz_quic.c $(QUIC_SRCS) user/quic_seal.c user/hello.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
-	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
-		-Wno-unknown-pragmas -Iuser -o $@ tests/fuzz_quic.c $(QUIC_SRCS) user/quic_seal.c \
-		user/hello.c -lcrypto
+$(BUILD)/ksteer-backend: $(BACKEND_OBJS) $(HANDOFF_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ -luring -lssl -lcrypto -lpthread
 
-# libFuzzer target for the QUIC invariant header parser the BPF programs run.
-$(BUILD)/fuzz_quic_inv: tests/fuzz_quic_inv.c bpf/quic_inv.h $(QUIC_SRCS) user/hello.c $(USER_HDRS) \
-		$(BPF_HDRS) | $(BUILD)
-	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
-		-Wno-unknown-pragmas -Iuser -o $@ tests/fuzz_quic_inv.c $(QUIC_SRCS) user/hello.c -lcrypto
+$(BUILD)/handoff_tls_server: $(call obj,tests/tools/handoff_tls_server.c) $(HANDOFF_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ -lssl -lcrypto -lpthread
+
+# ---- tests ------------------------------------------------------------------
+
+# Unit tests: tests/unit/test_X.c, with what each needs besides libksteer.
+$(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c)
+$(BUILD)/test_handoff_lib: $(HANDOFF_OBJS)
+$(BUILD)/test_backend_http: $(call obj,backend/http_parse.c backend/mime.c)
+$(BUILD)/test_%: $(OBJ)/tests/unit/test_%.o $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto -lpthread
+
+# BPF fixtures (BPF_PROG_TEST_RUN): tests/fixtures/test_X.c.
+$(BUILD)/test_%: $(OBJ)/tests/fixtures/test_%.o $(TESTLIB_OBJS) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto -lpthread
+
+# libFuzzer targets (clang's runtime), each a parser of wire data.
+FUZZ_hello    := lib/hello.c
+FUZZ_quic     := lib/quic_*.c lib/hello.c tests/lib/quic_seal.c
+FUZZ_quic_inv := lib/quic_*.c lib/hello.c
+FUZZ_http     := backend/http_parse.c
+.SECONDEXPANSION:
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_$$*)) | $(SKELS)
+	$(FUZZ_CC) -Ibackend -Itests/lib -o $@ $< $(wildcard $(FUZZ_$*)) -lcrypto
 
 fuzz: $(BUILD)/fuzz_hello
-	$(BUILD)/fuzz_hello -max_total_time=300 tests/captures
+	$(BUILD)/fuzz_hello -max_total_time=300 tests/data/captures
 
-test: all $(BUILD)/fuzz_hello $(BUILD)/fuzz_quic $(BUILD)/fuzz_quic_inv
+test: all $(FUZZ_TARGETS)
 	tests/run.sh
-
-# Every contender side by side (QUICK=1: one repetition, under 2 minutes).
-bench: all
-	QUICK=$(QUICK) bench/compare.sh
-
-# ksteer's own paths against direct, with more repetitions.
-bench-paths: all
-	bench/run.sh
 
 deps:
 	scripts/install-deps.sh
 
 clean:
 	rm -rf $(BUILD)
-
-$(BUILD)/connbench: bench/connbench.c | $(BUILD)
-	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -o $@ $< -lssl -lcrypto -lpthread
 
 demo:
 	scripts/install-deps.sh
@@ -127,40 +150,34 @@ demo:
 demo-stop:
 	scripts/demo.sh stop
 
-# ksteer-backend, the reference io_uring + OpenSSL HTTPS backend, its HTTP
-# parser's unit tests and fuzz target, and its benchmark against nginx.
-BACKEND_SRCS := $(filter-out backend/ksteer_handoff.c,$(wildcard backend/*.c))
-BACKEND_HDRS := $(wildcard backend/*.h)
-all: $(BUILD)/ksteer-backend $(BUILD)/test_backend_http $(BUILD)/fuzz_http
+# ---- benchmarks -------------------------------------------------------------
 
-$(BUILD)/ksteer-backend: $(BACKEND_SRCS) $(BACKEND_HDRS) backend/ksteer_handoff.c | $(BUILD)
-	$(CC) $(CFLAGS) -Ibackend -o $@ $(BACKEND_SRCS) backend/ksteer_handoff.c \
-		-luring -lssl -lcrypto -lpthread
+# Every contender side by side (QUICK=1: one repetition, under 2 minutes).
+bench: all
+	QUICK=$(QUICK) bench/compare.sh
 
-$(BUILD)/test_backend_http: tests/test_backend_http.c backend/http_parse.c backend/mime.c \
-		backend/http_parse.h backend/mime.h | $(BUILD)
-	$(CC) $(CFLAGS) -Ibackend -o $@ tests/test_backend_http.c backend/http_parse.c backend/mime.c
+# ksteer's own paths against direct, with more repetitions.
+bench-paths: all
+	bench/run.sh
 
-$(BUILD)/fuzz_http: tests/fuzz_http.c backend/http_parse.c backend/http_parse.h | $(BUILD)
-	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ibackend \
-		-o $@ tests/fuzz_http.c backend/http_parse.c
-
-.PHONY: bench-backend
 bench-backend: $(BUILD)/ksteer-backend
 	bench/backend_bench.sh
 
 # QUIC steering's per-datagram cost against plain SO_REUSEPORT (< 2 minutes).
-$(BUILD)/quic_flood: bench/quic_flood.c | $(BUILD)
-	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -o $@ $<
-
-.PHONY: bench-quic
 bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
 
 # The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
-$(BUILD)/bpf_cost: bench/bpf_cost.c tests/pkt.c tests/pkt.h user/util.c user/keys.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -Iuser -Itests -o $@ bench/bpf_cost.c tests/pkt.c user/util.c user/keys.c $(LDLIBS)
-
-.PHONY: bench-bpf
 bench-bpf: $(BUILD)/bpf_cost
 	bench/bpf_bench.sh
+
+$(BUILD)/connbench: $(call obj,bench/connbench.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lssl -lcrypto -lpthread
+
+$(BUILD)/quic_flood: $(call obj,bench/quic_flood.c)
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/bpf_cost: $(call obj,bench/bpf_cost.c) $(TESTLIB_OBJS) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -2,8 +2,8 @@
 /*
  * HTTP/1.x request parsing for ksteer-backend: the request head, the
  * request target, Range and HTTP dates. Pure functions on byte buffers,
- * no allocation, no I/O: unit-tested (tests/test_backend_http.c) and
- * fuzzed (tests/fuzz_http.c).
+ * no allocation, no I/O: unit-tested (tests/unit/test_backend_http.c) and
+ * fuzzed (tests/fuzz/fuzz_http.c).
  */
 #ifndef KSB_HTTP_PARSE_H
 #define KSB_HTTP_PARSE_H

@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 KS_TAG=ksbb$$
-source tests/netns.sh
+source tests/lib/netns.sh
 SECS=${BENCH_SECS:-8}
 CONNS=${BENCH_CONNS:-50}
 NCPU=$(nproc)

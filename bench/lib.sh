@@ -1,6 +1,6 @@
-# Shared by the benchmark scripts: the namespaces of tests/netns.sh plus a
+# Shared by the benchmark scripts: the namespaces of tests/lib/netns.sh plus a
 # second veth pair that reaches the backends with no BPF in the way.
-source "$(dirname "${BASH_SOURCE[0]}")/../tests/netns.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/netns.sh"
 DIRECT4=198.18.1.1
 DIRECT_CLI4=198.18.1.2
 

@@ -28,7 +28,7 @@ for f in "$FLOOD" "$KSTEER"; do
 	[ -x "$f" ] || { echo "quic_bench: $f missing (make all build/quic_flood)" >&2; exit 1; }
 done
 KS_TAG=qb$$
-source "$ROOT/tests/netns.sh"
+source "$ROOT/tests/lib/netns.sh"
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-qbench-$$
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 WORK=$(mktemp -d)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The SYN cookie keys as the TC program reads them: ks_keys
- * (include/ksteer_abi.h) holds one map, replaced whole on every change and
+ * (shared/ksteer_abi.h) holds one map, replaced whole on every change and
  * never written in place, so the snapshot a program looks up once stays
  * whole for the rest of its run.
  */
@@ -10,7 +10,7 @@
 
 #include "ks_bpf.h"
 
-/* The published map: read-only to programs; user/keys.c creates each one
+/* The published map: read-only to programs; lib/keys.c creates each one
  * with these attributes (an inner map must match this template). */
 struct ks_keys_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

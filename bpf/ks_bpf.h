@@ -10,7 +10,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "../include/ksteer_abi.h"
+#include "ksteer_abi.h"
 
 /* A linear source is a KS_HS_BUF map buffer holding at most KS_HS_MAX bytes;
  * the parser checks off + len against what it holds before it loads. */

@@ -619,7 +619,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		struct ks_syn_opts seg;
 
 		/* With timestamps the connection's options are in the echo
-		 * (bpf/cookie.h), verified on the first segment only: a later
+		 * (shared/cookie.h), verified on the first segment only: a later
 		 * one echoing other bits (our ACKs repeat the same TSval) is
 		 * not this flow's as verified. */
 		ks_opts_parse(p, &seg);

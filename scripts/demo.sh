@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KS_TAG=ksdemo
-source tests/netns.sh
+source tests/lib/netns.sh
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-demo
 DEMO=/run/ksteer-demo
 KSTEER=$PWD/build/ksteer

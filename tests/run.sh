@@ -1,35 +1,23 @@
 #!/usr/bin/env bash
-# make test: every suite in turn; each prints "N passed, N failed[, N skipped]"
-# last, and this adds them up into the same closing line.
+# make test: every suite in turn, found by kind: the unit tests and BPF
+# fixtures (tests/unit/test_*.c, tests/fixtures/test_*.c, built as
+# build/test_*), the fuzz runs (tests/fuzz/test_*.sh), the end-to-end
+# suites (tests/e2e/test_*.sh). Each prints "N passed, N failed[, N
+# skipped]" last; this adds them up into the same closing line.
+#   tests/run.sh [WORD]   only the suites whose path contains WORD
 set -u
 cd "$(dirname "$0")/.."
-suites=(
-	build/test_parser
-	tests/test_captures.sh
-	tests/test_cli.sh
-	tests/test_fuzz.sh
-	build/test_quic
-	tests/test_quic_cli.sh
-	tests/test_quic_fuzz.sh
-	build/test_tc_fixtures
-	build/test_quic_steer
-	build/test_handoff_lib
-	build/test_backend_http
-	tests/test_backend_fuzz.sh
-	tests/test_backend_e2e.sh
-	tests/test_e2e.sh
-	tests/test_cookie_e2e.sh
-	tests/test_reasm_e2e.sh
-	tests/test_reasm_flood_e2e.sh
-	tests/test_migrate_e2e.sh
-	tests/test_fallback_e2e.sh
-	tests/test_handback_e2e.sh
-	tests/test_hello_shapes_e2e.sh
-	tests/test_reload_e2e.sh
-	tests/test_browser_e2e.sh
-	tests/test_quic_e2e.sh
-	tests/test_realhost_e2e.sh
-)
+suites=()
+for c in tests/unit/test_*.c tests/fixtures/test_*.c; do
+	t=$(basename "$c" .c)
+	suites+=("build/$t")
+done
+suites+=(tests/fuzz/test_*.sh tests/e2e/test_*.sh)
+if [ $# -gt 0 ]; then
+	only=()
+	for s in "${suites[@]}"; do [[ $s == *"$1"* ]] && only+=("$s"); done
+	suites=("${only[@]}")
+fi
 for extra in ${KS_EXTRA_SUITES:-}; do suites+=("$extra"); done
 pass=0 fail=0 skip=0
 for s in "${suites[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """UDP listener for QUIC captures: saves the payload of each datagram it
 receives as DIR/PREFIX-N.bin (N from 1, in arrival order) and never answers,
-so a client keeps sending Initials. Used to make tests/captures/quic/.
+so a client keeps sending Initials. Used to make tests/data/captures/quic/.
 
 usage: quic_listen.py PORT DIR PREFIX SECONDS
 """

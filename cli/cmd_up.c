@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ksteer up / down: the loader. One cleanup path: everything `up`
+ * creates is pinned under the pin directory or recorded in ks_ifaces and
+ * ks_config, and `down` removes exactly that.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include "config.h"
+#include "cli.h"
+#include "steer_tc.skel.h"
+#include "steer_tc_egress.skel.h"
+#include "steer_sockops.skel.h"
+#include "steer_reuseport.skel.h"
+
+#define KS_TC_HANDLE 0x5ee7
+/* Our tc filters' priority: mid-range, so that other filters can run
+ * before us (lower numbers: a firewall that must see every packet first)
+ * or after us (higher: they see every packet we do not consume). */
+#define KS_TC_PRIO 0x5ee7
+#define KS_TC_PRIO_OLD 1          /* what ksteer used before: removed on up */
+#define KS_MAX_IFACES 32
+
+/* What `ksteer up` was asked to make. */
+struct ks_up {
+	const char *config, *cgroup;
+	char *ifaces[KS_MAX_IFACES];
+	int nif;
+	int named_ifaces;             /* -i given: exactly those */
+	struct ks_addr pub[KS_MAX_PUBLIC];
+	int npub;
+	unsigned int ports[KS_MAX_PORTS];   /* host order */
+	int nports;
+	int fallback_only, quic;
+	long reasm_entries, quic_entries;
+	int tc_prio;
+};
+
+/* The four skeletons; they share every pinned map. */
+struct ks_up_progs {
+	struct steer_tc *tc;
+	struct steer_tc_egress *eg;
+	struct steer_sockops *so;
+	struct steer_reuseport *rp;
+};
+
+static int ks_libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("KSTEER_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_DEBUG && getenv("KSTEER_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int ks_prog_path(const char *name, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s/%s", ks_pin_dir(), name);
+}
+
+static int ks_ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		goto mkdir_pins;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
+		return ks_err("cannot mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+mkdir_pins:
+	if (mkdir(ks_pin_dir(), 0700) && errno != EEXIST)
+		return ks_err("cannot create %s: %s", ks_pin_dir(), strerror(errno));
+	return 0;
+}
+
+/* The fast path needs the kfunc (Linux >= 6.9 with CONFIG_SYN_COOKIES). */
+static int ks_check_kernel(void)
+{
+	struct btf *btf;
+	int id;
+
+	if (getenv("KSTEER_FORCE_NO_KFUNC"))
+		id = -1;
+	else {
+		btf = btf__load_vmlinux_btf();
+		if (!btf)
+			return ks_err("no kernel BTF (/sys/kernel/btf/vmlinux): this kernel "
+				      "cannot run the fast path; use the fallback router ksteerd");
+		id = btf__find_by_name_kind(btf, "bpf_sk_assign_tcp_reqsk", BTF_KIND_FUNC);
+		btf__free(btf);
+	}
+	if (id < 0)
+		return ks_err("kernel lacks the kfunc bpf_sk_assign_tcp_reqsk (needs Linux >= 6.9 "
+			      "with CONFIG_SYN_COOKIES); the fallback router ksteerd covers this kernel: "
+			      "ksteer up --fallback-only");
+	return 0;
+}
+
+static int ks_pin_prog(struct bpf_program *prog, const char *name)
+{
+	char path[256];
+
+	ks_prog_path(name, path, sizeof(path));
+	unlink(path);
+	if (bpf_program__pin(prog, path))
+		return ks_err("cannot pin %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* The namespace this runs in, as sock_ops names it (bpf_get_netns_cookie). */
+static __u64 ks_netns_cookie(void)
+{
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd >= 0)
+		getsockopt(fd, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &len);
+	close(fd);
+	return cookie;
+}
+
+/* The first public addresses into cfg, for TC to compare in place; the
+ * rest are in ks_public only (pub_more says so). */
+static void ks_config_public(struct ks_config *cfg, const struct ks_up *u)
+{
+	int n4 = 0, n6 = 0;
+
+	memset(cfg->pub4, 0, sizeof(cfg->pub4));
+	memset(cfg->pub6, 0, sizeof(cfg->pub6));
+	cfg->pub_more = 0;
+	for (int i = 0; i < u->npub; i++) {
+		if (u->pub[i].family == AF_INET && n4 < KS_PUB4_INLINE)
+			memcpy(&cfg->pub4[n4++], u->pub[i].addr, 4);
+		else if (u->pub[i].family == AF_INET6 && n6 < KS_PUB6_INLINE)
+			memcpy(cfg->pub6[n6++], u->pub[i].addr, 16);
+		else
+			cfg->pub_more |= u->pub[i].family == AF_INET ? 1 : 2;
+	}
+}
+
+/* TC will run on lo, where ksteerd's hand-back segments arrive
+ * (bpf/handback.h): lo is among the interfaces picked without -i, and -i
+ * must name it. Without it ksteerd must not try a hand-back. */
+static int ks_up_on_lo(const struct ks_up *u)
+{
+	if (u->fallback_only)
+		return 0;
+	if (!u->named_ifaces)
+		return 1;
+	for (int i = 0; i < u->nif; i++)
+		if (if_nametoindex(u->ifaces[i]) == KS_LOOPBACK_IFINDEX)
+			return 1;
+	return 0;
+}
+
+static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
+{
+	struct ks_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(cfg_fd, &zero, &cfg))
+		return ks_err("cannot read ks_config: %s", strerror(errno));
+	if (cfg.abi != KS_ABI_VERSION) {
+		memset(&cfg, 0, sizeof(cfg));     /* first up */
+		cfg.abi = KS_ABI_VERSION;
+	}
+	*old_prio = cfg.tc_prio;
+	memset(cfg.ports, 0, sizeof(cfg.ports));
+	for (int i = 0; i < u->nports; i++)
+		cfg.ports[i] = htons(u->ports[i]);
+	cfg.flags |= KS_CFG_ACTIVE;
+	cfg.flags = u->quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
+	cfg.flags = ks_up_on_lo(u) ? cfg.flags | KS_CFG_HANDBACK : cfg.flags & ~KS_CFG_HANDBACK;
+	cfg.tc_prio = u->tc_prio;
+	cfg.netns_cookie = ks_netns_cookie();
+	ks_config_public(&cfg, u);
+	snprintf(cfg.cgroup, sizeof(cfg.cgroup), "%s", u->cgroup);
+	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
+		return ks_err("cannot write ks_config: %s", strerror(errno));
+	return 0;
+}
+
+static int ks_write_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(val, f) < 0 || fclose(f))
+		return ks_err("cannot set %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int ks_read_sysctl(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (f && fscanf(f, "%d", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * The namespace's TCP settings that decide what the fast path can do. The
+ * TC program reads them itself at each SYN (a change while up holds from
+ * the next SYN on); here `up` says what they mean, and turns on the two
+ * it needs.
+ */
+static int ks_host_sysctls(void)
+{
+	static const struct { const char *name, *off; } offered[] = {
+		{ "tcp_timestamps", "timestamps" },
+		{ "tcp_sack", "SACK" },
+		{ "tcp_window_scaling", "window scaling" },
+	};
+	char path[96];
+
+	/* A backend worker that closes its listener hands its queue to a
+	 * sibling (our sk_reuseport program keeps it within the backend). */
+	if (ks_write_sysctl("/proc/sys/net/ipv4/tcp_migrate_req", "1"))
+		return 1;
+	/* The kernel checks a BPF cookie only while syncookies are on; 1
+	 * (the kernel's default) sends its own cookies only when a listen
+	 * queue overflows, so turning it on changes nothing else. */
+	if (ks_read_sysctl("/proc/sys/net/ipv4/tcp_syncookies") == 0) {
+		if (ks_write_sysctl("/proc/sys/net/ipv4/tcp_syncookies", "1"))
+			return 1;
+		fprintf(stderr, "ksteer: net.ipv4.tcp_syncookies was 0, set to 1: the kernel "
+				"checks ksteer's SYN cookies only when it is on (1 sends its own "
+				"only when a listen queue overflows)\n");
+	}
+	for (size_t i = 0; i < sizeof(offered) / sizeof(offered[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", offered[i].name);
+		if (ks_read_sysctl(path) == 0)
+			fprintf(stderr, "ksteer: net.ipv4.%s is 0 here: connections are made without "
+					"%s\n", offered[i].name, offered[i].off);
+	}
+	return 0;
+}
+
+static void ks_tc_detach(unsigned int ifindex, int prio)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KS_TC_HANDLE, .priority = prio);
+
+	bpf_tc_detach(&hook, &opts);
+	hook.attach_point = BPF_TC_EGRESS;
+	bpf_tc_detach(&hook, &opts);
+}
+
+/* Ingress steers; egress (QUIC) learns which server owns a connection. */
+static int ks_attach_tc(int prog_fd, int egress_fd, int ifaces_fd, unsigned int idx,
+			const char *ifname, int prio, int old_prio)
+{
+	__u32 created = 0, key = idx;
+	int err;
+
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = idx, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KS_TC_HANDLE, .priority = prio,
+			    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return ks_err("cannot add clsact qdisc on %s: %s", ifname, strerror(-err));
+	if (!err)
+		created = 1;
+	else
+		bpf_map_lookup_elem(ifaces_fd, &key, &created);   /* keep earlier claim */
+	/* An earlier up's filter at another priority would run twice. */
+	if (old_prio != prio)
+		ks_tc_detach(idx, old_prio ? old_prio : KS_TC_PRIO_OLD);
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return ks_err("cannot attach TC program on %s: %s", ifname, strerror(-err));
+	bpf_map_update_elem(ifaces_fd, &key, &created, BPF_ANY);
+	/* Egress only learns QUIC connection IDs: without --quic it is not
+	 * there, so TCP traffic runs no program on its way out. */
+	hook.attach_point = BPF_TC_EGRESS;
+	opts.prog_id = 0;
+	if (egress_fd < 0) {
+		opts.prog_fd = 0;
+		opts.flags = 0;
+		bpf_tc_detach(&hook, &opts);      /* an earlier up --quic's */
+		return 0;
+	}
+	opts.prog_fd = egress_fd;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return ks_err("cannot attach TC egress program on %s: %s", ifname, strerror(-err));
+	return 0;
+}
+
+/* Remove our filters (and the clsact qdisc, when `up` created it) from
+ * interface key, and forget it. */
+static void ks_release_iface(int ifaces_fd, __u32 key, int prio)
+{
+	__u32 created = 0;
+
+	ks_tc_detach(key, prio ? prio : KS_TC_PRIO_OLD);
+	if (prio && prio != KS_TC_PRIO_OLD)
+		ks_tc_detach(key, KS_TC_PRIO_OLD);
+	if (ifaces_fd < 0)
+		return;
+	/* The qdisc was ours, and holds nobody else's filters (added since
+	 * up by an operator or another tool, which must not go with it):
+	 * INGRESS|EGRESS is what deletes it. */
+	if (!bpf_map_lookup_elem(ifaces_fd, &key, &created) && created &&
+	    ks_tc_filters_left(key) == 0) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = key,
+				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+		bpf_tc_hook_destroy(&hook);
+	}
+	bpf_map_delete_elem(ifaces_fd, &key);
+}
+
+static int ks_attach_sockops(int prog_fd, const char *cgroup)
+{
+	char old_path[256];
+	int cg, old, err = 0;
+
+	cg = open(cgroup, O_RDONLY | O_DIRECTORY);
+	if (cg < 0)
+		return ks_err("cannot open cgroup %s: %s", cgroup, strerror(errno));
+	ks_prog_path("prog_sockops", old_path, sizeof(old_path));
+	old = bpf_obj_get(old_path);
+	if (bpf_prog_attach(prog_fd, cg, BPF_CGROUP_SOCK_OPS, BPF_F_ALLOW_MULTI))
+		err = ks_err("cannot attach sock_ops to %s: %s", cgroup, strerror(errno));
+	else if (old >= 0)
+		bpf_prog_detach2(old, cg, BPF_CGROUP_SOCK_OPS);   /* replaced */
+	if (old >= 0)
+		close(old);
+	close(cg);
+	return err;
+}
+
+static const char *ks_default_cgroup(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/cgroup/unified", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup/unified";
+	return "/sys/fs/cgroup";
+}
+
+static void ks_detach_tc_all(int ifaces_fd, int prio);
+
+/* The map pinned as name: its info; -1 when none is pinned. */
+static int ks_pinned_info(const char *name, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+	char path[256];
+	int fd, err;
+
+	memset(info, 0, sizeof(*info));
+	ks_prog_path(name, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	err = bpf_obj_get_info_by_fd(fd, info, &len);
+	close(fd);
+	if (err)
+		info->type = BPF_MAP_TYPE_UNSPEC;
+	return 0;
+}
+
+/* Entries of the map pinned as name; -1: none pinned, 0: not of type. */
+static long ks_pinned_entries(const char *name, __u32 type)
+{
+	struct bpf_map_info info;
+
+	if (ks_pinned_info(name, &info))
+		return -1;
+	return info.type == type ? (long)info.max_entries : 0;
+}
+
+/*
+ * Size the QUIC tables (connection IDs, address pairs): they are LRU maps,
+ * allocated whole, so without --quic they are made tiny (KS_QUIC_OFF), and
+ * with it `want` entries (0: KS_QUIC_CIDS). Every program's copy must agree
+ * with the pinned one; a different size asks for `down` first.
+ */
+static int ks_size_quic(struct bpf_map *const *maps, int n, int quic, long want)
+{
+	long have = ks_pinned_entries("ks_quic_cids", BPF_MAP_TYPE_LRU_HASH), size;
+
+	if (!have)
+		return ks_err("ks_quic_cids is from an older ksteer: run 'ksteer down', then 'up'");
+	size = quic ? (want ? want : KS_QUIC_CIDS) : KS_QUIC_OFF;
+	if (have > 0 && quic && have != size && (want || have == KS_QUIC_OFF))
+		return ks_err("the QUIC tables hold %ld entries (made by an 'up' %s); 'ksteer down' "
+			      "first to resize them", have, have == KS_QUIC_OFF ? "without --quic" :
+			      "with another --quic-entries");
+	if (have > 0)
+		size = have;
+	for (int i = 0; i < n; i++)
+		if (bpf_map__set_max_entries(maps[i], size))
+			return ks_err("cannot size the QUIC tables: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * Size the reassembly table: `want` flows (0: the default), or what a
+ * pinned table from an earlier `up` holds. A pinned map cannot be resized
+ * under live flows, so a different size asks for `down` first.
+ */
+static int ks_size_reasm(struct steer_tc *tc, long want, int *fresh)
+{
+	struct bpf_map_info info;
+	__u32 flows;
+
+	*fresh = ks_pinned_info("ks_reasm_free", &info) != 0;
+	if (ks_pinned_info("ks_reasm", &info)) {
+		flows = want ? want : KS_REASM_ENTRIES;
+	} else {
+		if (info.type != BPF_MAP_TYPE_HASH || *fresh)
+			return ks_err("ks_reasm is from an older ksteer: run 'ksteer down', then 'up'");
+		if (want && want != (long)info.max_entries)
+			return ks_err("the reassembly table holds %u flows; 'ksteer down' first to "
+				      "resize it", info.max_entries);
+		flows = info.max_entries;
+	}
+	if (ks_reasm_size(tc->obj, flows))
+		return ks_err("cannot size the reassembly tables: %s", strerror(errno));
+	return 0;
+}
+
+static const char ks_up_usage[] =
+	"usage: ksteer up -a ADDR [-a ADDR]... [-p PORT]... [-i IFACE]... [-c FILE] [--cgroup DIR]\n"
+	"                 [--fallback-only] [--reasm-entries N] [--quic] [--quic-entries N]\n"
+	"                 [--tc-prio N]";
+
+/* A number in [lo, hi] from optarg, or -1 after saying what is wrong. */
+static long ks_opt_num(const char *what, long lo, long hi)
+{
+	char *end;
+	long v = strtol(optarg, &end, 10);
+
+	if (*end || !*optarg || v < lo || v > hi) {
+		ks_err("bad %s '%s' (%ld to %ld)", what, optarg, lo, hi);
+		return -1;
+	}
+	return v;
+}
+
+static int ks_up_add_port(struct ks_up *u, unsigned int port)
+{
+	for (int i = 0; i < u->nports; i++)
+		if (u->ports[i] == port)
+			return 0;
+	if (u->nports == KS_MAX_PORTS)
+		return ks_err("too many public ports (max %d)", KS_MAX_PORTS);
+	u->ports[u->nports++] = port;
+	return 0;
+}
+
+static int ks_up_add_addr(struct ks_up *u, const struct ks_addr *a)
+{
+	for (int i = 0; i < u->npub; i++)
+		if (!memcmp(&u->pub[i], a, sizeof(*a)))
+			return 0;
+	if (u->npub == KS_MAX_PUBLIC)
+		return ks_err("too many public addresses (max %d)", KS_MAX_PUBLIC);
+	u->pub[u->npub++] = *a;
+	return 0;
+}
+
+/* Phase 1: the command line. 0, 1 on error, 2 for --help. */
+static int ks_up_parse(int argc, char **argv, struct ks_up *u)
+{
+	static const struct option lo[] = {
+		{ "address", required_argument, 0, 'a' }, { "port", required_argument, 0, 'p' },
+		{ "interface", required_argument, 0, 'i' }, { "config", required_argument, 0, 'c' },
+		{ "cgroup", required_argument, 0, 'g' }, { "fallback-only", no_argument, 0, 'F' },
+		{ "reasm-entries", required_argument, 0, 'R' }, { "quic", no_argument, 0, 'Q' },
+		{ "quic-entries", required_argument, 0, 'E' }, { "tc-prio", required_argument, 0, 'P' },
+		{ "help", no_argument, 0, 'h' }, { 0 } };
+	struct ks_addr a;
+	long v;
+	int c;
+
+	memset(u, 0, sizeof(*u));
+	u->cgroup = ks_default_cgroup();
+	u->tc_prio = KS_TC_PRIO;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "a:p:i:c:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (ks_parse_ip(optarg, &a))
+				return ks_err("bad address '%s' (an IPv4 or IPv6 address, no port)", optarg);
+			if (ks_up_add_addr(u, &a))
+				return 1;
+			break;
+		case 'p':
+			if ((v = ks_opt_num("port", 1, 65535)) < 0 || ks_up_add_port(u, v))
+				return 1;
+			break;
+		case 'i':
+			if (u->nif == KS_MAX_IFACES)
+				return ks_err("too many interfaces (max %d)", KS_MAX_IFACES);
+			u->ifaces[u->nif++] = strdup(optarg);
+			u->named_ifaces = 1;
+			break;
+		case 'c': u->config = optarg; break;
+		case 'g': u->cgroup = optarg; break;
+		case 'F': u->fallback_only = 1; break;
+		case 'Q': u->quic = 1; break;
+		case 'E':
+			if ((u->quic_entries = ks_opt_num("--quic-entries", 16, 1 << 22)) < 0)
+				return 1;
+			u->quic = 1;
+			break;
+		case 'R':
+			if ((u->reasm_entries = ks_opt_num("--reasm-entries", 1, 1 << 17)) < 0)
+				return 1;
+			break;
+		case 'P':
+			if ((v = ks_opt_num("--tc-prio", 2, 65535)) < 0)
+				return 1;
+			u->tc_prio = v;
+			break;
+		case 'h':
+			puts(ks_up_usage);
+			return 2;
+		default:
+			return ks_err("bad option '%s' ('ksteer up --help' lists them)", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return ks_err("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* Phase 2: what a config file states about the public side, beside -a/-p. */
+static int ks_up_read_file(struct ks_up *u)
+{
+	struct ks_conf c;
+	int err = 0;
+
+	if (!u->config)
+		return 0;
+	if (ks_conf_parse(u->config, &c))
+		return 1;
+	for (int i = 0; i < c.npub && !err; i++)
+		err = ks_up_add_addr(u, &c.pub[i]);
+	for (int i = 0; i < c.nports && !err; i++)
+		err = ks_up_add_port(u, c.ports[i]);
+	ks_conf_free(&c);
+	return err;
+}
+
+/* Phase 3: can it run here, with what it was given? */
+static int ks_up_check(struct ks_up *u)
+{
+	if (!u->npub)
+		return ks_err("no public address: name the addresses whose connections ksteer "
+			      "steers with -a ADDR (or a 'public' line in the config file)");
+	if (!u->nports)
+		ks_up_add_port(u, 443);
+	if ((!u->fallback_only && ks_check_kernel()) || ks_ensure_bpffs())
+		return 1;
+	return 0;
+}
+
+/* Phase 4: open, size, load and pin the programs (maps pin by name). */
+static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
+{
+	struct bpf_map_info info;
+	struct bpf_map *qm[6];
+	int nq = 0, fresh_pool = 0;
+
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
+	if (!ks_pinned_info("ks_config", &info) && info.value_size != sizeof(struct ks_config))
+		return ks_err("the pinned maps are from an older ksteer: run 'ksteer down', then 'up'");
+	/* Fallback-only: no TC program (it needs the kfunc); every connection
+	 * takes the kernel's own path to ksteerd's listener. */
+	if (!u->fallback_only) {
+		pr->tc = steer_tc__open_opts(&oo);
+		pr->eg = steer_tc_egress__open_opts(&oo);
+	}
+	pr->so = steer_sockops__open_opts(&oo);
+	pr->rp = steer_reuseport__open_opts(&oo);
+	if ((!(pr->tc && pr->eg) && !u->fallback_only) || !pr->so || !pr->rp) {
+		if (errno == EPERM || errno == ENOSYS)
+			return ks_err("no BPF support here (%s): run as root on a kernel with BPF",
+				      strerror(errno));
+		return ks_err("cannot open BPF objects: %s", strerror(errno));
+	}
+	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries, &fresh_pool))
+		return 1;
+	if ((pr->tc && ks_size_cpu_maps(pr->tc->obj)) || ks_size_cpu_maps(pr->rp->obj))
+		return ks_err("cannot size the per-CPU buffers: %s", strerror(errno));
+	qm[nq++] = pr->rp->maps.ks_quic_cids;
+	qm[nq++] = pr->rp->maps.ks_quic_peers;
+	if (pr->tc) {
+		qm[nq++] = pr->tc->maps.ks_quic_cids;
+		qm[nq++] = pr->tc->maps.ks_quic_peers;
+		qm[nq++] = pr->eg->maps.ks_quic_cids;
+		qm[nq++] = pr->eg->maps.ks_quic_peers;
+	}
+	if (ks_size_quic(qm, nq, u->quic, u->quic_entries))
+		return 1;
+	if ((pr->tc && (steer_tc__load(pr->tc) || steer_tc_egress__load(pr->eg))) ||
+	    steer_sockops__load(pr->so) || steer_reuseport__load(pr->rp))
+		return ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
+			      strerror(errno));
+	if ((pr->tc && (ks_pin_prog(pr->tc->progs.ksteer_tc, "prog_tc") ||
+			ks_pin_prog(pr->eg->progs.ksteer_tc_egress, "prog_tc_egress"))) ||
+	    ks_pin_prog(pr->rp->progs.ksteer_reuseport, "prog_reuseport"))
+		return 1;
+	/* A pool this up created is all free. */
+	if (pr->tc && fresh_pool && ks_reasm_pool_fill(pr->tc->obj))
+		return ks_err("cannot fill the reassembly pool: %s", strerror(errno));
+	return 0;
+}
+
+/* Phase 5: the interfaces to attach: those named, or those that carry a
+ * public address and lo. Says which public addresses are not local. */
+static void ks_up_pick_ifaces(struct ks_up *u)
+{
+	int local[KS_MAX_PUBLIC];
+	char addr[80];
+
+	if (!u->named_ifaces) {
+		u->nif = ks_public_ifaces(u->pub, u->npub, local, u->ifaces, KS_MAX_IFACES);
+		for (int i = 0; i < u->npub; i++) {
+			if (local[i])
+				continue;
+			ks_format_addr(&u->pub[i], addr, sizeof(addr));
+			*strrchr(addr, ':') = 0;
+			fprintf(stderr, "ksteer: %s is on no interface here: its packets are steered "
+					"only on lo and on interfaces named with -i\n", addr);
+		}
+		return;
+	}
+	for (int i = 0; i < u->nif; i++)
+		if (strcmp(u->ifaces[i], "lo") && !ks_iface_carries(u->ifaces[i], u->pub, u->npub))
+			fprintf(stderr, "ksteer: %s carries no public address: only packets to one "
+					"that it forwards in are steered there\n", u->ifaces[i]);
+}
+
+/* Phase 6: TC on the chosen interfaces, off every other one of ours. */
+static int ks_up_attach_tc(const struct ks_up *u, const struct ks_up_progs *pr, int ifaces_fd,
+			   int old_prio)
+{
+	unsigned int idx[KS_MAX_IFACES];
+	__u32 key, next;
+	int first = 1;
+
+	for (int i = 0; i < u->nif; i++) {
+		idx[i] = if_nametoindex(u->ifaces[i]);
+		if (!idx[i])
+			return ks_err("no interface '%s'", u->ifaces[i]);
+	}
+	for (int i = 0; i < u->nif; i++)
+		if (ks_attach_tc(bpf_program__fd(pr->tc->progs.ksteer_tc),
+				 u->quic ? bpf_program__fd(pr->eg->progs.ksteer_tc_egress) : -1,
+				 ifaces_fd, idx[i], u->ifaces[i], u->tc_prio, old_prio))
+			return 1;
+	/* Interfaces an earlier up attached that are not in this set. */
+	while (!bpf_map_get_next_key(ifaces_fd, first ? NULL : &key, &next)) {
+		int keep = 0;
+
+		first = 0;
+		key = next;
+		for (int i = 0; i < u->nif; i++)
+			keep |= idx[i] == key;
+		if (!keep) {
+			ks_release_iface(ifaces_fd, key, old_prio);
+			first = 1;                /* deleted: walk again from the start */
+		}
+	}
+	return 0;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct ks_up u;
+	struct ks_up_progs pr = {};
+	int err = 1, groups, cfg_fd, ifaces_fd, old_prio = 0;
+
+	err = ks_up_parse(argc, argv, &u);
+	if (err)
+		return err == 2 ? 0 : 1;
+	err = 1;
+	if (ks_up_read_file(&u) || ks_up_check(&u))
+		goto out;
+	libbpf_set_print(ks_libbpf_quiet);
+	if (ks_up_load(&u, &pr))
+		goto out;
+	cfg_fd = bpf_map__fd(pr.so->maps.ks_config);
+	ifaces_fd = bpf_map__fd(pr.so->maps.ks_ifaces);
+	/* The cookie keys before TC runs: a random key on the first up. */
+	if (ks_write_config(cfg_fd, &u, &old_prio) || ks_public_write(u.pub, u.npub) ||
+	    (pr.tc && ks_keys_init(bpf_map__fd(pr.tc->maps.ks_keys))) || ks_host_sysctls())
+		goto out;
+	if (ks_attach_sockops(bpf_program__fd(pr.so->progs.ksteer_sockops), u.cgroup) ||
+	    ks_pin_prog(pr.so->progs.ksteer_sockops, "prog_sockops"))
+		goto out;
+	if (u.fallback_only) {
+		ks_detach_tc_all(ifaces_fd, old_prio);   /* switching modes: no fast path */
+	} else {
+		ks_up_pick_ifaces(&u);
+		if (ks_up_attach_tc(&u, &pr, ifaces_fd, old_prio))
+			goto out;
+	}
+	if (u.config && ks_apply_config(u.config))
+		goto out;
+	/* Listeners that exist already, and SO_REUSEPORT groups on the public
+	 * ports created since the last up (a restarted backend): steer them. */
+	if (ks_adopt_all())
+		goto out;
+	for (int i = 0; i < u.nports; i++) {
+		int e = ks_steer_port_groups(u.ports[i], &groups);
+
+		if (e) {
+			ks_err("cannot attach sk_reuseport to the groups on port %u: %s", u.ports[i],
+			       strerror(-e));
+			goto out;
+		}
+	}
+	err = 0;
+out:
+	for (int i = 0; i < u.nif; i++)
+		free(u.ifaces[i]);
+	steer_tc__destroy(pr.tc);
+	steer_tc_egress__destroy(pr.eg);
+	steer_sockops__destroy(pr.so);
+	steer_reuseport__destroy(pr.rp);
+	return err;
+}
+
+/* Our filters off every interface (down, or up --fallback-only). */
+static void ks_detach_tc_all(int ifaces_fd, int prio)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+
+	for (i = all; i && i->if_index; i++)
+		ks_release_iface(ifaces_fd, i->if_index, prio);
+	if (all)
+		if_freenameindex(all);
+}
+
+int cmd_down(int argc, char **argv)
+{
+	char path[512];
+	struct ks_config cfg = {};
+	__u32 zero = 0;
+	int fd, cfg_fd, ifaces_fd;
+	DIR *d;
+	struct dirent *e;
+
+	if (argc > 1)
+		return ks_err("usage: ksteer down");
+	libbpf_set_print(ks_libbpf_quiet);
+	d = opendir(ks_pin_dir());
+	if (!d)
+		return 0;                         /* nothing is up: already down */
+	ks_prog_path("ks_config", path, sizeof(path));
+	cfg_fd = bpf_obj_get(path);
+	if (cfg_fd >= 0)
+		bpf_map_lookup_elem(cfg_fd, &zero, &cfg);
+	ks_prog_path("ks_ifaces", path, sizeof(path));
+	ifaces_fd = bpf_obj_get(path);
+	ks_detach_tc_all(ifaces_fd, cfg.tc_prio);
+	ks_prog_path("prog_sockops", path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd >= 0 && cfg.cgroup[0]) {
+		int cg = open(cfg.cgroup, O_RDONLY | O_DIRECTORY);
+
+		if (cg >= 0) {
+			bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS);
+			close(cg);
+		}
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", ks_pin_dir(), e->d_name);
+		if (unlink(path))
+			ks_err("cannot unpin %s: %s", path, strerror(errno));
+	}
+	closedir(d);
+	if (rmdir(ks_pin_dir()))
+		return ks_err("cannot remove %s: %s", ks_pin_dir(), strerror(errno));
+	return 0;
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The parser (ksteer parse -j, the code the kernel runs) against tshark's
+# live dissection of every real ClientHello in tests/data/captures.
+source "$(dirname "$0")/../lib/lib.sh"
+DIR=$ROOT/tests/data/captures
+if ! command -v tshark >/dev/null || ! command -v text2pcap >/dev/null; then
+	skip "tshark is not installed (scripts/install-deps.sh installs it)"
+	summary
+	exit 0
+fi
+n=0
+for f in "$DIR"/*.bin; do
+	want=$("$DIR/tshark_check.sh" "$f" | tr 'A-Z' 'a-z')
+	got=$($KSTEER parse -j "$f" | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+print((d["sni"] or "-") + "\t" + (",".join(d["alpn"]) or "-") if d["complete"] else "incomplete")')
+	expect_eq "$(basename "$f") ($(stat -c %s "$f") B): parser agrees with tshark" "$want" "$got"
+	n=$((n + 1))
+done
+check "captures from 8 kinds of client present ($n files)" test "$n" -ge 16
+summary

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# ClientHello shapes, ksteer against direct: every shape of
+# tests/tools/hello_shapes.py (record sizes, extension counts, padding to
+# 64 KB, SNI first and last, the SSLv2-compatible format, a CCS inside the
+# ClientHello, every length field off by one) goes to an unmodified
+# openssl s_server directly and through ksteer, and the two answers must
+# be the same: handshake (a ServerHello), the same alert, reset, closed or
+# timeout. Where a shape is beyond one of ksteer's stated limits, the
+# answer through ksteer must be the stated one (a refusal, counted), not
+# the direct one; the line says which.
+#
+#   direct   client namespace -> a second s_server on $SRV4:9443, with the
+#            same options and certificate as backend a. Not ksteer's port,
+#            so TC passes it untouched; and it leaves the same client stack
+#            over the same veth (MSS 1448, GRO off) as the path through
+#            ksteer, so both servers receive the bytes cut into the same
+#            segments (from the server namespace to 127.0.0.1 the path
+#            would be lo, with a 64 KB MTU: other segments).
+#   ksteer   client namespace -> $SRV4:443: TC (the kernel's fast path and
+#            reassembly), ksteerd for what the kernel gives up (handed back
+#            into a's listener), backend a = s_server on 127.0.0.1:9001.
+#
+# Each shape is sent in one write and in 100-byte writes 1 ms apart (many
+# segments); through ksteer with a default route to a, and, for the
+# well-formed shapes, which carry the routed SNI, without one. A "#" line
+# per case says which part of ksteer served it, from the counters that
+# moved. Each answer is waited for 2 s.
+source "$(dirname "$0")/../lib/lib.sh"
+source "$(dirname "$0")/../lib/netns.sh"
+if ! command -v openssl >/dev/null; then
+	skip "ClientHello shapes: openssl (the s_server both paths reach) is not installed"
+	summary
+	exit 0
+fi
+ks_test_begin "ClientHello shapes end-to-end tests"
+SHAPES=$ROOT/tests/tools/hello_shapes.py
+SNI=shapes.example
+DIRECT_PORT=9443
+
+# ksteer's stated limits (README, "Limits today"; shared/tls_hello.h and the
+# Makefile's ksteerd build), in the units of hello_shapes.py's list:
+# HS_BYTES is the handshake message with its 4-byte header, WIRE_BYTES
+# every byte sent. The kernel routes a ClientHello of up to 16 KB (2^14 +
+# its header) in up to 32 KB of records and 32 segments, ksteerd what the
+# kernel does not, up to 64 KB (2^16 + 4) in up to 512 KB of records, and
+# beyond that refuses it, counted fallback.hello_too_big. Whether the kernel
+# or ksteerd routes it changes nothing in the answer: ksteerd hands the
+# connection back to the backend (up to 1 MB queued, more than its 512 KB
+# of records), and sends unreadable ClientHellos to the default route as
+# the kernel does.
+KSTEERD_HELLO_MAX=65540
+KSTEERD_WIRE_MAX=524287
+
+ks_make_certs "$WORK" $SNI
+check "ksteer up" in_srv $KSTEER up -a $SRV4 -a $SRV6
+s_server() { # ADDR:PORT LOG: the same server for both paths
+	(cd "$WORK" && exec nsenter --net=/run/netns/$SRV_NS openssl s_server -accept "$1" \
+		-cert $SNI.pem -key $SNI.key -www >"$2" 2>&1) &
+}
+s_server 127.0.0.1:9001 "$WORK/backend.log"
+BACKEND_PID=$!
+s_server $SRV4:$DIRECT_PORT "$WORK/direct.log"
+DIRECT_PID=$!
+in_srv $KSTEER backend add a 127.0.0.1:9001
+in_srv $KSTEER route add $SNI a
+in_srv $KSTEER route add default a
+nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --deadline 5000 --listen $SRV4:443 \
+	2>"$WORK/ksteerd.log" &
+KSTEERD_PID=$!
+wait_listen 127.0.0.1 9001 && wait_listen $SRV4 $DIRECT_PORT && wait_listen $SRV4 443 ||
+	fail "servers did not start"
+sleep 0.3
+stats() { in_srv $KSTEER stats -j >"$1"; }
+stats "$WORK/s.json"
+expect_eq "ksteerd registered as the fallback" 1 \
+	"$($PY -c "import json; print(json.load(open('$WORK/s.json'))['fallback_listeners'])")"
+
+send() { # PORT SHAPE MODE: the outcome word
+	local out
+	out=$(in_cli timeout 10 $PY "$SHAPES" send $SRV4 "$1" "$2" --sni $SNI --mode "$3" 2>&1)
+	echo "${out%% *}"
+}
+
+# expected_via CLASS HS WIRE DIRECT: what ksteer's stated limits make of a
+# shape: "OUTCOME COUNTER WHY..." (COUNTER "-": none required).
+expected_via() {
+	local cls=$1 hs=$2 wire=$3 direct=$4
+	if [ "$cls" = wellformed ] &&
+		{ [ "$hs" -gt $KSTEERD_HELLO_MAX ] || [ "$wire" -gt $KSTEERD_WIRE_MAX ]; }; then
+		echo "reset fallback.hello_too_big beyond ksteerd's 64 KB: refused"
+	else
+		echo "$direct -"
+	fi
+}
+
+# moved BEFORE AFTER COUNTER: how much a counter (a.b for nested) moved.
+moved() {
+	$PY -c "
+import json, sys
+b, a = (json.load(open(f)) for f in sys.argv[1:3])
+for k in sys.argv[3].split('.'):
+    b, a = b.get(k, 0), a.get(k, 0)
+print(a - b)" "$1" "$2" "$3"
+}
+
+# settled FILE: ksteerd holds no connection and has no hand-back under way
+# (FILE: the last snapshot), waiting up to 8 s: a multi-segment hand-back
+# feeds the rest for up to 5 s. Its counters are then final for the case.
+settled() {
+	local i
+	for i in $(seq 80); do
+		stats "$1"
+		$PY -c "import json, sys; f = json.load(open(sys.argv[1]))['fallback']
+sys.exit(1 if f['handback_pending'] or f['active'] else 0)" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+declare -A DIRECT
+HANDBACK_FAILED_SERVED=()
+# run_case NAME CLASS HS WIRE OPENSSL_SAYS MODE ROUTE_MODE
+run_case() {
+	local name=$1 cls=$2 hs=$3 wire=$4 openssl_says=$5 mode=$6 route=$7
+	local tag="$name [$mode, $route]" via exp counter why n
+	if [ "$route" = "default route" ]; then
+		# The generator itself: s_server's own answer, directly.
+		DIRECT[$name.$mode]=$(send $DIRECT_PORT "$name" "$mode")
+		expect_eq "$name [$mode]: direct, s_server answers what OpenSSL 3.0 answers this shape" \
+			"$openssl_says" "${DIRECT[$name.$mode]}"
+	fi
+	read -r exp counter why <<<"$(expected_via "$cls" "$hs" "$wire" "${DIRECT[$name.$mode]}")"
+	stats "$WORK/before.json"
+	via=$(send 443 "$name" "$mode")
+	local t0=$(date +%s%N) settle=""
+	sleep 0.05                        # ksteerd counts a closing client after it
+	settled "$WORK/after.json" || settle=" (ksteerd not settled after 8 s)"
+	local ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $ms -gt 500 ] && settle="${settle:- (ksteerd settled ${ms} ms after the client closed)}"
+	if [ "$counter" = - ]; then
+		expect_eq "$tag: through ksteer as direct" "${DIRECT[$name.$mode]}" "$via"
+	else
+		n=$(moved "$WORK/before.json" "$WORK/after.json" "$counter")
+		expect_eq "$tag: through ksteer the stated limit, not direct's ${DIRECT[$name.$mode]} ($why, counted $counter)" \
+			"$exp $counter+1" "$via $counter+$n"
+	fi
+	echo "# $tag: $(${PY} "$SHAPES" counters-diff "$WORK/before.json" "$WORK/after.json")$settle"
+	# A hand-back ksteerd counts failed although the backend answered.
+	if [ "$via" = handshake ] &&
+		[ "$(moved "$WORK/before.json" "$WORK/after.json" fallback.handback_failed)" != 0 ]; then
+		HANDBACK_FAILED_SERVED+=("$tag")
+	fi
+}
+
+mapfile -t LIST < <($PY "$SHAPES" list --sni $SNI)
+[ "${#LIST[@]}" -gt 40 ] || fail "hello_shapes.py list: ${#LIST[@]} shapes"
+start=$(date +%s)
+for route in "default route" "no default route"; do
+	if [ "$route" = "no default route" ]; then
+		check "route del default" in_srv $KSTEER route del default
+		echo "# without a default route: the well-formed shapes only (the others name no route)"
+	fi
+	for line in "${LIST[@]}"; do
+		read -r name cls hs wire openssl_says <<<"$line"
+		[ "$route" = "no default route" ] && [ "$cls" != wellformed ] && continue
+		for mode in one segments; do
+			run_case "$name" "$cls" "$hs" "$wire" "$openssl_says" "$mode" "$route"
+		done
+	done
+done
+check "s_server (backend a) still runs" kill -0 $BACKEND_PID
+check "s_server (direct) still runs" kill -0 $DIRECT_PID
+check "ksteerd still runs" kill -0 $KSTEERD_PID || tail -n 5 "$WORK/ksteerd.log"
+expect_eq "no hand-back counted failed whose client got its ServerHello" "" \
+	"$(IFS=';'; echo "${HANDBACK_FAILED_SERVED[*]}")"
+echo "# $(( $(date +%s) - start )) s for ${#LIST[@]} shapes"
+summary

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# ClientHellos over several segments, end to end: veth with GRO off on the
+# server and TSO/GSO off on the client (every segment its own skb: the worst
+# case), crafted hellos with the SNI at chosen offsets (a recording backend
+# checks every byte arrived, in order), a real TLS handshake with a 3-segment
+# hello (Python's ssl with a long ALPN list, against openssl s_server), and
+# reordering on the wire (netem).
+source "$(dirname "$0")/../lib/lib.sh"
+source "$(dirname "$0")/../lib/netns.sh"
+ks_test_begin "reassembly end-to-end tests"
+TOOL=$ROOT/tests/tools/hello_tool.py
+ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1
+ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 2>&1
+# A table of 2 flows, so that the full-table case below is cheap to reach.
+check "ksteer up --reasm-entries 2" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --reasm-entries 2
+check "up again keeps the table's size" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
+out=$(in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --reasm-entries 8 2>&1)
+check "up with another size: refused, says why ($out)" grep -q "down' first to resize" <<<"$out"
+in_srv $KSTEER backend add rec 127.0.0.1:9005
+in_srv $KSTEER route add '*.example' rec
+nsenter --net=/run/netns/$SRV_NS $PY "$TOOL" record 9005 "$WORK/rec.log" &
+wait_listen 127.0.0.1 9005 || fail "recorder did not start"
+
+counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+
+# send_case DESC SIZE SNI_OFFSET: one connection, every byte must arrive.
+send_case() {
+	local desc=$1 size=$2 off=$3 out got
+	out=$(in_cli $PY "$TOOL" send $SRV4 443 "seg.example" "$size" "$off")
+	got=$(tail -n 1 "$WORK/rec.log")
+	set -- $out
+	local status=$1 ms=$2 len=$3 sum=$4
+	set -- $got
+	if [ "$status" = ok ] && [ "$3" = "$len" ] && [ "$4" = "$sum" ] &&
+		[ "${1%:*}" = "$CLI4" ] && [ "$2" = "$SRV4:443" ]; then
+		ok "$desc: $len B hello, SNI at $off, all bytes in order at the backend (${ms} ms)"
+	else
+		fail "$desc: sent '$out', backend saw '$got'"
+	fi
+}
+
+d0=$(counter reasm_completed)
+send_case "one segment" 600 100
+send_case "two segments, SNI in the second" 2200 2000
+send_case "three segments, SNI in the last" 4000 3900
+send_case "three segments, SNI at the start" 4000 60
+send_case "two segments, SNI across the boundary" 2000 1440
+expect_eq "four reassembled in the kernel" $((d0 + 4)) "$(counter reasm_completed)"
+
+# IPv6: a 3-segment hello to an IPv6 backend is reassembled and rewritten
+# (IPv6 length, checksum over the IPv6 pseudo-header); an IPv6 client routed
+# to a backend that listens on IPv4 only is refused, not assigned.
+in_srv $KSTEER backend add rec6 '[::1]:9007'
+in_srv $KSTEER route add seg6.example rec6
+nsenter --net=/run/netns/$SRV_NS $PY "$TOOL" record 9007 "$WORK/rec6.log" ::1 &
+wait_listen '\[::1\]' 9007 || fail "IPv6 recorder did not start"
+out=$(in_cli $PY "$TOOL" send $SRV6 443 seg6.example 4000 3900)
+set -- $out
+got=$(tail -n 1 "$WORK/rec6.log")
+check "IPv6, three segments: all bytes at the backend ($2 ms)" \
+	test "$1 $(cut -d' ' -f3-4 <<<"$got")" = "ok $3 $4"
+check "IPv6: the backend sees the client's IPv6 address" grep -q "^$CLI6" <<<"$got"
+nl=$(counter no_listener)
+out=$(in_cli $PY "$TOOL" send $SRV6 443 seg.example 600 100)
+check "IPv6 client, IPv4-only backend: refused (the client tool reported: ${out%% *})" \
+	test "${out%% *}" = FAIL
+expect_eq "IPv6 client, IPv4-only backend: counted as no listener" $((nl + 1)) "$(counter no_listener)"
+
+# A real TLS handshake with a 3-segment ClientHello: Python ssl offering a
+# long ALPN list, openssl s_server choosing none.
+ks_make_certs "$WORK" big.example
+in_srv $KSTEER backend add tls 127.0.0.1:9006
+in_srv $KSTEER route add big.example tls
+(cd "$WORK" && nsenter --net=/run/netns/$SRV_NS openssl s_server -accept 127.0.0.1:9006 \
+	-cert big.example.pem -key big.example.key -www -quiet >/dev/null 2>&1) &
+wait_listen 127.0.0.1 9006
+out=$(in_cli $PY - "$SRV4" "$WORK/big.example.pem" <<'PY' 2>&1
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ctx.set_alpn_protocols(["x-%03d-" % i + "y" * 150 for i in range(18)] + ["http/1.1"])
+s = socket.create_connection((sys.argv[1], 443), timeout=5)
+t = ctx.wrap_socket(s, server_hostname="big.example")
+t.sendall(b"GET / HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    d = t.recv(4096)
+    if not d:
+        break
+    data += d
+print("handshake ok", t.version(), len(data), b"s_server" in data)
+PY
+)
+check "real TLS handshake with a ~3 KB ClientHello: $out" grep -q "handshake ok .* True" <<<"$out"
+
+# Loss and reordering on the wire (a test XDP program on the server's
+# interface drops one data segment of each flow once, so ksteer sees the
+# later segments first and the lost one when the client retransmits it,
+# after its retransmission timeout).
+lose_case() {
+	local prog=$1 desc=$2 out fails e0
+	ip -n "$SRV_NS" link set dev "$SRV_IF" xdpgeneric obj "$ROOT/build/lose_segment.bpf.o" \
+		sec "xdp/$prog"
+	e0=$(counter reasm_early_segment)
+	out=$(in_cli $PY "$TOOL" send $SRV4 443 "seg.example" 4000 3900 5 1400)
+	ip -n "$SRV_NS" link set dev "$SRV_IF" xdpgeneric off
+	fails=$(grep -vc '^ok' <<<"$out")
+	expect_eq "$desc: 5 three-segment hellos, 0 failed" 0 "$fails"
+	echo "$out" | sed 's/^/    /'
+	EARLY=$(($(counter reasm_early_segment) - e0))
+}
+lose_case lose_first "first segment lost, later ones first"
+check "segments before the first were held unverified ($EARLY)" test "$EARLY" -ge 5
+check "their bytes arrived whole at the backend" \
+	test "$(tail -n 5 "$WORK/rec.log" | awk '{print $3}' | sort -u)" = 4000
+lose_case lose_second "second segment lost, third first"
+expect_eq "no rewrite failures" 0 "$(counter reasm_rewrite_failed)"
+
+# What the kernel will not finish goes to ksteerd with every byte it acked;
+# ksteerd proxies to the recorder, which must get the whole hello.
+nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --deadline 4000 \
+	2>"$WORK/ksteerd.log" &
+wait_listen $SRV4 443 || fail "ksteerd did not start"
+sleep 0.3
+# whole DESC OUT: the client got its answer and the recorder the bytes sent.
+whole() {
+	local got
+	set -- "$1" $2
+	got=$(grep -c " $4 $5\$" "$WORK/rec.log")
+	check "$1 ($3 ms)" test "$2" = ok -a "$got" -ge 1
+}
+h0=$(counter reasm_handed_to_fallback)
+# 2400 bytes in 70-byte writes: 35 segments, past the 32 pieces a flow holds.
+out=$(in_cli $PY "$TOOL" send $SRV4 443 seg.example 2400 2300 1 70)
+whole "35 segments, more pieces than the kernel holds: whole via ksteerd" "$out"
+expect_eq "... counted as handed to ksteerd" $((h0 + 1)) "$(counter reasm_handed_to_fallback)"
+out=$(in_cli env KS_PAUSE_S=11 $PY "$TOOL" send $SRV4 443 seg.example 3000 2900 1 1400)
+whole "a client silent for 11 s mid-hello (past the lifetime): whole via ksteerd" "$out"
+expect_eq "... counted as handed to ksteerd" $((h0 + 2)) "$(counter reasm_handed_to_fallback)"
+# Table full: two slow clients hold both entries; a third goes to ksteerd
+# as it is, and the two complete in the kernel when they go on.
+f0=$(counter reasm_full_to_fallback)
+d0=$(counter reasm_completed)
+slow=()
+for i in 1 2; do
+	in_cli env KS_PAUSE_S=3 $PY "$TOOL" send $SRV4 443 seg.example 3000 2900 1 1400 \
+		>"$WORK/slow$i" &
+	slow+=($!)
+done
+sleep 1
+out=$(in_cli $PY "$TOOL" send $SRV4 443 seg.example 3000 2900 1 1400)
+whole "table full: the third client whole via ksteerd" "$out"
+expect_eq "... counted as a full table" $((f0 + 1)) "$(counter reasm_full_to_fallback)"
+wait "${slow[@]}"
+whole "table full: slow client 1 completed" "$(cat "$WORK/slow1")"
+whole "table full: slow client 2 completed" "$(cat "$WORK/slow2")"
+expect_eq "... both reassembled in the kernel" $((d0 + 2)) "$(counter reasm_completed)"
+summary

@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * QUIC Initial decoding: RFC 9001 / RFC 9369 vectors, the crypto stream,
+ * chaos-fragmented ClientHellos from real captures (sealed here with
+ * quic_seal.c, itself checked byte for byte against the RFC packets), and
+ * every way a datagram can be wrong.
+ *
+ *   test_quic [CAPTURE_DIR]            run the tests
+ *   test_quic --write-fixtures DIR     datagram files for test_quic_cli.sh
+ *   test_quic --fuzz-seeds DIR         seed corpus for fuzz_quic
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "quic_initial.h"
+#include "quic_seal.h"
+
+#define TQ_MAX_FRAGS 1024
+#define TQ_MAX_PKTS 32
+#define TQ_MAX_DGRAMS TQ_MAX_PKTS
+#define TQ_DGRAM_MAX 4096
+
+/* A connection's worth of Initial plaintexts, then sealed datagrams. */
+struct tq_pkt {
+	__u8 pt[2048];
+	size_t n;
+	int dgram_end;                /* last packet of its datagram */
+};
+
+struct tq_plan {
+	struct tq_pkt pkt[TQ_MAX_PKTS];
+	int npkt;
+};
+
+struct tq_dgrams {
+	__u8 b[TQ_MAX_DGRAMS][TQ_DGRAM_MAX];
+	size_t len[TQ_MAX_DGRAMS];
+	int n;
+};
+
+static int passed, failed, skipped;
+
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		int ok_ = !!(cond);                                        \
+		printf(ok_ ? "ok - " : "FAIL - ");                         \
+		printf(__VA_ARGS__);                                       \
+		if (!ok_)                                                  \
+			printf(" (%s:%d)", __FILE__, __LINE__);            \
+		putchar('\n');                                             \
+		passed += ok_;                                             \
+		failed += !ok_;                                            \
+	} while (0)
+
+/* Quiet for loops of hundreds: count, print the first few failures. */
+#define QUIET_CHECK(bad, cond, ...)                                        \
+	do {                                                               \
+		if (!(cond) && (bad)++ < 5) {                              \
+			printf("  detail: ");                              \
+			printf(__VA_ARGS__);                               \
+			putchar('\n');                                     \
+		}                                                          \
+	} while (0)
+
+static struct ks_scratch S;
+static struct ks_quic_conn C;
+
+/* ---- RFC vectors ------------------------------------------------------ */
+
+static const __u8 rfc_dcid[] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 };
+
+/* RFC 9001 A.2 / RFC 9369 A.2: the client's CRYPTO frame (then PADDING to
+ * 1162 bytes), the same plaintext in both. */
+static const char rfc_crypto_frame[] =
+	"060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
+	"04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
+	"616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
+	"04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
+	"baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
+	"0d0010000e0403050306030203080408050806002d00020101001c0002400100"
+	"3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
+	"75300901100f088394c8f03e51570806048000ffff";
+
+static size_t unhex(const char *h, __u8 *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; h[0] && h[1] && n < cap; h += 2) {
+		unsigned v;
+
+		sscanf(h, "%2x", &v);
+		out[n++] = v;
+	}
+	return n;
+}
+
+static int same_hex(const __u8 *b, const char *h)
+{
+	__u8 want[256];
+	size_t n = unhex(h, want, sizeof(want));
+
+	return !memcmp(b, want, n);
+}
+
+static void test_rfc_keys(void)
+{
+	struct ks_quic_keys k;
+	__u8 secret[32], mask[16], sample[16];
+
+	CHECK(!ks_quic_client_secret(KS_QUIC_V1, rfc_dcid, 8, secret) &&
+	      same_hex(secret, "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea"),
+	      "RFC 9001 A.1: client_initial_secret");
+	CHECK(!ks_quic_keys_from_secret(KS_QUIC_V1, secret, &k) &&
+	      same_hex(k.key, "1f369613dd76d5467730efcbe3b1a22d") &&
+	      same_hex(k.iv, "fa044b2f42a3fd3b46fb255c") &&
+	      same_hex(k.hp, "9f50449e04a0e810283a1e9933adedd2"),
+	      "RFC 9001 A.1: client key, iv, hp");
+	unhex("d1b1c98dd7689fb8ec11d242b123dc9b", sample, 16);
+	CHECK(!ks_quic_hp_mask(k.hp, sample, mask) && same_hex(mask, "437b9aec36"),
+	      "RFC 9001 A.2: header protection mask of the sample");
+	CHECK(!ks_quic_client_secret(KS_QUIC_V2, rfc_dcid, 8, secret) &&
+	      same_hex(secret, "14ec9d6eb9fd7af83bf5a668bc17a7e283766aade7ecd0891f70f9ff7f4bf47b"),
+	      "RFC 9369 A.1: client_initial_secret");
+	CHECK(!ks_quic_keys_from_secret(KS_QUIC_V2, secret, &k) &&
+	      same_hex(k.key, "8b1a0bc121284290a29e0971b5cd045d") &&
+	      same_hex(k.iv, "91f73e2351d8fa91660e909f") &&
+	      same_hex(k.hp, "45b95e15235d6f45a6b19cbcb0294ba9"),
+	      "RFC 9369 A.1: client key, iv, hp");
+	CHECK(ks_quic_client_keys(0xff00001d, rfc_dcid, 8, &k) != 0,
+	      "no keys for an unknown version (draft-29)");
+}
+
+static size_t read_file(const char *path, __u8 *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	return n;
+}
+
+static int alpn_is(const char *want)
+{
+	char got[256] = "";
+	size_t n = 0;
+
+	for (__u32 i = 0; i < S.hello.alpn_count && n < 200; i++)
+		n += snprintf(got + n, sizeof(got) - n, "%s%.*s", i ? "," : "",
+			      S.hello.alpn_len[i], &S.hs[S.hello.alpn_off[i]]);
+	return !strcmp(got, want);
+}
+
+/* A.2: decrypt the RFC's packet, and seal its plaintext back to it. */
+static void test_rfc_packet(const char *dir, const char *file, __u32 version,
+			    const char *name)
+{
+	static __u8 pkt[1500], pt[1162], out[1500];
+	char path[512];
+	size_t n, fl;
+	struct ks_quic_seal a = { .version = version, .type = KS_QUIC_INITIAL, .pn_len = 4,
+				  .dcid = rfc_dcid, .dcid_len = 8, .pn = 2 };
+	ssize_t sn;
+
+	snprintf(path, sizeof(path), "%s/quic/%s", dir, file);
+	n = read_file(path, pkt, sizeof(pkt));
+	if (n != 1200) {
+		CHECK(0, "%s: %s holds the 1200-byte packet", name, path);
+		return;
+	}
+	ks_quic_conn_init(&C);
+	CHECK(ks_quic_datagram(&C, pkt, n) == 1, "%s: the client Initial decrypts", name);
+	fl = unhex(rfc_crypto_frame, pt, sizeof(pt));
+	CHECK(C.largest_pn == 2 && C.version == version && C.odcid_len == 8 &&
+	      !memcmp(C.odcid, rfc_dcid, 8) && C.scid_len == 0,
+	      "%s: packet number 2, version, DCID, empty SCID", name);
+	CHECK(C.cs.prefix == fl - 4 && !memcmp(ks_qstream_data(&C.cs), pt + 4, fl - 4),
+	      "%s: CRYPTO stream = the RFC's %zu ClientHello bytes", name, fl - 4);
+	CHECK(C.st.crypto_frames == 1 && C.st.padding_bytes == 1162 - fl && C.st.frames == 1,
+	      "%s: one CRYPTO frame, then %zu bytes of PADDING", name, 1162 - fl);
+	CHECK(ks_quic_hello(&C, &S) == KS_HELLO_COMPLETE && !strcmp(S.hello.sni, "example.com") &&
+	      alpn_is("alpn"), "%s: ClientHello complete, sni example.com, alpn \"alpn\"", name);
+	memset(pt + fl, 0, sizeof(pt) - fl);
+	sn = ks_quic_seal(&a, pt, sizeof(pt), out, sizeof(out));
+	CHECK(sn == 1200 && !memcmp(out, pkt, 1200),
+	      "%s: the sealer rebuilds the RFC's packet byte for byte", name);
+}
+
+/* ---- building blocks -------------------------------------------------- */
+
+static void test_varint_pn(void)
+{
+	static const struct { const char *hex; __u64 v; } vi[] = {
+		{ "c2197c5eff14e88c", 151288809941952652ull }, { "9d7f3e7d", 494878333 },
+		{ "7bbd", 15293 }, { "25", 37 }, { "4025", 37 },
+	};
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(vi) / sizeof(vi[0]); i++) {
+		__u8 b[8];
+		size_t n = unhex(vi[i].hex, b, 8), off = 0;
+		__u64 v;
+
+		if (ks_quic_varint(b, n, &off, &v) || v != vi[i].v || off != n)
+			bad++;
+		off = 0;
+		if (!ks_quic_varint(b, n - 1, &off, &v) && n > 1)
+			bad++;                    /* one byte short must fail */
+	}
+	CHECK(!bad, "varints: RFC 9000 A.1 examples, and truncated ones refused");
+	CHECK(ks_quic_pn_decode(0xa82f30ea, 0x9b32, 16) == 0xa82f9b32,
+	      "packet number: RFC 9000 A.3 example");
+	CHECK(ks_quic_pn_decode(-1, 0, 8) == 0 && ks_quic_pn_decode(-1, 2, 32) == 2 &&
+	      ks_quic_pn_decode(255, 0x01, 8) == 257,
+	      "packet number: first packet, and wrap of a 1-byte number");
+}
+
+static void test_stream(void)
+{
+	static struct ks_quic_stream st;
+	__u8 d[64];
+
+	for (int i = 0; i < 64; i++)
+		d[i] = i;
+	ks_qstream_init(&st);
+	CHECK(!ks_qstream_add(&st, 10, d + 10, 10) && st.prefix == 0 && st.high == 20,
+	      "stream: a fragment past a gap leaves the prefix at 0");
+	CHECK(!ks_qstream_add(&st, 0, d, 5) && st.prefix == 5, "stream: prefix grows to the gap");
+	CHECK(!ks_qstream_add(&st, 3, d + 3, 12) && st.prefix == 20 && st.dup_bytes == 7,
+	      "stream: an overlapping fragment fills the gap; overlap counted");
+	CHECK(ks_qstream_add(&st, 15, (const __u8 *)"xxxxx", 5) == KS_QSTREAM_CONFLICT &&
+	      st.prefix == 20 && !memcmp(ks_qstream_data(&st), d, 20),
+	      "stream: resent bytes that differ are refused, first copy kept");
+	CHECK(ks_qstream_add(&st, KS_QSTREAM_MAX - 2, d, 3) == KS_QSTREAM_TOO_BIG &&
+	      !ks_qstream_add(&st, KS_QSTREAM_MAX - 3, d, 3) &&
+	      ks_qstream_add(&st, ~0ull - 1, d, 3) == KS_QSTREAM_TOO_BIG,
+	      "stream: bounded at %d bytes, no offset overflow", KS_QSTREAM_MAX);
+}
+
+/* ---- the chaos generator ---------------------------------------------- */
+
+/* xorshift64*: reproducible from the seed printed on failure. */
+static __u64 rng_state;
+
+static __u32 rnd(__u32 n)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return n ? (rng_state * 0x2545f4914f6cdd1dull >> 32) % n : 0;
+}
+
+static size_t tq_frame_crypto(__u8 *out, __u64 off, const __u8 *data, size_t len)
+{
+	size_t n = 0;
+
+	out[n++] = 0x06;
+	n += ks_quic_put_varint(out + n, off, rnd(4) ? 0 : 8);  /* some long encodings */
+	n += ks_quic_put_varint(out + n, len, 0);
+	memcpy(out + n, data, len);
+	return n + len;
+}
+
+/* A valid ACK with ranges (and ECN counts for 0x03), as a client acking
+ * the server's Initials would send: the walker must step over it exactly. */
+static size_t tq_frame_ack(__u8 *out)
+{
+	size_t n = 0;
+	int ecn = rnd(2);
+
+	out[n++] = ecn ? 0x03 : 0x02;
+	n += ks_quic_put_varint(out + n, 40, 0);         /* largest */
+	n += ks_quic_put_varint(out + n, 1000, 0);       /* delay */
+	n += ks_quic_put_varint(out + n, 2, 0);          /* 2 more ranges */
+	n += ks_quic_put_varint(out + n, 3, 0);          /* 37..40 */
+	n += ks_quic_put_varint(out + n, 4, 0);          /* gap: 31..35 missing */
+	n += ks_quic_put_varint(out + n, 10, 0);         /* 20..30 */
+	n += ks_quic_put_varint(out + n, 17, 0);         /* gap: 1..18 missing */
+	n += ks_quic_put_varint(out + n, 0, 0);          /* 0..0 */
+	for (int i = 0; ecn && i < 3; i++)
+		n += ks_quic_put_varint(out + n, 1000 * i, 4);
+	return n;
+}
+
+/* Handshake message of a capture: the fragments of its type-22 records. */
+static size_t hello_msg(const __u8 *rec, size_t len, __u8 *out, size_t cap)
+{
+	size_t off = 0, n = 0;
+
+	while (off + 5 <= len && rec[off] == 22) {
+		size_t r = (size_t)rec[off + 3] << 8 | rec[off + 4];
+
+		if (off + 5 + r > len || n + r > cap)
+			break;
+		memcpy(out + n, rec + off + 5, r);
+		n += r;
+		off += 5 + r;
+		if (n >= 4 && n >= 4 + ((size_t)out[1] << 16 | out[2] << 8 | out[3]))
+			return 4 + ((size_t)out[1] << 16 | out[2] << 8 | out[3]);
+	}
+	return 0;
+}
+
+struct frag { __u32 off, len; };
+
+/* Cut [0, len) into fragments with overlaps and duplicates, shuffled. */
+static int make_frags(size_t len, struct frag *f, int cap)
+{
+	int n = 0;
+
+	for (size_t at = 0; at < len && n < cap - 1;) {
+		__u32 sz = 1 + rnd(rnd(4) ? 300 : 40), back = rnd(3) ? 0 : rnd(30);
+
+		if (sz > len - at)
+			sz = len - at;
+		f[n].off = back > at ? 0 : at - back;
+		f[n].len = at + sz - f[n].off;
+		if (!rnd(5) && n < cap - 2) {         /* a duplicate */
+			f[n + 1] = f[n];
+			n++;
+		}
+		n++;
+		at += sz;
+	}
+	for (int i = n - 1; i > 0; i--) {
+		int j = rnd(i + 1);
+		struct frag t = f[i];
+
+		f[i] = f[j];
+		f[j] = t;
+	}
+	return n;
+}
+
+/* Frames into packet plaintexts of at most ~1100 bytes, PING/PADDING/ACK
+ * between them; each packet ends the datagram or is coalesced. */
+static int tq_plan(const __u8 *msg, size_t len, struct tq_plan *p)
+{
+	struct frag f[TQ_MAX_FRAGS];
+	int nf = make_frags(len, f, TQ_MAX_FRAGS), i = 0;
+
+	/* Small packets too, so that small hellos also span datagrams. */
+	size_t cap = 150 + rnd(950), dg = 0;
+
+	p->npkt = 0;
+	while (i < nf && p->npkt < TQ_MAX_PKTS) {
+		struct tq_pkt *k = &p->pkt[p->npkt++];
+
+		k->n = 0;
+		k->dgram_end = 0;
+		if (!rnd(6))
+			k->n += tq_frame_ack(k->pt + k->n);
+		while (i < nf && (!k->n || k->n + f[i].len + 20 < cap)) {
+			if (!rnd(4))
+				k->pt[k->n++] = 0x01;            /* PING */
+			for (int z = rnd(4) ? 0 : rnd(20); z > 0; z--)
+				k->pt[k->n++] = 0x00;            /* PADDING */
+			k->n += tq_frame_crypto(k->pt + k->n, f[i].off, msg + f[i].off, f[i].len);
+			i++;
+		}
+		/* Datagrams stay near real sizes (~1500 bytes at most). */
+		dg += k->n + 60;
+		k->dgram_end = i == nf || rnd(3) || dg + cap + 400 > 1400;
+		if (k->dgram_end)
+			dg = 0;
+	}
+	if (i < nf)
+		return -1;
+	p->pkt[p->npkt - 1].dgram_end = 1;
+	return 0;
+}
+
+/* Seal the plan into datagrams, padded to 1200 bytes like real clients;
+ * sometimes a coalesced Handshake packet that must be skipped. */
+static int tq_seal_plan(struct tq_plan *p, const struct ks_quic_seal *proto, struct tq_dgrams *d)
+{
+	struct ks_quic_seal a = *proto;
+	size_t used = 0;
+
+	d->n = 0;
+	for (int i = 0; i < p->npkt; i++) {
+		struct tq_pkt *k = &p->pkt[i];
+		__u8 *dst = d->b[d->n];
+		ssize_t sn;
+
+		if (k->dgram_end && used + k->n + 80 < 1200) {     /* pad to 1200 */
+			size_t pad = 1200 - (used + k->n + 80);
+
+			memset(k->pt + k->n, 0, pad);
+			k->n += pad;
+		}
+		a.pn = i;
+		a.pn_len = 1 + rnd(4);
+		sn = ks_quic_seal(&a, k->pt, k->n, dst + used, TQ_DGRAM_MAX - used);
+		if (sn < 0)
+			return -1;
+		used += sn;
+		if (!k->dgram_end)
+			continue;
+		if (!rnd(5) && used + 100 < TQ_DGRAM_MAX) {   /* coalesced Handshake */
+			__u8 junk[40] = { 0x01 };
+
+			a.type = KS_QUIC_HANDSHAKE;
+			sn = ks_quic_seal(&a, junk, sizeof(junk), dst + used, TQ_DGRAM_MAX - used);
+			a.type = KS_QUIC_INITIAL;
+			used += sn > 0 ? sn : 0;
+		}
+		d->len[d->n++] = used;
+		used = 0;
+	}
+	return 0;
+}
+
+static void tq_random_ids(struct ks_quic_seal *a, __u8 *dcid, __u8 *scid)
+{
+	memset(a, 0, sizeof(*a));
+	a->version = rnd(3) ? KS_QUIC_V1 : KS_QUIC_V2;
+	a->type = KS_QUIC_INITIAL;
+	a->dcid_len = 8 + rnd(13);
+	a->scid_len = rnd(21);
+	for (int i = 0; i < 20; i++) {
+		dcid[i] = rnd(256);
+		scid[i] = rnd(256);
+	}
+	a->dcid = dcid;
+	a->scid = scid;
+}
+
+static void tq_seed(__u64 seed)
+{
+	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+}
+
+struct expect {
+	int status;
+	char sni[KS_SNI_MAX + 1];
+	char alpn[256];
+};
+
+static void expect_of(const __u8 *rec, size_t len, struct expect *e)
+{
+	size_t n = 0;
+
+	e->status = ks_parse_buf(rec, len, &S);
+	strcpy(e->sni, S.hello.sni);
+	e->alpn[0] = 0;
+	for (__u32 i = 0; i < S.hello.alpn_count && n < 200; i++)
+		n += snprintf(e->alpn + n, sizeof(e->alpn) - n, "%s%.*s", i ? "," : "",
+			      S.hello.alpn_len[i], &S.hs[S.hello.alpn_off[i]]);
+}
+
+/* One chaotic connection: 0 if the SNI/ALPN came out right. */
+static int chaos_once(const __u8 *msg, size_t len, const struct expect *e, int shuffle)
+{
+	static struct tq_plan p;
+	static struct tq_dgrams d;
+	struct ks_quic_seal a;
+	__u8 dcid[20], scid[20];
+	int order[TQ_MAX_DGRAMS];
+
+	tq_random_ids(&a, dcid, scid);
+	if (rnd(4) == 0) {
+		a.token = (const __u8 *)"a-retry-token-from-the-server";
+		a.token_len = 1 + rnd(28);
+	}
+	if (tq_plan(msg, len, &p) || tq_seal_plan(&p, &a, &d))
+		return 1;
+	for (int i = 0; i < d.n; i++)
+		order[i] = i;
+	for (int i = d.n - 1; shuffle && i > 0; i--) {
+		int j = rnd(i + 1), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	ks_quic_conn_init(&C);
+	for (int i = 0; i < d.n; i++) {
+		if (ks_quic_datagram(&C, d.b[order[i]], d.len[order[i]]) < 1)
+			return 2;
+		/* Before the end the hello may be cut short, never wrong. */
+		if (i < d.n - 1 && ks_quic_hello(&C, &S) == KS_HELLO_MALFORMED)
+			return 3;
+	}
+	if (ks_quic_hello(&C, &S) != e->status || strcmp(S.hello.sni, e->sni) || !alpn_is(e->alpn))
+		return 4;
+	return C.cs.prefix == len && C.st.errors == 0 ? 0 : 5;
+}
+
+static void test_chaos_capture(const char *dir, const char *name, int iters)
+{
+	static __u8 rec[20000], msg[20000];
+	char path[512];
+	size_t n, len;
+	struct expect e;
+	int bad = 0, multi = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	n = read_file(path, rec, sizeof(rec));
+	len = hello_msg(rec, n, msg, sizeof(msg));
+	if (!len) {
+		CHECK(0, "chaos %s: a ClientHello in the capture", name);
+		return;
+	}
+	expect_of(rec, n, &e);
+	for (int it = 0; it < iters; it++) {
+		__u64 seed = (__u64)it * 7919 + len;
+		int r;
+
+		tq_seed(seed);
+		r = chaos_once(msg, len, &e, it % 3 == 2);
+		QUIET_CHECK(bad, !r, "%s seed %llu: failure %d", name, (unsigned long long)seed, r);
+		multi += C.st.datagrams > 1;
+	}
+	CHECK(!bad, "chaos %s: %d connections (%d over several datagrams), sni %s alpn %s",
+	      name, iters, multi, e.sni[0] ? e.sni : "-", e.alpn[0] ? e.alpn : "-");
+}
+
+static void test_chaos(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int files = 0;
+
+	if (!d) {
+		CHECK(0, "captures in %s", dir);
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l < 5 || strcmp(de->d_name + l - 4, ".bin"))
+			continue;
+		/* Big hellos get the most iterations: they span datagrams. */
+		test_chaos_capture(dir, de->d_name, strncmp(de->d_name, "chromium", 8) &&
+					strncmp(de->d_name, "firefox", 7) ? 100 : 500);
+		files++;
+	}
+	closedir(d);
+	CHECK(files >= 5, "chaos: %d captures tried", files);
+}
+
+/* Negative cases, real captures, fixture and seed writers: one program,
+ * split in files of a readable size. */
+#include "quic_neg.c"
+#include "quic_fixtures.c"
+
+int main(int argc, char **argv)
+{
+	const char *dir = "tests/data/captures";
+
+	if (argc == 3 && !strcmp(argv[1], "--write-fixtures"))
+		return tq_write_fixtures(argv[2], dir);
+	if (argc == 3 && !strcmp(argv[1], "--fuzz-seeds"))
+		return tq_write_seeds(argv[2], dir);
+	if (argc > 1)
+		dir = argv[1];
+	test_rfc_keys();
+	test_rfc_packet(dir, "rfc9001-a2.bin", KS_QUIC_V1, "RFC 9001 A.2");
+	test_rfc_packet(dir, "rfc9369-a2.bin", KS_QUIC_V2, "RFC 9369 A.2");
+	test_varint_pn();
+	test_stream();
+	test_negative(dir);
+	test_chaos(dir);
+	test_real_captures(dir);
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}
