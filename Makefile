@@ -22,8 +22,8 @@ COMMON_SRCS := user/util.c user/hello.c user/listeners.c user/public.c user/rout
 CONFIG_SRCS := user/config.c user/config_sync.c user/cmd_backend.c user/cmd_route.c
 # The QUIC Initial decoder (ksteerd routes on it; `ksteer parse --quic`).
 QUIC_SRCS := user/quic_initial.c user/quic_frames.c user/quic_keys.c user/quic_crypto_stream.c
-KSTEER_SRCS := $(sort $(COMMON_SRCS) user/ksteer.c $(CONFIG_SRCS) $(wildcard user/cmd_*.c) $(QUIC_SRCS) \
-	user/tc_filters.c)
+KSTEER_SRCS := $(sort $(COMMON_SRCS) user/ksteer.c user/keys.c $(CONFIG_SRCS) $(wildcard user/cmd_*.c) \
+	$(QUIC_SRCS) user/tc_filters.c)
 KSTEERD_SRCS := $(COMMON_SRCS) $(CONFIG_SRCS) $(wildcard user/fb_*.c) user/ksteerd.c $(QUIC_SRCS)
 
 .PHONY: all test deps clean bench bench-paths fuzz demo demo-stop
@@ -69,8 +69,8 @@ $(BUILD)/handoff_tls_server: tests/handoff_tls_server.c backend/ksteer_handoff.c
 $(BUILD)/test_parser: tests/test_parser.c user/hello.c $(USER_HDRS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_parser.c user/hello.c
 
-$(BUILD)/test_tc_fixtures: tests/test_tc_fixtures.c tests/pkt.c tests/pkt.h user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_tc_fixtures.c tests/pkt.c user/util.c user/hello.c $(LDLIBS)
+$(BUILD)/test_tc_fixtures: tests/test_tc_fixtures.c tests/pkt.c tests/pkt.h user/util.c user/hello.c user/keys.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_tc_fixtures.c tests/pkt.c user/util.c user/hello.c user/keys.c $(LDLIBS) -lpthread
 
 $(BUILD)/test_quic_steer: tests/test_quic_steer.c user/util.c user/hello.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
 	$(CC) $(CFLAGS) -Iuser -o $@ tests/test_quic_steer.c user/util.c user/hello.c $(LDLIBS)
@@ -158,8 +158,8 @@ bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
 
 # The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
-$(BUILD)/bpf_cost: bench/bpf_cost.c tests/pkt.c tests/pkt.h user/util.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
-	$(CC) $(CFLAGS) -Iuser -Itests -o $@ bench/bpf_cost.c tests/pkt.c user/util.c $(LDLIBS)
+$(BUILD)/bpf_cost: bench/bpf_cost.c tests/pkt.c tests/pkt.h user/util.c user/keys.c $(USER_HDRS) $(SKELS) $(BPF_HDRS)
+	$(CC) $(CFLAGS) -Iuser -Itests -o $@ bench/bpf_cost.c tests/pkt.c user/util.c user/keys.c $(LDLIBS)
 
 .PHONY: bench-bpf
 bench-bpf: $(BUILD)/bpf_cost

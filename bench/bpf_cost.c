@@ -86,12 +86,13 @@ static int established(uint16_t sport)
 static void setup(void)
 {
 	struct ks_config cfg = { .ports = { htons(443) }, .flags = KS_CFG_ACTIVE,
-				 .abi = KS_ABI_VERSION, .key = { 0x0123456789abcdefULL, 42 },
+				 .abi = KS_ABI_VERSION,
 				 .pub4 = { htonl(0xc6120001) } };
 	struct ks_addr pub = { .family = AF_INET, .addr = { 198, 18, 0, 1 } };
 	struct ks_backend_info bi = { .name = "a", .flags = KS_BE_IN_USE };
 	struct ks_route_key k;
 	struct ks_route_val v = { .backend = 1, .flags = KS_RT_PLAIN };
+	struct ks_cookie_keys keys = { .key = { 0x0123456789abcdefULL, 42 } };
 	struct bpf_map *m;
 	__u32 zero = 0, one = 1;
 
@@ -113,6 +114,7 @@ static void setup(void)
 	}
 	ks_reasm_pool_fill(skel->obj);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &cfg, BPF_ANY);
+	ks_keys_publish(bpf_map__fd(skel->maps.ks_keys), &keys);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_public), &pub, &one, BPF_ANY);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_backend_info), &one, &bi, BPF_ANY);
 	ks_route_key_from_host("a.example", &k);

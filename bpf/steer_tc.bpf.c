@@ -19,6 +19,7 @@
  */
 #include "ks_bpf.h"
 #include "cookie.h"
+#include "keys.h"
 #include "packet.h"
 #include "route.h"
 #include "reasm.h"
@@ -69,11 +70,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ks_early);
 } ks_tc_early_tmp SEC(".maps");
-
-static __always_inline __u32 ks_slot_now(void)
-{
-	return bpf_ktime_get_ns() >> KS_SLOT_SHIFT;
-}
 
 static __always_inline __u32 ks_now_ms(void)
 {
@@ -155,10 +151,11 @@ static __always_inline void ks_host_tcp(struct __sk_buff *skb, struct ks_host_tc
 static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_config *cfg, struct ks_tc_scratch *s)
 {
+	const struct ks_cookie_keys *keys;
 	struct ks_syn_opts o;
 	struct ks_host_tcp host;
 	__u64 *m = s->m;
-	__u32 opts[5], n = 0, cookie, ts_off, mss, mtu = 0, isn;
+	__u32 opts[5], n = 0, bits, cookie, ts_off, mss, mtu = 0, isn;
 
 	/* The kernel would refuse our child on this 4-tuple: it handles the
 	 * SYN itself, and a TIME_WAIT reuse reaches ksteerd's listener. */
@@ -170,6 +167,9 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 		ks_count(KS_ST_SYN_NO_COOKIES);
 		return TC_ACT_UNSPEC;
 	}
+	keys = ks_keys_now();
+	if (!keys)
+		return TC_ACT_UNSPEC;             /* none yet: `up` publishes them before TC runs */
 	ks_opts_parse(p, &o);
 	/* Offer only what this namespace's TCP will accept in the child. */
 	if (!host.timestamps)
@@ -183,8 +183,11 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 	if (!o.mss)
 		o.mss = p->v6 ? 1220 : 536;       /* RFC 9293 default */
 	isn = bpf_ntohl(p->th.seq);
+	bits = ks_cookie_opts(&o, p->v6);
 	ks_cookie_words(m, p->saddr, p->daddr, p->th.source, p->th.dest, isn);
-	cookie = ks_cookie_make(cfg->key, m, ks_slot_now(), ks_cookie_opts(&o, p->v6), &ts_off);
+	/* The slot from CLOCK_TAI: the host that gets the client's next
+	 * segments may not be this one (ECMP), and shares that clock. */
+	cookie = ks_cookie_seq(keys->key, m, ks_slot_issue(bpf_ktime_get_tai_ns()), bits, &ts_off);
 
 	/* Our MSS: what this device carries. */
 	bpf_check_mtu(skb, 0, &mtu, 0, 0);
@@ -195,7 +198,8 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 	if (o.ts) {
 		opts[n++] = bpf_htonl((o.sack ? (4 << 24 | 2 << 16) : (1 << 24 | 1 << 16)) |
 				      8 << 8 | 10);
-		opts[n++] = bpf_htonl(ks_now_ms() + ts_off);
+		/* With timestamps the options ride in our TSval (cookie.h). */
+		opts[n++] = bpf_htonl(ks_cookie_tsval(ks_now_ms() + ts_off, bits));
 		opts[n++] = bpf_htonl(o.tsval);
 	} else if (o.sack) {
 		opts[n++] = bpf_htonl(1 << 24 | 1 << 16 | 4 << 8 | 2);
@@ -215,22 +219,21 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 
 /* ---- first segments after our SYN-ACK ---------------------------------- */
 
+/* 1 if the segment's cookie (*cookie = ack - 1) is ours, in the layout its
+ * TSecr claims (cookie.h); cfg is unused (the keys are in ks_keys). */
 static __always_inline int ks_cookie_valid(struct ks_pkt *p, struct ks_config *cfg,
 					   struct ks_tc_scratch *s, __u32 *cookie)
 {
-	__u32 slot = ks_slot_now();
-	__u64 *m = s->m;
+	const struct ks_cookie_keys *keys = ks_keys_now();
+	struct ks_syn_opts seg;
 
 	*cookie = bpf_ntohl(p->th.ack_seq) - 1;
-	ks_cookie_words(m, p->saddr, p->daddr, p->th.source, p->th.dest,
-			bpf_ntohl(p->th.seq) - 1);
-	if (ks_cookie_match(cfg->key, m, slot, *cookie) ||
-	    ks_cookie_match(cfg->key, m, slot - 1, *cookie))
-		return 1;
-	if (!cfg->prev_valid)
+	if (!keys)
 		return 0;
-	return ks_cookie_match(cfg->prev_key, m, slot, *cookie) ||
-	       ks_cookie_match(cfg->prev_key, m, slot - 1, *cookie);
+	ks_opts_parse(p, &seg);
+	ks_cookie_words(s->m, p->saddr, p->daddr, p->th.source, p->th.dest,
+			bpf_ntohl(p->th.seq) - 1);
+	return ks_cookie_check(keys, s->m, bpf_ktime_get_tai_ns(), *cookie, &seg);
 }
 
 /* Refuse with a RST; only ever for segments that carried our cookie. */
@@ -282,8 +285,8 @@ static __attribute__((noinline)) int ks_assign(struct __sk_buff *skb, struct ks_
 		return -1;
 	}
 
-	ks_cookie_decode(cookie, p->v6, &o);
 	ks_opts_parse(p, &ack);
+	ks_cookie_flow_opts(cookie, &ack, p->v6, &o);
 	attrs.mss = o.mss;
 	if (o.wscale != KS_WS_NONE) {
 		attrs.wscale_ok = 1;
@@ -395,8 +398,8 @@ static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 	struct ks_syn_opts o, seg;
 	__u32 opts[3], k = 0;
 
-	ks_cookie_decode(e->cookie, p->v6, &o);
 	ks_opts_parse(p, &seg);
+	ks_cookie_flow_opts(e->cookie, &seg, p->v6, &o);
 	if (o.ts && seg.ts) {
 		opts[k++] = bpf_htonl(1 << 24 | 1 << 16 | 8 << 8 | 10);
 		/* TSval: the one the client echoes, not a newer one. The child
@@ -612,6 +615,19 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	}
 	if (ks_reasm_expired(e))
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
+	if (e->echo) {
+		struct ks_syn_opts seg;
+
+		/* With timestamps the connection's options are in the echo
+		 * (bpf/cookie.h), verified on the first segment only: a later
+		 * one echoing other bits (our ACKs repeat the same TSval) is
+		 * not this flow's as verified. */
+		ks_opts_parse(p, &seg);
+		if (!seg.ts || seg.tsecr != e->echo) {
+			ks_count(KS_ST_COOKIE_BAD);
+			return TC_ACT_SHOT;
+		}
+	}
 	st = ks_reasm_take(skb, p, s, e, L);
 	if (st < 0)
 		return TC_ACT_SHOT;
@@ -680,6 +696,12 @@ static __always_inline struct ks_reasm *ks_reasm_begin(struct __sk_buff *skb, st
 	tmp->born_ns = tmp->seen_ns = bpf_ktime_get_ns();
 	tmp->isn = bpf_ntohl(p->th.seq) - 1;
 	tmp->cookie = cookie;
+	{
+		struct ks_syn_opts seg;
+
+		ks_opts_parse(p, &seg);
+		tmp->echo = seg.ts ? seg.tsecr : 0;
+	}
 	if (bpf_map_update_elem(&ks_reasm, &s->flow, tmp, BPF_NOEXIST)) {
 		ks_reasm_sweep(&L->sweep);
 		if (bpf_map_update_elem(&ks_reasm, &s->flow, tmp, BPF_NOEXIST)) {

@@ -29,10 +29,6 @@ struct ks_config {
 	__u16 flags;          /* KS_CFG_* */
 	__u16 tc_prio;        /* priority of our tc filters (CLI only) */
 	__u32 abi;            /* KS_ABI_VERSION of whoever wrote it */
-	__u64 key[2];         /* SipHash key for SYN cookies (current) */
-	__u64 prev_key[2];    /* the key before the last rotation */
-	__u32 prev_valid;     /* prev_key still accepted */
-	__u32 pad;
 	__u64 netns_cookie;   /* the namespace `up` ran in: only its listeners register */
 	/* The first public addresses, compared in place (0: unused); with
 	 * more than fit (pub_more bit 0 IPv4, bit 1 IPv6) ks_public has all. */
@@ -41,6 +37,23 @@ struct ks_config {
 	__u32 pub_more;
 	__u32 pad2;
 	char cgroup[192];     /* where sock_ops is attached (CLI only) */
+};
+
+/*
+ * ks_keys: the SYN cookie keys (bpf/cookie.h), apart from ks_config so that
+ * a program never reads a key half-written. An array of maps with one slot;
+ * the map in it holds one struct ks_cookie_keys and is never written once
+ * published: each change is a new map, filled, frozen, and swapped into the
+ * slot by one update, which readers see whole or not at all (the kernel
+ * frees the old map only after every program that may hold it has ended).
+ * user/keys.c is the only writer.
+ */
+struct ks_cookie_keys {
+	__u64 key[2];         /* SipHash-2-4 key: new cookies, and verified */
+	__u64 prev_key[2];    /* the key before the last change */
+	__u64 rotated_ns;     /* CLOCK_TAI when key replaced prev_key */
+	__u32 has_prev;       /* prev_key verifies for one slot after rotated_ns */
+	__u32 pad;
 };
 
 #define KS_CFG_ACTIVE 1       /* routing on; off = every packet passes */
@@ -218,7 +231,8 @@ struct ks_reasm {
 	__u32 gate;           /* placed: its counter in ks_reasm_gate */
 	__u32 target;         /* placed: the backend (or ksteerd) it went to */
 	__u32 carried;        /* placed: the bytes the placed segment carried */
-	__u32 pad;
+	__u32 echo;           /* the verified first segment's TSecr (0: none): the
+			       * option bits it carries, which later ones must repeat */
 	struct ks_reasm_walk w;
 };
 

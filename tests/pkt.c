@@ -164,6 +164,16 @@ const uint8_t *find_opt(const struct pkt *p, uint8_t kind)
 	return NULL;
 }
 
+size_t ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr)
+{
+	o[0] = 1; o[1] = 1; o[2] = 8; o[3] = 10;
+	for (int i = 0; i < 4; i++) {
+		o[4 + i] = tsval >> (24 - 8 * i);
+		o[8 + i] = tsecr >> (24 - 8 * i);
+	}
+	return 12;
+}
+
 /* A server_name extension for sni at ext; its length. */
 size_t sni_ext(uint8_t *ext, const char *sni)
 {

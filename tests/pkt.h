@@ -44,6 +44,8 @@ void build(struct pkt *p, const struct flow *f, uint32_t seq, uint32_t ack,
 uint32_t be32(const uint8_t *p);
 /* TCP option kind in the segment, or NULL. */
 const uint8_t *find_opt(const struct pkt *p, uint8_t kind);
+/* NOP, NOP, a timestamp option (TSval, TSecr) at o; its length, 12. */
+size_t ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr);
 /* A server_name extension for sni at ext; its length. */
 size_t sni_ext(uint8_t *ext, const char *sni);
 /* A TLS record holding a ClientHello with these e bytes of extensions. */

@@ -18,6 +18,7 @@ suites=(
 	tests/test_backend_fuzz.sh
 	tests/test_backend_e2e.sh
 	tests/test_e2e.sh
+	tests/test_cookie_e2e.sh
 	tests/test_reasm_e2e.sh
 	tests/test_reasm_flood_e2e.sh
 	tests/test_migrate_e2e.sh

@@ -33,6 +33,11 @@ expect_eq "up --help: usage on stdout, exit 0" "0 1" \
 	"$($KSTEER up --help >/dev/null 2>&1; echo $?) $($KSTEER up --help 2>/dev/null | grep -c '^usage: ksteer up')"
 err_line "kernel without the kfunc" "6\.9.*ksteerd" env KSTEER_FORCE_NO_KFUNC=1 $KSTEER up -a 198.18.0.1
 err_line "parse: missing file" "cannot read" $KSTEER parse /nonexistent.bin
+for args in "" "frobnicate" "set" "set a b" "rotate now" "show -j"; do
+	err_line "key ${args:-with no subcommand}: usage" "^ksteer: usage: ksteer key set FILE\|- \| key rotate \| key show$" \
+		$KSTEER key $args
+done
+err_line "key show before up: not up" "not up" $KSTEER key show
 
 ks_netns_up || { fail "namespaces"; summary; exit 1; }
 check "up in a fresh namespace" in_srv $KSTEER up -a $SRV4 -a $SRV6 -i lo -i "$SRV_IF"
@@ -191,6 +196,66 @@ bad_cfg "too many words" 2 "too many words" 'backend b 127.0.0.1:1 proxy 127.0.0
 printf 'backend x\n' >"$cfg"
 err_line "config: bad line names file:line" "$cfg:1" in_srv $KSTEER up -a $SRV4 -i lo -c "$cfg"
 rm -f "$cfg"
+
+# Cookie keys: from a file or standard input (32 hex digits, optionally one
+# newline), never the command line, never printed.
+keyfile() { local f; f=$(mktemp); printf "$1" >"$f"; echo "$f"; }
+fp() { in_srv $KSTEER key show | sed -n 's/^key fingerprint \([0-9a-f]\{16\}\)$/\1/p'; }
+out=$(in_srv $KSTEER key show)
+check "key show after the first up: a fingerprint, no previous key" \
+	grep -qzP '^key fingerprint [0-9a-f]{16}\nno previous key\n$' <<<"$out"
+fp0=$(fp)
+KEY_A=00112233445566778899aabbccddeeff
+KEY_B=0123456789ABCDEF0123456789abcdef
+ka=$(keyfile "$KEY_A\n")
+kb=$(keyfile "$KEY_B")
+check "key set FILE (32 hex digits and a newline)" in_srv $KSTEER key set "$ka"
+fpa=$(fp)
+out=$(in_srv $KSTEER key show)
+check "key show: the new fingerprint, the first key previous for at most one slot (68 s)" \
+	bash -c "[ '$fpa' != '$fp0' ] && grep -qP '^previous key fingerprint $fp0, accepted for ([0-9]|[1-5][0-9]|6[0-8]) s more$' <<<'$out'"
+check "key show prints no key" bash -c "! grep -qi '$KEY_A' <<<'$out'"
+check "key set of the current key again changes nothing" \
+	bash -c "in_srv() { nsenter --net=/run/netns/$SRV_NS \"\$@\"; }; in_srv $KSTEER key set '$ka' && [ \"\$(in_srv $KSTEER key show)\" = '$out' ]"
+check "key set - (standard input, no newline, upper case digits)" \
+	bash -c "nsenter --net=/run/netns/$SRV_NS $KSTEER key set - <'$kb'"
+fpb=$(fp)
+in_srv $KSTEER key set "$ka"
+expect_eq "the same key gives the same fingerprint; another key another" "$fpa yes" \
+	"$(fp) $([ "$fpb" != "$fpa" ] && echo yes)"
+bad_key() {
+	local f
+	f=$(keyfile "$2")
+	err_line "key set: $1: one line" "$3" in_srv $KSTEER key set "$f"
+	expect_eq "key set: $1: the key is unchanged" "$fpa" "$(fp)"
+	rm -f "$f"
+}
+bad_key "empty file" "" "not a key: expected 32 hex digits"
+bad_key "31 digits" "${KEY_A:1}" "not a key"
+bad_key "33 digits" "${KEY_A}0" "not a key"
+bad_key "two newlines" "$KEY_A\n\n" "not a key"
+bad_key "a space" " $KEY_A" "not a key"
+bad_key "a 0x prefix" "0x${KEY_A:2}" "not a key"
+bad_key "a non-hex digit" "${KEY_A:1}g" "not a key"
+bad_key "16 raw bytes" '\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10' "not a key"
+bad_key "all zeros" "00000000000000000000000000000000\n" "a key of zeros"
+err_line "key set: a missing file" "cannot read /nonexistent/key: No such file" \
+	in_srv $KSTEER key set /nonexistent/key
+err_line "key set: a directory" "cannot read /: Is a directory" in_srv $KSTEER key set /
+out=$(in_srv $KSTEER key set $KEY_B 2>&1)
+rc=$?
+check "key set KEY on the command line: refused, one line, the key not repeated" \
+	bash -c "[ $rc -ne 0 ] && [ \$(wc -l <<<'$out') -eq 1 ] && grep -q 'never from the command line' <<<'$out' && ! grep -qi '$KEY_B' <<<'$out'"
+expect_eq "key set KEY on the command line: the key is unchanged" "$fpa" "$(fp)"
+chmod 644 "$kb"
+out=$(in_srv $KSTEER key set "$kb" 2>&1)
+check "key set of a file others can read: set, with a warning" \
+	bash -c "[ \"\$(nsenter --net=/run/netns/$SRV_NS $KSTEER key show | head -1)\" = 'key fingerprint $fpb' ] && grep -q 'can be read by other users (mode 0644)' <<<'$out'"
+check "key rotate" in_srv $KSTEER key rotate
+out=$(in_srv $KSTEER key show)
+check "key rotate: a new key, the one before previous" \
+	bash -c "[ '$(fp)' != '$fpb' ] && grep -q '^previous key fingerprint $fpb, accepted' <<<'$out'"
+rm -f "$ka" "$kb"
 
 check "down" in_srv $KSTEER down
 check "down removed every pin" test ! -e "$KSTEER_PIN_DIR"

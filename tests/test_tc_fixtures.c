@@ -5,6 +5,12 @@
  *
  *   SYN (v4, v6, with and without options) -> SYN-ACK: addresses, ports,
  *       ack = ISN + 1, options, and both checksums verified here
+ *   cookies (bpf/cookie.h)                 -> with timestamps the options in
+ *       our TSval, all 32 bits of seq a MAC, none of them or of the echoed
+ *       option bits alterable; without, today's layout; the slots and the
+ *       previous key's one slot, forged for any instant (the check takes
+ *       the time as an argument; rotation stamps are set in the past);
+ *       key snapshots published whole while the program reads them
  *   bare ACK with our cookie               -> dropped
  *   ACK with a wrong cookie                -> passed to the kernel
  *   ClientHello with each route kind       -> routed to the right backend
@@ -37,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -45,6 +52,7 @@
 #include "check.h"
 #include "pkt.h"
 #include "ksteer.h"
+#include "../bpf/cookie.h"
 #include "steer_tc.skel.h"
 
 #define TC_ACT_UNSPEC (-1)        /* passed on: the next tc filter runs */
@@ -127,6 +135,15 @@ static const uint8_t syn_opts[20] = {
 	1, 3, 3, 7,                                /* NOP, WS 7 */
 };
 
+/* The option bits our SYN-ACK gave: its TSval's low bits with timestamps,
+ * else its sequence number's (bpf/cookie.h). */
+static uint32_t synack_opts(const struct pkt *out)
+{
+	const uint8_t *ts = find_opt(out, 8);
+
+	return (ts ? be32(ts + 2) : be32(out->b + out->l4 + 4)) & KS_COOKIE_OPT_MASK;
+}
+
 /* SYN -> SYN-ACK; returns the cookie (our ISN). */
 static uint32_t fixture_syn(const struct flow *f, uint32_t isn, const char *what,
 			    const uint8_t *opts, size_t optlen)
@@ -178,8 +195,8 @@ static void test_syn(void)
 	CHECK(find_opt(&out, 4) != NULL, "v4: SACK permitted echoed");
 	o = find_opt(&out, 8);
 	CHECK(o && be32(o + 6) == 0x1234, "v4: timestamp echoes the client's TSval");
-	CHECK((c1 & 0xf) == 7 && (c1 >> 4 & 1) && (c1 >> 6 & 1) && ((c1 >> 7) & 7) == 4,
-	      "v4: cookie encodes WS 7, SACK, TS, MSS 1460 (0x%08x)", c1);
+	CHECK(synack_opts(&out) == (4 << 7 | KS_OPT_TS | 1 << 4 | 7),
+	      "v4: the TSval's option bits: WS 7, SACK, TS, MSS 1460 (0x%03x)", synack_opts(&out));
 	c2 = fixture_syn(&f4, 1000, "v4 same SYN again", syn_opts, sizeof(syn_opts));
 	CHECK(c1 == c2, "v4: cookie is deterministic within a slot");
 	c2 = fixture_syn(&f4, 1001, "v4 other ISN", syn_opts, sizeof(syn_opts));
@@ -192,8 +209,10 @@ static void test_syn(void)
 	      "v4 no options: only MSS in the SYN-ACK");
 	CHECK((c1 & 0xf) == 0xf && ((c1 >> 7) & 7) == 0, "v4 no options: cookie WS none, MSS 536");
 
-	c1 = fixture_syn(&f6, 77, "v6", syn_opts, sizeof(syn_opts));
-	CHECK((c1 & 0xf) == 7, "v6: cookie carries WS");
+	fixture_syn(&f6, 77, "v6", syn_opts, sizeof(syn_opts));
+	build(&in, &f6, 77, 0, 0x02, syn_opts, sizeof(syn_opts), NULL, 0);
+	run(&in, &out);
+	CHECK((synack_opts(&out) & 0xf) == 7, "v6: the options carry WS");
 }
 
 static const struct flow F4 = { .v6 = 0, .src = {198, 18, 0, 2}, .dst = {198, 18, 0, 1},
@@ -604,6 +623,22 @@ static void test_reasm_timestamps(void)
 	      be32(ts + 6) == 0x2000,
 	      "held segment acked with TSval = the client's echo 0x%08x, TSecr = its TSval (got 0x%08x 0x%08x)",
 	      t0, ts ? be32(ts + 2) : 0, ts ? be32(ts + 6) : 0);
+	{
+		/* The options are in the echo, verified on the first segment:
+		 * a later one echoing other option bits is not taken. */
+		uint8_t other[12];
+		uint64_t bad = stat(KS_ST_COOKIE_BAD), done = stat(KS_ST_REASM_DONE);
+		size_t held = count_held();
+
+		memcpy(other, opts, sizeof(other));
+		other[11] ^= 0x01;
+		build(&in, &f, 9001 + 1000, cookie + 1, 0x10, other, sizeof(other), hello + 1000,
+		      len - 1000);
+		v = run(&in, &out);
+		CHECK(v == TC_ACT_SHOT && stat(KS_ST_COOKIE_BAD) == bad + 1 &&
+		      stat(KS_ST_REASM_DONE) == done && count_held() == held,
+		      "a later segment echoing other option bits: dropped, the flow kept (verdict %d)", v);
+	}
 	build(&in, &f, 9001 + 1000, cookie + 1, 0x10, opts, sizeof(opts), hello + 1000, len - 1000);
 	run(&in, &out);                       /* completes (or not: no listener); frees the entry */
 }
@@ -923,35 +958,502 @@ static void test_reasm_share(void)
 	}
 }
 
-/* A cookie stays good for one key rotation, not two. */
-static void test_key_rotation(void)
+/* ---- cookies (bpf/cookie.h) and their keys (bpf/keys.h) ---------------- */
+
+static const __u64 KEY0[2] = { 0x0123456789abcdefULL, 42 };
+static const __u64 KEY1[2] = { 0x1111222233334444ULL, 0x5555666677778888ULL };
+static const __u64 KEY2[2] = { 0x9999aaaabbbbccccULL, 0xddddeeeeffff0000ULL };
+static const struct flow F6 = { .v6 = 1, .src = { 0xfd, 0, 0x6b, 0x73, [15] = 2 },
+				.dst = { 0xfd, 0, 0x6b, 0x73, [15] = 1 }, .sport = 41000, .dport = 443 };
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+
+/* Publish key as current, prev (NULL: none) replaced at rotated_ns. */
+static void publish_keys(const __u64 key[2], const __u64 *prev, __u64 rotated_ns)
 {
-	int cfd = bpf_map__fd(skel->maps.ks_config);
-	struct ks_config cfg;
-	struct flow f = F4;
+	struct ks_cookie_keys k = { .rotated_ns = rotated_ns, .has_prev = prev != NULL };
+
+	memcpy(k.key, key, sizeof(k.key));
+	if (prev)
+		memcpy(k.prev_key, prev, sizeof(k.prev_key));
+	if (ks_keys_publish(bpf_map__fd(skel->maps.ks_keys), &k))
+		CHECK(0, "cookie keys published: %s", strerror(errno));
+}
+
+static uint32_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((__u64)ts.tv_sec * SEC + ts.tv_nsec) / MS;
+}
+
+/* CLOCK_TAI now, 0.5 s clear of a slot's edges and of the verifier's 2 s
+ * allowance, so the slot computed here is the one the program reads a
+ * moment later. */
+static __u64 tai_mid_slot(void)
+{
+	for (;;) {
+		__u64 now = ks_tai_now_ns(), in = now % KS_SLOT_NS;
+
+		if (in > SEC / 2 && in < KS_SLOT_NS - KS_SLOT_SKEW_NS - SEC / 2)
+			return now;
+		usleep(100000);
+	}
+}
+
+/* The cookie key gives flow f (client ISN isn) in slot for option bits
+ * opts, computed here as the program does; the flow's timestamp offset in
+ * *ts_off (may be NULL). */
+static uint32_t forge(const __u64 key[2], const struct flow *f, uint32_t isn, uint32_t slot,
+		      uint32_t opts, uint32_t *ts_off)
+{
+	__u32 src[4] = { 0 }, dst[4] = { 0 }, off;
+	__u64 m[KS_SIP_WORDS];
+
+	memcpy(src, f->src, f->v6 ? 16 : 4);
+	memcpy(dst, f->dst, f->v6 ? 16 : 4);
+	ks_cookie_words(m, src, dst, htons(f->sport), htons(f->dport), isn);
+	return ks_cookie_seq(key, m, slot, opts, ts_off ? ts_off : &off);
+}
+
+/* A bare ACK of flow f (client ISN isn) acking cookie, with a timestamp
+ * echoing tsecr when has_ts: 1 if it verified (dropped, defer accept), 0
+ * if it did not (passed on, cookie_bad), -1 for anything else. */
+static int ack_verdict(const struct flow *f, uint32_t isn, uint32_t cookie, int has_ts,
+		       uint32_t tsecr)
+{
+	uint64_t bare = stat(KS_ST_BARE_ACK), bad = stat(KS_ST_COOKIE_BAD);
+	uint8_t ts[12];
 	struct pkt in, out;
-	uint32_t cookie;
-	__u32 zero = 0;
 	int v;
 
-	f.sport = 44000;
-	build(&in, &f, 500, 0, 0x02, NULL, 0, NULL, 0);
+	build(&in, f, isn + 1, cookie + 1, 0x10, ts, has_ts ? ts_opt(ts, 0x3000, tsecr) : 0, NULL, 0);
+	v = run(&in, &out);
+	if (v == TC_ACT_SHOT && stat(KS_ST_BARE_ACK) == bare + 1)
+		return 1;
+	if (v == TC_ACT_UNSPEC && stat(KS_ST_COOKIE_BAD) == bad + 1)
+		return 0;
+	return -1;
+}
+
+/*
+ * What a SYN's cookie is, checked against the MAC computed here: with
+ * timestamps all 32 bits of seq are MAC and the option bits are the
+ * TSval's low bits, the TSval neither ahead of the flow's clock (ms + its
+ * keyed offset, no uptime) nor a second behind; without, 22 bits of MAC
+ * and the option bits share seq, as before.
+ */
+static void test_cookie_layouts(void)
+{
+	static const uint8_t ts_only[12] = { 1, 1, 8, 10, 0, 0, 0x12, 0x34 };
+	static const uint8_t ts_ws2_mss1380[20] = { 2, 4, 0x05, 0x64, 1, 3, 3, 2,
+						    1, 1, 8, 10, 0, 0, 0x12, 0x34 };
+	static const uint8_t sack_mss1240[8] = { 2, 4, 0x04, 0xd8, 1, 1, 4, 2 };
+	static const struct {
+		const char *what;
+		int v6;
+		const uint8_t *opts;
+		size_t optlen;
+		uint32_t bits;            /* the option bits it must be given */
+	} cases[] = {
+		{ "TS, SACK, WS 7, MSS 1460", 0, syn_opts, sizeof(syn_opts),
+		  4 << 7 | KS_OPT_TS | 1 << 4 | 7 },
+		{ "TS alone", 0, ts_only, sizeof(ts_only), KS_OPT_TS | KS_WS_NONE },
+		{ "TS, WS 2, MSS 1380", 0, ts_ws2_mss1380, sizeof(ts_ws2_mss1380),
+		  2 << 7 | KS_OPT_TS | 2 },
+		{ "IPv6: TS, SACK, WS 7, MSS 1460 (1440 in the v6 table)", 1, syn_opts,
+		  sizeof(syn_opts), 4 << 7 | KS_OPT_TS | 1 << 4 | 7 },
+		{ "no options", 0, NULL, 0, KS_WS_NONE },
+		{ "SACK, MSS 1240, no TS", 0, sack_mss1240, sizeof(sack_mss1240),
+		  1 << 7 | 1 << 4 | KS_WS_NONE },
+	};
+	struct pkt in, out;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flow f = cases[i].v6 ? F6 : F4;
+		uint32_t isn = 600 + i, seq, want, off, ms0, ms1, tsval;
+		const uint8_t *ts;
+		__u64 t;
+		int v;
+
+		f.sport = 44100 + i;
+		t = tai_mid_slot();
+		build(&in, &f, isn, 0, 0x02, cases[i].opts, cases[i].optlen, NULL, 0);
+		ms0 = mono_ms();
+		v = run(&in, &out);
+		ms1 = mono_ms();
+		seq = be32(out.b + out.l4 + 4);
+		ts = find_opt(&out, 8);
+		want = forge(KEY0, &f, isn, ks_slot_issue(t), cases[i].bits, &off);
+		if (!(cases[i].bits & KS_OPT_TS)) {
+			CHECK(v == TC_ACT_REDIRECT && !ts && seq == want &&
+			      (seq & KS_COOKIE_OPT_MASK) == cases[i].bits,
+			      "%s: no timestamps: a 22-bit MAC and the option bits in seq (0x%08x, "
+			      "want 0x%08x)", cases[i].what, seq, want);
+			continue;
+		}
+		tsval = ts ? be32(ts + 2) : 0;
+		CHECK(v == TC_ACT_REDIRECT && ts && seq == want &&
+		      (tsval & KS_COOKIE_OPT_MASK) == cases[i].bits,
+		      "%s: timestamps: all 32 bits of seq are the MAC (0x%08x, want 0x%08x), the "
+		      "option bits in the TSval (0x%03x)", cases[i].what, seq, want,
+		      tsval & KS_COOKIE_OPT_MASK);
+		CHECK((int32_t)(tsval - (ms1 + off)) <= 0 && (int32_t)(ms0 + off - tsval) < 1024,
+		      "%s: the TSval 0x%08x is the flow's clock [0x%08x, 0x%08x] less under 1024 ms",
+		      cases[i].what, tsval, ms0 + off, ms1 + off);
+	}
+}
+
+/*
+ * Which segments after our SYN-ACK verify. With timestamps: the exact
+ * 32-bit cookie with the exact option bits echoed; the echo's clock bits
+ * are not checked (the kernel re-bases the child's clock on them). Without:
+ * the exact cookie, its option bits included. A cookie of one layout is
+ * never taken in the other.
+ */
+static void test_cookie_verify(void)
+{
+	struct flow f = F4;
+	struct pkt in, out;
+	uint32_t isn = 7700, cookie, tsval, c;
+	int nbad, b;
+
+	f.sport = 44200;
+	build(&in, &f, isn, 0, 0x02, syn_opts, sizeof(syn_opts), NULL, 0);
 	run(&in, &out);
 	cookie = be32(out.b + out.l4 + 4);
-	bpf_map_lookup_elem(cfd, &zero, &cfg);
-	memcpy(cfg.prev_key, cfg.key, sizeof(cfg.key));
-	cfg.prev_valid = 1;
-	cfg.key[0] ^= 0x5555;
-	bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY);
-	build(&in, &f, 501, cookie + 1, 0x10, NULL, 0, NULL, 0);
-	v = run(&in, &out);
-	CHECK(v == TC_ACT_SHOT, "after one rotation the old cookie verifies (verdict %d)", v);
-	memcpy(cfg.prev_key, cfg.key, sizeof(cfg.key));
-	cfg.key[1] ^= 0x7777;
-	bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY);
-	build(&in, &f, 501, cookie + 1, 0x10, NULL, 0, NULL, 0);
-	v = run(&in, &out);
-	CHECK(v == TC_ACT_UNSPEC, "after two rotations it does not (verdict %d)", v);
+	tsval = find_opt(&out, 8) ? be32(find_opt(&out, 8) + 2) : 0;
+	CHECK(ack_verdict(&f, isn, cookie, 1, tsval) == 1,
+	      "timestamps: the ACK echoing our TSval verifies");
+	CHECK(ack_verdict(&f, isn, cookie, 1, tsval ^ ~KS_COOKIE_OPT_MASK) == 1,
+	      "timestamps: the echo's clock bits are not checked");
+	for (b = 0, nbad = 0; b < 10; b++)
+		nbad += ack_verdict(&f, isn, cookie, 1, tsval ^ 1u << b) != 0;
+	CHECK(nbad == 0, "timestamps: each of the 10 option bits flipped in the echo: refused "
+	      "(%d not)", nbad);
+	for (b = 0, nbad = 0; b < 32; b++)
+		nbad += ack_verdict(&f, isn, cookie ^ 1u << b, 1, tsval) != 0;
+	CHECK(nbad == 0, "timestamps: each of the cookie's 32 bits flipped: refused, all are MAC "
+	      "(%d not)", nbad);
+	CHECK(ack_verdict(&f, isn, cookie, 0, 0) == 0,
+	      "timestamps: the cookie without the echo: refused (its low bits are no options)");
+
+	f.sport = 44201;
+	build(&in, &f, isn, 0, 0x02, NULL, 0, NULL, 0);
+	run(&in, &out);
+	cookie = be32(out.b + out.l4 + 4);
+	CHECK(ack_verdict(&f, isn, cookie, 0, 0) == 1, "no timestamps: the cookie verifies");
+	CHECK(ack_verdict(&f, isn, cookie, 1, 0) == 1,
+	      "no timestamps: an echo claiming no option bits changes nothing");
+	for (b = 0, nbad = 0; b < 32; b++)
+		nbad += ack_verdict(&f, isn, cookie ^ 1u << b, 0, 0) != 0;
+	CHECK(nbad == 0, "no timestamps: each of the cookie's 32 bits flipped (MAC and option "
+	      "bits): refused (%d not)", nbad);
+	CHECK(ack_verdict(&f, isn, cookie, 1, KS_OPT_TS | (cookie & KS_COOKIE_OPT_MASK)) == 0,
+	      "no timestamps: an echo claiming the timestamp layout: refused");
+	/* The right MAC of the timestamp layout, shaped as a sequence-number
+	 * cookie (TS bit among its own option bits). */
+	c = forge(KEY0, &f, isn, ks_slot_issue(tai_mid_slot()), KS_OPT_TS | KS_WS_NONE, NULL);
+	c = (c & ~KS_COOKIE_OPT_MASK) | KS_OPT_TS | KS_WS_NONE;
+	CHECK(ack_verdict(&f, isn, c, 0, 0) == 0,
+	      "a sequence-number cookie claiming timestamps, correctly MACed: refused");
+}
+
+/*
+ * The options a verified flow gets come from the echo with timestamps and
+ * from seq without: seen in the ACK of a held first segment (window scaled
+ * by our shift when the client scales, timestamps when negotiated), and by
+ * ks_cookie_flow_opts, which ks_assign uses too.
+ */
+static void test_cookie_options_given(void)
+{
+	static const uint8_t ws7_mss1460[8] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };
+	static const struct {
+		const char *what;
+		const uint8_t *opts;
+		size_t optlen;
+		int ts;
+		uint16_t window;
+	} cases[] = {
+		{ "timestamps, WS 7 (from the echo)", syn_opts, sizeof(syn_opts), 1, 64240 >> 7 },
+		{ "no timestamps, WS 7 (from seq)", ws7_mss1460, sizeof(ws7_mss1460), 0, 64240 >> 7 },
+		{ "no options", NULL, 0, 0, 64240 },
+	};
+	static uint8_t hello[4000];
+	struct ks_syn_opts seg = { .ts = 1, .tsecr = 0xabcd0000 | 4 << 7 | KS_OPT_TS | 1 << 4 | 7 }, o;
+	struct pkt in, out;
+
+	big_hello(hello, "a.example");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flow f = F4;
+		uint32_t isn = 8800, cookie, tsval;
+		uint8_t ts[12];
+		const uint8_t *t;
+		int v;
+
+		f.sport = 44250 + i;
+		build(&in, &f, isn, 0, 0x02, cases[i].opts, cases[i].optlen, NULL, 0);
+		run(&in, &out);
+		cookie = be32(out.b + out.l4 + 4);
+		tsval = find_opt(&out, 8) ? be32(find_opt(&out, 8) + 2) : 0;
+		build(&in, &f, isn + 1, cookie + 1, 0x10, ts, cases[i].ts ? ts_opt(ts, 0x4000, tsval) : 0,
+		      hello, 1000);
+		v = run(&in, &out);
+		t = out.b + out.l4;
+		CHECK(v == TC_ACT_REDIRECT && t[13] == 0x10 && (t[14] << 8 | t[15]) == cases[i].window &&
+		      !find_opt(&out, 8) == !cases[i].ts,
+		      "%s: the held segment's ACK has window %u and %s timestamps (verdict %d, window %u)",
+		      cases[i].what, cases[i].window, cases[i].ts ? "" : "no", v, t[14] << 8 | t[15]);
+		/* Done: the client resets, the held flow goes. */
+		build(&in, &f, isn + 1001, cookie + 1, 0x14, NULL, 0, NULL, 0);
+		run(&in, &out);
+	}
+	ks_cookie_flow_opts(0x12345678, &seg, 0, &o);
+	CHECK(o.mss == 1460 && o.ts && o.sack && !o.ecn && o.wscale == 7,
+	      "ks_cookie_flow_opts: with an echo, its option bits (not the cookie's)");
+	seg.ts = 0;
+	ks_cookie_flow_opts(0x12345 << 10 | 2 << 7 | 1 << 5 | KS_WS_NONE, &seg, 0, &o);
+	CHECK(o.mss == 1380 && !o.ts && !o.sack && o.ecn && o.wscale == KS_WS_NONE,
+	      "ks_cookie_flow_opts: without, the cookie's option bits");
+}
+
+/*
+ * The replay window, through the program: cookies made here for chosen
+ * slots (a cookie is a function of the key, the flow and the CLOCK_TAI
+ * slot only, so this is what any host with the key would have sent). The
+ * current slot and the one before verify; older and future ones do not.
+ */
+static void test_cookie_slots(void)
+{
+	static const struct {
+		int slot_off, ts, ok;
+	} cases[] = {
+		{ 0, 1, 1 }, { -1, 1, 1 }, { -2, 1, 0 }, { 1, 1, 0 }, { -100, 1, 0 },
+		{ 0, 0, 1 }, { -1, 0, 1 }, { -2, 0, 0 }, { 1, 0, 0 },
+	};
+	uint32_t slot = ks_slot_issue(tai_mid_slot());
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flow f = F4;
+		uint32_t bits = cases[i].ts ? 3 << 7 | KS_OPT_TS | 1 << 4 | 9 : 3 << 7 | 1 << 4 | 9;
+		uint32_t c, off;
+		int r;
+
+		f.sport = 44300 + i;
+		c = forge(KEY0, &f, 900, slot + cases[i].slot_off, bits, &off);
+		r = ack_verdict(&f, 900, c, cases[i].ts, 0x77700000 | bits);
+		CHECK(r == cases[i].ok, "a cookie of slot %+d, %s timestamps: %s (got %d)",
+		      cases[i].slot_off, cases[i].ts ? "with" : "without",
+		      cases[i].ok ? "verifies" : "refused", r);
+	}
+}
+
+/*
+ * Key changes: the previous key verifies for one slot after the change,
+ * then is no longer tried; the test moves the change's stamp into the past
+ * rather than the clock forward. ks_keys_change (what `key set` and
+ * `key rotate` do) keeps the old key as the previous one, and setting the
+ * current key again changes nothing.
+ */
+static void test_key_rotation(void)
+{
+	static const struct {
+		const char *what;
+		int has_prev;
+		int64_t ago;              /* the change was this long ago */
+		int old_key, slot_off, ok;
+	} cases[] = {
+		{ "changed 1 s ago: the previous key's cookie verifies", 1, SEC, 1, 0, 1 },
+		{ "... and its cookie of the slot before", 1, SEC, 1, -1, 1 },
+		{ "... and the new key's", 1, SEC, 0, 0, 1 },
+		{ "changed a slot less 1 s ago: the previous key's still", 1, KS_SLOT_NS - SEC, 1, 0, 1 },
+		{ "changed a slot and 1 s ago: the previous key is no longer tried", 1,
+		  KS_SLOT_NS + SEC, 1, 0, 0 },
+		{ "... the new key's cookie verifies", 1, KS_SLOT_NS + SEC, 0, 0, 1 },
+		{ "no previous key", 0, SEC, 1, 0, 0 },
+		{ "a clock set back before the change ends the previous key", 1, -10 * (int64_t)SEC,
+		  1, 0, 0 },
+	};
+	int fd = bpf_map__fd(skel->maps.ks_keys);
+	struct ks_cookie_keys k;
+	__u64 now = tai_mid_slot(), before, after, stamp;
+	uint32_t slot = ks_slot_issue(now), c;
+	struct flow f = F4;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r;
+
+		publish_keys(KEY1, cases[i].has_prev ? KEY0 : NULL, now - cases[i].ago);
+		f.sport = 44400 + i;
+		c = forge(cases[i].old_key ? KEY0 : KEY1, &f, 500, slot + cases[i].slot_off,
+			  KS_WS_NONE, NULL);
+		r = ack_verdict(&f, 500, c, 0, 0);
+		CHECK(r == cases[i].ok, "key change: %s (got %d)", cases[i].what, r);
+	}
+	publish_keys(KEY2, KEY1, now - SEC);
+	f.sport = 44420;
+	c = forge(KEY0, &f, 500, slot, KS_WS_NONE, NULL);
+	CHECK(ack_verdict(&f, 500, c, 0, 0) == 0, "two key changes: the first key's cookie refused");
+
+	publish_keys(KEY0, NULL, 0);
+	before = ks_tai_now_ns();
+	CHECK(!ks_keys_change(fd, KEY1), "ks_keys_change to a new key");
+	after = ks_tai_now_ns();
+	CHECK(ks_keys_read(fd, &k) == 1 && !memcmp(k.key, KEY1, 16) && !memcmp(k.prev_key, KEY0, 16) &&
+	      k.has_prev && k.rotated_ns >= before && k.rotated_ns <= after,
+	      "ks_keys_change: the new key current, the old one previous, stamped now (CLOCK_TAI)");
+	stamp = k.rotated_ns;
+	CHECK(!ks_keys_change(fd, KEY1) && ks_keys_read(fd, &k) == 1 && k.rotated_ns == stamp &&
+	      !memcmp(k.prev_key, KEY0, 16),
+	      "ks_keys_change to the current key: nothing changes (the previous keeps its slot)");
+	f.sport = 44421;
+	c = forge(KEY0, &f, 500, slot, KS_WS_NONE, NULL);
+	CHECK(ack_verdict(&f, 500, c, 0, 0) == 1, "after ks_keys_change the old key's cookie verifies");
+	publish_keys(KEY0, NULL, 0);
+}
+
+/*
+ * ks_cookie_check itself at chosen instants, no program (it takes the time
+ * as an argument): a cookie made at t is taken until the verifier's clock
+ * plus 2 s leaves the slot after t's; a verifier whose clock is up to 2 s
+ * behind still takes it; the previous key lives exactly one slot. And our
+ * TSval: option bits below, never ahead of the clock, under 1024 ms behind,
+ * monotonic, across the 32-bit wrap.
+ */
+static void test_cookie_clock(void)
+{
+	const __u64 L = KS_SLOT_NS, S = 24736000ULL * L;       /* a slot of 2023 (CLOCK_TAI) */
+	static const struct {
+		const char *what;
+		__u64 made;               /* within slot S */
+		int64_t later;
+		int ok;
+	} *c, cases[] = {
+		{ "checked at once", 10 * MS, 0, 1 },
+		{ "made early in a slot, checked 2 slots less 2 s less 1 ns later",
+		  10 * MS, 2 * KS_SLOT_NS - KS_SLOT_SKEW_NS - 10 * MS - 1, 1 },
+		{ "... 1 ns later still", 10 * MS, 2 * KS_SLOT_NS - KS_SLOT_SKEW_NS - 10 * MS, 0 },
+		{ "made at a slot's end, checked a slot less 2 s later", KS_SLOT_NS - MS,
+		  KS_SLOT_NS - KS_SLOT_SKEW_NS, 1 },
+		{ "... 1 ms later still", KS_SLOT_NS - MS, KS_SLOT_NS - KS_SLOT_SKEW_NS + MS, 0 },
+		{ "checked by a host whose clock is 2 s behind", 10 * MS, -2 * (int64_t)SEC, 1 },
+		{ "checked by a host 2.1 s behind, made early in a slot", 10 * MS,
+		  -21 * (int64_t)SEC / 10, 0 },
+		{ "checked by a host 2.1 s behind, made mid-slot", KS_SLOT_NS / 2,
+		  -21 * (int64_t)SEC / 10, 1 },
+	};
+	struct ks_cookie_keys k = { .has_prev = 0 };
+	struct ks_syn_opts seg = { 0 };
+	__u64 m[KS_SIP_WORDS];
+	__u32 a[4] = { 1, 2, 3, 4 }, cookie, off, ts, prev, bad = 0;
+
+	memcpy(k.key, KEY1, 16);
+	memcpy(k.prev_key, KEY0, 16);
+	ks_cookie_words(m, a, a, 1, 2, 3);
+	for (c = cases; c < cases + sizeof(cases) / sizeof(cases[0]); c++) {
+		cookie = ks_cookie_seq(k.key, m, ks_slot_issue(S + c->made), KS_WS_NONE, &off);
+		CHECK(ks_cookie_check(&k, m, S + c->made + c->later, cookie, &seg) == c->ok,
+		      "clock: %s: %s", c->what, c->ok ? "verifies" : "refused");
+	}
+	k.has_prev = 1;
+	k.rotated_ns = S + L / 3;
+	cookie = ks_cookie_seq(k.prev_key, m, ks_slot_issue(k.rotated_ns - MS), KS_WS_NONE, &off);
+	CHECK(ks_cookie_check(&k, m, k.rotated_ns + L - 1, cookie, &seg) == 1,
+	      "clock: the previous key, a slot less 1 ns after the change: verifies");
+	CHECK(ks_cookie_check(&k, m, k.rotated_ns + L, cookie, &seg) == 0,
+	      "clock: the previous key, one slot after the change: no longer tried");
+	CHECK(!ks_prev_key_live(&k, k.rotated_ns - 1) && ks_prev_key_live(&k, k.rotated_ns),
+	      "clock: the previous key lives from the change on, not before");
+
+	prev = ks_cookie_tsval(0xfffff000u, 0x2c7);
+	for (__u32 clock = 0xfffff000u; clock != 0x2000; clock++) {
+		ts = ks_cookie_tsval(clock, 0x2c7);
+		bad += (ts & KS_COOKIE_OPT_MASK) != 0x2c7 || (int32_t)(ts - clock) > 0 ||
+		       (int32_t)(clock - ts) >= 1024 || (int32_t)(ts - prev) < 0;
+		prev = ts;
+	}
+	CHECK(bad == 0, "TSval: option bits below, never ahead, under 1024 ms behind, monotonic, "
+	      "across the wrap (%u bad)", bad);
+}
+
+/* A thread publishing two key sets in turn while the program reads them
+ * (each publish waits out an RCU grace period: ~12 ms here). */
+struct key_flipper {
+	int fd;
+	volatile int stop;
+	int n;
+};
+
+static void *flip_keys(void *arg)
+{
+	struct key_flipper *fl = arg;
+	struct ks_cookie_keys a = { .key = { KEY0[0], KEY0[1] } }, b = { .key = { KEY1[0], KEY1[1] } };
+
+	while (!fl->stop)
+		ks_keys_publish(fl->fd, fl->n++ & 1 ? &a : &b);
+	return NULL;
+}
+
+/*
+ * Why a program never reads a key half-written: each change is a new map,
+ * read-only to programs, frozen before it is published, swapped in whole;
+ * the one it replaces is freed only once no program can hold it. And the
+ * proof of it: SYN cookies made while a thread publishes two key sets in
+ * turn are every one of them a whole set's, never a mixed key's.
+ */
+static void test_keys_atomic(void)
+{
+	int outer = bpf_map__fd(skel->maps.ks_keys), fd, gone = 0;
+	struct bpf_map_info info = {};
+	__u32 zero = 0, id0 = 0, id1 = 0, len = sizeof(info);
+	struct ks_cookie_keys k = {};
+	struct key_flipper fl = { .fd = outer };
+	struct flow f = F4;
+	struct pkt in, out;
+	uint32_t ca, cb, slot, seq;
+	int na = 0, nb = 0, nmix = 0;
+	pthread_t th;
+
+	bpf_map_lookup_elem(outer, &zero, &id0);
+	publish_keys(KEY1, NULL, 0);
+	bpf_map_lookup_elem(outer, &zero, &id1);
+	fd = bpf_map_get_fd_by_id(id1);
+	CHECK(fd >= 0 && id1 != id0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	      (info.map_flags & BPF_F_RDONLY_PROG),
+	      "a key change publishes a new map (id %u -> %u), read-only to programs", id0, id1);
+	CHECK(bpf_map_update_elem(fd, &zero, &k, BPF_ANY) && errno == EPERM,
+	      "the published map is frozen: nothing writes it in place (%s)", strerror(errno));
+	close(fd);
+	for (int i = 0; i < 500 && !gone; i++) {
+		fd = bpf_map_get_fd_by_id(id0);
+		gone = fd < 0 && errno == ENOENT;
+		if (fd >= 0)
+			close(fd);
+		if (!gone)
+			usleep(10000);
+	}
+	CHECK(gone, "the replaced map is freed once no program can hold it");
+
+	f.sport = 44500;
+	slot = ks_slot_issue(tai_mid_slot());
+	ca = forge(KEY0, &f, 1234, slot, KS_WS_NONE, NULL);
+	cb = forge(KEY1, &f, 1234, slot, KS_WS_NONE, NULL);
+	build(&in, &f, 1234, 0, 0x02, NULL, 0, NULL, 0);
+	pthread_create(&th, NULL, flip_keys, &fl);
+	for (int i = 0; i < 3000 || fl.n < 40; i++) {
+		run(&in, &out);
+		seq = be32(out.b + out.l4 + 4);
+		na += seq == ca;
+		nb += seq == cb;
+		nmix += seq != ca && seq != cb;
+	}
+	fl.stop = 1;
+	pthread_join(th, NULL);
+	CHECK(nmix == 0 && na > 0 && nb > 0,
+	      "%d SYNs while %d key sets were published: every cookie a whole set's (%d, %d), "
+	      "none of a mixed key (%d)", na + nb + nmix, fl.n, na, nb, nmix);
+	publish_keys(KEY0, NULL, 0);
 }
 
 /* ---- real hosts: what is not ours, frames as NICs deliver them --------- */
@@ -1027,8 +1529,10 @@ static void test_not_ours(void)
 }
 
 /* A SYN of this shape from sport to the public address: answered with a
- * valid SYN-ACK for it; returns the cookie, 0 when it was not. */
-static uint32_t shaped_syn(const char *what, const struct shape *sh, int v6, uint16_t sport)
+ * valid SYN-ACK for it; returns the cookie, 0 when it was not, and its
+ * TSval in *tsval. */
+static uint32_t shaped_syn(const char *what, const struct shape *sh, int v6, uint16_t sport,
+			   uint32_t *tsval)
 {
 	struct flow f = { .v6 = v6, .sport = sport, .dport = 443 };
 	struct pkt in, out;
@@ -1044,15 +1548,17 @@ static uint32_t shaped_syn(const char *what, const struct shape *sh, int v6, uin
 	      tcp_csum(&out, v6) == 0 && out.n == out.l4 + (t[12] >> 4) * 4 &&
 	      (v6 || csum_fold(csum_add(0, out.b + out.l3, 20)) == 0),
 	      "%s: answered, SYN-ACK valid and exactly as long as its headers (verdict %d)", what, v);
+	*tsval = find_opt(&out, 8) ? be32(find_opt(&out, 8) + 2) : 0;
 	return v == TC_ACT_REDIRECT ? be32(t + 4) : 0;
 }
 
-/* The same shape's ClientHello after that SYN-ACK: routed to backend 1. */
+/* The same shape's ClientHello after that SYN-ACK, echoing its TSval:
+ * routed to backend 1. */
 static void shaped_hello(const char *what, const struct shape *sh, int v6, uint16_t sport,
-			 uint32_t cookie)
+			 uint32_t cookie, uint32_t tsval)
 {
 	struct flow f = { .v6 = v6, .sport = sport, .dport = 443 };
-	uint8_t hello[600];
+	uint8_t hello[600], ts[12];
 	size_t n = client_hello(hello, "a.example", NULL);
 	uint64_t r = routed(1);
 	struct pkt in, out;
@@ -1060,7 +1566,7 @@ static void shaped_hello(const char *what, const struct shape *sh, int v6, uint1
 
 	inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "fd00:6b73::2" : "198.18.0.2", f.src);
 	inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "fd00:6b73::1" : "198.18.0.1", f.dst);
-	build_shaped(&in, &f, sh, 5001, cookie + 1, 0x18, NULL, 0, hello, n);
+	build_shaped(&in, &f, sh, 5001, cookie + 1, 0x18, ts, ts_opt(ts, 0x2000, tsval), hello, n);
 	v = run(&in, &out);
 	CHECK(routed(1) == r + 1, "%s: its ClientHello routed by SNI (verdict %d)", what, v);
 }
@@ -1073,7 +1579,7 @@ static void test_frames(void)
 	struct flow f = F4;
 	struct pkt in, out;
 	uint64_t bare = stat(KS_ST_BARE_ACK), mal = stat(KS_ST_MALFORMED), uns;
-	uint32_t cookie;
+	uint32_t cookie, tsval;
 	int v;
 
 	/* A bare ACK without timestamps is 54 bytes; a NIC pads it to 60. */
@@ -1094,12 +1600,12 @@ static void test_frames(void)
 	CHECK(v == TC_ACT_REDIRECT && out.b[out.l4 + 13] == 0x10 && be32(out.b + out.l4 + 8) == 6003,
 	      "padded 2-byte first segment: held, ACK for 2 bytes, not 8 (ack %u, flags 0x%x, verdict %d)",
 	      be32(out.b + out.l4 + 8), out.b[out.l4 + 13], v);
-	cookie = shaped_syn("padded SYN without options", &padded, 0, 40201);
+	shaped_syn("padded SYN without options", &padded, 0, 40201, &tsval);
 
-	cookie = shaped_syn("IPv4 SYN with IP options", &ipopts, 0, 40202);
-	shaped_hello("IPv4 with IP options", &ipopts, 0, 40202, cookie);
-	cookie = shaped_syn("IPv6 SYN behind a destination options header", &dstopts, 1, 40203);
-	shaped_hello("IPv6 behind a destination options header", &dstopts, 1, 40203, cookie);
+	cookie = shaped_syn("IPv4 SYN with IP options", &ipopts, 0, 40202, &tsval);
+	shaped_hello("IPv4 with IP options", &ipopts, 0, 40202, cookie, tsval);
+	cookie = shaped_syn("IPv6 SYN behind a destination options header", &dstopts, 1, 40203, &tsval);
+	shaped_hello("IPv6 behind a destination options header", &dstopts, 1, 40203, cookie, tsval);
 
 	/* Ours, but not readable here: left to the kernel, counted. */
 	uns = stat(KS_ST_UNSUPPORTED);
@@ -1148,7 +1654,7 @@ static void test_host_settings(void)
 	struct flow f = F4;
 	struct pkt in, out;
 	uint64_t nc = stat(KS_ST_SYN_NO_COOKIES);
-	uint32_t cookie;
+	uint32_t bits;
 	int v;
 
 	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
@@ -1156,10 +1662,10 @@ static void test_host_settings(void)
 		f.sport = 40300 + i;
 		build(&in, &f, 7000, 0, 0x02, syn_opts, sizeof(syn_opts), NULL, 0);
 		v = run(&in, &out);
-		cookie = be32(out.b + out.l4 + 4);
+		bits = synack_opts(&out);
 		CHECK(v == TC_ACT_REDIRECT && !find_opt(&out, off[i].opt) &&
-		      (off[i].opt != 8 || !(cookie >> 6 & 1)) && (off[i].opt != 4 || !(cookie >> 4 & 1)) &&
-		      (off[i].opt != 3 || (cookie & 0xf) == 0xf),
+		      (off[i].opt != 8 || !(bits & KS_OPT_TS)) && (off[i].opt != 4 || !(bits >> 4 & 1)) &&
+		      (off[i].opt != 3 || (bits & 0xf) == 0xf),
 		      "net.ipv4.%s=0: the SYN-ACK and the cookie offer no option %u (verdict %d)",
 		      off[i].sysctl, off[i].opt, v);
 		sysctl_set(off[i].sysctl, "1");
@@ -1168,7 +1674,7 @@ static void test_host_settings(void)
 	f.sport = 40310;
 	build(&in, &f, 7000, 0, 0x02 | 0x40 | 0x80, syn_opts, sizeof(syn_opts), NULL, 0);
 	run(&in, &out);
-	CHECK(out.b[out.l4 + 13] == 0x12 && !(be32(out.b + out.l4 + 4) >> 5 & 1),
+	CHECK(out.b[out.l4 + 13] == 0x12 && !(synack_opts(&out) >> 5 & 1),
 	      "net.ipv4.tcp_ecn=0: ECN asked for, none given");
 	sysctl_set("tcp_ecn", "2");
 	sysctl_set("tcp_syncookies", "0");
@@ -1429,14 +1935,12 @@ static void test_ecn(void)
 {
 	struct flow f = F4;
 	struct pkt in, out;
-	uint32_t cookie;
 
 	f.sport = 44001;
 	build(&in, &f, 800, 0, 0x02 | 0x40 | 0x80, syn_opts, sizeof(syn_opts), NULL, 0);
 	run(&in, &out);
-	cookie = be32(out.b + out.l4 + 4);
-	CHECK(out.b[out.l4 + 13] == (0x12 | 0x40) && (cookie >> 5 & 1),
-	      "ECN requested: SYN-ACK has ECE, cookie has ECN (flags 0x%02x)", out.b[out.l4 + 13]);
+	CHECK(out.b[out.l4 + 13] == (0x12 | 0x40) && (synack_opts(&out) >> 5 & 1),
+	      "ECN requested: SYN-ACK has ECE, the options have ECN (flags 0x%02x)", out.b[out.l4 + 13]);
 	build(&in, &f, 801, 0, 0x02, syn_opts, sizeof(syn_opts), NULL, 0);
 	run(&in, &out);
 	CHECK(out.b[out.l4 + 13] == 0x12, "no ECN asked: none given");
@@ -1445,7 +1949,7 @@ static void test_ecn(void)
 int main(void)
 {
 	struct ks_config cfg = { .ports = { htons(443) }, .flags = KS_CFG_ACTIVE,
-				 .abi = KS_ABI_VERSION, .key = { 0x0123456789abcdefULL, 42 } };
+				 .abi = KS_ABI_VERSION };
 	struct bpf_map *m;
 	__u32 zero = 0;
 
@@ -1479,10 +1983,18 @@ int main(void)
 	}
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &cfg, BPF_ANY);
 	ks_reasm_pool_fill(skel->obj);
+	publish_keys(KEY0, NULL, 0);
 	public_addr(AF_INET, "198.18.0.1", 1);
 	public_addr(AF_INET6, "fd00:6b73::1", 1);
 	test_syn();
 	test_ack_paths();
+	test_cookie_layouts();
+	test_cookie_verify();
+	test_cookie_options_given();
+	test_cookie_slots();
+	test_key_rotation();
+	test_cookie_clock();
+	test_keys_atomic();
 	test_routes();
 	test_ecn();
 	test_reassembly();
@@ -1490,7 +2002,6 @@ int main(void)
 	test_reasm_limits();
 	test_reasm_robust();
 	test_reasm_share();
-	test_key_rotation();
 	test_not_ours();
 	test_frames();
 	test_host_settings();

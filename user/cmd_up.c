@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ksteer up / down / key: the loader. One cleanup path: everything `up`
+ * ksteer up / down: the loader. One cleanup path: everything `up`
  * creates is pinned under the pin directory or recorded in ks_ifaces and
  * ks_config, and `down` removes exactly that.
  */
@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -177,10 +176,7 @@ static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 	if (bpf_map_lookup_elem(cfg_fd, &zero, &cfg))
 		return ks_err("cannot read ks_config: %s", strerror(errno));
 	if (cfg.abi != KS_ABI_VERSION) {
-		/* First up: a fresh random cookie key. */
-		memset(&cfg, 0, sizeof(cfg));
-		if (getrandom(cfg.key, sizeof(cfg.key), 0) != sizeof(cfg.key))
-			return ks_err("getrandom: %s", strerror(errno));
+		memset(&cfg, 0, sizeof(cfg));     /* first up */
 		cfg.abi = KS_ABI_VERSION;
 	}
 	*old_prio = cfg.tc_prio;
@@ -709,8 +705,9 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	cfg_fd = bpf_map__fd(pr.so->maps.ks_config);
 	ifaces_fd = bpf_map__fd(pr.so->maps.ks_ifaces);
+	/* The cookie keys before TC runs: a random key on the first up. */
 	if (ks_write_config(cfg_fd, &u, &old_prio) || ks_public_write(u.pub, u.npub) ||
-	    ks_host_sysctls())
+	    (pr.tc && ks_keys_init(bpf_map__fd(pr.tc->maps.ks_keys))) || ks_host_sysctls())
 		goto out;
 	if (ks_attach_sockops(bpf_program__fd(pr.so->progs.ksteer_sockops), u.cgroup) ||
 	    ks_pin_prog(pr.so->progs.ksteer_sockops, "prog_sockops"))
@@ -801,28 +798,5 @@ int cmd_down(int argc, char **argv)
 	closedir(d);
 	if (rmdir(ks_pin_dir()))
 		return ks_err("cannot remove %s: %s", ks_pin_dir(), strerror(errno));
-	return 0;
-}
-
-/* ksteer key rotate: new cookie key; the old one verifies one more round. */
-int cmd_key(int argc, char **argv)
-{
-	struct ks_config cfg;
-	__u32 zero = 0;
-	int fd;
-
-	if (argc != 2 || strcmp(argv[1], "rotate"))
-		return ks_err("usage: ksteer key rotate");
-	fd = ks_map("ks_config");
-	if (fd < 0)
-		return 1;
-	if (bpf_map_lookup_elem(fd, &zero, &cfg))
-		return ks_err("cannot read ks_config: %s", strerror(errno));
-	memcpy(cfg.prev_key, cfg.key, sizeof(cfg.key));
-	cfg.prev_valid = 1;
-	if (getrandom(cfg.key, sizeof(cfg.key), 0) != sizeof(cfg.key))
-		return ks_err("getrandom: %s", strerror(errno));
-	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
-		return ks_err("cannot write ks_config: %s", strerror(errno));
 	return 0;
 }

@@ -26,7 +26,7 @@ static void ks_usage(FILE *out)
 	      "  route list [-j] | route test HOST|- [--alpn PROTO]...\n"
 	      "  stats [-j]\n"
 	      "  parse [--quic] [-j] FILE...\n"
-	      "  key rotate\n", out);
+	      "  key set FILE|- | key rotate | key show\n", out);
 }
 
 int main(int argc, char **argv)

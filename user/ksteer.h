@@ -66,6 +66,23 @@ int ks_steer_port_groups(unsigned int port, int *groups);
 /* Re-take the listeners of every backend configured by address. */
 int ks_adopt_all(void);
 
+/* The SYN cookie keys in ks_keys (keys.c). ks_keys_read: 1 and *k, 0 when
+ * none is published yet, -1 (errno). ks_keys_publish: 0 or -1 (errno).
+ * The others print one error line and return 1 on failure, 0 on success:
+ * ks_keys_change makes key the current one (the current one becomes the
+ * previous, accepted one more slot; nothing changes if key is current
+ * already); ks_keys_init publishes a random key if there is none. */
+__u64 ks_tai_now_ns(void);
+int ks_keys_read(int outer_fd, struct ks_cookie_keys *k);
+int ks_keys_publish(int outer_fd, const struct ks_cookie_keys *k);
+int ks_keys_change(int outer_fd, const __u64 key[2]);
+int ks_keys_random(__u64 key[2]);
+int ks_keys_init(int outer_fd);
+/* A key as `key set` reads it: 32 hex digits, optionally one newline; 0 or -1. */
+int ks_key_parse(const char *buf, size_t n, __u64 key[2]);
+/* What `key show` prints of a key: a MAC under it, never the key. */
+__u64 ks_key_fingerprint(const __u64 key[2]);
+
 struct ks_scratch;
 /* bpf/route.h on the pinned maps: backend id for a parsed hello, 0 if none. */
 __u32 ks_route_user(int routes_fd, int alpn_fd, struct ks_scratch *s);
