@@ -170,7 +170,12 @@ for route in "default route" "no default route"; do
 done
 check "s_server (backend a) still runs" kill -0 $BACKEND_PID
 check "s_server (direct) still runs" kill -0 $DIRECT_PID
-check "ksteerd still runs" kill -0 $KSTEERD_PID || tail -n 5 "$WORK/ksteerd.log"
+if kill -0 $KSTEERD_PID; then
+	ok "ksteerd still runs"
+else
+	fail "ksteerd still runs; its log ends:"
+	tail -n 5 "$WORK/ksteerd.log"
+fi
 expect_eq "no hand-back counted failed whose client got its ServerHello" "" \
 	"$(IFS=';'; echo "${HANDBACK_FAILED_SERVED[*]}")"
 echo "# $(( $(date +%s) - start )) s for ${#LIST[@]} shapes"
