@@ -12,10 +12,14 @@
 #include <bpf/bpf_endian.h>
 #include "ksteer_abi.h"
 
-/* A linear source is a KS_HS_BUF map buffer holding at most KS_HS_MAX bytes;
- * the parser checks off + len against what it holds before it loads. */
+/* A linear source is a KS_LIN_BUF map buffer holding at most KS_WIRE_MAX + 1
+ * bytes of records; the parser checks off + len against what it holds
+ * before it loads, and a load is at most KS_HS_MAX bytes, so a masked start
+ * plus a length stays inside. */
+#define KS_LIN_MASK KS_WIRE_MAX
+#define KS_LIN_BUF (KS_WIRE_MAX + 1 + KS_HS_BUF / 2)
 #define KS_LOAD(c, off, dst, len)                                              \
-	((c)->lin ? bpf_probe_read_kernel((dst), (len), (c)->lin + ((off) & KS_HS_MASK)) \
+	((c)->lin ? bpf_probe_read_kernel((dst), (len), (c)->lin + ((off) & KS_LIN_MASK)) \
 		  : bpf_skb_load_bytes((c)->src, (off), (dst), (len)))
 #define KS_LOOP(n, cb, arg) bpf_loop((n), (cb), (arg), 0)
 

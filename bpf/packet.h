@@ -489,7 +489,7 @@ struct ks_reply {
 	__u16 window;
 	__u8 flags;
 	__u8 optwords;
-	__u32 opts[5];
+	__u32 opts[10];       /* 40 bytes: TCP's most */
 	__u8 buf[KS_REPLY_MAX];
 	__u32 pseudo[10];     /* TCP pseudo-header, for the checksum */
 };
@@ -513,7 +513,7 @@ static __attribute__((noinline)) int ks_reply_build(struct __sk_buff *skb, struc
 	struct ks_tcp *t;
 	__s64 cs;
 
-	optwords &= 7;
+	optwords = optwords > 10 ? 10 : optwords;
 	tcplen = 20 + optwords * 4;
 	total = iplen + tcplen;
 	if (p->l3) {
@@ -565,7 +565,7 @@ static __attribute__((noinline)) int ks_reply_build(struct __sk_buff *skb, struc
 	t->check = 0;
 	t->urg_ptr = 0;
 #pragma unroll
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 10; i++)
 		if (i < optwords)
 			*(__u32 *)(b + 14 + iplen + 20 + 4 * i) = opts[i];
 	cs = bpf_csum_diff(0, 0, r->pseudo, p->v6 ? 40 : 12, 0);
@@ -591,7 +591,7 @@ static __always_inline int ks_reply(struct __sk_buff *skb, struct ks_pkt *p, str
 	r->window = window;
 	r->optwords = optwords;
 #pragma unroll
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 10; i++)
 		if (i < optwords)
 			r->opts[i] = opts[i];
 	return ks_reply_build(skb, p, r);

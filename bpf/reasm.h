@@ -104,6 +104,7 @@ struct {
 } ks_reasm_gate SEC(".maps");
 
 #define KS_WIRE_MASK (KS_REASM_WIRE - 1)
+_Static_assert(KS_WIRE_MASK <= KS_LIN_MASK, "the linear buffer holds what is held");
 /* The largest skb bpf_skb_change_tail makes (SKB_MAX_ALLOC: 16 KB less the
  * skb's shared info): a rewritten segment carries at most this less its
  * headers. What a ClientHello has past it is never acknowledged, so the
@@ -294,7 +295,7 @@ static __attribute__((noinline)) void ks_reasm_drop(struct ks_reasm *e, const st
 	bpf_map_delete_elem(&ks_reasm, f);
 }
 
-/* The held pieces into lin (KS_HS_BUF, per CPU), each at its offset. */
+/* The held pieces into lin (KS_LIN_BUF, per CPU), each at its offset. */
 struct ks_linear_ctx {
 	struct ks_reasm *e;
 	__u8 *lin;

@@ -46,7 +46,7 @@ KS_CPU_ARRAY(ks_tc_scratch, struct ks_tc_scratch);
 
 /* The big buffers get maps of their own. */
 struct ks_tc_linear {
-	__u8 lin[KS_HS_BUF];      /* a held ClientHello, linear */
+	__u8 lin[KS_LIN_BUF];     /* a held ClientHello's records, linear */
 	struct ks_rewrite rw;
 	struct ks_keep keep;
 	struct ks_csum csum;
@@ -391,12 +391,56 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
  * exists: the client then sends on, and after a loss resends the missing
  * segment rather than only its first one. The connection is created with
  * every acknowledged byte (ks_reasm_place), so nothing acked is lost.
+ * What is held past n (more than one rewritten segment carries, or past a
+ * hole) is told in SACK blocks when the client offered SACK: it sends on
+ * past our window's left edge, and resends only what is missing; the new
+ * connection, which gets only the first n bytes, acknowledges no SACK
+ * block, and the client resends the rest to it (RFC 2018 reneging: Linux
+ * waits max(RTT/2, 10 ms)).
+ *
+ *   options, with timestamps: NOP NOP TS(10) | NOP NOP SACK(2 + 8k) blocks
+ *   (k <= 3; 4 without timestamps): 40 bytes at most
  */
+struct ks_sack_ctx {
+	const struct ks_reasm *e;
+	__u32 *opts;
+	__u32 k, max;
+};
+
+static __always_inline void ks_sack_block(struct ks_sack_ctx *c, __u32 start, __u32 end)
+{
+	__u32 at = 1 + 2 * c->k;
+
+	if (c->k >= c->max || end <= start || at + 1 >= 1 + 2 * c->max)
+		return;
+	c->opts[at] = bpf_htonl(c->e->isn + 1 + start);
+	c->opts[at + 1] = bpf_htonl(c->e->isn + 1 + end);
+	c->k++;
+}
+
+/* Up to max blocks into opts[0 .. 1 + 2 max): the words they take. */
+static __always_inline __u32 ks_sack_blocks(const struct ks_reasm *e, __u32 n, __u32 *opts,
+					    __u32 max)
+{
+	struct ks_sack_ctx c = { .e = e, .opts = opts, .max = max };
+
+	if (e->contig > n)
+		ks_sack_block(&c, n, e->contig);
+#pragma unroll
+	for (int i = 0; i < KS_REASM_RUNS; i++)
+		if (i < e->nrun)
+			ks_sack_block(&c, e->run_start[i], e->run_end[i]);
+	if (!c.k)
+		return 0;
+	opts[0] = bpf_htonl(1 << 24 | 1 << 16 | 5 << 8 | (2 + 8 * c.k));
+	return 1 + 2 * c.k;
+}
+
 static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 					struct ks_tc_scratch *s, const struct ks_reasm *e, __u32 n)
 {
 	struct ks_syn_opts o, seg;
-	__u32 opts[3], k = 0;
+	__u32 opts[10], k = 0, win;
 
 	ks_opts_parse(p, &seg);
 	ks_cookie_flow_opts(e->cookie, &seg, p->v6, &o);
@@ -411,8 +455,10 @@ static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 		opts[k++] = bpf_htonl(seg.tsecr);
 		opts[k++] = bpf_htonl(seg.tsval);
 	}
-	if (ks_reply(skb, p, &s->reply, e->cookie + 1, e->isn + 1 + n, KS_TH_ACK,
-		     o.wscale != KS_WS_NONE ? 64240 >> KS_OUR_WSCALE : 64240, opts, k))
+	if (o.sack)
+		k += k ? ks_sack_blocks(e, n, opts + 3, 3) : ks_sack_blocks(e, n, opts, 4);
+	win = o.wscale != KS_WS_NONE ? 64240 >> KS_OUR_WSCALE : 64240;
+	if (ks_reply(skb, p, &s->reply, e->cookie + 1, e->isn + 1 + n, KS_TH_ACK, win, opts, k))
 		return TC_ACT_SHOT;               /* no ACK: the client retransmits */
 	return bpf_redirect(skb->ifindex, 0);
 }
@@ -692,7 +738,7 @@ static __always_inline struct ks_reasm *ks_reasm_begin(struct __sk_buff *skb, st
 	*verdict = TC_ACT_SHOT;
 	if (!tmp || !L)
 		return NULL;
-	__builtin_memset(tmp, 0, sizeof(*tmp));
+	__builtin_memset(tmp, 0, __builtin_offsetof(struct ks_reasm, piece_off));
 	tmp->born_ns = tmp->seen_ns = bpf_ktime_get_ns();
 	tmp->isn = bpf_ntohl(p->th.seq) - 1;
 	tmp->cookie = cookie;

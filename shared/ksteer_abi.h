@@ -225,16 +225,17 @@ struct ks_reasm {
 	__u32 run_start[KS_REASM_RUNS];  /* held past a hole: [start, end) */
 	__u32 run_end[KS_REASM_RUNS];
 	__u32 npiece;
-	/* Piece i: bytes [off, off + len) from ISN + 1, in pool chunk id. */
-	__u32 piece_off[KS_REASM_PIECES];
-	__u16 piece_len[KS_REASM_PIECES];
-	__u32 piece_id[KS_REASM_PIECES];
 	__u32 gate;           /* placed: its counter in ks_reasm_gate */
 	__u32 target;         /* placed: the backend (or ksteerd) it went to */
 	__u32 carried;        /* placed: the bytes the placed segment carried */
 	__u32 echo;           /* the verified first segment's TSecr (0: none): the
 			       * option bits it carries, which later ones must repeat */
 	struct ks_reasm_walk w;
+	/* Last (a new entry zeroes what is before them): piece i is bytes
+	 * [off, off + len) from ISN + 1, in pool chunk id; npiece say how many. */
+	__u32 piece_off[KS_REASM_PIECES];
+	__u16 piece_len[KS_REASM_PIECES];
+	__u32 piece_id[KS_REASM_PIECES];
 };
 
 struct ks_reasm_chunk {

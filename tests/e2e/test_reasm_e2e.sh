@@ -154,4 +154,13 @@ wait "${slow[@]}"
 whole "table full: slow client 1 completed" "$(cat "$WORK/slow1")"
 whole "table full: slow client 2 completed" "$(cat "$WORK/slow2")"
 expect_eq "... both reassembled in the kernel" $((d0 + 2)) "$(counter reasm_completed)"
+
+# A 16 KB ClientHello in 1-byte records: 98 KB of records, past the 32 KB
+# the kernel holds (one rewritten segment carries 16 KB to the connection,
+# and a client keeps about 32 KB unacknowledged): whole via ksteerd.
+h0=$(counter reasm_handed_to_fallback)
+out=$(in_cli env KS_RECORD=1 $PY "$TOOL" send $SRV4 443 seg.example 16380 16300)
+whole "a 16 KB hello in 1-byte records (98 KB of records): whole via ksteerd" "$out"
+expect_eq "... handed to ksteerd with what the kernel acknowledged" $((h0 + 1)) \
+	"$(counter reasm_handed_to_fallback)"
 summary

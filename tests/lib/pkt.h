@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 struct pkt {
-	uint8_t b[4096];
+	uint8_t b[16384 + 256]; /* the largest rewritten segment TC makes (KS_SKB_MAX) */
 	size_t n;
 	int v6;
 	size_t l3, l4;            /* offsets of the IP and TCP headers */

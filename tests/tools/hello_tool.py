@@ -29,6 +29,8 @@
                                          KS_SRC=ADDR to that source address;
                                          KS_PAUSE_S=S waits S seconds after
                                          the first CHUNK (a slow client);
+                                         KS_RECORD=N cuts the hello in
+                                         records of N bytes;
                                          KS_EXTRA=L sends, right after the
                                          ClientHello, L as 4 bytes and L bytes
                                          of data (for record-more)
@@ -57,9 +59,11 @@ def client_hello(sni: str, size: int, sni_offset: int) -> bytes:
     body = b"\x03\x03" + b"\x07" * 32 + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
     body += struct.pack("!H", len(exts)) + exts
     hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
-    # Records of at most 2^14 bytes, as TLS allows (a bigger hello spans several).
-    return b"".join(b"\x16\x03\x01" + struct.pack("!H", len(hs[i:i + 16384])) + hs[i:i + 16384]
-                    for i in range(0, len(hs), 16384))
+    # Records of at most 2^14 bytes, as TLS allows (a bigger hello spans
+    # several), or of KS_RECORD bytes.
+    r = int(os.environ.get("KS_RECORD", "16384"))
+    return b"".join(b"\x16\x03\x01" + struct.pack("!H", len(hs[i:i + r])) + hs[i:i + r]
+                    for i in range(0, len(hs), r))
 
 
 def read_exactly(conn, n: int) -> bytes:
