@@ -8,6 +8,8 @@
 #ifndef KSTEER_ABI_H
 #define KSTEER_ABI_H
 
+#include "ksteer_counters.h"
+
 #define KS_ABI_VERSION 5
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
@@ -322,114 +324,13 @@ struct ks_backend_info {
  * out of the LRU. */
 #define KS_MAX_LISTENER_COOKIES 4096
 
-/* ks_fallback_stats: ksteerd's counters, an mmap-able array it increments
- * in place; `ksteer stats` shows them. */
-enum ks_fb_stat {
-	KS_FB_ACCEPTED,       /* connections ksteerd took */
-	KS_FB_HANDOFF,        /* handed to a backend over its unix socket */
-	KS_FB_HANDOFF_FAILED, /* ... backend socket absent or refused: closed */
-	KS_FB_PROXY,          /* proxied to the backend or remote upstream */
-	KS_FB_PROXY_FAILED,   /* upstream unreachable: closed */
-	KS_FB_TIMEOUT,        /* ClientHello not complete by the deadline */
-	KS_FB_TOO_BIG,        /* ClientHello beyond ksteerd's cap */
-	KS_FB_MALFORMED,      /* not TLS / broken ClientHello: reset */
-	KS_FB_NO_ROUTE,       /* no route, no default: reset */
-	KS_FB_CLOSED_EARLY,   /* client left before its ClientHello was whole */
-	KS_FB_ACTIVE,         /* gauge: connections ksteerd holds now */
-	KS_FB_QUIC_DATAGRAMS, /* UDP datagrams of unknown QUIC connections */
-	KS_FB_QUIC_ROUTED,    /* QUIC connections routed by their Initial's SNI */
-	KS_FB_QUIC_REINJECTED,/* ... datagrams given back to the kernel for them */
-	KS_FB_QUIC_UNREADABLE,/* not a decryptable client Initial: dropped */
-	KS_FB_QUIC_NO_ROUTE,  /* SNI with no route, or a backend with no QUIC socket */
-	KS_FB_QUIC_MALFORMED, /* the ClientHello inside broke the TLS grammar */
-	KS_FB_QUIC_TIMEOUT,   /* ClientHello not whole by the deadline: dropped */
-	KS_FB_QUIC_FULL,      /* too many pending connections: dropped */
-	KS_FB_QUIC_UNKNOWN,   /* short header of a connection nobody knows: dropped */
-	KS_FB_QUIC_PENDING,   /* gauge: connections waiting for their ClientHello */
-	KS_FB_HANDBACK,       /* connections handed back into their backend's listener */
-	KS_FB_HANDBACK_FAILED,/* ... not placed after every retry: reset (RST) */
-	KS_FB_HANDBACK_RETRIED, /* injections sent again (TC had not placed it yet) */
-	KS_FB_REFUSED_NO_CLIENT_ADDR, /* no hand-back possible, no proxy target of the
-			       * backend's own: reset, never proxied as from us */
-	KS_FB_HANDBACK_PENDING, /* gauge: ks_handback entries; TC looks only when > 0 */
-	KS_FB_TO_DEFAULT,     /* unreadable or timed-out ClientHello: to the default route */
-	KS_FB_MAX
-};
-
-/* ks_stats: per-CPU counters, index = enum ks_stat. */
-enum ks_stat {
-	KS_ST_SYN,            /* SYNs answered with a cookie SYN-ACK */
-	KS_ST_SYN_BAD,        /* SYNs passed to the kernel (odd headers) */
-	KS_ST_COOKIE_OK,      /* ACKs whose cookie verified */
-	KS_ST_COOKIE_BAD,     /* ACKs to the port with no socket, bad cookie */
-	KS_ST_BARE_ACK,       /* verified bare ACKs dropped (defer accept) */
-	KS_ST_ASSIGNED,       /* connections created in a backend's queue */
-	KS_ST_INCOMPLETE,     /* ClientHello not whole in the first segment */
-	KS_ST_MALFORMED,      /* not a ClientHello, or broken one */
-	KS_ST_TOO_BIG,        /* ClientHello beyond the parser's buffer */
-	KS_ST_NO_ROUTE,       /* no route and no default: refused (RST) */
-	KS_ST_NO_LISTENER,    /* routed backend has no listener: refused */
-	KS_ST_ASSIGN_ERR,     /* the kfunc refused the listener */
-	KS_ST_RST_SENT,       /* RSTs we sent (no route / no listener) */
-	KS_ST_RST_FAIL,       /* could not build the RST; dropped instead */
-	KS_ST_RP_SELECTED,    /* sk_reuseport: selected a backend socket */
-	KS_ST_RP_PASS,        /* sk_reuseport: not a ClientHello, kernel hash */
-	KS_ST_RP_DROP,        /* sk_reuseport: ClientHello with no place */
-	KS_ST_REGISTERED,     /* sock_ops: listeners registered */
-	KS_ST_REGISTER_FULL,  /* sock_ops: backend already has KS_MAX_SLOTS */
-	KS_ST_UNSTEERED_GROUP,/* listener's SO_REUSEPORT group lacks our program */
-	KS_ST_REASM_STARTED,  /* first segment held a partial ClientHello */
-	KS_ST_REASM_DONE,     /* ClientHello completed from several segments */
-	KS_ST_REASM_EARLY,    /* a later segment came first (held, unverified) */
-	KS_ST_REASM_EXPIRED,  /* unverified segments past their lifetime */
-	KS_ST_REASM_OVERFLOW, /* too many segments, or beyond the buffer */
-	KS_ST_REASM_FAILED,   /* could not rewrite the segment: dropped */
-	KS_ST_RP_MIGRATED,    /* a closing listener's connection moved to a sibling */
-	KS_ST_RP_MIGRATE_DROP,/* ... with no sibling of its backend left: dropped */
-	KS_ST_TO_FALLBACK,    /* routed backend has no listener: to ksteerd */
-	KS_ST_TW_DETOUR,      /* SYN met a TIME_WAIT socket: to the kernel/ksteerd */
-	KS_ST_RP_FALLBACK,    /* sk_reuseport chose ksteerd's socket */
-	KS_ST_REASM_FULL,     /* reassembly table full: the flow went to ksteerd */
-	KS_ST_REASM_HANDED,   /* held bytes went to ksteerd (past lifetime, or
-			       * too many segments) */
-	KS_ST_REASM_SWEPT,    /* abandoned reassembly entries swept */
-	KS_ST_QUIC_BY_CID,    /* datagram's server found by a learned connection ID */
-	KS_ST_QUIC_BY_LB,     /* ... by a QUIC-LB server ID in its CID */
-	KS_ST_QUIC_BY_PEER,   /* ... by its address pair (CID not known) */
-	KS_ST_QUIC_TO_FALLBACK, /* unknown connection: for ksteerd */
-	KS_ST_QUIC_DROPPED,   /* ... and no ksteerd socket: dropped */
-	KS_ST_QUIC_STALE,     /* its server's socket is gone: for ksteerd */
-	KS_ST_QUIC_LEARNED,   /* server CIDs learned at egress */
-	KS_ST_QUIC_ASSIGN_ERR,/* bpf_sk_assign refused the socket: dropped (besides
-			       * the counter of how it was found) */
-	KS_ST_RP_QUIC_SELECTED, /* sk_reuseport chose a QUIC server's socket */
-	KS_ST_QUIC_BY_HOST,   /* ... by the client's address: its only server */
-	KS_ST_SYN_EXISTING,   /* SYN on a 4-tuple with a live socket: the kernel's */
-	KS_ST_SYN_NO_COOKIES, /* SYN passed: net.ipv4.tcp_syncookies is 0 here */
-	KS_ST_UNSUPPORTED,    /* to a public address:port, unreadable here (IP
-			       * fragment, extension header, VLAN tag in the
-			       * data): passed to the kernel */
-	KS_ST_UDP_NOT_QUIC,   /* UDP to a public address:port, not QUIC: passed */
-	KS_ST_REG_OTHER_NETNS,/* sock_ops: a listener in another namespace: ignored */
-	KS_ST_REG_MPTCP,      /* sock_ops: an MPTCP listener: not registered */
-	KS_ST_RP_SYN_DROP,    /* sk_reuseport: a SYN in a public group, no ksteerd */
-	KS_ST_HB_ASSIGNED,    /* connections ksteerd handed back, in their backend's queue */
-	KS_ST_HB_DROPPED,     /* segments of a flow being handed back: dropped */
-	KS_ST_HB_STALE,       /* hand-back entries past KS_HANDBACK_LIFE_NS: deleted */
-	KS_ST_HB_UNPLACED,    /* a hand-back segment no listener of its backend took */
-	KS_ST_UNREADABLE_DEFAULT, /* not TLS / broken ClientHello: to the default route */
-	KS_ST_REASM_BAD_CSUM, /* a segment with a wrong checksum: neither held nor acked */
-	KS_ST_REASM_REPLACED, /* a held flow's 4-tuple began a new connection: dropped */
-	KS_ST_REASM_PLACED_AGAIN, /* a placed flow's segment met no socket: placed again */
-	KS_ST_MAX
-};
-
-/* ks_backend_stats: per-CPU, index = backend id. */
+/* The counters: ks_stats (enum ks_stat) and ks_fallback_stats (enum
+ * ks_fb_stat) are defined in ksteer_counters.h, each with its value, name
+ * and meaning. ks_backend_stats: per-CPU, index = backend id, its fields
+ * from there too: routed, assigned, selected, mptcp_refused. */
+#define KS_BE_FIELD(field, doc) __u64 field;
 struct ks_backend_stat {
-	__u64 routed;         /* TC routed a ClientHello to it */
-	__u64 assigned;       /* TC put a connection in its queue */
-	__u64 selected;       /* sk_reuseport chose one of its sockets */
-	__u64 mptcp_refused;  /* MPTCP listeners on its address, not registered */
+	KS_BACKEND_COUNTERS(KS_CTR_NO_STAGE, KS_BE_FIELD)
 };
 
 #endif

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every counter ksteer keeps, written once: its enum name, its ABI value,
+ * the name `ksteer stats` prints and its meaning (the README's counters
+ * table is generated from these: build/test_counters --update). Included by
+ * ksteer_abi.h; the tables are macros only, so the BPF programs pay nothing
+ * for the text.
+ *
+ * Each set is a table macro over two callbacks, grouped by stage in the
+ * order a connection meets them:
+ *   STAGE(title, what the stage is)
+ *   C(ID, value, "printed name", "meaning")    -> KS_ST_ID (KS_FB_ID) = value
+ * The values are the ABI (the programs index the pinned maps by them, and
+ * older or newer tools read the same maps), so they are written out rather
+ * than taken from the order, which follows the stages. A new counter goes
+ * in its stage with the value KS_*_MAX had, and KS_*_MAX grows by one; a
+ * printed name never changes (scripts read `ksteer stats -j` keys). The
+ * compiler checks that the values fill 0..MAX-1, each once (below).
+ */
+#ifndef KSTEER_COUNTERS_H
+#define KSTEER_COUNTERS_H
+
+#define KS_CTR_NO_STAGE(title, doc)
+
+/* ks_stats: per-CPU, kept by the BPF programs, index = enum ks_stat. */
+#define KS_STAT_COUNTERS(STAGE, C)                                                      \
+	STAGE("TC ingress", "every packet to a public address and port; what TC "      \
+	      "cannot read is the kernel's.")                                           \
+	C(UNSUPPORTED, 46, "passed_unsupported",                                        \
+	  "to a public address and port, but not readable here (an IP fragment, an "   \
+	  "IPv6 fragment or ESP header, a VLAN tag in the data): left to the kernel")   \
+                                                                                        \
+	STAGE("SYN", "TC answers it with our cookie, or leaves it to the kernel.")     \
+	C(SYN, 0, "syn",                                                                \
+	  "SYNs answered with a cookie SYN-ACK, sent back out of the same interface")  \
+	C(SYN_BAD, 1, "syn_unanswered",                                                 \
+	  "SYNs whose SYN-ACK could not be built: dropped (the client retransmits)")   \
+	C(TW_DETOUR, 29, "time_wait_detour",                                            \
+	  "SYNs on the 4-tuple of a TIME_WAIT socket: left to the kernel, which "      \
+	  "reuses the 4-tuple; the public port's listener takes it (in a steered "     \
+	  "group, ksteerd's)")                                                         \
+	C(SYN_EXISTING, 44, "syn_existing_socket",                                      \
+	  "SYNs on the 4-tuple of another live socket (established, closing): left to " \
+	  "the kernel, which answers as without us")                                   \
+	C(SYN_NO_COOKIES, 45, "syn_no_syncookies",                                      \
+	  "SYNs left to the kernel: `net.ipv4.tcp_syncookies` is 0 in the namespace, " \
+	  "so no cookie of ours would be checked")                                     \
+                                                                                        \
+	STAGE("Cookie", "a segment that no socket has is ours only with our cookie.")  \
+	C(COOKIE_OK, 2, "cookie_ok",                                                    \
+	  "segments with no socket whose cookie verified (the ACK of our SYN-ACK, "    \
+	  "with or without data)")                                                     \
+	C(COOKIE_BAD, 3, "cookie_bad",                                                  \
+	  "segments with no socket whose cookie did not verify and that carry nothing " \
+	  "to hold (a bare ACK, FIN, RST), or that claim another cookie on a held "    \
+	  "flow's 4-tuple: passed to the kernel; and a held flow's segment whose "     \
+	  "timestamp echo differs from its first segment's: dropped")                  \
+	C(BARE_ACK, 4, "bare_ack_dropped",                                              \
+	  "verified ACKs without data, dropped: the connection is created with the "   \
+	  "ClientHello (defer accept)")                                                \
+                                                                                        \
+	STAGE("ClientHello", "TC parses the first data segment and routes it.")        \
+	C(INCOMPLETE, 6, "hello_incomplete",                                            \
+	  "the first data segment holds only part of the ClientHello: reassembly "     \
+	  "starts (below)")                                                            \
+	C(MALFORMED, 7, "hello_malformed",                                              \
+	  "not TLS, an SSLv2-compatible hello or a broken ClientHello (in one segment " \
+	  "or held): what it names is not trusted, so it goes to the `default` "       \
+	  "route's backend, refused (RST) without one")                                \
+	C(UNREADABLE_DEFAULT, 55, "hello_unreadable_to_default",                        \
+	  "of `hello_malformed`: given to the `default` route's backend, which "       \
+	  "answers it as it would directly")                                           \
+	C(TOO_BIG, 8, "hello_too_big",                                                  \
+	  "ClientHellos over what the kernel keeps (16 KB, in up to 32 KB of "         \
+	  "records): to ksteerd's listener, which reads up to 64 KB (refused without " \
+	  "one: `no_listener`)")                                                       \
+	C(NO_ROUTE, 9, "no_route",                                                      \
+	  "whole ClientHellos that match no route, with no `default`: refused (RST)")  \
+                                                                                        \
+	STAGE("Placing", "TC creates the connection in the chosen listener's accept "  \
+	      "queue, or refuses it.")                                                  \
+	C(ASSIGNED, 5, "assigned",                                                      \
+	  "connections created in a backend's accept queue (or ksteerd's)")            \
+	C(TO_FALLBACK, 28, "to_fallback",                                               \
+	  "the routed backend has no listener: given to ksteerd's listener instead")   \
+	C(NO_LISTENER, 10, "no_listener",                                               \
+	  "neither the chosen backend nor ksteerd has a listener: refused (RST)")      \
+	C(UNSTEERED_GROUP, 19, "reuseport_group_unsteered",                             \
+	  "the listener on the public port is in a SO_REUSEPORT group without our "    \
+	  "sk_reuseport program: refused (RST) rather than hashed across backends")    \
+	C(ASSIGN_ERR, 11, "assign_error",                                               \
+	  "the kernel refused to create the connection (`bpf_sk_assign_tcp_reqsk`), "  \
+	  "for a ClientHello or a hand-back: dropped")                                 \
+	C(RST_SENT, 12, "rst_sent",                                                     \
+	  "refusals sent (RSTs), only ever to a segment that carried our cookie")      \
+	C(RST_FAIL, 13, "rst_failed",                                                   \
+	  "refusals whose RST could not be built: the segment dropped instead")        \
+                                                                                        \
+	STAGE("Reassembly", "TC holds a ClientHello that spans several segments, "     \
+	      "acknowledging them as they come.")                                       \
+	C(REASM_STARTED, 20, "reasm_started",                                           \
+	  "ClientHellos held over several segments (a verified first segment, part of " \
+	  "a ClientHello)")                                                            \
+	C(REASM_DONE, 21, "reasm_completed",                                            \
+	  "held ClientHellos completed, then routed and placed as above")              \
+	C(REASM_EARLY, 22, "reasm_early_segment",                                       \
+	  "a later segment that came before the first: held unverified, 3 s at most "  \
+	  "(two of up to 2 KB per 4-tuple and claimed cookie)")                        \
+	C(REASM_EXPIRED, 23, "reasm_expired",                                           \
+	  "unverified early segments past their 3 s, found when the flow sent again: " \
+	  "discarded")                                                                 \
+	C(REASM_OVERFLOW, 24, "reasm_overflow",                                         \
+	  "more than a flow holds (32 pieces of up to 2 KB, 4 runs past holes, 32 KB " \
+	  "on the wire): the flow goes to ksteerd; a third early segment, or one over " \
+	  "2 KB: dropped")                                                             \
+	C(REASM_BAD_CSUM, 56, "reasm_bad_checksum",                                     \
+	  "a segment to hold whose TCP checksum is wrong: neither held nor "           \
+	  "acknowledged (the client resends it)")                                      \
+	C(REASM_FAILED, 25, "reasm_rewrite_failed",                                     \
+	  "the segment that completes a held flow could not be rewritten to carry the " \
+	  "held bytes: dropped (the client resends)")                                  \
+	C(REASM_FULL, 31, "reasm_full_to_fallback",                                     \
+	  "the table, the pool or the client /24 (/64)'s share (1/16 of the pool) was " \
+	  "full even after a sweep: the flow went to ksteerd")                         \
+	C(REASM_HANDED, 32, "reasm_handed_to_fallback",                                 \
+	  "a held flow past its 10 s lifetime, past what it holds (overflow, full) or " \
+	  "with a ClientHello over 16 KB: to ksteerd with the bytes acknowledged (RST " \
+	  "if ksteerd has no listener)")                                               \
+	C(REASM_SWEPT, 33, "reasm_swept",                                               \
+	  "entries past their lifetime (held 10 s, placed 3 s) freed by a bounded "    \
+	  "sweep, run when the table, the pool or a share is full")                    \
+	C(REASM_REPLACED, 57, "reasm_stale_replaced",                                   \
+	  "a held flow's 4-tuple began a new connection (a verified cookie of its "    \
+	  "own): the old entry dropped")                                               \
+	C(REASM_PLACED_AGAIN, 58, "reasm_placed_again",                                 \
+	  "a placed flow's next segment met no socket (the accept queue or a "         \
+	  "reuseport group dropped it): placed again")                                 \
+                                                                                        \
+	STAGE("sk_reuseport", "inside a SO_REUSEPORT group the kernel selects again; " \
+	      "our program picks the member, never the kernel's hash across backends.") \
+	C(RP_SELECTED, 14, "reuseport_selected",                                        \
+	  "TCP: one of the chosen backend's sockets selected (ksteerd's and "          \
+	  "migrations included, which `reuseport_fallback` and `reuseport_migrated` "  \
+	  "count again)")                                                              \
+	C(RP_FALLBACK, 30, "reuseport_fallback",                                        \
+	  "ksteerd's socket chosen: SYNs, ClientHellos whose backend is absent from "  \
+	  "the group or too big for the kernel, QUIC datagrams no server owns")        \
+	C(RP_DROP, 16, "reuseport_dropped",                                             \
+	  "no place in the group: no route and no `default`, or neither the backend "  \
+	  "nor ksteerd has a socket in it (TCP or QUIC): dropped, never hashed")       \
+	C(RP_PASS, 15, "reuseport_passed",                                              \
+	  "a SYN in a group off the public address and port (one backend's workers), " \
+	  "no ksteerd socket in it: the kernel's hash")                                \
+	C(RP_SYN_DROP, 50, "reuseport_syn_dropped",                                     \
+	  "a SYN left to the kernel in a group on the public address, no ksteerd "     \
+	  "socket there: dropped, not hashed (the client retries)")                    \
+	C(RP_MIGRATED, 26, "reuseport_migrated",                                        \
+	  "a closing listener's queued connection moved to a sibling of its backend "  \
+	  "(or to ksteerd's socket), never to another backend")                        \
+	C(RP_MIGRATE_DROP, 27, "reuseport_migrate_dropped",                             \
+	  "a closing listener's queued connection with neither a sibling nor "         \
+	  "ksteerd's socket left: dropped")                                            \
+	C(RP_QUIC_SELECTED, 42, "reuseport_quic_selected",                              \
+	  "UDP: a QUIC server's socket selected, by the datagram's connection ID or "  \
+	  "the registered socket the kernel found")                                    \
+                                                                                        \
+	STAGE("Listeners", "sock_ops registers every listener bound to a backend's address.") \
+	C(REGISTERED, 17, "listeners_registered",                                       \
+	  "listeners registered as one of their backend's slots")                      \
+	C(REGISTER_FULL, 18, "listeners_rejected_full",                                 \
+	  "listeners not registered: the backend has 16 already")                      \
+	C(REG_OTHER_NETNS, 48, "register_other_netns",                                  \
+	  "a listener on a backend's address in another network namespace than "       \
+	  "`up`'s: not registered")                                                    \
+	C(REG_MPTCP, 49, "register_mptcp",                                              \
+	  "an MPTCP listener on a backend's address: not registered (its backend's "   \
+	  "`mptcp_refused`)")                                                          \
+                                                                                        \
+	STAGE("Hand-back", "TC places a connection ksteerd has read into its "         \
+	      "backend's listener (`fallback.handback`).")                              \
+	C(HB_ASSIGNED, 51, "handback_assigned",                                         \
+	  "a handed-back connection created in its backend's queue")                   \
+	C(HB_UNPLACED, 54, "handback_unplaced",                                         \
+	  "ksteerd's marked segment not placed (no listener, a full queue, an "        \
+	  "unsteered group, the kfunc refused): dropped, ksteerd retries")             \
+	C(HB_DROPPED, 52, "handback_segment_dropped",                                   \
+	  "segments of a flow being handed back, dropped (the client retransmits), "   \
+	  "and ksteerd's marked segments of a flow no longer handed back")             \
+	C(HB_STALE, 53, "handback_stale",                                               \
+	  "hand-back entries older than 1 s (a ksteerd that died mid-way): deleted")   \
+                                                                                        \
+	STAGE("QUIC", "TC steers UDP datagrams to the server socket of their "         \
+	      "connection (`ksteer up --quic`).")                                       \
+	C(UDP_NOT_QUIC, 47, "udp_not_quic",                                             \
+	  "UDP to a public address and port that is not QUIC: passed untouched")       \
+	C(QUIC_BY_CID, 34, "quic_by_cid",                                               \
+	  "datagrams whose server was found by a learned connection ID")               \
+	C(QUIC_BY_LB, 35, "quic_by_lb_server_id",                                       \
+	  "short-header datagrams whose server was found by a QUIC-LB server ID in "   \
+	  "the connection ID (`backend add --quic-sid`)")                              \
+	C(QUIC_BY_PEER, 36, "quic_by_peer",                                             \
+	  "short-header datagrams whose server was found by the address pair (the "    \
+	  "connection ID not known)")                                                  \
+	C(QUIC_BY_HOST, 43, "quic_by_client_address",                                   \
+	  "short-header datagrams whose server was found as the client address's "     \
+	  "only server")                                                               \
+	C(QUIC_TO_FALLBACK, 37, "quic_to_fallback",                                     \
+	  "datagrams of unknown connections (a new Initial's connection ID, a short "  \
+	  "header nothing matches): for ksteerd")                                      \
+	C(QUIC_STALE, 39, "quic_socket_gone",                                           \
+	  "the owning server's socket closed: the datagram for ksteerd")               \
+	C(QUIC_DROPPED, 38, "quic_dropped_no_fallback",                                 \
+	  "of those for ksteerd: dropped, ksteerd has no UDP socket (the client "      \
+	  "retransmits)")                                                              \
+	C(QUIC_ASSIGN_ERR, 41, "quic_assign_error",                                     \
+	  "the kernel refused the chosen socket (`bpf_sk_assign`): dropped (also "     \
+	  "counted by how it was found)")                                              \
+	C(QUIC_LEARNED, 40, "quic_cids_learned",                                        \
+	  "TC egress: server connection IDs learned from the servers' long headers")
+
+
+/* ks_fallback_stats: ksteerd's counters, an mmap-able array it increments
+ * in place, index = enum ks_fb_stat; `ksteer stats -j` shows them under
+ * "fallback" (`fallback_NAME` lines without -j). */
+#define KS_FB_COUNTERS(STAGE, C)                                                        \
+	STAGE("ksteerd", "the fallback router reads the ClientHello of what the "      \
+	      "kernel could not place (`\"fallback\"` in `ksteer stats -j`).")          \
+	C(ACCEPTED, 0, "accepted",                                                      \
+	  "connections ksteerd accepted (what TC or sk_reuseport gave its listeners)") \
+	C(ACTIVE, 10, "active",                                                         \
+	  "gauge: connections ksteerd holds now (reading, handing back, proxying)")    \
+	C(CLOSED_EARLY, 9, "closed_early",                                              \
+	  "the client left before its ClientHello was whole")                          \
+	C(TIMEOUT, 5, "hello_timeout",                                                  \
+	  "ClientHello not whole by the deadline (`--deadline`, 5 s): to the "         \
+	  "`default` route's backend (slowloris), reset without one")                  \
+	C(TOO_BIG, 6, "hello_too_big",                                                  \
+	  "ClientHello beyond ksteerd's cap (64 KB, in up to `--max-hello` bytes of "  \
+	  "records, 512 KB by default): reset")                                        \
+	C(MALFORMED, 7, "hello_malformed",                                              \
+	  "not TLS or a broken ClientHello: to the `default` route's backend, reset "  \
+	  "without one")                                                               \
+	C(TO_DEFAULT, 26, "unreadable_to_default",                                      \
+	  "of `fallback.hello_malformed` and `fallback.hello_timeout`: given to the "  \
+	  "`default` route's backend")                                                 \
+	C(NO_ROUTE, 8, "no_route",                                                      \
+	  "no route and no `default` (or a backend since deleted): reset")             \
+                                                                                        \
+	STAGE("ksteerd delivery", "the routed backend gets the connection: handed "    \
+	      "back into its listener, handed off over its unix socket, or proxied.")   \
+	C(HANDBACK, 21, "handback",                                                     \
+	  "connections ksteerd handed back into their backend's listener")             \
+	C(HANDBACK_FAILED, 22, "handback_failed",                                       \
+	  "not placed after every retry, or not fed whole within 5 s: reset (RST)")    \
+	C(HANDBACK_RETRIED, 23, "handback_retried",                                     \
+	  "injections sent again (TC had not placed it yet)")                          \
+	C(HANDBACK_PENDING, 25, "handback_pending",                                     \
+	  "gauge: hand-backs under way (TC reads `ks_handback` only while it is "      \
+	  "non-zero)")                                                                 \
+	C(HANDOFF, 1, "handoff",                                                        \
+	  "handed to the backend over its unix socket (`backend add --handoff`)")      \
+	C(HANDOFF_FAILED, 2, "handoff_failed",                                          \
+	  "the backend's unix socket absent or refusing: reset")                       \
+	C(PROXY, 3, "proxy",                                                            \
+	  "proxied to the backend's own target (`backend add --proxy`), with no "      \
+	  "hand-back possible")                                                        \
+	C(PROXY_FAILED, 4, "proxy_failed",                                              \
+	  "the proxy target unreachable (or its PROXY v2 header not sent): reset")     \
+	C(REFUSED_NO_CLIENT_ADDR, 24, "refused_no_client_address",                      \
+	  "no hand-back possible and no proxy target of the backend's own: refused "   \
+	  "(RST), never proxied as from this host")                                    \
+                                                                                        \
+	STAGE("ksteerd QUIC", "routes unknown QUIC connections by the SNI of their "   \
+	      "client Initial (`ksteerd --quic`).")                                     \
+	C(QUIC_DATAGRAMS, 11, "quic_datagrams",                                         \
+	  "UDP datagrams of unknown QUIC connections")                                 \
+	C(QUIC_UNKNOWN, 19, "quic_unknown_connection",                                  \
+	  "a short header of a connection nobody owns (ended, or aged out): dropped")  \
+	C(QUIC_UNREADABLE, 14, "quic_unreadable",                                       \
+	  "not a decryptable client Initial (forged, damaged, another packet type): "  \
+	  "dropped")                                                                   \
+	C(QUIC_FULL, 18, "quic_pending_full",                                           \
+	  "too many connections waiting for their ClientHello (`--quic-pending`): "    \
+	  "dropped (the client retransmits)")                                          \
+	C(QUIC_PENDING, 20, "quic_pending",                                             \
+	  "gauge: connections waiting for their ClientHello")                          \
+	C(QUIC_TIMEOUT, 17, "quic_hello_timeout",                                       \
+	  "ClientHello not whole by the deadline: dropped")                            \
+	C(QUIC_MALFORMED, 16, "quic_hello_malformed",                                   \
+	  "the ClientHello inside broke the TLS grammar: dropped")                     \
+	C(QUIC_NO_ROUTE, 15, "quic_no_route",                                           \
+	  "an SNI with no route, a backend with no QUIC socket, or a route that could " \
+	  "not be installed: dropped")                                                 \
+	C(QUIC_ROUTED, 12, "quic_routed",                                               \
+	  "QUIC connections routed by their Initial's SNI (TC then steers them by "    \
+	  "connection ID and address pair)")                                           \
+	C(QUIC_REINJECTED, 13, "quic_reinjected",                                       \
+	  "their held datagrams given back to the kernel, to reach the server")
+
+/* Not a counter: `ksteer stats` counts ksteerd's TCP listeners in
+ * ks_listeners (the fallback backend's slots); shown with ksteerd's. */
+#define KS_FALLBACK_LISTENERS "fallback_listeners"
+#define KS_FALLBACK_LISTENERS_DOC                                                       \
+	"ksteerd's listeners registered: with none, what TC gives ksteerd is "         \
+	"refused (`no_listener`)"
+
+/*
+ * ks_backend_stats: per-CPU, index = backend id; struct ks_backend_stat
+ * has one __u64 per entry, in this order (the ABI):
+ *   C(field, "meaning")   the field's name is the printed one
+ */
+#define KS_BACKEND_COUNTERS(STAGE, C)                                                   \
+	STAGE("Per backend", "each backend's own (`\"backends\"` in `ksteer stats "     \
+	      "-j`); `backend list` shows `assigned` and `selected` too, and "          \
+	      "`mptcp_refused` with `-j`.")                                             \
+	C(routed, "ClientHellos TC routed to it, placed or not (the `default` "        \
+	  "route's backend: the unreadable ones too)")                                 \
+	C(assigned, "connections TC created in its queue, hand-backs included")        \
+	C(selected, "sk_reuseport chose one of its sockets (TCP)")                     \
+	C(mptcp_refused, "MPTCP listeners on its address, not registered")
+
+/*
+ * The enums. Each value once (a value used twice is a second enumerator of
+ * one name), each below MAX (an array of negative size), and as many
+ * counters as MAX (a struct of one byte each): no index is left unnamed.
+ */
+#define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
+enum ks_stat {
+	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
+	KS_ST_MAX = 59        /* the next counter's value */
+};
+#define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
+#define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];
+enum ks_st_values { KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_VALUE_ONCE) };
+struct ks_st_check { KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_BELOW_MAX) };
+_Static_assert(sizeof(struct ks_st_check) == KS_ST_MAX, "every ks_stats index has one");
+
+#define KS_FB_ENUM(id, val, name, doc) KS_FB_##id = (val),
+enum ks_fb_stat {
+	KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_ENUM)
+	KS_FB_MAX = 27        /* the next counter's value */
+};
+#define KS_FB_VALUE_ONCE(id, val, name, doc) ks_fb_value_##val,
+#define KS_FB_BELOW_MAX(id, val, name, doc) char ks_fb_##id[(val) < KS_FB_MAX ? 1 : -1];
+enum ks_fb_values { KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_VALUE_ONCE) };
+struct ks_fb_check { KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_BELOW_MAX) };
+_Static_assert(sizeof(struct ks_fb_check) == KS_FB_MAX, "every ks_fallback_stats index has one");
+
+#endif
