@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,19 +438,39 @@ static int ks_size_reasm(struct steer_tc *tc, long want, int *fresh)
 	return 0;
 }
 
-static const char ks_up_usage[] =
-	"usage: ksteer up -a ADDR [-a ADDR]... [-p PORT]... [-i IFACE]... [-c FILE] [--cgroup DIR]\n"
-	"                 [--fallback-only] [--reasm-entries N] [--quic] [--quic-entries N]\n"
-	"                 [--tc-prio N]";
+enum {
+	KS_OPT_CGROUP = KS_LONG_ONLY, KS_OPT_FALLBACK_ONLY, KS_OPT_REASM_ENTRIES, KS_OPT_QUIC,
+	KS_OPT_QUIC_ENTRIES, KS_OPT_TC_PRIO,
+};
 
-/* A number in [lo, hi] from optarg, or -1 after saying what is wrong. */
-static long ks_opt_num(const char *what, long lo, long hi)
+const struct ks_opt ks_up_opts[] = {
+	{ 'a', "address", "ADDR", "a public address, IPv4 or IPv6 (repeatable; required)" },
+	{ 'p', "port", "PORT", "a public port (repeatable, up to 8; default 443)" },
+	{ 'i', "interface", "IFACE", "attach TC there (repeatable; default: the interfaces "
+				     "that carry a public address, and lo)" },
+	{ 'c', "config", "FILE", "add the backends, routes, public addresses and ports "
+				 "FILE states" },
+	{ KS_OPT_CGROUP, "cgroup", "DIR", "attach sock_ops to this cgroup v2 (default: the root)" },
+	{ KS_OPT_FALLBACK_ONLY, "fallback-only", NULL, "no TC program: every connection takes "
+						       "the kernel's path to ksteerd" },
+	{ KS_OPT_REASM_ENTRIES, "reasm-entries", "N", "ClientHellos held in reassembly at once "
+						     "(default 1024, up to 131072)" },
+	{ KS_OPT_QUIC, "quic", NULL, "steer QUIC on UDP too (TC egress learns connection IDs)" },
+	{ KS_OPT_QUIC_ENTRIES, "quic-entries", "N", "size of the QUIC tables (16 to 4194304); "
+						   "implies --quic" },
+	{ KS_OPT_TC_PRIO, "tc-prio", "N", "priority of ksteer's tc filters (2 to 65535, default "
+					  "24295)" },
+	{ 0 },
+};
+
+/* A number in [lo, hi] from arg, or -1 after saying what is wrong. */
+static long ks_opt_num(const char *what, const char *arg, long lo, long hi)
 {
 	char *end;
-	long v = strtol(optarg, &end, 10);
+	long v = strtol(arg, &end, 10);
 
-	if (*end || !*optarg || v < lo || v > hi) {
-		ks_err("bad %s '%s' (%ld to %ld)", what, optarg, lo, hi);
+	if (*end || !*arg || v < lo || v > hi) {
+		ks_err("bad %s '%s' (%ld to %ld)", what, arg, lo, hi);
 		return -1;
 	}
 	return v;
@@ -479,70 +498,50 @@ static int ks_up_add_addr(struct ks_up *u, const struct ks_addr *a)
 	return 0;
 }
 
-/* Phase 1: the command line. 0, 1 on error, 2 for --help. */
-static int ks_up_parse(int argc, char **argv, struct ks_up *u)
+/* One option into u; 0, or 1 after saying what is wrong. */
+static int ks_up_option(struct ks_up *u, int val, const char *arg)
 {
-	static const struct option lo[] = {
-		{ "address", required_argument, 0, 'a' }, { "port", required_argument, 0, 'p' },
-		{ "interface", required_argument, 0, 'i' }, { "config", required_argument, 0, 'c' },
-		{ "cgroup", required_argument, 0, 'g' }, { "fallback-only", no_argument, 0, 'F' },
-		{ "reasm-entries", required_argument, 0, 'R' }, { "quic", no_argument, 0, 'Q' },
-		{ "quic-entries", required_argument, 0, 'E' }, { "tc-prio", required_argument, 0, 'P' },
-		{ "help", no_argument, 0, 'h' }, { 0 } };
 	struct ks_addr a;
 	long v;
-	int c;
 
+	switch (val) {
+	case 'a':
+		if (ks_parse_ip(arg, &a))
+			return ks_err("bad address '%s' (an IPv4 or IPv6 address, no port)", arg);
+		return ks_up_add_addr(u, &a);
+	case 'p':
+		v = ks_opt_num("port", arg, 1, 65535);
+		return v < 0 || ks_up_add_port(u, v);
+	case 'i':
+		if (u->nif == KS_MAX_IFACES)
+			return ks_err("too many interfaces (max %d)", KS_MAX_IFACES);
+		u->ifaces[u->nif++] = strdup(arg);
+		u->named_ifaces = 1;
+		return 0;
+	case 'c': u->config = arg; return 0;
+	case KS_OPT_CGROUP: u->cgroup = arg; return 0;
+	case KS_OPT_FALLBACK_ONLY: u->fallback_only = 1; return 0;
+	case KS_OPT_QUIC: u->quic = 1; return 0;
+	case KS_OPT_QUIC_ENTRIES:
+		u->quic = 1;
+		return (u->quic_entries = ks_opt_num("--quic-entries", arg, 16, 1 << 22)) < 0;
+	case KS_OPT_REASM_ENTRIES:
+		return (u->reasm_entries = ks_opt_num("--reasm-entries", arg, 1, 1 << 17)) < 0;
+	case KS_OPT_TC_PRIO:
+		return (u->tc_prio = ks_opt_num("--tc-prio", arg, 2, 65535)) < 0;
+	}
+	return 0;
+}
+
+/* Phase 1: the options, in the order given. */
+static int ks_up_parse(const struct ks_env *e, struct ks_up *u)
+{
 	memset(u, 0, sizeof(*u));
 	u->cgroup = ks_default_cgroup();
 	u->tc_prio = KS_TC_PRIO;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "a:p:i:c:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			if (ks_parse_ip(optarg, &a))
-				return ks_err("bad address '%s' (an IPv4 or IPv6 address, no port)", optarg);
-			if (ks_up_add_addr(u, &a))
-				return 1;
-			break;
-		case 'p':
-			if ((v = ks_opt_num("port", 1, 65535)) < 0 || ks_up_add_port(u, v))
-				return 1;
-			break;
-		case 'i':
-			if (u->nif == KS_MAX_IFACES)
-				return ks_err("too many interfaces (max %d)", KS_MAX_IFACES);
-			u->ifaces[u->nif++] = strdup(optarg);
-			u->named_ifaces = 1;
-			break;
-		case 'c': u->config = optarg; break;
-		case 'g': u->cgroup = optarg; break;
-		case 'F': u->fallback_only = 1; break;
-		case 'Q': u->quic = 1; break;
-		case 'E':
-			if ((u->quic_entries = ks_opt_num("--quic-entries", 16, 1 << 22)) < 0)
-				return 1;
-			u->quic = 1;
-			break;
-		case 'R':
-			if ((u->reasm_entries = ks_opt_num("--reasm-entries", 1, 1 << 17)) < 0)
-				return 1;
-			break;
-		case 'P':
-			if ((v = ks_opt_num("--tc-prio", 2, 65535)) < 0)
-				return 1;
-			u->tc_prio = v;
-			break;
-		case 'h':
-			puts(ks_up_usage);
-			return 2;
-		default:
-			return ks_err("bad option '%s' ('ksteer up --help' lists them)", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return ks_err("unexpected argument '%s'", argv[optind]);
+	for (const struct ks_optarg *o = e->opts; o->val; o++)
+		if (ks_up_option(u, o->val, o->arg))
+			return 1;
 	return 0;
 }
 
@@ -688,17 +687,13 @@ static int ks_up_attach_tc(const struct ks_up *u, const struct ks_up_progs *pr, 
 	return 0;
 }
 
-int cmd_up(int argc, char **argv)
+int cmd_up(const struct ks_env *e)
 {
 	struct ks_up u;
 	struct ks_up_progs pr = {};
 	int err = 1, groups, cfg_fd, ifaces_fd, old_prio = 0;
 
-	err = ks_up_parse(argc, argv, &u);
-	if (err)
-		return err == 2 ? 0 : 1;
-	err = 1;
-	if (ks_up_read_file(&u) || ks_up_check(&u))
+	if (ks_up_parse(e, &u) || ks_up_read_file(&u) || ks_up_check(&u))
 		goto out;
 	libbpf_set_print(ks_libbpf_quiet);
 	if (ks_up_load(&u, &pr))
@@ -756,17 +751,15 @@ static void ks_detach_tc_all(int ifaces_fd, int prio)
 		if_freenameindex(all);
 }
 
-int cmd_down(int argc, char **argv)
+int cmd_down(const struct ks_env *e)
 {
 	char path[512];
 	struct ks_config cfg = {};
 	__u32 zero = 0;
 	int fd, cfg_fd, ifaces_fd;
 	DIR *d;
-	struct dirent *e;
+	struct dirent *ent;
 
-	if (argc > 1)
-		return ks_err("usage: ksteer down");
 	libbpf_set_print(ks_libbpf_quiet);
 	d = opendir(ks_pin_dir());
 	if (!d)
@@ -788,10 +781,10 @@ int cmd_down(int argc, char **argv)
 			close(cg);
 		}
 	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
+	while ((ent = readdir(d))) {
+		if (ent->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", ks_pin_dir(), e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", ks_pin_dir(), ent->d_name);
 		if (unlink(path))
 			ks_err("cannot unpin %s: %s", path, strerror(errno));
 	}

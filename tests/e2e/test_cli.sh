@@ -33,10 +33,16 @@ expect_eq "up --help: usage on stdout, exit 0" "0 1" \
 	"$($KSTEER up --help >/dev/null 2>&1; echo $?) $($KSTEER up --help 2>/dev/null | grep -c '^usage: ksteer up')"
 err_line "kernel without the kfunc" "6\.9.*ksteerd" env KSTEER_FORCE_NO_KFUNC=1 $KSTEER up -a 198.18.0.1
 err_line "parse: missing file" "cannot read" $KSTEER parse /nonexistent.bin
-for args in "" "frobnicate" "set" "set a b" "rotate now" "show -j"; do
-	err_line "key ${args:-with no subcommand}: usage" "^ksteer: usage: ksteer key set FILE\|- \| key rotate \| key show$" \
-		$KSTEER key $args
+for args in "" "frobnicate"; do
+	err_line "key ${args:-with no subcommand}: the usage of every key command" \
+		"^ksteer: usage: ksteer key set FILE\|- \| key rotate \| key show$" $KSTEER key $args
 done
+for args in "set" "set a b"; do
+	err_line "key $args: its usage" "^ksteer: usage: ksteer key set FILE\|-$" $KSTEER key $args
+done
+err_line "key rotate now: its usage" "^ksteer: usage: ksteer key rotate$" $KSTEER key rotate now
+err_line "key show -j: a bad option" "^ksteer: bad option '-j' \('ksteer key show --help' lists them\)$" \
+	$KSTEER key show -j
 err_line "key show before up: not up" "not up" $KSTEER key show
 
 ks_netns_up || { fail "namespaces"; summary; exit 1; }
