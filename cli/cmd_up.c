@@ -35,7 +35,16 @@
 #define KS_TC_PRIO_OLD 1          /* what ksteer used before: removed on up */
 #define KS_MAX_IFACES 32
 
-/* What `ksteer up` was asked to make. */
+/* The four skeletons; they share every pinned map. */
+struct ks_up_progs {
+	struct steer_tc *tc;
+	struct steer_tc_egress *eg;
+	struct steer_sockops *so;
+	struct steer_reuseport *rp;
+};
+
+/* An `up` under way: what it was asked to make, and what it holds until
+ * it ends (the skeletons; their programs and maps stay pinned). */
 struct ks_up {
 	const char *config, *cgroup;
 	char *ifaces[KS_MAX_IFACES];
@@ -48,14 +57,9 @@ struct ks_up {
 	int fallback_only, quic;
 	long reasm_entries, quic_entries;
 	int tc_prio;
-};
-
-/* The four skeletons; they share every pinned map. */
-struct ks_up_progs {
-	struct steer_tc *tc;
-	struct steer_tc_egress *eg;
-	struct steer_sockops *so;
-	struct steer_reuseport *rp;
+	struct ks_up_progs pr;
+	int fresh_pool;               /* the reassembly pool is this up's: fill it */
+	int old_prio;                 /* the tc priority the last up attached at */
 };
 
 static int ks_libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -327,6 +331,17 @@ static void ks_release_iface(int ifaces_fd, __u32 key, int prio)
 	bpf_map_delete_elem(ifaces_fd, &key);
 }
 
+/* Our filters off every interface (down, or up --fallback-only). */
+static void ks_detach_tc_all(int ifaces_fd, int prio)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+
+	for (i = all; i && i->if_index; i++)
+		ks_release_iface(ifaces_fd, i->if_index, prio);
+	if (all)
+		if_freenameindex(all);
+}
+
 static int ks_attach_sockops(int prog_fd, const char *cgroup)
 {
 	char old_path[256];
@@ -355,8 +370,6 @@ static const char *ks_default_cgroup(void)
 		return "/sys/fs/cgroup/unified";
 	return "/sys/fs/cgroup";
 }
-
-static void ks_detach_tc_all(int ifaces_fd, int prio);
 
 /* The map pinned as name: its info; -1 when none is pinned. */
 static int ks_pinned_info(const char *name, struct bpf_map_info *info)
@@ -533,10 +546,9 @@ static int ks_up_option(struct ks_up *u, int val, const char *arg)
 	return 0;
 }
 
-/* Phase 1: the options, in the order given. */
+/* The options, in the order given. */
 static int ks_up_parse(const struct ks_env *e, struct ks_up *u)
 {
-	memset(u, 0, sizeof(*u));
 	u->cgroup = ks_default_cgroup();
 	u->tc_prio = KS_TC_PRIO;
 	for (const struct ks_optarg *o = e->opts; o->val; o++)
@@ -545,7 +557,7 @@ static int ks_up_parse(const struct ks_env *e, struct ks_up *u)
 	return 0;
 }
 
-/* Phase 2: what a config file states about the public side, beside -a/-p. */
+/* What a config file states about the public side, beside -a/-p. */
 static int ks_up_read_file(struct ks_up *u)
 {
 	struct ks_conf c;
@@ -563,27 +575,32 @@ static int ks_up_read_file(struct ks_up *u)
 	return err;
 }
 
-/* Phase 3: can it run here, with what it was given? */
-static int ks_up_check(struct ks_up *u)
+/* A public address is needed; the port has a default. */
+static int ks_up_check_args(struct ks_up *u)
 {
 	if (!u->npub)
 		return ks_err("no public address: name the addresses whose connections ksteer "
 			      "steers with -a ADDR (or a 'public' line in the config file)");
 	if (!u->nports)
 		ks_up_add_port(u, 443);
-	if ((!u->fallback_only && ks_check_kernel()) || ks_ensure_bpffs())
-		return 1;
 	return 0;
 }
 
-/* Phase 4: open, size, load and pin the programs (maps pin by name). */
-static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
+/* Can it run here: the kfunc (but for --fallback-only), bpffs and the pin
+ * directory. */
+static int ks_up_check_host(const struct ks_up *u)
 {
+	return (!u->fallback_only && ks_check_kernel()) || ks_ensure_bpffs();
+}
+
+/* The skeletons, their maps to be pinned by name in the pin directory. */
+static int ks_up_open(struct ks_up *u)
+{
+	struct ks_up_progs *pr = &u->pr;
 	struct bpf_map_info info;
-	struct bpf_map *qm[6];
-	int nq = 0, fresh_pool = 0;
 
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
+	libbpf_set_print(ks_libbpf_quiet);
 	if (!ks_pinned_info("ks_config", &info) && info.value_size != sizeof(struct ks_config))
 		return ks_err("the pinned maps are from an older ksteer: run 'ksteer down', then 'up'");
 	/* Fallback-only: no TC program (it needs the kfunc); every connection
@@ -600,7 +617,18 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 				      strerror(errno));
 		return ks_err("cannot open BPF objects: %s", strerror(errno));
 	}
-	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries, &fresh_pool))
+	return 0;
+}
+
+/* Their maps sized to this up's options, or to what an earlier up pinned
+ * (a pinned map is reused as it is, so the sizes must agree). */
+static int ks_up_size(struct ks_up *u)
+{
+	const struct ks_up_progs *pr = &u->pr;
+	struct bpf_map *qm[6];
+	int nq = 0;
+
+	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries, &u->fresh_pool))
 		return 1;
 	if ((pr->tc && ks_size_cpu_maps(pr->tc->obj)) || ks_size_cpu_maps(pr->rp->obj))
 		return ks_err("cannot size the per-CPU buffers: %s", strerror(errno));
@@ -612,8 +640,14 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 		qm[nq++] = pr->eg->maps.ks_quic_cids;
 		qm[nq++] = pr->eg->maps.ks_quic_peers;
 	}
-	if (ks_size_quic(qm, nq, u->quic, u->quic_entries))
-		return 1;
+	return ks_size_quic(qm, nq, u->quic, u->quic_entries);
+}
+
+/* Load the programs and pin them (maps pin by name as they load). */
+static int ks_up_load(struct ks_up *u)
+{
+	const struct ks_up_progs *pr = &u->pr;
+
 	if ((pr->tc && (steer_tc__load(pr->tc) || steer_tc_egress__load(pr->eg))) ||
 	    steer_sockops__load(pr->so) || steer_reuseport__load(pr->rp))
 		return ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
@@ -623,13 +657,33 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 	    ks_pin_prog(pr->rp->progs.ksteer_reuseport, "prog_reuseport"))
 		return 1;
 	/* A pool this up created is all free. */
-	if (pr->tc && fresh_pool && ks_reasm_pool_fill(pr->tc->obj))
+	if (pr->tc && u->fresh_pool && ks_reasm_pool_fill(pr->tc->obj))
 		return ks_err("cannot fill the reassembly pool: %s", strerror(errno));
 	return 0;
 }
 
-/* Phase 5: the interfaces to attach: those named, or those that carry a
- * public address and lo. Says which public addresses are not local. */
+/* ks_config, the public addresses and the cookie keys, before TC runs: a
+ * random key on the first up. */
+static int ks_up_publish(struct ks_up *u)
+{
+	const struct ks_up_progs *pr = &u->pr;
+
+	if (ks_write_config(bpf_map__fd(pr->so->maps.ks_config), u, &u->old_prio) ||
+	    ks_public_write(u->pub, u->npub))
+		return 1;
+	return pr->tc && ks_keys_init(bpf_map__fd(pr->tc->maps.ks_keys));
+}
+
+static int ks_up_attach_sockops(const struct ks_up *u)
+{
+	const struct ks_up_progs *pr = &u->pr;
+
+	return ks_attach_sockops(bpf_program__fd(pr->so->progs.ksteer_sockops), u->cgroup) ||
+	       ks_pin_prog(pr->so->progs.ksteer_sockops, "prog_sockops");
+}
+
+/* The interfaces to attach: those named, or those that carry a public
+ * address and lo. Says which public addresses are not local. */
 static void ks_up_pick_ifaces(struct ks_up *u)
 {
 	int local[KS_MAX_PUBLIC];
@@ -653,10 +707,10 @@ static void ks_up_pick_ifaces(struct ks_up *u)
 					"that it forwards in are steered there\n", u->ifaces[i]);
 }
 
-/* Phase 6: TC on the chosen interfaces, off every other one of ours. */
-static int ks_up_attach_tc(const struct ks_up *u, const struct ks_up_progs *pr, int ifaces_fd,
-			   int old_prio)
+/* TC on the chosen interfaces, off every other one of ours. */
+static int ks_up_attach_ifaces(const struct ks_up *u, int ifaces_fd)
 {
+	const struct ks_up_progs *pr = &u->pr;
 	unsigned int idx[KS_MAX_IFACES];
 	__u32 key, next;
 	int first = 1;
@@ -669,7 +723,7 @@ static int ks_up_attach_tc(const struct ks_up *u, const struct ks_up_progs *pr, 
 	for (int i = 0; i < u->nif; i++)
 		if (ks_attach_tc(bpf_program__fd(pr->tc->progs.ksteer_tc),
 				 u->quic ? bpf_program__fd(pr->eg->progs.ksteer_tc_egress) : -1,
-				 ifaces_fd, idx[i], u->ifaces[i], u->tc_prio, old_prio))
+				 ifaces_fd, idx[i], u->ifaces[i], u->tc_prio, u->old_prio))
 			return 1;
 	/* Interfaces an earlier up attached that are not in this set. */
 	while (!bpf_map_get_next_key(ifaces_fd, first ? NULL : &key, &next)) {
@@ -680,107 +734,126 @@ static int ks_up_attach_tc(const struct ks_up *u, const struct ks_up_progs *pr, 
 		for (int i = 0; i < u->nif; i++)
 			keep |= idx[i] == key;
 		if (!keep) {
-			ks_release_iface(ifaces_fd, key, old_prio);
+			ks_release_iface(ifaces_fd, key, u->old_prio);
 			first = 1;                /* deleted: walk again from the start */
 		}
 	}
 	return 0;
 }
 
+/* TC where it was asked for; with --fallback-only, nowhere (switching
+ * modes leaves no fast path behind). */
+static int ks_up_attach_tc(struct ks_up *u)
+{
+	int ifaces_fd = bpf_map__fd(u->pr.so->maps.ks_ifaces);
+
+	if (u->fallback_only) {
+		ks_detach_tc_all(ifaces_fd, u->old_prio);
+		return 0;
+	}
+	ks_up_pick_ifaces(u);
+	return ks_up_attach_ifaces(u, ifaces_fd);
+}
+
+/* The backends and routes of -c FILE. */
+static int ks_up_apply_file(const struct ks_up *u)
+{
+	return u->config && ks_apply_config(u->config);
+}
+
+/* Listeners that exist already, and SO_REUSEPORT groups on the public
+ * ports created since the last up (a restarted backend): steer them. */
+static int ks_up_register(const struct ks_up *u)
+{
+	int groups;
+
+	if (ks_adopt_all())
+		return 1;
+	for (int i = 0; i < u->nports; i++) {
+		int e = ks_steer_port_groups(u->ports[i], &groups);
+
+		if (e)
+			return ks_err("cannot attach sk_reuseport to the groups on port %u: %s",
+				      u->ports[i], strerror(-e));
+	}
+	return 0;
+}
+
+/* What the run held; what it made stays pinned. */
+static void ks_up_release(struct ks_up *u)
+{
+	for (int i = 0; i < u->nif; i++)
+		free(u->ifaces[i]);
+	steer_tc__destroy(u->pr.tc);
+	steer_tc_egress__destroy(u->pr.eg);
+	steer_sockops__destroy(u->pr.so);
+	steer_reuseport__destroy(u->pr.rp);
+}
+
+/*
+ * ksteer up: its steps in order. Each says what failed in one line; the
+ * first failure ends the run, and what the run holds is released in one
+ * place. What it made stays pinned or recorded, for the next up or down.
+ */
 int cmd_up(const struct ks_env *e)
 {
-	struct ks_up u;
-	struct ks_up_progs pr = {};
-	int err = 1, groups, cfg_fd, ifaces_fd, old_prio = 0;
+	struct ks_up u = {};
+	int err;
 
-	if (ks_up_parse(e, &u) || ks_up_read_file(&u) || ks_up_check(&u))
-		goto out;
-	libbpf_set_print(ks_libbpf_quiet);
-	if (ks_up_load(&u, &pr))
-		goto out;
-	cfg_fd = bpf_map__fd(pr.so->maps.ks_config);
-	ifaces_fd = bpf_map__fd(pr.so->maps.ks_ifaces);
-	/* The cookie keys before TC runs: a random key on the first up. */
-	if (ks_write_config(cfg_fd, &u, &old_prio) || ks_public_write(u.pub, u.npub) ||
-	    (pr.tc && ks_keys_init(bpf_map__fd(pr.tc->maps.ks_keys))) || ks_host_sysctls())
-		goto out;
-	if (ks_attach_sockops(bpf_program__fd(pr.so->progs.ksteer_sockops), u.cgroup) ||
-	    ks_pin_prog(pr.so->progs.ksteer_sockops, "prog_sockops"))
-		goto out;
-	if (u.fallback_only) {
-		ks_detach_tc_all(ifaces_fd, old_prio);   /* switching modes: no fast path */
-	} else {
-		ks_up_pick_ifaces(&u);
-		if (ks_up_attach_tc(&u, &pr, ifaces_fd, old_prio))
-			goto out;
-	}
-	if (u.config && ks_apply_config(u.config))
-		goto out;
-	/* Listeners that exist already, and SO_REUSEPORT groups on the public
-	 * ports created since the last up (a restarted backend): steer them. */
-	if (ks_adopt_all())
-		goto out;
-	for (int i = 0; i < u.nports; i++) {
-		int e = ks_steer_port_groups(u.ports[i], &groups);
-
-		if (e) {
-			ks_err("cannot attach sk_reuseport to the groups on port %u: %s", u.ports[i],
-			       strerror(-e));
-			goto out;
-		}
-	}
-	err = 0;
-out:
-	for (int i = 0; i < u.nif; i++)
-		free(u.ifaces[i]);
-	steer_tc__destroy(pr.tc);
-	steer_tc_egress__destroy(pr.eg);
-	steer_sockops__destroy(pr.so);
-	steer_reuseport__destroy(pr.rp);
+	err = ks_up_parse(e, &u) ||
+	      ks_up_read_file(&u) ||          /* its public addresses and ports */
+	      ks_up_check_args(&u) ||
+	      ks_up_check_host(&u) ||
+	      ks_up_open(&u) ||
+	      ks_up_size(&u) ||
+	      ks_up_load(&u) ||
+	      ks_up_publish(&u) ||            /* ks_config, public addresses, keys */
+	      ks_host_sysctls() ||
+	      ks_up_attach_sockops(&u) ||
+	      ks_up_attach_tc(&u) ||
+	      ks_up_apply_file(&u) ||         /* its backends and routes */
+	      ks_up_register(&u);             /* listeners, SO_REUSEPORT groups */
+	ks_up_release(&u);
 	return err;
 }
 
-/* Our filters off every interface (down, or up --fallback-only). */
-static void ks_detach_tc_all(int ifaces_fd, int prio)
+/* What `up` attached: TC off every interface (and our clsact qdiscs),
+ * sock_ops off the cgroup ks_config names. */
+static void ks_down_detach(void)
 {
-	struct if_nameindex *all = if_nameindex(), *i;
-
-	for (i = all; i && i->if_index; i++)
-		ks_release_iface(ifaces_fd, i->if_index, prio);
-	if (all)
-		if_freenameindex(all);
-}
-
-int cmd_down(const struct ks_env *e)
-{
-	char path[512];
 	struct ks_config cfg = {};
+	char path[512];
 	__u32 zero = 0;
-	int fd, cfg_fd, ifaces_fd;
-	DIR *d;
-	struct dirent *ent;
+	int fd, cg;
 
-	libbpf_set_print(ks_libbpf_quiet);
-	d = opendir(ks_pin_dir());
-	if (!d)
-		return 0;                         /* nothing is up: already down */
 	ks_prog_path("ks_config", path, sizeof(path));
-	cfg_fd = bpf_obj_get(path);
-	if (cfg_fd >= 0)
-		bpf_map_lookup_elem(cfg_fd, &zero, &cfg);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, &cfg);
+		close(fd);
+	}
 	ks_prog_path("ks_ifaces", path, sizeof(path));
-	ifaces_fd = bpf_obj_get(path);
-	ks_detach_tc_all(ifaces_fd, cfg.tc_prio);
+	fd = bpf_obj_get(path);
+	ks_detach_tc_all(fd, cfg.tc_prio);
+	if (fd >= 0)
+		close(fd);
 	ks_prog_path("prog_sockops", path, sizeof(path));
 	fd = bpf_obj_get(path);
-	if (fd >= 0 && cfg.cgroup[0]) {
-		int cg = open(cfg.cgroup, O_RDONLY | O_DIRECTORY);
-
-		if (cg >= 0) {
-			bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS);
-			close(cg);
-		}
+	cg = fd >= 0 && cfg.cgroup[0] ? open(cfg.cgroup, O_RDONLY | O_DIRECTORY) : -1;
+	if (cg >= 0) {
+		bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS);
+		close(cg);
 	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Every pin in d, then the pin directory itself. */
+static int ks_down_unpin(DIR *d)
+{
+	struct dirent *ent;
+	char path[512];
+
 	while ((ent = readdir(d))) {
 		if (ent->d_name[0] == '.')
 			continue;
@@ -792,4 +865,16 @@ int cmd_down(const struct ks_env *e)
 	if (rmdir(ks_pin_dir()))
 		return ks_err("cannot remove %s: %s", ks_pin_dir(), strerror(errno));
 	return 0;
+}
+
+int cmd_down(const struct ks_env *e)
+{
+	DIR *d;
+
+	libbpf_set_print(ks_libbpf_quiet);
+	d = opendir(ks_pin_dir());
+	if (!d)
+		return 0;                         /* nothing is up: already down */
+	ks_down_detach();
+	return ks_down_unpin(d);
 }
