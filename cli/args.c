@@ -91,10 +91,13 @@ static void ks_wrap(FILE *out, int col, int indent, const char *text)
 		const char *end = ks_word_end(w);
 		int len = end - w;
 
-		if (w != text && col + 1 + len > KS_HELP_WIDTH)
-			col = fprintf(out, "\n%*s", indent, "") - 1;
-		else if (w != text)
-			col += fprintf(out, " ");
+		if (w != text && col + 1 + len > KS_HELP_WIDTH) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (w != text) {
+			fputc(' ', out);
+			col++;
+		}
 		col += fprintf(out, "%.*s", len, w);
 		w = *end ? end + 1 : end;
 	}
@@ -105,6 +108,7 @@ static void ks_wrap(FILE *out, int col, int indent, const char *text)
  * on one line joined by " | " (an error's), or one a line (--help's). */
 static void ks_print_forms(FILE *out, const char *which, bool one_line)
 {
+	const char *next = one_line ? " | " : "       ksteer ";
 	int i = 0;
 
 	for (const struct ks_cmd *c = ks_cmds; c->name; c++) {
@@ -113,8 +117,8 @@ static void ks_print_forms(FILE *out, const char *which, bool one_line)
 		if (!ks_selects(c, which))
 			continue;
 		do {
-			const char *lead = i++ ? (one_line ? " | " : "       ksteer ") : "usage: ksteer ";
-			int len = strcspn(f, "\n");
+			const char *lead = i++ ? next : "usage: ksteer ";
+			int len = strcspn(f, "\n"), at = strlen(lead);
 			char form[512];
 
 			snprintf(form, sizeof(form), "%s%s%.*s", c->name, len ? " " : "", len, f);
@@ -122,7 +126,7 @@ static void ks_print_forms(FILE *out, const char *which, bool one_line)
 			if (one_line)
 				fputs(form, out);
 			else        /* continued under the first operand */
-				ks_wrap(out, strlen(lead), strlen(lead) + strlen(c->name) + 1, form);
+				ks_wrap(out, at, at + strlen(c->name) + 1, form);
 			f += len;
 		} while (*f++);
 	}
@@ -160,7 +164,8 @@ static void ks_print_list(FILE *out, const char *which)
 	fputs("\ncommands:\n", out);
 	for (const struct ks_cmd *c = ks_cmds; c->name; c++)
 		if (ks_selects(c, which))
-			ks_wrap(out, fprintf(out, "  %-*s  ", width, c->name), width + 4, c->summary);
+			ks_wrap(out, fprintf(out, "  %-*s  ", width, c->name), width + 4,
+				c->summary);
 }
 
 static void ks_print_opt(FILE *out, const struct ks_opt *o)
@@ -175,8 +180,10 @@ static void ks_print_opt(FILE *out, const struct ks_opt *o)
 	if (o->arg)
 		col += snprintf(left + col, sizeof(left) - col, " %s", o->arg);
 	fputs(left, out);
-	if (col + 2 > KS_OPT_COL)         /* a long one: its description below */
-		col = fprintf(out, "\n") - 1;
+	if (col + 2 > KS_OPT_COL) {       /* a long one: its description below */
+		fputc('\n', out);
+		col = 0;
+	}
 	fprintf(out, "%*s", KS_OPT_COL - col, "");
 	ks_wrap(out, KS_OPT_COL, KS_OPT_COL, o->help);
 }
@@ -246,7 +253,8 @@ static int ks_opt_refused(const struct ks_cmd *cmd, const struct option *longs, 
 	if (optopt && o->name)
 		return ks_err("option '--%s' takes no argument", o->name);
 	if (optopt)
-		return ks_err("bad option '-%c' ('ksteer %s --help' lists them)", optopt, cmd->name);
+		return ks_err("bad option '-%c' ('ksteer %s --help' lists them)", optopt,
+			      cmd->name);
 	return ks_err("bad option '%s' ('ksteer %s --help' lists them)", word, cmd->name);
 }
 
