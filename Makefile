@@ -50,7 +50,7 @@ FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz
 all: $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend \
 	$(BUILD)/handoff_tls_server $(BUILD)/connbench $(UNIT_TESTS) $(FIXTURE_TESTS)
 
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 
 # ---- BPF ------------------------------------------------------------------
 

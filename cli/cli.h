@@ -1,17 +1,90 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* ksteer (cli/): its commands, each argv in and printing out over libksteer. */
+/*
+ * ksteer (cli/): the command table, what a command is handed, and the
+ * commands, each its options and operands in and printing out over
+ * libksteer.
+ */
 #ifndef KS_CLI_H
 #define KS_CLI_H
 
+#include <stdbool.h>
 #include "ksteer.h"
 
-int cmd_up(int argc, char **argv);
-int cmd_down(int argc, char **argv);
-int cmd_backend(int argc, char **argv);
-int cmd_route(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_parse(int argc, char **argv);
-int cmd_key(int argc, char **argv);
+/* Long-only options take values from here up; below, val is also -val. */
+#define KS_LONG_ONLY 256
+
+/* One option a command takes, for getopt_long and for its --help. */
+struct ks_opt {
+	int val;
+	const char *name;             /* --name */
+	const char *arg;              /* its argument in --help; NULL: takes none */
+	const char *help;
+};
+
+/* An option as it was given. */
+struct ks_optarg {
+	int val;
+	char *arg;
+};
+
+struct ks_env;
+
+/* A command: its usage is here once, and every --help and usage error
+ * is printed from it. */
+struct ks_cmd {
+	const char *name;             /* the words that select it: "backend add" */
+	const char *summary;          /* one line, for `ksteer --help` */
+	const char *usage;            /* its forms after the name, one a line */
+	const struct ks_opt *opts;    /* ending with a NULL name; NULL: none */
+	int min_args, max_args;       /* operands it takes; max -1: any number */
+	int (*run)(const struct ks_env *e);
+};
+
+/* Every command, in --help order, ending with a NULL name (ksteer.c). */
+extern const struct ks_cmd ks_cmds[];
+
+/* What a command is handed: its entry, its options in the order given
+ * (ending with val 0), and its operands, their number already checked. */
+struct ks_env {
+	const struct ks_cmd *cmd;
+	const struct ks_optarg *opts;
+	char **args;
+	int nargs;
+};
+
+/* The words after "ksteer" (args.c): runs the command they name, or
+ * prints a help (`ksteer --help`, `help [WORDS]`, a group's or a command's
+ * --help) or one error line; the exit status. */
+int ks_dispatch(int argc, char **argv);
+/* One error line: "usage: ksteer " and every form of e's command; 1. */
+int ks_usage_err(const struct ks_env *e);
+/* Whether option val was given; the argument it was last given (NULL:
+ * none). */
+bool ks_opt_given(const struct ks_env *e, int val);
+const char *ks_opt_arg(const struct ks_env *e, int val);
+/* -j, --json: for the commands whose only option it is. */
+extern const struct ks_opt ks_json_opts[];
+
+extern const struct ks_opt ks_up_opts[];
+extern const struct ks_opt ks_backend_add_opts[];
+extern const struct ks_opt ks_route_alpn_opts[];
+extern const struct ks_opt ks_route_test_opts[];
+extern const struct ks_opt ks_parse_opts[];
+
+int cmd_up(const struct ks_env *e);
+int cmd_down(const struct ks_env *e);
+int cmd_backend_add(const struct ks_env *e);
+int cmd_backend_del(const struct ks_env *e);
+int cmd_backend_list(const struct ks_env *e);
+int cmd_route_add(const struct ks_env *e);
+int cmd_route_del(const struct ks_env *e);
+int cmd_route_list(const struct ks_env *e);
+int cmd_route_test(const struct ks_env *e);
+int cmd_stats(const struct ks_env *e);
+int cmd_parse(const struct ks_env *e);
+int cmd_key_set(const struct ks_env *e);
+int cmd_key_rotate(const struct ks_env *e);
+int cmd_key_show(const struct ks_env *e);
 
 /* tc filters left on ifindex's clsact hooks (tc_filters.c); -1 on error. */
 int ks_tc_filters_left(unsigned int ifindex);

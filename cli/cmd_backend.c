@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ksteer backend add|del|list */
+/*
+ * ksteer backend add|del|list: the arguments and the printing; the changes
+ * are the backend model's (lib/backends.c).
+ */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,59 +124,75 @@ static int ks_parse_sid(const char *arg, struct ks_quic_sid *sid)
 	return 0;
 }
 
-/* PID [--fd FD] [--quic-sid CR:HEX] */
-static int ks_backend_add_pid_args(const char *name, int argc, char **argv, const char *usage)
+enum {
+	KS_OPT_PID = KS_LONG_ONLY, KS_OPT_FD, KS_OPT_QUIC_SID, KS_OPT_PROXY, KS_OPT_PROXY_V2,
+	KS_OPT_HANDOFF,
+};
+
+const struct ks_opt ks_backend_add_opts[] = {
+	{ KS_OPT_PID, "pid", "PID", "take the listening sockets of process PID (UDP ones on a "
+				    "public port: its QUIC sockets)" },
+	{ KS_OPT_FD, "fd", "FD", "only its descriptor FD" },
+	{ KS_OPT_QUIC_SID, "quic-sid", "CR:HEX", "the QUIC-LB server ID its connection IDs "
+						 "carry: config rotation 0-6, the ID in hex" },
+	{ KS_OPT_PROXY, "proxy", "ADDR:PORT", "ksteerd proxies its connections to ADDR:PORT" },
+	{ KS_OPT_PROXY_V2, "proxy-protocol", NULL, "with --proxy: a PROXY v2 header first" },
+	{ KS_OPT_HANDOFF, "handoff", "PATH", "ksteerd hands its connections over the unix "
+					     "socket PATH" },
+	{ 0 },
+};
+
+/* --pid PID [--fd FD] [--quic-sid CR:HEX] */
+static int ks_backend_add_pid_args(const char *name, const struct ks_env *e)
 {
+	const char *fd_arg = ks_opt_arg(e, KS_OPT_FD), *sid_arg = ks_opt_arg(e, KS_OPT_QUIC_SID);
+	const char *pid_arg = ks_opt_arg(e, KS_OPT_PID);
 	struct ks_quic_sid sid;
-	bool have_sid = false;
 	long pid, fd = -1;
 	char *end;
 
-	pid = strtol(argv[0], &end, 10);
+	pid = strtol(pid_arg, &end, 10);
 	if (*end || pid <= 0)
-		return ks_err("bad pid '%s'", argv[0]);
-	for (int i = 1; i < argc; i += 2) {
-		if (i + 1 == argc)
-			return ks_err("%s", usage);
-		if (!strcmp(argv[i], "--fd")) {
-			fd = strtol(argv[i + 1], &end, 10);
-			if (*end || fd < 0)
-				return ks_err("bad fd '%s'", argv[i + 1]);
-		} else if (!strcmp(argv[i], "--quic-sid")) {
-			if (ks_parse_sid(argv[i + 1], &sid))
-				return ks_err("bad --quic-sid '%s' (CONFIG:HEX, config 0-6, 1 to %d bytes)",
-					      argv[i + 1], KS_QUIC_SID_MAX);
-			have_sid = true;
-		} else {
-			return ks_err("%s", usage);
-		}
+		return ks_err("bad pid '%s'", pid_arg);
+	if (fd_arg) {
+		fd = strtol(fd_arg, &end, 10);
+		if (*end || fd < 0 || !*fd_arg)
+			return ks_err("bad fd '%s'", fd_arg);
 	}
-	return ks_backend_add_pid(name, pid, fd, have_sid ? &sid : NULL);
+	if (sid_arg && ks_parse_sid(sid_arg, &sid))
+		return ks_err("bad --quic-sid '%s' (CONFIG:HEX, config 0-6, 1 to %d bytes)", sid_arg,
+			      KS_QUIC_SID_MAX);
+	return ks_backend_add_pid(name, pid, fd, sid_arg ? &sid : NULL);
 }
 
-int cmd_backend(int argc, char **argv)
+/* One of its forms: an address, --pid, --proxy or --handoff, each with
+ * only its own options. */
+int cmd_backend_add(const struct ks_env *e)
 {
-	const char *usage = "usage: ksteer backend add NAME ADDR:PORT | backend add NAME --pid PID "
-			    "[--fd FD] [--quic-sid CR:HEX] | backend add NAME --proxy ADDR:PORT [--proxy-protocol] | "
-			    "backend add NAME --handoff PATH | backend del NAME | backend list [-j]";
+	bool pid = ks_opt_given(e, KS_OPT_PID), proxy = ks_opt_given(e, KS_OPT_PROXY);
+	bool handoff = ks_opt_given(e, KS_OPT_HANDOFF), addr = e->nargs == 2;
+	const char *name = e->args[0];
 
-	if (argc < 2)
-		return ks_err("%s", usage);
-	if (!strcmp(argv[1], "add")) {
-		if (argc == 4 && strncmp(argv[3], "--", 2))
-			return ks_backend_add_addr(argv[2], argv[3]);
-		if ((argc == 5 || (argc == 6 && !strcmp(argv[5], "--proxy-protocol"))) &&
-		    !strcmp(argv[3], "--proxy"))
-			return ks_backend_add_via(argv[2], argv[4], argc == 6, NULL);
-		if (argc == 5 && !strcmp(argv[3], "--handoff"))
-			return ks_backend_add_via(argv[2], NULL, 0, argv[4]);
-		if (argc >= 5 && !strcmp(argv[3], "--pid"))
-			return ks_backend_add_pid_args(argv[2], argc - 4, argv + 4, usage);
-		return ks_err("%s", usage);
-	}
-	if (!strcmp(argv[1], "del") && argc == 3)
-		return ks_backend_del(argv[2]);
-	if (!strcmp(argv[1], "list") && (argc == 2 || (argc == 3 && !strcmp(argv[2], "-j"))))
-		return ks_backend_list(argc == 3);
-	return ks_err("%s", usage);
+	if (addr + pid + proxy + handoff != 1 ||
+	    (!pid && (ks_opt_given(e, KS_OPT_FD) || ks_opt_given(e, KS_OPT_QUIC_SID))) ||
+	    (!proxy && ks_opt_given(e, KS_OPT_PROXY_V2)))
+		return ks_usage_err(e);
+	if (addr)
+		return ks_backend_add_addr(name, e->args[1]);
+	if (proxy)
+		return ks_backend_add_via(name, ks_opt_arg(e, KS_OPT_PROXY),
+					  ks_opt_given(e, KS_OPT_PROXY_V2), NULL);
+	if (handoff)
+		return ks_backend_add_via(name, NULL, 0, ks_opt_arg(e, KS_OPT_HANDOFF));
+	return ks_backend_add_pid_args(name, e);
+}
+
+int cmd_backend_del(const struct ks_env *e)
+{
+	return ks_backend_del(e->args[0]);
+}
+
+int cmd_backend_list(const struct ks_env *e)
+{
+	return ks_backend_list(ks_opt_given(e, 'j'));
 }

@@ -14,8 +14,6 @@
 #include "cli.h"
 #include "cookie.h"
 
-#define KS_KEY_USAGE "usage: ksteer key set FILE|- | key rotate | key show"
-
 /* At most n bytes of fd; more than a key could be is read as n + 1. */
 static ssize_t ks_read_upto(int fd, char *buf, size_t n)
 {
@@ -92,22 +90,39 @@ static int ks_key_show(int fd)
 	return 0;
 }
 
-int cmd_key(int argc, char **argv)
+/* A new current key: the one it replaces stays accepted one slot more. */
+static int ks_key_change(const __u64 key[2])
 {
-	int set = argc == 3 && !strcmp(argv[1], "set");
-	int rotate = argc == 2 && !strcmp(argv[1], "rotate");
-	int show = argc == 2 && !strcmp(argv[1], "show");
-	__u64 key[2];
-	int fd, err;
+	int fd = ks_map("ks_keys"), err;
 
-	if (!set && !rotate && !show)
-		return ks_err(KS_KEY_USAGE);
-	if ((set && ks_key_from(argv[2], key)) || (rotate && ks_keys_random(key)))
-		return 1;
-	fd = ks_map("ks_keys");
 	if (fd < 0)
 		return 1;
-	err = show ? ks_key_show(fd) : ks_keys_change(fd, key);
+	err = ks_keys_change(fd, key);
+	close(fd);
+	return err;
+}
+
+int cmd_key_set(const struct ks_env *e)
+{
+	__u64 key[2];
+
+	return ks_key_from(e->args[0], key) || ks_key_change(key);
+}
+
+int cmd_key_rotate(const struct ks_env *e)
+{
+	__u64 key[2];
+
+	return ks_keys_random(key) || ks_key_change(key);
+}
+
+int cmd_key_show(const struct ks_env *e)
+{
+	int fd = ks_map("ks_keys"), err;
+
+	if (fd < 0)
+		return 1;
+	err = ks_key_show(fd);
 	close(fd);
 	return err;
 }

@@ -109,41 +109,52 @@ static int ks_parse_quic(int n, char **files, int json, struct ks_scratch *s)
 	return err;
 }
 
-int cmd_parse(int argc, char **argv)
-{
-	struct ks_scratch *s = calloc(1, sizeof(*s));
-	int json = 0, quic = 0, i = 1, err = 0;
+enum { KS_OPT_QUIC = KS_LONG_ONLY };
 
-	for (; i < argc && (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--quic")); i++) {
-		if (argv[i][1] == 'j')
-			json = 1;
-		else
-			quic = 1;
-	}
-	if (i == argc)
-		return ks_err("usage: ksteer parse [--quic] [-j] FILE...");
-	if (quic) {
-		err = ks_parse_quic(argc - i, argv + i, json, s);
-		free(s);
-		return err;
-	}
-	for (; i < argc; i++) {
+const struct ks_opt ks_parse_opts[] = {
+	{ KS_OPT_QUIC, "quic", NULL, "the files are one QUIC connection's first UDP payloads, "
+				     "in order" },
+	{ 'j', "json", NULL, "print one JSON object a file" },
+	{ 0 },
+};
+
+/* Each file a ClientHello from its first record header; a bad one is
+ * said and the rest still parsed. */
+static int ks_parse_tls(int n, char **files, int json, struct ks_scratch *s)
+{
+	int err = 0;
+
+	for (int i = 0; i < n; i++) {
 		size_t len = 0;
-		unsigned char *buf = ks_read_file(argv[i], &len);
+		unsigned char *buf = ks_read_file(files[i], &len);
 
 		if (!buf) {
-			err = ks_err("cannot read %s: %s", argv[i], strerror(errno));
+			err = ks_err("cannot read %s: %s", files[i], strerror(errno));
 			continue;
 		}
 		ks_parse_buf(buf, len, s);
 		if (json) {
-			ks_hello_json(stdout, argv[i], s);
+			ks_hello_json(stdout, files[i], s);
 			putchar('\n');
 		} else {
-			ks_hello_text(argv[i], s);
+			ks_hello_text(files[i], s);
 		}
 		free(buf);
 	}
+	return err;
+}
+
+int cmd_parse(const struct ks_env *e)
+{
+	struct ks_scratch *s = calloc(1, sizeof(*s));
+	int json = ks_opt_given(e, 'j'), err;
+
+	if (!s)
+		return ks_err("out of memory");
+	if (ks_opt_given(e, KS_OPT_QUIC))
+		err = ks_parse_quic(e->nargs, e->args, json, s);
+	else
+		err = ks_parse_tls(e->nargs, e->args, json, s);
 	free(s);
 	return err;
 }

@@ -28,7 +28,7 @@ static void ks_row_print(const struct ks_route_row *r, int json, int first)
 	printf("}");
 }
 
-/* A free row at the end of *rows, grown as needed; NULL when out of memory. */
+/* Every route, as a table or as one JSON array. */
 static int ks_route_list(int json)
 {
 	struct ks_route_row *rows;
@@ -48,34 +48,58 @@ static int ks_route_list(int json)
 	return 0;
 }
 
-/* ksteer route test HOST [--alpn PROTO]...: the backend the kernel picks. */
-static int ks_route_test(int argc, char **argv)
+enum { KS_OPT_ALPN = KS_LONG_ONLY };
+
+const struct ks_opt ks_route_alpn_opts[] = {
+	{ KS_OPT_ALPN, "alpn", "PROTO", "the route applies when the client offers PROTO" },
+	{ 0 },
+};
+
+const struct ks_opt ks_route_test_opts[] = {
+	{ KS_OPT_ALPN, "alpn", "PROTO", "a protocol the client offers (repeatable, in its order)" },
+	{ 0 },
+};
+
+/* The --alpn options into the hello's ALPN list, in the order given. */
+static int ks_route_test_alpn(const struct ks_env *e, struct ks_scratch *s)
+{
+	size_t off = 0;
+
+	for (const struct ks_optarg *o = e->opts; o->val; o++) {
+		size_t len = strlen(o->arg);
+
+		if (!len || len > 255)
+			return ks_err("bad ALPN '%s' (1 to 255 bytes)", o->arg);
+		if (s->hello.alpn_count == KS_MAX_ALPN)
+			return ks_err("more than %d --alpn", KS_MAX_ALPN);
+		memcpy(&s->hs[off], o->arg, len);
+		s->hello.alpn_off[s->hello.alpn_count] = off;
+		s->hello.alpn_len[s->hello.alpn_count++] = len;
+		off += len;
+	}
+	return 0;
+}
+
+/* ksteer route test HOST|- [--alpn PROTO]...: the backend the kernel picks. */
+int cmd_route_test(const struct ks_env *e)
 {
 	static struct ks_scratch s;
+	const char *host = e->args[0];
 	struct ks_route_maps m;
-	size_t n = strlen(argv[0]), off = 0;
+	size_t n = strlen(host);
 	char name[64];
 	__u32 id;
 
 	memset(&s.hello, 0, sizeof(s.hello));
-	if (strcmp(argv[0], "-")) {
+	if (strcmp(host, "-")) {
 		if (n > KS_SNI_MAX)
 			return ks_err("host name longer than %d bytes", KS_SNI_MAX);
 		for (size_t i = 0; i < n; i++)
-			s.hello.sni[i] = argv[0][i] >= 'A' && argv[0][i] <= 'Z' ? argv[0][i] + 32 : argv[0][i];
+			s.hello.sni[i] = host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i];
 		s.hello.sni_len = n;
 	}
-	for (int i = 1; i < argc; i++) {
-		size_t len = strlen(argv[i + 1 < argc ? i + 1 : i]);
-
-		if (strcmp(argv[i], "--alpn") || i + 1 >= argc || !len || len > 255 ||
-		    s.hello.alpn_count == KS_MAX_ALPN)
-			return ks_err("usage: ksteer route test HOST|- [--alpn PROTO]...");
-		memcpy(&s.hs[off], argv[++i], len);
-		s.hello.alpn_off[s.hello.alpn_count] = off;
-		s.hello.alpn_len[s.hello.alpn_count++] = len;
-		off += len;
-	}
+	if (ks_route_test_alpn(e, &s))
+		return 1;
 	if (ks_route_maps_open(&m)) {
 		ks_route_maps_close(&m);
 		return 1;
@@ -88,29 +112,17 @@ static int ks_route_test(int argc, char **argv)
 	return !id;
 }
 
-int cmd_route(int argc, char **argv)
+int cmd_route_add(const struct ks_env *e)
 {
-	const char *usage = "usage: ksteer route add HOST BACKEND [--alpn PROTO] | "
-			    "route del HOST [--alpn PROTO] | route list [-j] | "
-			    "route test HOST|- [--alpn PROTO]...";
+	return ks_route_add(e->args[0], e->args[1], ks_opt_arg(e, KS_OPT_ALPN));
+}
 
-	if (argc < 2)
-		return ks_err("%s", usage);
-	if (!strcmp(argv[1], "add")) {
-		if (argc == 4)
-			return ks_route_add(argv[2], argv[3], NULL);
-		if (argc == 6 && !strcmp(argv[4], "--alpn"))
-			return ks_route_add(argv[2], argv[3], argv[5]);
-	} else if (!strcmp(argv[1], "del")) {
-		if (argc == 3)
-			return ks_route_del(argv[2], NULL);
-		if (argc == 5 && !strcmp(argv[3], "--alpn"))
-			return ks_route_del(argv[2], argv[4]);
-	} else if (!strcmp(argv[1], "test") && argc >= 3) {
-		return ks_route_test(argc - 2, argv + 2);
-	} else if (!strcmp(argv[1], "list")) {
-		if (argc == 2 || (argc == 3 && !strcmp(argv[2], "-j")))
-			return ks_route_list(argc == 3);
-	}
-	return ks_err("%s", usage);
+int cmd_route_del(const struct ks_env *e)
+{
+	return ks_route_del(e->args[0], ks_opt_arg(e, KS_OPT_ALPN));
+}
+
+int cmd_route_list(const struct ks_env *e)
+{
+	return ks_route_list(ks_opt_given(e, 'j'));
 }

@@ -112,14 +112,12 @@ static void ks_be_stats(int json, int info, int bst, struct ks_backend_stat *per
 		printf("}");
 }
 
-int cmd_stats(int argc, char **argv)
+int cmd_stats(const struct ks_env *e)
 {
-	int json = argc == 2 && !strcmp(argv[1], "-j");
+	int json = ks_opt_given(e, 'j');
 	int ncpu = libbpf_num_possible_cpus(), fd, bst, info;
 	struct ks_backend_stat *per = calloc(ncpu, sizeof(*per));
 
-	if (argc > 2 || (argc == 2 && !json))
-		return ks_err("usage: ksteer stats [-j]");
 	if ((fd = ks_map("ks_stats")) < 0 || (bst = ks_map("ks_backend_stats")) < 0 ||
 	    (info = ks_map("ks_backend_info")) < 0)
 		return 1;

@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +35,16 @@
 #define KS_TC_PRIO_OLD 1          /* what ksteer used before: removed on up */
 #define KS_MAX_IFACES 32
 
-/* What `ksteer up` was asked to make. */
+/* The four skeletons; they share every pinned map. */
+struct ks_up_progs {
+	struct steer_tc *tc;
+	struct steer_tc_egress *eg;
+	struct steer_sockops *so;
+	struct steer_reuseport *rp;
+};
+
+/* An `up` under way: what it was asked to make, and what it holds until
+ * it ends (the skeletons; their programs and maps stay pinned). */
 struct ks_up {
 	const char *config, *cgroup;
 	char *ifaces[KS_MAX_IFACES];
@@ -49,14 +57,9 @@ struct ks_up {
 	int fallback_only, quic;
 	long reasm_entries, quic_entries;
 	int tc_prio;
-};
-
-/* The four skeletons; they share every pinned map. */
-struct ks_up_progs {
-	struct steer_tc *tc;
-	struct steer_tc_egress *eg;
-	struct steer_sockops *so;
-	struct steer_reuseport *rp;
+	struct ks_up_progs pr;
+	int fresh_pool;               /* the reassembly pool is this up's: fill it */
+	int old_prio;                 /* the tc priority the last up attached at */
 };
 
 static int ks_libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -328,6 +331,17 @@ static void ks_release_iface(int ifaces_fd, __u32 key, int prio)
 	bpf_map_delete_elem(ifaces_fd, &key);
 }
 
+/* Our filters off every interface (down, or up --fallback-only). */
+static void ks_detach_tc_all(int ifaces_fd, int prio)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+
+	for (i = all; i && i->if_index; i++)
+		ks_release_iface(ifaces_fd, i->if_index, prio);
+	if (all)
+		if_freenameindex(all);
+}
+
 static int ks_attach_sockops(int prog_fd, const char *cgroup)
 {
 	char old_path[256];
@@ -356,8 +370,6 @@ static const char *ks_default_cgroup(void)
 		return "/sys/fs/cgroup/unified";
 	return "/sys/fs/cgroup";
 }
-
-static void ks_detach_tc_all(int ifaces_fd, int prio);
 
 /* The map pinned as name: its info; -1 when none is pinned. */
 static int ks_pinned_info(const char *name, struct bpf_map_info *info)
@@ -439,19 +451,39 @@ static int ks_size_reasm(struct steer_tc *tc, long want, int *fresh)
 	return 0;
 }
 
-static const char ks_up_usage[] =
-	"usage: ksteer up -a ADDR [-a ADDR]... [-p PORT]... [-i IFACE]... [-c FILE] [--cgroup DIR]\n"
-	"                 [--fallback-only] [--reasm-entries N] [--quic] [--quic-entries N]\n"
-	"                 [--tc-prio N]";
+enum {
+	KS_OPT_CGROUP = KS_LONG_ONLY, KS_OPT_FALLBACK_ONLY, KS_OPT_REASM_ENTRIES, KS_OPT_QUIC,
+	KS_OPT_QUIC_ENTRIES, KS_OPT_TC_PRIO,
+};
 
-/* A number in [lo, hi] from optarg, or -1 after saying what is wrong. */
-static long ks_opt_num(const char *what, long lo, long hi)
+const struct ks_opt ks_up_opts[] = {
+	{ 'a', "address", "ADDR", "a public address, IPv4 or IPv6 (repeatable; required)" },
+	{ 'p', "port", "PORT", "a public port (repeatable, up to 8; default 443)" },
+	{ 'i', "interface", "IFACE", "attach TC there (repeatable; default: the interfaces "
+				     "that carry a public address, and lo)" },
+	{ 'c', "config", "FILE", "add the backends, routes, public addresses and ports "
+				 "FILE states" },
+	{ KS_OPT_CGROUP, "cgroup", "DIR", "attach sock_ops to this cgroup v2 (default: the root)" },
+	{ KS_OPT_FALLBACK_ONLY, "fallback-only", NULL, "no TC program: every connection takes "
+						       "the kernel's path to ksteerd" },
+	{ KS_OPT_REASM_ENTRIES, "reasm-entries", "N", "ClientHellos held in reassembly at once "
+						     "(default 1024, up to 131072)" },
+	{ KS_OPT_QUIC, "quic", NULL, "steer QUIC on UDP too (TC egress learns connection IDs)" },
+	{ KS_OPT_QUIC_ENTRIES, "quic-entries", "N", "size of the QUIC tables (16 to 4194304); "
+						   "implies --quic" },
+	{ KS_OPT_TC_PRIO, "tc-prio", "N", "priority of ksteer's tc filters (2 to 65535, default "
+					  "24295)" },
+	{ 0 },
+};
+
+/* A number in [lo, hi] from arg, or -1 after saying what is wrong. */
+static long ks_opt_num(const char *what, const char *arg, long lo, long hi)
 {
 	char *end;
-	long v = strtol(optarg, &end, 10);
+	long v = strtol(arg, &end, 10);
 
-	if (*end || !*optarg || v < lo || v > hi) {
-		ks_err("bad %s '%s' (%ld to %ld)", what, optarg, lo, hi);
+	if (*end || !*arg || v < lo || v > hi) {
+		ks_err("bad %s '%s' (%ld to %ld)", what, arg, lo, hi);
 		return -1;
 	}
 	return v;
@@ -479,74 +511,53 @@ static int ks_up_add_addr(struct ks_up *u, const struct ks_addr *a)
 	return 0;
 }
 
-/* Phase 1: the command line. 0, 1 on error, 2 for --help. */
-static int ks_up_parse(int argc, char **argv, struct ks_up *u)
+/* One option into u; 0, or 1 after saying what is wrong. */
+static int ks_up_option(struct ks_up *u, int val, const char *arg)
 {
-	static const struct option lo[] = {
-		{ "address", required_argument, 0, 'a' }, { "port", required_argument, 0, 'p' },
-		{ "interface", required_argument, 0, 'i' }, { "config", required_argument, 0, 'c' },
-		{ "cgroup", required_argument, 0, 'g' }, { "fallback-only", no_argument, 0, 'F' },
-		{ "reasm-entries", required_argument, 0, 'R' }, { "quic", no_argument, 0, 'Q' },
-		{ "quic-entries", required_argument, 0, 'E' }, { "tc-prio", required_argument, 0, 'P' },
-		{ "help", no_argument, 0, 'h' }, { 0 } };
 	struct ks_addr a;
 	long v;
-	int c;
 
-	memset(u, 0, sizeof(*u));
-	u->cgroup = ks_default_cgroup();
-	u->tc_prio = KS_TC_PRIO;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "a:p:i:c:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			if (ks_parse_ip(optarg, &a))
-				return ks_err("bad address '%s' (an IPv4 or IPv6 address, no port)", optarg);
-			if (ks_up_add_addr(u, &a))
-				return 1;
-			break;
-		case 'p':
-			if ((v = ks_opt_num("port", 1, 65535)) < 0 || ks_up_add_port(u, v))
-				return 1;
-			break;
-		case 'i':
-			if (u->nif == KS_MAX_IFACES)
-				return ks_err("too many interfaces (max %d)", KS_MAX_IFACES);
-			u->ifaces[u->nif++] = strdup(optarg);
-			u->named_ifaces = 1;
-			break;
-		case 'c': u->config = optarg; break;
-		case 'g': u->cgroup = optarg; break;
-		case 'F': u->fallback_only = 1; break;
-		case 'Q': u->quic = 1; break;
-		case 'E':
-			if ((u->quic_entries = ks_opt_num("--quic-entries", 16, 1 << 22)) < 0)
-				return 1;
-			u->quic = 1;
-			break;
-		case 'R':
-			if ((u->reasm_entries = ks_opt_num("--reasm-entries", 1, 1 << 17)) < 0)
-				return 1;
-			break;
-		case 'P':
-			if ((v = ks_opt_num("--tc-prio", 2, 65535)) < 0)
-				return 1;
-			u->tc_prio = v;
-			break;
-		case 'h':
-			puts(ks_up_usage);
-			return 2;
-		default:
-			return ks_err("bad option '%s' ('ksteer up --help' lists them)", argv[optind - 1]);
-		}
+	switch (val) {
+	case 'a':
+		if (ks_parse_ip(arg, &a))
+			return ks_err("bad address '%s' (an IPv4 or IPv6 address, no port)", arg);
+		return ks_up_add_addr(u, &a);
+	case 'p':
+		v = ks_opt_num("port", arg, 1, 65535);
+		return v < 0 || ks_up_add_port(u, v);
+	case 'i':
+		if (u->nif == KS_MAX_IFACES)
+			return ks_err("too many interfaces (max %d)", KS_MAX_IFACES);
+		u->ifaces[u->nif++] = strdup(arg);
+		u->named_ifaces = 1;
+		return 0;
+	case 'c': u->config = arg; return 0;
+	case KS_OPT_CGROUP: u->cgroup = arg; return 0;
+	case KS_OPT_FALLBACK_ONLY: u->fallback_only = 1; return 0;
+	case KS_OPT_QUIC: u->quic = 1; return 0;
+	case KS_OPT_QUIC_ENTRIES:
+		u->quic = 1;
+		return (u->quic_entries = ks_opt_num("--quic-entries", arg, 16, 1 << 22)) < 0;
+	case KS_OPT_REASM_ENTRIES:
+		return (u->reasm_entries = ks_opt_num("--reasm-entries", arg, 1, 1 << 17)) < 0;
+	case KS_OPT_TC_PRIO:
+		return (u->tc_prio = ks_opt_num("--tc-prio", arg, 2, 65535)) < 0;
 	}
-	if (optind != argc)
-		return ks_err("unexpected argument '%s'", argv[optind]);
 	return 0;
 }
 
-/* Phase 2: what a config file states about the public side, beside -a/-p. */
+/* The options, in the order given. */
+static int ks_up_parse(const struct ks_env *e, struct ks_up *u)
+{
+	u->cgroup = ks_default_cgroup();
+	u->tc_prio = KS_TC_PRIO;
+	for (const struct ks_optarg *o = e->opts; o->val; o++)
+		if (ks_up_option(u, o->val, o->arg))
+			return 1;
+	return 0;
+}
+
+/* What a config file states about the public side, beside -a/-p. */
 static int ks_up_read_file(struct ks_up *u)
 {
 	struct ks_conf c;
@@ -564,27 +575,32 @@ static int ks_up_read_file(struct ks_up *u)
 	return err;
 }
 
-/* Phase 3: can it run here, with what it was given? */
-static int ks_up_check(struct ks_up *u)
+/* A public address is needed; the port has a default. */
+static int ks_up_check_args(struct ks_up *u)
 {
 	if (!u->npub)
 		return ks_err("no public address: name the addresses whose connections ksteer "
 			      "steers with -a ADDR (or a 'public' line in the config file)");
 	if (!u->nports)
 		ks_up_add_port(u, 443);
-	if ((!u->fallback_only && ks_check_kernel()) || ks_ensure_bpffs())
-		return 1;
 	return 0;
 }
 
-/* Phase 4: open, size, load and pin the programs (maps pin by name). */
-static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
+/* Can it run here: the kfunc (but for --fallback-only), bpffs and the pin
+ * directory. */
+static int ks_up_check_host(const struct ks_up *u)
 {
+	return (!u->fallback_only && ks_check_kernel()) || ks_ensure_bpffs();
+}
+
+/* The skeletons, their maps to be pinned by name in the pin directory. */
+static int ks_up_open(struct ks_up *u)
+{
+	struct ks_up_progs *pr = &u->pr;
 	struct bpf_map_info info;
-	struct bpf_map *qm[6];
-	int nq = 0, fresh_pool = 0;
 
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
+	libbpf_set_print(ks_libbpf_quiet);
 	if (!ks_pinned_info("ks_config", &info) && info.value_size != sizeof(struct ks_config))
 		return ks_err("the pinned maps are from an older ksteer: run 'ksteer down', then 'up'");
 	/* Fallback-only: no TC program (it needs the kfunc); every connection
@@ -601,7 +617,18 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 				      strerror(errno));
 		return ks_err("cannot open BPF objects: %s", strerror(errno));
 	}
-	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries, &fresh_pool))
+	return 0;
+}
+
+/* Their maps sized to this up's options, or to what an earlier up pinned
+ * (a pinned map is reused as it is, so the sizes must agree). */
+static int ks_up_size(struct ks_up *u)
+{
+	const struct ks_up_progs *pr = &u->pr;
+	struct bpf_map *qm[6];
+	int nq = 0;
+
+	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries, &u->fresh_pool))
 		return 1;
 	if ((pr->tc && ks_size_cpu_maps(pr->tc->obj)) || ks_size_cpu_maps(pr->rp->obj))
 		return ks_err("cannot size the per-CPU buffers: %s", strerror(errno));
@@ -613,8 +640,14 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 		qm[nq++] = pr->eg->maps.ks_quic_cids;
 		qm[nq++] = pr->eg->maps.ks_quic_peers;
 	}
-	if (ks_size_quic(qm, nq, u->quic, u->quic_entries))
-		return 1;
+	return ks_size_quic(qm, nq, u->quic, u->quic_entries);
+}
+
+/* Load the programs and pin them (maps pin by name as they load). */
+static int ks_up_load(struct ks_up *u)
+{
+	const struct ks_up_progs *pr = &u->pr;
+
 	if ((pr->tc && (steer_tc__load(pr->tc) || steer_tc_egress__load(pr->eg))) ||
 	    steer_sockops__load(pr->so) || steer_reuseport__load(pr->rp))
 		return ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
@@ -624,13 +657,33 @@ static int ks_up_load(const struct ks_up *u, struct ks_up_progs *pr)
 	    ks_pin_prog(pr->rp->progs.ksteer_reuseport, "prog_reuseport"))
 		return 1;
 	/* A pool this up created is all free. */
-	if (pr->tc && fresh_pool && ks_reasm_pool_fill(pr->tc->obj))
+	if (pr->tc && u->fresh_pool && ks_reasm_pool_fill(pr->tc->obj))
 		return ks_err("cannot fill the reassembly pool: %s", strerror(errno));
 	return 0;
 }
 
-/* Phase 5: the interfaces to attach: those named, or those that carry a
- * public address and lo. Says which public addresses are not local. */
+/* ks_config, the public addresses and the cookie keys, before TC runs: a
+ * random key on the first up. */
+static int ks_up_publish(struct ks_up *u)
+{
+	const struct ks_up_progs *pr = &u->pr;
+
+	if (ks_write_config(bpf_map__fd(pr->so->maps.ks_config), u, &u->old_prio) ||
+	    ks_public_write(u->pub, u->npub))
+		return 1;
+	return pr->tc && ks_keys_init(bpf_map__fd(pr->tc->maps.ks_keys));
+}
+
+static int ks_up_attach_sockops(const struct ks_up *u)
+{
+	const struct ks_up_progs *pr = &u->pr;
+
+	return ks_attach_sockops(bpf_program__fd(pr->so->progs.ksteer_sockops), u->cgroup) ||
+	       ks_pin_prog(pr->so->progs.ksteer_sockops, "prog_sockops");
+}
+
+/* The interfaces to attach: those named, or those that carry a public
+ * address and lo. Says which public addresses are not local. */
 static void ks_up_pick_ifaces(struct ks_up *u)
 {
 	int local[KS_MAX_PUBLIC];
@@ -654,10 +707,10 @@ static void ks_up_pick_ifaces(struct ks_up *u)
 					"that it forwards in are steered there\n", u->ifaces[i]);
 }
 
-/* Phase 6: TC on the chosen interfaces, off every other one of ours. */
-static int ks_up_attach_tc(const struct ks_up *u, const struct ks_up_progs *pr, int ifaces_fd,
-			   int old_prio)
+/* TC on the chosen interfaces, off every other one of ours. */
+static int ks_up_attach_ifaces(const struct ks_up *u, int ifaces_fd)
 {
+	const struct ks_up_progs *pr = &u->pr;
 	unsigned int idx[KS_MAX_IFACES];
 	__u32 key, next;
 	int first = 1;
@@ -670,7 +723,7 @@ static int ks_up_attach_tc(const struct ks_up *u, const struct ks_up_progs *pr, 
 	for (int i = 0; i < u->nif; i++)
 		if (ks_attach_tc(bpf_program__fd(pr->tc->progs.ksteer_tc),
 				 u->quic ? bpf_program__fd(pr->eg->progs.ksteer_tc_egress) : -1,
-				 ifaces_fd, idx[i], u->ifaces[i], u->tc_prio, old_prio))
+				 ifaces_fd, idx[i], u->ifaces[i], u->tc_prio, u->old_prio))
 			return 1;
 	/* Interfaces an earlier up attached that are not in this set. */
 	while (!bpf_map_get_next_key(ifaces_fd, first ? NULL : &key, &next)) {
@@ -681,117 +734,130 @@ static int ks_up_attach_tc(const struct ks_up *u, const struct ks_up_progs *pr, 
 		for (int i = 0; i < u->nif; i++)
 			keep |= idx[i] == key;
 		if (!keep) {
-			ks_release_iface(ifaces_fd, key, old_prio);
+			ks_release_iface(ifaces_fd, key, u->old_prio);
 			first = 1;                /* deleted: walk again from the start */
 		}
 	}
 	return 0;
 }
 
-int cmd_up(int argc, char **argv)
+/* TC where it was asked for; with --fallback-only, nowhere (switching
+ * modes leaves no fast path behind). */
+static int ks_up_attach_tc(struct ks_up *u)
 {
-	struct ks_up u;
-	struct ks_up_progs pr = {};
-	int err = 1, groups, cfg_fd, ifaces_fd, old_prio = 0;
+	int ifaces_fd = bpf_map__fd(u->pr.so->maps.ks_ifaces);
 
-	err = ks_up_parse(argc, argv, &u);
-	if (err)
-		return err == 2 ? 0 : 1;
-	err = 1;
-	if (ks_up_read_file(&u) || ks_up_check(&u))
-		goto out;
-	libbpf_set_print(ks_libbpf_quiet);
-	if (ks_up_load(&u, &pr))
-		goto out;
-	cfg_fd = bpf_map__fd(pr.so->maps.ks_config);
-	ifaces_fd = bpf_map__fd(pr.so->maps.ks_ifaces);
-	/* The cookie keys before TC runs: a random key on the first up. */
-	if (ks_write_config(cfg_fd, &u, &old_prio) || ks_public_write(u.pub, u.npub) ||
-	    (pr.tc && ks_keys_init(bpf_map__fd(pr.tc->maps.ks_keys))) || ks_host_sysctls())
-		goto out;
-	if (ks_attach_sockops(bpf_program__fd(pr.so->progs.ksteer_sockops), u.cgroup) ||
-	    ks_pin_prog(pr.so->progs.ksteer_sockops, "prog_sockops"))
-		goto out;
-	if (u.fallback_only) {
-		ks_detach_tc_all(ifaces_fd, old_prio);   /* switching modes: no fast path */
-	} else {
-		ks_up_pick_ifaces(&u);
-		if (ks_up_attach_tc(&u, &pr, ifaces_fd, old_prio))
-			goto out;
+	if (u->fallback_only) {
+		ks_detach_tc_all(ifaces_fd, u->old_prio);
+		return 0;
 	}
-	if (u.config && ks_apply_config(u.config))
-		goto out;
-	/* Listeners that exist already, and SO_REUSEPORT groups on the public
-	 * ports created since the last up (a restarted backend): steer them. */
+	ks_up_pick_ifaces(u);
+	return ks_up_attach_ifaces(u, ifaces_fd);
+}
+
+/* The backends and routes of -c FILE. */
+static int ks_up_apply_file(const struct ks_up *u)
+{
+	return u->config && ks_apply_config(u->config);
+}
+
+/* Listeners that exist already, and SO_REUSEPORT groups on the public
+ * ports created since the last up (a restarted backend): steer them. */
+static int ks_up_register(const struct ks_up *u)
+{
+	int groups;
+
 	if (ks_adopt_all())
-		goto out;
-	for (int i = 0; i < u.nports; i++) {
-		int e = ks_steer_port_groups(u.ports[i], &groups);
+		return 1;
+	for (int i = 0; i < u->nports; i++) {
+		int e = ks_steer_port_groups(u->ports[i], &groups);
 
-		if (e) {
-			ks_err("cannot attach sk_reuseport to the groups on port %u: %s", u.ports[i],
-			       strerror(-e));
-			goto out;
-		}
+		if (e)
+			return ks_err("cannot attach sk_reuseport to the groups on port %u: %s",
+				      u->ports[i], strerror(-e));
 	}
-	err = 0;
-out:
-	for (int i = 0; i < u.nif; i++)
-		free(u.ifaces[i]);
-	steer_tc__destroy(pr.tc);
-	steer_tc_egress__destroy(pr.eg);
-	steer_sockops__destroy(pr.so);
-	steer_reuseport__destroy(pr.rp);
+	return 0;
+}
+
+/* What the run held; what it made stays pinned. */
+static void ks_up_release(struct ks_up *u)
+{
+	for (int i = 0; i < u->nif; i++)
+		free(u->ifaces[i]);
+	steer_tc__destroy(u->pr.tc);
+	steer_tc_egress__destroy(u->pr.eg);
+	steer_sockops__destroy(u->pr.so);
+	steer_reuseport__destroy(u->pr.rp);
+}
+
+/*
+ * ksteer up: its steps in order. Each says what failed in one line; the
+ * first failure ends the run, and what the run holds is released in one
+ * place. What it made stays pinned or recorded, for the next up or down.
+ */
+int cmd_up(const struct ks_env *e)
+{
+	struct ks_up u = {};
+	int err;
+
+	err = ks_up_parse(e, &u) ||
+	      ks_up_read_file(&u) ||          /* its public addresses and ports */
+	      ks_up_check_args(&u) ||
+	      ks_up_check_host(&u) ||
+	      ks_up_open(&u) ||
+	      ks_up_size(&u) ||
+	      ks_up_load(&u) ||
+	      ks_up_publish(&u) ||            /* ks_config, public addresses, keys */
+	      ks_host_sysctls() ||
+	      ks_up_attach_sockops(&u) ||
+	      ks_up_attach_tc(&u) ||
+	      ks_up_apply_file(&u) ||         /* its backends and routes */
+	      ks_up_register(&u);             /* listeners, SO_REUSEPORT groups */
+	ks_up_release(&u);
 	return err;
 }
 
-/* Our filters off every interface (down, or up --fallback-only). */
-static void ks_detach_tc_all(int ifaces_fd, int prio)
+/* What `up` attached: TC off every interface (and our clsact qdiscs),
+ * sock_ops off the cgroup ks_config names. */
+static void ks_down_detach(void)
 {
-	struct if_nameindex *all = if_nameindex(), *i;
-
-	for (i = all; i && i->if_index; i++)
-		ks_release_iface(ifaces_fd, i->if_index, prio);
-	if (all)
-		if_freenameindex(all);
-}
-
-int cmd_down(int argc, char **argv)
-{
-	char path[512];
 	struct ks_config cfg = {};
+	char path[512];
 	__u32 zero = 0;
-	int fd, cfg_fd, ifaces_fd;
-	DIR *d;
-	struct dirent *e;
+	int fd, cg;
 
-	if (argc > 1)
-		return ks_err("usage: ksteer down");
-	libbpf_set_print(ks_libbpf_quiet);
-	d = opendir(ks_pin_dir());
-	if (!d)
-		return 0;                         /* nothing is up: already down */
 	ks_prog_path("ks_config", path, sizeof(path));
-	cfg_fd = bpf_obj_get(path);
-	if (cfg_fd >= 0)
-		bpf_map_lookup_elem(cfg_fd, &zero, &cfg);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, &cfg);
+		close(fd);
+	}
 	ks_prog_path("ks_ifaces", path, sizeof(path));
-	ifaces_fd = bpf_obj_get(path);
-	ks_detach_tc_all(ifaces_fd, cfg.tc_prio);
+	fd = bpf_obj_get(path);
+	ks_detach_tc_all(fd, cfg.tc_prio);
+	if (fd >= 0)
+		close(fd);
 	ks_prog_path("prog_sockops", path, sizeof(path));
 	fd = bpf_obj_get(path);
-	if (fd >= 0 && cfg.cgroup[0]) {
-		int cg = open(cfg.cgroup, O_RDONLY | O_DIRECTORY);
-
-		if (cg >= 0) {
-			bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS);
-			close(cg);
-		}
+	cg = fd >= 0 && cfg.cgroup[0] ? open(cfg.cgroup, O_RDONLY | O_DIRECTORY) : -1;
+	if (cg >= 0) {
+		bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS);
+		close(cg);
 	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Every pin in d, then the pin directory itself. */
+static int ks_down_unpin(DIR *d)
+{
+	struct dirent *ent;
+	char path[512];
+
+	while ((ent = readdir(d))) {
+		if (ent->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", ks_pin_dir(), e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", ks_pin_dir(), ent->d_name);
 		if (unlink(path))
 			ks_err("cannot unpin %s: %s", path, strerror(errno));
 	}
@@ -799,4 +865,16 @@ int cmd_down(int argc, char **argv)
 	if (rmdir(ks_pin_dir()))
 		return ks_err("cannot remove %s: %s", ks_pin_dir(), strerror(errno));
 	return 0;
+}
+
+int cmd_down(const struct ks_env *e)
+{
+	DIR *d;
+
+	libbpf_set_print(ks_libbpf_quiet);
+	d = opendir(ks_pin_dir());
+	if (!d)
+		return 0;                         /* nothing is up: already down */
+	ks_down_detach();
+	return ks_down_unpin(d);
 }

@@ -1,42 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ksteer: load, configure and observe the TLS steering fast path. */
-#include <stdio.h>
-#include <string.h>
+/*
+ * ksteer: load, configure and observe the TLS steering fast path. The
+ * command table is here: each command's name, summary and usage once,
+ * from which args.c prints `ksteer --help`, every command's --help and
+ * every usage error.
+ */
 #include "cli.h"
 
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-} ks_cmds[] = {
-	{ "up", cmd_up },         { "down", cmd_down },   { "backend", cmd_backend },
-	{ "route", cmd_route },   { "stats", cmd_stats }, { "parse", cmd_parse },
-	{ "key", cmd_key },
+const struct ks_cmd ks_cmds[] = {
+	{ "up", "load, attach or update the programs and the public side",
+	  "-a ADDR [-a ADDR]... [-p PORT]... [-i IFACE]... [-c FILE] [--cgroup DIR] "
+	  "[--fallback-only] [--reasm-entries N] [--quic] [--quic-entries N] [--tc-prio N]",
+	  ks_up_opts, 0, 0, cmd_up },
+	{ "down", "detach and unpin everything up made", "", NULL, 0, 0, cmd_down },
+	{ "backend add", "name a backend: its listeners, or how ksteerd reaches it",
+	  "NAME ADDR:PORT\n"
+	  "NAME --pid PID [--fd FD] [--quic-sid CR:HEX]\n"
+	  "NAME --proxy ADDR:PORT [--proxy-protocol]\n"
+	  "NAME --handoff PATH",
+	  ks_backend_add_opts, 1, 2, cmd_backend_add },
+	{ "backend del", "remove a backend that no route uses", "NAME", NULL, 1, 1,
+	  cmd_backend_del },
+	{ "backend list", "the backends, their listeners and counters", "[-j]", ks_json_opts,
+	  0, 0, cmd_backend_list },
+	{ "route add", "send a host to a backend (--alpn: when the client offers PROTO)",
+	  "HOST BACKEND [--alpn PROTO]", ks_route_alpn_opts, 2, 2, cmd_route_add },
+	{ "route del", "remove a route", "HOST [--alpn PROTO]", ks_route_alpn_opts, 1, 1,
+	  cmd_route_del },
+	{ "route list", "the routes", "[-j]", ks_json_opts, 0, 0, cmd_route_list },
+	{ "route test", "which backend a ClientHello with this SNI and ALPN gets",
+	  "HOST|- [--alpn PROTO]...", ks_route_test_opts, 1, 1, cmd_route_test },
+	{ "stats", "every counter of the programs and of ksteerd", "[-j]", ks_json_opts, 0, 0,
+	  cmd_stats },
+	{ "parse", "parse raw ClientHellos (--quic: QUIC Initials) as ksteer does",
+	  "[--quic] [-j] FILE...", ks_parse_opts, 1, -1, cmd_parse },
+	{ "key set", "make the key in FILE (-: standard input) the SYN cookie key", "FILE|-",
+	  NULL, 1, 1, cmd_key_set },
+	{ "key rotate", "make a random SYN cookie key current", "", NULL, 0, 0, cmd_key_rotate },
+	{ "key show", "the cookie keys' fingerprints, never a key", "", NULL, 0, 0, cmd_key_show },
+	{ NULL },
 };
-
-static void ks_usage(FILE *out)
-{
-	fputs("usage: ksteer COMMAND ...\n"
-	      "  up [-c FILE] [-i IFACE]... [-p PORT] [--cgroup DIR] [--fallback-only]\n"
-	      "     [--reasm-entries N] [--quic] [--quic-entries N]\n"
-	      "  down\n"
-	      "  backend add NAME ADDR:PORT | backend add NAME --pid PID [--fd FD] [--quic-sid CR:HEX]\n"
-	      "  backend add NAME --proxy ADDR:PORT [--proxy-protocol] | backend add NAME --handoff PATH\n"
-	      "  backend del NAME | backend list [-j]\n"
-	      "  route add HOST BACKEND [--alpn PROTO] | route del HOST [--alpn PROTO]\n"
-	      "  route list [-j] | route test HOST|- [--alpn PROTO]...\n"
-	      "  stats [-j]\n"
-	      "  parse [--quic] [-j] FILE...\n"
-	      "  key set FILE|- | key rotate | key show\n", out);
-}
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return ks_usage(stderr), 2;
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return ks_usage(stdout), 0;
-	for (size_t i = 0; i < sizeof(ks_cmds) / sizeof(ks_cmds[0]); i++)
-		if (!strcmp(argv[1], ks_cmds[i].name))
-			return ks_cmds[i].fn(argc - 1, argv + 1);
-	return ks_err("unknown command '%s' (ksteer --help lists them)", argv[1]);
+	return ks_dispatch(argc - 1, argv + 1);
 }

@@ -33,11 +33,81 @@ expect_eq "up --help: usage on stdout, exit 0" "0 1" \
 	"$($KSTEER up --help >/dev/null 2>&1; echo $?) $($KSTEER up --help 2>/dev/null | grep -c '^usage: ksteer up')"
 err_line "kernel without the kfunc" "6\.9.*ksteerd" env KSTEER_FORCE_NO_KFUNC=1 $KSTEER up -a 198.18.0.1
 err_line "parse: missing file" "cannot read" $KSTEER parse /nonexistent.bin
-for args in "" "frobnicate" "set" "set a b" "rotate now" "show -j"; do
-	err_line "key ${args:-with no subcommand}: usage" "^ksteer: usage: ksteer key set FILE\|- \| key rotate \| key show$" \
-		$KSTEER key $args
+for args in "" "frobnicate"; do
+	err_line "key ${args:-with no subcommand}: the usage of every key command" \
+		"^ksteer: usage: ksteer key set FILE\|- \| key rotate \| key show$" $KSTEER key $args
 done
+for args in "set" "set a b"; do
+	err_line "key $args: its usage" "^ksteer: usage: ksteer key set FILE\|-$" $KSTEER key $args
+done
+err_line "key rotate now: its usage" "^ksteer: usage: ksteer key rotate$" $KSTEER key rotate now
+err_line "key show -j: a bad option" "^ksteer: bad option '-j' \('ksteer key show --help' lists them\)$" \
+	$KSTEER key show -j
 err_line "key show before up: not up" "not up" $KSTEER key show
+
+# The command table: `ksteer --help` lists every command; each command's
+# --help prints its usage on stdout and exits 0; the usage an error prints
+# is that usage, on one line; an unknown option is one line.
+CMDS=("up" "down" "backend add" "backend del" "backend list" "route add" "route del"
+	"route list" "route test" "stats" "parse" "key set" "key rotate" "key show")
+help=$($KSTEER --help)
+expect_eq "ksteer --help: exit 0" 0 $?
+for c in "${CMDS[@]}"; do
+	check "ksteer --help lists '$c'" grep -qE "^  $c {2,}[a-z]" <<<"$help"
+done
+expect_eq "ksteer help: the same list" "$help" "$($KSTEER help)"
+out=$($KSTEER 2>&1 >/dev/null)
+expect_eq "ksteer alone: the same list, on stderr, exit 2" "2 yes" "$? $([ "$out" = "$help" ] && echo yes)"
+# usage_of WORDS...: the usage forms WORDS --help prints, as a usage error
+# gives them: "ksteer: usage: ksteer FORM | FORM...".
+usage_of() {
+	$KSTEER "$@" --help | $PY -c 'import sys
+forms = []
+for line in sys.stdin:
+    if not line.strip():
+        break
+    if line.startswith(("usage: ksteer ", "       ksteer ")):
+        forms.append(line.strip().removeprefix("usage: ").removeprefix("ksteer "))
+    else:
+        forms[-1] += " " + line.strip()   # a long form, continued
+print("ksteer: usage: ksteer " + " | ".join(forms))'
+}
+for c in "${CMDS[@]}"; do
+	out=$($KSTEER $c --help 2>/dev/null)
+	rc=$?
+	expect_eq "$c --help: exit 0, nothing on stderr, its usage first" "0 yes" \
+		"$rc $([ -z "$($KSTEER $c --help 2>&1 >/dev/null)" ] && [[ $out == "usage: ksteer $c"* ]] && echo yes)"
+	expect_eq "help $c: the same as $c --help" "$out" "$($KSTEER help $c)"
+	# parse takes any number of files, none is its error; the others take
+	# fewer than five operands.
+	[ "$c" = parse ] && extra=() || extra=(w1 w2 w3 w4 w5)
+	out=$($KSTEER $c "${extra[@]}" 2>&1 >/dev/null)
+	rc=$?
+	expect_eq "$c: a usage error is its --help's usage, one line" "1 $(usage_of $c)" "$rc $out"
+	err_line "$c: an unknown option" "^ksteer: bad option '--frobnicate' \('ksteer $c --help' lists them\)$" \
+		$KSTEER $c --frobnicate
+done
+for g in backend route key; do
+	out=$($KSTEER $g --help)
+	expect_eq "$g --help: exit 0, every $g command" "0 $(printf '%s\n' "${CMDS[@]}" | grep -c "^$g ")" \
+		"$? $(grep -cE "^  $g [a-z]+ {2,}" <<<"$out")"
+	expect_eq "$g alone: the usage its --help prints, one line" "$(usage_of $g)" "$($KSTEER $g 2>&1)"
+	expect_eq "$g frobnicate: the same" "$(usage_of $g)" "$($KSTEER $g frobnicate 2>&1)"
+done
+err_line "help of an unknown command" "^ksteer: unknown command 'backend frob' \(ksteer --help lists them\)$" \
+	$KSTEER help backend frob
+err_line "an option without its argument" "^ksteer: option '-a' needs an argument$" $KSTEER up -a
+err_line "a long option without its argument" "^ksteer: option '--pid' needs an argument$" \
+	$KSTEER backend add x --pid
+err_line "an argument to an option that takes none" "^ksteer: option '--json' takes no argument$" \
+	$KSTEER stats --json=1
+err_line "an unknown short option" "^ksteer: bad option '-z' \('ksteer stats --help' lists them\)$" \
+	$KSTEER stats -jz
+for args in "x 127.0.0.1:1 --pid 1" "x --fd 3" "x --proxy 127.0.0.1:1 --handoff /run/x.sock" \
+	"x 127.0.0.1:1 --proxy-protocol" "x --pid 1 --proxy-protocol"; do
+	expect_eq "backend add $args: not one of its forms" "$(usage_of backend add)" \
+		"$($KSTEER backend add $args 2>&1)"
+done
 
 ks_netns_up || { fail "namespaces"; summary; exit 1; }
 check "up in a fresh namespace" in_srv $KSTEER up -a $SRV4 -a $SRV6 -i lo -i "$SRV_IF"
