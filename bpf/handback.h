@@ -24,6 +24,7 @@
 #include "packet.h"
 #include "reasm.h"
 #include "listener.h"
+#include "monitor.h"
 
 /* Connections ksteerd is handing back, by the client's 4-tuple. */
 struct {
@@ -144,6 +145,7 @@ static __always_inline int ks_hb_place(struct __sk_buff *skb, const struct ks_pk
 	bs = bpf_map_lookup_elem(&ks_backend_stats, &e->backend);
 	if (bs)
 		bs->assigned++;
+	ks_decided(p, NULL, HANDBACK, KSTEERD_ROUTED, e->backend);
 	bpf_map_delete_elem(&ks_handback, k);
 	ks_count(KS_ST_HB_ASSIGNED);
 	*verdict = TC_ACT_UNSPEC;                 /* placed; later filters still see it */

@@ -26,6 +26,7 @@
 #include "quic.h"
 #include "listener.h"
 #include "handback.h"
+#include "monitor.h"
 
 struct ks_tc_scratch {
 	struct ks_scratch p;
@@ -50,7 +51,7 @@ struct ks_tc_linear {
 	struct ks_rewrite rw;
 	struct ks_keep keep;
 	struct ks_csum csum;
-	__u32 n, backend;         /* ks_reasm_place's */
+	__u32 n, backend, why;    /* ks_reasm_place's (why: a KS_WHY_, for the monitor) */
 	struct ks_sweep sweep;
 };
 
@@ -119,6 +120,8 @@ static __always_inline int ks_existing_socket(struct __sk_buff *skb, struct ks_p
 	if (state == BPF_TCP_LISTEN)
 		return 0;
 	ks_count(state == BPF_TCP_TIME_WAIT ? KS_ST_TW_DETOUR : KS_ST_SYN_EXISTING);
+	if (state == BPF_TCP_TIME_WAIT)
+		ks_decided(p, NULL, KSTEERD, TIME_WAIT, KS_FALLBACK_ID);
 	return 1;
 }
 
@@ -255,7 +258,8 @@ static __always_inline int ks_refuse(struct __sk_buff *skb, struct ks_pkt *p,
  * Create the connection in a listener of backend. A backend with no
  * listener (restarting, or one that ksteerd proxies or hands off to) goes
  * to ksteerd's listener, the fallback, when it runs; never to another
- * backend. 0: assigned; -1: refuse (RST); -2: dropped (counted).
+ * backend. 0: assigned; 1: assigned to ksteerd instead; -1: no listener,
+ * refuse (RST); -3: an unsteered group, refuse; -2: dropped (counted).
  */
 static __attribute__((noinline)) int ks_assign(struct __sk_buff *skb, struct ks_pkt *p,
 						__u32 cookie, __u32 backend,
@@ -266,12 +270,13 @@ static __attribute__((noinline)) int ks_assign(struct __sk_buff *skb, struct ks_
 	struct ks_slot key = { .backend = backend };
 	struct bpf_sock *sk;
 	struct ks_backend_stat *bs;
-	int ret;
+	int ret, instead = 0;
 
 	sk = ks_pick_listener(&key, p->v6);
 	if (!sk && backend != KS_FALLBACK_ID) {
 		key.backend = KS_FALLBACK_ID;
 		sk = ks_pick_listener(&key, p->v6);
+		instead = !!sk;
 		if (sk)
 			ks_count(KS_ST_TO_FALLBACK);
 	}
@@ -282,7 +287,7 @@ static __attribute__((noinline)) int ks_assign(struct __sk_buff *skb, struct ks_
 	if (ks_public_port(cfg, bpf_htons(sk->src_port)) && ks_group_unsteered(sk)) {
 		bpf_sk_release(sk);
 		ks_count(KS_ST_UNSTEERED_GROUP);
-		return -1;
+		return -3;
 	}
 
 	ks_opts_parse(p, &ack);
@@ -310,14 +315,37 @@ static __attribute__((noinline)) int ks_assign(struct __sk_buff *skb, struct ks_
 	bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
 	if (bs)
 		bs->assigned++;
-	return 0;
+	return instead;
+}
+
+/* The monitor's view of an ks_assign outcome st for backend, reached by
+ * path (a KS_EV_) for reason why (a KS_WHY_); h: the hello, or NULL. */
+static __always_inline void ks_assigned(const struct ks_pkt *p, const struct ks_scratch *h,
+					int st, __u32 path, __u32 why, __u32 backend)
+{
+	if (!ks_monitor_on())
+		return;
+	if (st == 1) {
+		path = KS_EV_KSTEERD;
+		why = KS_WHY_BACKEND_DOWN;
+	} else if (st == -1) {
+		path = KS_EV_REFUSED;
+		why = KS_WHY_NO_LISTENER;
+	} else if (st == -3) {
+		path = KS_EV_REFUSED;
+		why = KS_WHY_UNSTEERED;
+	} else if (st == -2) {
+		path = KS_EV_DROPPED;
+		why = KS_WHY_ASSIGN_ERROR;
+	}
+	ks_event_put(p, h, path, why, backend);
 }
 
 /* Create the connection in backend's queue (ksteerd's, when it has no
  * listener); a refusal when neither can take it. */
 static __always_inline int ks_place_on(struct __sk_buff *skb, struct ks_pkt *p,
 				       struct ks_config *cfg, struct ks_tc_scratch *s,
-				       __u32 cookie, __u32 backend)
+				       __u32 cookie, __u32 backend, __u32 why)
 {
 	struct ks_backend_stat *bs = bpf_map_lookup_elem(&ks_backend_stats, &backend);
 	int st;
@@ -325,9 +353,10 @@ static __always_inline int ks_place_on(struct __sk_buff *skb, struct ks_pkt *p,
 	if (bs)
 		bs->routed++;
 	st = ks_assign(skb, p, cookie, backend, cfg);
-	if (st == -1)
+	ks_assigned(p, &s->p, st, KS_EV_FAST, why, backend);
+	if (st == -1 || st == -3)
 		return ks_refuse(skb, p, s);
-	if (st)
+	if (st < 0)
 		return TC_ACT_SHOT;               /* kfunc refused: counted */
 	return TC_ACT_UNSPEC;                     /* placed; later filters still see it */
 }
@@ -340,22 +369,24 @@ static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, str
 
 	if (!backend) {
 		ks_count(KS_ST_NO_ROUTE);
+		ks_decided(p, &s->p, REFUSED, NO_ROUTE, 0);
 		return ks_refuse(skb, p, s);
 	}
-	return ks_place_on(skb, p, cfg, s, cookie, backend);
+	return ks_place_on(skb, p, cfg, s, cookie, backend, KS_WHY_ROUTED);
 }
 
 /* To ksteerd's listener as it stands; refused (RST) when ksteerd does not
  * run, so the client learns at once instead of retransmitting. */
 static __always_inline int ks_to_fallback(struct __sk_buff *skb, struct ks_pkt *p,
 					  struct ks_config *cfg, struct ks_tc_scratch *s,
-					  __u32 cookie)
+					  __u32 cookie, __u32 why)
 {
 	int st = ks_assign(skb, p, cookie, KS_FALLBACK_ID, cfg);
 
-	if (st == -1)
+	ks_assigned(p, NULL, st, KS_EV_KSTEERD, why, KS_FALLBACK_ID);
+	if (st == -1 || st == -3)
 		return ks_refuse(skb, p, s);
-	return st ? TC_ACT_SHOT : TC_ACT_UNSPEC;   /* kfunc refused: counted */
+	return st < 0 ? TC_ACT_SHOT : TC_ACT_UNSPEC;   /* kfunc refused: counted */
 }
 
 /* The parse ended without a whole ClientHello we can route. */
@@ -369,7 +400,7 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 		/* Beyond what the kernel keeps, not beyond TLS: ksteerd peeks
 		 * at up to 64 KB. */
 		ks_count(KS_ST_TOO_BIG);
-		return ks_to_fallback(skb, p, cfg, s, cookie);
+		return ks_to_fallback(skb, p, cfg, s, cookie, KS_WHY_TOO_BIG);
 	}
 	/* Not TLS (plain HTTP, an SSLv2-compatible hello) or a broken
 	 * ClientHello: what it names is not to be trusted, so it goes where
@@ -380,10 +411,12 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 	s->p.hello.sni_len = 0;
 	s->p.hello.alpn_count = 0;
 	backend = ks_route(&s->p, &s->r);
-	if (!backend)
+	if (!backend) {
+		ks_decided(p, NULL, REFUSED, NO_ROUTE, 0);
 		return ks_refuse(skb, p, s);
+	}
 	ks_count(KS_ST_UNREADABLE_DEFAULT);
-	return ks_place_on(skb, p, cfg, s, cookie, backend);
+	return ks_place_on(skb, p, cfg, s, cookie, backend, KS_WHY_DEFAULT);
 }
 
 /*
@@ -508,6 +541,7 @@ static __attribute__((noinline)) int ks_reasm_place(struct __sk_buff *skb, struc
 	}
 	if (!backend) {
 		/* Refused: the RST acknowledges what we held. */
+		ks_decided(p, &s->p, REFUSED, NO_ROUTE, 0);
 		ks_reasm_drop(e, &s->flow);
 		return ks_refuse(skb, p, s);
 	}
@@ -518,11 +552,15 @@ static __attribute__((noinline)) int ks_reasm_place(struct __sk_buff *skb, struc
 			bs->routed++;
 	}
 	st = ks_assign(skb, p, cookie, backend, cfg);
-	if (st == -1) {
+	if (e->state != KS_RS_PLACED)             /* placed again: shown once */
+		ks_assigned(p, backend == KS_FALLBACK_ID ? NULL : &s->p, st,
+			    backend == KS_FALLBACK_ID ? KS_EV_KSTEERD : KS_EV_REASSEMBLED, L->why,
+			    backend);
+	if (st == -1 || st == -3) {
 		ks_reasm_drop(e, &s->flow);
 		return ks_refuse(skb, p, s);
 	}
-	if (st)
+	if (st < 0)
 		return TC_ACT_SHOT;               /* the kfunc refused: counted; kept */
 	if (e->state != KS_RS_PLACED) {
 		e->state = KS_RS_PLACED;
@@ -537,10 +575,12 @@ static __attribute__((noinline)) int ks_reasm_place(struct __sk_buff *skb, struc
 
 static __always_inline int ks_reasm_place_on(struct __sk_buff *skb, struct ks_pkt *p,
 					     struct ks_tc_scratch *s, struct ks_reasm *e,
-					     struct ks_tc_linear *L, __u32 n, __u32 backend)
+					     struct ks_tc_linear *L, __u32 n, __u32 backend,
+					     __u32 why)
 {
 	L->n = n;
 	L->backend = backend;
+	L->why = why;
 	return ks_reasm_place(skb, p, s, e, L);
 }
 
@@ -549,7 +589,7 @@ static __always_inline int ks_reasm_place_on(struct __sk_buff *skb, struct ks_pk
  * acknowledged; the client's own retransmissions bring it the rest. */
 static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_pkt *p,
 					      struct ks_config *cfg, struct ks_tc_scratch *s,
-					      struct ks_reasm *e, struct ks_tc_linear *L)
+					      struct ks_reasm *e, struct ks_tc_linear *L, __u32 why)
 {
 	__u32 n = e->acked;
 
@@ -559,10 +599,10 @@ static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_p
 		__u32 cookie = e->cookie;
 
 		ks_reasm_drop(e, &s->flow);
-		return ks_to_fallback(skb, p, cfg, s, cookie);
+		return ks_to_fallback(skb, p, cfg, s, cookie, why);
 	}
 	ks_reasm_linear(e, L->lin, n);
-	return ks_reasm_place_on(skb, p, s, e, L, n, KS_FALLBACK_ID);
+	return ks_reasm_place_on(skb, p, s, e, L, n, KS_FALLBACK_ID, why);
 }
 
 /* The held bytes decide: parse them, and place or refuse. */
@@ -578,7 +618,7 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
 	if (st == KS_HELLO_TOO_BIG) {
 		/* Too big for us, not for TLS: ksteerd, with what we acked. */
 		ks_count(KS_ST_TOO_BIG);
-		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L, KS_WHY_TOO_BIG);
 	}
 	if (st != KS_HELLO_COMPLETE) {
 		/* Unreadable: the default route's backend answers it. */
@@ -586,17 +626,18 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
 		backend = ks_route(&s->p, &s->r);
 		if (backend)
 			ks_count(KS_ST_UNREADABLE_DEFAULT);
-	} else {
-		ks_count(KS_ST_REASM_DONE);
-		backend = ks_route(&s->p, &s->r);
-		if (!backend)
-			ks_count(KS_ST_NO_ROUTE);
+		return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_DEFAULT);
 	}
-	return ks_reasm_place_on(skb, p, s, e, L, n, backend);   /* 0: refused */
+	ks_count(KS_ST_REASM_DONE);
+	backend = ks_route(&s->p, &s->r);
+	if (!backend)
+		ks_count(KS_ST_NO_ROUTE);
+	return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_ROUTED);   /* 0: refused */
 }
 
-/* Keep the segment's payload in e. 0; 1 when there is no room for it
- * (the flow goes to ksteerd); -1 when it must be dropped unheld (its
+/* Keep the segment's payload in e. 0; 1 when it is past what a flow
+ * holds, 2 when the pool or the client's share is full (either way the
+ * flow goes to ksteerd); -1 when it must be dropped unheld (its
  * checksum is wrong). A subprogram. */
 static __attribute__((noinline)) int ks_reasm_take(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_tc_scratch *s, struct ks_reasm *e,
@@ -632,7 +673,7 @@ static __attribute__((noinline)) int ks_reasm_take(struct __sk_buff *skb, struct
 		ks_reasm_sweep(&L->sweep);
 		if (ks_reasm_keep(skb, e, NULL, &L->keep)) {
 			ks_count(KS_ST_REASM_FULL);
-			return 1;
+			return 2;
 		}
 	}
 	ks_reasm_cover(e, off, off + len);
@@ -657,10 +698,10 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		/* No socket took the placed segment: place it again. */
 		ks_count(KS_ST_REASM_PLACED_AGAIN);
 		ks_reasm_linear(e, L->lin, e->carried);
-		return ks_reasm_place_on(skb, p, s, e, L, e->carried, e->target);
+		return ks_reasm_place_on(skb, p, s, e, L, e->carried, e->target, KS_WHY_ROUTED);
 	}
 	if (ks_reasm_expired(e))
-		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L, KS_WHY_REASM_HANDED);
 	if (e->echo) {
 		struct ks_syn_opts seg;
 
@@ -678,7 +719,8 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	if (st < 0)
 		return TC_ACT_SHOT;
 	if (st)
-		return ks_reasm_hand_over(skb, p, cfg, s, e, L);
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L,
+					  st == 2 ? KS_WHY_REASM_FULL : KS_WHY_REASM_HANDED);
 	e->seen_ns = bpf_ktime_get_ns();
 	if (!e->contig)
 		return TC_ACT_SHOT;               /* the first segment is still to come */
@@ -752,7 +794,7 @@ static __always_inline struct ks_reasm *ks_reasm_begin(struct __sk_buff *skb, st
 		ks_reasm_sweep(&L->sweep);
 		if (bpf_map_update_elem(&ks_reasm, &s->flow, tmp, BPF_NOEXIST)) {
 			ks_count(KS_ST_REASM_FULL);
-			*verdict = ks_to_fallback(skb, p, cfg, s, cookie);
+			*verdict = ks_to_fallback(skb, p, cfg, s, cookie, KS_WHY_REASM_FULL);
 			return NULL;
 		}
 	}
@@ -918,10 +960,11 @@ static __always_inline int ks_quic_assign(struct __sk_buff *skb, struct bpf_sock
 
 /* An unknown QUIC connection: to one of ksteerd's UDP sockets, which reads
  * its Initial and installs the route; never to a guessed server. */
-static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb, __u32 why, __u32 v6)
+static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb,
+							 const struct ks_pkt *p, __u32 why)
 {
 	struct ks_slot key = { .backend = KS_FALLBACK_ID };
-	__u32 start = bpf_get_prandom_u32(), i;
+	__u32 start = bpf_get_prandom_u32(), i, v6 = p->v6;
 	struct bpf_sock *sk;
 
 	ks_count(why);
@@ -929,11 +972,17 @@ static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb, 
 	for (i = 0; i < 2 * KS_MAX_SLOTS; i++) {
 		key.slot = KS_UDP_TRY_SLOT(v6, i, start);
 		sk = bpf_map_lookup_elem(&ks_listeners, &key);
-		if (sk)
+		if (sk) {
+			if (why == KS_ST_QUIC_STALE)
+				ks_decided(p, NULL, QUIC_KSTEERD, SERVER_GONE, KS_FALLBACK_ID);
+			else
+				ks_decided(p, NULL, QUIC_KSTEERD, NEW_CONN, KS_FALLBACK_ID);
 			return ks_quic_assign(skb, sk);
+		}
 	}
 	/* No ksteerd to read it: dropped, the client retransmits. */
 	ks_count(KS_ST_QUIC_DROPPED);
+	ks_decided(p, NULL, DROPPED, NO_KSTEERD, 0);
 	return TC_ACT_SHOT;
 }
 
@@ -955,7 +1004,7 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		/* A long header with an unknown DCID is a new connection: its
 		 * SNI decides, not the address pair an old one had. */
 		if (s->qh.long_hdr)
-			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK, s->qf.v6);
+			return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
 		v = bpf_map_lookup_elem(&ks_quic_peers, &s->qf);
 		if (v) {
 			slot = *v;
@@ -965,13 +1014,17 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		} else if (!(s->qh.raw[0] & 0x40) && !ks_host_known(&s->qf, &s->qhost)) {
 			goto not_quic;            /* fixed bit clear, no QUIC from there */
 		} else {
-			return ks_quic_to_fallback(skb, KS_ST_QUIC_TO_FALLBACK, s->qf.v6);
+			return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
 		}
 	}
 	sk = bpf_map_lookup_elem(&ks_listeners, &slot);
 	if (!sk)
-		return ks_quic_to_fallback(skb, KS_ST_QUIC_STALE, s->qf.v6);   /* server gone */
+		return ks_quic_to_fallback(skb, p, KS_ST_QUIC_STALE);   /* server gone */
 	ks_count(how);
+	if (how == KS_ST_QUIC_BY_PEER)
+		ks_decided(p, NULL, QUIC_ROUTED, BY_PEER, slot.backend);
+	else if (how == KS_ST_QUIC_BY_HOST)
+		ks_decided(p, NULL, QUIC_ROUTED, BY_HOST, slot.backend);
 	return ks_quic_assign(skb, sk);
 not_quic:
 	ks_count(KS_ST_UDP_NOT_QUIC);

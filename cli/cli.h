@@ -70,8 +70,10 @@ extern const struct ks_opt ks_backend_add_opts[];
 extern const struct ks_opt ks_route_alpn_opts[];
 extern const struct ks_opt ks_route_test_opts[];
 extern const struct ks_opt ks_parse_opts[];
+extern const struct ks_opt ks_monitor_opts[];
 
 int cmd_up(const struct ks_env *e);
+int cmd_monitor(const struct ks_env *e);
 int cmd_down(const struct ks_env *e);
 int cmd_backend_add(const struct ks_env *e);
 int cmd_backend_del(const struct ks_env *e);

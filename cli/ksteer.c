@@ -32,6 +32,8 @@ const struct ks_cmd ks_cmds[] = {
 	  "HOST|- [--alpn PROTO]...", ks_route_test_opts, 1, 1, cmd_route_test },
 	{ "stats", "every counter of the programs and of ksteerd", "[-j]", ks_json_opts, 0, 0,
 	  cmd_stats },
+	{ "monitor", "each steering decision as it is made (Ctrl-C ends it)",
+	  "[-j] [--sample N] [--count N]", ks_monitor_opts, 0, 0, cmd_monitor },
 	{ "parse", "parse raw ClientHellos (--quic: QUIC Initials) as ksteer does",
 	  "[--quic] [-j] FILE...", ks_parse_opts, 1, -1, cmd_parse },
 	{ "key set", "make the key in FILE (-: standard input) the SYN cookie key", "FILE|-",

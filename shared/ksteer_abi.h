@@ -9,6 +9,7 @@
 #define KSTEER_ABI_H
 
 #include "ksteer_counters.h"
+#include "ksteer_events.h"
 
 #define KS_ABI_VERSION 5
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"

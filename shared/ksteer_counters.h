@@ -216,7 +216,12 @@
 	  "the kernel refused the chosen socket (`bpf_sk_assign`): dropped (also "     \
 	  "counted by how it was found)")                                              \
 	C(QUIC_LEARNED, 40, "quic_cids_learned",                                        \
-	  "TC egress: server connection IDs learned from the servers' long headers")
+	  "TC egress: server connection IDs learned from the servers' long headers")   \
+                                                                                        \
+	STAGE("Monitor", "`ksteer monitor`'s stream of decisions.")                   \
+	C(MONITOR_LOST, 59, "monitor_events_lost",                                      \
+	  "decisions not shown to `ksteer monitor`: its ring buffer was full (a slow " \
+	  "reader loses events; the data path never waits for it)")
 
 
 /* ks_fallback_stats: ksteerd's counters, an mmap-able array it increments
@@ -327,7 +332,7 @@
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 59        /* the next counter's value */
+	KS_ST_MAX = 60        /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];
