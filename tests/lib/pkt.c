@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Packets for the BPF fixtures and benchmarks: Ethernet frames built
  * field by field (the shapes real hosts deliver), read back through views
- * of their headers, checksums, and the ClientHellos inside them. */
+ * of their headers, checksums, the ClientHellos inside them, and the line
+ * a fixture's case prints. */
+#include <stdio.h>
 #include <string.h>
 #include "pkt.h"
 
@@ -139,21 +141,6 @@ void tcp_build(struct pkt *p, const struct flow *f, const struct tcp_seg *s)
 	put16(t->csum, tcp_csum(p, f->v6));
 	if (p->n < sh->pad_to)
 		p->n = sh->pad_to;                /* zeros after the IP packet */
-}
-
-void build_shaped(struct pkt *p, const struct flow *f, const struct shape *sh,
-		  uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opts,
-		  size_t optlen, const uint8_t *data, size_t datalen)
-{
-	tcp_build(p, f, TCP_SEG(.seq = seq, .ack = ack, .flags = flags, .opts = opts,
-				.optlen = optlen, .data = data, .len = datalen, .shape = sh));
-}
-
-void build(struct pkt *p, const struct flow *f, uint32_t seq, uint32_t ack,
-	   uint8_t flags, const uint8_t *opts, size_t optlen,
-	   const uint8_t *data, size_t datalen)
-{
-	build_shaped(p, f, NULL, seq, ack, flags, opts, optlen, data, datalen);
 }
 
 void udp_build(struct pkt *p, const struct flow *f, const uint8_t *data, size_t len)
@@ -306,3 +293,7 @@ size_t client_hello(uint8_t *out, const char *sni, const char *alpn)
 	return hello_record(out, ext, e);
 }
 
+void case_line(const char *table, size_t i, const char *name, int ok)
+{
+	printf("#%s/%zu %s:%s\n", table, i + 1, name, ok ? "OK" : "FAIL");
+}

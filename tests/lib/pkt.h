@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Packets for the BPF fixtures and benchmarks (pkt.c): typed builders and
- * views of the headers. */
+ * views of the headers, and the fixtures' case tables. */
 #ifndef KS_TEST_PKT_H
 #define KS_TEST_PKT_H
 
@@ -115,13 +115,6 @@ uint16_t ip4_csum(const struct pkt *p);
 void locate(struct pkt *p);
 /* Segment s of flow f, in an Ethernet frame from the client's MAC. */
 void tcp_build(struct pkt *p, const struct flow *f, const struct tcp_seg *s);
-/* The positional builders, until the fixtures build with tcp_build. */
-void build_shaped(struct pkt *p, const struct flow *f, const struct shape *sh,
-		  uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opts,
-		  size_t optlen, const uint8_t *data, size_t datalen);
-void build(struct pkt *p, const struct flow *f, uint32_t seq, uint32_t ack,
-	   uint8_t flags, const uint8_t *opts, size_t optlen,
-	   const uint8_t *data, size_t datalen);
 /* A UDP datagram of flow f carrying data (no checksum: 0, as IPv4 allows). */
 void udp_build(struct pkt *p, const struct flow *f, const uint8_t *data, size_t len);
 
@@ -163,5 +156,19 @@ size_t sni_ext(uint8_t *ext, const char *sni);
 size_t hello_record(uint8_t *out, const uint8_t *ext, size_t e);
 /* A ClientHello as a real client sends it (sni, alpn may be NULL). */
 size_t client_hello(uint8_t *out, const char *sni, const char *alpn);
+
+/*
+ * Fixtures as case tables, the kernel selftests' named subtests: fn(case,
+ * its index, the rest of the arguments) for each case of the array cases,
+ * then a line "#table/N name:OK", or FAIL when the includer's failure
+ * counter (check.h's `failed`) moved during it.
+ */
+#define RUN_CASES(table, cases, fn, ...)                                       \
+	for (size_t i_ = 0; i_ < sizeof(cases) / sizeof((cases)[0]); i_++) {    \
+		int failed_ = failed;                                           \
+		fn(&(cases)[i_], i_, ##__VA_ARGS__);                            \
+		case_line(table, i_, (cases)[i_].name, failed == failed_);      \
+	}
+void case_line(const char *table, size_t i, const char *name, int ok);
 
 #endif
