@@ -111,7 +111,7 @@ $(BUILD)/handoff_tls_server: $(call obj,tests/tools/handoff_tls_server.c) $(HAND
 # ---- tests ------------------------------------------------------------------
 
 # Unit tests: tests/unit/test_X.c, with what each needs besides libksteer.
-$(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c)
+$(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c tests/unit/quic_neg.c tests/unit/quic_fixtures.c)
 $(BUILD)/test_handoff_lib: $(HANDOFF_OBJS)
 $(BUILD)/test_backend_http: $(call obj,backend/http_parse.c backend/mime.c)
 $(BUILD)/test_%: $(OBJ)/tests/unit/test_%.o $(LIB)
