@@ -181,7 +181,8 @@ int fb_diag_bytes_received(int *sock, int v6, const __u32 *laddr, __u16 lport,
 /* fb_relay.c */
 int fb_relay_start(struct fb_env *env, struct fb_conn *c);
 int fb_relay_pump(struct fb_conn *c, struct fb_end *e, unsigned int events); /* 1: finished */
-void fb_pipe_put(struct fb_env *env, int p[2], size_t in_pipe);   /* closes it, or keeps it if empty */
+/* Closes the pipe, or keeps it for the next relay if it is empty. */
+void fb_pipe_put(struct fb_env *env, int p[2], size_t in_pipe);
 void fb_pipes_close(struct fb_env *env);
 
 /* fb_quic.c: the QUIC Initial router */

@@ -211,12 +211,18 @@ int main(int argc, char **argv)
 
 	if (fb_parse_options(argc, argv, &cfg))
 		return 1;
-	if (!fb_env_init(&env, &cfg) && !fb_open_maps(&env) && !fb_ring_init(&env) &&
-	    !fb_handback_init(&env) && !fb_apply_config(&env) && !fb_start_quic(&env) &&
-	    !fb_listen_all(&env) && !fb_catch_signals(&env)) {
-		fb_announce(&cfg);
-		rc = fb_loop(&env);
-	}
+	if (fb_env_init(&env, &cfg) ||
+	    fb_open_maps(&env) ||                 /* routes, backends, counters */
+	    fb_ring_init(&env) ||
+	    fb_handback_init(&env) ||             /* a clean ks_handback */
+	    fb_apply_config(&env) ||              /* -c FILE */
+	    fb_start_quic(&env) ||                /* --quic */
+	    fb_listen_all(&env) ||                /* listen and register */
+	    fb_catch_signals(&env))
+		goto out;
+	fb_announce(&cfg);
+	rc = fb_loop(&env);
+out:
 	fb_env_free(&env);
 	return rc;
 }

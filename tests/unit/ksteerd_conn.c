@@ -89,7 +89,7 @@ static const struct peek_case peek_cases[] = {
 	  .silent = 1, .leaves = 1, .want = W_GONE, .counted = { [KS_FB_CLOSED_EARLY] = 1 } },
 	/* A FIN behind queued bytes: the peek still sees the bytes, so the
 	 * connection waits for its deadline like any other. */
-	{ .name = "closed early: half a ClientHello and a FIN: to the default route at the deadline",
+	{ .name = "closed early: half a ClientHello, a FIN: to the default route at the deadline",
 	  .capture = "chromium_1.bin", .stop = 700, .leaves = 1, .want = W_DEFAULT,
 	  .counted = { [KS_FB_TIMEOUT] = 1, [KS_FB_TO_DEFAULT] = 1, [KS_FB_HANDOFF] = 1 } },
 };
@@ -220,8 +220,8 @@ static void peek_run(const struct peek_case *pc)
 		EXPECT(fb_now_ms() - t0 >= (uint64_t)cfg.deadline_ms,
 		       "not before the deadline (%llu ms)", (unsigned long long)(fb_now_ms() - t0));
 	else
-		EXPECT(fb_now_ms() - t0 < (uint64_t)cfg.deadline_ms,
-		       "decided before the deadline (%llu ms)", (unsigned long long)(fb_now_ms() - t0));
+		EXPECT(fb_now_ms() - t0 < (uint64_t)cfg.deadline_ms, "decided before the deadline "
+		       "(%llu ms)", (unsigned long long)(fb_now_ms() - t0));
 	peek_outcome(te, pc, cli, b, pc->silent ? 0 : pc->stop ? pc->stop : len, a, d);
 	t_expect_counted(te, pc->counted);
 	close(cli);
@@ -344,7 +344,8 @@ static void many_take(int lfd, const int *cli, int *seen, const __u8 (*b)[4096],
 			t_nonblock(got);
 			EXPECT(i % 2 == odd, "connection %d at the backend its name routes to", i);
 			EXPECT(recv(got, unread, sizeof(unread), 0) == (ssize_t)len[i % 2] &&
-			       !memcmp(unread, b[i % 2], len[i % 2]), "connection %d's own bytes", i);
+			       !memcmp(unread, b[i % 2], len[i % 2]),
+			       "connection %d's own bytes", i);
 			seen[i]++;
 		}
 		close(got);

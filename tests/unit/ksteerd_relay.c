@@ -189,7 +189,8 @@ static void both_ways(struct t_env *te, struct t_proxy *p, const struct relay_ca
 	/* Routed, it has no deadline: a relay outlives the ClientHello's. */
 	t_settle(te, te->cfg.deadline_ms + 100);
 	EXPECT(!te->stats[KS_FB_TIMEOUT], "no timeout once routed");
-	EXPECT(!t_exchange(te, p->cli, p->up, 1 << 20, 1 << 20), "1 MB each way, whole and in order");
+	EXPECT(!t_exchange(te, p->cli, p->up, 1 << 20, 1 << 20),
+	       "1 MB each way, whole and in order");
 	t_proxy_close(p);
 	EXPECT(!t_until_idle(te, 2000), "both closed: ksteerd holds nothing");
 	EXPECT(!te->stats[KS_FB_PROXY_FAILED], "nothing failed");
@@ -249,7 +250,8 @@ static void test_pipes_reused(void)
 		EXPECT(te->env.pipes.n == 0, "relay %d took %s pipes", i, i ? "the pooled" : "new");
 		EXPECT(!t_exchange(te, p.cli, p.up, 5000, 5000), "relay %d moves its bytes", i);
 		t_proxy_close(&p);
-		EXPECT(!t_until_idle(te, 1000) && te->env.pipes.n == 2, "relay %d's pipes pooled", i);
+		EXPECT(!t_until_idle(te, 1000) && te->env.pipes.n == 2,
+		       "relay %d's pipes pooled", i);
 		rounds++;
 	}
 	EXPECT(rounds == 2, "two relays");
@@ -260,7 +262,9 @@ static void test_pipes_reused(void)
 
 /* ---- PROXY v2 --------------------------------------------------------- */
 
-static const __u8 t_v2_sig[12] = { '\r', '\n', '\r', '\n', 0, '\r', '\n', 'Q', 'U', 'I', 'T', '\n' };
+static const __u8 t_v2_sig[12] = {
+	'\r', '\n', '\r', '\n', 0, '\r', '\n', 'Q', 'U', 'I', 'T', '\n',
+};
 
 /* hdr as fb_proxy_v2.c draws it, for the connection whose client end is
  * cli: signature, 0x21, TCP over the family, the length, then the
@@ -285,14 +289,14 @@ static void t_expect_v2(const __u8 *hdr, int cli)
 		struct sockaddr_in6 *s = (void *)&me, *d = (void *)&peer;
 
 		EXPECT(!memcmp(hdr + 16, &s->sin6_addr, 16), "source: the client's address");
-		EXPECT(!memcmp(hdr + 32, &d->sin6_addr, 16), "destination: the one it connected to");
+		EXPECT(!memcmp(hdr + 32, &d->sin6_addr, 16), "destination: where it connected");
 		EXPECT(!memcmp(hdr + 48, &s->sin6_port, 2), "source port: the client's");
 		EXPECT(!memcmp(hdr + 50, &d->sin6_port, 2), "destination port: the listener's");
 	} else {
 		struct sockaddr_in *s = (void *)&me, *d = (void *)&peer;
 
 		EXPECT(!memcmp(hdr + 16, &s->sin_addr, 4), "source: the client's address");
-		EXPECT(!memcmp(hdr + 20, &d->sin_addr, 4), "destination: the one it connected to");
+		EXPECT(!memcmp(hdr + 20, &d->sin_addr, 4), "destination: where it connected");
 		EXPECT(!memcmp(hdr + 24, &s->sin_port, 2), "source port: the client's");
 		EXPECT(!memcmp(hdr + 26, &d->sin_port, 2), "destination port: the listener's");
 	}
