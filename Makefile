@@ -117,6 +117,13 @@ $(BUILD)/test_backend_http: $(call obj,backend/http_parse.c backend/mime.c)
 $(BUILD)/test_%: $(OBJ)/tests/unit/test_%.o $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto -lpthread
 
+# test_ksteerd drives ksteerd's parts (all but main) through their context,
+# so it is built as ksteerd is: the parser's 64 KB limits, libksteer-big.
+$(OBJ)/big/tests/unit/%.o: CFLAGS += -Iksteerd
+$(BUILD)/test_ksteerd: $(OBJ)/big/tests/unit/test_ksteerd.o \
+		$(filter-out %/ksteerd.o,$(KSTEERD_OBJS)) $(LIB_BIG)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -luring -lcrypto
+
 # BPF fixtures (BPF_PROG_TEST_RUN): tests/fixtures/test_X.c.
 $(BUILD)/test_%: $(OBJ)/tests/fixtures/test_%.o $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto -lpthread
