@@ -196,4 +196,7 @@ void fb_quic_fini(struct fb_env *env);
 /* fb_proxy_v2.c */
 int fb_proxy_v2_header(int client_fd, unsigned char *buf, size_t len);
 
+/* ksteerd -c FILE, at start (why NULL) and on SIGHUP: one log line (fb_config.c). */
+int fb_config_load(const char *path, const char *why);
+
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_ksteerd, part 1 (included by test_ksteerd.c): one connection from
+ * test_ksteerd, part 1: one connection from
  * fb_accept to where it goes. Each row of the table sends its bytes (a
  * real capture or crafted ones) in the pieces it names, or stops and
  * stays silent, and says where the connection must end and what must be
@@ -8,6 +8,15 @@
  * Then routed connections whose backend cannot take them (a table too),
  * many connections at once, and the connection cap.
  */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include "test_ksteerd.h"
 
 enum t_want {
 	W_A,              /* handed off to backend A, its bytes unread */
@@ -100,17 +109,6 @@ static int t_pending(int lfd)
 	struct pollfd p = { .fd = lfd, .events = POLLIN };
 
 	return lfd >= 0 && poll(&p, 1, 0) == 1;
-}
-
-/* Turn until the client's end hears something, timeout_ms at most. */
-static enum t_heard t_wait_heard(struct t_env *te, int fd, int timeout_ms)
-{
-	uint64_t until = fb_now_ms() + timeout_ms;
-	enum t_heard h;
-
-	while ((h = t_hear(fd)) == T_QUIET && fb_now_ms() < until)
-		t_turn(te, 5);
-	return h;
 }
 
 /* Send the row's bytes in its pieces; between two, ksteerd must go on
@@ -400,7 +398,7 @@ static void test_many(void)
 	t_end();
 }
 
-static void test_conn(void)
+void test_conn(void)
 {
 	T_EACH(peek_cases, peek_run);
 	test_many();

@@ -1,12 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_ksteerd, part 2 (included by test_ksteerd.c): a connection routed
+ * test_ksteerd, part 2: a connection routed
  * to a backend's own proxy target, which the test plays with a loopback
  * listener. The relay must move the ClientHello and then bytes both ways
  * at once, in order; pass each side's FIN on alone (half-close) and end
  * when both have; end on a reset; say who the client is in a PROXY v2
  * header; and keep the pipes of a finished relay for the next one.
  */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include "test_ksteerd.h"
 
 /* The bytes each direction carries: a pattern no shift of it repeats soon. */
 static __u8 t_pattern(size_t i, int dir)
@@ -376,7 +385,7 @@ static const struct relay_case relay_cases[] = {
 	  .body = proxied_v2, .family = AF_INET6, .flags = KS_BE_PROXY_V2, .wildcard = 1 },
 };
 
-static void test_relay(void)
+void test_relay(void)
 {
 	T_EACH(relay_cases, relay_run);
 	test_pipes_reused();

@@ -12,7 +12,7 @@
  * Each check is a named subtest ("ok - NAME" or the reasons, then
  * "FAIL - NAME"), the peek cases in a table; the topics are
  * ksteerd_conn.c (peek, route, deadline, refusals) and ksteerd_relay.c
- * (proxy, half-close, PROXY v2), included below.
+ * (proxy, half-close, PROXY v2), over this harness (test_ksteerd.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,22 +27,22 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "fb.h"
+#include "test_ksteerd.h"
 
 /* ---- subtests ----------------------------------------------------------- */
 
-static int t_passed, t_failed, t_skipped;
+int t_passed, t_failed, t_skipped;
 static const char *t_name;        /* the subtest running */
-static int t_bad;                 /* its failed expectations */
+int t_bad;                 /* its failed expectations */
 
-static void t_begin(const char *name)
+void t_begin(const char *name)
 {
 	t_name = name;
 	t_bad = 0;
 }
 
 /* A reason of the subtest's failure, as a comment line before its verdict. */
-static void t_why(int line, const char *fmt, ...)
+void t_why(int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -54,19 +54,8 @@ static void t_why(int line, const char *fmt, ...)
 	printf(" (line %d)\n", line);
 }
 
-#define T_COUNT(a) (sizeof(a) / sizeof((a)[0]))
-/* Every row of a case table through its runner, one subtest a row. */
-#define T_EACH(table, run)                                                 \
-	for (size_t t_row = 0; t_row < T_COUNT(table); t_row++)            \
-		run(&(table)[t_row])
 
-#define EXPECT(cond, ...)                                                  \
-	do {                                                               \
-		if (!(cond))                                               \
-			t_why(__LINE__, __VA_ARGS__);                      \
-	} while (0)
-
-static void t_end(void)
+void t_end(void)
 {
 	if (t_bad) {
 		t_failed++;
@@ -77,7 +66,7 @@ static void t_end(void)
 	}
 }
 
-static void t_skip(const char *why)
+void t_skip(const char *why)
 {
 	t_skipped++;
 	printf("skip - %s: %s\n", t_name, why);
@@ -85,14 +74,9 @@ static void t_skip(const char *why)
 
 /* ---- the routes and backends a subtest gives ksteerd ----------------------- */
 
-#define T_BACKENDS 4
-enum { T_NONE, T_A, T_DEFAULT, T_B };    /* backend ids */
 
-static struct t_route {
-	const char *sni;          /* "" for the default route */
-	__u32 id;
-} t_routes[4];
-static struct ks_backend_info t_backend[T_BACKENDS];
+struct t_route t_routes[4];
+struct ks_backend_info t_backend[T_BACKENDS];
 
 /* Exact names, then the default: what route.h gives for these routes. */
 static __u32 t_route(const struct fb_env *env, struct ks_scratch *s)
@@ -121,18 +105,13 @@ static const struct fb_routes t_table = { .route = t_route, .backend = t_backend
 
 /* ---- an env, turned as fb_loop turns it -------------------------------------- */
 
-struct t_env {
-	struct fb_env env;
-	struct fb_cfg cfg;
-	__u64 stats[KS_FB_MAX];
-};
 
-static const struct fb_cfg t_cfg = {
+const struct fb_cfg t_cfg = {
 	.deadline_ms = 300, .max_hello = 65536, .max_conns = 100, .quic_pending = 1,
 };
 
 /* Its routes and backends are whatever t_routes and t_backend say. */
-static struct t_env *t_env_new(const struct fb_cfg *cfg)
+struct t_env *t_env_new(const struct fb_cfg *cfg)
 {
 	struct t_env *te = calloc(1, sizeof(*te));
 
@@ -149,7 +128,7 @@ static struct t_env *t_env_new(const struct fb_cfg *cfg)
 	return te;
 }
 
-static void t_env_free(struct t_env *te)
+void t_env_free(struct t_env *te)
 {
 	if (!te)
 		return;
@@ -159,7 +138,7 @@ static void t_env_free(struct t_env *te)
 }
 
 /* One turn of the loop, waiting cap_ms at most for a completion. */
-static void t_turn(struct t_env *te, int cap_ms)
+void t_turn(struct t_env *te, int cap_ms)
 {
 	int ms = fb_due(&te->env);
 
@@ -167,7 +146,7 @@ static void t_turn(struct t_env *te, int cap_ms)
 	fb_dispatch(&te->env);
 }
 
-static void t_settle(struct t_env *te, int ms)
+void t_settle(struct t_env *te, int ms)
 {
 	uint64_t until = fb_now_ms() + ms;
 
@@ -176,14 +155,14 @@ static void t_settle(struct t_env *te, int ms)
 }
 
 /* Nothing held: no connection open, none waiting to be freed, the gauge 0. */
-static int t_idle(const struct t_env *te)
+int t_idle(const struct t_env *te)
 {
 	return !te->env.held && !te->env.dead && !te->env.peeking.head &&
 	       !te->stats[KS_FB_ACTIVE];
 }
 
 /* Turn until ksteerd holds nothing; 0, or -1 after timeout_ms. */
-static int t_until_idle(struct t_env *te, int timeout_ms)
+int t_until_idle(struct t_env *te, int timeout_ms)
 {
 	uint64_t until = fb_now_ms() + timeout_ms;
 
@@ -197,7 +176,7 @@ static int t_until_idle(struct t_env *te, int timeout_ms)
 
 /* ---- sockets -------------------------------------------------------------- */
 
-static socklen_t t_loopback(int family, struct sockaddr_storage *ss)
+socklen_t t_loopback(int family, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	ss->ss_family = family;
@@ -211,7 +190,7 @@ static socklen_t t_loopback(int family, struct sockaddr_storage *ss)
 
 /* A TCP listener on the loopback address of family, any port; *at its
  * address as a backend names it. -1 when the family has no loopback. */
-static int t_listener(int family, struct ks_addr *at)
+int t_listener(int family, struct ks_addr *at)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = t_loopback(family, &ss);
@@ -237,7 +216,7 @@ static int t_listener(int family, struct ks_addr *at)
 	return fd;
 }
 
-static int t_has_loopback(int family)
+int t_has_loopback(int family)
 {
 	int fd = t_listener(family, NULL);
 
@@ -247,7 +226,7 @@ static int t_has_loopback(int family)
 	return 1;
 }
 
-static void t_nonblock(int fd)
+void t_nonblock(int fd)
 {
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
@@ -255,7 +234,7 @@ static void t_nonblock(int fd)
 /* A loopback TCP connection: *cli the client's end (non-blocking), *srv
  * the accepted one, as ksteerd's multishot accept gives it. Over IPv4 the
  * client is 127.0.0.3, so its address and the one it connected to differ. */
-static int t_tcp_pair(int family, int *cli, int *srv)
+int t_tcp_pair(int family, int *cli, int *srv)
 {
 	struct sockaddr_in from = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000003) };
 	struct sockaddr_storage ss;
@@ -278,9 +257,9 @@ out:
 }
 
 /* What the client's end says now, without waiting. */
-enum t_heard { T_QUIET, T_DATA, T_EOF, T_RESET };
 
-static enum t_heard t_hear(int fd)
+
+enum t_heard t_hear(int fd)
 {
 	char b;
 	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -292,7 +271,18 @@ static enum t_heard t_hear(int fd)
 	return errno == ECONNRESET ? T_RESET : T_QUIET;
 }
 
-static const char *t_heard_name(enum t_heard h)
+/* Turn until the client's end hears something, timeout_ms at most. */
+enum t_heard t_wait_heard(struct t_env *te, int fd, int timeout_ms)
+{
+	uint64_t until = fb_now_ms() + timeout_ms;
+	enum t_heard h;
+
+	while ((h = t_hear(fd)) == T_QUIET && fb_now_ms() < until)
+		t_turn(te, 5);
+	return h;
+}
+
+const char *t_heard_name(enum t_heard h)
 {
 	static const char *names[] = { "nothing", "data", "EOF", "a reset" };
 
@@ -300,7 +290,7 @@ static const char *t_heard_name(enum t_heard h)
 }
 
 /* A unix socket backend that takes hand-offs (path in t_backend[id]). */
-static int t_handoff_backend(__u32 id, const char *tag)
+int t_handoff_backend(__u32 id, const char *tag)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -315,7 +305,7 @@ static int t_handoff_backend(__u32 id, const char *tag)
 	return fd;
 }
 
-static void t_handoff_close(__u32 id, int fd)
+void t_handoff_close(__u32 id, int fd)
 {
 	if (fd >= 0)
 		close(fd);
@@ -323,7 +313,7 @@ static void t_handoff_close(__u32 id, int fd)
 }
 
 /* The socket a hand-off brought to backend lfd, or -1 if none came. */
-static int t_handoff_take(int lfd)
+int t_handoff_take(int lfd)
 {
 	char tag, cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
@@ -342,7 +332,7 @@ static int t_handoff_take(int lfd)
 }
 
 /* Two sockets are the two ends of one TCP connection. */
-static int t_same_conn(int a, int b)
+int t_same_conn(int a, int b)
 {
 	struct sockaddr_storage al, bp;
 	socklen_t ll = sizeof(al), pl = sizeof(bp);
@@ -352,7 +342,7 @@ static int t_same_conn(int a, int b)
 }
 
 /* tests/data/captures/name into buf; its length, 0 if unreadable. */
-static size_t t_capture(const char *name, __u8 *buf, size_t max)
+size_t t_capture(const char *name, __u8 *buf, size_t max)
 {
 	char path[256];
 	FILE *f;
@@ -367,14 +357,12 @@ static size_t t_capture(const char *name, __u8 *buf, size_t max)
 	return n;
 }
 
-static void t_reset_world(void)
+void t_reset_world(void)
 {
 	memset(t_routes, 0, sizeof(t_routes));
 	memset(t_backend, 0, sizeof(t_backend));
 }
 
-#include "ksteerd_conn.c"
-#include "ksteerd_relay.c"
 
 int main(void)
 {
