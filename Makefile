@@ -32,6 +32,8 @@ SKELS     := $(BPF_PROGS:%=$(BUILD)/%.skel.h)
 TEST_PROGS := $(patsubst tests/progs/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/progs/*.bpf.c))
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
+# A link's objects first, then the archives they take from.
+LINK_ORDER = $(filter-out %.a,$^) $(filter %.a,$^)
 LIB_SRCS     := $(wildcard lib/*.c)
 LIB          := $(BUILD)/libksteer.a
 LIB_BIG      := $(BUILD)/libksteer-big.a
@@ -50,7 +52,8 @@ FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz
 all: $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend \
 	$(BUILD)/handoff_tls_server $(BUILD)/connbench $(UNIT_TESTS) $(FIXTURE_TESTS)
 
-.SECONDARY: $(BPF_OBJS) $(SKELS)
+# Nothing built is an intermediate to delete (skeletons, objects).
+.SECONDARY:
 
 # ---- BPF ------------------------------------------------------------------
 
@@ -97,29 +100,37 @@ $(OBJ)/tests/%.o $(OBJ)/bench/%.o: CFLAGS += -Itests/lib
 # ---- programs ---------------------------------------------------------------
 
 $(BUILD)/ksteer: $(CLI_OBJS) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
 
 $(BUILD)/ksteerd: $(KSTEERD_OBJS) $(LIB_BIG)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -luring -lcrypto
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -luring -lcrypto
 
 $(BUILD)/ksteer-backend: $(BACKEND_OBJS) $(HANDOFF_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ -luring -lssl -lcrypto -lpthread
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) -luring -lssl -lcrypto -lpthread
 
 $(BUILD)/handoff_tls_server: $(call obj,tests/tools/handoff_tls_server.c) $(HANDOFF_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ -lssl -lcrypto -lpthread
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) -lssl -lcrypto -lpthread
 
 # ---- tests ------------------------------------------------------------------
 
 # Unit tests: tests/unit/test_X.c, with what each needs besides libksteer.
-$(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c)
+$(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c tests/unit/quic_neg.c tests/unit/quic_fixtures.c)
 $(BUILD)/test_handoff_lib: $(HANDOFF_OBJS)
 $(BUILD)/test_backend_http: $(call obj,backend/http_parse.c backend/mime.c)
 $(BUILD)/test_%: $(OBJ)/tests/unit/test_%.o $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto -lpthread
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto -lpthread
+
+# test_ksteerd drives ksteerd's parts (all but main) through their context,
+# so it is built as ksteerd is: the parser's 64 KB limits, libksteer-big.
+$(OBJ)/big/tests/unit/%.o: CFLAGS += -Iksteerd
+$(BUILD)/test_ksteerd: $(OBJ)/big/tests/unit/test_ksteerd.o $(OBJ)/big/tests/unit/ksteerd_conn.o \
+		$(OBJ)/big/tests/unit/ksteerd_relay.o \
+		$(filter-out %/ksteerd.o,$(KSTEERD_OBJS)) $(LIB_BIG)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -luring -lcrypto
 
 # BPF fixtures (BPF_PROG_TEST_RUN): tests/fixtures/test_X.c.
 $(BUILD)/test_%: $(OBJ)/tests/fixtures/test_%.o $(TESTLIB_OBJS) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto -lpthread
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto -lpthread
 
 # libFuzzer targets (clang's runtime), each a parser of wire data.
 FUZZ_hello    := lib/hello.c
@@ -172,12 +183,12 @@ bench-bpf: $(BUILD)/bpf_cost
 	bench/bpf_bench.sh
 
 $(BUILD)/connbench: $(call obj,bench/connbench.c)
-	$(CC) $(CFLAGS) -o $@ $^ -lssl -lcrypto -lpthread
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) -lssl -lcrypto -lpthread
 
 $(BUILD)/quic_flood: $(call obj,bench/quic_flood.c)
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
 
 $(BUILD)/bpf_cost: $(call obj,bench/bpf_cost.c) $(TESTLIB_OBJS) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

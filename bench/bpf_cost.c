@@ -54,12 +54,12 @@ static uint32_t cookie_for(const struct flow *f, uint32_t isn)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in.b, .data_out = out.b,
 		    .data_size_out = sizeof(out.b), .repeat = 1);
 
-	build(&in, f, isn, 0, 0x02, NULL, 0, NULL, 0);
+	tcp_build(&in, f, TCP_SEG(.seq = isn, .flags = TCP_F_SYN));
 	o.data_size_in = in.n;
 	bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ksteer_tc), &o);
 	out.n = o.data_size_out;
 	locate(&out);
-	return be32(out.b + out.l4 + 4);
+	return tcp_seq(&out);
 }
 
 /* A listener on the public address, backend 1's (the ClientHello class
@@ -171,9 +171,12 @@ static void two_segments(int runs, double *first, double *second)
 			reasm_reset();            /* the table holds 1024 */
 		f.sport = 10000 + i % 30000;
 		c = cookie_for(&f, 100000 + i);
-		build(&p, &f, 100001 + i, c + 1, 0x10, NULL, 0, hello, 1448);
+		tcp_build(&p, &f, TCP_SEG(.seq = 100001 + i, .ack = c + 1, .flags = TCP_F_ACK,
+					  .data = hello, .len = 1448));
 		*first += run_ns(&p, 1);
-		build(&p, &f, 100001 + i + 1448, c + 1, 0x18, NULL, 0, hello + 1448, hn - 1448);
+		tcp_build(&p, &f, TCP_SEG(.seq = 100001 + i + 1448, .ack = c + 1,
+					  .flags = TCP_F_PSH | TCP_F_ACK, .data = hello + 1448,
+					  .len = hn - 1448));
 		*second += run_ns(&p, 1);
 	}
 	*first /= runs;
@@ -196,7 +199,7 @@ int main(void)
 		return fprintf(stderr, "bpf_cost: needs root (BPF_PROG_TEST_RUN)\n"), 1;
 	setup();
 
-	build(&p, &f, 1000, 0, 0x02, NULL, 0, NULL, 0);
+	tcp_build(&p, &f, TCP_SEG(.seq = 1000, .flags = TCP_F_SYN));
 	{
 		struct ks_config off = { .ports = { htons(443) }, .abi = KS_ABI_VERSION };
 		__u32 zero = 0;
@@ -209,27 +212,29 @@ int main(void)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &on, BPF_ANY);
 	}
 	f.dst[3] = 3;                             /* 198.18.0.3: another local address */
-	build(&p, &f, 1000, 1, 0x10, NULL, 0, NULL, 0);
+	tcp_build(&p, &f, TCP_SEG(.seq = 1000, .ack = 1, .flags = TCP_F_ACK));
 	r[n++] = (struct result){ "other_address", "TCP to another address's :443", run_ns(&p, REPEAT) };
 	f = F;
 	f.dport = 8443;
-	build(&p, &f, 1000, 1, 0x10, NULL, 0, NULL, 0);
+	tcp_build(&p, &f, TCP_SEG(.seq = 1000, .ack = 1, .flags = TCP_F_ACK));
 	r[n++] = (struct result){ "other_port", "TCP to the public address, another port",
 				  run_ns(&p, REPEAT) };
 
 	conn = established(41000);
 	f = F;
 	f.sport = 41000;
-	build(&p, &f, 1000, 1, 0x10, NULL, 0, (const uint8_t *)"data", 4);
+	tcp_build(&p, &f, TCP_SEG(.seq = 1000, .ack = 1, .flags = TCP_F_ACK,
+				  .data = (const uint8_t *)"data", .len = 4));
 	r[n++] = (struct result){ "established", "a segment of an established connection",
 				  conn < 0 ? -1 : run_ns(&p, REPEAT) };
 
 	f = F;
 	f.sport = 42000;
 	c = cookie_for(&f, 5000);
-	build(&p, &f, 5001, c + 1, 0x10, NULL, 0, NULL, 0);
+	tcp_build(&p, &f, TCP_SEG(.seq = 5001, .ack = c + 1, .flags = TCP_F_ACK));
 	r[n++] = (struct result){ "bare_ack", "bare ACK with our cookie (dropped)", run_ns(&p, REPEAT) };
-	build(&p, &f, 5001, c + 1, 0x18, NULL, 0, hello, hn);
+	tcp_build(&p, &f, TCP_SEG(.seq = 5001, .ack = c + 1,
+				  .flags = TCP_F_PSH | TCP_F_ACK, .data = hello, .len = hn));
 	r[n++] = (struct result){ "hello_one_segment", "one-segment ClientHello, routed and placed",
 				  run_ns(&p, REPEAT) };
 
@@ -237,14 +242,15 @@ int main(void)
 	sum = 0;
 	for (int i = 0; i < FRESH; i++) {
 		f.sport = 43000 + i % 20000;
-		build(&p, &f, 7000 + i, 0, 0x02, NULL, 0, NULL, 0);
+		tcp_build(&p, &f, TCP_SEG(.seq = 7000 + i, .flags = TCP_F_SYN));
 		sum += run_ns(&p, 1);
 	}
 	r[n++] = (struct result){ "syn", "SYN, answered with a cookie", sum / FRESH };
 	sum = 0;
 	for (int i = 0; i < FRESH; i++) {
 		f.sport = 20000 + i % 20000;
-		build(&p, &f, 9000 + i, 12345, 0x18, NULL, 0, hello, 100);
+		tcp_build(&p, &f, TCP_SEG(.seq = 9000 + i, .ack = 12345,
+					  .flags = TCP_F_PSH | TCP_F_ACK, .data = hello, .len = 100));
 		sum += run_ns(&p, 1);
 	}
 	r[n++] = (struct result){ "spoofed_data", "data with no socket and a bad cookie",

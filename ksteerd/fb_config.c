@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include "config.h"
+#include "fb.h"
 
 int fb_config_load(const char *path, const char *why)
 {

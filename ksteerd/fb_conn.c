@@ -30,7 +30,6 @@
  * whose own CQE names nothing (FB_UD_IGNORE).
  */
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -41,12 +40,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "fb.h"
-
-static struct fb_list fb_peeking;
-static struct fb_conn *fb_dead;   /* closed, not yet freed */
-static int fb_held;
-static unsigned char *fb_peek_buf;
-static struct ks_scratch fb_scratch;
 
 void fb_list_add(struct fb_list *l, struct fb_conn *c, uint64_t deadline)
 {
@@ -86,9 +79,9 @@ static void fb_close_fd(int *fd)
 	*fd = -1;
 }
 
-static void fb_arm(struct fb_end *e)
+static void fb_arm(struct fb_env *env, struct fb_end *e)
 {
-	struct io_uring_sqe *sqe = fb_sqe();
+	struct io_uring_sqe *sqe = fb_sqe(env);
 
 	io_uring_prep_poll_multishot(sqe, e->fd, POLLIN | POLLOUT | POLLRDHUP);
 	io_uring_sqe_set_data(sqe, e);
@@ -106,26 +99,26 @@ static void fb_arm(struct fb_end *e)
  * that made us close, and the poll stays armed for good; a cancel marks
  * the poll cancelled, which the pending wakeup honours with the last CQE.
  */
-static void fb_disarm(struct fb_end *e)
+static void fb_disarm(struct fb_env *env, struct fb_end *e)
 {
 	struct io_uring_sqe *sqe;
 
 	if (!e->armed)
 		return;
-	sqe = fb_sqe();
+	sqe = fb_sqe(env);
 	io_uring_prep_cancel64(sqe, (uintptr_t)e, 0);
 	io_uring_sqe_set_data64(sqe, FB_UD_IGNORE);
 }
 
 /* Stop watching e's socket and close it. */
-void fb_drop_socket(struct fb_end *e)
+void fb_drop_socket(struct fb_env *env, struct fb_end *e)
 {
-	fb_disarm(e);
+	fb_disarm(env, e);
 	fb_close_fd(&e->fd);
 }
 
 /* reset: the client gets a RST rather than a FIN (refusals, errors). */
-void fb_close(struct fb_conn *c, int reset)
+void fb_close(struct fb_env *env, struct fb_conn *c, int reset)
 {
 	if (c->closed)
 		return;
@@ -138,25 +131,25 @@ void fb_close(struct fb_conn *c, int reset)
 	/* SQEs are issued in order: a cancel queued now follows any poll add of
 	 * this end still queued, even one that finds its fd number reused by
 	 * the time it is submitted. */
-	fb_drop_socket(&c->client);
-	fb_drop_socket(&c->up);
-	fb_pipe_put(c->client.pipe, c->client.in_pipe);
-	fb_pipe_put(c->up.pipe, c->up.in_pipe);
-	fb_held--;
-	fb_count(KS_FB_ACTIVE, -1);
+	fb_drop_socket(env, &c->client);
+	fb_drop_socket(env, &c->up);
+	fb_pipe_put(env, c->client.pipe, c->client.in_pipe);
+	fb_pipe_put(env, c->up.pipe, c->up.in_pipe);
+	env->held--;
+	fb_count(env, KS_FB_ACTIVE, -1);
 	/* CQEs of its polls may still be on their way (this batch, or after
 	 * the cancels): fb_reap frees it once the last of them is seen. */
 	c->closed = 1;
-	c->dead_next = fb_dead;
-	fb_dead = c;
+	c->dead_next = env->dead;
+	env->dead = c;
 }
 
 /* After each batch of CQEs. A closed connection whose polls have not all
  * sent their last CQE waits: a cancel completes within a submit or two,
  * so this list stays short. */
-void fb_reap(void)
+void fb_reap(struct fb_env *env)
 {
-	struct fb_conn **pp = &fb_dead, *c;
+	struct fb_conn **pp = &env->dead, *c;
 
 	while ((c = *pp)) {
 		if (c->client.armed || c->up.armed) {
@@ -169,14 +162,14 @@ void fb_reap(void)
 	}
 }
 
-void fb_accept(int fd)
+void fb_accept(struct fb_env *env, int fd)
 {
 	struct fb_conn *c;
 
-	fb_count(KS_FB_ACCEPTED, 1);
-	if (!fb_peek_buf)
-		fb_peek_buf = malloc(fb_opts.max_hello);
-	c = fb_peek_buf && fb_held < fb_opts.max_conns ? calloc(1, sizeof(*c)) : NULL;
+	fb_count(env, KS_FB_ACCEPTED, 1);
+	if (!env->peek_buf)
+		env->peek_buf = malloc(env->cfg->max_hello);
+	c = env->peek_buf && env->held < env->cfg->max_conns ? calloc(1, sizeof(*c)) : NULL;
 	if (!c) {
 		close(fd);                        /* at capacity: refused */
 		return;
@@ -184,12 +177,12 @@ void fb_accept(int fd)
 	c->client = (struct fb_end){ .c = c, .fd = fd, .pipe = { -1, -1 } };
 	c->up = (struct fb_end){ .c = c, .fd = -1, .pipe = { -1, -1 } };
 	c->state = FB_PEEK;
-	fb_list_add(&fb_peeking, c, fb_now_ms() + fb_opts.deadline_ms);
-	fb_held++;
-	fb_count(KS_FB_ACTIVE, 1);
+	fb_list_add(&env->peeking, c, fb_now_ms() + env->cfg->deadline_ms);
+	env->held++;
+	fb_count(env, KS_FB_ACTIVE, 1);
 	/* A fresh socket is writable, so the poll's first CQE comes at once
 	 * and peeks at whatever is queued already. */
-	fb_arm(&c->client);
+	fb_arm(env, &c->client);
 }
 
 /* Give the client socket to the backend listening on a unix socket. */
@@ -260,7 +253,7 @@ static int fb_upstream(const struct ks_backend_info *bi, struct sockaddr_storage
  * done), rather than IORING_OP_CONNECT: that would be a second request per
  * upstream in flight, one more to route and to cancel before a close.
  */
-static void fb_proxy(struct fb_conn *c, const struct ks_backend_info *bi)
+static void fb_proxy(struct fb_env *env, struct fb_conn *c, const struct ks_backend_info *bi)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -274,93 +267,93 @@ static void fb_proxy(struct fb_conn *c, const struct ks_backend_info *bi)
 		goto fail;
 	c->v2 = !!(bi->flags & KS_BE_PROXY_V2);
 	c->state = FB_CONNECT;
-	fb_arm(&c->up);
+	fb_arm(env, &c->up);
 	return;
 fail:
-	fb_count(KS_FB_PROXY_FAILED, 1);
-	fb_close(c, 1);
+	fb_count(env, KS_FB_PROXY_FAILED, 1);
+	fb_close(env, c, 1);
 }
 
-/* Route what fb_scratch holds (nothing: the default route) and deliver. */
-static void fb_deliver(struct fb_conn *c)
+/* Route what env->scratch holds (nothing: the default route) and deliver. */
+static void fb_deliver(struct fb_env *env, struct fb_conn *c)
 {
 	struct ks_backend_info bi;
-	__u32 id = ks_route_user(fb_maps.routes, fb_maps.alpn, &fb_scratch);
+	__u32 id = env->routes->route(env, env->scratch);
 
 	fb_list_del(c);                           /* no deadline from here */
-	if (!id || bpf_map_lookup_elem(fb_maps.info, &id, &bi) || !(bi.flags & KS_BE_IN_USE)) {
-		fb_count(KS_FB_NO_ROUTE, 1);
-		fb_close(c, 1);
+	if (!id || env->routes->backend(env, id, &bi) || !(bi.flags & KS_BE_IN_USE)) {
+		fb_count(env, KS_FB_NO_ROUTE, 1);
+		fb_close(env, c, 1);
 		return;
 	}
 	c->backend = id;
 	if (bi.flags & KS_BE_HANDOFF) {
 		if (fb_handoff(c, bi.path)) {
-			fb_count(KS_FB_HANDOFF_FAILED, 1);
-			fb_close(c, 1);
+			fb_count(env, KS_FB_HANDOFF_FAILED, 1);
+			fb_close(env, c, 1);
 			return;
 		}
-		fb_count(KS_FB_HANDOFF, 1);
-		fb_close(c, 0);                   /* the backend holds it now */
+		fb_count(env, KS_FB_HANDOFF, 1);
+		fb_close(env, c, 0);              /* the backend holds it now */
 		return;
 	}
-	if (!fb_handback(c, id))
+	if (!fb_handback(env, c, id))
 		return;                           /* into the backend's listener */
 	if (bi.flags & KS_BE_PROXY) {
-		fb_proxy(c, &bi);                 /* the operator's own target */
+		fb_proxy(env, c, &bi);            /* the operator's own target */
 		return;
 	}
 	/* No listener to hand it to (none registered, --fallback-only, too
 	 * much data) and no proxy target: refused rather than proxied from
 	 * this host, where the client would look local to the backend. */
-	fb_count(KS_FB_REFUSED_NO_CLIENT_ADDR, 1);
-	fb_close(c, 1);
+	fb_count(env, KS_FB_REFUSED_NO_CLIENT_ADDR, 1);
+	fb_close(env, c, 1);
 }
 
 /* A ClientHello that names nothing we can trust (not TLS, broken, or not
  * whole by the deadline): to the default route's backend, which answers
  * it as it would directly (HAProxy's default_backend); refused without one. */
-static void fb_deliver_default(struct fb_conn *c)
+static void fb_deliver_default(struct fb_env *env, struct fb_conn *c)
 {
-	fb_scratch.hello.sni_len = 0;
-	fb_scratch.hello.alpn_count = 0;
-	if (ks_route_user(fb_maps.routes, fb_maps.alpn, &fb_scratch))
-		fb_count(KS_FB_TO_DEFAULT, 1);
-	fb_deliver(c);
+	env->scratch->hello.sni_len = 0;
+	env->scratch->hello.alpn_count = 0;
+	if (env->routes->route(env, env->scratch))
+		fb_count(env, KS_FB_TO_DEFAULT, 1);
+	fb_deliver(env, c);
 }
 
-static void fb_peek(struct fb_conn *c)
+static void fb_peek(struct fb_env *env, struct fb_conn *c)
 {
-	ssize_t n = recv(c->client.fd, fb_peek_buf, fb_opts.max_hello, MSG_PEEK);
+	ssize_t n = recv(c->client.fd, env->peek_buf, env->cfg->max_hello, MSG_PEEK);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN)) {
-		fb_count(KS_FB_CLOSED_EARLY, 1);
-		fb_close(c, 0);
+		fb_count(env, KS_FB_CLOSED_EARLY, 1);
+		fb_close(env, c, 0);
 		return;
 	}
 	if (n < 0)
 		return;
-	switch (ks_parse_buf(fb_peek_buf, n, &fb_scratch)) {
+	switch (ks_parse_buf(env->peek_buf, n, env->scratch)) {
 	case KS_HELLO_COMPLETE:
-		fb_deliver(c);
+		fb_deliver(env, c);
 		return;
 	case KS_HELLO_INCOMPLETE:
-		if (n < fb_opts.max_hello)
+		if (n < env->cfg->max_hello)
 			return;                   /* wait for more */
-		fb_count(KS_FB_TOO_BIG, 1);       /* the cap is reached */
-		fb_close(c, 1);
+		fb_count(env, KS_FB_TOO_BIG, 1);  /* the cap is reached */
+		fb_close(env, c, 1);
 		return;
 	case KS_HELLO_TOO_BIG:
-		fb_count(KS_FB_TOO_BIG, 1);
-		fb_close(c, 1);
+		fb_count(env, KS_FB_TOO_BIG, 1);
+		fb_close(env, c, 1);
 		return;
 	default:
-		fb_count(KS_FB_MALFORMED, 1);
-		fb_deliver_default(c);
+		fb_count(env, KS_FB_MALFORMED, 1);
+		fb_deliver_default(env, c);
 	}
 }
 
-static void fb_connected(struct fb_conn *c)
+static void fb_connected(struct fb_env *env, struct fb_conn *c)
 {
 	unsigned char hdr[64];
 	int err = 0, len;
@@ -374,32 +367,33 @@ static void fb_connected(struct fb_conn *c)
 		if (len < 0 || write(c->up.fd, hdr, len) != len)
 			goto fail;
 	}
-	fb_count(KS_FB_PROXY, 1);
-	if (fb_relay_start(c))
+	fb_count(env, KS_FB_PROXY, 1);
+	if (fb_relay_start(env, c))
 		goto fail;
 	if (fb_relay_pump(c, NULL, 0))
-		fb_close(c, 0);
+		fb_close(env, c, 0);
 	return;
 fail:
-	fb_count(KS_FB_PROXY_FAILED, 1);
-	fb_close(c, 1);
+	fb_count(env, KS_FB_PROXY_FAILED, 1);
+	fb_close(env, c, 1);
 }
 
-static void fb_ready(struct fb_conn *c, struct fb_end *e, unsigned int events)
+static void fb_ready(struct fb_env *env, struct fb_conn *c, struct fb_end *e,
+		     unsigned int events)
 {
 	switch (c->state) {
 	case FB_PEEK:
-		fb_peek(c);
+		fb_peek(env, c);
 		break;
 	case FB_CONNECT:
 		/* The client's events wait (the relay's first pump reads what
 		 * came); the connect is done at POLLOUT, or failed. */
 		if (e == &c->up && events & (POLLOUT | POLLERR | POLLHUP))
-			fb_connected(c);
+			fb_connected(env, c);
 		break;
 	case FB_RELAY:
 		if (fb_relay_pump(c, e, events))
-			fb_close(c, 0);
+			fb_close(env, c, 0);
 		break;
 	case FB_HANDBACK:
 		break;                            /* its socket is gone (fb_event) */
@@ -407,7 +401,7 @@ static void fb_ready(struct fb_conn *c, struct fb_end *e, unsigned int events)
 }
 
 /* A CQE of e's multishot poll: res is the ready mask or -errno. */
-void fb_event(struct fb_end *e, int res, unsigned int cqe_flags)
+void fb_event(struct fb_env *env, struct fb_end *e, int res, unsigned int cqe_flags)
 {
 	struct fb_conn *c = e->c;
 
@@ -417,26 +411,26 @@ void fb_event(struct fb_end *e, int res, unsigned int cqe_flags)
 		return;                           /* fb_reap frees it once disarmed; a
 						   * hand-back needs its socket no more */
 	if (res < 0) {                            /* not our cancel: c is open */
-		fb_close(c, 1);
+		fb_close(env, c, 1);
 		return;
 	}
-	fb_ready(c, e, res);
+	fb_ready(env, c, e, res);
 	/* The kernel ends a multishot poll whose CQE found the CQ full: poll
 	 * again (its first CQE reports what is ready now, so nothing is lost). */
 	if (!c->closed && !e->armed)
-		fb_arm(e);
+		fb_arm(env, e);
 }
 
-int fb_expire(void)
+int fb_expire(struct fb_env *env)
 {
 	uint64_t now = fb_now_ms();
 
-	while (fb_peeking.head && fb_peeking.head->deadline <= now) {
+	while (env->peeking.head && env->peeking.head->deadline <= now) {
 		/* Slow or silent client: it names nothing by now, so it goes
 		 * where nothing is named, and ksteerd holds it no longer
 		 * (slowloris); the default backend's own timeout decides. */
-		fb_count(KS_FB_TIMEOUT, 1);
-		fb_deliver_default(fb_peeking.head);
+		fb_count(env, KS_FB_TIMEOUT, 1);
+		fb_deliver_default(env, env->peeking.head);
 	}
-	return fb_peeking.head ? (int)(fb_peeking.head->deadline - now) : -1;
+	return env->peeking.head ? (int)(env->peeking.head->deadline - now) : -1;
 }

@@ -25,13 +25,12 @@
 #include <linux/tcp.h>
 #include "fb.h"
 
-static int fb_diag_fd = -1;
-
 /* The socket whose local end is (laddr, lport) and remote (raddr, rport),
  * all in network order: its tcpi_bytes_received in *got; 0, or -1 when
- * that connection does not exist (any more). */
-int fb_diag_bytes_received(int v6, const __u32 *laddr, __u16 lport, const __u32 *raddr,
-			   __u16 rport, __u64 *got)
+ * that connection does not exist (any more). *sock: the netlink socket,
+ * opened here on first use and kept for the next questions. */
+int fb_diag_bytes_received(int *sock, int v6, const __u32 *laddr, __u16 lport,
+			   const __u32 *raddr, __u16 rport, __u64 *got)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -55,11 +54,11 @@ int fb_diag_bytes_received(int v6, const __u32 *laddr, __u16 lport, const __u32 
 
 	memcpy(req.r.id.idiag_src, laddr, v6 ? 16 : 4);
 	memcpy(req.r.id.idiag_dst, raddr, v6 ? 16 : 4);
-	if (fb_diag_fd < 0)
-		fb_diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fb_diag_fd < 0 || send(fb_diag_fd, &req, sizeof(req), 0) != sizeof(req))
+	if (*sock < 0)
+		*sock = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (*sock < 0 || send(*sock, &req, sizeof(req), 0) != sizeof(req))
 		return -1;
-	n = recv(fb_diag_fd, &ans, sizeof(ans), 0);
+	n = recv(*sock, &ans, sizeof(ans), 0);
 	if (n < (ssize_t)NLMSG_LENGTH(sizeof(*m)) || ans.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
 		return -1;                        /* NLMSG_ERROR: no such socket */
 	m = NLMSG_DATA(&ans.nh);

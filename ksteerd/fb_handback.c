@@ -67,13 +67,14 @@ struct fb_hb {
 	__u8 data[];              /* the queued bytes */
 };
 
-static __u8 fb_hb_seg[FB_RAW_HEADROOM + FB_HB_TCP_HDR + FB_HB_MAX];
-
-static struct {
+/* Hand-back's part of the context (env->hb). */
+struct fb_handback {
 	int map, cfg, listeners;  /* ks_handback, ks_config, ks_listeners */
 	int raw_ok;
-} hb = { .map = -1, .cfg = -1, .listeners = -1 };
-static struct fb_list fb_hb_waiting;
+	int diag;                 /* sock_diag (fb_diag.c), opened on first use */
+	struct fb_list waiting;   /* being placed or fed, by when to look again */
+	__u8 seg[FB_RAW_HEADROOM + FB_HB_TCP_HDR + FB_HB_MAX];   /* the one being sent */
+};
 
 static __u64 fb_now_ns(void)
 {
@@ -92,21 +93,26 @@ static int fb_hb_pinned(const char *name)
 }
 
 /* The maps, and a clean table: a previous ksteerd's entries and gauge. */
-int fb_handback_init(void)
+int fb_handback_init(struct fb_env *env)
 {
+	struct fb_handback *hb = calloc(1, sizeof(*hb));
 	struct ks_flow k, next;
 
-	hb.map = fb_hb_pinned("ks_handback");
-	hb.cfg = fb_hb_pinned("ks_config");
-	hb.listeners = fb_hb_pinned("ks_listeners");
-	hb.raw_ok = !fb_raw_init();
-	if (fb_maps.stats)
-		fb_maps.stats[KS_FB_HANDBACK_PENDING] = 0;
-	while (hb.map >= 0 && !bpf_map_get_next_key(hb.map, NULL, &next)) {
+	if (!hb)
+		return ks_err("out of memory"), -1;
+	env->hb = hb;
+	hb->diag = -1;
+	hb->map = fb_hb_pinned("ks_handback");
+	hb->cfg = fb_hb_pinned("ks_config");
+	hb->listeners = fb_hb_pinned("ks_listeners");
+	hb->raw_ok = !fb_raw_init(&env->raw);
+	if (env->maps.stats)
+		env->maps.stats[KS_FB_HANDBACK_PENDING] = 0;
+	while (hb->map >= 0 && !bpf_map_get_next_key(hb->map, NULL, &next)) {
 		k = next;
-		bpf_map_delete_elem(hb.map, &k);
+		bpf_map_delete_elem(hb->map, &k);
 	}
-	if (!hb.raw_ok)
+	if (!hb->raw_ok)
 		fprintf(stderr, "ksteerd: warning: no raw socket (%s): connections of address "
 			"backends are refused, not handed back\n", strerror(errno));
 	return 0;
@@ -114,20 +120,22 @@ int fb_handback_init(void)
 
 /* TC runs on lo (ksteer up without --fallback-only, lo among its
  * interfaces) and backend has a TCP listener registered. */
-static int fb_hb_possible(__u32 backend)
+static int fb_hb_possible(struct fb_handback *hb, __u32 backend)
 {
 	struct ks_config kc;
 	struct ks_slot slot = { .backend = backend };
 	__u32 zero = 0;
 	__u64 cookie;
 
-	if (hb.map < 0)                   /* ksteerd came first, ksteer up later */
-		hb.map = fb_hb_pinned("ks_handback");
-	if (hb.map < 0 || hb.listeners < 0 || !hb.raw_ok ||
-	    bpf_map_lookup_elem(hb.cfg, &zero, &kc) || !(kc.flags & KS_CFG_HANDBACK))
+	if (!hb)                          /* an env without hand-back (unit tests) */
+		return 0;
+	if (hb->map < 0)                  /* ksteerd came first, ksteer up later */
+		hb->map = fb_hb_pinned("ks_handback");
+	if (hb->map < 0 || hb->listeners < 0 || !hb->raw_ok ||
+	    bpf_map_lookup_elem(hb->cfg, &zero, &kc) || !(kc.flags & KS_CFG_HANDBACK))
 		return 0;
 	for (slot.slot = 0; slot.slot < KS_MAX_SLOTS; slot.slot++)
-		if (!bpf_map_lookup_elem(hb.listeners, &slot, &cookie))
+		if (!bpf_map_lookup_elem(hb->listeners, &slot, &cookie))
 			return 1;
 	return 0;
 }
@@ -211,9 +219,9 @@ static int fb_hb_options(int fd, struct ks_handback *e)
  * seq - 1, snt_isn = ack - 1, send window from the window field; so the
  * child continues exactly where ksteerd's socket stood.
  */
-static size_t fb_hb_build(const struct fb_hb *h, size_t off, size_t n)
+static size_t fb_hb_build(__u8 *seg, const struct fb_hb *h, size_t off, size_t n)
 {
-	__u8 *t = fb_hb_seg + FB_RAW_HEADROOM;
+	__u8 *t = seg + FB_RAW_HEADROOM;
 	size_t hl = h->e.tstamp_ok ? FB_HB_TCP_HDR : 20;
 	__u32 v;
 
@@ -242,12 +250,13 @@ static size_t fb_hb_build(const struct fb_hb *h, size_t off, size_t n)
 }
 
 /* The queued bytes [off, off + n) as one segment (n <= FB_HB_MAX). */
-static int fb_hb_send(const struct fb_hb *h, size_t off, size_t n)
+static int fb_hb_send(struct fb_env *env, const struct fb_hb *h, size_t off, size_t n)
 {
-	size_t seglen = fb_hb_build(h, off, n);
+	__u8 *seg = env->hb->seg;
+	size_t seglen = fb_hb_build(seg, h, off, n);
 
-	return fb_raw_send(h->flow.v6, h->flow.saddr, h->flow.daddr, IPPROTO_TCP,
-			   fb_hb_seg + FB_RAW_HEADROOM, seglen);
+	return fb_raw_send(&env->raw, h->flow.v6, h->flow.saddr, h->flow.daddr, IPPROTO_TCP,
+			   seg + FB_RAW_HEADROOM, seglen);
 }
 
 /*
@@ -289,30 +298,31 @@ static int fb_hb_read(int fd, struct fb_hb **hp)
 }
 
 /* Undo a freeze before the socket was detached: it goes on as it was. */
-static void fb_hb_thaw(int fd, struct fb_hb *h)
+static void fb_hb_thaw(struct fb_env *env, int fd, struct fb_hb *h)
 {
 	int off = TCP_REPAIR_OFF_NO_WP;   /* leave repair mode sending nothing */
 
 	setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
-	bpf_map_delete_elem(hb.map, &h->flow);
-	fb_count(KS_FB_HANDBACK_PENDING, -1);
+	bpf_map_delete_elem(env->hb->map, &h->flow);
+	fb_count(env, KS_FB_HANDBACK_PENDING, -1);
 }
 
-static int fb_hb_inject(struct fb_hb *h)
+static int fb_hb_inject(struct fb_env *env, struct fb_hb *h)
 {
-	return fb_hb_send(h, 0, h->first);
+	return fb_hb_send(env, h, 0, h->first);
 }
 
 /* Steps 2-4 on a frozen flow (*hp resized). 0, or -1 with the freeze
  * undone (*hp stays valid to free). */
-static int fb_hb_take(int fd, struct fb_hb **hp)
+static int fb_hb_take(struct fb_env *env, int fd, struct fb_hb **hp)
 {
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 
 	(*hp)->e.state = KS_HB_READY;
-	if (fb_hb_read(fd, hp) || bpf_map_update_elem(hb.map, &(*hp)->flow, &(*hp)->e, BPF_EXIST) ||
+	if (fb_hb_read(fd, hp) ||
+	    bpf_map_update_elem(env->hb->map, &(*hp)->flow, &(*hp)->e, BPF_EXIST) ||
 	    connect(fd, &unspec, sizeof(unspec))) {
-		fb_hb_thaw(fd, *hp);
+		fb_hb_thaw(env, fd, *hp);
 		return -1;
 	}
 	return 0;
@@ -320,7 +330,7 @@ static int fb_hb_take(int fd, struct fb_hb **hp)
 
 /* The client is told at once: a RST from the public address at the
  * sequence number it expects (RFC 5961 accepts it as is). */
-static void fb_hb_reset(struct fb_hb *h)
+static void fb_hb_reset(struct fb_env *env, struct fb_hb *h)
 {
 	__u8 pkt[FB_RAW_HEADROOM + 20] = { 0 }, *t = pkt + FB_RAW_HEADROOM;
 	__u32 seq = htonl(h->ack), ack = htonl(h->seq + h->len);
@@ -331,12 +341,12 @@ static void fb_hb_reset(struct fb_hb *h)
 	memcpy(t + 8, &ack, 4);
 	t[12] = 5 << 4;
 	t[13] = 0x14;                             /* RST | ACK */
-	fb_raw_send(h->flow.v6, h->flow.daddr, h->flow.saddr, IPPROTO_TCP, t, 20);
+	fb_raw_send(&env->raw, h->flow.v6, h->flow.daddr, h->flow.saddr, IPPROTO_TCP, t, 20);
 }
 
 /* And the connection placed with only part of the bytes: a RST "from the
  * client" at the first byte it lacks, so the backend does not wait on it. */
-static void fb_hb_reset_child(struct fb_hb *h, __u64 got)
+static void fb_hb_reset_child(struct fb_env *env, struct fb_hb *h, __u64 got)
 {
 	__u8 pkt[FB_RAW_HEADROOM + 20] = { 0 }, *t = pkt + FB_RAW_HEADROOM;
 	__u32 seq = htonl(h->seq + (__u32)got);
@@ -346,15 +356,15 @@ static void fb_hb_reset_child(struct fb_hb *h, __u64 got)
 	memcpy(t + 4, &seq, 4);
 	t[12] = 5 << 4;
 	t[13] = 0x04;                             /* RST */
-	fb_raw_send(h->flow.v6, h->flow.saddr, h->flow.daddr, IPPROTO_TCP, t, 20);
+	fb_raw_send(&env->raw, h->flow.v6, h->flow.saddr, h->flow.daddr, IPPROTO_TCP, t, 20);
 }
 
 /* The hand-back is over: counted, and ksteerd's part of it freed. */
-static void fb_hb_done(struct fb_conn *c, int ok)
+static void fb_hb_done(struct fb_env *env, struct fb_conn *c, int ok)
 {
-	fb_count(ok ? KS_FB_HANDBACK : KS_FB_HANDBACK_FAILED, 1);
-	fb_count(KS_FB_HANDBACK_PENDING, -1);
-	fb_close(c, 0);
+	fb_count(env, ok ? KS_FB_HANDBACK : KS_FB_HANDBACK_FAILED, 1);
+	fb_count(env, KS_FB_HANDBACK_PENDING, -1);
+	fb_close(env, c, 0);
 }
 
 /*
@@ -363,118 +373,138 @@ static void fb_hb_done(struct fb_conn *c, int ok)
  * not take is dropped by the kernel and sent again next round), and look
  * again in FB_HB_FEED_CHECK_MS.
  */
-static void fb_hb_feed(struct fb_conn *c)
+static void fb_hb_feed(struct fb_env *env, struct fb_conn *c)
 {
 	struct fb_hb *h = c->hb;
 	__u64 got = 0;
 
-	if (fb_diag_bytes_received(h->flow.v6, h->flow.daddr, h->flow.dport, h->flow.saddr,
-				   h->flow.sport, &got) || got >= h->len) {
+	if (fb_diag_bytes_received(&env->hb->diag, h->flow.v6, h->flow.daddr, h->flow.dport,
+				   h->flow.saddr, h->flow.sport, &got) || got >= h->len) {
 		/* Every byte in, or the connection over already: its backend
 		 * read what it wanted and closed it, and told the client. */
-		fb_hb_done(c, 1);
+		fb_hb_done(env, c, 1);
 		return;
 	}
 	if (fb_now_ms() > h->feed_until) {
-		fb_hb_reset(h);
-		fb_hb_reset_child(h, got);
-		fb_hb_done(c, 0);
+		fb_hb_reset(env, h);
+		fb_hb_reset_child(env, h, got);
+		fb_hb_done(env, c, 0);
 		return;
 	}
 	for (size_t off = got; off < h->len && off < got + FB_HB_AHEAD; off += FB_HB_MAX)
-		fb_hb_send(h, off, h->len - off < FB_HB_MAX ? h->len - off : FB_HB_MAX);
-	fb_list_add(&fb_hb_waiting, c, fb_now_ms() + FB_HB_FEED_CHECK_MS);
+		fb_hb_send(env, h, off, h->len - off < FB_HB_MAX ? h->len - off : FB_HB_MAX);
+	fb_list_add(&env->hb->waiting, c, fb_now_ms() + FB_HB_FEED_CHECK_MS);
 }
 
 /* TC placed it and deleted the entry. */
-static int fb_hb_placed(const struct fb_hb *h)
+static int fb_hb_placed(const struct fb_handback *hb, const struct fb_hb *h)
 {
 	struct ks_handback e;
 
-	return bpf_map_lookup_elem(hb.map, &h->flow, &e) && errno == ENOENT;
+	return bpf_map_lookup_elem(hb->map, &h->flow, &e) && errno == ENOENT;
 }
 
 /* Step 6 for one connection (and step 7 once it is placed). */
-static void fb_hb_check(struct fb_conn *c)
+static void fb_hb_check(struct fb_env *env, struct fb_conn *c)
 {
 	struct fb_hb *h = c->hb;
 
 	if (h->feed_until) {
-		fb_hb_feed(c);
-	} else if (fb_hb_placed(h)) {
+		fb_hb_feed(env, c);
+	} else if (fb_hb_placed(env->hb, h)) {
 		if (h->first == h->len) {
-			fb_hb_done(c, 1);
+			fb_hb_done(env, c, 1);
 			return;
 		}
 		h->feed_until = fb_now_ms() + FB_HB_FEED_MS;
-		fb_hb_feed(c);
+		fb_hb_feed(env, c);
 	} else if (h->tries < FB_HB_TRIES) {
 		/* Not placed yet (lost, no listener took it, queue full): again. */
 		h->tries++;
-		fb_count(KS_FB_HANDBACK_RETRIED, 1);
-		fb_hb_inject(h);
-		fb_list_add(&fb_hb_waiting, c, fb_now_ms() + FB_HB_CHECK_MS);
+		fb_count(env, KS_FB_HANDBACK_RETRIED, 1);
+		fb_hb_inject(env, h);
+		fb_list_add(&env->hb->waiting, c, fb_now_ms() + FB_HB_CHECK_MS);
 	} else {
-		bpf_map_delete_elem(hb.map, &h->flow);
-		fb_hb_reset(h);
-		fb_hb_done(c, 0);
+		bpf_map_delete_elem(env->hb->map, &h->flow);
+		fb_hb_reset(env, h);
+		fb_hb_done(env, c, 0);
 	}
 }
 
-int fb_handback(struct fb_conn *c, __u32 backend)
+int fb_handback(struct fb_env *env, struct fb_conn *c, __u32 backend)
 {
 	int fd = c->client.fd;
 	struct fb_hb *h;
 
-	if (!fb_hb_possible(backend) || !(h = malloc(sizeof(*h))))
+	if (!fb_hb_possible(env->hb, backend) || !(h = malloc(sizeof(*h))))
 		return -1;
 	h->tries = 0;
 	h->feed_until = 0;
 	h->e = (struct ks_handback){ .born_ns = fb_now_ns(), .state = KS_HB_FROZEN,
 				     .backend = backend };
 	/* The gauge first: TC reads the table only while it is non-zero. */
-	fb_count(KS_FB_HANDBACK_PENDING, 1);
+	fb_count(env, KS_FB_HANDBACK_PENDING, 1);
 	if (fb_hb_flow(fd, &h->flow) ||
-	    bpf_map_update_elem(hb.map, &h->flow, &h->e, BPF_NOEXIST)) {   /* full: none */
-		fb_count(KS_FB_HANDBACK_PENDING, -1);
+	    bpf_map_update_elem(env->hb->map, &h->flow, &h->e, BPF_NOEXIST)) {   /* full: none */
+		fb_count(env, KS_FB_HANDBACK_PENDING, -1);
 		free(h);
 		return -1;
 	}
-	if (fb_hb_take(fd, &h)) {
+	if (fb_hb_take(env, fd, &h)) {
 		free(h);
 		return -1;
 	}
 	/* Detached: the connection is ours to place or reset. The socket,
 	 * closed in TCP_CLOSE state, sends nothing. */
-	fb_drop_socket(&c->client);
+	fb_drop_socket(env, &c->client);
 	c->state = FB_HANDBACK;
 	c->hb = h;
-	fb_hb_inject(h);
+	fb_hb_inject(env, h);
 	/* TC runs within the sendto() on lo: placed now, the rest follows
 	 * at once; else looked at again in FB_HB_CHECK_MS. */
-	if (h->first < h->len && fb_hb_placed(h)) {
+	if (h->first < h->len && fb_hb_placed(env->hb, h)) {
 		h->feed_until = fb_now_ms() + FB_HB_FEED_MS;
-		fb_hb_feed(c);
+		fb_hb_feed(env, c);
 	} else {
-		fb_list_add(&fb_hb_waiting, c, fb_now_ms() + FB_HB_CHECK_MS);
+		fb_list_add(&env->hb->waiting, c, fb_now_ms() + FB_HB_CHECK_MS);
 	}
 	return 0;
 }
 
-int fb_handback_expire(void)
+int fb_handback_expire(struct fb_env *env)
 {
+	struct fb_list *l = env->hb ? &env->hb->waiting : NULL;
 	uint64_t now = fb_now_ms();
 	struct fb_conn *c;
 
-	while ((c = fb_hb_waiting.head) && c->deadline <= now) {
+	if (!l)
+		return -1;
+	while ((c = l->head) && c->deadline <= now) {
 		fb_list_del(c);
-		fb_hb_check(c);
+		fb_hb_check(env, c);
 	}
-	return fb_hb_waiting.head ? (int)(fb_hb_waiting.head->deadline - now) : -1;
+	return l->head ? (int)(l->head->deadline - now) : -1;
 }
 
 void fb_handback_free(struct fb_conn *c)
 {
 	free(c->hb);
 	c->hb = NULL;
+}
+
+/* Its maps and sockets; the entries of hand-backs still under way are left
+ * to TC, which ignores and deletes them after 1 s (DESIGN.md). */
+void fb_handback_fini(struct fb_env *env)
+{
+	struct fb_handback *hb = env->hb;
+
+	if (!hb)
+		return;
+	int fds[] = { hb->map, hb->cfg, hb->listeners, hb->diag };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(hb);
+	env->hb = NULL;
 }

@@ -18,8 +18,6 @@
 #include <unistd.h>
 #include "fb.h"
 
-static int fb_raw4 = -1, fb_raw6 = -1;
-
 static int fb_raw_open(int family)
 {
 	int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW), mark = KS_HANDBACK_MARK;
@@ -31,14 +29,24 @@ static int fb_raw_open(int family)
 	return fd;
 }
 
-/* IPPROTO_RAW: we write the IP header (the client's source address). */
-int fb_raw_init(void)
+/* IPPROTO_RAW: we write the IP header (the client's source address).
+ * Hand-back and QUIC both call it: what one opened the other uses. */
+int fb_raw_init(struct fb_raw *raw)
 {
-	if (fb_raw4 < 0)
-		fb_raw4 = fb_raw_open(AF_INET);
-	if (fb_raw6 < 0)
-		fb_raw6 = fb_raw_open(AF_INET6);
-	return fb_raw4 < 0 ? -1 : 0;
+	if (raw->fd4 < 0)
+		raw->fd4 = fb_raw_open(AF_INET);
+	if (raw->fd6 < 0)
+		raw->fd6 = fb_raw_open(AF_INET6);
+	return raw->fd4 < 0 ? -1 : 0;
+}
+
+void fb_raw_close(struct fb_raw *raw)
+{
+	if (raw->fd4 >= 0)
+		close(raw->fd4);
+	if (raw->fd6 >= 0)
+		close(raw->fd6);
+	raw->fd4 = raw->fd6 = -1;
 }
 
 /* Addresses as ks_flow holds them: IPv4 (also v4-mapped v6) in [0]; 1 for
@@ -88,9 +96,10 @@ static __u16 fb_raw_csum(const void *src, const void *dst, int alen, int proto,
  * to dst. l4 must have FB_RAW_HEADROOM bytes before it, where the IP header
  * is written. 0, or -1 with errno.
  */
-int fb_raw_send(int v6, const __u32 src[4], const __u32 dst[4], int proto, __u8 *l4, size_t len)
+int fb_raw_send(const struct fb_raw *raw, int v6, const __u32 src[4], const __u32 dst[4],
+		int proto, __u8 *l4, size_t len)
 {
-	int hl = v6 ? 40 : 20, fd = v6 ? fb_raw6 : fb_raw4, at = proto == IPPROTO_UDP ? 6 : 16;
+	int hl = v6 ? 40 : 20, fd = v6 ? raw->fd6 : raw->fd4, at = proto == IPPROTO_UDP ? 6 : 16;
 	__u8 *ip = l4 - hl;
 	struct sockaddr_storage to = {};
 	socklen_t tolen;

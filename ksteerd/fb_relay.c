@@ -20,28 +20,27 @@
 #include "fb.h"
 
 #define FB_PIPE_CHUNK (1 << 16)  /* a pipe's default capacity: 16 pages */
-#define FB_PIPE_POOL 64
 
-/* Empty pipes of closed connections, kept for the next ones: a proxied
- * connection would otherwise cost two pipe2() and four close() calls,
- * a good part of what it costs in all when it is short. */
-static int fb_pool[FB_PIPE_POOL][2], fb_pooled;
-
-static int fb_pipe_get(int p[2])
+/* Empty pipes of closed connections are kept for the next ones (env->pipes):
+ * a proxied connection would otherwise cost two pipe2() and four close()
+ * calls, a good part of what it costs in all when it is short. */
+static int fb_pipe_get(struct fb_pipes *pool, int p[2])
 {
-	if (fb_pooled) {
-		p[0] = fb_pool[--fb_pooled][0];
-		p[1] = fb_pool[fb_pooled][1];
+	if (pool->n) {
+		p[0] = pool->fds[--pool->n][0];
+		p[1] = pool->fds[pool->n][1];
 		return 0;
 	}
 	return pipe2(p, O_NONBLOCK | O_CLOEXEC);
 }
 
-void fb_pipe_put(int p[2], size_t in_pipe)
+void fb_pipe_put(struct fb_env *env, int p[2], size_t in_pipe)
 {
-	if (p[0] >= 0 && !in_pipe && fb_pooled < FB_PIPE_POOL) {
-		fb_pool[fb_pooled][0] = p[0];
-		fb_pool[fb_pooled++][1] = p[1];
+	struct fb_pipes *pool = &env->pipes;
+
+	if (p[0] >= 0 && !in_pipe && pool->n < FB_PIPE_POOL) {
+		pool->fds[pool->n][0] = p[0];
+		pool->fds[pool->n++][1] = p[1];
 	} else {
 		if (p[0] >= 0)
 			close(p[0]);
@@ -51,10 +50,19 @@ void fb_pipe_put(int p[2], size_t in_pipe)
 	p[0] = p[1] = -1;
 }
 
-/* Both ends' polls already watch POLLIN | POLLOUT: only the pipes are new. */
-int fb_relay_start(struct fb_conn *c)
+void fb_pipes_close(struct fb_env *env)
 {
-	if (fb_pipe_get(c->client.pipe) || fb_pipe_get(c->up.pipe))
+	while (env->pipes.n) {
+		env->pipes.n--;
+		close(env->pipes.fds[env->pipes.n][0]);
+		close(env->pipes.fds[env->pipes.n][1]);
+	}
+}
+
+/* Both ends' polls already watch POLLIN | POLLOUT: only the pipes are new. */
+int fb_relay_start(struct fb_env *env, struct fb_conn *c)
+{
+	if (fb_pipe_get(&env->pipes, c->client.pipe) || fb_pipe_get(&env->pipes, c->up.pipe))
 		return -1;
 	c->state = FB_RELAY;
 	return 0;

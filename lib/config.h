@@ -53,7 +53,4 @@ enum ks_sync_result {
  * backends it does not have (a backend one of its routes uses stays). */
 enum ks_sync_result ks_conf_sync(const struct ks_conf *c, bool prune, struct ks_conf_diff *d);
 
-/* ksteerd -c FILE, at start (why NULL) and on SIGHUP: one log line. */
-int fb_config_load(const char *path, const char *why);
-
 #endif

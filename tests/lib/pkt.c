@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Packets for the BPF fixtures and benchmarks: Ethernet frames built
- * field by field (the shapes real hosts deliver), checksums, and the
- * ClientHellos inside them. */
+ * field by field (the shapes real hosts deliver), read back through views
+ * of their headers, checksums, the ClientHellos inside them, and the line
+ * a fixture's case prints. */
+#include <stdio.h>
 #include <string.h>
 #include "pkt.h"
 
@@ -25,130 +27,179 @@ uint16_t csum_fold(uint32_t sum)
  * The segment ends where the IP header says, not at the frame's end. */
 uint16_t tcp_csum(const struct pkt *p, int v6)
 {
-	const uint8_t *ip = p->b + p->l3, *tcp = p->b + p->l4;
-	size_t len = v6 ? p->l3 + 40 + (ip[4] << 8 | ip[5]) - p->l4
-			: p->l3 + (ip[2] << 8 | ip[3]) - p->l4;
-	uint32_t sum = 0;
+	size_t len = v6 ? p->l3 + 40 + be16(pkt_ip6(p)->plen) - p->l4
+			: p->l3 + be16(pkt_ip4(p)->len) - p->l4;
+	uint32_t sum;
 
-	if (v6) {
-		sum = csum_add(sum, ip + 8, 32);
-	} else {
-		sum = csum_add(sum, ip + 12, 8);
-	}
+	if (v6)
+		sum = csum_add(0, pkt_ip6(p)->src, 32);
+	else
+		sum = csum_add(0, pkt_ip4(p)->src, 8);
 	sum += 6 + len;
-	sum = csum_add(sum, tcp, len);
+	sum = csum_add(sum, p->b + p->l4, len);
 	return csum_fold(sum);
 }
 
 /* Where the IP and TCP headers of the frame in p are (replies too). */
 void locate(struct pkt *p)
 {
-	const uint8_t *b = p->b;
-	size_t l3 = 14;
-
-	if (b[12] == 0x81 && b[13] == 0x00)
-		l3 += 4;
-	p->l3 = l3;
-	p->v6 = (b[l3] >> 4) == 6;
+	p->l3 = be16(pkt_eth(p)->type) == 0x8100 ? 18 : 14;    /* a VLAN tag in the data */
+	p->v6 = pkt_ip4(p)->ver_ihl >> 4 == 6;
 	if (!p->v6) {
-		p->l4 = l3 + (b[l3] & 15) * 4;
-	} else {
-		p->l4 = l3 + 40;
-		if (b[l3 + 6] == 60)
-			p->l4 += (b[l3 + 40 + 1] + 1) * 8;
+		p->l4 = p->l3 + (pkt_ip4(p)->ver_ihl & 15) * 4;
+		return;
 	}
+	p->l4 = p->l3 + 40;
+	if (pkt_ip6(p)->next == 60)               /* destination options: 8-byte units less one */
+		p->l4 += (p->b[p->l4 + 1] + 1) * 8;
 }
 
-void build_shaped(struct pkt *p, const struct flow *f, const struct shape *sh,
-			 uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opts,
-			 size_t optlen, const uint8_t *data, size_t datalen)
+static void put16(uint8_t *p, uint16_t v)
 {
-	uint8_t *b = p->b, *ip, *t;
-	size_t l3 = sh->vlan ? 18 : 14, ext = f->v6 ? (sh->dstopts ? 8 : 0) : (sh->ip_opts ? 4 : 0);
-	size_t iplen = (f->v6 ? 40 : 20) + ext, tcplen = 20 + optlen;
-	uint16_t c;
+	p[0] = v >> 8;
+	p[1] = v;
+}
 
-	memset(b, 0, l3 + iplen + tcplen + datalen + 64);
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+/* The Ethernet and IP headers of a frame of flow f in the shape sh around
+ * l4len bytes of protocol proto; p->l3, l4, n and v6 set for them. */
+static void put_ip(struct pkt *p, const struct flow *f, const struct shape *sh, uint8_t proto,
+		   size_t l4len)
+{
+	size_t l3 = sh->vlan ? 18 : 14, ext = f->v6 ? (sh->dstopts ? 8 : 0) : (sh->ip_opts ? 4 : 0);
+	size_t iplen = (f->v6 ? 40 : 20) + ext;
+	uint8_t *b = p->b, *ip = b + l3;
+
+	memset(b, 0, l3 + iplen + l4len + 64);
 	/* dst MAC: the server's. BPF_PROG_TEST_RUN runs on lo, whose address
 	 * is all zeros: any other is PACKET_OTHERHOST, another host's frame. */
-	memset(b, 0, 6);
 	memcpy(b + 6, "\x02\x00\x00\x00\x00\x02", 6);  /* src MAC: the client */
 	if (sh->vlan) {
 		b[12] = 0x81;
-		b[14] = sh->vlan >> 8;
-		b[15] = sh->vlan;
+		put16(b + 14, sh->vlan);
 	}
-	b[l3 - 2] = f->v6 ? 0x86 : 0x08;
-	b[l3 - 1] = f->v6 ? 0xdd : 0x00;
-	ip = b + l3;
+	put16(b + l3 - 2, f->v6 ? 0x86dd : 0x0800);
 	if (f->v6) {
-		ip[0] = 0x60;
-		ip[4] = (ext + tcplen + datalen) >> 8;
-		ip[5] = ext + tcplen + datalen;
-		ip[6] = sh->dstopts ? 60 : 6;
-		ip[7] = 64;
-		memcpy(ip + 8, f->src, 16);
-		memcpy(ip + 24, f->dst, 16);
+		struct pkt_ip6 *h = (struct pkt_ip6 *)ip;
+
+		h->ver_flow[0] = 0x60;
+		put16(h->plen, ext + l4len);
+		h->next = sh->dstopts ? 60 : proto;
+		h->hops = 64;
+		memcpy(h->src, f->src, 16);
+		memcpy(h->dst, f->dst, 16);
 		if (sh->dstopts) {
-			ip[40] = sh->frag ? 44 : 6;       /* next: TCP (or a fragment header) */
+			ip[40] = sh->frag ? 44 : proto;   /* next: ours (or a fragment header) */
 			ip[41] = 0;                       /* 8 bytes */
 			ip[42] = 1;                       /* PadN, 4 bytes of padding */
 			ip[43] = 4;
 		}
 	} else {
-		ip[0] = 0x40 | (iplen / 4);
-		ip[2] = (iplen + tcplen + datalen) >> 8;
-		ip[3] = iplen + tcplen + datalen;
+		struct pkt_ip4 *h = (struct pkt_ip4 *)ip;
+
+		h->ver_ihl = 0x40 | (iplen / 4);
+		put16(h->len, iplen + l4len);
 		if (sh->frag)
-			ip[6] = 0x20;                     /* more fragments */
-		ip[8] = 64;
-		ip[9] = 6;
-		memcpy(ip + 12, f->src, 4);
-		memcpy(ip + 16, f->dst, 4);
+			h->frag[0] = 0x20;                /* more fragments */
+		h->ttl = 64;
+		h->proto = proto;
+		memcpy(h->src, f->src, 4);
+		memcpy(h->dst, f->dst, 4);
 		if (sh->ip_opts)
 			memset(ip + 20, 1, 4);            /* NOP NOP NOP NOP */
-		c = csum_fold(csum_add(0, ip, iplen));
-		ip[10] = c >> 8;
-		ip[11] = c;
+		put16(h->csum, csum_fold(csum_add(0, ip, iplen)));
 	}
 	p->l3 = l3;
 	p->l4 = l3 + iplen;
-	t = b + p->l4;
-	t[0] = f->sport >> 8; t[1] = f->sport;
-	t[2] = f->dport >> 8; t[3] = f->dport;
-	t[4] = seq >> 24; t[5] = seq >> 16; t[6] = seq >> 8; t[7] = seq;
-	t[8] = ack >> 24; t[9] = ack >> 16; t[10] = ack >> 8; t[11] = ack;
-	t[12] = (tcplen / 4) << 4;
-	t[13] = flags;
-	t[14] = 0xff; t[15] = 0xff;
-	memcpy(t + 20, opts, optlen);
-	memcpy(t + tcplen, data, datalen);
-	p->n = p->l4 + tcplen + datalen;
+	p->n = p->l4 + l4len;
 	p->v6 = f->v6;
-	c = tcp_csum(p, f->v6);
-	t[16] = c >> 8;
-	t[17] = c;
+}
+
+void tcp_build(struct pkt *p, const struct flow *f, const struct tcp_seg *s)
+{
+	static const struct shape plain;
+	const struct shape *sh = s->shape ? s->shape : &plain;
+	size_t tcplen = 20 + s->optlen;
+	struct pkt_tcp *t;
+
+	put_ip(p, f, sh, 6, tcplen + s->len);
+	t = (struct pkt_tcp *)(p->b + p->l4);
+	put16(t->sport, f->sport);
+	put16(t->dport, f->dport);
+	put32(t->seq, s->seq);
+	put32(t->ack, s->ack);
+	t->off = (tcplen / 4) << 4;
+	t->flags = s->flags;
+	put16(t->win, 0xffff);
+	memcpy(p->b + p->l4 + 20, s->opts, s->optlen);
+	memcpy(p->b + p->l4 + tcplen, s->data, s->len);
+	put16(t->csum, tcp_csum(p, f->v6));
 	if (p->n < sh->pad_to)
 		p->n = sh->pad_to;                /* zeros after the IP packet */
 }
 
-void build(struct pkt *p, const struct flow *f, uint32_t seq, uint32_t ack,
-		  uint8_t flags, const uint8_t *opts, size_t optlen,
-		  const uint8_t *data, size_t datalen)
+void udp_build(struct pkt *p, const struct flow *f, const uint8_t *data, size_t len)
 {
 	static const struct shape plain;
+	struct pkt_udp *u;
 
-	build_shaped(p, f, &plain, seq, ack, flags, opts, optlen, data, datalen);
+	put_ip(p, f, &plain, 17, 8 + len);
+	u = (struct pkt_udp *)(p->b + p->l4);
+	put16(u->sport, f->sport);
+	put16(u->dport, f->dport);
+	put16(u->len, 8 + len);
+	memcpy(p->b + p->l4 + 8, data, len);
 }
 
+uint16_t be16(const uint8_t *p) { return p[0] << 8 | p[1]; }
 uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
 
+uint16_t tcp_sport(const struct pkt *p) { return be16(pkt_tcp(p)->sport); }
+uint16_t tcp_dport(const struct pkt *p) { return be16(pkt_tcp(p)->dport); }
+uint32_t tcp_seq(const struct pkt *p) { return be32(pkt_tcp(p)->seq); }
+uint32_t tcp_ack(const struct pkt *p) { return be32(pkt_tcp(p)->ack); }
+uint8_t tcp_flags(const struct pkt *p) { return pkt_tcp(p)->flags; }
+uint16_t tcp_window(const struct pkt *p) { return be16(pkt_tcp(p)->win); }
+size_t tcp_hlen(const struct pkt *p) { return (pkt_tcp(p)->off >> 4) * 4; }
+
+uint8_t *tcp_data(const struct pkt *p)
+{
+	return (uint8_t *)p->b + p->l4 + tcp_hlen(p);
+}
+
+size_t tcp_data_len(const struct pkt *p)
+{
+	return p->n - p->l4 - tcp_hlen(p);
+}
+
+size_t ip_hlen(const struct pkt *p) { return p->l4 - p->l3; }
+uint16_t ip4_len(const struct pkt *p) { return be16(pkt_ip4(p)->len); }
+
+const uint8_t *ip_src(const struct pkt *p)
+{
+	return p->v6 ? pkt_ip6(p)->src : pkt_ip4(p)->src;
+}
+
+const uint8_t *ip_dst(const struct pkt *p)
+{
+	return p->v6 ? pkt_ip6(p)->dst : pkt_ip4(p)->dst;
+}
+
+uint16_t ip4_csum(const struct pkt *p)
+{
+	return csum_fold(csum_add(0, p->b + p->l3, (pkt_ip4(p)->ver_ihl & 15) * 4));
+}
 
 /* Find TCP option kind in a segment; returns pointer to it or NULL. */
 const uint8_t *find_opt(const struct pkt *p, uint8_t kind)
 {
 	const uint8_t *t = p->b + p->l4;
-	size_t hl = (t[12] >> 4) * 4;
+	size_t hl = tcp_hlen(p);
 
 	for (size_t i = 20; i < hl;) {
 		if (t[i] == 0)
@@ -162,6 +213,20 @@ const uint8_t *find_opt(const struct pkt *p, uint8_t kind)
 		i += t[i + 1] < 2 ? 2 : t[i + 1];
 	}
 	return NULL;
+}
+
+uint32_t tcp_tsval(const struct pkt *p)
+{
+	const uint8_t *ts = find_opt(p, TCPO_TS);
+
+	return ts ? be32(ts + 2) : 0;
+}
+
+uint32_t tcp_tsecr(const struct pkt *p)
+{
+	const uint8_t *ts = find_opt(p, TCPO_TS);
+
+	return ts ? be32(ts + 6) : 0;
 }
 
 size_t ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr)
@@ -228,3 +293,7 @@ size_t client_hello(uint8_t *out, const char *sni, const char *alpn)
 	return hello_record(out, ext, e);
 }
 
+void case_line(const char *table, size_t i, const char *name, int ok)
+{
+	printf("#%s/%zu %s:%s\n", table, i + 1, name, ok ? "OK" : "FAIL");
+}

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_quic, part 3 (included by test_quic.c): datagram files for the CLI
- * test (--write-fixtures) and the fuzz target's seeds (--fuzz-seeds).
+ * test_quic, part 3 (test_quic.h): datagram files for the CLI test
+ * (--write-fixtures) and the fuzz target's seeds (--fuzz-seeds).
  */
+#include <string.h>
+#include "test_quic.h"
 
 static int write_bytes(const char *dir, const char *name, const __u8 *b, size_t n)
 {
@@ -31,7 +33,7 @@ static int fixture_conn(const char *capdir, const char *cap, __u32 version, int 
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/%s", capdir, cap);
-	len = hello_msg(rec, read_file(path, rec, sizeof(rec)), msg, sizeof(msg));
+	len = tq_hello_msg(rec, tq_read_file(path, rec, sizeof(rec)), msg, sizeof(msg));
 	if (!len)
 		return 1;
 	for (__u64 seed = 1; seed < 1000; seed++) {
@@ -63,7 +65,7 @@ static int fixture_set(const char *dir, const char *capdir, const char *cap, con
 static int fixture_bad(const char *dir)
 {
 	static __u8 out[2048];
-	struct ks_quic_seal a = neg_args();
+	struct ks_quic_seal a = tq_neg_args();
 	__u8 pt[1100] = { 0x06, 0x00, 0x04, 'a', 'b', 'c', 'd' };
 	ssize_t n;
 	int err = 0;
@@ -87,12 +89,12 @@ static int fixture_bad(const char *dir)
 	err |= n < 0 || write_bytes(dir, "bad-frame.bin", out, n);
 	tq_seed(99);
 	for (int i = 0; i < 1200; i++)
-		out[i] = rnd(256) | (i ? 0 : 0x80);
+		out[i] = tq_rnd(256) | (i ? 0 : 0x80);
 	err |= write_bytes(dir, "garbage.bin", out, 1200);
 	return err;
 }
 
-static int tq_write_fixtures(const char *dir, const char *capdir)
+int tq_write_fixtures(const char *dir, const char *capdir)
 {
 	int err = 0;
 
@@ -131,7 +133,7 @@ static int seed_file(const char *dir, const char *name, int mode, const struct t
 	return write_bytes(dir, name, b, n);
 }
 
-static int tq_write_seeds(const char *dir, const char *capdir)
+int tq_write_seeds(const char *dir, const char *capdir)
 {
 	static const char *const caps[] = { "chromium_1.bin", "firefox_1.bin", "curl_h2.bin",
 					    "openssl_sni_alpn.bin", "python.bin" };

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_quic, part 2 (included by test_quic.c): every way a datagram can be
- * wrong must give its own error, count it, and leave the stream as it was;
- * and real client captures, if any were stored.
+ * test_quic, part 2 (test_quic.h): every way a datagram can be wrong must
+ * give its own error, count it, and leave the stream as it was; and real
+ * client captures, if any were stored.
  */
+#include <string.h>
+#include "test_quic.h"
 
 static const __u8 neg_dcid[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 static const __u8 neg_scid[4] = { 9, 9, 9, 9 };
 
-static struct ks_quic_seal neg_args(void)
+struct ks_quic_seal tq_neg_args(void)
 {
 	struct ks_quic_seal a = { .version = KS_QUIC_V1, .type = KS_QUIC_INITIAL, .pn_len = 2,
 				  .dcid = neg_dcid, .dcid_len = 8, .scid = neg_scid,
@@ -16,7 +18,7 @@ static struct ks_quic_seal neg_args(void)
 	return a;
 }
 
-/* Seal pt as one datagram and decode it on conn C (fresh when `fresh`). */
+/* Seal pt as one datagram and decode it on tq_conn (fresh when `fresh`). */
 static int neg_one(const struct ks_quic_seal *a, const __u8 *pt, size_t n, int fresh)
 {
 	static __u8 out[4096];
@@ -25,16 +27,16 @@ static int neg_one(const struct ks_quic_seal *a, const __u8 *pt, size_t n, int f
 	if (sn < 0)
 		return 1000;
 	if (fresh)
-		ks_quic_conn_init(&C);
-	return ks_quic_datagram(&C, out, sn);
+		ks_quic_conn_init(&tq_conn);
+	return ks_quic_datagram(&tq_conn, out, sn);
 }
 
 /* Frames from hex, then sealed and decoded on a fresh conn. */
 static int neg_frames(const char *hex)
 {
-	struct ks_quic_seal a = neg_args();
+	struct ks_quic_seal a = tq_neg_args();
 	__u8 pt[512];
-	size_t n = unhex(hex, pt, sizeof(pt));
+	size_t n = tq_unhex(hex, pt, sizeof(pt));
 
 	return neg_one(&a, pt, n, 1);
 }
@@ -46,36 +48,36 @@ static void test_neg_rfc_packet(const char *dir)
 	int bad = 0, r;
 
 	snprintf(path, sizeof(path), "%s/quic/rfc9001-a2.bin", dir);
-	if (read_file(path, pkt, sizeof(pkt)) != 1200) {
+	if (tq_read_file(path, pkt, sizeof(pkt)) != 1200) {
 		CHECK(0, "negative: %s", path);
 		return;
 	}
 	memcpy(m, pkt, 1200);
 	m[600] ^= 0x10;
-	ks_quic_conn_init(&C);
-	r = ks_quic_datagram(&C, m, 1200);
-	CHECK(r == -KS_QUIC_E_AUTH && C.st.auth_failures == 1 && C.st.errors == 1 &&
-	      C.cs.prefix == 0 && C.version == 0 && C.largest_pn == -1,
+	ks_quic_conn_init(&tq_conn);
+	r = ks_quic_datagram(&tq_conn, m, 1200);
+	CHECK(r == -KS_QUIC_E_AUTH && tq_conn.st.auth_failures == 1 && tq_conn.st.errors == 1 &&
+	      tq_conn.cs.prefix == 0 && tq_conn.version == 0 && tq_conn.largest_pn == -1,
 	      "flipped ciphertext byte: authentication failure, counted, nothing kept");
 	memcpy(m, pkt, 1200);
 	m[8] ^= 1;                                /* a DCID byte: other keys */
-	CHECK(ks_quic_datagram(&C, m, 1200) == -KS_QUIC_E_AUTH && C.st.auth_failures == 2,
+	CHECK(ks_quic_datagram(&tq_conn, m, 1200) == -KS_QUIC_E_AUTH && tq_conn.st.auth_failures == 2,
 	      "flipped DCID byte: authentication failure");
-	CHECK(ks_quic_datagram(&C, pkt, 1200) == 1 && C.cs.prefix == 241,
+	CHECK(ks_quic_datagram(&tq_conn, pkt, 1200) == 1 && tq_conn.cs.prefix == 241,
 	      "the genuine packet still decodes after failures");
-	ks_quic_conn_init(&C);
-	CHECK(ks_quic_datagram(&C, pkt, 1199) == -KS_QUIC_E_LENGTH &&
-	      ks_quic_datagram(&C, pkt, 12) == -KS_QUIC_E_TRUNCATED &&
-	      ks_quic_datagram(&C, pkt, 17) == -KS_QUIC_E_LENGTH &&
-	      ks_quic_datagram(&C, pkt, 0) == -KS_QUIC_E_TRUNCATED,
+	ks_quic_conn_init(&tq_conn);
+	CHECK(ks_quic_datagram(&tq_conn, pkt, 1199) == -KS_QUIC_E_LENGTH &&
+	      ks_quic_datagram(&tq_conn, pkt, 12) == -KS_QUIC_E_TRUNCATED &&
+	      ks_quic_datagram(&tq_conn, pkt, 17) == -KS_QUIC_E_LENGTH &&
+	      ks_quic_datagram(&tq_conn, pkt, 0) == -KS_QUIC_E_TRUNCATED,
 	      "truncated packets: 1199, 17, 12 and 0 bytes");
 	/* Every byte, one random bit flipped: never accepted, never a crash. */
 	for (int i = 0; i < 1200; i++) {
 		memcpy(m, pkt, 1200);
-		m[i] ^= 1 << rnd(8);
-		ks_quic_conn_init(&C);
-		r = ks_quic_datagram(&C, m, 1200);
-		QUIET_CHECK(bad, r < 0 && C.cs.prefix == 0, "bit flip at %d accepted (%d)", i, r);
+		m[i] ^= 1 << tq_rnd(8);
+		ks_quic_conn_init(&tq_conn);
+		r = ks_quic_datagram(&tq_conn, m, 1200);
+		QUIET_CHECK(bad, r < 0 && tq_conn.cs.prefix == 0, "bit flip at %d accepted (%d)", i, r);
 	}
 	CHECK(!bad, "a bit flipped in any of the 1200 bytes: refused");
 }
@@ -85,35 +87,35 @@ static void test_neg_headers(void)
 	__u8 b[64];
 	size_t n;
 
-	ks_quic_conn_init(&C);
-	n = unhex("aa00000000080102030405060708040909090900000001ff00001d", b, sizeof(b));
-	CHECK(ks_quic_datagram(&C, b, n) == -KS_QUIC_E_VERSION_NEG,
+	ks_quic_conn_init(&tq_conn);
+	n = tq_unhex("aa00000000080102030405060708040909090900000001ff00001d", b, sizeof(b));
+	CHECK(ks_quic_datagram(&tq_conn, b, n) == -KS_QUIC_E_VERSION_NEG,
 	      "version negotiation packet: refused as such");
-	n = unhex("c0ff00001d08010203040506070804090909090041000000", b, sizeof(b));
+	n = tq_unhex("c0ff00001d08010203040506070804090909090041000000", b, sizeof(b));
 	memset(b + n, 0, 64 - n);
-	CHECK(ks_quic_datagram(&C, b, 64) == -KS_QUIC_E_VERSION,
+	CHECK(ks_quic_datagram(&tq_conn, b, 64) == -KS_QUIC_E_VERSION,
 	      "unknown version (draft-29): refused as such");
-	n = unhex("c01a2a3a4a0801020304050607080409090909", b, sizeof(b));
-	CHECK(ks_quic_datagram(&C, b, 64) == -KS_QUIC_E_VERSION, "greased version: unknown");
-	n = unhex("4301020304050607080102030405060708", b, sizeof(b));
-	CHECK(ks_quic_datagram(&C, b, n) == -KS_QUIC_E_SHORT_HEADER,
+	n = tq_unhex("c01a2a3a4a0801020304050607080409090909", b, sizeof(b));
+	CHECK(ks_quic_datagram(&tq_conn, b, 64) == -KS_QUIC_E_VERSION, "greased version: unknown");
+	n = tq_unhex("4301020304050607080102030405060708", b, sizeof(b));
+	CHECK(ks_quic_datagram(&tq_conn, b, n) == -KS_QUIC_E_SHORT_HEADER,
 	      "short-header packet: not an Initial");
-	n = unhex("c000000001080102030405060708040909090980", b, sizeof(b));
-	CHECK(ks_quic_datagram(&C, b, n + 2) == -KS_QUIC_E_TOKEN,
+	n = tq_unhex("c000000001080102030405060708040909090980", b, sizeof(b));
+	CHECK(ks_quic_datagram(&tq_conn, b, n + 2) == -KS_QUIC_E_TOKEN,
 	      "token length varint cut short: bad token");
-	n = unhex("c0000000010801020304050607080409090909440000", b, sizeof(b));
-	CHECK(ks_quic_datagram(&C, b, 64) == -KS_QUIC_E_TOKEN,
+	n = tq_unhex("c0000000010801020304050607080409090909440000", b, sizeof(b));
+	CHECK(ks_quic_datagram(&tq_conn, b, 64) == -KS_QUIC_E_TOKEN,
 	      "token length past the datagram: bad token");
-	n = unhex("c00000000108010203040506070804090909090044000000", b, sizeof(b));
-	CHECK(ks_quic_datagram(&C, b, 64) == -KS_QUIC_E_LENGTH,
+	n = tq_unhex("c00000000108010203040506070804090909090044000000", b, sizeof(b));
+	CHECK(ks_quic_datagram(&tq_conn, b, 64) == -KS_QUIC_E_LENGTH,
 	      "Length past the datagram: bad length");
-	n = unhex("c000000001080102030405060708040909090900100000", b, sizeof(b));
-	CHECK(ks_quic_datagram(&C, b, 64) == -KS_QUIC_E_LENGTH,
+	n = tq_unhex("c000000001080102030405060708040909090900100000", b, sizeof(b));
+	CHECK(ks_quic_datagram(&tq_conn, b, 64) == -KS_QUIC_E_LENGTH,
 	      "Length too short to sample: bad length");
 	memset(b, 0, sizeof(b));
-	unhex("c00000000115", b, sizeof(b));
-	CHECK(ks_quic_datagram(&C, b, 64) == -KS_QUIC_E_CID, "21-byte DCID: bad CID");
-	CHECK(C.st.errors == 9 && C.st.datagrams == 9 && C.st.initials == 0,
+	tq_unhex("c00000000115", b, sizeof(b));
+	CHECK(ks_quic_datagram(&tq_conn, b, 64) == -KS_QUIC_E_CID, "21-byte DCID: bad CID");
+	CHECK(tq_conn.st.errors == 9 && tq_conn.st.datagrams == 9 && tq_conn.st.initials == 0,
 	      "every failed datagram counted");
 }
 
@@ -123,11 +125,12 @@ static void test_neg_frames(void)
 
 	CHECK(neg_frames("0600050102") == -KS_QUIC_E_FRAME, "CRYPTO past the payload: malformed");
 	CHECK(neg_frames("067ffc0a0102030405060708090a") == -KS_QUIC_E_TOO_BIG &&
-	      C.cs.prefix == 0 && C.cs.high == 0, "CRYPTO offset beyond the 16 KB bound: too big");
+	      tq_conn.cs.prefix == 0 && tq_conn.cs.high == 0,
+	      "CRYPTO offset beyond the 16 KB bound: too big");
 	CHECK(neg_frames("06ffffffffffffffff0a0102030405060708090a") == -KS_QUIC_E_FRAME,
 	      "CRYPTO offset + length past 2^62: malformed");
 	r = neg_frames("060003010203" "08000101");
-	CHECK(r == -KS_QUIC_E_FRAME_TYPE && C.cs.prefix == 0 && C.st.frames == 0,
+	CHECK(r == -KS_QUIC_E_FRAME_TYPE && tq_conn.cs.prefix == 0 && tq_conn.st.frames == 0,
 	      "STREAM frame after CRYPTO: not allowed, packet applied not at all");
 	CHECK(neg_frames("01011e") == -KS_QUIC_E_FRAME_TYPE && neg_frames("1d000000") ==
 	      -KS_QUIC_E_FRAME_TYPE && neg_frames("04000000") == -KS_QUIC_E_FRAME_TYPE &&
@@ -143,17 +146,17 @@ static void test_neg_frames(void)
 	      "ACK with 2^62 ranges: malformed, no long loop");
 	CHECK(neg_frames("03050000000102") == -KS_QUIC_E_FRAME, "ACK_ECN cut short: malformed");
 	r = neg_frames("0328000203040a1100" "000100" "0600050102030405" "01");
-	CHECK(r == 1 && C.st.acks == 1 && C.cs.prefix == 5 && C.st.pings == 1 &&
-	      C.st.frames == 3, "ACK_ECN with ranges stepped over exactly; CRYPTO after it read");
+	CHECK(r == 1 && tq_conn.st.acks == 1 && tq_conn.cs.prefix == 5 && tq_conn.st.pings == 1 &&
+	      tq_conn.st.frames == 3, "ACK_ECN with ranges stepped over exactly; CRYPTO after it read");
 	r = neg_frames("1c0a000474697264");
-	CHECK(r == 1 && C.closed, "CONNECTION_CLOSE 0x1c: accepted, connection marked closed");
+	CHECK(r == 1 && tq_conn.closed, "CONNECTION_CLOSE 0x1c: accepted, connection marked closed");
 	CHECK(neg_frames("1c0a000974697264") == -KS_QUIC_E_FRAME,
 	      "CONNECTION_CLOSE reason past the payload: malformed");
 }
 
 static void test_neg_packets(void)
 {
-	struct ks_quic_seal a = neg_args();
+	struct ks_quic_seal a = tq_neg_args();
 	__u8 pt[64] = { 0x06, 0x00, 0x0a }, other[8] = { 7, 7, 7, 7, 7, 7, 7, 7 };
 	int r;
 
@@ -161,31 +164,31 @@ static void test_neg_packets(void)
 	a.pn_len = 4;
 	CHECK(neg_one(&a, pt, 0, 1) == -KS_QUIC_E_NO_FRAMES, "packet without frames: refused");
 	a.reserved = 2;
-	CHECK(neg_one(&a, pt, 13, 1) == -KS_QUIC_E_RESERVED && C.cs.prefix == 0,
+	CHECK(neg_one(&a, pt, 13, 1) == -KS_QUIC_E_RESERVED && tq_conn.cs.prefix == 0,
 	      "reserved bits set: refused after decryption");
-	a = neg_args();
+	a = tq_neg_args();
 	r = neg_one(&a, pt, 13, 1);
 	pt[1] = 5;
 	memset(pt + 3, 'B', 10);
 	a.pn = 1;
-	CHECK(r == 1 && neg_one(&a, pt, 13, 0) == -KS_QUIC_E_CONFLICT && C.cs.prefix == 10 &&
-	      ks_qstream_data(&C.cs)[9] == 'A', "resent CRYPTO bytes that differ: refused");
+	CHECK(r == 1 && neg_one(&a, pt, 13, 0) == -KS_QUIC_E_CONFLICT && tq_conn.cs.prefix == 10 &&
+	      ks_qstream_data(&tq_conn.cs)[9] == 'A', "resent CRYPTO bytes that differ: refused");
 	a.scid = other;
 	a.pn = 2;
 	pt[1] = 10;
 	CHECK(neg_one(&a, pt, 13, 0) == -KS_QUIC_E_CID, "client SCID changed: bad CID");
-	a = neg_args();
+	a = tq_neg_args();
 	a.version = KS_QUIC_V2;
 	CHECK(neg_one(&a, pt, 13, 0) == -KS_QUIC_E_VERSION_CHANGED, "version changed: refused");
-	a = neg_args();
+	a = tq_neg_args();
 	a.dcid = other;
-	CHECK(neg_one(&a, pt, 13, 0) == 1 && C.cs.prefix == 20 && C.st.rekeys == 3 &&
-	      !memcmp(C.odcid, neg_dcid, 8), "new DCID (after a Retry): rekeyed, ODCID kept");
+	CHECK(neg_one(&a, pt, 13, 0) == 1 && tq_conn.cs.prefix == 20 && tq_conn.st.rekeys == 3 &&
+	      !memcmp(tq_conn.odcid, neg_dcid, 8), "new DCID (after a Retry): rekeyed, ODCID kept");
 	a.dcid_len = 0;
 	CHECK(neg_one(&a, pt, 13, 1) == 1, "zero-length DCID: keys derived, packet decoded");
-	a = neg_args();
+	a = tq_neg_args();
 	a.type = KS_QUIC_HANDSHAKE;
-	CHECK(neg_one(&a, pt, 13, 1) == -KS_QUIC_E_NOT_INITIAL && C.st.skipped == 1,
+	CHECK(neg_one(&a, pt, 13, 1) == -KS_QUIC_E_NOT_INITIAL && tq_conn.st.skipped == 1,
 	      "Handshake packet only: not an Initial");
 }
 
@@ -193,7 +196,7 @@ static void test_neg_packets(void)
 static int neg_coalesced(int mod)
 {
 	static __u8 out[4096];
-	struct ks_quic_seal a = neg_args();
+	struct ks_quic_seal a = tq_neg_args();
 	__u8 pt[16] = { 0x06, 0x00, 0x04, 'a', 'b', 'c', 'd', 0x01 };
 	__u8 d2[8] = { 8, 8, 8, 8, 8, 8, 8, 8 };
 	ssize_t n = ks_quic_seal(&a, pt, 8, out, sizeof(out)), m = 0;
@@ -215,18 +218,19 @@ static int neg_coalesced(int mod)
 		memset(out + n, 0xc3, 30);
 		m = 30;
 	}
-	ks_quic_conn_init(&C);
-	return ks_quic_datagram(&C, out, n + m);
+	ks_quic_conn_init(&tq_conn);
+	return ks_quic_datagram(&tq_conn, out, n + m);
 }
 
 static void test_neg_coalesced(void)
 {
-	CHECK(neg_coalesced(0) == 1 && C.st.skipped == 1 && C.cs.prefix == 4,
+	CHECK(neg_coalesced(0) == 1 && tq_conn.st.skipped == 1 && tq_conn.cs.prefix == 4,
 	      "coalesced packet with another DCID: skipped");
-	CHECK(neg_coalesced(1) == 1 && C.cs.prefix == 4, "trailing zero bytes after a packet: ignored");
-	CHECK(neg_coalesced(2) == 1 && C.st.skipped == 1 && C.cs.prefix == 4,
+	CHECK(neg_coalesced(1) == 1 && tq_conn.cs.prefix == 4,
+	      "trailing zero bytes after a packet: ignored");
+	CHECK(neg_coalesced(2) == 1 && tq_conn.st.skipped == 1 && tq_conn.cs.prefix == 4,
 	      "0-RTT then Initial: 0-RTT skipped, Initial decoded");
-	CHECK(neg_coalesced(3) < 0 && C.cs.prefix == 4,
+	CHECK(neg_coalesced(3) < 0 && tq_conn.cs.prefix == 4,
 	      "garbage after a good packet: error, the good packet kept");
 }
 
@@ -237,24 +241,24 @@ static void test_neg_garbage(void)
 
 	tq_seed(12345);
 	for (int i = 0; i < 3000; i++) {
-		size_t n = rnd(1500);
+		size_t n = tq_rnd(1500);
 		int r;
 
 		for (size_t j = 0; j < n; j++)
-			g[j] = rnd(256);
+			g[j] = tq_rnd(256);
 		if (i & 1 && n > 6) {                 /* make it look like v1/v2 */
 			g[0] |= 0x80;
 			memcpy(g + 1, i & 2 ? "\x00\x00\x00\x01" : "\x6b\x33\x43\xcf", 4);
-			g[5] = rnd(21);
+			g[5] = tq_rnd(21);
 		}
-		ks_quic_conn_init(&C);
-		r = ks_quic_datagram(&C, g, n);
-		QUIET_CHECK(bad, r < 0 && C.cs.prefix == 0, "garbage %d accepted (%d)", i, r);
+		ks_quic_conn_init(&tq_conn);
+		r = ks_quic_datagram(&tq_conn, g, n);
+		QUIET_CHECK(bad, r < 0 && tq_conn.cs.prefix == 0, "garbage %d accepted (%d)", i, r);
 	}
 	CHECK(!bad, "3000 random datagrams (half with a v1/v2 header): all refused");
 }
 
-static void test_negative(const char *dir)
+void tq_test_negative(const char *dir)
 {
 	test_neg_rfc_packet(dir);
 	test_neg_headers();
@@ -275,7 +279,7 @@ static void test_negative(const char *dir)
  * "NAME<TAB>sni<TAB>alpn"; NAME-1.bin, NAME-2.bin... are the UDP payloads of
  * the client's first datagrams, in order.
  */
-static void test_real_captures(const char *dir)
+void tq_test_real_captures(const char *dir)
 {
 	static __u8 buf[65536];
 	char path[512], line[512], name[128], sni[256], alpn[256];
@@ -290,28 +294,28 @@ static void test_real_captures(const char *dir)
 
 		if (line[0] == '#' || sscanf(line, "%127s %255s %255s", name, sni, alpn) != 3)
 			continue;
-		ks_quic_conn_init(&C);
+		ks_quic_conn_init(&tq_conn);
 		for (k = 1; k < 10; k++) {
 			snprintf(path, sizeof(path), "%s/quic/%s-%d.bin", dir, name, k);
-			len = read_file(path, buf, sizeof(buf));
+			len = tq_read_file(path, buf, sizeof(buf));
 			if (!len)
 				break;
-			r = ks_quic_datagram(&C, buf, len);
+			r = ks_quic_datagram(&tq_conn, buf, len);
 			n += r > 0 ? r : 0;
 			if (r < 0)
 				break;
 		}
-		CHECK(r > 0 && ks_quic_hello(&C, &S) == KS_HELLO_COMPLETE &&
-		      !strcmp(S.hello.sni, strcmp(sni, "-") ? sni : "") &&
-		      alpn_is(strcmp(alpn, "-") ? alpn : ""),
+		CHECK(r > 0 && ks_quic_hello(&tq_conn, &tq_scratch) == KS_HELLO_COMPLETE &&
+		      !strcmp(tq_scratch.hello.sni, strcmp(sni, "-") ? sni : "") &&
+		      tq_alpn_is(strcmp(alpn, "-") ? alpn : ""),
 		      "capture %s: %d datagrams, %d Initials, %u CRYPTO frames -> sni %s alpn %s",
-		      name, k - 1, n, C.st.crypto_frames, sni, alpn);
+		      name, k - 1, n, tq_conn.st.crypto_frames, sni, alpn);
 		sets++;
 	}
 	if (f)
 		fclose(f);
 	if (!sets) {
-		skipped++;
+		tq_skipped++;
 		printf("skip - no real QUIC captures in %s/quic\n", dir);
 	}
 }

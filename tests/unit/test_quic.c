@@ -3,7 +3,9 @@
  * QUIC Initial decoding: RFC 9001 / RFC 9369 vectors, the crypto stream,
  * chaos-fragmented ClientHellos from real captures (sealed here with
  * quic_seal.c, itself checked byte for byte against the RFC packets), and
- * every way a datagram can be wrong.
+ * every way a datagram can be wrong (quic_neg.c); the files written for
+ * other tests come from quic_fixtures.c. What the three share:
+ * test_quic.h.
  *
  *   test_quic [CAPTURE_DIR]            run the tests
  *   test_quic --write-fixtures DIR     datagram files for test_quic_cli.sh
@@ -13,58 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "quic_initial.h"
-#include "quic_seal.h"
+#include "test_quic.h"
 
 #define TQ_MAX_FRAGS 1024
-#define TQ_MAX_PKTS 32
-#define TQ_MAX_DGRAMS TQ_MAX_PKTS
-#define TQ_DGRAM_MAX 4096
 
-/* A connection's worth of Initial plaintexts, then sealed datagrams. */
-struct tq_pkt {
-	__u8 pt[2048];
-	size_t n;
-	int dgram_end;                /* last packet of its datagram */
-};
-
-struct tq_plan {
-	struct tq_pkt pkt[TQ_MAX_PKTS];
-	int npkt;
-};
-
-struct tq_dgrams {
-	__u8 b[TQ_MAX_DGRAMS][TQ_DGRAM_MAX];
-	size_t len[TQ_MAX_DGRAMS];
-	int n;
-};
-
-static int passed, failed, skipped;
-
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		int ok_ = !!(cond);                                        \
-		printf(ok_ ? "ok - " : "FAIL - ");                         \
-		printf(__VA_ARGS__);                                       \
-		if (!ok_)                                                  \
-			printf(" (%s:%d)", __FILE__, __LINE__);            \
-		putchar('\n');                                             \
-		passed += ok_;                                             \
-		failed += !ok_;                                            \
-	} while (0)
-
-/* Quiet for loops of hundreds: count, print the first few failures. */
-#define QUIET_CHECK(bad, cond, ...)                                        \
-	do {                                                               \
-		if (!(cond) && (bad)++ < 5) {                              \
-			printf("  detail: ");                              \
-			printf(__VA_ARGS__);                               \
-			putchar('\n');                                     \
-		}                                                          \
-	} while (0)
-
-static struct ks_scratch S;
-static struct ks_quic_conn C;
+int tq_passed, tq_failed, tq_skipped;
+struct ks_scratch tq_scratch;
+struct ks_quic_conn tq_conn;
 
 /* ---- RFC vectors ------------------------------------------------------ */
 
@@ -82,7 +39,7 @@ static const char rfc_crypto_frame[] =
 	"3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
 	"75300901100f088394c8f03e51570806048000ffff";
 
-static size_t unhex(const char *h, __u8 *out, size_t cap)
+size_t tq_unhex(const char *h, __u8 *out, size_t cap)
 {
 	size_t n = 0;
 
@@ -98,7 +55,7 @@ static size_t unhex(const char *h, __u8 *out, size_t cap)
 static int same_hex(const __u8 *b, const char *h)
 {
 	__u8 want[256];
-	size_t n = unhex(h, want, sizeof(want));
+	size_t n = tq_unhex(h, want, sizeof(want));
 
 	return !memcmp(b, want, n);
 }
@@ -116,7 +73,7 @@ static void test_rfc_keys(void)
 	      same_hex(k.iv, "fa044b2f42a3fd3b46fb255c") &&
 	      same_hex(k.hp, "9f50449e04a0e810283a1e9933adedd2"),
 	      "RFC 9001 A.1: client key, iv, hp");
-	unhex("d1b1c98dd7689fb8ec11d242b123dc9b", sample, 16);
+	tq_unhex("d1b1c98dd7689fb8ec11d242b123dc9b", sample, 16);
 	CHECK(!ks_quic_hp_mask(k.hp, sample, mask) && same_hex(mask, "437b9aec36"),
 	      "RFC 9001 A.2: header protection mask of the sample");
 	CHECK(!ks_quic_client_secret(KS_QUIC_V2, rfc_dcid, 8, secret) &&
@@ -131,7 +88,7 @@ static void test_rfc_keys(void)
 	      "no keys for an unknown version (draft-29)");
 }
 
-static size_t read_file(const char *path, __u8 *buf, size_t cap)
+size_t tq_read_file(const char *path, __u8 *buf, size_t cap)
 {
 	FILE *f = fopen(path, "rb");
 	size_t n;
@@ -143,14 +100,14 @@ static size_t read_file(const char *path, __u8 *buf, size_t cap)
 	return n;
 }
 
-static int alpn_is(const char *want)
+int tq_alpn_is(const char *want)
 {
 	char got[256] = "";
 	size_t n = 0;
 
-	for (__u32 i = 0; i < S.hello.alpn_count && n < 200; i++)
+	for (__u32 i = 0; i < tq_scratch.hello.alpn_count && n < 200; i++)
 		n += snprintf(got + n, sizeof(got) - n, "%s%.*s", i ? "," : "",
-			      S.hello.alpn_len[i], &S.hs[S.hello.alpn_off[i]]);
+			      tq_scratch.hello.alpn_len[i], &tq_scratch.hs[tq_scratch.hello.alpn_off[i]]);
 	return !strcmp(got, want);
 }
 
@@ -166,23 +123,25 @@ static void test_rfc_packet(const char *dir, const char *file, __u32 version,
 	ssize_t sn;
 
 	snprintf(path, sizeof(path), "%s/quic/%s", dir, file);
-	n = read_file(path, pkt, sizeof(pkt));
+	n = tq_read_file(path, pkt, sizeof(pkt));
 	if (n != 1200) {
 		CHECK(0, "%s: %s holds the 1200-byte packet", name, path);
 		return;
 	}
-	ks_quic_conn_init(&C);
-	CHECK(ks_quic_datagram(&C, pkt, n) == 1, "%s: the client Initial decrypts", name);
-	fl = unhex(rfc_crypto_frame, pt, sizeof(pt));
-	CHECK(C.largest_pn == 2 && C.version == version && C.odcid_len == 8 &&
-	      !memcmp(C.odcid, rfc_dcid, 8) && C.scid_len == 0,
+	ks_quic_conn_init(&tq_conn);
+	CHECK(ks_quic_datagram(&tq_conn, pkt, n) == 1, "%s: the client Initial decrypts", name);
+	fl = tq_unhex(rfc_crypto_frame, pt, sizeof(pt));
+	CHECK(tq_conn.largest_pn == 2 && tq_conn.version == version && tq_conn.odcid_len == 8 &&
+	      !memcmp(tq_conn.odcid, rfc_dcid, 8) && tq_conn.scid_len == 0,
 	      "%s: packet number 2, version, DCID, empty SCID", name);
-	CHECK(C.cs.prefix == fl - 4 && !memcmp(ks_qstream_data(&C.cs), pt + 4, fl - 4),
+	CHECK(tq_conn.cs.prefix == fl - 4 && !memcmp(ks_qstream_data(&tq_conn.cs), pt + 4, fl - 4),
 	      "%s: CRYPTO stream = the RFC's %zu ClientHello bytes", name, fl - 4);
-	CHECK(C.st.crypto_frames == 1 && C.st.padding_bytes == 1162 - fl && C.st.frames == 1,
+	CHECK(tq_conn.st.crypto_frames == 1 && tq_conn.st.padding_bytes == 1162 - fl &&
+	      tq_conn.st.frames == 1,
 	      "%s: one CRYPTO frame, then %zu bytes of PADDING", name, 1162 - fl);
-	CHECK(ks_quic_hello(&C, &S) == KS_HELLO_COMPLETE && !strcmp(S.hello.sni, "example.com") &&
-	      alpn_is("alpn"), "%s: ClientHello complete, sni example.com, alpn \"alpn\"", name);
+	CHECK(ks_quic_hello(&tq_conn, &tq_scratch) == KS_HELLO_COMPLETE &&
+	      !strcmp(tq_scratch.hello.sni, "example.com") && tq_alpn_is("alpn"),
+	      "%s: ClientHello complete, sni example.com, alpn \"alpn\"", name);
 	memset(pt + fl, 0, sizeof(pt) - fl);
 	sn = ks_quic_seal(&a, pt, sizeof(pt), out, sizeof(out));
 	CHECK(sn == 1200 && !memcmp(out, pkt, 1200),
@@ -201,7 +160,7 @@ static void test_varint_pn(void)
 
 	for (size_t i = 0; i < sizeof(vi) / sizeof(vi[0]); i++) {
 		__u8 b[8];
-		size_t n = unhex(vi[i].hex, b, 8), off = 0;
+		size_t n = tq_unhex(vi[i].hex, b, 8), off = 0;
 		__u64 v;
 
 		if (ks_quic_varint(b, n, &off, &v) || v != vi[i].v || off != n)
@@ -245,7 +204,7 @@ static void test_stream(void)
 /* xorshift64*: reproducible from the seed printed on failure. */
 static __u64 rng_state;
 
-static __u32 rnd(__u32 n)
+__u32 tq_rnd(__u32 n)
 {
 	rng_state ^= rng_state >> 12;
 	rng_state ^= rng_state << 25;
@@ -258,7 +217,7 @@ static size_t tq_frame_crypto(__u8 *out, __u64 off, const __u8 *data, size_t len
 	size_t n = 0;
 
 	out[n++] = 0x06;
-	n += ks_quic_put_varint(out + n, off, rnd(4) ? 0 : 8);  /* some long encodings */
+	n += ks_quic_put_varint(out + n, off, tq_rnd(4) ? 0 : 8);  /* some long encodings */
 	n += ks_quic_put_varint(out + n, len, 0);
 	memcpy(out + n, data, len);
 	return n + len;
@@ -269,7 +228,7 @@ static size_t tq_frame_crypto(__u8 *out, __u64 off, const __u8 *data, size_t len
 static size_t tq_frame_ack(__u8 *out)
 {
 	size_t n = 0;
-	int ecn = rnd(2);
+	int ecn = tq_rnd(2);
 
 	out[n++] = ecn ? 0x03 : 0x02;
 	n += ks_quic_put_varint(out + n, 40, 0);         /* largest */
@@ -286,7 +245,7 @@ static size_t tq_frame_ack(__u8 *out)
 }
 
 /* Handshake message of a capture: the fragments of its type-22 records. */
-static size_t hello_msg(const __u8 *rec, size_t len, __u8 *out, size_t cap)
+size_t tq_hello_msg(const __u8 *rec, size_t len, __u8 *out, size_t cap)
 {
 	size_t off = 0, n = 0;
 
@@ -312,13 +271,13 @@ static int make_frags(size_t len, struct frag *f, int cap)
 	int n = 0;
 
 	for (size_t at = 0; at < len && n < cap - 1;) {
-		__u32 sz = 1 + rnd(rnd(4) ? 300 : 40), back = rnd(3) ? 0 : rnd(30);
+		__u32 sz = 1 + tq_rnd(tq_rnd(4) ? 300 : 40), back = tq_rnd(3) ? 0 : tq_rnd(30);
 
 		if (sz > len - at)
 			sz = len - at;
 		f[n].off = back > at ? 0 : at - back;
 		f[n].len = at + sz - f[n].off;
-		if (!rnd(5) && n < cap - 2) {         /* a duplicate */
+		if (!tq_rnd(5) && n < cap - 2) {         /* a duplicate */
 			f[n + 1] = f[n];
 			n++;
 		}
@@ -326,7 +285,7 @@ static int make_frags(size_t len, struct frag *f, int cap)
 		at += sz;
 	}
 	for (int i = n - 1; i > 0; i--) {
-		int j = rnd(i + 1);
+		int j = tq_rnd(i + 1);
 		struct frag t = f[i];
 
 		f[i] = f[j];
@@ -337,13 +296,13 @@ static int make_frags(size_t len, struct frag *f, int cap)
 
 /* Frames into packet plaintexts of at most ~1100 bytes, PING/PADDING/ACK
  * between them; each packet ends the datagram or is coalesced. */
-static int tq_plan(const __u8 *msg, size_t len, struct tq_plan *p)
+int tq_plan(const __u8 *msg, size_t len, struct tq_plan *p)
 {
 	struct frag f[TQ_MAX_FRAGS];
 	int nf = make_frags(len, f, TQ_MAX_FRAGS), i = 0;
 
 	/* Small packets too, so that small hellos also span datagrams. */
-	size_t cap = 150 + rnd(950), dg = 0;
+	size_t cap = 150 + tq_rnd(950), dg = 0;
 
 	p->npkt = 0;
 	while (i < nf && p->npkt < TQ_MAX_PKTS) {
@@ -351,19 +310,19 @@ static int tq_plan(const __u8 *msg, size_t len, struct tq_plan *p)
 
 		k->n = 0;
 		k->dgram_end = 0;
-		if (!rnd(6))
+		if (!tq_rnd(6))
 			k->n += tq_frame_ack(k->pt + k->n);
 		while (i < nf && (!k->n || k->n + f[i].len + 20 < cap)) {
-			if (!rnd(4))
+			if (!tq_rnd(4))
 				k->pt[k->n++] = 0x01;            /* PING */
-			for (int z = rnd(4) ? 0 : rnd(20); z > 0; z--)
+			for (int z = tq_rnd(4) ? 0 : tq_rnd(20); z > 0; z--)
 				k->pt[k->n++] = 0x00;            /* PADDING */
 			k->n += tq_frame_crypto(k->pt + k->n, f[i].off, msg + f[i].off, f[i].len);
 			i++;
 		}
 		/* Datagrams stay near real sizes (~1500 bytes at most). */
 		dg += k->n + 60;
-		k->dgram_end = i == nf || rnd(3) || dg + cap + 400 > 1400;
+		k->dgram_end = i == nf || tq_rnd(3) || dg + cap + 400 > 1400;
 		if (k->dgram_end)
 			dg = 0;
 	}
@@ -375,7 +334,7 @@ static int tq_plan(const __u8 *msg, size_t len, struct tq_plan *p)
 
 /* Seal the plan into datagrams, padded to 1200 bytes like real clients;
  * sometimes a coalesced Handshake packet that must be skipped. */
-static int tq_seal_plan(struct tq_plan *p, const struct ks_quic_seal *proto, struct tq_dgrams *d)
+int tq_seal_plan(struct tq_plan *p, const struct ks_quic_seal *proto, struct tq_dgrams *d)
 {
 	struct ks_quic_seal a = *proto;
 	size_t used = 0;
@@ -393,14 +352,14 @@ static int tq_seal_plan(struct tq_plan *p, const struct ks_quic_seal *proto, str
 			k->n += pad;
 		}
 		a.pn = i;
-		a.pn_len = 1 + rnd(4);
+		a.pn_len = 1 + tq_rnd(4);
 		sn = ks_quic_seal(&a, k->pt, k->n, dst + used, TQ_DGRAM_MAX - used);
 		if (sn < 0)
 			return -1;
 		used += sn;
 		if (!k->dgram_end)
 			continue;
-		if (!rnd(5) && used + 100 < TQ_DGRAM_MAX) {   /* coalesced Handshake */
+		if (!tq_rnd(5) && used + 100 < TQ_DGRAM_MAX) {   /* coalesced Handshake */
 			__u8 junk[40] = { 0x01 };
 
 			a.type = KS_QUIC_HANDSHAKE;
@@ -414,22 +373,22 @@ static int tq_seal_plan(struct tq_plan *p, const struct ks_quic_seal *proto, str
 	return 0;
 }
 
-static void tq_random_ids(struct ks_quic_seal *a, __u8 *dcid, __u8 *scid)
+void tq_random_ids(struct ks_quic_seal *a, __u8 *dcid, __u8 *scid)
 {
 	memset(a, 0, sizeof(*a));
-	a->version = rnd(3) ? KS_QUIC_V1 : KS_QUIC_V2;
+	a->version = tq_rnd(3) ? KS_QUIC_V1 : KS_QUIC_V2;
 	a->type = KS_QUIC_INITIAL;
-	a->dcid_len = 8 + rnd(13);
-	a->scid_len = rnd(21);
+	a->dcid_len = 8 + tq_rnd(13);
+	a->scid_len = tq_rnd(21);
 	for (int i = 0; i < 20; i++) {
-		dcid[i] = rnd(256);
-		scid[i] = rnd(256);
+		dcid[i] = tq_rnd(256);
+		scid[i] = tq_rnd(256);
 	}
 	a->dcid = dcid;
 	a->scid = scid;
 }
 
-static void tq_seed(__u64 seed)
+void tq_seed(__u64 seed)
 {
 	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
 }
@@ -444,12 +403,12 @@ static void expect_of(const __u8 *rec, size_t len, struct expect *e)
 {
 	size_t n = 0;
 
-	e->status = ks_parse_buf(rec, len, &S);
-	strcpy(e->sni, S.hello.sni);
+	e->status = ks_parse_buf(rec, len, &tq_scratch);
+	strcpy(e->sni, tq_scratch.hello.sni);
 	e->alpn[0] = 0;
-	for (__u32 i = 0; i < S.hello.alpn_count && n < 200; i++)
+	for (__u32 i = 0; i < tq_scratch.hello.alpn_count && n < 200; i++)
 		n += snprintf(e->alpn + n, sizeof(e->alpn) - n, "%s%.*s", i ? "," : "",
-			      S.hello.alpn_len[i], &S.hs[S.hello.alpn_off[i]]);
+			      tq_scratch.hello.alpn_len[i], &tq_scratch.hs[tq_scratch.hello.alpn_off[i]]);
 }
 
 /* One chaotic connection: 0 if the SNI/ALPN came out right. */
@@ -462,31 +421,32 @@ static int chaos_once(const __u8 *msg, size_t len, const struct expect *e, int s
 	int order[TQ_MAX_DGRAMS];
 
 	tq_random_ids(&a, dcid, scid);
-	if (rnd(4) == 0) {
+	if (tq_rnd(4) == 0) {
 		a.token = (const __u8 *)"a-retry-token-from-the-server";
-		a.token_len = 1 + rnd(28);
+		a.token_len = 1 + tq_rnd(28);
 	}
 	if (tq_plan(msg, len, &p) || tq_seal_plan(&p, &a, &d))
 		return 1;
 	for (int i = 0; i < d.n; i++)
 		order[i] = i;
 	for (int i = d.n - 1; shuffle && i > 0; i--) {
-		int j = rnd(i + 1), t = order[i];
+		int j = tq_rnd(i + 1), t = order[i];
 
 		order[i] = order[j];
 		order[j] = t;
 	}
-	ks_quic_conn_init(&C);
+	ks_quic_conn_init(&tq_conn);
 	for (int i = 0; i < d.n; i++) {
-		if (ks_quic_datagram(&C, d.b[order[i]], d.len[order[i]]) < 1)
+		if (ks_quic_datagram(&tq_conn, d.b[order[i]], d.len[order[i]]) < 1)
 			return 2;
 		/* Before the end the hello may be cut short, never wrong. */
-		if (i < d.n - 1 && ks_quic_hello(&C, &S) == KS_HELLO_MALFORMED)
+		if (i < d.n - 1 && ks_quic_hello(&tq_conn, &tq_scratch) == KS_HELLO_MALFORMED)
 			return 3;
 	}
-	if (ks_quic_hello(&C, &S) != e->status || strcmp(S.hello.sni, e->sni) || !alpn_is(e->alpn))
+	if (ks_quic_hello(&tq_conn, &tq_scratch) != e->status ||
+	    strcmp(tq_scratch.hello.sni, e->sni) || !tq_alpn_is(e->alpn))
 		return 4;
-	return C.cs.prefix == len && C.st.errors == 0 ? 0 : 5;
+	return tq_conn.cs.prefix == len && tq_conn.st.errors == 0 ? 0 : 5;
 }
 
 static void test_chaos_capture(const char *dir, const char *name, int iters)
@@ -498,8 +458,8 @@ static void test_chaos_capture(const char *dir, const char *name, int iters)
 	int bad = 0, multi = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	n = read_file(path, rec, sizeof(rec));
-	len = hello_msg(rec, n, msg, sizeof(msg));
+	n = tq_read_file(path, rec, sizeof(rec));
+	len = tq_hello_msg(rec, n, msg, sizeof(msg));
 	if (!len) {
 		CHECK(0, "chaos %s: a ClientHello in the capture", name);
 		return;
@@ -512,7 +472,7 @@ static void test_chaos_capture(const char *dir, const char *name, int iters)
 		tq_seed(seed);
 		r = chaos_once(msg, len, &e, it % 3 == 2);
 		QUIET_CHECK(bad, !r, "%s seed %llu: failure %d", name, (unsigned long long)seed, r);
-		multi += C.st.datagrams > 1;
+		multi += tq_conn.st.datagrams > 1;
 	}
 	CHECK(!bad, "chaos %s: %d connections (%d over several datagrams), sni %s alpn %s",
 	      name, iters, multi, e.sni[0] ? e.sni : "-", e.alpn[0] ? e.alpn : "-");
@@ -542,11 +502,6 @@ static void test_chaos(const char *dir)
 	CHECK(files >= 5, "chaos: %d captures tried", files);
 }
 
-/* Negative cases, real captures, fixture and seed writers: one program,
- * split in files of a readable size. */
-#include "quic_neg.c"
-#include "quic_fixtures.c"
-
 int main(int argc, char **argv)
 {
 	const char *dir = "tests/data/captures";
@@ -562,9 +517,9 @@ int main(int argc, char **argv)
 	test_rfc_packet(dir, "rfc9369-a2.bin", KS_QUIC_V2, "RFC 9369 A.2");
 	test_varint_pn();
 	test_stream();
-	test_negative(dir);
+	tq_test_negative(dir);
 	test_chaos(dir);
-	test_real_captures(dir);
-	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-	return failed ? 1 : 0;
+	tq_test_real_captures(dir);
+	printf("%d passed, %d failed, %d skipped\n", tq_passed, tq_failed, tq_skipped);
+	return tq_failed ? 1 : 0;
 }
