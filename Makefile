@@ -26,7 +26,7 @@ FUZZ_CC   := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 # records (the kernel's: 16 KB from 32 KB); it compiles libksteer again.
 BIG_HELLO := -DKS_HS_MAX=65540 -DKS_HS_MASK=131071 -DKS_HS_BUF=262144 -DKS_WIRE_MAX=524287
 
-BPF_PROGS := steer_tc steer_tc_egress steer_reuseport steer_sockops
+BPF_PROGS := steer_tc steer_tc_egress steer_reuseport steer_sockops monitor_user
 BPF_OBJS  := $(BPF_PROGS:%=$(BUILD)/%.bpf.o)
 SKELS     := $(BPF_PROGS:%=$(BUILD)/%.skel.h)
 TEST_PROGS := $(patsubst tests/progs/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/progs/*.bpf.c))

@@ -86,6 +86,7 @@ struct fb_env {
 	struct fb_raw raw;
 	struct fb_handback *hb;           /* fb_handback.c; NULL: no hand-back */
 	struct fb_quic *quic;             /* fb_quic.c; NULL without --quic */
+	struct fb_monitor *mon;           /* fb_monitor.c; NULL: no ksteer up */
 };
 
 struct fb_end {                   /* one side of a relay; its poll's user_data */
@@ -198,5 +199,12 @@ int fb_proxy_v2_header(int client_fd, unsigned char *buf, size_t len);
 
 /* ksteerd -c FILE, at start (why NULL) and on SIGHUP: one log line (fb_config.c). */
 int fb_config_load(const char *path, const char *why);
+
+/* fb_monitor.c: ksteerd's decisions for `ksteer monitor` (path and why:
+ * KS_EV_ and KS_WHY_ values; with_hello: env's parser holds c's hello). */
+void fb_monitor_init(struct fb_env *env);
+void fb_monitor_fini(struct fb_env *env);
+void fb_decided(const struct fb_env *env, const struct fb_conn *c, int path, int why,
+		__u32 backend, int with_hello);
 
 #endif

@@ -274,8 +274,9 @@ fail:
 	fb_close(env, c, 1);
 }
 
-/* Route what env->scratch holds (nothing: the default route) and deliver. */
-static void fb_deliver(struct fb_env *env, struct fb_conn *c)
+/* Route what env->scratch holds (nothing: the default route) and deliver;
+ * why (a KS_WHY_) is what `ksteer monitor` says routed it. */
+static void fb_deliver(struct fb_env *env, struct fb_conn *c, int why)
 {
 	struct ks_backend_info bi;
 	__u32 id = env->routes->route(env, env->scratch);
@@ -283,6 +284,7 @@ static void fb_deliver(struct fb_env *env, struct fb_conn *c)
 	fb_list_del(c);                           /* no deadline from here */
 	if (!id || env->routes->backend(env, id, &bi) || !(bi.flags & KS_BE_IN_USE)) {
 		fb_count(env, KS_FB_NO_ROUTE, 1);
+		fb_decided(env, c, KS_EV_KSTEERD_REFUSED, KS_WHY_NO_ROUTE, 0, 1);
 		fb_close(env, c, 1);
 		return;
 	}
@@ -290,16 +292,19 @@ static void fb_deliver(struct fb_env *env, struct fb_conn *c)
 	if (bi.flags & KS_BE_HANDOFF) {
 		if (fb_handoff(c, bi.path)) {
 			fb_count(env, KS_FB_HANDOFF_FAILED, 1);
+			fb_decided(env, c, KS_EV_KSTEERD_REFUSED, KS_WHY_HANDOFF_FAILED, id, 1);
 			fb_close(env, c, 1);
 			return;
 		}
 		fb_count(env, KS_FB_HANDOFF, 1);
+		fb_decided(env, c, KS_EV_KSTEERD_HANDOFF, why, id, 1);
 		fb_close(env, c, 0);              /* the backend holds it now */
 		return;
 	}
 	if (!fb_handback(env, c, id))
-		return;                           /* into the backend's listener */
+		return;                           /* into the backend's listener: TC says */
 	if (bi.flags & KS_BE_PROXY) {
+		fb_decided(env, c, KS_EV_KSTEERD_PROXY, why, id, 1);
 		fb_proxy(env, c, &bi);            /* the operator's own target */
 		return;
 	}
@@ -307,19 +312,20 @@ static void fb_deliver(struct fb_env *env, struct fb_conn *c)
 	 * much data) and no proxy target: refused rather than proxied from
 	 * this host, where the client would look local to the backend. */
 	fb_count(env, KS_FB_REFUSED_NO_CLIENT_ADDR, 1);
+	fb_decided(env, c, KS_EV_KSTEERD_REFUSED, KS_WHY_NO_CLIENT_ADDR, id, 1);
 	fb_close(env, c, 1);
 }
 
 /* A ClientHello that names nothing we can trust (not TLS, broken, or not
  * whole by the deadline): to the default route's backend, which answers
  * it as it would directly (HAProxy's default_backend); refused without one. */
-static void fb_deliver_default(struct fb_env *env, struct fb_conn *c)
+static void fb_deliver_default(struct fb_env *env, struct fb_conn *c, int why)
 {
 	env->scratch->hello.sni_len = 0;
 	env->scratch->hello.alpn_count = 0;
 	if (env->routes->route(env, env->scratch))
 		fb_count(env, KS_FB_TO_DEFAULT, 1);
-	fb_deliver(env, c);
+	fb_deliver(env, c, why);
 }
 
 static void fb_peek(struct fb_env *env, struct fb_conn *c)
@@ -335,21 +341,23 @@ static void fb_peek(struct fb_env *env, struct fb_conn *c)
 		return;
 	switch (ks_parse_buf(env->peek_buf, n, env->scratch)) {
 	case KS_HELLO_COMPLETE:
-		fb_deliver(env, c);
+		fb_deliver(env, c, KS_WHY_KSTEERD_ROUTED);
 		return;
 	case KS_HELLO_INCOMPLETE:
 		if (n < env->cfg->max_hello)
 			return;                   /* wait for more */
 		fb_count(env, KS_FB_TOO_BIG, 1);  /* the cap is reached */
+		fb_decided(env, c, KS_EV_KSTEERD_REFUSED, KS_WHY_TOO_BIG, 0, 0);
 		fb_close(env, c, 1);
 		return;
 	case KS_HELLO_TOO_BIG:
 		fb_count(env, KS_FB_TOO_BIG, 1);
+		fb_decided(env, c, KS_EV_KSTEERD_REFUSED, KS_WHY_TOO_BIG, 0, 0);
 		fb_close(env, c, 1);
 		return;
 	default:
 		fb_count(env, KS_FB_MALFORMED, 1);
-		fb_deliver_default(env, c);
+		fb_deliver_default(env, c, KS_WHY_DEFAULT);
 	}
 }
 
@@ -430,7 +438,7 @@ int fb_expire(struct fb_env *env)
 		 * where nothing is named, and ksteerd holds it no longer
 		 * (slowloris); the default backend's own timeout decides. */
 		fb_count(env, KS_FB_TIMEOUT, 1);
-		fb_deliver_default(env, env->peeking.head);
+		fb_deliver_default(env, env->peeking.head, KS_WHY_TIMEOUT);
 	}
 	return env->peeking.head ? (int)(env->peeking.head->deadline - now) : -1;
 }

@@ -106,6 +106,7 @@ static void fb_close_maps(struct fb_maps *m)
  */
 void fb_env_free(struct fb_env *env)
 {
+	fb_monitor_fini(env);
 	fb_quic_fini(env);
 	fb_handback_fini(env);
 	if (env->ring_ok)

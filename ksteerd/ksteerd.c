@@ -200,6 +200,12 @@ static void fb_announce(const struct fb_cfg *cfg)
 		cfg->quic ? "TCP and QUIC, " : "", cfg->deadline_ms, cfg->max_hello);
 }
 
+static int fb_watch(struct fb_env *env)
+{
+	fb_monitor_init(env);             /* none is no error */
+	return 0;
+}
+
 /* The phases in the order they depend on each other: the maps before
  * anything counts, hand-back's table emptied and -c FILE applied before
  * the first connection is accepted; one way out from any of them. */
@@ -213,6 +219,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (fb_env_init(&env, &cfg) ||
 	    fb_open_maps(&env) ||                 /* routes, backends, counters */
+	    fb_watch(&env) ||                     /* ksteer monitor's view */
 	    fb_ring_init(&env) ||
 	    fb_handback_init(&env) ||             /* a clean ks_handback */
 	    fb_apply_config(&env) ||              /* -c FILE */

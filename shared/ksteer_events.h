@@ -5,8 +5,10 @@
  * name, meaning) that the BPF programs take the enum from and the CLI the
  * names (the README's list too). Included by ksteer_abi.h; macros only.
  *
- * One event per decision, written by the BPF programs into the ks_events
- * ring buffer while a monitor holds its lease (ks_monitor):
+ * One event per decision, written into the ks_events ring buffer while a
+ * monitor holds its lease (ks_monitor): by the BPF programs, and for
+ * ksteerd's own decisions by ksteerd through a syscall program
+ * (bpf/monitor_user.bpf.c) that checks the same lease:
  *
  *   struct ks_event: ns (CLOCK_MONOTONIC) | path | why | v6 | proto
  *                    | sport dport (network order) | saddr daddr (4 words)
@@ -28,7 +30,12 @@
 	P(QUIC_ROUTED, 7, "quic_routed",                                                \
 	  "a QUIC datagram routed other than by a connection ID it carries (why)")       \
 	P(HANDBACK, 8, "handback",                                                      \
-	  "ksteerd handed the connection back: TC placed it in its backend's queue")
+	  "ksteerd handed the connection back: TC placed it in its backend's queue")    \
+	P(KSTEERD_HANDOFF, 9, "ksteerd_handoff",                                        \
+	  "ksteerd passed the connection to its backend over the backend's unix socket") \
+	P(KSTEERD_PROXY, 10, "ksteerd_proxy",                                           \
+	  "ksteerd proxies it to the backend's own target (PROXY v2 if declared)")      \
+	P(KSTEERD_REFUSED, 11, "ksteerd_refused", "ksteerd refused it with a RST (why)")
 
 #define KS_EVENT_WHYS(W)                                                               \
 	W(ROUTED, 1, "routed", "its SNI and ALPN named the backend")                     \
@@ -54,7 +61,12 @@
 	W(BY_PEER, 14, "by_peer", "its address pair's server")                           \
 	W(BY_HOST, 15, "by_client_address", "the only server its client address uses")   \
 	W(NO_KSTEERD, 16, "no_ksteerd", "ksteerd has no UDP socket: dropped")            \
-	W(KSTEERD_ROUTED, 17, "ksteerd_routed", "ksteerd read its ClientHello and routed it")
+	W(KSTEERD_ROUTED, 17, "ksteerd_routed", "ksteerd read its ClientHello and routed it") \
+	W(TIMEOUT, 18, "hello_timeout",                                                 \
+	  "its ClientHello was not whole by ksteerd's deadline: the default route")     \
+	W(NO_CLIENT_ADDR, 19, "no_client_address",                                      \
+	  "no hand-back possible and no proxy target: never proxied as from this host") \
+	W(HANDOFF_FAILED, 20, "handoff_failed", "its backend's unix socket refused it")
 
 #define KS_EV_ENUM_PATH(id, val, name, doc) KS_EV_##id = (val),
 #define KS_EV_ENUM_WHY(id, val, name, doc) KS_WHY_##id = (val),

@@ -13,6 +13,10 @@ ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 
 check "ksteer up" in_srv $KSTEER up -a $SRV4 -p 443
 in_srv $KSTEER backend add rec 127.0.0.1:9005
 in_srv $KSTEER route add '*.example' rec
+in_srv $KSTEER backend add px --proxy 127.0.0.1:9005       # served by ksteerd's proxy
+in_srv $KSTEER route add px.test px
+in_srv $KSTEER backend add gone 127.0.0.1:9009             # no listener, no proxy
+in_srv $KSTEER route add gone.test gone
 nsenter --net=/run/netns/$SRV_NS $PY "$TOOL" record 9005 "$WORK/rec.log" &
 nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 2>"$WORK/ksteerd.log" &
 wait_listen 127.0.0.1 9005 && wait_listen $SRV4 443 || fail "servers did not start"
@@ -47,6 +51,8 @@ send fast.example 600 100
 send held.example 2200 2000
 send big.example 20000 19900
 send nothing.test 600 100
+send px.test 600 100
+send gone.test 600 100
 sleep 1.5
 expect_event "one segment: fast, routed, to rec, from the client" fast.example fast routed rec
 expect_event "a 2-segment hello: reassembled in the kernel" held.example reassembled routed rec
@@ -58,6 +64,17 @@ expect_eq "a 20 KB hello: to ksteerd, too big" "ksteerd too_big ksteerd $CLI4" \
 ev=$(grep '"path":"handback"' "$WORK/mon.json" | tail -n 1)
 expect_eq "... then handed back by ksteerd into rec's queue" "handback ksteerd_routed rec $CLI4" \
 	"$(field "$ev" path) $(field "$ev" why) $(field "$ev" backend) $(field "$ev" client)"
+ev=$(grep '"sni":"px.test"' "$WORK/mon.json" | grep '"path":"ksteerd_proxy"' | tail -n 1)
+expect_eq "a backend served by ksteerd: TC gives it to ksteerd, which proxies it" \
+	"ksteerd_proxy ksteerd_routed px $CLI4" \
+	"$(field "$ev" path) $(field "$ev" why) $(field "$ev" backend) $(field "$ev" client)"
+expect_eq "... TC's side of it: to ksteerd, the backend has no listener" \
+	"ksteerd backend_no_listener" "$(grep '"sni":"px.test"' "$WORK/mon.json" | grep '"path":"ksteerd"' |
+	tail -n 1 | $PY -c 'import json,sys; o=json.loads(sys.stdin.read()); print(o["path"], o["why"])')"
+ev=$(grep '"sni":"gone.test"' "$WORK/mon.json" | grep '"path":"ksteerd_refused"' | tail -n 1)
+expect_eq "no listener and no proxy target: ksteerd refuses it, never proxies from this host" \
+	"ksteerd_refused no_client_address gone" \
+	"$(field "$ev" path) $(field "$ev" why) $(field "$ev" backend)"
 check "every line is one JSON object with a time" $PY -c "
 import json,sys
 for l in open('$WORK/mon.json'):

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
 #include "ksteer_counters.h"
+#include "ksteer_events.h"
 #include "check.h"
 
 #define BEGIN_MARK "<!-- counters: generated from shared/ksteer_counters.h by " \
@@ -46,6 +48,7 @@ static void md_fb_stage(FILE *f, const char *title, const char *doc)
 #define MD_ST(id, val, name, doc) md_row(f, "", name, doc);
 #define MD_FB(id, val, name, doc) md_row(f, "fallback.", name, doc);
 #define MD_BE(field, doc) md_row(f, "", #field, doc);
+#define MD_EV(id, val, name, doc) md_row(f, "", name, doc);
 
 /* What the README holds between its markers: a table a stage, in the
  * order a connection meets them. */
@@ -61,6 +64,12 @@ static char *md_generate(void)
 	KS_STAT_COUNTERS(MD_STAGE, MD_ST)
 	KS_BACKEND_COUNTERS(MD_STAGE, MD_BE)
 	KS_FB_COUNTERS(MD_FB_STAGE, MD_FB)
+	/* `ksteer monitor`'s words: shared/ksteer_events.h. */
+	md_stage(f, "`ksteer monitor`: path", "where each decision sent the connection "
+		 "(`\"path\"`)");
+	KS_EVENT_PATHS(MD_EV)
+	md_stage(f, "`ksteer monitor`: why", "what decided it (`\"why\"`)");
+	KS_EVENT_WHYS(MD_EV)
 	fputc('\n', f);
 	fclose(f);
 	return text;
@@ -123,6 +132,18 @@ static void test_tables(void)
 	check_names("ksteer stats -j", &top);
 	check_names("\"fallback\"", &fb);
 	check_names("a backend's", &be);
+	{
+		struct names path = { 0 }, why = { 0 };
+
+#define ADD_PATH(id, val, name, doc) add_name(&path, name); check_cell(name, doc);
+#define ADD_WHY(id, val, name, doc) add_name(&why, name); check_cell(name, doc);
+		KS_EVENT_PATHS(ADD_PATH)
+		KS_EVENT_WHYS(ADD_WHY)
+		CHECK(path.n == KS_EV_MAX - 1 && why.n == KS_WHY_MAX - 1,
+		      "monitor: %d paths, %d reasons, their values 1..n", path.n, why.n);
+		check_names("monitor paths", &path);
+		check_names("monitor reasons", &why);
+	}
 }
 
 /* ---- the README ------------------------------------------------------------ */
