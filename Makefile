@@ -8,6 +8,10 @@
 # kind. Objects go to build/obj/<path>.o with their dependency files, so a
 # header change rebuilds what includes it.
 
+# The one version string: ksteer --version, the pkg-config file and the
+# Debian package's version (debian/changelog is written from it).
+VERSION   := 0.1.0
+
 BUILD     := build
 OBJ       := $(BUILD)/obj
 CC        ?= cc
@@ -45,7 +49,7 @@ UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test
 FIXTURE_TESTS := $(patsubst tests/fixtures/%.c,$(BUILD)/%,$(wildcard tests/fixtures/test_*.c))
 FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all test deps clean fuzz demo demo-stop bench bench-paths bench-backend bench-quic bench-bpf
+.PHONY: FORCE all test deps clean fuzz demo demo-stop bench bench-paths bench-backend bench-quic bench-bpf
 
 all: $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend \
 	$(BUILD)/handoff_tls_server $(BUILD)/connbench $(UNIT_TESTS) $(FIXTURE_TESTS)
@@ -72,15 +76,22 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 # ---- userspace objects ------------------------------------------------------
 
-# Every object waits for the skeletons (some include them; the dependency
-# files say which once they exist).
-$(OBJ)/%.o: %.c | $(SKELS)
+# build/ks_version.h: KS_VERSION, rewritten only when VERSION changes, so
+# that what includes it rebuilds then and only then.
+$(BUILD)/ks_version.h: FORCE
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	@echo '#define KS_VERSION "$(VERSION)"' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(OBJ)/big/%.o: %.c | $(SKELS)
+# Every object waits for the skeletons and the version header (some include
+# them; the dependency files say which once they exist).
+$(OBJ)/%.o: %.c | $(SKELS) $(BUILD)/ks_version.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BIG_HELLO) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OBJ)/big/%.o: %.c | $(SKELS) $(BUILD)/ks_version.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(BIG_HELLO) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(call obj,$(LIB_SRCS))
 	$(AR) rcs $@ $^
@@ -97,13 +108,13 @@ $(OBJ)/tests/%.o $(OBJ)/bench/%.o: CFLAGS += -Itests/lib
 # ---- programs ---------------------------------------------------------------
 
 $(BUILD)/ksteer: $(CLI_OBJS) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcrypto
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcrypto
 
 $(BUILD)/ksteerd: $(KSTEERD_OBJS) $(LIB_BIG)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -luring -lcrypto
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -luring -lcrypto
 
 $(BUILD)/ksteer-backend: $(BACKEND_OBJS) $(HANDOFF_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ -luring -lssl -lcrypto -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -luring -lssl -lcrypto -lpthread
 
 $(BUILD)/handoff_tls_server: $(call obj,tests/tools/handoff_tls_server.c) $(HANDOFF_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lssl -lcrypto -lpthread

@@ -50,6 +50,12 @@ err_line "key show before up: not up" "not up" $KSTEER key show
 # is that usage, on one line; an unknown option is one line.
 CMDS=("up" "down" "backend add" "backend del" "backend list" "route add" "route del"
 	"route list" "route test" "stats" "parse" "key set" "key rotate" "key show")
+# One version string, the Makefile's: --version and -V print it, exit 0.
+version=$(sed -n 's/^VERSION *:= *//p' "$ROOT/Makefile")
+for v in --version -V; do
+	expect_eq "ksteer $v: the Makefile's version, exit 0" "ksteer $version 0" \
+		"$($KSTEER $v) $?"
+done
 help=$($KSTEER --help)
 expect_eq "ksteer --help: exit 0" 0 $?
 for c in "${CMDS[@]}"; do
