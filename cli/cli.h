@@ -70,6 +70,7 @@ extern const struct ks_opt ks_backend_add_opts[];
 extern const struct ks_opt ks_route_alpn_opts[];
 extern const struct ks_opt ks_route_test_opts[];
 extern const struct ks_opt ks_parse_opts[];
+extern const struct ks_opt ks_stats_opts[];
 
 int cmd_up(const struct ks_env *e);
 int cmd_down(const struct ks_env *e);
