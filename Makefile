@@ -42,6 +42,9 @@ LIB_BIG      := $(BUILD)/libksteer-big.a
 CLI_OBJS     := $(call obj,$(wildcard cli/*.c))
 KSTEERD_OBJS := $(patsubst %.c,$(OBJ)/big/%.o,$(wildcard ksteerd/*.c))
 HANDOFF_OBJS := $(call obj,handoff/ksteer_handoff.c)
+# The hand-off library's soname major (libksteer_handoff.so.0).
+HANDOFF_SO   := 0
+HANDOFF_LIBS := $(BUILD)/libksteer_handoff.a $(BUILD)/libksteer_handoff.so.$(VERSION)
 BACKEND_OBJS := $(call obj,$(wildcard backend/*.c))
 TESTLIB_OBJS := $(call obj,tests/lib/pkt.c)
 
@@ -49,10 +52,14 @@ UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test
 FIXTURE_TESTS := $(patsubst tests/fixtures/%.c,$(BUILD)/%,$(wildcard tests/fixtures/test_*.c))
 FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: FORCE all test deps clean fuzz demo demo-stop bench bench-paths bench-backend bench-quic bench-bpf
+.PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
+	bench-quic bench-bpf install uninstall deb
 
-all: $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend \
-	$(BUILD)/handoff_tls_server $(BUILD)/connbench $(UNIT_TESTS) $(FIXTURE_TESTS)
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench \
+	$(UNIT_TESTS) $(FIXTURE_TESTS)
+
+# What `make install` and the Debian package install.
+programs: $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend $(HANDOFF_LIBS)
 
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 
@@ -116,8 +123,113 @@ $(BUILD)/ksteerd: $(KSTEERD_OBJS) $(LIB_BIG)
 $(BUILD)/ksteer-backend: $(BACKEND_OBJS) $(HANDOFF_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -luring -lssl -lcrypto -lpthread
 
+# The hand-off library for third-party backends: static and shared, from
+# position-independent objects.
+$(OBJ)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=default $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/libksteer_handoff.a: $(OBJ)/pic/handoff/ksteer_handoff.o
+	$(AR) rcs $@ $^
+
+$(BUILD)/libksteer_handoff.so.$(VERSION): $(OBJ)/pic/handoff/ksteer_handoff.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libksteer_handoff.so.$(HANDOFF_SO) -o $@ $^
+
 $(BUILD)/handoff_tls_server: $(call obj,tests/tools/handoff_tls_server.c) $(HANDOFF_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lssl -lcrypto -lpthread
+
+# ---- installing -------------------------------------------------------------
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall with the
+# same. Each directory can be set on its own; SYSCONFDIR is /etc whatever
+# the prefix (the services read /etc/ksteer).
+PREFIX       ?= /usr/local
+SBINDIR      ?= $(PREFIX)/sbin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR       ?= $(PREFIX)/share/man
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR   ?= /etc
+INSTALL      ?= install
+
+# What is generated for installing (build/dist/): the man pages (ksteer(8)'s
+# COMMANDS from the command table: `ksteer help --man`), the completion
+# (`ksteer help --completion`), the units and the pkg-config file with the
+# paths above. build/dist/paths holds them and changes only when they do,
+# so the files are made again then.
+DIST := $(BUILD)/dist
+MANS := $(DIST)/ksteer.8 $(DIST)/ksteerd.8 $(DIST)/ksteer-backend.8 $(DIST)/ksteer.conf.5
+DIST_FILES := $(MANS) $(DIST)/ksteer.bash $(DIST)/ksteer.service $(DIST)/ksteerd.service \
+	$(DIST)/ksteer_handoff.pc
+SUBST = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+dist: $(DIST_FILES)
+
+$(DIST)/paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION) $(PREFIX) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(SYSCONFDIR)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(DIST)/ksteer.8: dist/man/ksteer.8.in $(BUILD)/ksteer $(DIST)/paths
+	$(BUILD)/ksteer help --man >$@.commands
+	$(SUBST) -e '/^@COMMANDS@$$/{r $@.commands' -e 'd}' $< >$@
+	rm $@.commands
+
+$(DIST)/%: dist/man/%.in $(DIST)/paths
+	$(SUBST) $< >$@
+
+$(DIST)/%: dist/systemd/%.in $(DIST)/paths
+	$(SUBST) $< >$@
+
+$(DIST)/ksteer_handoff.pc: dist/ksteer_handoff.pc.in $(DIST)/paths
+	$(SUBST) $< >$@
+
+$(DIST)/ksteer.bash: $(BUILD)/ksteer
+	$(BUILD)/ksteer help --completion >$@
+
+install: programs dist
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/ksteer
+	$(INSTALL) -m 755 $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 644 $(BUILD)/libksteer_handoff.a $(DESTDIR)$(LIBDIR)
+	$(INSTALL) -m 755 $(BUILD)/libksteer_handoff.so.$(VERSION) $(DESTDIR)$(LIBDIR)
+	ln -sf libksteer_handoff.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libksteer_handoff.so.$(HANDOFF_SO)
+	ln -sf libksteer_handoff.so.$(HANDOFF_SO) $(DESTDIR)$(LIBDIR)/libksteer_handoff.so
+	$(INSTALL) -m 644 handoff/ksteer_handoff.h $(DESTDIR)$(INCLUDEDIR)
+	$(INSTALL) -m 644 $(DIST)/ksteer_handoff.pc $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 644 $(DIST)/ksteer.conf.5 $(DESTDIR)$(MANDIR)/man5
+	$(INSTALL) -m 644 $(DIST)/ksteer.8 $(DIST)/ksteerd.8 $(DIST)/ksteer-backend.8 \
+		$(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 644 $(DIST)/ksteer.bash $(DESTDIR)$(BASHCOMPDIR)/ksteer
+	$(INSTALL) -m 644 $(DIST)/ksteer.service $(DIST)/ksteerd.service $(DESTDIR)$(UNITDIR)
+	@# The example configuration, never over one that is there.
+	for f in ksteer.conf ksteer.env; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/ksteer/$$f ] || \
+			$(INSTALL) -m 644 dist/$$f $(DESTDIR)$(SYSCONFDIR)/ksteer/$$f; \
+	done
+
+# Everything install put there; the configuration only while it is still
+# the example (an edited one stays, and so does its directory).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ksteer $(DESTDIR)$(SBINDIR)/ksteerd \
+		$(DESTDIR)$(SBINDIR)/ksteer-backend $(DESTDIR)$(LIBDIR)/libksteer_handoff.a \
+		$(DESTDIR)$(LIBDIR)/libksteer_handoff.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/libksteer_handoff.so.$(HANDOFF_SO) \
+		$(DESTDIR)$(LIBDIR)/libksteer_handoff.so $(DESTDIR)$(INCLUDEDIR)/ksteer_handoff.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/ksteer_handoff.pc $(DESTDIR)$(MANDIR)/man5/ksteer.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/ksteer.8 $(DESTDIR)$(MANDIR)/man8/ksteerd.8 \
+		$(DESTDIR)$(MANDIR)/man8/ksteer-backend.8 $(DESTDIR)$(BASHCOMPDIR)/ksteer \
+		$(DESTDIR)$(UNITDIR)/ksteer.service $(DESTDIR)$(UNITDIR)/ksteerd.service
+	for f in ksteer.conf ksteer.env; do \
+		! cmp -s dist/$$f $(DESTDIR)$(SYSCONFDIR)/ksteer/$$f || \
+			rm $(DESTDIR)$(SYSCONFDIR)/ksteer/$$f; \
+	done
+	rmdir $(DESTDIR)$(SYSCONFDIR)/ksteer 2>/dev/null || true
 
 # ---- tests ------------------------------------------------------------------
 

@@ -348,6 +348,11 @@ int ks_dispatch(int argc, char **argv)
 		return ks_help(stdout, NULL), 0;
 	if (!strcmp(argv[0], "-V") || !strcmp(argv[0], "--version"))
 		return printf("ksteer %s\n", KS_VERSION), 0;
+	/* Hidden: what the Makefile generates from the table (help_gen.c). */
+	if (!strcmp(argv[0], "help") && argc == 2 && !strcmp(argv[1], "--man"))
+		return ks_print_man(stdout);
+	if (!strcmp(argv[0], "help") && argc == 2 && !strcmp(argv[1], "--completion"))
+		return ks_print_completion(stdout);
 	if (!strcmp(argv[0], "help"))
 		return ks_help_words(argc - 1, argv + 1);
 	for (const struct ks_cmd *c = ks_cmds; c->name; c++) {
