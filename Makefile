@@ -231,6 +231,26 @@ uninstall:
 	done
 	rmdir $(DESTDIR)$(SYSCONFDIR)/ksteer 2>/dev/null || true
 
+# make deb: build/deb/ksteer_VERSION_ARCH.deb, by dpkg-buildpackage from
+# debian/ (debhelper), which packages `make install PREFIX=/usr` of this
+# build (reused, not built again). debian/changelog is written here, with
+# VERSION. Nothing is written outside the tree.
+DEB_DIR  := $(BUILD)/deb
+DEB_ARCH  = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+DEB_DATE  = $(shell date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))
+
+deb: programs
+	@mkdir -p $(DEB_DIR)
+	printf '%s\n' 'ksteer ($(VERSION)) unstable; urgency=medium' '' \
+		'  * Packaged from the source tree by make deb.' '' \
+		' -- ksteer maintainers <maintainers@users.noreply.h-seed-3f09cdb4.example>  $(DEB_DATE)' \
+		>debian/changelog
+	DEB_OUT=$(abspath $(DEB_DIR)) dpkg-buildpackage -b -us -uc -tc \
+		--buildinfo-option=-u$(DEB_DIR) \
+		--buildinfo-option=-O$(DEB_DIR)/ksteer_$(VERSION)_$(DEB_ARCH).buildinfo \
+		--changes-option=-u$(DEB_DIR) \
+		--changes-option=-O$(DEB_DIR)/ksteer_$(VERSION)_$(DEB_ARCH).changes
+
 # ---- tests ------------------------------------------------------------------
 
 # Unit tests: tests/unit/test_X.c, with what each needs besides libksteer.

@@ -239,4 +239,83 @@ rm "$DEST/etc/ksteer/ksteer.conf"
 mk install DESTDIR="$DEST" PREFIX=/usr && mk uninstall DESTDIR="$DEST" PREFIX=/usr
 expect_eq "make install, uninstall with PREFIX=/usr: nothing left" "" "$(cd "$DEST" && find . ! -type d)"
 
+# ---- make deb, dpkg -i, dpkg -r, dpkg --purge ---------------------------------------
+
+# The package's files that are no directory (dpkg -L lists directories too).
+pkg_files() { dpkg -L ksteer 2>/dev/null | while read -r f; do [ -d "$f" ] || echo "$f"; done; }
+# Whether a process runs the installed ksteerd.
+installed_ksteerd_runs() {
+	local p
+	for p in /proc/[0-9]*; do [ "$(readlink "$p/exe" 2>/dev/null)" = /usr/sbin/ksteerd ] && return 0; done
+	return 1
+}
+# The states of the machine the package must leave as they were.
+machine_state() {
+	ls -d /etc/systemd/system/*.wants/ksteer*.service /var/lib/systemd/deb-systemd-helper-enabled/*ksteer* \
+		/sys/fs/bpf/ksteer /etc/ksteer 2>/dev/null
+}
+if dpkg-query -W -f='${Status}' ksteer 2>/dev/null | grep -q installed || [ -e /usr/sbin/ksteer ] ||
+	[ -e /etc/ksteer ]; then
+	skip "the .deb: ksteer is installed on this machine already (dpkg, /usr/sbin/ksteer or /etc/ksteer), a test does not replace it"
+elif ! command -v dpkg-buildpackage >/dev/null || ! command -v dh >/dev/null; then
+	fail "the .deb: dpkg-buildpackage and debhelper are missing (scripts/install-deps.sh installs them)"
+else
+	before=$(machine_state)
+	t0=$(date +%s)
+	check "make deb" mk deb
+	deb=$ROOT/build/deb/ksteer_${VERSION}_$(dpkg-architecture -qDEB_HOST_ARCH).deb
+	check "make deb: the package in build/deb, built in $(($(date +%s) - t0)) s (the build reused)" \
+		test -f "$deb" -a $(($(date +%s) - t0)) -lt 120
+	expect_eq "its version is the Makefile's" "$VERSION" "$(dpkg-deb -f "$deb" Version)"
+	expect_eq "debian/ is left as it was (its changelog written and ignored)" "" \
+		"$(git -C "$ROOT" status --porcelain --ignored=matching debian | grep -v '^!! debian/changelog$')"
+	dpkg-deb -e "$deb" "$WORK/control"
+	check "its scripts start nothing" bash -c "! grep -qE 'deb-systemd-invoke (start|restart)|systemctl (start|restart)' $WORK/control/*"
+
+	ks_on_exit "in_srv dpkg --purge ksteer"
+	check "dpkg -i" in_srv dpkg -i "$deb" >"$WORK/dpkg.log" 2>&1
+	for f in /usr/sbin/ksteer /usr/sbin/ksteerd /usr/sbin/ksteer-backend /usr/include/ksteer_handoff.h \
+		/lib/systemd/system/ksteer.service /lib/systemd/system/ksteerd.service \
+		/usr/share/man/man8/ksteer.8.gz /usr/share/man/man5/ksteer.conf.5.gz \
+		/usr/share/bash-completion/completions/ksteer /etc/ksteer/ksteer.conf /etc/ksteer/ksteer.env; do
+		[ -e "$f" ] || fail "dpkg -i: $f is missing"
+	done
+	ok "dpkg -i: the programs, header, units, man pages, completion and configuration in place"
+	expect_eq "the installed ksteer: --version; pkg-config finds the library" "ksteer $VERSION $VERSION" \
+		"$(/usr/sbin/ksteer --version) $(pkg-config --modversion ksteer_handoff)"
+	# shellcheck disable=SC2046
+	check "a backend builds against the installed library and runs" bash -c \
+		"cc -o '$WORK/h-deb' '$WORK/h.c' \$(pkg-config --cflags --libs ksteer_handoff) && '$WORK/h-deb' '$WORK/h3.sock' >/dev/null"
+	verify_units / /usr/share/man ksteer.service ksteerd.service
+	expect_eq "dpkg -i: nothing enabled (systemctl is-enabled), nothing started, nothing pinned" \
+		"disabled disabled||no|no" \
+		"$(echo $(systemctl is-enabled ksteer.service ksteerd.service 2>&1))|$(ls -d /etc/systemd/system/*.wants/ksteer* 2>/dev/null)|$(installed_ksteerd_runs && echo yes || echo no)|$([ -e /sys/fs/bpf/ksteer ] && [[ $before != *"/sys/fs/bpf/ksteer"* ]] && echo yes || echo no)"
+	# An up by the installed ksteer, in the namespace; purged there, the
+	# package takes it down and leaves nothing.
+	check "the installed ksteer up, a backend and a route" bash -c "
+		nsenter --net=/run/netns/$SRV_NS /usr/sbin/ksteer up -a $SRV4 -i lo -i $SRV_IF &&
+		nsenter --net=/run/netns/$SRV_NS /usr/sbin/ksteer backend add a 127.0.0.1:9001 &&
+		nsenter --net=/run/netns/$SRV_NS /usr/sbin/ksteer route add a.example a"
+	files=$(pkg_files)
+	check "dpkg --purge (where up ran)" in_srv dpkg --purge ksteer >>"$WORK/dpkg.log" 2>&1
+	expect_eq "purged: not installed, none of its files left, the machine as before" \
+		"unknown||$before" \
+		"$(dpkg-query -W -f='${db:Status-Want}' ksteer 2>/dev/null || echo unknown)|$(for f in $files; do [ -e "$f" ] && echo "$f"; done)|$(machine_state)"
+	check "purged: the pins of its up gone" test ! -e "$KSTEER_PIN_DIR"
+	check "purged: its TC filter gone" bash -c "! nsenter --net=/run/netns/$SRV_NS tc filter show dev $SRV_IF ingress | grep -q ksteer"
+	# Removed, the configuration stays; purged, it goes, and so do pins a
+	# down did not take (here, a map pinned by hand).
+	in_srv dpkg -i "$deb" >>"$WORK/dpkg.log" 2>&1
+	echo "# edited" >>/etc/ksteer/ksteer.conf
+	check "dpkg -r" in_srv dpkg -r ksteer >>"$WORK/dpkg.log" 2>&1
+	expect_eq "removed: the programs gone, the configuration kept" "config-files no yes" \
+		"$(dpkg-query -W -f='${db:Status-Status}' ksteer) $([ -e /usr/sbin/ksteer ] && echo yes || echo no) $(grep -q '^# edited' /etc/ksteer/ksteer.conf && echo yes)"
+	mkdir -p "$KSTEER_PIN_DIR"
+	bpftool map create "$KSTEER_PIN_DIR/left" type array key 4 value 4 entries 1 name left
+	check "dpkg --purge after -r" in_srv dpkg --purge ksteer >>"$WORK/dpkg.log" 2>&1
+	expect_eq "purged: the configuration and the pins left gone, the machine as before" \
+		"unknown no|$before" \
+		"$(dpkg-query -W -f='${db:Status-Want}' ksteer 2>/dev/null || echo unknown) $([ -e "$KSTEER_PIN_DIR" ] && echo yes || echo no)|$(machine_state)"
+fi
+
 summary
