@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what ksteer needs on Debian 12 (build, tests, benchmarks): only
-# what is missing, so a second run is quick.
+# Installs what ksteer needs on Debian 12 (build, tests, benchmarks, make
+# deb and its test: debhelper, dpkg-dev; systemd for systemd-analyze, man-db
+# and groff for the man pages, prometheus for promtool): only what is
+# missing, so a second run is quick.
 set -euo pipefail
 pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
@@ -8,6 +10,7 @@ pkgs=(
 	iproute2 ethtool procps psmisc python3 jq
 	openssl curl gnutls-bin nginx tshark wrk tcpdump chromium ngtcp2-client ngtcp2-server
 	prometheus
+	debhelper dpkg-dev build-essential systemd man-db groff-base
 )
 missing=()
 for p in "${pkgs[@]}"; do
