@@ -12,7 +12,9 @@ ks_test_begin "install tests"
 VERSION=$(sed -n 's/^VERSION *:= *//p' "$ROOT/Makefile")
 DEST=$WORK/dest
 PFX=$DEST/usr/local
-mk() { make -s -C "$ROOT" "$@" >>"$WORK/make.log" 2>&1; }
+# make of the tree, not of the make that may run this (make test): none of
+# its flags or variables.
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$ROOT" "$@" >>"$WORK/make.log" 2>&1; }
 
 # ---- make install -----------------------------------------------------------
 
