@@ -165,7 +165,7 @@ static bool ks_seen(const struct ks_cmd *c, int k, bool next)
 	return false;
 }
 
-/* Case arms "PREFIX) words=...": the words that may follow each proper
+/* Case arms "PREFIX) next=...": the words that may follow each proper
  * prefix of a command's name (the empty one: the first words, and help). */
 static void ks_complete_next(FILE *out)
 {
@@ -212,15 +212,16 @@ static const char *ks_complete_kind(const char *arg)
 static bool ks_operand_named(const char *usage, const char *name)
 {
 	for (const char *at = strstr(usage, name); at; at = strstr(at + 1, name)) {
-		const char *word = at;
+		const char *prev;
 
-		if (at > usage && at[-1] != ' ' && at[-1] != '\n')
-			continue;
 		if (at == usage || at[-1] == '\n')
-			return true;
-		for (word = at - 1; word > usage && word[-1] != ' ' && word[-1] != '\n'; word--)
+			return true;              /* a form's first word */
+		if (at[-1] != ' ')
+			continue;                 /* inside a word */
+		for (prev = at - 1; prev > usage && prev[-1] != ' ' && prev[-1] != '\n'; prev--)
 			;
-		if (!(word[0] == '-' || (word[0] == '[' && word[1] == '-')) || at[-2] == ']')
+		/* Unless the word before is an option ("-c", "[-c": its argument). */
+		if (!(prev[0] == '-' || (prev[0] == '[' && prev[1] == '-')) || at[-2] == ']')
 			return true;
 	}
 	return false;
