@@ -238,12 +238,13 @@ uninstall:
 DEB_DIR  := $(BUILD)/deb
 DEB_ARCH  = $(shell dpkg-architecture -qDEB_HOST_ARCH)
 DEB_DATE  = $(shell date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))
+DEB_MAINTAINER = $(shell sed -n 's/^Maintainer: //p' debian/control)
 
 deb: programs
 	@mkdir -p $(DEB_DIR)
 	printf '%s\n' 'ksteer ($(VERSION)) unstable; urgency=medium' '' \
 		'  * Packaged from the source tree by make deb.' '' \
-		' -- ksteer maintainers <maintainers@users.noreply.h-seed-3f09cdb4.example>  $(DEB_DATE)' \
+		' -- $(DEB_MAINTAINER)  $(DEB_DATE)' \
 		>debian/changelog
 	DEB_OUT=$(abspath $(DEB_DIR)) dpkg-buildpackage -b -us -uc -tc \
 		--buildinfo-option=-u$(DEB_DIR) \
