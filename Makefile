@@ -8,6 +8,10 @@
 # kind. Objects go to build/obj/<path>.o with their dependency files, so a
 # header change rebuilds what includes it.
 
+# The one version string: ksteer --version, the pkg-config file and the
+# Debian package's version (debian/changelog is written from it).
+VERSION   := 0.1.0
+
 BUILD     := build
 OBJ       := $(BUILD)/obj
 CC        ?= cc
@@ -40,6 +44,9 @@ LIB_BIG      := $(BUILD)/libksteer-big.a
 CLI_OBJS     := $(call obj,$(wildcard cli/*.c))
 KSTEERD_OBJS := $(patsubst %.c,$(OBJ)/big/%.o,$(wildcard ksteerd/*.c))
 HANDOFF_OBJS := $(call obj,handoff/ksteer_handoff.c)
+# The hand-off library's soname major (libksteer_handoff.so.0).
+HANDOFF_SO   := 0
+HANDOFF_LIBS := $(BUILD)/libksteer_handoff.a $(BUILD)/libksteer_handoff.so.$(VERSION)
 BACKEND_OBJS := $(call obj,$(wildcard backend/*.c))
 TESTLIB_OBJS := $(call obj,tests/lib/pkt.c)
 
@@ -47,10 +54,14 @@ UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test
 FIXTURE_TESTS := $(patsubst tests/fixtures/%.c,$(BUILD)/%,$(wildcard tests/fixtures/test_*.c))
 FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all test deps clean fuzz demo demo-stop bench bench-paths bench-backend bench-quic bench-bpf
+.PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
+	bench-quic bench-bpf install uninstall deb
 
-all: $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend \
-	$(BUILD)/handoff_tls_server $(BUILD)/connbench $(UNIT_TESTS) $(FIXTURE_TESTS)
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench \
+	$(UNIT_TESTS) $(FIXTURE_TESTS)
+
+# What `make install` and the Debian package install.
+programs: $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend $(HANDOFF_LIBS)
 
 # Nothing built is an intermediate to delete (skeletons, objects).
 .SECONDARY:
@@ -75,15 +86,22 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 # ---- userspace objects ------------------------------------------------------
 
-# Every object waits for the skeletons (some include them; the dependency
-# files say which once they exist).
-$(OBJ)/%.o: %.c | $(SKELS)
+# build/ks_version.h: KS_VERSION, rewritten only when VERSION changes, so
+# that what includes it rebuilds then and only then.
+$(BUILD)/ks_version.h: FORCE
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	@echo '#define KS_VERSION "$(VERSION)"' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(OBJ)/big/%.o: %.c | $(SKELS)
+# Every object waits for the skeletons and the version header (some include
+# them; the dependency files say which once they exist).
+$(OBJ)/%.o: %.c | $(SKELS) $(BUILD)/ks_version.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BIG_HELLO) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OBJ)/big/%.o: %.c | $(SKELS) $(BUILD)/ks_version.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(BIG_HELLO) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(call obj,$(LIB_SRCS))
 	$(AR) rcs $@ $^
@@ -100,16 +118,142 @@ $(OBJ)/tests/%.o $(OBJ)/bench/%.o: CFLAGS += -Itests/lib
 # ---- programs ---------------------------------------------------------------
 
 $(BUILD)/ksteer: $(CLI_OBJS) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
 
 $(BUILD)/ksteerd: $(KSTEERD_OBJS) $(LIB_BIG)
-	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -luring -lcrypto
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -luring -lcrypto
 
 $(BUILD)/ksteer-backend: $(BACKEND_OBJS) $(HANDOFF_OBJS)
-	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) -luring -lssl -lcrypto -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(LINK_ORDER) -luring -lssl -lcrypto -lpthread
+
+# The hand-off library for third-party backends: static and shared, from
+# position-independent objects.
+$(OBJ)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=default $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/libksteer_handoff.a: $(OBJ)/pic/handoff/ksteer_handoff.o
+	$(AR) rcs $@ $^
+
+$(BUILD)/libksteer_handoff.so.$(VERSION): $(OBJ)/pic/handoff/ksteer_handoff.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libksteer_handoff.so.$(HANDOFF_SO) -o $@ $^
 
 $(BUILD)/handoff_tls_server: $(call obj,tests/tools/handoff_tls_server.c) $(HANDOFF_OBJS)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) -lssl -lcrypto -lpthread
+
+# ---- installing -------------------------------------------------------------
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall with the
+# same. Each directory can be set on its own; SYSCONFDIR is /etc whatever
+# the prefix (the services read /etc/ksteer).
+PREFIX       ?= /usr/local
+SBINDIR      ?= $(PREFIX)/sbin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR       ?= $(PREFIX)/share/man
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR   ?= /etc
+INSTALL      ?= install
+
+# What is generated for installing (build/dist/): the man pages (ksteer(8)'s
+# COMMANDS from the command table: `ksteer help --man`), the completion
+# (`ksteer help --completion`), the units and the pkg-config file with the
+# paths above. build/dist/paths holds them and changes only when they do,
+# so the files are made again then.
+DIST := $(BUILD)/dist
+MANS := $(DIST)/ksteer.8 $(DIST)/ksteerd.8 $(DIST)/ksteer-backend.8 $(DIST)/ksteer.conf.5
+DIST_FILES := $(MANS) $(DIST)/ksteer.bash $(DIST)/ksteer.service $(DIST)/ksteerd.service \
+	$(DIST)/ksteer_handoff.pc
+SUBST = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+dist: $(DIST_FILES)
+
+$(DIST)/paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION) $(PREFIX) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(SYSCONFDIR)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(DIST)/ksteer.8: dist/man/ksteer.8.in $(BUILD)/ksteer $(DIST)/paths
+	$(BUILD)/ksteer help --man >$@.commands
+	$(SUBST) -e '/^@COMMANDS@$$/{r $@.commands' -e 'd}' $< >$@
+	rm $@.commands
+
+$(DIST)/%: dist/man/%.in $(DIST)/paths
+	$(SUBST) $< >$@
+
+$(DIST)/%: dist/systemd/%.in $(DIST)/paths
+	$(SUBST) $< >$@
+
+$(DIST)/ksteer_handoff.pc: dist/ksteer_handoff.pc.in $(DIST)/paths
+	$(SUBST) $< >$@
+
+$(DIST)/ksteer.bash: $(BUILD)/ksteer
+	$(BUILD)/ksteer help --completion >$@
+
+install: programs dist
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/ksteer
+	$(INSTALL) -m 755 $(BUILD)/ksteer $(BUILD)/ksteerd $(BUILD)/ksteer-backend $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 644 $(BUILD)/libksteer_handoff.a $(DESTDIR)$(LIBDIR)
+	$(INSTALL) -m 755 $(BUILD)/libksteer_handoff.so.$(VERSION) $(DESTDIR)$(LIBDIR)
+	ln -sf libksteer_handoff.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libksteer_handoff.so.$(HANDOFF_SO)
+	ln -sf libksteer_handoff.so.$(HANDOFF_SO) $(DESTDIR)$(LIBDIR)/libksteer_handoff.so
+	$(INSTALL) -m 644 handoff/ksteer_handoff.h $(DESTDIR)$(INCLUDEDIR)
+	$(INSTALL) -m 644 $(DIST)/ksteer_handoff.pc $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 644 $(DIST)/ksteer.conf.5 $(DESTDIR)$(MANDIR)/man5
+	$(INSTALL) -m 644 $(DIST)/ksteer.8 $(DIST)/ksteerd.8 $(DIST)/ksteer-backend.8 \
+		$(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 644 $(DIST)/ksteer.bash $(DESTDIR)$(BASHCOMPDIR)/ksteer
+	$(INSTALL) -m 644 $(DIST)/ksteer.service $(DIST)/ksteerd.service $(DESTDIR)$(UNITDIR)
+	@# The example configuration, never over one that is there.
+	for f in ksteer.conf ksteer.env; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/ksteer/$$f ] || \
+			$(INSTALL) -m 644 dist/$$f $(DESTDIR)$(SYSCONFDIR)/ksteer/$$f; \
+	done
+
+# Everything install put there; the configuration only while it is still
+# the example (an edited one stays, and so does its directory).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ksteer $(DESTDIR)$(SBINDIR)/ksteerd \
+		$(DESTDIR)$(SBINDIR)/ksteer-backend $(DESTDIR)$(LIBDIR)/libksteer_handoff.a \
+		$(DESTDIR)$(LIBDIR)/libksteer_handoff.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/libksteer_handoff.so.$(HANDOFF_SO) \
+		$(DESTDIR)$(LIBDIR)/libksteer_handoff.so $(DESTDIR)$(INCLUDEDIR)/ksteer_handoff.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/ksteer_handoff.pc $(DESTDIR)$(MANDIR)/man5/ksteer.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/ksteer.8 $(DESTDIR)$(MANDIR)/man8/ksteerd.8 \
+		$(DESTDIR)$(MANDIR)/man8/ksteer-backend.8 $(DESTDIR)$(BASHCOMPDIR)/ksteer \
+		$(DESTDIR)$(UNITDIR)/ksteer.service $(DESTDIR)$(UNITDIR)/ksteerd.service
+	for f in ksteer.conf ksteer.env; do \
+		! cmp -s dist/$$f $(DESTDIR)$(SYSCONFDIR)/ksteer/$$f || \
+			rm $(DESTDIR)$(SYSCONFDIR)/ksteer/$$f; \
+	done
+	rmdir $(DESTDIR)$(SYSCONFDIR)/ksteer 2>/dev/null || true
+
+# make deb: build/deb/ksteer_VERSION_ARCH.deb, by dpkg-buildpackage from
+# debian/ (debhelper), which packages `make install PREFIX=/usr` of this
+# build (reused, not built again). debian/changelog is written here, with
+# VERSION. Nothing is written outside the tree.
+DEB_DIR  := $(BUILD)/deb
+DEB_ARCH  = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+DEB_DATE  = $(shell date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))
+DEB_MAINTAINER = $(shell sed -n 's/^Maintainer: //p' debian/control)
+
+deb: programs
+	@mkdir -p $(DEB_DIR)
+	printf '%s\n' 'ksteer ($(VERSION)) unstable; urgency=medium' '' \
+		'  * Packaged from the source tree by make deb.' '' \
+		' -- $(DEB_MAINTAINER)  $(DEB_DATE)' \
+		>debian/changelog
+	DEB_OUT=$(abspath $(DEB_DIR)) dpkg-buildpackage -b -us -uc -tc \
+		--buildinfo-option=-u$(DEB_DIR) \
+		--buildinfo-option=-O$(DEB_DIR)/ksteer_$(VERSION)_$(DEB_ARCH).buildinfo \
+		--changes-option=-u$(DEB_DIR) \
+		--changes-option=-O$(DEB_DIR)/ksteer_$(VERSION)_$(DEB_ARCH).changes
 
 # ---- tests ------------------------------------------------------------------
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "ks_version.h"
 
 #define KS_HELP_WIDTH 80
 #define KS_OPT_COL 28             /* where an option's description starts */
@@ -194,7 +195,7 @@ static void ks_help(FILE *out, const char *which)
 	const struct ks_cmd *cmd = ks_cmd_named(which);
 
 	if (!which)
-		fputs("usage: ksteer COMMAND [ARG]...\n", out);
+		fputs("usage: ksteer COMMAND [ARG]...\n       ksteer --version\n", out);
 	else
 		ks_print_forms(out, which, false);
 	if (!cmd) {
@@ -345,6 +346,13 @@ int ks_dispatch(int argc, char **argv)
 		return ks_help(stderr, NULL), 2;
 	if (ks_is_help(argv[0]))
 		return ks_help(stdout, NULL), 0;
+	if (!strcmp(argv[0], "-V") || !strcmp(argv[0], "--version"))
+		return printf("ksteer %s\n", KS_VERSION), 0;
+	/* Hidden: what the Makefile generates from the table (help_gen.c). */
+	if (!strcmp(argv[0], "help") && argc == 2 && !strcmp(argv[1], "--man"))
+		return ks_print_man(stdout);
+	if (!strcmp(argv[0], "help") && argc == 2 && !strcmp(argv[1], "--completion"))
+		return ks_print_completion(stdout);
 	if (!strcmp(argv[0], "help"))
 		return ks_help_words(argc - 1, argv + 1);
 	for (const struct ks_cmd *c = ks_cmds; c->name; c++) {

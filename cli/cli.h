@@ -8,6 +8,7 @@
 #define KS_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "ksteer.h"
 
 /* Long-only options take values from here up; below, val is also -val. */
@@ -56,6 +57,11 @@ struct ks_env {
  * prints a help (`ksteer --help`, `help [WORDS]`, a group's or a command's
  * --help) or one error line; the exit status. */
 int ks_dispatch(int argc, char **argv);
+/* Generated from the table (help_gen.c), hidden from --help: ksteer(8)'s
+ * COMMANDS section (`ksteer help --man`) and the bash completion script
+ * (`ksteer help --completion`); the exit status. */
+int ks_print_man(FILE *out);
+int ks_print_completion(FILE *out);
 /* One error line: "usage: ksteer " and every form of e's command; 1. */
 int ks_usage_err(const struct ks_env *e);
 /* Whether option val was given; the argument it was last given (NULL:
@@ -71,6 +77,7 @@ extern const struct ks_opt ks_route_alpn_opts[];
 extern const struct ks_opt ks_route_test_opts[];
 extern const struct ks_opt ks_parse_opts[];
 extern const struct ks_opt ks_monitor_opts[];
+extern const struct ks_opt ks_stats_opts[];
 
 int cmd_up(const struct ks_env *e);
 int cmd_monitor(const struct ks_env *e);

@@ -9,7 +9,12 @@
  * Each set is a table macro over two callbacks, grouped by stage in the
  * order a connection meets them:
  *   STAGE(title, what the stage is)
- *   C(ID, value, "printed name", "meaning")    -> KS_ST_ID (KS_FB_ID) = value
+ *   C(ID, value, "printed name", "meaning")    -> KS_ST_ID = value
+ *   C(ID, value, "printed name", kind, "meaning")   ksteerd's: -> KS_FB_ID
+ * kind is KS_COUNTER (only ever grows) or KS_GAUGE (a level: it goes down
+ * too); the README writes "gauge: " before a gauge's meaning, and the
+ * Prometheus exposition (lib/metrics.c) gives each its TYPE. The kernel's
+ * and the per-backend counters are all KS_COUNTER.
  * The values are the ABI (the programs index the pinned maps by them, and
  * older or newer tools read the same maps), so they are written out rather
  * than taken from the order, which follows the stages. A new counter goes
@@ -21,6 +26,8 @@
 #define KSTEER_COUNTERS_H
 
 #define KS_CTR_NO_STAGE(title, doc)
+
+enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 
 /* ks_stats: per-CPU, kept by the BPF programs, index = enum ks_stat. */
 #define KS_STAT_COUNTERS(STAGE, C)                                                      \
@@ -230,80 +237,80 @@
 #define KS_FB_COUNTERS(STAGE, C)                                                        \
 	STAGE("ksteerd", "the fallback router reads the ClientHello of what the "      \
 	      "kernel could not place (`\"fallback\"` in `ksteer stats -j`).")          \
-	C(ACCEPTED, 0, "accepted",                                                      \
+	C(ACCEPTED, 0, "accepted", KS_COUNTER,                                          \
 	  "connections ksteerd accepted (what TC or sk_reuseport gave its listeners)") \
-	C(ACTIVE, 10, "active",                                                         \
-	  "gauge: connections ksteerd holds now (reading, handing back, proxying)")    \
-	C(CLOSED_EARLY, 9, "closed_early",                                              \
+	C(ACTIVE, 10, "active", KS_GAUGE,                                               \
+	  "connections ksteerd holds now (reading, handing back, proxying)")           \
+	C(CLOSED_EARLY, 9, "closed_early", KS_COUNTER,                                  \
 	  "the client left before its ClientHello was whole")                          \
-	C(TIMEOUT, 5, "hello_timeout",                                                  \
+	C(TIMEOUT, 5, "hello_timeout", KS_COUNTER,                                      \
 	  "ClientHello not whole by the deadline (`--deadline`, 5 s): to the "         \
 	  "`default` route's backend (slowloris), reset without one")                  \
-	C(TOO_BIG, 6, "hello_too_big",                                                  \
+	C(TOO_BIG, 6, "hello_too_big", KS_COUNTER,                                      \
 	  "ClientHello beyond ksteerd's cap (64 KB, in up to `--max-hello` bytes of "  \
 	  "records, 512 KB by default): reset")                                        \
-	C(MALFORMED, 7, "hello_malformed",                                              \
+	C(MALFORMED, 7, "hello_malformed", KS_COUNTER,                                  \
 	  "not TLS or a broken ClientHello: to the `default` route's backend, reset "  \
 	  "without one")                                                               \
-	C(TO_DEFAULT, 26, "unreadable_to_default",                                      \
+	C(TO_DEFAULT, 26, "unreadable_to_default", KS_COUNTER,                          \
 	  "of `fallback.hello_malformed` and `fallback.hello_timeout`: given to the "  \
 	  "`default` route's backend")                                                 \
-	C(NO_ROUTE, 8, "no_route",                                                      \
+	C(NO_ROUTE, 8, "no_route", KS_COUNTER,                                          \
 	  "no route and no `default` (or a backend since deleted): reset")             \
                                                                                         \
 	STAGE("ksteerd delivery", "the routed backend gets the connection: handed "    \
 	      "back into its listener, handed off over its unix socket, or proxied.")   \
-	C(HANDBACK, 21, "handback",                                                     \
+	C(HANDBACK, 21, "handback", KS_COUNTER,                                         \
 	  "connections ksteerd handed back into their backend's listener")             \
-	C(HANDBACK_FAILED, 22, "handback_failed",                                       \
+	C(HANDBACK_FAILED, 22, "handback_failed", KS_COUNTER,                           \
 	  "not placed after every retry, or not fed whole within 5 s: reset (RST)")    \
-	C(HANDBACK_RETRIED, 23, "handback_retried",                                     \
+	C(HANDBACK_RETRIED, 23, "handback_retried", KS_COUNTER,                         \
 	  "injections sent again (TC had not placed it yet)")                          \
-	C(HANDBACK_PENDING, 25, "handback_pending",                                     \
-	  "gauge: hand-backs under way (TC reads `ks_handback` only while it is "      \
-	  "non-zero)")                                                                 \
-	C(HANDOFF, 1, "handoff",                                                        \
+	C(HANDBACK_PENDING, 25, "handback_pending", KS_GAUGE,                           \
+	  "hand-backs under way (TC reads `ks_handback` only while it is non-zero)")   \
+	C(HANDOFF, 1, "handoff", KS_COUNTER,                                            \
 	  "handed to the backend over its unix socket (`backend add --handoff`)")      \
-	C(HANDOFF_FAILED, 2, "handoff_failed",                                          \
+	C(HANDOFF_FAILED, 2, "handoff_failed", KS_COUNTER,                              \
 	  "the backend's unix socket absent or refusing: reset")                       \
-	C(PROXY, 3, "proxy",                                                            \
+	C(PROXY, 3, "proxy", KS_COUNTER,                                                \
 	  "proxied to the backend's own target (`backend add --proxy`), with no "      \
 	  "hand-back possible")                                                        \
-	C(PROXY_FAILED, 4, "proxy_failed",                                              \
+	C(PROXY_FAILED, 4, "proxy_failed", KS_COUNTER,                                  \
 	  "the proxy target unreachable (or its PROXY v2 header not sent): reset")     \
-	C(REFUSED_NO_CLIENT_ADDR, 24, "refused_no_client_address",                      \
+	C(REFUSED_NO_CLIENT_ADDR, 24, "refused_no_client_address", KS_COUNTER,          \
 	  "no hand-back possible and no proxy target of the backend's own: refused "   \
 	  "(RST), never proxied as from this host")                                    \
                                                                                         \
 	STAGE("ksteerd QUIC", "routes unknown QUIC connections by the SNI of their "   \
 	      "client Initial (`ksteerd --quic`).")                                     \
-	C(QUIC_DATAGRAMS, 11, "quic_datagrams",                                         \
+	C(QUIC_DATAGRAMS, 11, "quic_datagrams", KS_COUNTER,                             \
 	  "UDP datagrams of unknown QUIC connections")                                 \
-	C(QUIC_UNKNOWN, 19, "quic_unknown_connection",                                  \
+	C(QUIC_UNKNOWN, 19, "quic_unknown_connection", KS_COUNTER,                      \
 	  "a short header of a connection nobody owns (ended, or aged out): dropped")  \
-	C(QUIC_UNREADABLE, 14, "quic_unreadable",                                       \
+	C(QUIC_UNREADABLE, 14, "quic_unreadable", KS_COUNTER,                           \
 	  "not a decryptable client Initial (forged, damaged, another packet type): "  \
 	  "dropped")                                                                   \
-	C(QUIC_FULL, 18, "quic_pending_full",                                           \
+	C(QUIC_FULL, 18, "quic_pending_full", KS_COUNTER,                               \
 	  "too many connections waiting for their ClientHello (`--quic-pending`): "    \
 	  "dropped (the client retransmits)")                                          \
-	C(QUIC_PENDING, 20, "quic_pending",                                             \
-	  "gauge: connections waiting for their ClientHello")                          \
-	C(QUIC_TIMEOUT, 17, "quic_hello_timeout",                                       \
+	C(QUIC_PENDING, 20, "quic_pending", KS_GAUGE,                                   \
+	  "connections waiting for their ClientHello")                                 \
+	C(QUIC_TIMEOUT, 17, "quic_hello_timeout", KS_COUNTER,                           \
 	  "ClientHello not whole by the deadline: dropped")                            \
-	C(QUIC_MALFORMED, 16, "quic_hello_malformed",                                   \
+	C(QUIC_MALFORMED, 16, "quic_hello_malformed", KS_COUNTER,                       \
 	  "the ClientHello inside broke the TLS grammar: dropped")                     \
-	C(QUIC_NO_ROUTE, 15, "quic_no_route",                                           \
+	C(QUIC_NO_ROUTE, 15, "quic_no_route", KS_COUNTER,                               \
 	  "an SNI with no route, a backend with no QUIC socket, or a route that could " \
 	  "not be installed: dropped")                                                 \
-	C(QUIC_ROUTED, 12, "quic_routed",                                               \
+	C(QUIC_ROUTED, 12, "quic_routed", KS_COUNTER,                                   \
 	  "QUIC connections routed by their Initial's SNI (TC then steers them by "    \
 	  "connection ID and address pair)")                                           \
-	C(QUIC_REINJECTED, 13, "quic_reinjected",                                       \
+	C(QUIC_REINJECTED, 13, "quic_reinjected", KS_COUNTER,                           \
 	  "their held datagrams given back to the kernel, to reach the server")
 
 /* Not a counter: `ksteer stats` counts ksteerd's TCP listeners in
- * ks_listeners (the fallback backend's slots); shown with ksteerd's. */
+ * ks_listeners (the fallback backend's slots); shown with ksteerd's, a
+ * gauge. */
 #define KS_FALLBACK_LISTENERS "fallback_listeners"
 #define KS_FALLBACK_LISTENERS_DOC                                                       \
 	"ksteerd's listeners registered: with none, what TC gives ksteerd is "         \
@@ -340,13 +347,13 @@ enum ks_st_values { KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_VALUE_ONCE) };
 struct ks_st_check { KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_BELOW_MAX) };
 _Static_assert(sizeof(struct ks_st_check) == KS_ST_MAX, "every ks_stats index has one");
 
-#define KS_FB_ENUM(id, val, name, doc) KS_FB_##id = (val),
+#define KS_FB_ENUM(id, val, name, kind, doc) KS_FB_##id = (val),
 enum ks_fb_stat {
 	KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_ENUM)
 	KS_FB_MAX = 27        /* the next counter's value */
 };
-#define KS_FB_VALUE_ONCE(id, val, name, doc) ks_fb_value_##val,
-#define KS_FB_BELOW_MAX(id, val, name, doc) char ks_fb_##id[(val) < KS_FB_MAX ? 1 : -1];
+#define KS_FB_VALUE_ONCE(id, val, name, kind, doc) ks_fb_value_##val,
+#define KS_FB_BELOW_MAX(id, val, name, kind, doc) char ks_fb_##id[(val) < KS_FB_MAX ? 1 : -1];
 enum ks_fb_values { KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_VALUE_ONCE) };
 struct ks_fb_check { KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_BELOW_MAX) };
 _Static_assert(sizeof(struct ks_fb_check) == KS_FB_MAX, "every ks_fallback_stats index has one");

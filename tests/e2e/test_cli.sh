@@ -49,7 +49,13 @@ err_line "key show before up: not up" "not up" $KSTEER key show
 # --help prints its usage on stdout and exits 0; the usage an error prints
 # is that usage, on one line; an unknown option is one line.
 CMDS=("up" "down" "backend add" "backend del" "backend list" "route add" "route del"
-	"route list" "route test" "stats" "parse" "key set" "key rotate" "key show")
+	"route list" "route test" "stats" "monitor" "parse" "key set" "key rotate" "key show")
+# One version string, the Makefile's: --version and -V print it, exit 0.
+version=$(sed -n 's/^VERSION *:= *//p' "$ROOT/Makefile")
+for v in --version -V; do
+	expect_eq "ksteer $v: the Makefile's version, exit 0" "ksteer $version 0" \
+		"$($KSTEER $v) $?"
+done
 help=$($KSTEER --help)
 expect_eq "ksteer --help: exit 0" 0 $?
 for c in "${CMDS[@]}"; do
@@ -87,6 +93,27 @@ for c in "${CMDS[@]}"; do
 	err_line "$c: an unknown option" "^ksteer: bad option '--frobnicate' \('ksteer $c --help' lists them\)$" \
 		$KSTEER $c --frobnicate
 done
+# The README's usage block ("## Using it"): the table's forms, one a line
+# (a long one continued on indented lines), in its order, then --version.
+readme_forms=$($PY - "$ROOT/README.md" <<'EOF'
+import sys
+text = open(sys.argv[1]).read()
+block = text[text.index("## Using it"):].split("\n\n")[1]
+forms = []
+for line in block.splitlines():
+    if line.startswith("    build/ksteer "):
+        forms.append(line.strip().removeprefix("build/"))
+    elif line.startswith("     ") and forms:
+        forms[-1] += " " + line.strip()
+    else:
+        forms.append(line.strip())
+print("\n".join(f for f in forms if f.startswith("ksteer ")))
+EOF
+)
+table_forms=$(for c in "${CMDS[@]}"; do
+	usage_of $c | sed 's/^ksteer: usage: //; s/ | /\nksteer /g'
+done; echo "ksteer --version")
+expect_eq "README: its usage block is the table's forms, one a line" "$table_forms" "$readme_forms"
 for g in backend route key; do
 	out=$($KSTEER $g --help)
 	expect_eq "$g --help: exit 0, every $g command" "0 $(printf '%s\n' "${CMDS[@]}" | grep -c "^$g ")" \

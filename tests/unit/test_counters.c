@@ -14,6 +14,7 @@
 #include <linux/types.h>
 #include "ksteer_counters.h"
 #include "ksteer_events.h"
+#include "metrics.h"
 #include "check.h"
 
 #define BEGIN_MARK "<!-- counters: generated from shared/ksteer_counters.h by " \
@@ -27,9 +28,11 @@ static void md_stage(FILE *f, const char *title, const char *doc)
 	fprintf(f, "\n**%s**: %s\n\n| counter | meaning |\n| --- | --- |\n", title, doc);
 }
 
-static void md_row(FILE *f, const char *prefix, const char *name, const char *doc)
+/* A gauge's meaning starts "gauge: " (its kind in the table). */
+static void md_row(FILE *f, const char *prefix, const char *name, enum ks_ctr_kind kind,
+		   const char *doc)
 {
-	fprintf(f, "| `%s%s` | %s |\n", prefix, name, doc);
+	fprintf(f, "| `%s%s` | %s%s |\n", prefix, name, kind == KS_GAUGE ? "gauge: " : "", doc);
 }
 
 /* ksteerd's first stage opens with its listeners, which ksteer stats counts
@@ -40,15 +43,15 @@ static void md_fb_stage(FILE *f, const char *title, const char *doc)
 {
 	md_stage(f, title, doc);
 	if (!fb_stages++)
-		md_row(f, "", KS_FALLBACK_LISTENERS, KS_FALLBACK_LISTENERS_DOC);
+		md_row(f, "", KS_FALLBACK_LISTENERS, KS_GAUGE, KS_FALLBACK_LISTENERS_DOC);
 }
 
 #define MD_STAGE(title, doc) md_stage(f, title, doc);
 #define MD_FB_STAGE(title, doc) md_fb_stage(f, title, doc);
-#define MD_ST(id, val, name, doc) md_row(f, "", name, doc);
-#define MD_FB(id, val, name, doc) md_row(f, "fallback.", name, doc);
-#define MD_BE(field, doc) md_row(f, "", #field, doc);
-#define MD_EV(id, val, name, doc) md_row(f, "", name, doc);
+#define MD_ST(id, val, name, doc) md_row(f, "", name, KS_COUNTER, doc);
+#define MD_FB(id, val, name, kind, doc) md_row(f, "fallback.", name, kind, doc);
+#define MD_BE(field, doc) md_row(f, "", #field, KS_COUNTER, doc);
+#define MD_EV(id, val, name, doc) md_row(f, "", name, KS_COUNTER, doc);
 
 /* What the README holds between its markers: a table a stage, in the
  * order a connection meets them. */
@@ -111,7 +114,7 @@ static void check_cell(const char *what, const char *doc)
 }
 
 #define ADD_ST(id, val, name, doc) add_name(&top, name), check_cell(name, doc);
-#define ADD_FB(id, val, name, doc) add_name(&fb, name), check_cell(name, doc);
+#define ADD_FB(id, val, name, kind, doc) add_name(&fb, name), check_cell(name, doc);
 #define ADD_BE(field, doc) add_name(&be, #field), check_cell(#field, doc);
 #define CHECK_STAGE(title, doc) check_cell("a stage", title), check_cell(title, doc);
 
@@ -144,6 +147,60 @@ static void test_tables(void)
 		check_names("monitor paths", &path);
 		check_names("monitor reasons", &why);
 	}
+}
+
+/* ---- the Prometheus exposition --------------------------------------------- */
+
+/* The exposition of zeros with two backends (one name to escape): each
+ * metric one HELP and one TYPE line, then its samples; names unique and
+ * legal, counters ending _total, and the gauges exactly ksteerd's levels. */
+static void test_exposition(void)
+{
+	static struct ks_counts c = { .have_fb = true, .fb_listeners = 1, .nbe = 2 };
+	char *text = NULL, *line, *save, names[160][128];
+	const char *gauges[] = { "ksteer_fallback_active", "ksteer_fallback_handback_pending",
+				 "ksteer_fallback_quic_pending", "ksteer_fallback_listeners" };
+	size_t len = 0;
+	int n = 0, ngauge = 0, samples = 0, bad = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	snprintf(c.be[0].name, sizeof(c.be[0].name), "site-a");
+	snprintf(c.be[1].name, sizeof(c.be[1].name), "we\\ird\"");
+	ks_metrics_format(f, &c);
+	fclose(f);
+	CHECK(strstr(text ? text : "", "ksteer_backend_routed_total{backend=\"we\\\\ird\\\"\"} 0"),
+	      "exposition: a backend label's \\ and \" escaped");
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128], kind[16];
+
+		if (sscanf(line, "# HELP %127s", name) == 1) {
+			int again = 0;
+
+			for (int i = 0; i < n; i++)
+				again |= !strcmp(names[i], name);
+			bad += again || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+						strlen(name) || n == 160;
+			if (n < 160)
+				snprintf(names[n++], sizeof(names[0]), "%s", name);
+		} else if (sscanf(line, "# TYPE %127s %15s", name, kind) == 2) {
+			bool total = strlen(name) > 6 && !strcmp(name + strlen(name) - 6, "_total");
+
+			bad += !n || strcmp(name, names[n - 1]) ||
+			       !(strcmp(kind, "counter") ? !strcmp(kind, "gauge") && !total : total);
+			for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++)
+				ngauge += !strcmp(kind, "gauge") && !strcmp(name, gauges[g]);
+		} else {
+			samples++;
+			bad += !n || strncmp(line, names[n - 1], strlen(names[n - 1]));
+		}
+	}
+	CHECK(!bad, "exposition: a metric name repeated, illegal, or a TYPE or sample out of place");
+	CHECK(n == KS_ST_MAX + KS_FB_MAX + 1 + (int)KS_BE_NCOUNTERS,
+	      "exposition: %d metrics, one a counter", n);
+	CHECK(ngauge == 4, "exposition: %d of ksteerd's 4 gauges typed gauge", ngauge);
+	CHECK(samples == KS_ST_MAX + KS_FB_MAX + 1 + 2 * (int)KS_BE_NCOUNTERS,
+	      "exposition: %d samples, one a backend for each backend counter", samples);
+	free(text);
 }
 
 /* ---- the README ------------------------------------------------------------ */
@@ -299,6 +356,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "--update"))
 		return update_readme(argc > 2 ? argv[2] : "README.md");
 	test_tables();
+	test_exposition();
 	test_readme(argc > 1 ? argv[1] : "README.md");
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
