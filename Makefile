@@ -112,7 +112,7 @@ $(LIB_BIG): $(patsubst %.c,$(OBJ)/big/%.o,$(LIB_SRCS))
 $(OBJ)/ksteerd/%.o $(OBJ)/big/ksteerd/%.o: CFLAGS += -Iksteerd
 $(OBJ)/cli/%.o: CFLAGS += -Icli
 $(OBJ)/backend/%.o $(OBJ)/tests/tools/%.o $(OBJ)/tests/unit/test_handoff_lib.o \
-	$(OBJ)/tests/unit/test_backend_http.o: CFLAGS += -Ihandoff -Ibackend
+	$(OBJ)/tests/unit/test_backend_%.o: CFLAGS += -Ihandoff -Ibackend
 $(OBJ)/tests/%.o $(OBJ)/bench/%.o: CFLAGS += -Itests/lib
 
 # ---- programs ---------------------------------------------------------------
@@ -261,6 +261,10 @@ deb: programs
 $(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c tests/unit/quic_neg.c tests/unit/quic_fixtures.c)
 $(BUILD)/test_handoff_lib: $(HANDOFF_OBJS)
 $(BUILD)/test_backend_http: $(call obj,backend/http_parse.c backend/mime.c)
+# The backend's other tests run its code through a context: all but main.
+BACKEND_CTX_TESTS := $(filter-out $(BUILD)/test_backend_http,$(filter $(BUILD)/test_backend_%,$(UNIT_TESTS)))
+$(BACKEND_CTX_TESTS): $(filter-out $(OBJ)/backend/main.o,$(BACKEND_OBJS)) $(HANDOFF_OBJS)
+$(BACKEND_CTX_TESTS): LDLIBS += -luring -lssl
 $(BUILD)/test_%: $(OBJ)/tests/unit/test_%.o $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto -lpthread
 

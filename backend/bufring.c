@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "bufring.h"
-#include "stats.h"
 
 int bufring_init(struct io_uring *ring, struct bufring *b, unsigned entries,
 		 unsigned size, int bgid)
@@ -45,7 +44,6 @@ void bufring_put(struct bufring *b, unsigned bid)
 	io_uring_buf_ring_add(b->br, bufring_addr(b, bid), b->size, bid,
 			      io_uring_buf_ring_mask(b->entries), 0);
 	io_uring_buf_ring_advance(b->br, 1);
-	STAT_DEC(bufs_in_use);
 }
 
 void bufring_free(struct io_uring *ring, struct bufring *b)

@@ -22,9 +22,6 @@ struct certset {
 	SSL_CTX *def;
 };
 
-static pthread_mutex_t cur_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct certset *cur;
-
 void certs_put(struct certset *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
@@ -113,7 +110,20 @@ static int pem_filter(const struct dirent *d)
 	return n > 4 && !strcmp(d->d_name + n - 4, ".pem") && d->d_name[0] != '.';
 }
 
-int certs_load(const char *dir, int ktls, char *err, size_t errsz)
+void certs_init(struct certstore *st)
+{
+	pthread_mutex_init(&st->lock, NULL);
+	st->cur = NULL;
+}
+
+void certs_close(struct certstore *st)
+{
+	certs_put(st->cur);
+	st->cur = NULL;
+	pthread_mutex_destroy(&st->lock);
+}
+
+int certs_load(struct certstore *st, const char *dir, int ktls, char *err, size_t errsz)
 {
 	struct dirent **ents = NULL;
 	struct certset *s = calloc(1, sizeof(*s)), *old;
@@ -149,10 +159,10 @@ int certs_load(const char *dir, int ktls, char *err, size_t errsz)
 		SSL_CTX_set_tlsext_servername_arg(s->v[i].ctx, s);
 	}
 	atomic_store(&s->refs, 1);
-	pthread_mutex_lock(&cur_lock);
-	old = cur;
-	cur = s;
-	pthread_mutex_unlock(&cur_lock);
+	pthread_mutex_lock(&st->lock);
+	old = st->cur;
+	st->cur = s;
+	pthread_mutex_unlock(&st->lock);
 	certs_put(old);
 	s = NULL;
 	ok = 1;
@@ -167,14 +177,14 @@ out:
 	return ok ? 0 : -1;
 }
 
-SSL *certs_new_ssl(struct certset **held)
+SSL *certs_new_ssl(struct certstore *st, struct certset **held)
 {
 	SSL *ssl;
 
-	pthread_mutex_lock(&cur_lock);
-	*held = cur;
-	atomic_fetch_add(&cur->refs, 1);
-	pthread_mutex_unlock(&cur_lock);
+	pthread_mutex_lock(&st->lock);
+	*held = st->cur;
+	atomic_fetch_add(&st->cur->refs, 1);
+	pthread_mutex_unlock(&st->lock);
 	ssl = SSL_new((*held)->def);
 	if (!ssl) {
 		certs_put(*held);
@@ -183,12 +193,12 @@ SSL *certs_new_ssl(struct certset **held)
 	return ssl;
 }
 
-int certs_count(void)
+int certs_count(struct certstore *st)
 {
 	int n;
 
-	pthread_mutex_lock(&cur_lock);
-	n = cur ? cur->n : 0;
-	pthread_mutex_unlock(&cur_lock);
+	pthread_mutex_lock(&st->lock);
+	n = st->cur ? st->cur->n : 0;
+	pthread_mutex_unlock(&st->lock);
 	return n;
 }

@@ -52,9 +52,9 @@ struct conn *conn_new(struct worker *w, int fd, int slot)
 	c->slot = slot;
 	c->rbid = -1;
 	c->resp.file_fd = -1;
-	c->ssl = certs_new_ssl(&c->certs);
+	c->ssl = certs_new_ssl(&w->ctx->certs, &c->certs);
 	if (c->ssl)
-		b = tls_bio_new(c);
+		b = tls_bio_new(w->ctx->bio, c);
 	if (!b) {
 		if (c->ssl) {
 			SSL_free(c->ssl);
@@ -69,26 +69,33 @@ struct conn *conn_new(struct worker *w, int fd, int slot)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	peer_name(c);
 	c->state = CS_HANDSHAKE;
-	c->deadline = w->now + cfg.header_timeout;
+	c->deadline = w->now + w->cfg->header_timeout;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	STAT_INC(conns_open);
-	STAT_INC(conns_total);
+	STAT_INC(w->stats, conns_open);
+	STAT_INC(w->stats, conns_total);
 	return c;
+}
+
+/* A receive buffer back to the kernel; the loop re-arms a waiter for it. */
+static void rbuf_put(struct conn *c, unsigned bid)
+{
+	bufring_put(&c->w->br, bid);
+	STAT_DEC(c->w->stats, bufs_in_use);
+	c->w->bufs_freed++;
 }
 
 void conn_release_rbuf(struct conn *c)
 {
 	if (c->rbid < 0)
 		return;
-	bufring_put(&c->w->br, c->rbid);
+	rbuf_put(c, c->rbid);
 	c->rbid = -1;
 	c->rptr = NULL;
 	c->rlen = 0;
-	c->w->bufs_freed++;
 }
 
 static void conn_free(struct conn *c)
@@ -118,8 +125,8 @@ static void conn_free(struct conn *c)
 	free(c->pend.p);
 	free(c->fly.p);
 	free(c->pre);
-	atomic_fetch_sub(&g_conns, 1);
-	STAT_DEC(conns_open);
+	atomic_fetch_sub(&w->ctx->conns, 1);
+	STAT_DEC(w->stats, conns_open);
 	free(c);
 }
 
@@ -137,7 +144,7 @@ void conn_abort(struct conn *c, const char *why)
 		return;
 	c->closing = 1;
 	if (why)
-		STAT_INC(errors);
+		STAT_INC(c->w->stats, errors);
 	shutdown(c->fd, SHUT_RDWR);
 	worker_unwait(c->w, c);
 }
@@ -227,7 +234,7 @@ static int ssl_wait(struct conn *c, int r)
 	default:
 		ERR_clear_error();
 		if (c->state == CS_HANDSHAKE)
-			STAT_INC(tls_failed);
+			STAT_INC(c->w->stats, tls_failed);
 		conn_abort(c, c->state == CS_HANDSHAKE ? NULL : "tls");
 		return 0;
 	}
@@ -246,11 +253,11 @@ static int step_handshake(struct conn *c)
 	if (r != 1)
 		return ssl_wait(c, r);
 	if (c->ktls)
-		STAT_INC(ktls_conns);
+		STAT_INC(c->w->stats, ktls_conns);
 	else
-		STAT_INC(userspace_conns);
+		STAT_INC(c->w->stats, userspace_conns);
 	c->state = CS_REQUEST;
-	set_deadline(c, cfg.idle_timeout, 1);
+	set_deadline(c, c->w->cfg->idle_timeout, 1);
 	return 1;
 }
 
@@ -276,7 +283,7 @@ static int step_request(struct conn *c)
 				c->req_len = 0;
 			}
 			c->state = CS_RESPOND;
-			set_deadline(c, cfg.idle_timeout, 0);	/* a reader that stalls */
+			set_deadline(c, c->w->cfg->idle_timeout, 0);	/* a reader that stalls */
 			return 1;
 		}
 	} else if (c->w->stopping) {
@@ -291,7 +298,7 @@ static int step_request(struct conn *c)
 	if (n <= 0)
 		return ssl_wait(c, n);
 	if (!c->req_len)
-		set_deadline(c, cfg.header_timeout, 0);	/* the head has begun */
+		set_deadline(c, c->w->cfg->header_timeout, 0);	/* the head has begun */
 	c->req_len += n;
 	return 1;
 }
@@ -303,18 +310,18 @@ static void response_done(struct conn *c)
 	int close = c->resp.close;
 
 	worker_log_access(c->w, c);
-	STAT_INC(requests);
+	STAT_INC(c->w->stats, requests);
 	resp_reset(&c->resp);
 	if (close) {
 		c->state = CS_SHUTDOWN;
-		set_deadline(c, cfg.idle_timeout, 0);
+		set_deadline(c, c->w->cfg->idle_timeout, 0);
 		return;
 	}
 	c->state = CS_REQUEST;
 	if (c->req_len)
-		set_deadline(c, cfg.header_timeout, 0);
+		set_deadline(c, c->w->cfg->header_timeout, 0);
 	else
-		set_deadline(c, cfg.idle_timeout, 1);
+		set_deadline(c, c->w->cfg->idle_timeout, 1);
 }
 
 /* The next chunk of the file: from the page cache at once when it is
@@ -358,8 +365,8 @@ static int send_file_ktls(struct conn *c)
 		p->off = off;
 		p->left -= n;
 		p->body_sent += n;
-		STAT_ADD(bytes_out, n);
-		set_deadline(c, cfg.idle_timeout, 0);
+		STAT_ADD(c->w->stats, bytes_out, n);
+		set_deadline(c, c->w->cfg->idle_timeout, 0);
 		return 1;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -470,18 +477,17 @@ void conn_on_recv(struct conn *c, int res, unsigned flags)
 	if (flags & IORING_CQE_F_BUFFER) {
 		unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
 
-		STAT_INC(bufs_in_use);
+		STAT_INC(c->w->stats, bufs_in_use);
 		if (res > 0 && !c->closing && c->state < CS_SHUTDOWN && c->rbid < 0) {
 			c->rbid = bid;
 			c->rptr = bufring_addr(&c->w->br, bid);
 			c->rlen = res;
 		} else {
-			bufring_put(&c->w->br, bid);	/* closing: dropped */
-			c->w->bufs_freed++;
+			rbuf_put(c, bid);	/* closing: dropped */
 		}
 	}
 	if (res == -ENOBUFS) {
-		STAT_INC(buf_waits);
+		STAT_INC(c->w->stats, buf_waits);
 		if (!c->closing)
 			worker_wait_buf(c->w, c);
 		conn_maybe_free(c);
@@ -506,14 +512,14 @@ void conn_on_send(struct conn *c, int res)
 		conn_maybe_free(c);
 		return;
 	}
-	STAT_ADD(bytes_out, res);
+	STAT_ADD(c->w->stats, bytes_out, res);
 	c->fly.off += res;
 	if (c->fly.off < c->fly.len)
 		submit_send(c);		/* a partial write: the rest */
 	else
 		c->fly.len = c->fly.off = 0;
 	if (c->state == CS_RESPOND)
-		set_deadline(c, cfg.idle_timeout, 0);
+		set_deadline(c, c->w->cfg->idle_timeout, 0);
 	conn_run(c);
 }
 
@@ -562,7 +568,7 @@ void conn_tick(struct conn *c, time_t now)
 		conn_maybe_free(c);
 		return;
 	}
-	STAT_INC(timeouts);
+	STAT_INC(c->w->stats, timeouts);
 	if (c->state == CS_REQUEST && !c->req_len && c->deadline_is_idle) {
 		/* Idle keep-alive: a polite close_notify. */
 		c->state = CS_SHUTDOWN;

@@ -235,7 +235,7 @@ void serve_request(struct conn *c, const struct http_req *r)
 		serve_error(c, st_code, 0, r);
 		return;
 	}
-	fd = open_beneath(root_fd, path);
+	fd = open_beneath(c->w->ctx->root_fd, path);
 	if (fd >= 0 && fstat(fd, &st)) {
 		close(fd);
 		fd = -1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "conn.h"
 #include "ktls.h"
+#include "loop.h"
 #include "stats.h"
 
 #ifndef TCP_ULP
@@ -77,7 +78,7 @@ static int drain_sync(struct conn *c)
 			return -1;
 		off += r;
 	}
-	STAT_ADD(bytes_out, off);
+	STAT_ADD(c->w->stats, bytes_out, off);
 	c->pend.len = 0;
 	return 0;
 }

@@ -28,7 +28,7 @@ struct io_uring_sqe *worker_sqe(struct worker *w)
 void worker_release_slot(struct worker *w, int slot)
 {
 	w->free_slots[w->nfree++] = slot;
-	STAT_DEC(slots_in_use);
+	STAT_DEC(w->stats, slots_in_use);
 }
 
 void worker_wait_buf(struct worker *w, struct conn *c)
@@ -78,7 +78,7 @@ static void log_flush(struct worker *w)
 	size_t off = 0;
 
 	while (off < w->loglen) {
-		ssize_t n = write(log_fd, w->logbuf + off, w->loglen - off);
+		ssize_t n = write(w->ctx->log_fd, w->logbuf + off, w->loglen - off);
 
 		if (n <= 0)
 			break;		/* a full disk loses log lines, not service */
@@ -95,7 +95,7 @@ void worker_log_access(struct worker *w, struct conn *c)
 	struct tm tm;
 	int n;
 
-	if (log_fd < 0)
+	if (w->ctx->log_fd < 0)
 		return;
 	for (size_t i = 0; i < sizeof(target); i++) {
 		unsigned char ch = p->target[i];
@@ -160,14 +160,14 @@ static void take_conn(struct worker *w, int fd)
 	struct conn *c;
 	int slot, none = -1;
 
-	if (atomic_fetch_add(&g_conns, 1) >= cfg.max_conns || !w->nfree) {
-		atomic_fetch_sub(&g_conns, 1);
+	if (atomic_fetch_add(&w->ctx->conns, 1) >= w->cfg->max_conns || !w->nfree) {
+		atomic_fetch_sub(&w->ctx->conns, 1);
 		close(fd);
-		STAT_INC(rejected_max_conns);
+		STAT_INC(w->stats, rejected_max_conns);
 		return;
 	}
 	slot = w->free_slots[--w->nfree];
-	STAT_INC(slots_in_use);
+	STAT_INC(w->stats, slots_in_use);
 	if (io_uring_register_files_update(&w->ring, slot, &fd, 1) != 1)
 		goto fail;
 	c = conn_new(w, fd, slot);
@@ -180,8 +180,8 @@ static void take_conn(struct worker *w, int fd)
 fail:
 	worker_release_slot(w, slot);
 	close(fd);
-	atomic_fetch_sub(&g_conns, 1);
-	STAT_INC(errors);
+	atomic_fetch_sub(&w->ctx->conns, 1);
+	STAT_INC(w->stats, errors);
 }
 
 static void on_accept(struct worker *w, int i, int res, unsigned flags)
@@ -198,7 +198,7 @@ static void on_accept(struct worker *w, int i, int res, unsigned flags)
 	}
 	if (res < 0) {
 		if (res != -ECANCELED && res != -EINVAL && res != -EAGAIN)
-			STAT_INC(errors);
+			STAT_INC(w->stats, errors);
 		return;
 	}
 	if (w->stopping) {
@@ -230,10 +230,10 @@ static void on_handoff_msg(struct worker *w, int ufd)
 
 	close(ufd);
 	if (fd < 0) {
-		STAT_INC(errors);
+		STAT_INC(w->stats, errors);
 		return;
 	}
-	STAT_INC(handoffs);
+	STAT_INC(w->stats, handoffs);
 	if (w->stopping) {
 		close(fd);
 		return;
@@ -257,12 +257,13 @@ static void begin_stop(struct worker *w)
 	struct conn *c, *next;
 
 	w->stopping = 1;
-	w->stop_deadline = w->now + cfg.drain_timeout;
+	w->stop_deadline = w->now + w->cfg->drain_timeout;
 	for (int i = 0; i < w->nl; i++) {
 		sqe = worker_sqe(w);
 		io_uring_prep_cancel64(sqe, UD(UD_ACCEPT, i), 0);
 		io_uring_sqe_set_data64(sqe, UD(UD_IGNORE, 0));
 		close(w->lfd[i]);	/* queued connections migrate to siblings */
+		w->lfd[i] = -1;
 	}
 	if (w->hfd >= 0) {
 		sqe = worker_sqe(w);
@@ -285,7 +286,7 @@ static void on_tick(struct worker *w)
 	struct conn *c, *next;
 
 	update_now(w);
-	if (atomic_load(&g_stopping) && !w->stopping)
+	if (atomic_load(&w->ctx->stopping) && !w->stopping)
 		begin_stop(w);
 	for (c = w->conns; c; c = next) {
 		next = c->next;
@@ -321,7 +322,7 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 		on_tick(w);
 		break;
 	case UD_WAKE:
-		if (atomic_load(&g_stopping) && !w->stopping)
+		if (atomic_load(&w->ctx->stopping) && !w->stopping)
 			begin_stop(w);
 		else if (!w->stopping)
 			arm_wake(w);
@@ -369,6 +370,7 @@ static int ring_setup(struct worker *w)
 		ksb_log("worker %d: io_uring_queue_init: %s", w->id, strerror(-ret));
 		return -1;
 	}
+	w->ring_up = 1;
 	probe = io_uring_get_probe_ring(&w->ring);
 	for (size_t i = 0; probe && i < sizeof(ops) / sizeof(ops[0]); i++) {
 		if (!io_uring_opcode_supported(probe, ops[i])) {
@@ -384,7 +386,7 @@ static int ring_setup(struct worker *w)
 		ksb_log("worker %d: register %d fixed files: %s", w->id, w->nslots, strerror(-ret));
 		return -1;
 	}
-	ret = bufring_init(&w->ring, &w->br, cfg.bufs, cfg.buf_size, 0);
+	ret = bufring_init(&w->ring, &w->br, w->cfg->bufs, w->cfg->buf_size, 0);
 	if (ret) {
 		ksb_log("worker %d: provided buffer ring: %s", w->id, strerror(-ret));
 		return -1;
@@ -392,13 +394,18 @@ static int ring_setup(struct worker *w)
 	return 0;
 }
 
-int worker_init(struct worker *w, int id)
+int worker_init(struct worker *w, struct ksb_ctx *ctx, int id)
 {
 	memset(w, 0, sizeof(*w));
 	w->id = id;
+	w->ctx = ctx;
+	w->cfg = ctx->cfg;
+	w->stats = &ctx->stats;
 	w->hfd = -1;
+	for (int i = 0; i < KSB_MAX_LISTEN; i++)
+		w->lfd[i] = -1;
 	w->ms_accept = 1;
-	w->nslots = cfg.max_conns + 16;
+	w->nslots = w->cfg->max_conns + 16;
 	w->free_slots = malloc(sizeof(int) * w->nslots);
 	w->efd = eventfd(0, EFD_CLOEXEC);
 	if (!w->free_slots || w->efd < 0)
@@ -409,12 +416,9 @@ int worker_init(struct worker *w, int id)
 	return 0;
 }
 
-void *worker_main(void *arg)
+/* Until stopped and drained, or the ring fails. */
+static void run(struct worker *w)
 {
-	struct worker *w = arg;
-
-	if (ring_setup(w))
-		exit(1);	/* at start-up: nothing to drain */
 	update_now(w);
 	for (int i = 0; i < w->nl; i++)
 		arm_accept(w, i);
@@ -429,6 +433,7 @@ void *worker_main(void *arg)
 
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			ksb_log("worker %d: io_uring_submit_and_wait: %s", w->id, strerror(-ret));
+			w->failed = 1;
 			break;
 		}
 		update_now(w);
@@ -444,5 +449,44 @@ void *worker_main(void *arg)
 	io_uring_submit(&w->ring);
 	if (w->loglen)
 		log_flush(w);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	/* The ring is made in the worker's own thread; whoever started us
+	 * waits for the answer before it says it serves. */
+	w->failed = ring_setup(w) != 0;
+	sem_post(&w->ctx->ready);
+	if (!w->failed)
+		run(w);
 	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	return pthread_create(&w->th, NULL, worker_main, w) ? -1 : 0;
+}
+
+void worker_wake(struct worker *w)
+{
+	eventfd_write(w->efd, 1);
+}
+
+void worker_free(struct worker *w)
+{
+	if (w->ring_up) {
+		bufring_free(&w->ring, &w->br);
+		io_uring_queue_exit(&w->ring);
+	}
+	for (int i = 0; i < KSB_MAX_LISTEN; i++)
+		if (w->lfd[i] >= 0)
+			close(w->lfd[i]);
+	if (w->hfd >= 0)
+		close(w->hfd);
+	if (w->efd >= 0)
+		close(w->efd);
+	free(w->free_slots);
+	memset(w, 0, sizeof(*w));
 }

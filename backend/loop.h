@@ -2,8 +2,8 @@
 /*
  * A worker: one thread, one io_uring, its own SO_REUSEPORT listener on
  * each --listen address, its own fixed-file table and receive buffers.
- * Nothing is shared between workers but the certificates, the counters
- * and the connection limit.
+ * Nothing is shared between workers but the context (ksb.h): the
+ * certificates, the counters and the connection limit.
  */
 #ifndef KSB_LOOP_H
 #define KSB_LOOP_H
@@ -28,6 +28,11 @@ enum ud_kind {
 
 struct worker {
 	int id;
+	struct ksb_ctx *ctx;
+	/* The context's, copied here: the paths that read them start from
+	 * a connection's worker. */
+	const struct ksb_config *cfg;
+	struct ksb_stats *stats;
 	struct io_uring ring;
 	struct bufring br;
 	int lfd[KSB_MAX_LISTEN];
@@ -49,11 +54,20 @@ struct worker {
 	char date[30];			/* IMF-fixdate of `now` */
 	char logbuf[16384];
 	size_t loglen;
+	int ring_up;			/* ring and buffer ring set up */
+	int failed;			/* its ring could not be set up, or failed */
 	pthread_t th;
 };
 
-int worker_init(struct worker *w, int id);
-void *worker_main(void *arg);
+/* A worker of ctx with no listener yet (lfd[], hfd: -1). 0 or -1. */
+int worker_init(struct worker *w, struct ksb_ctx *ctx, int id);
+/* Runs w in a thread of its own; it posts ctx->ready once its ring is
+ * set up (w->failed if not) and ends when ctx->stopping has drained it. */
+int worker_start(struct worker *w);
+/* After its thread has ended (or never started): frees what it holds. */
+void worker_free(struct worker *w);
+/* Tells w to look at ctx->stopping now rather than at its next tick. */
+void worker_wake(struct worker *w);
 
 /* An SQE, submitting first when the queue is full. */
 struct io_uring_sqe *worker_sqe(struct worker *w);

@@ -2,12 +2,9 @@
 /* The --stats-file writer. */
 #include <stdio.h>
 #include <unistd.h>
-#include "ksb.h"
 #include "stats.h"
 
-struct ksb_stats stats;
-
-int stats_write(const char *path)
+int stats_write(const struct ksb_stats *s, const char *send_path, const char *path)
 {
 	char tmp[4096];
 	FILE *f;
@@ -19,12 +16,11 @@ int stats_write(const char *path)
 		return -1;
 	fputc('{', f);
 #define X(n)								\
-	fprintf(f, "%s\"" #n "\": %lld", sep,				\
-		(long long)atomic_load_explicit(&stats.n, memory_order_relaxed)); \
+	fprintf(f, "%s\"" #n "\": %lld", sep, (long long)STAT_GET(s, n));	\
 	sep = ", ";
 	KSB_STATS(X)
 #undef X
-	fprintf(f, ", \"send_path\": \"%s\"}\n", cfg.ktls ? "ktls" : "userspace");
+	fprintf(f, ", \"send_path\": \"%s\"}\n", send_path);
 	if (fclose(f) || rename(tmp, path)) {
 		unlink(tmp);
 		return -1;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Counters for --stats-file: process-wide, updated with relaxed atomics
- * by the workers and read by the main thread. */
+/* Counters for --stats-file: one set in the context, updated with relaxed
+ * atomics by the workers and read by the main thread. */
 #ifndef KSB_STATS_H
 #define KSB_STATS_H
 
@@ -19,14 +19,15 @@ struct ksb_stats {
 #undef X
 };
 
-extern struct ksb_stats stats;
+/* s: a struct ksb_stats *, n: a counter's name. */
+#define STAT_ADD(s, n, v) atomic_fetch_add_explicit(&(s)->n, (v), memory_order_relaxed)
+#define STAT_INC(s, n) STAT_ADD(s, n, 1)
+#define STAT_DEC(s, n) STAT_ADD(s, n, -1)
+#define STAT_GET(s, n) atomic_load_explicit(&(s)->n, memory_order_relaxed)
 
-#define STAT_ADD(n, v) atomic_fetch_add_explicit(&stats.n, (v), memory_order_relaxed)
-#define STAT_INC(n) STAT_ADD(n, 1)
-#define STAT_DEC(n) STAT_ADD(n, -1)
-
-/* Writes the counters as one JSON object to path (via a temporary file
- * and rename, so readers never see half of it). 0 or -1. */
-int stats_write(const char *path);
+/* Writes the counters and the send path ("ktls", "userspace") as one JSON
+ * object to path (via a temporary file and rename, so readers never see
+ * half of it). 0 or -1. */
+int stats_write(const struct ksb_stats *s, const char *send_path, const char *path);
 
 #endif

@@ -13,8 +13,6 @@
 #define KSB_BIO_CTRL_SET_KTLS_CTRL_MSG	74
 #define KSB_BIO_CTRL_CLEAR_KTLS_CTRL_MSG 75
 
-static BIO_METHOD *meth;
-
 int outbuf_append(struct outbuf *o, const void *p, size_t n)
 {
 	if (o->len + n > o->cap) {
@@ -121,19 +119,25 @@ static int b_create(BIO *b)
 	return 1;
 }
 
-int tls_bio_init(void)
+BIO_METHOD *tls_bio_method(void)
 {
-	meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ksb_uring");
+	BIO_METHOD *meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ksb_uring");
+
 	if (!meth)
-		return -1;
+		return NULL;
 	BIO_meth_set_read(meth, b_read);
 	BIO_meth_set_write(meth, b_write);
 	BIO_meth_set_ctrl(meth, b_ctrl);
 	BIO_meth_set_create(meth, b_create);
-	return 0;
+	return meth;
 }
 
-BIO *tls_bio_new(struct conn *c)
+void tls_bio_free(BIO_METHOD *meth)
+{
+	BIO_meth_free(meth);
+}
+
+BIO *tls_bio_new(BIO_METHOD *meth, struct conn *c)
 {
 	BIO *b = BIO_new(meth);
 

@@ -15,8 +15,11 @@
 struct conn;
 struct outbuf;
 
-int tls_bio_init(void);
-BIO *tls_bio_new(struct conn *c);
+/* The BIO method every connection's BIO is made from (one per context),
+ * or NULL; freed with tls_bio_free(). */
+BIO_METHOD *tls_bio_method(void);
+void tls_bio_free(BIO_METHOD *meth);
+BIO *tls_bio_new(BIO_METHOD *meth, struct conn *c);
 /* Appends to an outbuf, growing it; 0 or -1. */
 int outbuf_append(struct outbuf *o, const void *p, size_t n);
 
