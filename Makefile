@@ -28,7 +28,9 @@ FUZZ_CC   := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 	     -Wno-unknown-pragmas -Ishared -Ilib
 # ksteerd's build of the parser keeps 64 KB of ClientHello from 512 KB of
 # records (the kernel's: 16 KB from 32 KB); it compiles libksteer again.
-BIG_HELLO := -DKS_HS_MAX=65540 -DKS_HS_MASK=131071 -DKS_HS_BUF=262144 -DKS_WIRE_MAX=524287
+# Its HTTP request heads: up to 64 KB (the kernel's: 8 KB).
+BIG_HELLO := -DKS_HS_MAX=65540 -DKS_HS_MASK=131071 -DKS_HS_BUF=262144 -DKS_WIRE_MAX=524287 \
+	     -DKS_HTTP_MAX=65536
 
 BPF_PROGS := steer_tc steer_tc_egress steer_reuseport steer_sockops monitor_user
 BPF_OBJS  := $(BPF_PROGS:%=$(BUILD)/%.bpf.o)
@@ -285,6 +287,7 @@ FUZZ_hello    := lib/hello.c
 FUZZ_quic     := lib/quic_*.c lib/hello.c tests/lib/quic_seal.c
 FUZZ_quic_inv := lib/quic_*.c lib/hello.c
 FUZZ_http     := backend/http_parse.c
+FUZZ_http_req := lib/http_user.c lib/hello.c
 .SECONDEXPANSION:
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_$$*)) | $(SKELS)
 	$(FUZZ_CC) -Ibackend -Itests/lib -o $@ $< $(wildcard $(FUZZ_$*)) -lcrypto

@@ -11,7 +11,7 @@
 #include "ksteer_counters.h"
 #include "ksteer_events.h"
 
-#define KS_ABI_VERSION 5
+#define KS_ABI_VERSION 6
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
@@ -39,7 +39,7 @@ struct ks_config {
 	__u32 pub4[KS_PUB4_INLINE];
 	__u32 pub6[KS_PUB6_INLINE][4];
 	__u32 pub_more;
-	__u32 pad2;
+	__u32 http_ports;     /* bit i: ports[i] speaks plain HTTP (else TLS) */
 	char cgroup[192];     /* where sock_ops is attached (CLI only) */
 };
 
@@ -77,6 +77,26 @@ struct ks_route_key {
 	__u32 prefixlen;
 	__u8 name[KS_NAME_MAX];
 };
+
+/*
+ * Route spaces: which connections a route is for, the first bytes of its
+ * key, before the reversed name:
+ *   TLS ports (SNI)   nothing: "moc.elpmaxe.a\0"   (a name never starts
+ *                     with a byte below '-')
+ *   HTTP port P       01 P(2 bytes, big-endian) "moc.elpmaxe.a\0"; its
+ *                     default: 01 P, prefixlen 24
+ *   SSH on TLS ports  02, prefixlen 8 (no name: SSH carries none)
+ * A lookup in a space never takes a shorter match than its prefix (the
+ * TLS default, prefixlen 0, matches every key). A space's key has room
+ * for names of 255 bytes less its prefix; a longer one finds the default.
+ * space is a __u32: the tag in the top byte, an HTTP port (host order)
+ * in the low 16 bits.
+ */
+#define KS_SPACE_TLS 0
+#define KS_SPACE_TAG_HTTP 1
+#define KS_SPACE_TAG_SSH 2
+#define KS_SPACE_HTTP(port) ((__u32)KS_SPACE_TAG_HTTP << 24 | (__u16)(port))
+#define KS_SPACE_SSH ((__u32)KS_SPACE_TAG_SSH << 24)
 
 #define KS_RT_PLAIN 1         /* backend is set: route without ALPN */
 #define KS_RT_ALPN 2          /* ks_alpn_routes has entries for route_id */
