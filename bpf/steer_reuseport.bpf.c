@@ -14,12 +14,14 @@
 #include "ks_bpf.h"
 #include "route.h"
 #include "quic.h"
+#include "first.h"
 
 struct ks_rp_scratch {
 	struct ks_scratch p;
 	struct ks_route_scratch r;
 	struct ks_quic_inv qh;
 	struct ks_addr pub;
+	struct ks_http_walk hw;
 };
 
 KS_CPU_ARRAY(ks_rp_scratch, struct ks_rp_scratch);
@@ -156,6 +158,7 @@ SEC("sk_reuseport/migrate")
 int ksteer_reuseport(struct sk_reuseport_md *md)
 {
 	struct ks_rp_scratch *s;
+	struct ks_first_job job;
 	__u8 th[20];
 	__u32 payload, backend;
 
@@ -206,12 +209,17 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 	 * keeps, as TC decided) goes to ksteerd; without it, dropped: never
 	 * hashed across backends. */
 	backend = KS_FALLBACK_ID;
-	switch (ks_hello_parse(md, NULL, payload, md->len, &s->p)) {
+	job.s = &s->p;
+	job.hw = &s->hw;
+	job.dport = th[2] | th[3] << 8;           /* as the header has it: network order */
+	job.count = 0;
+	switch (ks_first_parse(md, NULL, payload, md->len, &job)) {
 	case KS_HELLO_COMPLETE:
 	case KS_HELLO_MALFORMED:
 	case KS_HELLO_NOT_TLS:
+	case KS_FIRST_UNNAMED:
 		/* An unreadable one names nothing (the parser cleared it):
-		 * the default route, as TC decided. */
+		 * the default route of its space, as TC decided. */
 		backend = ks_route(&s->p, &s->r);
 		break;
 	default:

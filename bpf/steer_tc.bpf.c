@@ -27,6 +27,7 @@
 #include "listener.h"
 #include "handback.h"
 #include "monitor.h"
+#include "first.h"
 
 struct ks_tc_scratch {
 	struct ks_scratch p;
@@ -41,6 +42,7 @@ struct ks_tc_scratch {
 	struct ks_quic_inv qh;
 	struct ks_flow qf;
 	struct ks_flow qhost;
+	struct ks_http_walk hw;
 };
 
 KS_CPU_ARRAY(ks_tc_scratch, struct ks_tc_scratch);
@@ -396,18 +398,21 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 {
 	__u32 backend;
 
-	if (st == KS_HELLO_TOO_BIG) {
-		/* Beyond what the kernel keeps, not beyond TLS: ksteerd peeks
-		 * at up to 64 KB. */
-		ks_count(KS_ST_TOO_BIG);
+	if (st == KS_HELLO_TOO_BIG || st == KS_FIRST_HTTP_BIG) {
+		/* Beyond what the kernel keeps, not beyond TLS (HTTP):
+		 * ksteerd peeks at up to 64 KB. */
+		if (st == KS_HELLO_TOO_BIG)
+			ks_count(KS_ST_TOO_BIG);
 		return ks_to_fallback(skb, p, cfg, s, cookie, KS_WHY_TOO_BIG);
 	}
-	/* Not TLS (plain HTTP, an SSLv2-compatible hello) or a broken
-	 * ClientHello: what it names is not to be trusted, so it goes where
-	 * nothing is named, the default route, whose backend answers it as it
-	 * would direct (its own alert), like HAProxy's default_backend; with
+	/* Not TLS (plain HTTP, an SSLv2-compatible hello), a broken
+	 * ClientHello, or a malformed request head on an HTTP port: what it
+	 * names is not to be trusted, so it goes where nothing is named, the
+	 * default route of its space, whose backend answers it as it would
+	 * direct (its own alert, a 400), like HAProxy's default_backend; with
 	 * no default, refused. */
-	ks_count(KS_ST_MALFORMED);
+	if (st != KS_FIRST_UNNAMED)
+		ks_count(KS_ST_MALFORMED);
 	s->p.hello.sni_len = 0;
 	s->p.hello.alpn_count = 0;
 	backend = ks_route(&s->p, &s->r);
@@ -415,7 +420,8 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 		ks_decided(p, NULL, REFUSED, NO_ROUTE, 0);
 		return ks_refuse(skb, p, s);
 	}
-	ks_count(KS_ST_UNREADABLE_DEFAULT);
+	if (st != KS_FIRST_UNNAMED)
+		ks_count(KS_ST_UNREADABLE_DEFAULT);
 	return ks_place_on(skb, p, cfg, s, cookie, backend, KS_WHY_DEFAULT);
 }
 
@@ -611,20 +617,24 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
 					   struct ks_reasm *e, struct ks_tc_linear *L)
 {
 	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p), backend;
-	int st = ks_hello_parse(NULL, L->lin, 0, e->contig, &s->p);
+	struct ks_first_job j = { .s = &s->p, .hw = &s->hw, .dport = p->th.dest, .count = 1 };
+	int st = ks_first_parse(NULL, L->lin, 0, e->contig, &j);
 
 	if (st == KS_HELLO_INCOMPLETE)
 		return ks_reasm_ack_held(skb, p, s, e);   /* more segments to come */
-	if (st == KS_HELLO_TOO_BIG) {
-		/* Too big for us, not for TLS: ksteerd, with what we acked. */
-		ks_count(KS_ST_TOO_BIG);
+	if (st == KS_HELLO_TOO_BIG || st == KS_FIRST_HTTP_BIG) {
+		/* Too big for us, not for TLS (HTTP): ksteerd, with what we acked. */
+		if (st == KS_HELLO_TOO_BIG)
+			ks_count(KS_ST_TOO_BIG);
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L, KS_WHY_TOO_BIG);
 	}
 	if (st != KS_HELLO_COMPLETE) {
 		/* Unreadable: the default route's backend answers it. */
-		ks_count(KS_ST_MALFORMED);
+		if (st != KS_FIRST_UNNAMED)
+			ks_count(KS_ST_MALFORMED);
+		s->p.hello.sni_len = 0;
 		backend = ks_route(&s->p, &s->r);
-		if (backend)
+		if (backend && st != KS_FIRST_UNNAMED)
 			ks_count(KS_ST_UNREADABLE_DEFAULT);
 		return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_DEFAULT);
 	}
@@ -725,7 +735,9 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	if (!e->contig)
 		return TC_ACT_SHOT;               /* the first segment is still to come */
 	ks_reasm_linear(e, L->lin, e->contig);
-	if (!ks_reasm_walk(e, L->lin))
+	/* The record walk tells when a ClientHello's bytes are in; a request
+	 * head's end only its parser finds (each segment, 8 KB at most). */
+	if (!ks_http_port(cfg, p->th.dest) && !ks_reasm_walk(e, L->lin))
 		return ks_reasm_ack_held(skb, p, s, e);   /* more segments to come */
 	return ks_reasm_decide(skb, p, cfg, s, e, L);
 }
@@ -931,7 +943,11 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		return TC_ACT_SHOT;
 	}
 
-	st = ks_hello_parse(skb, NULL, p->payload, p->len, &s->p);
+	{
+		struct ks_first_job j = { .s = &s->p, .hw = &s->hw, .dport = p->th.dest, .count = 1 };
+
+		st = ks_first_parse(skb, NULL, p->payload, p->len, &j);
+	}
 	if (st == KS_HELLO_COMPLETE)
 		return ks_place(skb, p, cfg, s, cookie);
 	if (st != KS_HELLO_INCOMPLETE)

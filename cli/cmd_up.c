@@ -53,6 +53,7 @@ struct ks_up {
 	struct ks_addr pub[KS_MAX_PUBLIC];
 	int npub;
 	unsigned int ports[KS_MAX_PORTS];   /* host order */
+	int http[KS_MAX_PORTS];             /* ports[i] speaks plain HTTP */
 	int nports;
 	int fallback_only, quic;
 	long reasm_entries, quic_entries;
@@ -184,8 +185,11 @@ static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 	}
 	*old_prio = cfg.tc_prio;
 	memset(cfg.ports, 0, sizeof(cfg.ports));
-	for (int i = 0; i < u->nports; i++)
+	cfg.http_ports = 0;
+	for (int i = 0; i < u->nports; i++) {
 		cfg.ports[i] = htons(u->ports[i]);
+		cfg.http_ports |= (__u32)!!u->http[i] << i;
+	}
 	cfg.flags |= KS_CFG_ACTIVE;
 	cfg.flags = u->quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
 	cfg.flags = ks_up_on_lo(u) ? cfg.flags | KS_CFG_HANDBACK : cfg.flags & ~KS_CFG_HANDBACK;
@@ -458,7 +462,8 @@ enum {
 
 const struct ks_opt ks_up_opts[] = {
 	{ 'a', "address", "ADDR", "a public address, IPv4 or IPv6 (repeatable; required)" },
-	{ 'p', "port", "PORT", "a public port (repeatable, up to 8; default 443)" },
+	{ 'p', "port", "[tls:|http:]PORT", "a public port (repeatable, up to 8; default 443): "
+					    "TLS, or plain HTTP routed by Host (a bare 80 is HTTP)" },
 	{ 'i', "interface", "IFACE", "attach TC there (repeatable; default: the interfaces "
 				     "that carry a public address, and lo)" },
 	{ 'c', "config", "FILE", "add the backends, routes, public addresses and ports "
@@ -489,13 +494,15 @@ static long ks_opt_num(const char *what, const char *arg, long lo, long hi)
 	return v;
 }
 
-static int ks_up_add_port(struct ks_up *u, unsigned int port)
+static int ks_up_add_port(struct ks_up *u, unsigned int port, int http)
 {
 	for (int i = 0; i < u->nports; i++)
 		if (u->ports[i] == port)
-			return 0;
+			return u->http[i] == http ? 0 :
+			       ks_err("port %u given as both tls and http", port);
 	if (u->nports == KS_MAX_PORTS)
 		return ks_err("too many public ports (max %d)", KS_MAX_PORTS);
+	u->http[u->nports] = http;
 	u->ports[u->nports++] = port;
 	return 0;
 }
@@ -515,7 +522,8 @@ static int ks_up_add_addr(struct ks_up *u, const struct ks_addr *a)
 static int ks_up_option(struct ks_up *u, int val, const char *arg)
 {
 	struct ks_addr a;
-	long v;
+	unsigned int port;
+	int http;
 
 	switch (val) {
 	case 'a':
@@ -523,8 +531,9 @@ static int ks_up_option(struct ks_up *u, int val, const char *arg)
 			return ks_err("bad address '%s' (an IPv4 or IPv6 address, no port)", arg);
 		return ks_up_add_addr(u, &a);
 	case 'p':
-		v = ks_opt_num("port", arg, 1, 65535);
-		return v < 0 || ks_up_add_port(u, v);
+		if (ks_port_spec(arg, &port, &http))
+			return ks_err("bad port '%s' (PORT, tls:PORT or http:PORT; 1 to 65535)", arg);
+		return ks_up_add_port(u, port, http);
 	case 'i':
 		if (u->nif == KS_MAX_IFACES)
 			return ks_err("too many interfaces (max %d)", KS_MAX_IFACES);
@@ -570,7 +579,7 @@ static int ks_up_read_file(struct ks_up *u)
 	for (int i = 0; i < c.npub && !err; i++)
 		err = ks_up_add_addr(u, &c.pub[i]);
 	for (int i = 0; i < c.nports && !err; i++)
-		err = ks_up_add_port(u, c.ports[i]);
+		err = ks_up_add_port(u, c.ports[i], c.http[i]);
 	ks_conf_free(&c);
 	return err;
 }
@@ -582,7 +591,7 @@ static int ks_up_check_args(struct ks_up *u)
 		return ks_err("no public address: name the addresses whose connections ksteer "
 			      "steers with -a ADDR (or a 'public' line in the config file)");
 	if (!u->nports)
-		ks_up_add_port(u, 443);
+		ks_up_add_port(u, 443, 0);
 	return 0;
 }
 

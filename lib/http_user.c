@@ -7,10 +7,11 @@ int ks_http_parse_buf(const void *buf, size_t len, __u16 port, struct ks_scratch
 		      struct ks_http_walk *w)
 {
 	struct ks_buf b = { buf, len };
+	struct ks_http_ctx x = { .s = s, .w = w, .port = port };
 
 	if (len > 0xffffffffu)
 		len = 0xffffffffu;
-	return ks_http_parse(&b, NULL, 0, (__u32)len, port, s, w);
+	return ks_http_parse(&b, NULL, 0, (__u32)len, &x);
 }
 
 const char *ks_http_status_name(int status)

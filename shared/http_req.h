@@ -86,9 +86,12 @@ struct ks_http_walk {
 	__u32 hp, hend, hn, port, v6, bad;
 };
 
+/* What the parse works on: the result, the walk, and the port (host
+ * order) it came to. A pointer to it is the loops' context. */
 struct ks_http_ctx {
 	struct ks_scratch *s;
 	struct ks_http_walk *w;
+	__u32 port;
 };
 
 static __always_inline int ks_http_tchar(__u32 c)
@@ -329,14 +332,14 @@ static long ks_http_host_char(__u32 i, void *arg)
 	if (w->port) {                            /* after the ':' */
 		w->bad = c < '0' || c > '9' || w->port > 5;
 		w->port++;
-		return w->bad;
+		return !!w->bad;
 	}
 	if (w->v6 == 1) {                         /* hex digits, ':' and '.' (v4-mapped) */
 		if (c == ']')
 			w->v6 = 2;
 		else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.'))
 			w->bad = 1;
-		return w->bad;
+		return !!w->bad;
 	}
 	if (c == ':' && (w->hn || w->v6)) {
 		w->port = 1;
@@ -400,7 +403,7 @@ static long ks_http_auth_char(__u32 i, void *arg)
 	if (c == '@')
 		w->bad = 1;
 	w->hp++;
-	return w->bad;
+	return !!w->bad;
 }
 
 /* "http://" or "https://" (any case) opening the target: 1, the authority
@@ -450,20 +453,20 @@ static __always_inline int ks_http_named(struct ks_http_ctx *x)
 /*
  * Parse the request head that starts at off in src (or in the linear
  * buffer lin when it is not NULL; end = bytes available) arriving on
- * public port port (network order): s->hello gets the host and the route
- * space; w the walk (and, for ksteer parse, the version and where the host
+ * public port x->port: x->s->hello gets the host and the route space;
+ * x->w the walk (and, for ksteer parse, the version and where the host
  * came from). The return value is s->hello.status. A subprogram in BPF.
  */
 static __attribute__((noinline)) int ks_http_parse(void *src, __u8 *lin, __u32 off, __u32 end,
-						    __u16 port, struct ks_scratch *s,
-						    struct ks_http_walk *w)
+						    struct ks_http_ctx *x)
 {
+	struct ks_scratch *s = x->s;
+	struct ks_http_walk *w = x->w;
 	struct ks_loop_ctx c = { .src = src, .lin = lin, .s = s };
-	struct ks_http_ctx x = { .s = s, .w = w };
 	struct ks_hello *h = &s->hello;
 	__u32 n = end > off ? end - off : 0, more = n > KS_HTTP_MAX;
 
-	ks_hello_reset(h, KS_SPACE_HTTP(port));
+	ks_hello_reset(h, KS_SPACE_HTTP(x->port));
 	if (more)
 		n = KS_HTTP_MAX;
 	n &= KS_HS_MASK;                          /* no-op: KS_HTTP_MAX < KS_HS_BUF */
@@ -478,7 +481,7 @@ static __attribute__((noinline)) int ks_http_parse(void *src, __u8 *lin, __u32 o
 	w->end = n;
 	w->state = KS_H_METHOD;
 	w->status = KS_HTTP_INCOMPLETE;           /* a loop run out says so too */
-	KS_LOOP(KS_HTTP_MAX + 1, ks_http_step, &x);
+	KS_LOOP(KS_HTTP_MAX + 1, ks_http_step, x);
 	if (w->status == KS_HTTP_INCOMPLETE && more)
 		w->status = KS_HTTP_TOO_BIG;      /* no end in the bytes we read */
 	if (!w->done && w->status != KS_HTTP_PRIOR_H2) {
@@ -486,7 +489,7 @@ static __attribute__((noinline)) int ks_http_parse(void *src, __u8 *lin, __u32 o
 		return h->status;
 	}
 	h->wire_len = w->done;
-	h->status = w->status == KS_HTTP_PRIOR_H2 ? KS_HTTP_PRIOR_H2 : ks_http_named(&x);
+	h->status = w->status == KS_HTTP_PRIOR_H2 ? KS_HTTP_PRIOR_H2 : ks_http_named(x);
 	if (h->status != KS_HTTP_COMPLETE)
 		h->sni_len = 0;
 	return h->status;

@@ -98,6 +98,24 @@ struct ks_route_key {
 #define KS_SPACE_HTTP(port) ((__u32)KS_SPACE_TAG_HTTP << 24 | (__u16)(port))
 #define KS_SPACE_SSH ((__u32)KS_SPACE_TAG_SSH << 24)
 
+/* The space's first bytes of a key into name: how many (0, 1 or 3). */
+static inline __u32 ks_space_prefix(__u32 space, __u8 *name)
+{
+	__u32 tag = space >> 24;
+
+	if (tag == KS_SPACE_TAG_HTTP) {
+		name[0] = tag;
+		name[1] = space >> 8;
+		name[2] = space;
+		return 3;
+	}
+	if (tag == KS_SPACE_TAG_SSH) {
+		name[0] = tag;
+		return 1;
+	}
+	return 0;
+}
+
 #define KS_RT_PLAIN 1         /* backend is set: route without ALPN */
 #define KS_RT_ALPN 2          /* ks_alpn_routes has entries for route_id */
 

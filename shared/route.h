@@ -42,24 +42,6 @@ static long ks_rev_char(__u32 i, void *arg)
 	return 0;
 }
 
-/* The space's first bytes of the key (ksteer_abi.h): how many. */
-static __always_inline __u32 ks_space_prefix(__u32 space, __u8 *name)
-{
-	__u32 tag = space >> 24;
-
-	if (tag == KS_SPACE_TAG_HTTP) {
-		name[0] = tag;
-		name[1] = space >> 8;
-		name[2] = space;
-		return 3;
-	}
-	if (tag == KS_SPACE_TAG_SSH) {
-		name[0] = tag;
-		return 1;
-	}
-	return 0;
-}
-
 static long ks_alpn_try_one(__u32 i, void *arg)
 {
 	struct ks_route_ctx *c = arg;

@@ -92,7 +92,8 @@ wait_listen() {
 # that takes all of it down again.
 ks_test_begin() {
 	need_root "$1"
-	export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-test-$$
+	# KS_PIN_BASE: where the pins go (a prefix of one's own, beside other runs)
+	export KSTEER_PIN_DIR=${KS_PIN_BASE:-/sys/fs/bpf/ksteer-test}-$$
 	WORK=$(mktemp -d)
 	trap ks_test_end EXIT
 	trap 'exit 143' TERM INT          # killed: still clean up (EXIT)
