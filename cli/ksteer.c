@@ -9,7 +9,7 @@
 
 const struct ks_cmd ks_cmds[] = {
 	{ "up", "load, attach or update the programs and the public side",
-	  "-a ADDR [-a ADDR]... [-p PORT]... [-i IFACE]... [-c FILE] [--cgroup DIR] "
+	  "-a ADDR [-a ADDR]... [-p [tls:|http:]PORT]... [-i IFACE]... [-c FILE] [--cgroup DIR] "
 	  "[--fallback-only] [--reasm-entries N] [--quic] [--quic-entries N] [--tc-prio N]",
 	  ks_up_opts, 0, 0, cmd_up },
 	{ "down", "detach and unpin everything up made", "", NULL, 0, 0, cmd_down },
@@ -42,8 +42,9 @@ const struct ks_cmd ks_cmds[] = {
 	  ks_stats_opts, 0, 0, cmd_stats },
 	{ "monitor", "each steering decision as it is made (Ctrl-C ends it)",
 	  "[-j] [--sample N] [--count N]", ks_monitor_opts, 0, 0, cmd_monitor },
-	{ "parse", "parse raw ClientHellos (--quic: QUIC Initials) as ksteer does",
-	  "[--quic] [-j] FILE...", ks_parse_opts, 1, -1, cmd_parse },
+	{ "parse", "parse raw ClientHellos (--quic: QUIC Initials; --http: request heads) "
+	  "as ksteer does",
+	  "[--quic|--http] [-j] FILE...", ks_parse_opts, 1, -1, cmd_parse },
 	{ "key set", "make the key in FILE (-: standard input) the SYN cookie key", "FILE|-",
 	  NULL, 1, 1, cmd_key_set },
 	{ "key rotate", "make a random SYN cookie key current", "", NULL, 0, 0, cmd_key_rotate },

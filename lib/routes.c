@@ -163,7 +163,7 @@ int ks_route_del(const char *host, __u32 space, const char *alpn)
 	if (ks_route_maps_open(&m))
 		goto out;
 	if (ks_route_lookup(m.routes, &key, &val)) {
-		ks_err("no %s route for '%s'", where, host);
+		ks_err("no route for '%s'%s%s", host, space ? " on " : "", space ? where : "");
 		goto out;
 	}
 	if (alpn) {

@@ -95,6 +95,14 @@ expect_eq "route test a.example --port 80" site-a "$(in_srv $KSTEER route test a
 expect_eq "route test a.example (TLS)" tls-a "$(in_srv $KSTEER route test a.example)"
 expect_eq "route test --proto ssh" sshd "$(in_srv $KSTEER route test --proto ssh)"
 
+# ksteer parse --http: the kernel's parser on request heads in files.
+printf 'GET /x HTTP/1.1\r\nUser-Agent: t\r\nhost: A.Example:80\r\n\r\n' >"$WORK/req1"
+printf 'GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n' >"$WORK/req2"
+expect_eq "parse --http: host, version, from where" \
+	"$WORK/req1: complete host=a.example version=1.1 from=host_field" "$($KSTEER parse --http "$WORK/req1")"
+expect_eq "parse --http -j: a second Host is malformed" "malformed null" \
+	"$($KSTEER parse --http -j "$WORK/req2" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], "null" if d["host"] is None else d["host"])')"
+
 get() { in_cli curl -sS --max-time 5 --resolve "$1:80:$SRV4" "http://$1$2"; }
 expect_eq "curl a.example -> site a (exact)" "site a" "$(get a.example /)"
 expect_eq "curl A.EXAMPLE:80 -> site a (case, port)" "site a" \
