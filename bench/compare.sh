@@ -12,6 +12,9 @@
 #   nginx-stream     stream { ssl_preread on; map $ssl_preread_server_name }
 #   sniproxy, sslh   (sslh-select: the single-process build its docs advise
 #                    for many connections)
+#   http-direct, http-fast, http-nginx: plain HTTP by Host, the same sites
+#                    on plain ports: direct, ksteer's port 80, and nginx's
+#                    reverse proxy (server_name, proxy_pass)
 #
 # Every router runs one process or thread on CPU 1 beside the backends; the
 # client runs on CPU 0. Workloads per contender: new TLS connections with
@@ -31,7 +34,7 @@ if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; CONNS=${CONNS:-300}; BULK_MB=${BULK_M
 else REPS=${REPS:-5}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-256}; BULK_REPS=${BULK_REPS:-15}; fi
 CONCS=${CONCS:-"1 8 32"}
 HOLD=${HOLD:-200}                          # connections held open to count fds
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
+export KSTEER_PIN_DIR=${KS_PIN_BASE:-/sys/fs/bpf/ksteer-bench}-$$   # KS_PIN_BASE: as the tests
 WORK=$(mktemp -d)
 KSTEER=$PWD/build/ksteer
 OUT=bench/results
@@ -66,18 +69,22 @@ echo "site a" >"$WORK/a/index.html"
 echo "site b" >"$WORK/b/index.html"
 { echo "site a"; head -c $((BULK_MB << 20)) /dev/urandom; } >"$WORK/a/big.bin"
 sed "s|@W@|$WORK|g" bench/conf/backend-nginx.conf >"$WORK/backend.conf"
-for f in haproxy.cfg nginx-stream.conf sniproxy.conf sslh.cfg; do
+for f in haproxy.cfg nginx-stream.conf nginx-http.conf sniproxy.conf sslh.cfg; do
 	sed "s|@W@|$WORK|g; s|@SRV@|$SRV4|g" "bench/conf/$f" >"$WORK/$f"
 done
 
 # ksteer: fast path for a/b, ksteerd proxy for pa/pb, hand-off for ho.
-in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443
+in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443 -p 80
 in_srv "$KSTEER" backend add a 0.0.0.0:9002
 in_srv "$KSTEER" backend add b 0.0.0.0:9003
 in_srv "$KSTEER" backend add pa --proxy 127.0.0.1:9002
 in_srv "$KSTEER" backend add pb --proxy 127.0.0.1:9003
 in_srv "$KSTEER" backend add ho --handoff "$WORK/ho.sock"
 for r in a b pa pb ho; do in_srv "$KSTEER" route add $r.bench.example $r; done
+in_srv "$KSTEER" backend add ha 0.0.0.0:9012      # plain HTTP, port 80
+in_srv "$KSTEER" backend add hb 0.0.0.0:9013
+in_srv "$KSTEER" route add a.bench.example ha --port 80
+in_srv "$KSTEER" route add b.bench.example hb --port 80
 echo 1 >/proc/sys/kernel/bpf_stats_enabled   # run time of ksteer's programs
 
 declare -A PID
@@ -87,10 +94,11 @@ bench_srv 1 build/handoff_tls_server "$WORK/ho.sock" "$WORK/bench.example.pem" \
 bench_srv 1 build/ksteerd --listen $SRV4:443 2>"$WORK/logs/ksteerd.log"; PID[ksteerd]=$!
 bench_srv 1 haproxy -db -f "$WORK/haproxy.cfg"; PID[haproxy]=$!
 bench_srv 1 nginx -p "$WORK" -c "$WORK/nginx-stream.conf"; PID[nginx-stream]=$!
+bench_srv 1 nginx -p "$WORK" -c "$WORK/nginx-http.conf"; PID[http-nginx]=$!
 bench_srv 1 sniproxy -f -c "$WORK/sniproxy.conf"; PID[sniproxy]=$!
 bench_srv 1 sslh-select -F"$WORK/sslh.cfg" 2>"$WORK/logs/sslh.log"; PID[sslh]=$!
-for l in 0.0.0.0:9002 0.0.0.0:9003 0.0.0.0:9100 $SRV4:443 $SRV4:8443 $SRV4:8444 $SRV4:8445 \
-	$SRV4:8446; do
+for l in 0.0.0.0:9002 0.0.0.0:9003 0.0.0.0:9012 0.0.0.0:9013 0.0.0.0:9100 $SRV4:443 $SRV4:8443 \
+	$SRV4:8444 $SRV4:8445 $SRV4:8446 $SRV4:8480; do
 	wait_listen "${l%:*}" "${l##*:}" || { echo "nothing listens on $l" >&2; exit 1; }
 done
 
@@ -105,8 +113,14 @@ declare -A C=(
 	[nginx-stream]="$SRV4 8444 8444 a.bench.example b.bench.example a b"
 	[sniproxy]="$SRV4 8445 8445 a.bench.example b.bench.example a b"
 	[sslh]="$SRV4 8446 8446 a.bench.example b.bench.example a b"
+	[http-direct]="$DIRECT4 9012 9013 a.bench.example b.bench.example a b"
+	[http-fast]="$SRV4 80 80 a.bench.example b.bench.example a b"
+	[http-nginx]="$SRV4 8480 8480 a.bench.example b.bench.example a b"
 )
 ORDER="direct fast ksteerd-proxy direct-ho ksteerd-handoff haproxy nginx-stream sniproxy sslh"
+# Plain HTTP: the connection-rate workloads only (no ClientHello to pad, and
+# the bulk path is TCP's either way).
+HTTP_ORDER="http-direct http-fast http-nginx"
 text() { [ "$1" = ho ] && echo "backend ho" || echo "site $1"; }
 
 # cb CONTENDER SITE(a|b) ARGS...: connbench through a contender.
@@ -117,6 +131,7 @@ cb() {
 	local addr=$1 port=$2 sni=$4 t=$6
 	[ "$site" = b ] && port=$3 sni=$5 t=$7
 	shift 7
+	[[ $name == http-* ]] && set -- -P "$@"
 	in_cli taskset -c 0 build/connbench -a "$addr" -p "$port" -s "$sni" -e "$(text "$t")" -t 60 "$@" ||
 		true
 }
@@ -124,8 +139,8 @@ cb() {
 usage() {
 	local pids=${PID[$1]:-}
 	case $1 in
-	direct|direct-ho) echo '{"cpu_s":0,"rss_kb":0,"fds":0}' ;;
-	fast) bpf_usage ;;
+	direct|direct-ho|http-direct) echo '{"cpu_s":0,"rss_kb":0,"fds":0}' ;;
+	fast|http-fast) bpf_usage ;;
 	ksteerd-*) python3 - "$(python3 bench/procstat.py "${PID[ksteerd]}")" "$(bpf_usage)" <<'PY'
 import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -164,7 +179,7 @@ PY
 
 RAW=$WORK/raw.jsonl
 row() { printf '{"contender":"%s","workload":"%s","concurrency":%s,"rep":%s,"result":%s}\n' "$@" >>"$RAW"; }
-for name in $ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
+for name in $ORDER $HTTP_ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
 # order_for REP: every other repetition in reverse order, so that no
 # contender always runs right after the same one, or at the same moment.
 REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
@@ -174,6 +189,14 @@ for rep in $(seq "$REPS"); do
 		u0=$(usage "$name")
 		for c in $CONCS; do row "$name" rate "$c" "$rep" "$(cb "$name" a -c "$c" -n "$CONNS")"; done
 		row "$name" large 8 "$rep" "$(cb "$name" a -c 8 -n "$CONNS" -A 2400)"
+		row "$name" site-b 4 "$rep" "$(cb "$name" b -c 4 -n $((CONNS / 4)))"
+		u1=$(usage "$name")
+		printf '{"contender":"%s","workload":"cpu","rep":%s,"before":%s,"after":%s}\n' \
+			"$name" "$rep" "$u0" "$u1" >>"$RAW"
+	done
+	for name in $HTTP_ORDER; do
+		u0=$(usage "$name")
+		for c in $CONCS; do row "$name" rate "$c" "$rep" "$(cb "$name" a -c "$c" -n "$CONNS")"; done
 		row "$name" site-b 4 "$rep" "$(cb "$name" b -c 4 -n $((CONNS / 4)))"
 		u1=$(usage "$name")
 		printf '{"contender":"%s","workload":"cpu","rep":%s,"before":%s,"after":%s}\n' \

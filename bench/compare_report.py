@@ -11,7 +11,8 @@ kstats = json.loads(sys.argv[5])
 bulk_reps = int(sys.argv[6])
 rows = [json.loads(l) for l in open(raw)]
 order = list(dict.fromkeys(r["contender"] for r in rows))
-baseline = {c: ("direct-ho" if c == "ksteerd-handoff" else "direct") for c in order}
+baseline = {c: ("direct-ho" if c == "ksteerd-handoff" else
+                "http-direct" if c.startswith("http-") else "direct") for c in order}
 concs = sorted({r["concurrency"] for r in rows if r["workload"] == "rate"})
 headline = 8 if 8 in concs else concs[-1]
 
@@ -113,7 +114,7 @@ for c, d in out["contenders"].items():
              f"{d['errors']:>5}{d['misrouted']:>5}")
     print(line)
 print(f"(ratios in parentheses: to direct; ksteerd-handoff: to direct-ho, the same server on its "
-      f"own port. Latency at concurrency {headline}. Medians of {reps} runs of {conns} "
+      f"own port; http-*: plain HTTP by Host, to http-direct, latency there to the whole response. Latency at concurrency {headline}. Medians of {reps} runs of {conns} "
       f"connections; bulk: median of {bulk_reps} downloads, one per contender per round, every "
       f"other round in reverse order, BPF accounting off; ms/GB: router CPU in one more "
       f"download with it on. "

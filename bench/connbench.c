@@ -5,7 +5,7 @@
  * server side keeps no TIME_WAIT that a reused client port could meet.
  *
  *   connbench -a IP -p PORT -s SNI [-c CONCURRENCY] [-n CONNECTIONS] [-t SECONDS]
- *             [-A BYTES] [-e TEXT] [-g PATH] [-H SECONDS]
+ *             [-A BYTES] [-e TEXT] [-g PATH] [-H SECONDS] [-P]
  *
  * -A pads the ClientHello with an ALPN list of about BYTES (ending in
  * http/1.1), to make it as big as a browser's post-quantum one: 2 KB and
@@ -15,6 +15,8 @@
  * -g: GET PATH instead of / (a big file: bulk throughput).
  * -H: keep each connection open SECONDS after its response (to count what
  *     a router holds per open connection).
+ * -P: plain HTTP, no TLS: SNI is the Host; the latency is from TCP connect
+ *     start to the whole response (there is no handshake to time).
  * Prints one JSON line: connections, errors (and errors_by_step), misrouted, rate (conn/s),
  * body MB/s, and handshake latency (TCP connect start to TLS handshake
  * done) p50/p99/p999 in us.
@@ -43,6 +45,7 @@ static SSL_CTX *ctx;
 static double t_start;
 static const char *expect_text, *get_path = "/";
 static double hold_seconds;
+static int plain;
 
 /* Errors by the step that failed, so that a router's failures can be told
  * apart (refused connect, handshake cut, response cut). */
@@ -70,7 +73,12 @@ static double now(void)
 
 /* Read one response: headers, then Content-Length bytes of body (counted,
  * and the first 4 KB kept in buf for the -e check). */
-static int read_response(SSL *ssl, char *buf, int cap, long long *body)
+static int conn_read(SSL *ssl, int fd, char *buf, int n)
+{
+	return ssl ? SSL_read(ssl, buf, n) : (int)recv(fd, buf, n, 0);
+}
+
+static int read_response(SSL *ssl, int fd, char *buf, int cap, long long *body)
 {
 	int n, got = 0, hdr = 0;
 	long long want = -1, seen = 0;
@@ -78,7 +86,7 @@ static int read_response(SSL *ssl, char *buf, int cap, long long *body)
 	while (want < 0 || seen < want) {
 		int at = hdr && got > 4096 ? 4096 : got;   /* past 4 KB: reuse the tail */
 
-		n = SSL_read(ssl, buf + at, cap - 1 - at);
+		n = conn_read(ssl, fd, buf + at, cap - 1 - at);
 		if (n <= 0)
 			return -1;
 		if (hdr) {
@@ -127,7 +135,7 @@ static int one(double *lat_us, long long *body)
 	char req[512], buf[16384];
 	double t0 = now();
 	int fd, len, one = 1, rc = ONE_ERR_CONNECT;
-	SSL *ssl;
+	SSL *ssl = NULL;
 
 	fd = socket(target.ss_family, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -135,6 +143,8 @@ static int one(double *lat_us, long long *body)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&target, target_len))
 		goto out_fd;
+	if (plain)
+		goto request;
 	ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, sni);
@@ -143,11 +153,15 @@ static int one(double *lat_us, long long *body)
 		first_error(ssl, len);
 		goto out;
 	}
-	rc = ONE_ERR_RESPONSE;
 	*lat_us = (now() - t0) * 1e6;
+request:
+	rc = ONE_ERR_RESPONSE;
 	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", get_path, sni);
-	if (SSL_write(ssl, req, len) != len || read_response(ssl, buf, sizeof(buf), body))
+	if ((ssl ? SSL_write(ssl, req, len) : (int)send(fd, req, len, 0)) != len ||
+	    read_response(ssl, fd, buf, sizeof(buf), body))
 		goto out;
+	if (plain)
+		*lat_us = (now() - t0) * 1e6;
 	rc = expect_text && !strstr(strstr(buf, "\r\n\r\n"), expect_text) ? ONE_MISROUTED : ONE_OK;
 	if (hold_seconds > 0)
 		usleep(hold_seconds * 1e6);
@@ -200,7 +214,7 @@ int main(int argc, char **argv)
 
 	int alpn_pad = 0;
 
-	while ((c = getopt(argc, argv, "a:p:s:c:n:t:A:e:g:H:")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:s:c:n:t:A:e:g:H:P")) != -1) {
 		switch (c) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -212,9 +226,10 @@ int main(int argc, char **argv)
 		case 'e': expect_text = optarg; break;
 		case 'g': get_path = optarg; break;
 		case 'H': hold_seconds = atof(optarg); break;
+		case 'P': plain = 1; break;
 		default:
 			fprintf(stderr, "usage: connbench -a IP -p PORT -s SNI [-c N] [-n N] [-t S] [-A B] "
-				"[-e TEXT] [-g PATH] [-H S]\n");
+				"[-e TEXT] [-g PATH] [-H S] [-P]\n");
 			return 2;
 		}
 	}
