@@ -5,7 +5,8 @@
 # an ACME http-01 style request to each site's own server; a request split
 # over segments; HTTP/1.0 without Host; absolute-form; malformed heads (a
 # second Host, obs-fold) to the default; the backends seeing the client's
-# own address; a head over the kernel's 8 KB through ksteerd; then Debian's
+# own address; IPv6; backends sharing the public port 80 (reuseport); a
+# head over the kernel's 8 KB through ksteerd; then Debian's
 # sshd behind port 443, reached by OpenSSH's client, while curl over TLS on
 # the same port reaches its site.
 source "$(dirname "$0")/../lib/lib.sh"
@@ -44,9 +45,11 @@ http {
 }
 EOF
 	nsenter --net=/run/netns/$SRV_NS nginx -p "$d" -c "$d/nginx.conf" &
+	echo $! >"$d/master.pid"          # nsenter execs nginx: its master
 }
 http_site a 8001
 http_site b 8002
+http_site c "[::]:8003 ipv6only=on"       # an IPv6 listener, for IPv6 clients
 ks_nginx tls 127.0.0.1:9001 a.example     # "backend tls", over TLS on 443
 
 # ssh: Debian's sshd on its own port, key authentication only.
@@ -70,24 +73,27 @@ nsenter --net=/run/netns/$SRV_NS "$(command -v sshd)" -D -e -f "$WORK/sshd_confi
 	2>"$WORK/sshd.log" &
 
 cat >"$WORK/ksteer.conf" <<EOF
-public $SRV4
+public $SRV4 $SRV6
 port 80 443
 backend site-a 0.0.0.0:8001
 backend site-b 0.0.0.0:8002
+backend site-c [::]:8003
 backend tls-a 127.0.0.1:9001
 backend sshd 127.0.0.1:2222
 route a.example site-a port 80
 route *.b.example site-b port 80
 route default site-b port 80
+route c.example site-c port 80
 route a.example tls-a
 ssh sshd
 EOF
 check "ksteer up -c (port 80 and 443, routes by port)" in_srv $KSTEER up -c "$WORK/ksteer.conf"
-wait_listen 0.0.0.0 8001 && wait_listen 0.0.0.0 8002 && wait_listen 127.0.0.1 9001 &&
+wait_listen 0.0.0.0 8001 && wait_listen 0.0.0.0 8002 && wait_listen '\[::\]' 8003 && wait_listen 127.0.0.1 9001 &&
 	wait_listen 127.0.0.1 2222 || fail "servers did not start"
 expect_eq "route list: ON says tls, http:80, ssh" \
 	"*.b.example http:80 site-b;a.example http:80 site-a;a.example tls tls-a;default http:80 site-b;default ssh sshd" \
-	"$(in_srv $KSTEER route list | awk 'NR > 1 { print $1, $3, $4 }' | sort | paste -sd';')"
+	"$(in_srv $KSTEER route list | awk 'NR > 1 && $1 != "c.example" { print $1, $3, $4 }' | sort |
+		paste -sd';')"
 expect_eq "route list -j: proto and port" "http 80 site-a" \
 	"$(in_srv $KSTEER route list -j | $PY -c 'import json,sys
 print(*[(r["proto"], r["port"], r["backend"]) for r in json.load(sys.stdin) if r["host"] == "a.example" and r["port"]][0])')"
@@ -114,6 +120,32 @@ expect_eq "ACME challenge of a.example at site a" "token of a" \
 	"$(get a.example /.well-known/acme-challenge/tok)"
 expect_eq "ACME challenge of x.b.example at site b" "token of b" \
 	"$(in_cli wget -qO- -T 5 --header 'Host: x.b.example' "http://$SRV4/.well-known/acme-challenge/tok")"
+
+expect_eq "curl over IPv6: c.example -> site c" "site c" \
+	"$(in_cli curl -sS --max-time 5 --resolve "c.example:80:[$SRV6]" http://c.example/)"
+line=$(grep ' c.example$' "$WORK/http-c/access.log" | tail -n 1)
+set -- $line
+expect_eq "site c: peer is the IPv6 client, local the public address:80" "$CLI6 $SRV6 80" "$1 $2 $3"
+
+# Backends sharing the public port 80 (nginx listen ... reuseport), taken
+# by --pid: TC places each in the group, ksteer's sk_reuseport program
+# reads the request head again and picks the routed one's socket.
+http_site d "$SRV4:80 reuseport"
+http_site e "$SRV4:80 reuseport"
+wait_listen $SRV4 80 || fail "shared-port nginx did not start"
+sleep 0.5
+check "backend d --pid (nginx on the public port 80)" \
+	in_srv $KSTEER backend add site-d --pid "$(cat $WORK/http-d/master.pid)"
+check "backend e --pid" in_srv $KSTEER backend add site-e --pid "$(cat $WORK/http-e/master.pid)"
+in_srv $KSTEER route add d.example site-d --port 80
+in_srv $KSTEER route add e.example site-e --port 80
+good=0
+for i in $(seq 10); do
+	[ "$(get d.example /)" == "site d" ] && good=$((good + 1))
+	[ "$(get e.example /)" == "site e" ] && good=$((good + 1))
+	[ "$(get a.example /)" == "site a" ] && good=$((good + 1))
+done
+expect_eq "shared port 80: 30 requests, each to its own nginx" 30 "$good"
 
 # The backend's socket is the client's own: nginx logs the client
 # namespace's address, and the public address and port as its local ones.
