@@ -156,7 +156,8 @@ static __always_inline int ks_http_field_end(struct ks_http_walk *w)
 	return 0;
 }
 
-/* Bytes inside a field value: visible, obs-text, SP and HTAB. */
+/* Bytes of a field value besides SP and HTAB (taken apart): visible ASCII
+ * and obs-text. */
 static __always_inline int ks_http_vchar(__u32 c)
 {
 	return c >= 0x21 && c != 0x7f;
@@ -173,8 +174,7 @@ static __always_inline long ks_http_rl_step(struct ks_scratch *s, struct ks_http
 			w->state = KS_H_TARGET;
 			return 0;
 		}
-		break;
-		/* fall out: a tchar goes on, anything else is malformed */
+		break;                            /* below: a tchar goes on, all else is malformed */
 	case KS_H_TARGET:
 		if (c == ' ' && i > w->tgt_off) {
 			w->tgt_len = i - w->tgt_off;
