@@ -25,8 +25,7 @@ static void ks_row_print(const struct ks_route_row *r, int json, int first)
 	}
 	printf("%s{\"host\":", first ? "" : ",");
 	ks_json_str(stdout, r->host, strlen(r->host));
-	printf(",\"proto\":\"%s\",\"port\":", r->space >> 24 == KS_SPACE_TAG_HTTP ? "http" :
-	       r->space == KS_SPACE_SSH ? "ssh" : "tls");
+	printf(",\"proto\":\"%s\",\"port\":", ks_space_proto(r->space));
 	if (r->space >> 24 == KS_SPACE_TAG_HTTP)
 		printf("%u", r->space & 0xffff);
 	else

@@ -46,8 +46,9 @@ void ks_host_from_route_key(const struct ks_route_key *key, char *buf, size_t le
 /* The same in a route space (ksteer_abi.h): SSH's has "default" only. */
 int ks_route_key_in(const char *host, __u32 space, struct ks_route_key *key);
 __u32 ks_route_key_space(const struct ks_route_key *key);
-/* A route space as words: "tls", "http:80", "ssh". */
+/* A route space as words: "tls", "http:80", "ssh"; its protocol alone. */
 void ks_space_name(__u32 space, char *buf, size_t len);
+const char *ks_space_proto(__u32 space);
 /* A public port as -p and `port` take it: [tls:|http:]PORT, a bare 80
  * plain HTTP, any other TLS. Into *port (host order) and *http. */
 int ks_port_spec(const char *s, unsigned int *port, int *http);

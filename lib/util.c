@@ -249,12 +249,17 @@ int ks_route_key_in(const char *host, __u32 space, struct ks_route_key *key)
 	return 0;
 }
 
+const char *ks_space_proto(__u32 space)
+{
+	return space >> 24 == KS_SPACE_TAG_HTTP ? "http" : space == KS_SPACE_SSH ? "ssh" : "tls";
+}
+
 void ks_space_name(__u32 space, char *buf, size_t len)
 {
 	if (space >> 24 == KS_SPACE_TAG_HTTP)
-		snprintf(buf, len, "http:%u", space & 0xffff);
+		snprintf(buf, len, "%s:%u", ks_space_proto(space), space & 0xffff);
 	else
-		snprintf(buf, len, "%s", space == KS_SPACE_SSH ? "ssh" : "tls");
+		snprintf(buf, len, "%s", ks_space_proto(space));
 }
 
 int ks_port_spec(const char *s, unsigned int *port, int *http)
