@@ -174,7 +174,13 @@ int cmd_route_add(const struct ks_env *e)
 
 	if (ks_route_where(e, 1, &space, &host))
 		return 1;
-	return ks_route_add(host, space, e->args[e->nargs - 1], ks_opt_arg(e, KS_OPT_ALPN));
+	if (ks_route_add(host, space, e->args[e->nargs - 1], ks_opt_arg(e, KS_OPT_ALPN)))
+		return 1;
+	/* Added all the same: `up` may make it one later. */
+	if (space >> 24 == KS_SPACE_TAG_HTTP && !ks_port_is_http(space & 0xffff))
+		fprintf(stderr, "ksteer: port %u is not a plain-HTTP public port (up -p http:%u): "
+			"the route serves nothing until it is\n", space & 0xffff, space & 0xffff);
+	return 0;
 }
 
 int cmd_route_del(const struct ks_env *e)

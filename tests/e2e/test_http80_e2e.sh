@@ -109,6 +109,28 @@ expect_eq "parse --http: host, version, from where" \
 expect_eq "parse --http -j: a second Host is malformed" "malformed null" \
 	"$($KSTEER parse --http -j "$WORK/req2" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], "null" if d["host"] is None else d["host"])')"
 
+# Bad route commands: one line, a non-zero exit, nothing changed.
+bad_route() {
+	local desc=$1 pat=$2 out rc
+	shift 2
+	out=$(in_srv $KSTEER route "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && [[ $out =~ $pat ]]; then
+		ok "$desc"
+	else
+		fail "$desc (exit $rc: $out)"
+	fi
+}
+bad_route "route add --port with --alpn: refused" "take no --alpn" add x.example site-a --port 80 --alpn h2
+bad_route "route add --proto ftp: refused" "only ssh" add --proto ftp site-a
+bad_route "route add --proto ssh with a HOST: refused" "no HOST" add x.example site-a --proto ssh
+bad_route "route add --port 0: refused" "bad --port" add x.example site-a --port 0
+bad_route "route del of a host port 80 lacks" "no route for 'x.example' on http:80" del x.example --port 80
+out=$(in_srv $KSTEER route add x.example site-a --port 8080 2>&1 >/dev/null; echo "rc=$?")
+check "route add --port 8080 (not a public HTTP port): added, with a warning" \
+	grep -q "port 8080 is not a plain-HTTP public port.*rc=0" <<<"$(echo $out)"
+check "route del --port 8080" in_srv $KSTEER route del x.example --port 8080
+
 get() { in_cli curl -sS --max-time 5 --resolve "$1:80:$SRV4" "http://$1$2"; }
 expect_eq "curl a.example -> site a (exact)" "site a" "$(get a.example /)"
 expect_eq "curl A.EXAMPLE:80 -> site a (case, port)" "site a" \
