@@ -147,13 +147,13 @@ for prog in ksteerd ksteer-backend; do
 	while read -r opt arg; do
 		if [ "$arg" = arg ]; then set -- "$opt" 1; else set -- "$opt"; fi
 		out=$(KSTEER_PIN_DIR=$WORK/no-pins timeout 5 "$ROOT/build/$prog" "$@" </dev/null 2>&1)
-		[[ $out == *"unrecognized option"* || $out == *"invalid option"* ||
+		[[ $out == *"unrecognized option"* || $out == *"unknown option"* || $out == *"invalid option"* ||
 			$out == *"requires an argument"* || $out == *"doesn't allow an argument"* ]] && refused+=("$opt")
 	done < <(man_opts "$page")
 	expect_eq "$prog(8): every option it documents is one $prog takes" "" "${refused[*]}"
 	out=$("$ROOT/build/$prog" --frobnicate 2>&1)
 	check "$prog: an option it does not take is refused so ($out)" \
-		bash -c "[[ '$out' == *'unrecognized option'* ]]"
+		bash -c "[[ '$out' == *'unrecognized option'* || '$out' == *'unknown option'* ]]"
 done
 
 # The completion: sourced, it completes every command's words and every

@@ -58,13 +58,15 @@ for line in text.splitlines():
             print("bad line:", line); continue
         samples[(m[1], m[3])] = int(m[4])
 # The README's meanings: | `NAME` | meaning |, ksteerd's `fallback.NAME`,
-# a backend's `backend.NAME` (its rows are those of the stage "Per backend").
+# a backend's `backend.NAME` (its rows are those of the stage "Per backend");
+# the tables of `ksteer monitor`'s events, which reuse some names, are not
+# counters.
 meaning, stage = {}, None
 for line in readme.splitlines():
     m = re.match(r"^\*\*(.+?)\*\*: ", line) or re.fullmatch(r"\| `([a-z_.]+)` \| (.*) \|", line)
     if m and m.lastindex == 1:
         stage = m[1]
-    elif m:
+    elif m and not (stage or "").startswith("`ksteer monitor`"):
         meaning[("backend." if stage == "Per backend" else "") + m[1]] = m[2]
 want, kinds = {}, {}
 def expect(metric, value, doc_key, backend=None):
