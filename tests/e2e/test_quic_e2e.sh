@@ -284,7 +284,7 @@ EOF
 	sleep 0.3
 	read -r p1 f1 u1 k1 <<<"$(counters fallback.quic_pending fallback.quic_pending_full \
 		fallback.quic_unreadable fallback.quic_unknown_connection)"
-	expect_eq "ksteerd bounds: 2 connections wait for their ClientHello, the 3rd is refused" \
+	expect_eq "ksteerd bounds: 2 connections wait for their ClientHello, the 3rd pushes out the oldest" \
 		"2 1" "$p1 $((f1 - f0))"
 	expect_eq "ksteerd bounds: a forged Initial and an unknown short header dropped, counted" \
 		"1 1" "$((u1 - u0)) $((k1 - k0))"
