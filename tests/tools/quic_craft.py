@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """QUIC datagrams for ksteerd's end-to-end tests, none of them a connection.
 
-  quic_craft.py send DST FILE|0rtt:FILE ...
-      from one UDP socket, each datagram in order: a capture file as it is,
-      or a 0-RTT packet of the connection FILE's Initial opens (its CIDs,
-      a valid Length, random ciphertext: only the server could read it)
+  quic_craft.py send DST [--wait SECS] [--mark N] FILE|FILE+bad|0rtt:FILE ...
+      from one UDP socket, each datagram in order: a capture file as it is;
+      followed, coalesced, by a forged Initial of its connection (its CIDs,
+      random ciphertext: it fails authentication); or a 0-RTT packet of the
+      connection FILE's Initial opens (its CIDs, a valid Length, random
+      ciphertext: only the server could read it). --mark: SO_MARK on the
+      socket. --wait: then read replies for SECS and print "replies N
+      handshake H" (H: datagrams with a Handshake packet in them)
   quic_craft.py vn DST COUNT SIZE
-      COUNT datagrams of SIZE bytes with a version nobody speaks, then
+      COUNT datagrams of SIZE bytes with a version nobody speaks, over
+      half a second, then
       prints "sent N received R seconds S": the Version Negotiation
       packets that came back (each checked: version 0, CIDs swapped)
   quic_craft.py flood DST SRC LARGE_FILE N_LARGE N_SMALL N_SHORT SECS
@@ -39,6 +44,39 @@ def zero_rtt(initial):
     return bytes([0xd1, 0, 0, 0, 1, len(dcid)]) + dcid + bytes([len(scid)]) + scid + length + body
 
 
+def forged_initial(initial):
+    """An Initial packet of initial's connection that cannot authenticate."""
+    dcid, scid = cids(initial)
+    body = os.urandom(100)
+    return bytes([0xc3, 0, 0, 0, 1, len(dcid)]) + dcid + bytes([len(scid)]) + scid + b"\x00" + \
+        struct.pack("!H", 0x4000 | len(body)) + body
+
+
+def varint(d, off):
+    n = 1 << (d[off] >> 6)
+    v = d[off] & 0x3f
+    for i in range(1, n):
+        v = v << 8 | d[off + i]
+    return v, off + n
+
+
+def has_handshake(d):
+    """Whether a server's datagram holds a v1 Handshake packet (type 2)."""
+    off = 0
+    while off + 7 <= len(d) and d[off] & 0x80:
+        kind = (d[off] >> 4) & 3
+        if kind == 2:
+            return True
+        dl = d[off + 5]
+        o = off + 7 + dl + d[off + 6 + dl]
+        if kind == 0:
+            tok, o = varint(d, o)
+            o += tok
+        length, o = varint(d, o)
+        off = o + length
+    return False
+
+
 def long_header(version, dcid, size):
     """An Initial-shaped datagram of size bytes (Length to its end)."""
     head = bytes([0xc3]) + struct.pack("!I", version) + bytes([len(dcid)]) + dcid + bytes([8]) + \
@@ -52,14 +90,32 @@ def dst_of(arg):
     return host.strip("[]"), int(port)
 
 
-def cmd_send(dst, items):
+def cmd_send(dst, items, wait, mark):
     fam = socket.AF_INET6 if ":" in dst[0] else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
+    if mark:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
     for item in items:
         if item.startswith("0rtt:"):
             s.sendto(zero_rtt(open(item[5:], "rb").read()), dst)
+        elif item.endswith("+bad"):
+            d = open(item[:-4], "rb").read()
+            s.sendto(d + forged_initial(d), dst)
         else:
             s.sendto(open(item, "rb").read(), dst)
+    if wait is None:
+        return
+    replies = hs = 0
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            break
+        replies += 1
+        hs += has_handshake(d)
+    print("replies %d handshake %d" % (replies, hs))
 
 
 def cmd_vn(dst, count, size):
@@ -67,11 +123,14 @@ def cmd_vn(dst, count, size):
     s.settimeout(0.5)
     sent = []
     t0 = time.monotonic()
-    for _ in range(count):
+    for i in range(count):
         dcid = os.urandom(8)
         d = long_header(0x1a2a3a4a, dcid, size)
         sent.append((dcid, d[15:23]))
         s.sendto(d, dst)
+        delay = t0 + (i + 1) * 0.5 / count - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
     secs = time.monotonic() - t0
     got = 0
     try:
@@ -117,7 +176,14 @@ def cmd_flood(dst, src, large_file, n_large, n_small, n_short, secs):
 
 def main(argv):
     if len(argv) >= 3 and argv[0] == "send":
-        cmd_send(dst_of(argv[1]), argv[2:])
+        rest, wait, mark = argv[2:], None, 0
+        while rest and rest[0] in ("--wait", "--mark"):
+            if rest[0] == "--wait":
+                wait = float(rest[1])
+            else:
+                mark = int(rest[1], 0)
+            rest = rest[2:]
+        cmd_send(dst_of(argv[1]), rest, wait, mark)
     elif len(argv) == 4 and argv[0] == "vn":
         cmd_vn(dst_of(argv[1]), int(argv[2]), int(argv[3]))
     elif len(argv) == 8 and argv[0] == "flood":
