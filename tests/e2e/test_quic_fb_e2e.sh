@@ -300,6 +300,12 @@ read -r rein1 <<<"$(counters fallback.quic_reinjected)"
 expect_eq "60000-byte Initial over lo: the page, ksteerd re-injected it whole" \
 	"0 site qb 60000 60000 1" \
 	"$s $(cat "$WORK/big60k/index.html" 2>/dev/null) $(big_initial "$WORK/big60k" qb) $((rein1 - rein0))"
+HOSTS="$WORK/hosts6" FETCH_NS=$SRV_NS fetch "$WORK/big60k6" qa index.html --max-udp-payload-size=60000
+s=$?
+read -r rein2 <<<"$(counters fallback.quic_reinjected)"
+expect_eq "60000-byte Initial over lo, IPv6: the page, ksteerd re-injected it whole" \
+	"0 site qa 60000 60000 1" \
+	"$s $(cat "$WORK/big60k6/index.html" 2>/dev/null) $(big_initial "$WORK/big60k6" qa) $((rein2 - rein1))"
 
 check "ksteerd still running" kill -0 $KD
 kill $KD
@@ -313,5 +319,10 @@ echo "# ksteerd without TC on lo: exit $st: $(cat "$WORK/kd-nolo.err")"
 check "no TC on lo: ksteerd --quic exits non-zero, at once" test $st != 0 -a $st != 124
 expect_eq "no TC on lo: one line on stderr, saying why" "1 1" \
 	"$(wc -l <"$WORK/kd-nolo.err") $(grep -c 'does not run on lo' "$WORK/kd-nolo.err")"
+for bad in "--quic-per-source 0" "--quic-pending 0" "--quic-per-source -1"; do
+	in_srv "$ROOT/build/ksteerd" --listen $SRV4:443 --quic $bad >/dev/null 2>"$WORK/kd-bad.err"
+	st=$?
+	expect_eq "ksteerd $bad: refused, one line" "1 1" "$((st != 0)) $(wc -l <"$WORK/kd-bad.err")"
+done
 check "ksteer down" in_srv $KSTEER down
 summary
