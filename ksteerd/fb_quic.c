@@ -73,10 +73,12 @@ struct fb_qconn {
 	struct ks_quic_conn q;
 };
 
-/* A connection routed a moment ago (a ring, the oldest overwritten). */
+/* A connection routed or refused a moment ago (a ring, the oldest
+ * overwritten). */
 struct fb_qdone {
 	struct fb_qkey k;
 	uint64_t until;
+	int routed;
 };
 
 /* What recvmsg said beside the payload. */
@@ -273,9 +275,8 @@ static int fb_q_pick_slot(const struct fb_quic *q, __u32 backend, const struct f
 }
 
 /* The ClientHello is whole: route it, install the route, give the kernel
- * back what we hold, and remember the connection for what is still queued
- * to us. The caller frees c. */
-static void fb_q_route(struct fb_env *env, struct fb_qconn *c)
+ * back what we hold. 1 if routed; the caller frees c. */
+static int fb_q_route(struct fb_env *env, struct fb_qconn *c)
 {
 	struct fb_quic *q = env->quic;
 	struct ks_cid cid = { .len = c->k.dcid_len };
@@ -287,7 +288,7 @@ static void fb_q_route(struct fb_env *env, struct fb_qconn *c)
 	f.v6 = fb_addr_of(&c->k.peer, f.saddr, &f.sport);
 	if (!backend || !fb_q_pick_slot(q, backend, &c->k, f.v6, &slot)) {
 		fb_count(env, KS_FB_QUIC_NO_ROUTE, 1);
-		return;
+		return 0;
 	}
 	memcpy(cid.id, c->k.dcid, c->k.dcid_len);
 	fb_addr_of(&c->k.local, f.daddr, &f.dport);
@@ -295,7 +296,7 @@ static void fb_q_route(struct fb_env *env, struct fb_qconn *c)
 	    bpf_map_update_elem(q->peers, &f, &slot, BPF_ANY)) {
 		ks_err("QUIC: cannot install a route: %s", strerror(errno));
 		fb_count(env, KS_FB_QUIC_NO_ROUTE, 1);
-		return;
+		return 0;
 	}
 	fb_count(env, KS_FB_QUIC_ROUTED, 1);
 	for (int i = 0; i < c->nheld; i++)
@@ -303,8 +304,17 @@ static void fb_q_route(struct fb_env *env, struct fb_qconn *c)
 	fb_count(env, KS_FB_QUIC_REINJECTED, c->nheld);
 	if (bad)
 		ks_err("QUIC: re-injection failed: %s (the client will retransmit)", strerror(errno));
-	q->done[q->done_next % FB_Q_DONE].k = c->k;
-	q->done[q->done_next++ % FB_Q_DONE].until = fb_now_ms() + FB_Q_DONE_MS;
+	return 1;
+}
+
+/* Remember c, done with, for its datagrams still queued to us. */
+static void fb_q_remember(struct fb_quic *q, const struct fb_qconn *c, int routed)
+{
+	struct fb_qdone *d = &q->done[q->done_next++ % FB_Q_DONE];
+
+	d->k = c->k;
+	d->until = fb_now_ms() + FB_Q_DONE_MS;
+	d->routed = routed;
 }
 
 static int fb_q_find(const struct fb_quic *q, const struct sockaddr_storage *peer,
@@ -317,7 +327,8 @@ static int fb_q_find(const struct fb_quic *q, const struct sockaddr_storage *pee
 }
 
 /* A datagram of a connection routed a moment ago, queued to us before its
- * route was installed: TC steers it now, so it goes straight back. */
+ * route was installed: TC steers it now, so it goes straight back. Of one
+ * refused a moment ago: dropped, not read again (1: either). */
 static int fb_q_late(struct fb_env *env, const struct sockaddr_storage *peer,
 		     const struct ks_quic_hdr *h, const __u8 *buf, size_t len, __u8 tos)
 {
@@ -327,7 +338,9 @@ static int fb_q_late(struct fb_env *env, const struct sockaddr_storage *peer,
 	for (int i = 0; i < FB_Q_DONE; i++) {
 		if (q->done[i].until <= now || !fb_q_is(&q->done[i].k, peer, h))
 			continue;
-		if (!fb_q_reinject(env, &q->done[i].k, buf, len, tos))
+		if (!q->done[i].routed)
+			fb_count(env, KS_FB_QUIC_REFUSED_LATE, 1);
+		else if (!fb_q_reinject(env, &q->done[i].k, buf, len, tos))
 			fb_count(env, KS_FB_QUIC_LATE, 1);
 		return 1;
 	}
@@ -412,10 +425,9 @@ static int fb_q_progress(struct fb_env *env, struct fb_qconn *c)
 
 	if (st == KS_HELLO_INCOMPLETE)
 		return 0;
-	if (st == KS_HELLO_COMPLETE)
-		fb_q_route(env, c);
-	else
+	if (st != KS_HELLO_COMPLETE)
 		fb_count(env, KS_FB_QUIC_MALFORMED, 1);
+	fb_q_remember(env->quic, c, st == KS_HELLO_COMPLETE && fb_q_route(env, c));
 	return 1;
 }
 

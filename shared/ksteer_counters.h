@@ -307,7 +307,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "(listing v1 and v2)")                                                       \
 	C(QUIC_VN_LIMITED, 28, "quic_version_negotiation_limited", KS_COUNTER,          \
 	  "a version ksteerd cannot read, over the rate of Version Negotiation it "    \
-	  "sends (100/s): dropped")                                                    \
+	  "sends (100/s), or not sendable: dropped")                                                    \
 	C(QUIC_PENDING, 20, "quic_pending", KS_GAUGE,                                   \
 	  "connections waiting for their ClientHello")                                 \
 	C(QUIC_TIMEOUT, 17, "quic_hello_timeout", KS_COUNTER,                           \
@@ -331,6 +331,9 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	C(QUIC_LATE, 34, "quic_reinjected_late", KS_COUNTER,                           \
 	  "datagrams of a connection just routed that were already queued to "         \
 	  "ksteerd: re-injected as they come")                                         \
+	C(QUIC_REFUSED_LATE, 37, "quic_refused_late", KS_COUNTER,                       \
+	  "datagrams of a connection just refused (no route, malformed) that were "    \
+	  "already queued to ksteerd: dropped, not read again")                        \
 	C(QUIC_LOOPED, 35, "quic_looped", KS_COUNTER,                                   \
 	  "a datagram ksteerd re-injected came back to it (TC could not steer it): "   \
 	  "dropped, never re-injected again")                                          \
@@ -379,7 +382,7 @@ _Static_assert(sizeof(struct ks_st_check) == KS_ST_MAX, "every ks_stats index ha
 #define KS_FB_ENUM(id, val, name, kind, doc) KS_FB_##id = (val),
 enum ks_fb_stat {
 	KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_ENUM)
-	KS_FB_MAX = 37        /* the next counter's value */
+	KS_FB_MAX = 38        /* the next counter's value */
 };
 #define KS_FB_VALUE_ONCE(id, val, name, kind, doc) ks_fb_value_##val,
 #define KS_FB_BELOW_MAX(id, val, name, kind, doc) char ks_fb_##id[(val) < KS_FB_MAX ? 1 : -1];

@@ -12,7 +12,9 @@
 #      and new connections start: none lost
 #   z. 0-RTT: a resumed session's early data accepted; 0-RTT datagrams
 #      between a ClientHello's Initials held and re-injected after them; a
-#      connection's datagrams still queued when its route went in delivered
+#      connection's datagrams still queued when its route went in delivered,
+#      and when it was refused dropped; a datagram with ksteerd's own mark
+#      (one of its own, back) dropped
 #   e. ECN: the server sees the client's ECT(0) mark on what ksteerd
 #      re-injected, over IPv4 and IPv6
 #   b. datagrams over 1500 bytes: an 8000-byte Initial (veth MTU 9000) and
@@ -247,6 +249,21 @@ sleep 0.3
 read -r lo1 r1 <<<"$(counters fallback.quic_looped fallback.quic_routed)"
 expect_eq "a datagram with ksteerd's own mark: dropped as looped, not routed" "1 0" \
 	"$((lo1 - lo0)) $((r1 - r0))"
+
+# A connection refused (its SNI has no route): what was queued behind its
+# ClientHello (here its retransmission) is dropped unread, not a pending
+# entry that never completes.
+in_srv $KSTEER route del quic.example.org
+read -r -a x0 <<<"$(counters fallback.quic_no_route fallback.quic_refused_late fallback.quic_pending)"
+kill -STOP $KD
+in_cli $CRAFT send $SRV4:443 $CAP/gtlsclient-1.bin $CAP/gtlsclient-2.bin
+sleep 0.2
+kill -CONT $KD
+sleep 0.3
+read -r -a x1 <<<"$(counters fallback.quic_no_route fallback.quic_refused_late fallback.quic_pending)"
+expect_eq "refused connection: no route once, its queued retransmission dropped unread, none pending" \
+	"1 1 0" "$((x1[0] - x0[0])) $((x1[1] - x0[1])) ${x1[2]}"
+in_srv $KSTEER route add quic.example.org qa
 
 # --- e. ECN -----------------------------------------------------------------
 # first_tx DIR: the client's first "Sent packet" line in DIR.log;
