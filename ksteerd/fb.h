@@ -19,6 +19,7 @@ struct fb_cfg {
 	int max_conns;            /* connections held at once */
 	int quic;                 /* also route QUIC Initials on UDP */
 	int quic_pending;         /* QUIC connections waiting for a ClientHello */
+	int quic_per_source;      /* of those, from one client address */
 	const char *config;       /* -c FILE: the maps made to match it, or NULL */
 	const char *listen[FB_MAX_LISTEN];
 	int nlisten;
@@ -170,6 +171,8 @@ void fb_handback_fini(struct fb_env *env);
 int fb_raw_init(struct fb_raw *raw);
 void fb_raw_close(struct fb_raw *raw);
 int fb_addr_of(const struct sockaddr_storage *ss, __u32 a[4], __u16 *port);
+int fb_raw_send_tos(const struct fb_raw *raw, int v6, const __u32 src[4], const __u32 dst[4],
+		    int proto, __u8 tos, __u8 *l4, size_t len);
 int fb_raw_send(const struct fb_raw *raw, int v6, const __u32 src[4], const __u32 dst[4],
 		int proto, __u8 *l4, size_t len);
 

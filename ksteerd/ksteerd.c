@@ -12,7 +12,8 @@
  * sees the client; ksteerd proxies only to a backend's own proxy target.
  *
  *   ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] [--deadline MS]
- *           [--max-hello B] [--max-conns N] [--quic [--quic-pending N]]
+ *           [--max-hello B] [--max-conns N]
+ *           [--quic [--quic-pending N] [--quic-per-source N]]
  *
  * With --quic it also takes UDP datagrams on each address: QUIC connections
  * that no server owns yet, routed by the SNI of their Initial (fb_quic.c).
@@ -44,12 +45,14 @@
 
 static const struct fb_cfg fb_cfg_default = {
 	.deadline_ms = 5000, .max_hello = KS_WIRE_MAX + 1, .max_conns = 10000, .quic_pending = 256,
+	.quic_per_source = 16,
 };
 
 static int fb_usage(void)
 {
 	return ks_err("usage: ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] "
-		      "[--deadline MS] [--max-hello BYTES] [--max-conns N] [--quic [--quic-pending N]]");
+		      "[--deadline MS] [--max-hello BYTES] [--max-conns N] "
+		      "[--quic [--quic-pending N] [--quic-per-source N]]");
 }
 
 /* Phase 1: the command line into *cfg; 0, or 1 after saying why. */
@@ -59,7 +62,8 @@ static int fb_parse_options(int argc, char **argv, struct fb_cfg *cfg)
 		{ "listen", required_argument, 0, 'l' }, { "deadline", required_argument, 0, 'd' },
 		{ "max-hello", required_argument, 0, 'm' }, { "max-conns", required_argument, 0, 'n' },
 		{ "config", required_argument, 0, 'c' }, { "quic", no_argument, 0, 'Q' },
-		{ "quic-pending", required_argument, 0, 'P' }, { 0 } };
+		{ "quic-pending", required_argument, 0, 'P' },
+		{ "quic-per-source", required_argument, 0, 'S' }, { 0 } };
 	int c;
 
 	*cfg = fb_cfg_default;
@@ -76,11 +80,13 @@ static int fb_parse_options(int argc, char **argv, struct fb_cfg *cfg)
 		case 'c': cfg->config = optarg; break;
 		case 'Q': cfg->quic = 1; break;
 		case 'P': cfg->quic_pending = atoi(optarg); break;
+		case 'S': cfg->quic_per_source = atoi(optarg); break;
 		default: return fb_usage();
 		}
 	}
 	if (!cfg->nlisten || optind != argc || cfg->deadline_ms <= 0 || cfg->max_hello < 512 ||
-	    cfg->max_hello > KS_WIRE_MAX + 1 || cfg->max_conns <= 0 || cfg->quic_pending <= 0)
+	    cfg->max_hello > KS_WIRE_MAX + 1 || cfg->max_conns <= 0 || cfg->quic_pending <= 0 ||
+	    cfg->quic_per_source <= 0)
 		return fb_usage();
 	return 0;
 }

@@ -92,7 +92,7 @@ wait_listen() {
 # that takes all of it down again.
 ks_test_begin() {
 	need_root "$1"
-	export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-test-$$
+	export KSTEER_PIN_DIR=/sys/fs/bpf/${KS_PIN_PREFIX:-ksteer-test}-$$
 	WORK=$(mktemp -d)
 	trap ks_test_end EXIT
 	trap 'exit 143' TERM INT          # killed: still clean up (EXIT)
