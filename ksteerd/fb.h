@@ -20,6 +20,7 @@ struct fb_cfg {
 	int quic;                 /* also route QUIC Initials on UDP */
 	int quic_pending;         /* QUIC connections waiting for a ClientHello */
 	const char *config;       /* -c FILE: the maps made to match it, or NULL */
+	const char *metrics;      /* --metrics ADDR:PORT, or NULL */
 	const char *listen[FB_MAX_LISTEN];
 	int nlisten;
 };
@@ -126,6 +127,10 @@ struct fb_conn {
 	int closed;                /* freed once no poll of it can complete */
 	struct fb_conn *dead_next;
 };
+
+/* fb_options.c: the command line into *cfg; -1 to run, else the exit
+ * status (0 after --help or --version, 2 after one line on stderr). */
+int fb_options(int argc, char **argv, struct fb_cfg *cfg);
 
 /* fb_env.c: the context, the pinned maps, the counters */
 extern const struct fb_routes fb_map_routes;
