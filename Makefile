@@ -285,9 +285,10 @@ FUZZ_hello    := lib/hello.c
 FUZZ_quic     := lib/quic_*.c lib/hello.c tests/lib/quic_seal.c
 FUZZ_quic_inv := lib/quic_*.c lib/hello.c
 FUZZ_http     := backend/http_parse.c
+FUZZ_metrics  := ksteerd/fb_http.c
 .SECONDEXPANSION:
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_$$*)) | $(SKELS)
-	$(FUZZ_CC) -Ibackend -Itests/lib -o $@ $< $(wildcard $(FUZZ_$*)) -lcrypto
+	$(FUZZ_CC) -Ibackend -Iksteerd -Itests/lib -o $@ $< $(wildcard $(FUZZ_$*)) -lcrypto
 
 fuzz: $(BUILD)/fuzz_hello
 	$(BUILD)/fuzz_hello -max_total_time=300 tests/data/captures

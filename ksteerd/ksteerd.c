@@ -71,29 +71,6 @@ static int fb_rcvbuf(const struct fb_cfg *cfg, int fd)
 	return 0;
 }
 
-/* addr_s as a socket address; its length, or 0 after saying why. */
-static socklen_t fb_sockaddr(const char *addr_s, struct sockaddr_storage *ss)
-{
-	struct ks_addr a;
-
-	memset(ss, 0, sizeof(*ss));
-	if (ks_parse_addr(addr_s, &a))
-		return ks_err("bad address '%s' (want IPv4:PORT or [IPv6]:PORT)", addr_s), 0;
-	ss->ss_family = a.family;
-	if (a.family == AF_INET) {
-		struct sockaddr_in *s = (void *)ss;
-
-		s->sin_port = a.port;
-		memcpy(&s->sin_addr, a.addr, 4);
-		return sizeof(*s);
-	}
-	struct sockaddr_in6 *s6 = (void *)ss;
-
-	s6->sin6_port = a.port;
-	memcpy(&s6->sin6_addr, a.addr, 16);
-	return sizeof(*s6);
-}
-
 /* --listen i: a listener sharing the port (SO_REUSEPORT), registered as
  * the fallback backend, and with --quic a UDP socket there too; -1 after
  * saying why (what was opened is the env's to close). */
@@ -156,8 +133,9 @@ static void fb_announce(const struct fb_cfg *cfg)
 	fprintf(stderr, "ksteerd: listening on");
 	for (int i = 0; i < cfg->nlisten; i++)
 		fprintf(stderr, " %s", cfg->listen[i]);
-	fprintf(stderr, " (%sdeadline %d ms, ClientHello cap %d B)\n",
-		cfg->quic ? "TCP and QUIC, " : "", cfg->deadline_ms, cfg->max_hello);
+	fprintf(stderr, " (%sdeadline %d ms, ClientHello cap %d B%s%s)\n",
+		cfg->quic ? "TCP and QUIC, " : "", cfg->deadline_ms, cfg->max_hello,
+		cfg->metrics ? ", metrics on " : "", cfg->metrics ? cfg->metrics : "");
 }
 
 static int fb_watch(struct fb_env *env)
@@ -188,6 +166,7 @@ int main(int argc, char **argv)
 	    fb_apply_config(&env) ||              /* -c FILE */
 	    fb_start_quic(&env) ||                /* --quic */
 	    fb_listen_all(&env) ||                /* listen and register */
+	    fb_metrics_init(&env) ||              /* --metrics */
 	    fb_catch_signals(&env))
 		goto out;
 	fb_announce(&cfg);
