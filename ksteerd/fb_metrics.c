@@ -155,7 +155,7 @@ static void fb_mwrite(struct fb_env *env, int k)
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return fb_mpoll(env, k, POLLOUT);
-		if (n < 0)
+		if (n < 0)                /* the scraper gone (reset) */
 			return fb_mclose(env, k, KS_FB_METRICS_DROPPED);
 		m->out_off += n;
 	}
@@ -195,7 +195,7 @@ static void fb_maccept(struct fb_env *env, int fd)
 		fb_mread(env, k);         /* the request may be there already */
 		return;
 	}
-	close(fd);
+	close(fd);                        /* all busy: no more state for a flood */
 	fb_count(env, KS_FB_METRICS_DROPPED, 1);
 }
 
@@ -217,7 +217,7 @@ void fb_metrics_event(struct fb_env *env, int index, const struct io_uring_cqe *
 		m->state = FB_M_FREE;
 		return;
 	}
-	if (cqe->res < 0)
+	if (cqe->res < 0)                 /* the poll failed: nothing to wait for */
 		return fb_mclose(env, k, KS_FB_METRICS_DROPPED);
 	switch (m->state) {
 	case FB_M_READ: fb_mread(env, k); break;
