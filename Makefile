@@ -272,7 +272,7 @@ $(BUILD)/test_%: $(OBJ)/tests/unit/test_%.o $(LIB)
 # so it is built as ksteerd is: the parser's 64 KB limits, libksteer-big.
 $(OBJ)/big/tests/unit/%.o: CFLAGS += -Iksteerd
 $(BUILD)/test_ksteerd: $(OBJ)/big/tests/unit/test_ksteerd.o $(OBJ)/big/tests/unit/ksteerd_conn.o \
-		$(OBJ)/big/tests/unit/ksteerd_relay.o \
+		$(OBJ)/big/tests/unit/ksteerd_relay.o $(OBJ)/big/tests/unit/ksteerd_metrics.o \
 		$(filter-out %/ksteerd.o,$(KSTEERD_OBJS)) $(LIB_BIG)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -luring -lcrypto
 
