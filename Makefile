@@ -273,7 +273,7 @@ $(BUILD)/test_%: $(OBJ)/tests/unit/test_%.o $(LIB)
 # so it is built as ksteerd is: the parser's 64 KB limits, libksteer-big.
 $(OBJ)/big/tests/unit/%.o: CFLAGS += -Iksteerd
 $(BUILD)/test_ksteerd: $(OBJ)/big/tests/unit/test_ksteerd.o $(OBJ)/big/tests/unit/ksteerd_conn.o \
-		$(OBJ)/big/tests/unit/ksteerd_relay.o \
+		$(OBJ)/big/tests/unit/ksteerd_relay.o $(OBJ)/big/tests/unit/ksteerd_metrics.o \
 		$(filter-out %/ksteerd.o,$(KSTEERD_OBJS)) $(LIB_BIG)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -luring -lcrypto
 
@@ -286,9 +286,10 @@ FUZZ_hello    := lib/hello.c
 FUZZ_quic     := lib/quic_*.c lib/hello.c tests/lib/quic_seal.c
 FUZZ_quic_inv := lib/quic_*.c lib/hello.c
 FUZZ_http     := backend/http_parse.c
+FUZZ_metrics  := ksteerd/fb_http.c
 .SECONDEXPANSION:
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_$$*)) | $(SKELS)
-	$(FUZZ_CC) -Ibackend -Itests/lib -o $@ $< $(wildcard $(FUZZ_$*)) -lcrypto
+	$(FUZZ_CC) -Ibackend -Iksteerd -Itests/lib -o $@ $< $(wildcard $(FUZZ_$*)) -lcrypto
 
 fuzz: $(BUILD)/fuzz_hello
 	$(BUILD)/fuzz_hello -max_total_time=300 tests/data/captures

@@ -338,7 +338,17 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "a datagram ksteerd re-injected came back to it (TC could not steer it): "   \
 	  "dropped, never re-injected again")                                          \
 	C(QUIC_REINJECT_FAILED, 36, "quic_reinject_failed", KS_COUNTER,                 \
-	  "re-injection refused by the kernel (raw socket): the client retransmits")
+	  "re-injection refused by the kernel (raw socket): the client retransmits") \
+                                                                                        \
+	STAGE("ksteerd metrics", "the Prometheus endpoint (`ksteerd --metrics`).")     \
+	C(METRICS_SCRAPES, 38, "metrics_scrapes", KS_COUNTER,                           \
+	  "`GET /metrics` answered with the counters (200)")                           \
+	C(METRICS_BAD, 39, "metrics_bad_request", KS_COUNTER,                           \
+	  "answered with an error, then closed: another path (404), not GET or HEAD "  \
+	  "(405), a malformed head or one over 2 KB (400)")                            \
+	C(METRICS_DROPPED, 40, "metrics_dropped", KS_COUNTER,                           \
+	  "closed unanswered: over 16 scrapers at once, not done within 5 s, or gone " \
+	  "before their request was whole")
 
 /* Not a counter: `ksteer stats` counts ksteerd's TCP listeners in
  * ks_listeners (the fallback backend's slots); shown with ksteerd's, a
@@ -382,7 +392,7 @@ _Static_assert(sizeof(struct ks_st_check) == KS_ST_MAX, "every ks_stats index ha
 #define KS_FB_ENUM(id, val, name, kind, doc) KS_FB_##id = (val),
 enum ks_fb_stat {
 	KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_ENUM)
-	KS_FB_MAX = 38        /* the next counter's value */
+	KS_FB_MAX = 41        /* the next counter's value */
 };
 #define KS_FB_VALUE_ONCE(id, val, name, kind, doc) ks_fb_value_##val,
 #define KS_FB_BELOW_MAX(id, val, name, kind, doc) char ks_fb_##id[(val) < KS_FB_MAX ? 1 : -1];
