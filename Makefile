@@ -57,7 +57,7 @@ FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz
 .PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
 	bench-quic bench-bpf install uninstall deb
 
-all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench \
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood \
 	$(UNIT_TESTS) $(FIXTURE_TESTS)
 
 # What `make install` and the Debian package install.
@@ -331,6 +331,14 @@ bench-quic: all $(BUILD)/quic_flood
 # The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
 bench-bpf: $(BUILD)/bpf_cost
 	bench/bpf_bench.sh
+
+# The router-bound benchmark's backend: no TLS, a fixed reply.
+$(BUILD)/rawsrv: $(call obj,bench/rawsrv.c)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
+
+# The benchmark's bounded attacker: spoofed SYNs or ACK+data segments.
+$(BUILD)/synflood: $(call obj,bench/synflood.c)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
 
 $(BUILD)/connbench: $(call obj,bench/connbench.c)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) -lssl -lcrypto -lpthread
