@@ -63,15 +63,15 @@ const struct ks_opt ks_route_add_opts[] = {
 	{ KS_OPT_ALPN, "alpn", "PROTO", "the route applies when the client offers PROTO" },
 	{ KS_OPT_PORT, "port", "PORT", "the route is for requests on the plain-HTTP public "
 				       "port PORT, by their Host (else: the TLS ports, by SNI)" },
-	{ KS_OPT_PROTO, "proto", "ssh", "the route is for SSH clients on the TLS ports "
-					"(no HOST)" },
+	{ KS_OPT_PROTO, "proto", "PROTO", "ssh (the only one): the route is for SSH clients on "
+					  "the TLS ports (no HOST)" },
 	{ 0 },
 };
 
 const struct ks_opt ks_route_test_opts[] = {
 	{ KS_OPT_ALPN, "alpn", "PROTO", "a protocol the client offers (repeatable, in its order)" },
 	{ KS_OPT_PORT, "port", "PORT", "a request on the plain-HTTP public port PORT" },
-	{ KS_OPT_PROTO, "proto", "ssh", "an SSH client on a TLS port" },
+	{ KS_OPT_PROTO, "proto", "PROTO", "ssh: an SSH client on a TLS port" },
 	{ 0 },
 };
 

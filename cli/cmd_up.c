@@ -462,8 +462,8 @@ enum {
 
 const struct ks_opt ks_up_opts[] = {
 	{ 'a', "address", "ADDR", "a public address, IPv4 or IPv6 (repeatable; required)" },
-	{ 'p', "port", "[tls:|http:]PORT", "a public port (repeatable, up to 8; default 443): "
-					    "TLS, or plain HTTP routed by Host (a bare 80 is HTTP)" },
+	{ 'p', "port", "PORT", "a public port (repeatable, up to 8; default 443): PORT, tls:PORT "
+			       "or http:PORT (plain HTTP, routed by Host; a bare 80 is HTTP)" },
 	{ 'i', "interface", "IFACE", "attach TC there (repeatable; default: the interfaces "
 				     "that carry a public address, and lo)" },
 	{ 'c', "config", "FILE", "add the backends, routes, public addresses and ports "

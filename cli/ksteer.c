@@ -9,7 +9,7 @@
 
 const struct ks_cmd ks_cmds[] = {
 	{ "up", "load, attach or update the programs and the public side",
-	  "-a ADDR [-a ADDR]... [-p [tls:|http:]PORT]... [-i IFACE]... [-c FILE] [--cgroup DIR] "
+	  "-a ADDR [-a ADDR]... [-p PORT]... [-i IFACE]... [-c FILE] [--cgroup DIR] "
 	  "[--fallback-only] [--reasm-entries N] [--quic] [--quic-entries N] [--tc-prio N]",
 	  ks_up_opts, 0, 0, cmd_up },
 	{ "down", "detach and unpin everything up made", "", NULL, 0, 0, cmd_down },
