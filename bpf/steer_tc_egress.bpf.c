@@ -6,11 +6,15 @@
  * Connection ID of its long-header packets (Initial, Handshake). The packet
  * still carries its socket here, so the CID and the client's address pair
  * are recorded for that socket's slot; TC ingress and sk_reuseport then
- * steer the client's packets by them. Nothing is ever changed or dropped.
+ * steer the client's packets by them. Every server packet also tells which
+ * server answers the client's address pair (quic_probe.h): learned from an
+ * answer, and a probed server's possible Stateless Reset dropped. Nothing
+ * else is changed or dropped.
  */
 #include "ks_bpf.h"
 #include "packet.h"
 #include "quic.h"
+#include "quic_probe.h"
 
 struct ks_egress_scratch {
 	struct ks_pkt p;
@@ -37,23 +41,23 @@ static __always_inline void ks_reverse(const struct ks_flow *f, struct ks_flow *
 	r->v6 = f->v6;
 }
 
-static __always_inline void ks_learn(struct ks_egress_scratch *s, const struct ks_slot *slot)
+/* A server's long header names, in its SCID, a CID the client will use. */
+static __always_inline void ks_learn_scid(struct ks_egress_scratch *s, const struct ks_slot *slot)
 {
+	struct ks_quic_owner *o = bpf_map_lookup_elem(&ks_quic_scids, &s->h.scid), nw = { *slot };
 	__u32 zero = 0, *lens;
 
 	/* Written only when new or moved: a server repeats its SCID in
 	 * every long-header packet of the handshake. */
-	if (!ks_same_slot(bpf_map_lookup_elem(&ks_quic_cids, &s->h.scid), slot)) {
-		bpf_map_update_elem(&ks_quic_cids, &s->h.scid, slot, BPF_ANY);
-		ks_count(KS_ST_QUIC_LEARNED);
-		lens = bpf_map_lookup_elem(&ks_quic_cid_lens, &zero);
-		if (lens && !(*lens & (1u << s->h.scid.len)))
-			__sync_fetch_and_or(lens, 1u << s->h.scid.len);
-	}
-	ks_reverse(&s->f, &s->peer);
-	if (!ks_same_slot(bpf_map_lookup_elem(&ks_quic_peers, &s->peer), slot))
-		bpf_map_update_elem(&ks_quic_peers, &s->peer, slot, BPF_ANY);
-	ks_host_learn(&s->peer, &s->host, slot);
+	if (o && ks_same_slot(&o->slot, slot))
+		return;
+	nw.seen_ns = bpf_ktime_get_ns();
+	if (ks_store_scid(&s->h.scid, &nw, BPF_ANY))
+		return;
+	ks_count(KS_ST_QUIC_LEARNED);
+	lens = bpf_map_lookup_elem(&ks_quic_cid_lens, &zero);
+	if (lens && !(*lens & (1u << s->h.scid.len)))
+		__sync_fetch_and_or(lens, 1u << s->h.scid.len);
 }
 
 SEC("tc")
@@ -77,15 +81,20 @@ int ksteer_tc_egress(struct __sk_buff *skb)
 	if (ks_pkt_load(skb, cfg, p, 1) != KS_PKT_UDP)
 		return TC_ACT_UNSPEC;
 	/* Version Negotiation (version 0) names the client's CIDs, not ours. */
-	if (ks_quic_parse(skb, p->payload, p->len, &s->h) || !s->h.long_hdr || !s->h.version ||
-	    !s->h.scid.len)
+	if (ks_quic_parse(skb, p->payload, p->len, &s->h) || (s->h.long_hdr && !s->h.version))
 		return TC_ACT_UNSPEC;
-	ks_flow_of(p, &s->f);
 	cookie = bpf_get_socket_cookie(skb);
 	slot = bpf_map_lookup_elem(&ks_quic_socks, &cookie);
-	if (slot)                             /* else not a registered server */
-		ks_learn(s, slot);
-	return TC_ACT_UNSPEC;
+	if (!slot)                            /* not a registered server */
+		return TC_ACT_UNSPEC;
+	ks_flow_of(p, &s->f);
+	ks_reverse(&s->f, &s->peer);
+	/* A zero-length SCID: the server is reached by the pair alone. */
+	if (s->h.long_hdr && s->h.scid.len)
+		ks_learn_scid(s, slot);
+	if (s->h.long_hdr)
+		ks_quic_host_seen(&s->peer, &s->host);
+	return ks_quic_answer(&s->peer, slot, p->len - p->payload, s->h.long_hdr);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -401,9 +401,10 @@ static long ks_pinned_entries(const char *name, __u32 type)
 }
 
 /*
- * Size the QUIC tables (connection IDs, address pairs): they are LRU maps,
- * allocated whole, so without --quic they are made tiny (KS_QUIC_OFF), and
- * with it `want` entries (0: KS_QUIC_CIDS). Every program's copy must agree
+ * Size the QUIC tables (connection IDs, address pairs, client addresses):
+ * `want` connections (0: KS_QUIC_CIDS) with --quic, each table holding one
+ * entry per connection (its handshake CID, its pair, its address); without
+ * --quic tiny (KS_QUIC_OFF): the LRU maps are allocated whole. Every program's copy must agree
  * with the pinned one; a different size asks for `down` first.
  */
 static int ks_size_quic(struct bpf_map *const *maps, int n, int quic, long want)
@@ -469,8 +470,8 @@ const struct ks_opt ks_up_opts[] = {
 	{ KS_OPT_REASM_ENTRIES, "reasm-entries", "N", "ClientHellos held in reassembly at once "
 						     "(default 1024, up to 131072)" },
 	{ KS_OPT_QUIC, "quic", NULL, "steer QUIC on UDP too (TC egress learns connection IDs)" },
-	{ KS_OPT_QUIC_ENTRIES, "quic-entries", "N", "size of the QUIC tables (16 to 4194304); "
-						   "implies --quic" },
+	{ KS_OPT_QUIC_ENTRIES, "quic-entries", "N", "QUIC connections the tables hold (16 to "
+						   "4194304, default 16384); implies --quic" },
 	{ KS_OPT_TC_PRIO, "tc-prio", "N", "priority of ksteer's tc filters (2 to 65535, default "
 					  "24295)" },
 	{ 0 },
@@ -625,21 +626,23 @@ static int ks_up_open(struct ks_up *u)
 static int ks_up_size(struct ks_up *u)
 {
 	const struct ks_up_progs *pr = &u->pr;
-	struct bpf_map *qm[6];
+	struct bpf_map *qm[18];
 	int nq = 0;
 
 	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries, &u->fresh_pool))
 		return 1;
 	if ((pr->tc && ks_size_cpu_maps(pr->tc->obj)) || ks_size_cpu_maps(pr->rp->obj))
 		return ks_err("cannot size the per-CPU buffers: %s", strerror(errno));
-	qm[nq++] = pr->rp->maps.ks_quic_cids;
-	qm[nq++] = pr->rp->maps.ks_quic_peers;
+#define KS_QUIC_SIZED(o) \
+	(qm[nq++] = (o)->maps.ks_quic_cids, qm[nq++] = (o)->maps.ks_quic_peers, \
+	 qm[nq++] = (o)->maps.ks_quic_scids, qm[nq++] = (o)->maps.ks_quic_paths, \
+	 qm[nq++] = (o)->maps.ks_quic_hosts)
+	KS_QUIC_SIZED(pr->rp);
 	if (pr->tc) {
-		qm[nq++] = pr->tc->maps.ks_quic_cids;
-		qm[nq++] = pr->tc->maps.ks_quic_peers;
-		qm[nq++] = pr->eg->maps.ks_quic_cids;
-		qm[nq++] = pr->eg->maps.ks_quic_peers;
+		KS_QUIC_SIZED(pr->tc);
+		KS_QUIC_SIZED(pr->eg);
 	}
+#undef KS_QUIC_SIZED
 	return ks_size_quic(qm, nq, u->quic, u->quic_entries);
 }
 
