@@ -342,7 +342,18 @@ static void ks_detach_tc_all(int ifaces_fd, int prio)
 		if_freenameindex(all);
 }
 
-static int ks_attach_sockops(int prog_fd, const char *cgroup)
+/* The cgroup programs: sock_ops (TCP listeners register by listening) and
+ * post_bind (a QUIC server that binds again is registered by ksteerd). */
+static const struct ks_cg_prog {
+	const char *pin;
+	enum bpf_attach_type type;
+} ks_cg_progs[] = {
+	{ "prog_sockops", BPF_CGROUP_SOCK_OPS },
+	{ "prog_bind4", BPF_CGROUP_INET4_POST_BIND },
+	{ "prog_bind6", BPF_CGROUP_INET6_POST_BIND },
+};
+
+static int ks_attach_cg(int prog_fd, const char *cgroup, const struct ks_cg_prog *p)
 {
 	char old_path[256];
 	int cg, old, err = 0;
@@ -350,12 +361,12 @@ static int ks_attach_sockops(int prog_fd, const char *cgroup)
 	cg = open(cgroup, O_RDONLY | O_DIRECTORY);
 	if (cg < 0)
 		return ks_err("cannot open cgroup %s: %s", cgroup, strerror(errno));
-	ks_prog_path("prog_sockops", old_path, sizeof(old_path));
+	ks_prog_path(p->pin, old_path, sizeof(old_path));
 	old = bpf_obj_get(old_path);
-	if (bpf_prog_attach(prog_fd, cg, BPF_CGROUP_SOCK_OPS, BPF_F_ALLOW_MULTI))
-		err = ks_err("cannot attach sock_ops to %s: %s", cgroup, strerror(errno));
+	if (bpf_prog_attach(prog_fd, cg, p->type, BPF_F_ALLOW_MULTI))
+		err = ks_err("cannot attach %s to %s: %s", p->pin + 5, cgroup, strerror(errno));
 	else if (old >= 0)
-		bpf_prog_detach2(old, cg, BPF_CGROUP_SOCK_OPS);   /* replaced */
+		bpf_prog_detach2(old, cg, p->type);   /* replaced */
 	if (old >= 0)
 		close(old);
 	close(cg);
@@ -680,9 +691,14 @@ static int ks_up_publish(struct ks_up *u)
 static int ks_up_attach_sockops(const struct ks_up *u)
 {
 	const struct ks_up_progs *pr = &u->pr;
+	struct bpf_program *p[] = { pr->so->progs.ksteer_sockops, pr->so->progs.ksteer_bind4,
+				    pr->so->progs.ksteer_bind6 };
 
-	return ks_attach_sockops(bpf_program__fd(pr->so->progs.ksteer_sockops), u->cgroup) ||
-	       ks_pin_prog(pr->so->progs.ksteer_sockops, "prog_sockops");
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (ks_attach_cg(bpf_program__fd(p[i]), u->cgroup, &ks_cg_progs[i]) ||
+		    ks_pin_prog(p[i], ks_cg_progs[i].pin))
+			return 1;
+	return 0;
 }
 
 /* The interfaces to attach: those named, or those that carry a public
@@ -821,7 +837,7 @@ int cmd_up(const struct ks_env *e)
 }
 
 /* What `up` attached: TC off every interface (and our clsact qdiscs),
- * sock_ops off the cgroup ks_config names. */
+ * the cgroup programs off the cgroup ks_config names. */
 static void ks_down_detach(void)
 {
 	struct ks_config cfg = {};
@@ -840,15 +856,17 @@ static void ks_down_detach(void)
 	ks_detach_tc_all(fd, cfg.tc_prio);
 	if (fd >= 0)
 		close(fd);
-	ks_prog_path("prog_sockops", path, sizeof(path));
-	fd = bpf_obj_get(path);
-	cg = fd >= 0 && cfg.cgroup[0] ? open(cfg.cgroup, O_RDONLY | O_DIRECTORY) : -1;
-	if (cg >= 0) {
-		bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS);
-		close(cg);
+	for (size_t i = 0; i < sizeof(ks_cg_progs) / sizeof(ks_cg_progs[0]); i++) {
+		ks_prog_path(ks_cg_progs[i].pin, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		cg = fd >= 0 && cfg.cgroup[0] ? open(cfg.cgroup, O_RDONLY | O_DIRECTORY) : -1;
+		if (cg >= 0) {
+			bpf_prog_detach2(fd, cg, ks_cg_progs[i].type);
+			close(cg);
+		}
+		if (fd >= 0)
+			close(fd);
 	}
-	if (fd >= 0)
-		close(fd);
 }
 
 /* Every pin in d, then the pin directory itself. */

@@ -102,6 +102,7 @@ static void ks_backend_drop_listeners(int lst, __u32 id)
  * answer of a registered socket. */
 static void ks_backend_drop_quic(__u32 id)
 {
+	ks_drop_slots_of("ks_quic_cgroups", sizeof(__u64), id);
 	ks_drop_slots_of("ks_quic_scids", sizeof(struct ks_cid), id);
 	ks_drop_slots_of("ks_quic_cids", sizeof(struct ks_cid), id);
 	ks_drop_slots_of("ks_quic_paths", sizeof(struct ks_flow), id);
@@ -287,7 +288,7 @@ static int ks_register_any(__u32 id, int fd, const struct ks_quic_sid *sid)
 int ks_backend_add_pid(const char *name, int pid, int only_fd, const struct ks_quic_sid *sid)
 {
 	struct ks_backend_info bi;
-	int info, pidfd, n = 0, err, fd;
+	int info, pidfd, n = 0, udp = 0, err, fd;
 	__u32 id;
 
 	if (!ks_backend_name_ok(name))
@@ -313,6 +314,12 @@ int ks_backend_add_pid(const char *name, int pid, int only_fd, const struct ks_q
 			continue;
 		}
 		err = ks_register_any(id, fd, sid);
+		if (!err && !udp) {
+			int type = 0;
+			socklen_t tl = sizeof(type);
+
+			udp = !getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) && type == SOCK_DGRAM;
+		}
 		close(fd);
 		if (err == -ENOTCONN || err == -ENOTSOCK || err == -ENOPROTOOPT) {
 			if (only_fd >= 0)
@@ -329,6 +336,8 @@ int ks_backend_add_pid(const char *name, int pid, int only_fd, const struct ks_q
 	if (!n)
 		return ks_err("process %d has no listening TCP socket nor UDP socket on the "
 			      "public port", pid);
+	if (udp)
+		ks_quic_note_cgroup(id, pid, name);
 	return 0;
 }
 

@@ -176,6 +176,15 @@ struct ks_cid {
 	__u8 pad[3];
 };
 
+/* ks_quic_binds (bpf/steer_sockops.bpf.c): a process of a backend's cgroup
+ * bound a UDP socket to a public port; ksteerd registers its sockets. */
+#define KS_QUIC_BINDS 64
+struct ks_quic_bind {
+	__u32 backend;
+	__u32 pad;
+	__u64 ns;             /* when: adopted once its binds have settled */
+};
+
 /* ks_quic_scids and ks_quic_paths values: the slot first (backend
  * deletion walks them as struct ks_slot), then when it was last used. */
 struct ks_quic_owner {

@@ -244,6 +244,9 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "the connection limit (`up --quic-entries`)")                                \
 	C(QUIC_EXPIRED, 64, "quic_expired",                                             \
 	  "learned entries unused for 120 s, deleted when their table was full")       \
+	C(QUIC_BIND_SEEN, 67, "quic_server_binds",                                      \
+	  "a QUIC server (a registered backend's cgroup) bound the public UDP port: "   \
+	  "ksteerd registers its sockets (a restarted server)")                        \
                                                                                         \
 	STAGE("Monitor", "`ksteer monitor`'s stream of decisions.")                   \
 	C(MONITOR_LOST, 59, "monitor_events_lost",                                      \
@@ -359,7 +362,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 67        /* the next counter's value */
+	KS_ST_MAX = 68        /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];

@@ -43,12 +43,30 @@ SRV4B=198.18.0.3                            # qp's preferred address, public too
 ip -n "$SRV_NS" addr add $SRV4B/24 dev "$SRV_IF"
 check "ksteer up --quic" in_srv $KSTEER up -a $SRV4 -a $SRV4B -p 443 --quic
 
-# serve SITE PORT [ARGS...]: an unmodified gtlsserver on '*' PORT; its pid in SPID.
+# qb's server through ksteer runs in a cgroup of its own, as a service
+# would: restarted there, it is registered again by its bind (ksteerd).
+CG=""
+for d in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	if [ "$(stat -f -c %T $d 2>/dev/null)" = cgroup2fs ] && mkdir "$d/$KS_TAG-qb" 2>/dev/null; then
+		CG=$d/$KS_TAG-qb
+		break
+	fi
+done
+kq_end() {
+	[ -n "${SPID[qb-443]}" ] && kill ${SPID[qb-443]} 2>/dev/null
+	wait ${SPID[qb-443]} 2>/dev/null
+	ks_test_end
+	[ -n "$CG" ] && rmdir "$CG" 2>/dev/null
+}
+trap kq_end EXIT
+# serve SITE PORT [ARGS...]: an unmodified gtlsserver on '*' PORT; its pid in
+# SPID. qb on 443 in its cgroup ($CG).
 declare -A SPID
 serve() {
-	local s=$1 port=$2
+	local s=$1 port=$2 cg=/dev/null
 	shift 2
-	nsenter --net=/run/netns/$SRV_NS gtlsserver -q -d "$WORK/$s/www" --qlog-dir="$WORK/$s/qlog" \
+	[ "$s-$port" = qb-443 ] && [ -n "$CG" ] && cg=$CG/cgroup.procs
+	sh -c 'echo $$ >"$0" && exec "$@"' $cg nsenter --net=/run/netns/$SRV_NS gtlsserver -q -d "$WORK/$s/www" --qlog-dir="$WORK/$s/qlog" \
 		"$@" '*' $port "$WORK/$s.example.key" "$WORK/$s.example.pem" >>"$WORK/$s-$port.log" 2>&1 &
 	SPID[$s-$port]=$!
 }
@@ -193,6 +211,30 @@ else
 	lossy off
 fi
 check "the long-lived connection to qa is still up" kill -0 $HOLD
+
+# A QUIC server killed and restarted while ksteer is up: its new sockets are
+# registered when it binds (post_bind, then ksteerd), and new connections
+# reach it with no `backend add --pid`.
+if [ -n "$CG" ]; then
+	read -r bs0 <<<"$(counters quic_server_binds)"
+	kill ${SPID[qb-443]}
+	wait ${SPID[qb-443]} 2>/dev/null
+	client "$WORK/restart-gone" qb 443 3 -q -- index.html
+	check "qb killed: its site does not answer" test ! -s "$WORK/restart-gone/index.html"
+	b0=$(find "$WORK/qb/qlog" -type f | wc -l)
+	serve qb 443
+	for _ in $(seq 30); do
+		[ "$(in_srv $KSTEER backend list -j | $PY -c "import json,sys; print([b['quic_sockets'] for b in json.load(sys.stdin) if b['name']=='qb'][0])")" -ge 1 ] && break
+		sleep 0.1
+	done
+	read -r bs1 <<<"$(counters quic_server_binds)"
+	check "qb restarted: its binds seen ($((bs1 - bs0)))" test $((bs1 - bs0)) -ge 1
+	same restart qb got_index 10 -q -- index.html
+	check "qb restarted: the connection reached the new process (its qlog)" \
+		test "$(find "$WORK/qb/qlog" -type f | wc -l)" -gt "$b0"
+else
+	skip "restarted QUIC server: no cgroup v2 to run it in"
+fi
 
 # A deleted backend's learned state goes with it: nothing of qb's reaches
 # a backend that takes its id next.
