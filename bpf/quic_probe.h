@@ -221,6 +221,12 @@ static __attribute__((noinline)) int ks_quic_answer(const struct ks_flow *pair, 
 	}
 	nw.seen_ns = now;
 	e = bpf_map_lookup_elem(&ks_quic_probes, pair);
+	/* A pair two servers serve (a client sharing its port): any of them
+	 * may send full-size packets there for its own connection, so no
+	 * answer can be told from another's, nor a reset from their small
+	 * packets: nothing learned, nothing dropped. */
+	if (o && o->slot.backend == KS_QUIC_AMBIGUOUS)
+		return TC_ACT_UNSPEC;
 	if (e && now - e->born_ns <= KS_QUIC_PROBE_NS && !long_hdr) {
 		t = ks_probe_find(e, slot);
 		if (t >= 0 && !e->learned && len >= e->tried[t & (KS_QUIC_TRIED - 1)].atleast) {
@@ -242,7 +248,7 @@ static __attribute__((noinline)) int ks_quic_answer(const struct ks_flow *pair, 
 			ks_count(KS_ST_QUIC_PATH_LEARNED);
 		return TC_ACT_UNSPEC;
 	}
-	if (long_hdr || o->slot.backend == KS_QUIC_AMBIGUOUS)
+	if (long_hdr)
 		return TC_ACT_UNSPEC;
 	/* Another server sends short headers to the pair: the client shares
 	 * its port between connections, or the old owner went quiet. */

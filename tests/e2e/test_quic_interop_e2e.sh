@@ -14,9 +14,9 @@
 #   transferloss (10 % / 2 % of datagrams lost both ways on the client's
 #   link, tests/progs/udp_loss.bpf.c: this kernel has no netem);
 #   then a deleted and re-added backend id inherits nothing learned.
-# Not run: rebind-addr (the client's address changing under the same
-# connection needs a NAT in the path; the CID it keeps routes it the same
-# as rebind-port), zerortt, versionnegotiation and ECN (ksteerd's side).
+#   rebind-addr (a NAT in BPF on the client's link changes its address
+#   mid-download, tests/progs/nat_rebind.bpf.c);
+# Not run here: zerortt, versionnegotiation and ECN (ksteerd's side).
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 need_root "QUIC interop tests"
@@ -184,6 +184,41 @@ same rebind-port qb got_post 30 --no-quic-dump --no-http-dump --change-local-add
 	--nat-rebinding -m POST -d "$WORK/upload" -- big
 same connectionmigration qb got_post 30 --no-quic-dump --no-http-dump --change-local-addr=100ms \
 	-m POST -d "$WORK/upload" -- big
+# rebind-addr: a NAT gives the client a new address under its socket
+# (tests/progs/nat_rebind.bpf.c, attached 0.6 s into a 2 s download): same
+# CID, new address; the server validates the new path and goes on.
+for ns in "$SRV_NS:$SRV_IF" "$CLI_NS:$CLI_IF"; do
+	ip netns exec "${ns%%:*}" tc qdisc change dev "${ns#*:}" root tbf rate 20mbit burst 64kb latency 100ms
+done
+ip -n "$CLI_NS" addr add 198.18.0.4/24 dev "$CLI_IF"
+ip netns exec "$CLI_NS" tc qdisc add dev "$CLI_IF" clsact
+res=""
+for how in ksteer direct; do
+	port=443
+	[ $how = direct ] && port=4433
+	read -r l0 <<<"$(counters quic_probe_learned)"
+	client "$WORK/rebind-addr-$how" qb $port 30 --no-quic-dump --no-http-dump -- big &
+	c=$!
+	sleep 0.6
+	for d in "egress tc/out" "ingress tc/in"; do
+		ip netns exec "$CLI_NS" tc filter add dev "$CLI_IF" ${d% *} bpf da \
+			obj "$ROOT/build/nat_rebind.bpf.o" sec ${d#* }
+	done
+	wait $c
+	r=$?
+	for d in egress ingress; do ip netns exec "$CLI_NS" tc filter del dev "$CLI_IF" $d; done
+	read -r l1 <<<"$(counters quic_probe_learned)"
+	echo "# rebind-addr $how: client exit $r; new pairs learned from their owner +$((l1 - l0))"
+	if [ $r = 0 ] && got_big "$WORK/rebind-addr-$how" qb &&
+		{ [ $how = direct ] || [ $((l1 - l0)) -gt 0 ]; }; then
+		res="$res $how:ok"
+	else
+		res="$res $how:FAILED"
+	fi
+done
+expect_eq "rebind-addr: through ksteer (the new pair learned from qb's answer) as direct" \
+	" ksteer:ok direct:ok" "$res"
+ip netns exec "$CLI_NS" tc qdisc del dev "$CLI_IF" clsact
 for ns in "$SRV_NS:$SRV_IF" "$CLI_NS:$CLI_IF"; do
 	ip netns exec "${ns%%:*}" tc qdisc del dev "${ns#*:}" root
 done
