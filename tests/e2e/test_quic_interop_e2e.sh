@@ -200,7 +200,9 @@ for how in ksteer direct; do
 	client "$WORK/rebind-addr-$how" qb $port 30 --no-quic-dump --no-http-dump -- big &
 	c=$!
 	sleep 0.6
-	for d in "egress tc/out" "ingress tc/in"; do
+	# Ingress first: nothing comes back to the new address before egress
+	# sends from it, and nothing that does may find no NAT.
+	for d in "ingress tc/in" "egress tc/out"; do
 		ip netns exec "$CLI_NS" tc filter add dev "$CLI_IF" ${d% *} bpf da \
 			obj "$ROOT/build/nat_rebind.bpf.o" sec ${d#* }
 	done
