@@ -17,7 +17,10 @@
 #   g. headless Chromium over QUIC through ksteerd: its ClientHello spans
 #      two Initial datagrams
 #   h. ksteerd's bounds: pending connections capped, deadline, forged
-#      Initials and unknown short headers dropped and counted
+#      Initials dropped and counted, unknown short headers probed
+#   i. a bounded flood of spoofed short headers (3000 in ~1 s): the probe
+#      table capped and counted, a live transfer unharmed, migration works
+#      again once the probes' 2 s are over
 # Which server saw a connection: each keeps a qlog file per connection.
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
@@ -216,6 +219,38 @@ read -r h1 l1 <<<"$(counters quic_probed quic_probe_learned)"
 check "migration from an address on both servers: probed ($((h1 - h0)) datagrams), the owner \
 learned from its answer ($((l1 - l0)))" test $((h1 - h0)) -gt 0 -a $((l1 - l0)) -gt 0
 expect_eq "migration from an address on both servers: qa saw no connection" "$a0" "$(conns qa)"
+# --- i. a flood of spoofed short headers while a connection transfers ----
+# 3000 datagrams of CIDs nobody knows from 3000 spoofed sources, in about
+# a second: each could be a migrated client, so each is probed; the probe
+# table (KS_QUIC_PROBES, 1024) fills and refuses the rest (counted); the
+# live transfer never notices; once the probes' 2 s are over, a real
+# migration is probed and completes again.
+read -r pf0 pr0 <<<"$(counters quic_probe_full quic_probed)"
+newdcid
+pin $D qb
+FETCH_TIMEOUT=20 fetch "$WORK/i-live" qb big -q --dcid=$D &
+F=$!
+sleep 0.1
+in_cli $PY - $SRV4 <<'EOF'
+import os, socket, struct, sys
+dst = socket.inet_aton(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for i in range(3000):
+    src = bytes([10, 99, i >> 8, i & 255])                # spoofed, one per datagram
+    payload = bytes([0x41]) + os.urandom(59)              # short header, unknown CID
+    udp = struct.pack("!HHHH", 40000 + i, 443, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0, 64, 17, 0, src, dst)
+    s.sendto(ip + udp, (sys.argv[1], 0))
+EOF
+wait $F
+st=$?
+read -r pf1 pr1 <<<"$(counters quic_probe_full quic_probed)"
+expect_eq "flood of 3000 spoofed short headers: the live download completes" 0 "$st"
+check "flood: the live download is qb's $BIG bytes" cmp -s "$WORK/i-live/big" "$WORK/qb/www/big"
+check "flood: at most 1024 pairs probed at once, the rest refused and counted \
+($((pr1 - pr0)) probed, $((pf1 - pf0)) refused)" test $((pf1 - pf0)) -gt 0 -a $((pr1 - pr0)) -le 1100
+sleep 2.2
+change migration-after-flood ok --change-local-addr=100ms -m POST -d "$WORK/upload"
 # Not run: NAT rebinding of a client that only downloads. gtlsclient 0.12
 # never sends from its new port while it only receives, and drops what still
 # arrives at the old one: it stalls the same without ksteer, so there is
