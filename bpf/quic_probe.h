@@ -262,15 +262,21 @@ static __attribute__((noinline)) int ks_quic_answer(const struct ks_flow *pair, 
 	return TC_ACT_UNSPEC;
 }
 
+/* ks_quic_hosts' key: the client address of pair alone. */
+static __always_inline void ks_host_key(const struct ks_flow *pair, struct ks_flow *host)
+{
+	__builtin_memset(host, 0, sizeof(*host));
+	__builtin_memcpy(host->saddr, pair->saddr, sizeof(host->saddr));
+	host->v6 = pair->v6;
+}
+
 /* TC egress: a server sent to this client address: its short headers with
  * the fixed bit clear (greased) are QUIC. */
 static __always_inline void ks_quic_host_seen(const struct ks_flow *pair, struct ks_flow *host)
 {
 	__u64 now = bpf_ktime_get_ns(), *seen;
 
-	__builtin_memset(host, 0, sizeof(*host));
-	__builtin_memcpy(host->saddr, pair->saddr, sizeof(host->saddr));
-	host->v6 = pair->v6;
+	ks_host_key(pair, host);
 	seen = bpf_map_lookup_elem(&ks_quic_hosts, host);
 	if (seen)
 		ks_quic_touch(seen, now);
@@ -281,9 +287,7 @@ static __always_inline void ks_quic_host_seen(const struct ks_flow *pair, struct
 /* TC ingress: whether servers send to the client address of pair. */
 static __always_inline int ks_quic_host_known(const struct ks_flow *pair, struct ks_flow *host)
 {
-	__builtin_memset(host, 0, sizeof(*host));
-	__builtin_memcpy(host->saddr, pair->saddr, sizeof(host->saddr));
-	host->v6 = pair->v6;
+	ks_host_key(pair, host);
 	return bpf_map_lookup_elem(&ks_quic_hosts, host) != NULL;
 }
 
