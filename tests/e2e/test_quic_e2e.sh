@@ -81,14 +81,15 @@ declare -A BID=([qa]=$(bid qa) [qb]=$(bid qb))
 conns() { find "$WORK/$1/qlog" -type f | wc -l; }
 
 # pin DCID16 SERVER: ks_quic_cids[8-byte DCID] = SERVER's first UDP slot
-# (256), as ksteerd would install it: key u8 len, 20 id bytes, 3 pad; value
-# u32 backend, u32 slot, little-endian.
+# (256; PIN_SLOT="10 01": its first IPv6-only one, 0x110), as ksteerd
+# would install it: key u8 len, 20 id bytes, 3 pad; value u32 backend, u32
+# slot, little-endian.
 pin() {
 	local key
 	key=$(sed 's/../& /g' <<<"$1")
 	bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_cids" \
 		key hex 08 $key 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 \
-		value hex $(printf '%02x 00 00 00' ${BID[$2]}) 00 01 00 00
+		value hex $(printf '%02x 00 00 00' ${BID[$2]}) ${PIN_SLOT:-00 01} 00 00
 }
 # fetch DIR SITE PATH [ARGS...]: gtlsclient downloads https://SITE.example/PATH
 # into DIR (its exit status); client output in DIR.log. The client is given
@@ -219,6 +220,9 @@ read -r h1 l1 <<<"$(counters quic_probed quic_probe_learned)"
 check "migration from an address on both servers: probed ($((h1 - h0)) datagrams), the owner \
 learned from its answer ($((l1 - l0)))" test $((h1 - h0)) -gt 0 -a $((l1 - l0)) -gt 0
 expect_eq "migration from an address on both servers: qa saw no connection" "$a0" "$(conns qa)"
+# The same over IPv6 (the servers' [::]:443 sockets are the candidates).
+printf '%s qa.example qb.example\n' $SRV6 >"$WORK/hosts6"
+PIN_SLOT="10 01" HOSTS="$WORK/hosts6" change migration-v6 ok --change-local-addr=100ms -m POST -d "$WORK/upload"
 # --- i. a flood of spoofed short headers while a connection transfers ----
 # 3000 datagrams of CIDs nobody knows from 3000 spoofed sources, in about
 # a second: each could be a migrated client, so each is probed; the probe
@@ -359,7 +363,6 @@ else
 	expect_eq "through ksteerd: it routed 10 connections" 10 $((routed1 - routed0))
 	check "through ksteerd: re-injected their Initials ($((rein1 - rein0)))" test $((rein1 - rein0)) -ge 10
 	# IPv6: re-injected through a raw IPv6 socket, to the servers' [::]:443.
-	printf '%s qa.example qb.example\n' $SRV6 >"$WORK/hosts6"
 	read -r r0 <<<"$(counters fallback.quic_routed)"
 	good=0
 	for s in qa qb; do
