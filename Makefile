@@ -57,7 +57,7 @@ FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz
 .PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
 	bench-quic bench-bpf install uninstall deb
 
-all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench \
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood \
 	$(UNIT_TESTS) $(FIXTURE_TESTS)
 
 # What `make install` and the Debian package install.
@@ -258,7 +258,8 @@ deb: programs
 # ---- tests ------------------------------------------------------------------
 
 # Unit tests: tests/unit/test_X.c, with what each needs besides libksteer.
-$(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c tests/unit/quic_neg.c tests/unit/quic_fixtures.c)
+$(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c tests/unit/quic_neg.c tests/unit/quic_vn.c \
+	tests/unit/quic_fixtures.c)
 $(BUILD)/test_handoff_lib: $(HANDOFF_OBJS)
 $(BUILD)/test_backend_http: $(call obj,backend/http_parse.c backend/mime.c)
 # The backend's other tests run its code through a context: all but main.
@@ -272,7 +273,7 @@ $(BUILD)/test_%: $(OBJ)/tests/unit/test_%.o $(LIB)
 # so it is built as ksteerd is: the parser's 64 KB limits, libksteer-big.
 $(OBJ)/big/tests/unit/%.o: CFLAGS += -Iksteerd
 $(BUILD)/test_ksteerd: $(OBJ)/big/tests/unit/test_ksteerd.o $(OBJ)/big/tests/unit/ksteerd_conn.o \
-		$(OBJ)/big/tests/unit/ksteerd_relay.o \
+		$(OBJ)/big/tests/unit/ksteerd_relay.o $(OBJ)/big/tests/unit/ksteerd_metrics.o \
 		$(filter-out %/ksteerd.o,$(KSTEERD_OBJS)) $(LIB_BIG)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -luring -lcrypto
 
@@ -285,9 +286,10 @@ FUZZ_hello    := lib/hello.c
 FUZZ_quic     := lib/quic_*.c lib/hello.c tests/lib/quic_seal.c
 FUZZ_quic_inv := lib/quic_*.c lib/hello.c
 FUZZ_http     := backend/http_parse.c
+FUZZ_metrics  := ksteerd/fb_http.c
 .SECONDEXPANSION:
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_$$*)) | $(SKELS)
-	$(FUZZ_CC) -Ibackend -Itests/lib -o $@ $< $(wildcard $(FUZZ_$*)) -lcrypto
+	$(FUZZ_CC) -Ibackend -Iksteerd -Itests/lib -o $@ $< $(wildcard $(FUZZ_$*)) -lcrypto
 
 fuzz: $(BUILD)/fuzz_hello
 	$(BUILD)/fuzz_hello -max_total_time=300 tests/data/captures
@@ -329,6 +331,14 @@ bench-quic: all $(BUILD)/quic_flood
 # The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
 bench-bpf: $(BUILD)/bpf_cost
 	bench/bpf_bench.sh
+
+# The router-bound benchmark's backend: no TLS, a fixed reply.
+$(BUILD)/rawsrv: $(call obj,bench/rawsrv.c)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
+
+# The benchmark's bounded attacker: spoofed SYNs or ACK+data segments.
+$(BUILD)/synflood: $(call obj,bench/synflood.c)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
 
 $(BUILD)/connbench: $(call obj,bench/connbench.c)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) -lssl -lcrypto -lpthread

@@ -232,6 +232,14 @@ static int ssl_wait(struct conn *c, int r)
 		conn_abort(c, c->peer_eof ? NULL : "tls syscall");
 		return 0;
 	default:
+		/* OpenSSL 3 reports that EOF as an error of its own: the
+		 * same peer gone, not a failure of ours. */
+		if (c->peer_eof && c->state != CS_HANDSHAKE &&
+		    ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			ERR_clear_error();
+			conn_abort(c, NULL);
+			return 0;
+		}
 		ERR_clear_error();
 		if (c->state == CS_HANDSHAKE)
 			STAT_INC(c->w->stats, tls_failed);

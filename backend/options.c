@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The command line: defaults, getopt_long, the checks that need every
  * option seen, the usage. An error is one line on err, never the usage:
- * the line says what is wrong, --help says the rest. */
+ * the line says what is wrong, --help says the rest; in ksteer's words
+ * (cli/args.c), as ksteerd's are. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ks_version.h"
 #include "options.h"
 
 static const char usage[] =
@@ -27,6 +29,7 @@ static const char usage[] =
 	"  --drain-timeout S     SIGTERM waits this long for responses (60)\n"
 	"  --bufs N              receive buffers of 16 KB per worker, a power of two (1024)\n"
 	"  --no-ktls             send through OpenSSL even where the kernel has kTLS\n"
+	"  --version             the version, on stdout\n"
 	"  --help                this, on stdout\n";
 
 static const struct option opts[] = {
@@ -35,7 +38,7 @@ static const struct option opts[] = {
 	{ "stats-file", 1, 0, 's' }, { "max-conns", 1, 0, 'm' },
 	{ "idle-timeout", 1, 0, 'i' }, { "header-timeout", 1, 0, 't' },
 	{ "drain-timeout", 1, 0, 'd' }, { "bufs", 1, 0, 'b' }, { "no-ktls", 0, 0, 'K' },
-	{ "help", 0, 0, 'h' }, { 0 },
+	{ "version", 0, 0, 'V' }, { "help", 0, 0, 'h' }, { 0 },
 };
 
 static const struct ksb_config defaults = {
@@ -54,7 +57,7 @@ static enum ksb_opts_result bad(FILE *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(err, fmt, ap);
 	va_end(ap);
-	fprintf(err, "; see --help\n");
+	fprintf(err, "\n");
 	return KSB_OPTS_BAD;
 }
 
@@ -86,6 +89,18 @@ static int *num_field(struct ksb_config *cfg, int o, int *lo, int *hi)
 	}
 }
 
+/* An option getopt_long did not take ('?'): at names it. */
+static enum ksb_opts_result refused(const char *at, FILE *err)
+{
+	const struct option *o = opts;
+
+	while (o->name && (o->val != optopt || strncmp(at, "--", 2)))
+		o++;
+	if (optopt && o->name)		/* --NAME=VALUE for one that takes none */
+		return bad(err, "option '--%s' takes no argument", o->name);
+	return bad(err, "bad option '%s' ('ksteer-backend --help' lists them)", at);
+}
+
 /* One option getopt_long returned (opts[idx]); KSB_OPTS_OK to go on.
  * at: the argv element it came from, for the error line. */
 static enum ksb_opts_result take(struct ksb_config *cfg, int o, int idx, const char *at,
@@ -114,10 +129,13 @@ static enum ksb_opts_result take(struct ksb_config *cfg, int o, int idx, const c
 	case 'h':
 		fputs(usage, out);
 		return KSB_OPTS_HELP;
+	case 'V':
+		fprintf(out, "ksteer-backend %s\n", KS_VERSION);
+		return KSB_OPTS_HELP;
 	case ':':
-		return bad(err, "%s needs a value", at);
+		return bad(err, "option '%s' needs an argument", at);
 	default:
-		return bad(err, "unknown option '%s'", at);
+		return refused(at, err);
 	}
 }
 
@@ -125,11 +143,11 @@ static enum ksb_opts_result take(struct ksb_config *cfg, int o, int idx, const c
 static enum ksb_opts_result check(const struct ksb_config *cfg, FILE *err)
 {
 	if (!cfg->nlisten && !cfg->handoff)
-		return bad(err, "--listen or --handoff is needed");
+		return bad(err, "--listen or --handoff is needed ('ksteer-backend --help')");
 	if (!cfg->root)
-		return bad(err, "--root is needed");
+		return bad(err, "--root is needed ('ksteer-backend --help')");
 	if (!cfg->certs)
-		return bad(err, "--certs is needed");
+		return bad(err, "--certs is needed ('ksteer-backend --help')");
 	if (cfg->bufs & (cfg->bufs - 1))
 		return bad(err, "--bufs must be a power of two");
 	return KSB_OPTS_OK;
@@ -152,6 +170,6 @@ enum ksb_opts_result ksb_options(struct ksb_config *cfg, int argc, char **argv, 
 			return r;
 	}
 	if (optind < argc)
-		return bad(err, "unexpected argument '%s'", argv[optind]);
+		return bad(err, "unexpected argument '%s' ('ksteer-backend --help')", argv[optind]);
 	return check(cfg, err);
 }

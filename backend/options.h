@@ -8,7 +8,7 @@
 
 enum ksb_opts_result {
 	KSB_OPTS_OK,		/* cfg is filled: go on */
-	KSB_OPTS_HELP,		/* --help: the usage went to out; exit 0 */
+	KSB_OPTS_HELP,		/* --help, --version: printed on out; exit 0 */
 	KSB_OPTS_BAD,		/* one line went to err; exit 2 */
 };
 

@@ -18,11 +18,22 @@
 # one request each at CONCS concurrencies (small ClientHello) and a 2.6 KB
 # one (SNI in the second segment); bulk MB/s over long connections; every
 # response is checked to come from the site its SNI names (misrouted).
+# Router-bound workload (raw-one, raw-two): a real client's ClientHello
+# replayed with no TLS on either side (connbench -R, curl's 517-byte one:
+# one segment; Chromium's 1926-byte one: two), to bench/rawsrv's fixed
+# reply, at RAW_CONCS concurrencies: what the router itself costs decides
+# the rate (the TLS workload is bound by the handshakes' crypto).
+# Under attack (attack-none, attack-syn, attack-ack): the router-bound
+# workload while bench/synflood sends ATTACK_RATE spoofed SYNs a second (or
+# ACK+data segments of no connection) to the same port from the client's
+# CPU, bounded in count and time: the fast path against direct with the
+# kernel's own SYN cookies, each against its own run with no flood.
 # Resources: router CPU per 1000 connections (process tree, or the BPF
 # programs' run time for ksteer), RSS, and descriptors held per open
 # connection. Writes bench/results/latest.json, rate.png, latency.png.
 #
 #   QUICK=1: one repetition, fewer connections (under 2 minutes)
+#   CONTENDERS="direct fast ...": only these (a subset of the list above)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -30,6 +41,10 @@ QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; CONNS=${CONNS:-300}; BULK_MB=${BULK_MB:-32}; BULK_REPS=${BULK_REPS:-3}
 else REPS=${REPS:-5}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-256}; BULK_REPS=${BULK_REPS:-15}; fi
 CONCS=${CONCS:-"1 8 32"}
+RAW_CONCS=${RAW_CONCS:-"8 32"}
+ATTACK_RATE=${ATTACK_RATE:-20000}; ATTACK_S=${ATTACK_S:-8}
+if [ "$QUICK" = 1 ]; then RAW_CONNS=${RAW_CONNS:-2000}; else RAW_CONNS=${RAW_CONNS:-8000}; fi
+CAPS=tests/data/captures
 HOLD=${HOLD:-200}                          # connections held open to count fds
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
 WORK=$(mktemp -d)
@@ -57,7 +72,7 @@ if [ ${#need[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null ||
 		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null; }
 fi
-make -s build/connbench build/ksteerd build/handoff_tls_server build/ksteer
+make -s build/connbench build/rawsrv build/synflood build/ksteerd build/handoff_tls_server build/ksteer
 
 bench_link_up
 ks_make_certs "$WORK" bench.example
@@ -66,6 +81,19 @@ echo "site a" >"$WORK/a/index.html"
 echo "site b" >"$WORK/b/index.html"
 { echo "site a"; head -c $((BULK_MB << 20)) /dev/urandom; } >"$WORK/a/big.bin"
 sed "s|@W@|$WORK|g" bench/conf/backend-nginx.conf >"$WORK/backend.conf"
+# The router-bound ClientHellos: curl's (one segment) and Chromium's (two),
+# as captured, and the same with the SNI ksteerd-proxy's route names (same
+# length, so every length field stays true).
+python3 - "$CAPS" "$WORK" <<'PY'
+import sys
+caps, work = sys.argv[1:]
+for shape, f, sni, prx in (("one", "curl_h11.bin", b"curl.example.com", b"prxy.example.com"),
+                           ("two", "chromium_1.bin", b"chrome.example.com", b"prxyme.example.com")):
+    hello = open(f"{caps}/{f}", "rb").read()
+    assert hello.count(sni) == 1, f
+    open(f"{work}/raw-{shape}.bin", "wb").write(hello)
+    open(f"{work}/raw-{shape}-prx.bin", "wb").write(hello.replace(sni, prx))
+PY
 for f in haproxy.cfg nginx-stream.conf sniproxy.conf sslh.cfg; do
 	sed "s|@W@|$WORK|g; s|@SRV@|$SRV4|g" "bench/conf/$f" >"$WORK/$f"
 done
@@ -78,10 +106,15 @@ in_srv "$KSTEER" backend add pa --proxy 127.0.0.1:9002
 in_srv "$KSTEER" backend add pb --proxy 127.0.0.1:9003
 in_srv "$KSTEER" backend add ho --handoff "$WORK/ho.sock"
 for r in a b pa pb ho; do in_srv "$KSTEER" route add $r.bench.example $r; done
+in_srv "$KSTEER" backend add ra 0.0.0.0:9202
+in_srv "$KSTEER" backend add rpa --proxy 127.0.0.1:9202
+for h in curl.example.com chrome.example.com; do in_srv "$KSTEER" route add $h ra; done
+for h in prxy.example.com prxyme.example.com; do in_srv "$KSTEER" route add $h rpa; done
 echo 1 >/proc/sys/kernel/bpf_stats_enabled   # run time of ksteer's programs
 
 declare -A PID
 bench_srv 1 nginx -p "$WORK" -c "$WORK/backend.conf"
+bench_srv 1 build/rawsrv "9202:raw a"
 bench_srv 1 build/handoff_tls_server "$WORK/ho.sock" "$WORK/bench.example.pem" \
 	"$WORK/bench.example.key" ho 9100
 bench_srv 1 build/ksteerd --listen $SRV4:443 2>"$WORK/logs/ksteerd.log"; PID[ksteerd]=$!
@@ -89,7 +122,7 @@ bench_srv 1 haproxy -db -f "$WORK/haproxy.cfg"; PID[haproxy]=$!
 bench_srv 1 nginx -p "$WORK" -c "$WORK/nginx-stream.conf"; PID[nginx-stream]=$!
 bench_srv 1 sniproxy -f -c "$WORK/sniproxy.conf"; PID[sniproxy]=$!
 bench_srv 1 sslh-select -F"$WORK/sslh.cfg" 2>"$WORK/logs/sslh.log"; PID[sslh]=$!
-for l in 0.0.0.0:9002 0.0.0.0:9003 0.0.0.0:9100 $SRV4:443 $SRV4:8443 $SRV4:8444 $SRV4:8445 \
+for l in 0.0.0.0:9002 0.0.0.0:9003 0.0.0.0:9202 0.0.0.0:9100 $SRV4:443 $SRV4:8443 $SRV4:8444 $SRV4:8445 \
 	$SRV4:8446; do
 	wait_listen "${l%:*}" "${l##*:}" || { echo "nothing listens on $l" >&2; exit 1; }
 done
@@ -106,7 +139,7 @@ declare -A C=(
 	[sniproxy]="$SRV4 8445 8445 a.bench.example b.bench.example a b"
 	[sslh]="$SRV4 8446 8446 a.bench.example b.bench.example a b"
 )
-ORDER="direct fast ksteerd-proxy direct-ho ksteerd-handoff haproxy nginx-stream sniproxy sslh"
+ORDER=${CONTENDERS:-"direct fast ksteerd-proxy direct-ho ksteerd-handoff haproxy nginx-stream sniproxy sslh"}
 text() { [ "$1" = ho ] && echo "backend ho" || echo "site $1"; }
 
 # cb CONTENDER SITE(a|b) ARGS...: connbench through a contender.
@@ -120,6 +153,21 @@ cb() {
 	in_cli taskset -c 0 build/connbench -a "$addr" -p "$port" -s "$sni" -e "$(text "$t")" -t 60 "$@" ||
 		true
 }
+# raw CONTENDER SHAPE(one|two) ARGS...: the router-bound workload through a
+# contender: the shape's ClientHello, to rawsrv's site a (none for the
+# hand-off pair: its server speaks TLS).
+raw() {
+	local name=$1 shape=$2
+	shift 2
+	set -- ${C[$name]} "$@"
+	local addr=$1 port=$2 file=$WORK/raw-$shape.bin
+	shift 7
+	[ "$name" = direct ] && port=9202
+	[ "$name" = ksteerd-proxy ] && file=$WORK/raw-$shape-prx.bin
+	in_cli taskset -c 0 build/connbench -a "$addr" -p "$port" -R "$file" -e "raw a" -t 60 "$@" ||
+		true
+}
+has_raw() { [ "$1" != direct-ho ] && [ "$1" != ksteerd-handoff ]; }
 # usage NAME: what the router has used so far (ksteer: BPF programs' time).
 usage() {
 	local pids=${PID[$1]:-}
@@ -165,6 +213,7 @@ PY
 RAW=$WORK/raw.jsonl
 row() { printf '{"contender":"%s","workload":"%s","concurrency":%s,"rep":%s,"result":%s}\n' "$@" >>"$RAW"; }
 for name in $ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
+for name in $ORDER; do if has_raw "$name"; then raw "$name" two -c 4 -n 200 >/dev/null; fi; done
 # order_for REP: every other repetition in reverse order, so that no
 # contender always runs right after the same one, or at the same moment.
 REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
@@ -178,6 +227,15 @@ for rep in $(seq "$REPS"); do
 		u1=$(usage "$name")
 		printf '{"contender":"%s","workload":"cpu","rep":%s,"before":%s,"after":%s}\n' \
 			"$name" "$rep" "$u0" "$u1" >>"$RAW"
+		has_raw "$name" || continue
+		for shape in one two; do
+			for c in $RAW_CONCS; do
+				row "$name" "raw-$shape" "$c" "$rep" "$(raw "$name" $shape -c "$c" -n "$RAW_CONNS")"
+			done
+		done
+		u2=$(usage "$name")
+		printf '{"contender":"%s","workload":"raw-cpu","rep":%s,"before":%s,"after":%s}\n' \
+			"$name" "$rep" "$u1" "$u2" >>"$RAW"
 	done
 	echo "repetition $rep of $REPS done" >&2
 done
@@ -211,6 +269,32 @@ for name in $ORDER; do
 	wait $!
 	printf '{"contender":"%s","workload":"hold","n":%s,"idle":%s,"held":%s,"result":%s}\n' \
 		"$name" "$HOLD" "$u0" "$u1" "$(cat "$WORK/hold.json")" >>"$RAW"
+done
+# Under attack: spoofed sources in 10.99/16 (to ksteer's address) and
+# 10.98/16 (to direct's), routed back out towards the client namespace,
+# which does not forward: the SYN-ACKs go nowhere, as to spoofed hosts.
+in_srv ip route add 10.99.0.0/16 via $CLI4
+in_srv ip route add 10.98.0.0/16 via $DIRECT_CLI4
+in_srv sysctl -qw net.ipv4.tcp_syncookies=1
+attack() { # CONTENDER MODE: the flood's JSON on stdout, in the background
+	local dst=$SRV4 port=443 net=10.99.0.0
+	[ "$1" = direct ] && dst=$DIRECT4 port=9202 net=10.98.0.0
+	in_cli taskset -c 0 build/synflood -d $dst -p $port -s $net -m "$2" -r "$ATTACK_RATE" \
+		-n $((ATTACK_RATE * (ATTACK_S + 2))) -t $((ATTACK_S + 2))
+}
+for rep in $(seq "$REPS"); do
+	for name in $(order_for "$rep" | tr ' ' '\n' | grep -xE 'direct|fast'); do
+		row "$name" attack-none 32 "$rep" "$(raw "$name" one -c 32 -n $((RAW_CONNS * 4)) -t $ATTACK_S)"
+		for mode in syn ack; do
+			attack "$name" $mode >"$WORK/flood.json" &
+			sleep 1
+			row "$name" attack-$mode 32 "$rep" \
+				"$(raw "$name" one -c 32 -n $((RAW_CONNS * 4)) -t $ATTACK_S)"
+			wait $!
+			printf '{"contender":"%s","workload":"flood-%s","rep":%s,"result":%s}\n' \
+				"$name" $mode "$rep" "$(cat "$WORK/flood.json")" >>"$RAW"
+		done
+	done
 done
 cp "$RAW" "$OUT/latest.raw.jsonl"   # every run, for whoever doubts a median
 python3 bench/compare_report.py "$RAW" "$REPS" "$CONNS" "$OUT" "$(in_srv "$KSTEER" stats -j)" "$BULK_REPS"

@@ -14,6 +14,12 @@ order = list(dict.fromkeys(r["contender"] for r in rows))
 baseline = {c: ("direct-ho" if c == "ksteerd-handoff" else "direct") for c in order}
 concs = sorted({r["concurrency"] for r in rows if r["workload"] == "rate"})
 headline = 8 if 8 in concs else concs[-1]
+# The router-bound workload: shapes (one-, two-segment ClientHellos) by
+# concurrency; its headline is the one-segment one at the highest.
+raw_concs = sorted({r["concurrency"] for r in rows if r["workload"].startswith("raw-")
+                    and "concurrency" in r})
+raw_headline = raw_concs[-1] if raw_concs else None
+SHAPES = ("one", "two")
 
 
 def runs(c, w, conc=None):
@@ -31,6 +37,9 @@ def ratio(a, b):
 
 out = {"what": "new TLS 1.3 connections, one HTTP/1.1 request each; bulk download; veth, "
                "GRO/TSO off; routers and backends on CPU 1, client on CPU 0",
+       "raw_what": "router-bound: a real ClientHello replayed with no TLS (curl's 517 bytes: one "
+                   "segment; Chromium's 1926: two), a fixed reply (bench/rawsrv); same placement",
+       "raw_headline_concurrency": raw_headline,
        "median_of": reps, "bulk_median_of": bulk_reps, "connections_per_run": conns, "headline_concurrency": headline,
        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, "
                   f"kernel {platform.release()}",
@@ -59,6 +68,33 @@ for c in order:
                 if r.get("result"))
     used_b = sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in bcpu)
     d["cpu_ms_per_gb"] = round(used_b * 1000 / (moved / 1000), 2) if moved else None
+    d["raw"] = {}
+    for shape in SHAPES:
+        d["raw"][shape] = {}
+        for k in raw_concs:
+            rs = runs(c, "raw-" + shape, k)
+            d["raw"][shape][k] = {f: med(rs, f) for f in ("rate", "p50_us", "p99_us")}
+    if raw_headline and runs(c, "raw-one"):
+        h1, h2 = d["raw"]["one"][raw_headline], d["raw"]["two"][raw_headline]
+        d.update(raw_conn_rate=h1["rate"], raw_p50_us=h1["p50_us"], raw_p99_us=h1["p99_us"],
+                 raw_two_conn_rate=h2["rate"], raw_two_p50_us=h2["p50_us"],
+                 raw_two_p99_us=h2["p99_us"])
+        rcpu = [r for r in rows if r["contender"] == c and r["workload"] == "raw-cpu"]
+        rmade = sum(x["connections"] + x["errors"] + x["misrouted"]
+                    for s_ in SHAPES for x in runs(c, "raw-" + s_))
+        rused = sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in rcpu)
+        d["raw_cpu_us_per_conn"] = round(rused / rmade * 1e6, 2) if rmade else None
+    att = {m: runs(c, "attack-" + m) for m in ("none", "syn", "ack")}
+    if att["none"]:
+        d["under_attack"] = {m: {"rate": med(rs, "rate"), "p99_us": med(rs, "p99_us"),
+                                 "errors": sum(x.get("errors", 0) for x in rs)}
+                             for m, rs in att.items()}
+        for m in ("syn", "ack"):
+            fl = [r["result"] for r in rows if r["contender"] == c and r["workload"] == "flood-" + m]
+            d["under_attack"][m]["flood_pps"] = med([{"pps": x["sent"] / x["seconds"]}
+                                                     for x in fl if x.get("seconds")], "pps")
+            d["under_attack"][m]["ratio_rate_to_no_flood"] = ratio(d["under_attack"][m]["rate"],
+                                                                   d["under_attack"]["none"]["rate"])
     cpu = [r for r in rows if r["contender"] == c and r["workload"] == "cpu"]
     n = sum(x["connections"] + x["errors"] + x["misrouted"] for x in every if "connections" in x)
     made = sum(x["connections"] + x["errors"] + x["misrouted"]
@@ -72,7 +108,8 @@ for c in order:
         d["fds_per_conn"] = round((hold["held"]["fds"] - hold["idle"]["fds"]) / hold["n"], 2)
         d["held_connections"] = hold["result"].get("connections") if hold["result"] else 0
     d["errors_by_workload"] = {w: sum(x.get("errors", 0) for x in runs(c, w))
-                               for w in ("rate", "large", "site-b", "bulk", "hold")}
+                               for w in ("rate", "large", "site-b", "bulk", "hold", "raw-one",
+                                         "raw-two")}
     d["errors"] = sum(x.get("errors", 0) for x in every)
     d["misrouted"] = sum(x.get("misrouted", 0) for x in every)
     d["connections"] = n
@@ -80,8 +117,17 @@ for c in order:
 for c, d in out["contenders"].items():
     b = out["contenders"].get(baseline[c], {})
     for k in ("conn_rate", "p50_us", "p99_us", "p999_us", "large_conn_rate", "throughput_mbs",
-              "cpu_s_per_1k_conn", "rss_kb", "rss_kb_per_conn", "fds_per_conn"):
+              "cpu_s_per_1k_conn", "rss_kb", "rss_kb_per_conn", "fds_per_conn",
+              "raw_conn_rate", "raw_p50_us", "raw_p99_us", "raw_two_conn_rate", "raw_two_p50_us",
+              "raw_two_p99_us"):
         d["ratio_" + k] = ratio(d.get(k), b.get(k))
+    for m, x in d.get("under_attack", {}).items():
+        bx = b.get("under_attack", {}).get(m, {})
+        x["ratio_rate"], x["ratio_p99_us"] = ratio(x["rate"], bx.get("rate")), ratio(x["p99_us"], bx.get("p99_us"))
+    for shape in SHAPES:
+        for k in raw_concs:
+            x = d["raw"][shape][k]
+            x["ratio_rate"] = ratio(x["rate"], b.get("raw", {}).get(shape, {}).get(k, {}).get("rate"))
     for k in concs:
         d["by_concurrency"][k]["ratio_rate"] = ratio(d["by_concurrency"][k]["rate"],
                                                      b.get("by_concurrency", {}).get(k, {}).get("rate"))
@@ -120,6 +166,42 @@ print(f"(ratios in parentheses: to direct; ksteerd-handoff: to direct-ho, the sa
       f"ksteer's CPU is its BPF programs' run time, its memory its maps'; KB/conn: memory "
       f"grown per connection held open. {out['machine']}; {outdir}/latest.json)")
 
+if raw_concs:
+    print()
+    print(f"{'router-bound':<16}" + "".join(f"{'1-seg c=' + str(k):>15}" for k in raw_concs) +
+          "".join(f"{'2-seg c=' + str(k):>15}" for k in raw_concs) +
+          f"{'p50us':>7}{'p99us':>7}{'2s p99us':>9}{'cpu us/c':>9}")
+    for c, d in out["contenders"].items():
+        if "raw_conn_rate" not in d:
+            continue
+        line = f"{c:<16}"
+        for shape in SHAPES:
+            for k in raw_concs:
+                x = d["raw"][shape][k]
+                line += f"{f(x['rate'], '.0f'):>7} ({f(x['ratio_rate'], '.2f'):>4})"
+        line += (f"{f(d['raw_p50_us'], '.0f'):>7}{f(d['raw_p99_us'], '.0f'):>7}"
+                 f"{f(d['raw_two_p99_us'], '.0f'):>9}{f(d.get('raw_cpu_us_per_conn'), '.1f'):>9}")
+        print(line)
+    print(f"({out['raw_what']}. Latency: connect to reply, at concurrency "
+          f"{raw_headline}, one segment unless 2s; cpu us/c: router CPU per connection)")
+
+attacked = [(c, d) for c, d in out["contenders"].items() if "under_attack" in d]
+if attacked:
+    print()
+    print(f"{'under attack':<16}" + "".join(f"{m + ' conn/s':>16}{m + ' p99us':>12}"
+                                              for m in ("none", "syn", "ack")))
+    for c, d in attacked:
+        line = f"{c:<16}"
+        for m in ("none", "syn", "ack"):
+            x = d["under_attack"][m]
+            line += f"{f(x['rate'], '.0f'):>8} ({f(x['ratio_rate'], '.2f'):>5}){f(x['p99_us'], '.0f'):>12}"
+        print(line)
+    fl = attacked[0][1]["under_attack"]
+    print(f"(router-bound, one segment, concurrency 32, while about {f(fl['syn'].get('flood_pps'), '.0f')} "
+          f"spoofed SYNs/s (syn) or {f(fl['ack'].get('flood_pps'), '.0f')} spoofed ACK+data "
+          f"segments/s (ack) hit the port; ratios to direct under the same flood; direct "
+          f"answers with the kernel's SYN cookies)")
+
 # Plots: connection rate and latency by concurrency, one line per contender.
 dat = os.path.join(outdir, "latest.dat")
 with open(dat, "w") as fh:
@@ -147,6 +229,25 @@ set logscale y
 plot for [i=0:{n - 1}] "{dat}" index i using 1:3 with linespoints lc i+1 title columnheader(1), \\
      for [i=0:{n - 1}] "{dat}" index i using 1:4 with lines dt 2 lc i+1 notitle, \\
      for [i=0:{n - 1}] "{dat}" index i using 1:5 with lines dt 3 lc i+1 notitle
+"""
+# The router-bound rate: one line per contender and shape (two: dashed).
+rdat = os.path.join(outdir, "latest_raw.dat")
+rawc = [(c, d) for c, d in out["contenders"].items() if "raw_conn_rate" in d]
+with open(rdat, "w") as fh:
+    for c, d in rawc:
+        for shape in SHAPES:
+            fh.write(f'"{c} {shape}"\n')
+            for k in raw_concs:
+                fh.write(f"{k} {d['raw'][shape][k]['rate'] or 0}\n")
+            fh.write("\n\n")
+if rawc:
+    gp += f"""
+unset logscale y
+set output "{outdir}/raw_rate.png"
+set title "Router-bound connections per second: no TLS, a real ClientHello (two segments: dashed)"
+set ylabel "connections/s"
+plot for [i=0:{len(rawc) - 1}] "{rdat}" index 2*i using 1:2 with linespoints lc i+1 title columnheader(1), \\
+     for [i=0:{len(rawc) - 1}] "{rdat}" index 2*i+1 using 1:2 with linespoints dt 2 lc i+1 notitle
 """
 try:
     subprocess.run(["gnuplot"], input=gp, text=True, check=True, capture_output=True)

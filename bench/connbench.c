@@ -6,6 +6,7 @@
  *
  *   connbench -a IP -p PORT -s SNI [-c CONCURRENCY] [-n CONNECTIONS] [-t SECONDS]
  *             [-A BYTES] [-e TEXT] [-g PATH] [-H SECONDS]
+ *   connbench -a IP -p PORT -R FILE [-c CONCURRENCY] [-n CONNECTIONS] [-t SECONDS] [-e TEXT]
  *
  * -A pads the ClientHello with an ALPN list of about BYTES (ending in
  * http/1.1), to make it as big as a browser's post-quantum one: 2 KB and
@@ -15,6 +16,11 @@
  * -g: GET PATH instead of / (a big file: bulk throughput).
  * -H: keep each connection open SECONDS after its response (to count what
  *     a router holds per open connection).
+ * -R: router-bound: no TLS. Each connection sends FILE's bytes (a real
+ *     client's ClientHello, tests/data/captures) in one write, reads the
+ *     backend's fixed reply (bench/rawsrv) and closes: no crypto on either
+ *     side, so the connection's TCP life and the router decide the rate.
+ *     Its latency is from connect's start to the reply.
  * Prints one JSON line: connections, errors (and errors_by_step), misrouted, rate (conn/s),
  * body MB/s, and handshake latency (TCP connect start to TLS handshake
  * done) p50/p99/p999 in us.
@@ -43,6 +49,8 @@ static SSL_CTX *ctx;
 static double t_start;
 static const char *expect_text, *get_path = "/";
 static double hold_seconds;
+static unsigned char *raw_hello;    /* -R: the bytes sent instead of a handshake */
+static size_t raw_len;
 
 /* Errors by the step that failed, so that a router's failures can be told
  * apart (refused connect, handshake cut, response cut). */
@@ -121,20 +129,32 @@ static void first_error(SSL *ssl, int ret)
 		e == SSL_ERROR_SYSCALL ? strerror(errno) : "-", msg);
 }
 
+/* A connected TCP socket to the target (Nagle off), or -1 (fd kept in *fd
+ * to close). */
+static int dial(int *fd)
+{
+	int one = 1;
+
+	*fd = socket(target.ss_family, SOCK_STREAM, 0);
+	if (*fd < 0)
+		return -1;
+	setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return connect(*fd, (struct sockaddr *)&target, target_len);
+}
+
 /* One connection: connect, handshake, GET, read the whole response. */
-static int one(double *lat_us, long long *body)
+static int one_tls(double *lat_us, long long *body)
 {
 	char req[512], buf[16384];
 	double t0 = now();
-	int fd, len, one = 1, rc = ONE_ERR_CONNECT;
+	int fd, len, rc = ONE_ERR_CONNECT;
 	SSL *ssl;
 
-	fd = socket(target.ss_family, SOCK_STREAM, 0);
-	if (fd < 0)
-		return ONE_ERR_CONNECT;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&target, target_len))
-		goto out_fd;
+	if (dial(&fd)) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
 	ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, sni);
@@ -153,9 +173,68 @@ static int one(double *lat_us, long long *body)
 		usleep(hold_seconds * 1e6);
 out:
 	SSL_free(ssl);
-out_fd:
 	close(fd);
 	return rc;
+}
+
+/* One router-bound connection: connect, the ClientHello's bytes, the
+ * backend's reply (up to its close or enough to check), close first. */
+static int one_raw(double *lat_us, long long *body)
+{
+	char buf[4096];
+	double t0 = now();
+	int fd, got = 0, rc = ONE_ERR_CONNECT;
+	ssize_t n;
+
+	if (dial(&fd)) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	rc = ONE_ERR_HANDSHAKE;   /* the router's step: the hello taken and passed on */
+	if (write(fd, raw_hello, raw_len) != (ssize_t)raw_len)
+		goto out;
+	rc = ONE_ERR_RESPONSE;
+	while (got < (int)sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+		got += n;
+		buf[got] = 0;
+		if (expect_text ? strstr(buf, expect_text) != NULL : got > 0)
+			break;
+	}
+	if (got == 0)
+		goto out;
+	*lat_us = (now() - t0) * 1e6;
+	*body += got;
+	rc = expect_text && !strstr(buf, expect_text) ? ONE_MISROUTED : ONE_OK;
+out:
+	close(fd);
+	return rc;
+}
+
+static int one(double *lat_us, long long *body)
+{
+	return raw_hello ? one_raw(lat_us, body) : one_tls(lat_us, body);
+}
+
+/* FILE's bytes, whole, for -R. */
+static int load_raw(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long len;
+
+	if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET))
+		goto bad;
+	raw_hello = malloc(len);
+	if (!raw_hello || fread(raw_hello, 1, len, f) != (size_t)len)
+		goto bad;
+	raw_len = len;
+	fclose(f);
+	return 0;
+bad:
+	fprintf(stderr, "connbench: cannot read %s\n", path);
+	if (f)
+		fclose(f);
+	return -1;
 }
 
 static void *run(void *arg)
@@ -200,7 +279,7 @@ int main(int argc, char **argv)
 
 	int alpn_pad = 0;
 
-	while ((c = getopt(argc, argv, "a:p:s:c:n:t:A:e:g:H:")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:s:c:n:t:A:e:g:H:R:")) != -1) {
 		switch (c) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -212,9 +291,13 @@ int main(int argc, char **argv)
 		case 'e': expect_text = optarg; break;
 		case 'g': get_path = optarg; break;
 		case 'H': hold_seconds = atof(optarg); break;
+		case 'R':
+			if (load_raw(optarg))
+				return 2;
+			break;
 		default:
 			fprintf(stderr, "usage: connbench -a IP -p PORT -s SNI [-c N] [-n N] [-t S] [-A B] "
-				"[-e TEXT] [-g PATH] [-H S]\n");
+				"[-e TEXT] [-g PATH] [-H S] [-R FILE]\n");
 			return 2;
 		}
 	}

@@ -165,10 +165,21 @@ static __always_inline __u32 ks_share(void)
 	return n < KS_REASM_PIECES ? KS_REASM_PIECES : n;
 }
 
-/* d chunks more (or fewer) for prefix k; -1 when it would pass its share. */
+/*
+ * d chunks more (or fewer) for prefix k; -1 when it would pass its share.
+ * Both CPUs change a count at once, and an entry at zero is deleted while
+ * another CPU may still hold it: an add can land in a deleted entry and be
+ * lost, and its flow's later release then meets a fresh entry with less in
+ * it. So the count changes by compare-and-swap, a release never takes it
+ * below zero, and a taking never past the share: a lost add lets a client
+ * past its share only while that flow lives. (A plain add and delete
+ * wrapped a client's count to 2^32 - n, and refused every multi-segment
+ * ClientHello of its /24 from then on: seen after ~10,000 connections from
+ * one client on two CPUs.)
+ */
 static __always_inline int ks_prefix_add(const struct ks_prefix *k, int d)
 {
-	__u32 *n, zero = 0;
+	__u32 *n, zero = 0, old, want;
 
 	n = bpf_map_lookup_elem(&ks_reasm_src, k);
 	if (!n) {
@@ -179,12 +190,20 @@ static __always_inline int ks_prefix_add(const struct ks_prefix *k, int d)
 		if (!n)
 			return -1;                /* the table of prefixes is full */
 	}
-	if (d > 0 && *n + d > ks_share())
-		return -1;
-	__sync_fetch_and_add(n, d);
-	if (d < 0 && *n == 0)
-		bpf_map_delete_elem(&ks_reasm_src, k);
-	return 0;
+	for (int tries = 0; tries < 8; tries++) {
+		old = *n;
+		if (d > 0 && old + d > ks_share())
+			return -1;
+		want = d < 0 && old < (__u32)-d ? 0 : old + d;
+		if (__sync_val_compare_and_swap(n, old, want) == old) {
+			if (want == 0)
+				bpf_map_delete_elem(&ks_reasm_src, k);
+			return 0;
+		}
+	}
+	/* Eight CPUs' changes in between: as full, for a taking; a release
+	 * not counted is one a later release's floor absorbs. */
+	return d > 0 ? -1 : 0;
 }
 
 /* ---- pieces ------------------------------------------------------------ */

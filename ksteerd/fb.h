@@ -19,7 +19,9 @@ struct fb_cfg {
 	int max_conns;            /* connections held at once */
 	int quic;                 /* also route QUIC Initials on UDP */
 	int quic_pending;         /* QUIC connections waiting for a ClientHello */
+	int quic_per_source;      /* of those, from one client address */
 	const char *config;       /* -c FILE: the maps made to match it, or NULL */
+	const char *metrics;      /* --metrics ADDR:PORT, or NULL */
 	const char *listen[FB_MAX_LISTEN];
 	int nlisten;
 };
@@ -87,6 +89,7 @@ struct fb_env {
 	struct fb_handback *hb;           /* fb_handback.c; NULL: no hand-back */
 	struct fb_quic *quic;             /* fb_quic.c; NULL without --quic */
 	struct fb_monitor *mon;           /* fb_monitor.c; NULL: no ksteer up */
+	struct fb_metrics *metrics;       /* fb_metrics.c; NULL without --metrics */
 };
 
 struct fb_end {                   /* one side of a relay; its poll's user_data */
@@ -106,13 +109,17 @@ struct fb_end {                   /* one side of a relay; its poll's user_data *
 enum fb_ud {
 	FB_UD_END,                /* a connection end's poll */
 	FB_UD_LISTEN,             /* a listener's multishot accept; index
-				   * FB_MAX_LISTEN + i: UDP socket i's poll */
+				   * FB_MAX_LISTEN + i: UDP socket i's poll;
+				   * from FB_UD_METRICS: fb_metrics.c's */
 	FB_UD_SIGNAL,             /* the signalfd's poll */
 	FB_UD_IGNORE,             /* completions nobody waits for (cancels) */
 	FB_UD_MASK = 3,
 	FB_UD_SHIFT = 2,
 };
 _Static_assert(_Alignof(struct fb_end) > FB_UD_MASK, "fb_end pointers carry no tag");
+/* FB_UD_LISTEN's index FB_UD_METRICS: the metrics listener's accept;
+ * FB_UD_METRICS + 1 + k: the poll of its connection k. */
+#define FB_UD_METRICS (2 * FB_MAX_LISTEN)
 
 struct fb_conn {
 	enum fb_state state;
@@ -127,6 +134,10 @@ struct fb_conn {
 	struct fb_conn *dead_next;
 };
 
+/* fb_options.c: the command line into *cfg; -1 to run, else the exit
+ * status (0 after --help or --version, 2 after one line on stderr). */
+int fb_options(int argc, char **argv, struct fb_cfg *cfg);
+
 /* fb_env.c: the context, the pinned maps, the counters */
 extern const struct fb_routes fb_map_routes;
 int fb_env_init(struct fb_env *env, const struct fb_cfg *cfg);
@@ -134,6 +145,8 @@ int fb_open_maps(struct fb_env *env);
 void fb_env_free(struct fb_env *env);   /* releases whatever was set up */
 uint64_t fb_now_ms(void);
 void fb_count(const struct fb_env *env, enum ks_fb_stat s, int delta);
+/* ADDR:PORT as a socket address; its length, or 0 after saying why. */
+socklen_t fb_sockaddr(const char *addr_s, struct sockaddr_storage *ss);
 
 /* fb_loop.c: the io_uring event loop */
 int fb_ring_init(struct fb_env *env);
@@ -170,6 +183,8 @@ void fb_handback_fini(struct fb_env *env);
 int fb_raw_init(struct fb_raw *raw);
 void fb_raw_close(struct fb_raw *raw);
 int fb_addr_of(const struct sockaddr_storage *ss, __u32 a[4], __u16 *port);
+int fb_raw_send_tos(const struct fb_raw *raw, int v6, const __u32 src[4], const __u32 dst[4],
+		    int proto, __u8 tos, __u8 *l4, size_t len);
 int fb_raw_send(const struct fb_raw *raw, int v6, const __u32 src[4], const __u32 dst[4],
 		int proto, __u8 *l4, size_t len);
 
@@ -193,6 +208,12 @@ int fb_quic_socket(struct fb_env *env, const struct sockaddr_storage *ss, sockle
 void fb_quic_readable(struct fb_env *env, int fd);
 int fb_quic_expire(struct fb_env *env);   /* drops overdue ones; ms to the next, -1: none */
 void fb_quic_fini(struct fb_env *env);
+
+/* fb_metrics.c: --metrics, the Prometheus text format over HTTP */
+int fb_metrics_init(struct fb_env *env);  /* listens and arms; 0 or -1 */
+void fb_metrics_event(struct fb_env *env, int index, const struct io_uring_cqe *cqe);
+int fb_metrics_expire(struct fb_env *env);    /* cuts overdue ones; ms to the next, -1: none */
+void fb_metrics_fini(struct fb_env *env);
 
 /* fb_proxy_v2.c */
 int fb_proxy_v2_header(int client_fd, unsigned char *buf, size_t len);

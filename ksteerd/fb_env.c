@@ -6,6 +6,7 @@
  * backends (fb_map_routes) and the counters ksteer stats shows.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -106,6 +107,7 @@ static void fb_close_maps(struct fb_maps *m)
  */
 void fb_env_free(struct fb_env *env)
 {
+	fb_metrics_fini(env);
 	fb_monitor_fini(env);
 	fb_quic_fini(env);
 	fb_handback_fini(env);
@@ -124,4 +126,27 @@ void fb_env_free(struct fb_env *env)
 	free(env->scratch);
 	env->peek_buf = NULL;
 	env->scratch = NULL;
+}
+
+/* addr_s as a socket address; its length, or 0 after saying why. */
+socklen_t fb_sockaddr(const char *addr_s, struct sockaddr_storage *ss)
+{
+	struct ks_addr a;
+
+	memset(ss, 0, sizeof(*ss));
+	if (ks_parse_addr(addr_s, &a))
+		return ks_err("bad address '%s' (want IPv4:PORT or [IPv6]:PORT)", addr_s), 0;
+	ss->ss_family = a.family;
+	if (a.family == AF_INET) {
+		struct sockaddr_in *s = (void *)ss;
+
+		s->sin_port = a.port;
+		memcpy(&s->sin_addr, a.addr, 4);
+		return sizeof(*s);
+	}
+	struct sockaddr_in6 *s6 = (void *)ss;
+
+	s6->sin6_port = a.port;
+	memcpy(&s6->sin6_addr, a.addr, 16);
+	return sizeof(*s6);
 }

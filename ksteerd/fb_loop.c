@@ -3,7 +3,8 @@
  * ksteerd's event loop: one io_uring (liburing; Linux 6.0 or later) with a
  * multishot accept per listener, a multishot poll on each QUIC socket, on
  * the signalfd and on each connection end (fb_conn.c). A turn runs what is
- * due (ClientHello deadlines, QUIC deadlines, hand-back checks), waits for
+ * due (ClientHello deadlines, QUIC deadlines, hand-back checks, scrapers'
+ * deadlines), waits for
  * completions until the soonest of those, and hands each CQE to its owner
  * by its user_data (enum fb_ud). The unit tests turn it the same way.
  */
@@ -129,7 +130,8 @@ static int fb_quic_adopt(struct fb_env *env)
 int fb_due(struct fb_env *env)
 {
 	return fb_sooner(fb_sooner(fb_sooner(fb_expire(env), fb_quic_expire(env)),
-				   fb_handback_expire(env)), fb_quic_adopt(env));
+				   fb_sooner(fb_handback_expire(env), fb_metrics_expire(env))),
+			 fb_quic_adopt(env));
 }
 
 /* Submit what the last batch queued and wait for a CQE, until the next
@@ -176,6 +178,10 @@ static int fb_complete(struct fb_env *env, const struct io_uring_cqe *cqe)
 	case FB_UD_SIGNAL:
 		return fb_signalled(env, cqe);
 	case FB_UD_LISTEN:
+		if (i >= FB_UD_METRICS) {
+			fb_metrics_event(env, i, cqe);
+			break;
+		}
 		if (i < FB_MAX_LISTEN) {
 			fb_accepted(env, i, cqe);
 			break;

@@ -93,11 +93,13 @@ static __u16 fb_raw_csum(const void *src, const void *dst, int alen, int proto,
 
 /*
  * Send the len bytes at l4 (a UDP or TCP header and its payload) from src
- * to dst. l4 must have FB_RAW_HEADROOM bytes before it, where the IP header
- * is written. 0, or -1 with errno.
+ * to dst, with tos as the IPv4 TOS or IPv6 Traffic Class byte (DSCP and
+ * ECN as the client sent them: the header is ours, so no IP_TOS cmsg is
+ * needed). l4 must have FB_RAW_HEADROOM bytes before it, where the IP
+ * header is written. 0, or -1 with errno.
  */
-int fb_raw_send(const struct fb_raw *raw, int v6, const __u32 src[4], const __u32 dst[4],
-		int proto, __u8 *l4, size_t len)
+int fb_raw_send_tos(const struct fb_raw *raw, int v6, const __u32 src[4], const __u32 dst[4],
+		    int proto, __u8 tos, __u8 *l4, size_t len)
 {
 	int hl = v6 ? 40 : 20, fd = v6 ? raw->fd6 : raw->fd4, at = proto == IPPROTO_UDP ? 6 : 16;
 	__u8 *ip = l4 - hl;
@@ -117,7 +119,8 @@ int fb_raw_send(const struct fb_raw *raw, int v6, const __u32 src[4], const __u3
 	if (v6) {
 		struct sockaddr_in6 *t = (void *)&to;
 
-		ip[0] = 0x60;
+		ip[0] = 0x60 | tos >> 4;          /* version, Traffic Class */
+		ip[1] = (tos & 0x0f) << 4;
 		ip[4] = len >> 8;
 		ip[5] = len & 0xff;
 		ip[6] = proto;
@@ -131,6 +134,7 @@ int fb_raw_send(const struct fb_raw *raw, int v6, const __u32 src[4], const __u3
 		struct sockaddr_in *t = (void *)&to;
 
 		ip[0] = 0x45;
+		ip[1] = tos;
 		ip[6] = 0x40;                     /* DF */
 		ip[8] = 64;
 		ip[9] = proto;
@@ -141,4 +145,11 @@ int fb_raw_send(const struct fb_raw *raw, int v6, const __u32 src[4], const __u3
 		tolen = sizeof(*t);
 	}
 	return sendto(fd, ip, hl + len, 0, (struct sockaddr *)&to, tolen) < 0 ? -1 : 0;
+}
+
+/* TOS 0: hand-back segments and resets. */
+int fb_raw_send(const struct fb_raw *raw, int v6, const __u32 src[4], const __u32 dst[4],
+		int proto, __u8 *l4, size_t len)
+{
+	return fb_raw_send_tos(raw, v6, src, dst, proto, 0, l4, len);
 }

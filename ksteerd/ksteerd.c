@@ -12,7 +12,11 @@
  * sees the client; ksteerd proxies only to a backend's own proxy target.
  *
  *   ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] [--deadline MS]
- *           [--max-hello B] [--max-conns N] [--quic [--quic-pending N]]
+ *           [--max-hello B] [--max-conns N] [--quic [--quic-pending N] [--quic-per-source N]]
+ *           [--metrics ADDR:PORT]
+ *
+ * (fb_options.c). With --metrics it serves its counters and the kernel's
+ * to Prometheus over HTTP (fb_metrics.c).
  *
  * With --quic it also takes UDP datagrams on each address: QUIC connections
  * that no server owns yet, routed by the SNI of their Initial (fb_quic.c).
@@ -31,7 +35,6 @@
  * the loop and releases on its one way out.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,49 +44,6 @@
 #include <unistd.h>
 #include "config.h"
 #include "fb.h"
-
-static const struct fb_cfg fb_cfg_default = {
-	.deadline_ms = 5000, .max_hello = KS_WIRE_MAX + 1, .max_conns = 10000, .quic_pending = 256,
-};
-
-static int fb_usage(void)
-{
-	return ks_err("usage: ksteerd --listen ADDR:PORT [--listen ...] [-c|--config FILE] "
-		      "[--deadline MS] [--max-hello BYTES] [--max-conns N] [--quic [--quic-pending N]]");
-}
-
-/* Phase 1: the command line into *cfg; 0, or 1 after saying why. */
-static int fb_parse_options(int argc, char **argv, struct fb_cfg *cfg)
-{
-	static const struct option lo[] = {
-		{ "listen", required_argument, 0, 'l' }, { "deadline", required_argument, 0, 'd' },
-		{ "max-hello", required_argument, 0, 'm' }, { "max-conns", required_argument, 0, 'n' },
-		{ "config", required_argument, 0, 'c' }, { "quic", no_argument, 0, 'Q' },
-		{ "quic-pending", required_argument, 0, 'P' }, { 0 } };
-	int c;
-
-	*cfg = fb_cfg_default;
-	while ((c = getopt_long(argc, argv, "c:", lo, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			if (cfg->nlisten == FB_MAX_LISTEN)
-				return ks_err("at most %d --listen", FB_MAX_LISTEN);
-			cfg->listen[cfg->nlisten++] = optarg;
-			break;
-		case 'd': cfg->deadline_ms = atoi(optarg); break;
-		case 'm': cfg->max_hello = atoi(optarg); break;
-		case 'n': cfg->max_conns = atoi(optarg); break;
-		case 'c': cfg->config = optarg; break;
-		case 'Q': cfg->quic = 1; break;
-		case 'P': cfg->quic_pending = atoi(optarg); break;
-		default: return fb_usage();
-		}
-	}
-	if (!cfg->nlisten || optind != argc || cfg->deadline_ms <= 0 || cfg->max_hello < 512 ||
-	    cfg->max_hello > KS_WIRE_MAX + 1 || cfg->max_conns <= 0 || cfg->quic_pending <= 0)
-		return fb_usage();
-	return 0;
-}
 
 /* -c FILE: the maps made to match it before the first connection. */
 static int fb_apply_config(const struct fb_env *env)
@@ -109,29 +69,6 @@ static int fb_rcvbuf(const struct fb_cfg *cfg, int fd)
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)))
 		return -1;
 	return 0;
-}
-
-/* addr_s as a socket address; its length, or 0 after saying why. */
-static socklen_t fb_sockaddr(const char *addr_s, struct sockaddr_storage *ss)
-{
-	struct ks_addr a;
-
-	memset(ss, 0, sizeof(*ss));
-	if (ks_parse_addr(addr_s, &a))
-		return ks_err("bad address '%s' (want IPv4:PORT or [IPv6]:PORT)", addr_s), 0;
-	ss->ss_family = a.family;
-	if (a.family == AF_INET) {
-		struct sockaddr_in *s = (void *)ss;
-
-		s->sin_port = a.port;
-		memcpy(&s->sin_addr, a.addr, 4);
-		return sizeof(*s);
-	}
-	struct sockaddr_in6 *s6 = (void *)ss;
-
-	s6->sin6_port = a.port;
-	memcpy(&s6->sin6_addr, a.addr, 16);
-	return sizeof(*s6);
 }
 
 /* --listen i: a listener sharing the port (SO_REUSEPORT), registered as
@@ -196,8 +133,9 @@ static void fb_announce(const struct fb_cfg *cfg)
 	fprintf(stderr, "ksteerd: listening on");
 	for (int i = 0; i < cfg->nlisten; i++)
 		fprintf(stderr, " %s", cfg->listen[i]);
-	fprintf(stderr, " (%sdeadline %d ms, ClientHello cap %d B)\n",
-		cfg->quic ? "TCP and QUIC, " : "", cfg->deadline_ms, cfg->max_hello);
+	fprintf(stderr, " (%sdeadline %d ms, ClientHello cap %d B%s%s)\n",
+		cfg->quic ? "TCP and QUIC, " : "", cfg->deadline_ms, cfg->max_hello,
+		cfg->metrics ? ", metrics on " : "", cfg->metrics ? cfg->metrics : "");
 }
 
 static int fb_watch(struct fb_env *env)
@@ -215,8 +153,11 @@ int main(int argc, char **argv)
 	struct fb_env env;
 	int rc = 1;
 
-	if (fb_parse_options(argc, argv, &cfg))
-		return 1;
+	ks_prog = "ksteerd";              /* its errors say so */
+	rc = fb_options(argc, argv, &cfg);
+	if (rc >= 0)
+		return rc;                /* --help, --version, a bad command line */
+	rc = 1;
 	if (fb_env_init(&env, &cfg) ||
 	    fb_open_maps(&env) ||                 /* routes, backends, counters */
 	    fb_watch(&env) ||                     /* ksteer monitor's view */
@@ -225,6 +166,7 @@ int main(int argc, char **argv)
 	    fb_apply_config(&env) ||              /* -c FILE */
 	    fb_start_quic(&env) ||                /* --quic */
 	    fb_listen_all(&env) ||                /* listen and register */
+	    fb_metrics_init(&env) ||              /* --metrics */
 	    fb_catch_signals(&env))
 		goto out;
 	fb_announce(&cfg);

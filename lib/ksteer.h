@@ -13,8 +13,11 @@
 #include <stddef.h>
 #include "ksteer_abi.h"
 
-/* Print "ksteer: <msg>" on stderr (one line) and return 1 (exit status). */
+/* Print "PROG: <msg>" on stderr (one line) and return 1 (exit status). */
 int ks_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* PROG: the program's own name, "ksteer" unless its main sets another
+ * before anything else (ksteerd); read-only from then on. */
+extern const char *ks_prog;
 /* When set, ks_err prefixes it: "FILE:LINE" while applying a config. */
 extern const char *ks_err_context;
 

@@ -37,6 +37,13 @@ int ks_quic_version_known(__u32 version)
 	return ks_quic_params(version) != NULL;
 }
 
+/* The table's i-th version, 0 past its end: what Version Negotiation lists. */
+__u32 ks_quic_version_at(unsigned i)
+{
+	return i < sizeof(ks_quic_versions) / sizeof(ks_quic_versions[0]) ?
+		ks_quic_versions[i].version : 0;
+}
+
 /* One HKDF call: extract (salt, ikm) or expand (prk in key, info). */
 static int ks_hkdf(int mode, const __u8 *key, size_t key_len, const __u8 *salt_or_info,
 		   size_t sl, __u8 *out, size_t out_len)

@@ -29,6 +29,9 @@ struct ks_quic_keys {
 /* 1 if we can derive Initial keys for this version. */
 int ks_quic_version_known(__u32 version);
 
+/* The versions we have keys for, i = 0, 1, ... until 0. */
+__u32 ks_quic_version_at(unsigned i);
+
 /* client_initial_secret = Expand-Label(Extract(salt, dcid), "client in"). 0 on success. */
 int ks_quic_client_secret(__u32 version, const __u8 *dcid, size_t dcid_len,
 			  __u8 secret[KS_QUIC_SECRET_LEN]);

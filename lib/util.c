@@ -12,12 +12,13 @@
 #include "ksteer.h"
 
 const char *ks_err_context;
+const char *ks_prog = "ksteer";
 
 int ks_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("ksteer: ", stderr);
+	fprintf(stderr, "%s: ", ks_prog);
 	if (ks_err_context)
 		fprintf(stderr, "%s: ", ks_err_context);
 	va_start(ap, fmt);

@@ -315,7 +315,22 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "dropped")                                                                   \
 	C(QUIC_FULL, 18, "quic_pending_full", KS_COUNTER,                               \
 	  "too many connections waiting for their ClientHello (`--quic-pending`): "    \
-	  "dropped (the client retransmits)")                                          \
+	  "the oldest dropped for the new one (its client retransmits)")               \
+	C(QUIC_SOURCE_FULL, 31, "quic_source_full", KS_COUNTER,                         \
+	  "a client address with `--quic-per-source` connections pending: its "        \
+	  "oldest dropped for the new one")                                            \
+	C(QUIC_SMALL, 29, "quic_initial_small", KS_COUNTER,                             \
+	  "an Initial (or an unknown version) in a datagram below 1200 bytes: "        \
+	  "dropped, no state (RFC 9000 14.1)")                                         \
+	C(QUIC_SHORT_DCID, 30, "quic_dcid_short", KS_COUNTER,                           \
+	  "an Initial whose client-chosen DCID is below 8 bytes: dropped, no state "   \
+	  "(RFC 9000 7.2)")                                                            \
+	C(QUIC_VN_SENT, 27, "quic_version_negotiation", KS_COUNTER,                     \
+	  "a version ksteerd cannot read: answered with Version Negotiation "          \
+	  "(listing v1 and v2)")                                                       \
+	C(QUIC_VN_LIMITED, 28, "quic_version_negotiation_limited", KS_COUNTER,          \
+	  "a version ksteerd cannot read, over the rate of Version Negotiation it "    \
+	  "sends (100/s), or not sendable: dropped")                                                    \
 	C(QUIC_PENDING, 20, "quic_pending", KS_GAUGE,                                   \
 	  "connections waiting for their ClientHello")                                 \
 	C(QUIC_TIMEOUT, 17, "quic_hello_timeout", KS_COUNTER,                           \
@@ -329,7 +344,34 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "QUIC connections routed by their Initial's SNI (TC then steers them by "    \
 	  "connection ID and address pair)")                                           \
 	C(QUIC_REINJECTED, 13, "quic_reinjected", KS_COUNTER,                           \
-	  "their held datagrams given back to the kernel, to reach the server")
+	  "their held datagrams given back to the kernel, to reach the server")        \
+	C(QUIC_ZERO_RTT_HELD, 32, "quic_zero_rtt_held", KS_COUNTER,                     \
+	  "datagrams of 0-RTT (no Initial) held with their pending connection, "       \
+	  "re-injected after its Initials")                                            \
+	C(QUIC_HELD_FULL, 33, "quic_held_full", KS_COUNTER,                             \
+	  "a pending connection already holds 16 datagrams or 80 KB: the next "        \
+	  "dropped unread (the client retransmits)")                                   \
+	C(QUIC_LATE, 34, "quic_reinjected_late", KS_COUNTER,                           \
+	  "datagrams of a connection just routed that were already queued to "         \
+	  "ksteerd: re-injected as they come")                                         \
+	C(QUIC_REFUSED_LATE, 37, "quic_refused_late", KS_COUNTER,                       \
+	  "datagrams of a connection just refused (no route, malformed) that were "    \
+	  "already queued to ksteerd: dropped, not read again")                        \
+	C(QUIC_LOOPED, 35, "quic_looped", KS_COUNTER,                                   \
+	  "a datagram ksteerd re-injected came back to it (TC could not steer it): "   \
+	  "dropped, never re-injected again")                                          \
+	C(QUIC_REINJECT_FAILED, 36, "quic_reinject_failed", KS_COUNTER,                 \
+	  "re-injection refused by the kernel (raw socket): the client retransmits") \
+                                                                                        \
+	STAGE("ksteerd metrics", "the Prometheus endpoint (`ksteerd --metrics`).")     \
+	C(METRICS_SCRAPES, 38, "metrics_scrapes", KS_COUNTER,                           \
+	  "`GET /metrics` answered with the counters (200)")                           \
+	C(METRICS_BAD, 39, "metrics_bad_request", KS_COUNTER,                           \
+	  "answered with an error, then closed: another path (404), not GET or HEAD "  \
+	  "(405), a malformed head or one over 2 KB (400)")                            \
+	C(METRICS_DROPPED, 40, "metrics_dropped", KS_COUNTER,                           \
+	  "closed unanswered: over 16 scrapers at once, not done within 5 s, or gone " \
+	  "before their request was whole")
 
 /* Not a counter: `ksteer stats` counts ksteerd's TCP listeners in
  * ks_listeners (the fallback backend's slots); shown with ksteerd's, a
@@ -373,7 +415,7 @@ _Static_assert(sizeof(struct ks_st_check) == KS_ST_MAX, "every ks_stats index ha
 #define KS_FB_ENUM(id, val, name, kind, doc) KS_FB_##id = (val),
 enum ks_fb_stat {
 	KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_ENUM)
-	KS_FB_MAX = 27        /* the next counter's value */
+	KS_FB_MAX = 41        /* the next counter's value */
 };
 #define KS_FB_VALUE_ONCE(id, val, name, kind, doc) ks_fb_value_##val,
 #define KS_FB_BELOW_MAX(id, val, name, kind, doc) char ks_fb_##id[(val) < KS_FB_MAX ? 1 : -1];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: every suite in turn, found by kind: the unit tests and BPF
 # fixtures (tests/unit/test_*.c, tests/fixtures/test_*.c, built as
-# build/test_*), the fuzz runs (tests/fuzz/test_*.sh), the end-to-end
+# build/test_*), the checks of the sources (tests/lint/test_*.sh), the
+# fuzz runs (tests/fuzz/test_*.sh), the end-to-end
 # suites (tests/e2e/test_*.sh). Each prints "N passed, N failed[, N
 # skipped]" last; this adds them up into the same closing line.
 #   tests/run.sh [WORD]   only the suites whose path contains WORD
@@ -12,7 +13,7 @@ for c in tests/unit/test_*.c tests/fixtures/test_*.c; do
 	t=$(basename "$c" .c)
 	suites+=("build/$t")
 done
-suites+=(tests/fuzz/test_*.sh tests/e2e/test_*.sh)
+suites+=(tests/lint/test_*.sh tests/fuzz/test_*.sh tests/e2e/test_*.sh)
 if [ $# -gt 0 ]; then
 	only=()
 	for s in "${suites[@]}"; do [[ $s == *"$1"* ]] && only+=("$s"); done

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 need_root "CLI tests"
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-test-$$
+export KSTEER_PIN_DIR=$KS_PIN
 trap ks_test_end EXIT
 trap 'exit 143' TERM INT
 
@@ -135,6 +135,46 @@ for args in "x 127.0.0.1:1 --pid 1" "x --fd 3" "x --proxy 127.0.0.1:1 --handoff 
 	expect_eq "backend add $args: not one of its forms" "$(usage_of backend add)" \
 		"$($KSTEER backend add $args 2>&1)"
 done
+
+# ksteerd and ksteer-backend read their command lines as ksteer does:
+# --help and --version on stdout, exit 0; a bad command line is one line
+# on stderr in ksteer's words, prefixed with the program's name, exit 2.
+# prog_err PROG DESC WANT ARGS...: exit 2, nothing on stdout, stderr WANT.
+prog_err() {
+	local prog=$1 desc=$2 want=$3 out err rc
+	shift 3
+	err=$(mktemp)
+	out=$("$ROOT/build/$prog" "$@" 2>"$err")
+	rc=$?
+	err=$(cat "$err"; rm "$err")
+	expect_eq "$prog: $desc: exit 2, one line on stderr" "2 |$prog: $want" "$rc $out|$err"
+}
+for prog in ksteerd ksteer-backend; do
+	out=$("$ROOT/build/$prog" --help 2>/dev/null)
+	expect_eq "$prog --help: its usage on stdout, exit 0, nothing on stderr" "0 yes " \
+		"$? $([[ $out == "usage: $prog --listen ADDR:PORT"* ]] && echo yes) $("$ROOT/build/$prog" --help 2>&1 >/dev/null)"
+	check "$prog --help: an option a line, --help among them" grep -qE '^ +(-h, )?--help +' <<<"$out"
+	expect_eq "$prog --version: the Makefile's, exit 0" \
+		"0 $prog $(sed -n 's/^VERSION *:= *//p' "$ROOT/Makefile")" \
+		"$(out=$("$ROOT/build/$prog" --version 2>&1); echo "$? $out")"
+	prog_err $prog "an unknown option" "bad option '--frobnicate' ('$prog --help' lists them)" \
+		--frobnicate --listen 127.0.0.1:1
+	prog_err $prog "an unknown short option" "bad option '-z' ('$prog --help' lists them)" -z
+	prog_err $prog "a missing argument" "option '--listen' needs an argument" --listen
+	prog_err $prog "an argument to an option that takes none" "option '--help' takes no argument" \
+		--help=1
+done
+prog_err ksteerd "an operand" "unexpected argument 'x' ('ksteerd --help')" --listen 127.0.0.1:1 x
+prog_err ksteerd "no --listen" "--listen ADDR:PORT is needed ('ksteerd --help')" --deadline 10
+prog_err ksteerd "a bad number" "--deadline: bad number '10x' (1..3600000)" \
+	--listen 127.0.0.1:1 --deadline 10x
+prog_err ksteerd "a bad address" "bad address '127.0.0.1' (want IPv4:PORT or [IPv6]:PORT)" \
+	--listen 127.0.0.1
+prog_err ksteerd "a bad --metrics address" "bad address 'localhost:9' (want IPv4:PORT or [IPv6]:PORT)" \
+	--listen 127.0.0.1:1 --metrics localhost:9
+prog_err ksteerd "-c without its file" "option '-c' needs an argument" --listen 127.0.0.1:1 -c
+prog_err ksteer-backend "no --root" "--root is needed ('ksteer-backend --help')" --listen 127.0.0.1:1
+prog_err ksteer-backend "a bad number" "--bufs: bad number '8' (16..32768)" --bufs 8
 
 ks_netns_up || { fail "namespaces"; summary; exit 1; }
 check "up in a fresh namespace" in_srv $KSTEER up -a $SRV4 -a $SRV6 -i lo -i "$SRV_IF"

@@ -21,9 +21,11 @@
 #   i. a bounded flood of spoofed short headers (3000 in ~1 s): the probe
 #      table capped and counted, a live transfer unharmed, migration works
 #      again once the probes' 2 s are over
-# Which server saw a connection: each keeps a qlog file per connection.
+# Which server saw a connection: each keeps a qlog file per connection
+# (conns, tests/lib/quic.sh).
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
+source "$(dirname "$0")/../lib/quic.sh"
 need_root "QUIC end-to-end tests"
 for t in gtlsserver gtlsclient bpftool openssl unshare; do
 	if ! command -v $t >/dev/null; then
@@ -62,24 +64,8 @@ for s in qa qb; do
 	in_srv $KSTEER route add $s.example $s
 done
 
-# counters NAME...: ksteer stats values, "fallback.NAME" for ksteerd's.
-counters() {
-	in_srv $KSTEER stats -j | $PY -c '
-import json, sys
-d = json.load(sys.stdin)
-out = []
-for n in sys.argv[1:]:
-    v = d
-    for k in n.split("."):
-        v = v.get(k, 0) if isinstance(v, dict) else 0
-    out.append(str(v))
-print(" ".join(out))' "$@"
-}
 bid() { in_srv $KSTEER backend list -j | $PY -c "import json,sys; print([b['id'] for b in json.load(sys.stdin) if b['name']=='$1'][0])"; }
 declare -A BID=([qa]=$(bid qa) [qb]=$(bid qb))
-# conns SERVER: connections that server has seen (one qlog file each).
-conns() { find "$WORK/$1/qlog" -type f | wc -l; }
-
 # pin DCID16 SERVER: ks_quic_cids[8-byte DCID] = SERVER's first UDP slot
 # (256; PIN_SLOT="10 01": its first IPv6-only one, 0x110), as ksteerd
 # would install it: key u8 len, 20 id bytes, 3 pad; value u32 backend, u32
@@ -91,24 +77,10 @@ pin() {
 		key hex 08 $key 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 \
 		value hex $(printf '%02x 00 00 00' ${BID[$2]}) ${PIN_SLOT:-00 01} 00 00
 }
-# fetch DIR SITE PATH [ARGS...]: gtlsclient downloads https://SITE.example/PATH
-# into DIR (its exit status); client output in DIR.log. The client is given
-# the host name, not the address: gtlsclient 0.12 sends SNI "localhost" to
-# a numeric host whatever --sni says. The name resolves through a hosts file
-# mounted over /etc/hosts in a private mount namespace.
 printf '%s qa.example qb.example\n' $SRV4 >"$WORK/hosts"
 # A second public address that this client reaches only qb at.
 ip -n "$SRV_NS" addr add $SRV4B/24 dev "$SRV_IF"
 printf '%s qb.example\n' $SRV4B >"$WORK/hosts-b"
-fetch() {
-	local dir=$1 site=$2 path=$3
-	shift 3
-	mkdir -p "$dir"
-	unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "${HOSTS:-$WORK/hosts}" \
-		nsenter --net=/run/netns/$CLI_NS timeout ${FETCH_TIMEOUT:-5} gtlsclient \
-		--exit-on-all-streams-close --download="$dir" "$@" \
-		$site.example 443 "https://$site.example/$path" >"$dir.log" 2>&1
-}
 # newdcid: a DCID no connection has used yet, in $D.
 n=0
 newdcid() { n=$((n + 1)); D=$(printf 'c0ffee%08x00' $n); }
@@ -320,7 +292,7 @@ EOF
 	sleep 0.3
 	read -r p1 f1 u1 k1 <<<"$(counters fallback.quic_pending fallback.quic_pending_full \
 		fallback.quic_unreadable quic_probed)"
-	expect_eq "ksteerd bounds: 2 connections wait for their ClientHello, the 3rd is refused" \
+	expect_eq "ksteerd bounds: 2 connections wait for their ClientHello, the 3rd pushes out the oldest" \
 		"2 1" "$p1 $((f1 - f0))"
 	expect_eq "ksteerd bounds: a forged Initial dropped, counted; an unknown short header probed (TC)" \
 		"1 1" "$((u1 - u0)) $((k1 - k0))"
@@ -332,12 +304,7 @@ EOF
 }
 
 # --- b. through ksteerd -----------------------------------------------------
-nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --listen "[$SRV6]:443" \
-	--quic 2>"$WORK/ksteerd.log" &
-KD=$!
-wait_listen $SRV4 443
-sleep 0.2
-if ! kill -0 $KD 2>/dev/null; then
+if ! start_ksteerd "$WORK/ksteerd.log" --listen $SRV4:443 --listen "[$SRV6]:443" --quic; then
 	skip "through ksteerd: ksteerd --quic did not start: $(head -c 200 "$WORK/ksteerd.log")"
 else
 	a0=$(conns qa) b0=$(conns qb)

@@ -19,6 +19,7 @@
 # Not run here: zerortt, versionnegotiation and ECN (ksteerd's side).
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
+source "$(dirname "$0")/../lib/quic.sh"
 need_root "QUIC interop tests"
 for t in gtlsserver gtlsclient bpftool openssl unshare; do
 	if ! command -v $t >/dev/null; then
@@ -86,18 +87,8 @@ for s in $SITES; do
 	check "backend $s registered by pid" in_srv $KSTEER backend add $s --pid ${SPID[$s-443]}
 	in_srv $KSTEER route add $s.example $s
 done
-nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" --listen $SRV4:443 --quic \
-	2>"$WORK/ksteerd.log" &
-KD=$!
-wait_listen $SRV4 443
-sleep 0.2
+start_ksteerd "$WORK/ksteerd.log" --listen $SRV4:443 --quic || fail "ksteerd --quic did not start"
 
-counters() {
-	in_srv $KSTEER stats -j | $PY -c '
-import json, sys
-d = json.load(sys.stdin)
-print(" ".join(str(d.get(n, 0)) for n in sys.argv[1:]))' "$@"
-}
 printf '%s qa.example qb.example qr.example qp.example\n' $SRV4 >"$WORK/hosts"
 # client DIR SITE PORT TIMEOUT ARGS... -- URL-PATHS...: gtlsclient into DIR.
 client() {
@@ -258,7 +249,7 @@ if [ -n "$CG" ]; then
 	wait ${SPID[qb-443]} 2>/dev/null
 	client "$WORK/restart-gone" qb 443 3 -q -- index.html
 	check "qb killed: its site does not answer" test ! -s "$WORK/restart-gone/index.html"
-	b0=$(find "$WORK/qb/qlog" -type f | wc -l)
+	b0=$(conns qb)
 	serve qb 443
 	for _ in $(seq 30); do
 		[ "$(in_srv $KSTEER backend list -j | $PY -c "import json,sys; print([b['quic_sockets'] for b in json.load(sys.stdin) if b['name']=='qb'][0])")" -ge 1 ] && break
@@ -268,7 +259,7 @@ if [ -n "$CG" ]; then
 	check "qb restarted: its binds seen ($((bs1 - bs0)))" test $((bs1 - bs0)) -ge 1
 	same restart qb got_index 10 -q -- index.html
 	check "qb restarted: the connection reached the new process (its qlog)" \
-		test "$(find "$WORK/qb/qlog" -type f | wc -l)" -gt "$b0"
+		test "$(conns qb)" -gt "$b0"
 else
 	skip "restarted QUIC server: no cgroup v2 to run it in"
 fi

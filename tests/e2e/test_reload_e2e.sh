@@ -93,7 +93,7 @@ printf 'backend x 127.0.0.1:9011\nroute a.example nosuch\n' >"$WORK/bad.conf"
 out=$(in_srv "$KSTEERD" --listen $SRV4:443 -c "$WORK/bad.conf" 2>&1)
 rc=$?
 check "ksteerd -c BAD: does not start" test $rc -ne 0
-check "ksteerd -c BAD: says FILE:LINE" grep -q "^ksteer: $WORK/bad.conf:2: unknown backend 'nosuch'" <<<"$out"
+check "ksteerd -c BAD: says FILE:LINE" grep -q "^ksteerd: $WORK/bad.conf:2: unknown backend 'nosuch'" <<<"$out"
 expect_eq "ksteerd -c BAD: nothing applied" "stale.example>stale" "$(routes)"
 
 nsenter --net=/run/netns/$SRV_NS "$KSTEERD" --listen $SRV4:443 --config "$CFG" 2>"$LOG" &
@@ -178,14 +178,14 @@ v3_backends=$(backends)
 cp "$CFG" "$WORK/good.conf"
 printf 'backend four 127.0.0.1:9017\nroute d.example four\nroute e.example nosuch\n' >>"$CFG"
 out=$(hup)
-check "bad file: FILE:LINE: message" grep -q "^ksteer: $CFG:10: unknown backend 'nosuch'$" <<<"$out"
+check "bad file: FILE:LINE: message" grep -q "^ksteerd: $CFG:10: unknown backend 'nosuch'$" <<<"$out"
 check "bad file: says nothing changed" grep -q "^ksteerd: SIGHUP: $CFG: not applied, the configuration in force is unchanged$" <<<"$out"
 expect_eq "bad file: routes unchanged" "$v3_routes" "$(routes)"
 expect_eq "bad file: backends unchanged" "$v3_backends" "$(backends)"
 cp "$WORK/good.conf" "$CFG"
 printf 'route a.example two\nbackend two proxy 127.0.0.1:99999\n' >>"$CFG"
 out=$(hup)
-check "bad address: FILE:LINE: message" grep -q "^ksteer: $CFG:9: bad proxy address '127.0.0.1:99999'" <<<"$out"
+check "bad address: FILE:LINE: message" grep -q "^ksteerd: $CFG:9: bad proxy address '127.0.0.1:99999'" <<<"$out"
 expect_eq "bad address: routes unchanged" "$v3_routes" "$(routes)"
 mv "$CFG" "$WORK/moved.conf"
 check "no file: cannot read it" grep -q "cannot read config $CFG" <<<"$(hup)"

@@ -2,6 +2,9 @@
 # veth, with addresses from the benchmarking range (RFC 2544) and ULA IPv6.
 # ks_netns_up creates them, ks_netns_down removes them (call it from a trap).
 KS_TAG=${KS_TAG:-ks$$}
+# The pin directory a script's `ksteer up` uses (KS_TAG and KS_PIN set:
+# names apart from other runs sharing the kernel).
+KS_PIN=${KS_PIN:-/sys/fs/bpf/ksteer-test-$$}
 SRV_NS=${KS_TAG}-srv
 CLI_NS=${KS_TAG}-cli
 SRV4=198.18.0.1
@@ -92,7 +95,7 @@ wait_listen() {
 # that takes all of it down again.
 ks_test_begin() {
 	need_root "$1"
-	export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-test-$$
+	export KSTEER_PIN_DIR=$KS_PIN
 	WORK=$(mktemp -d)
 	trap ks_test_end EXIT
 	trap 'exit 143' TERM INT          # killed: still clean up (EXIT)

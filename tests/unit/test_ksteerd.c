@@ -11,8 +11,9 @@
  *
  * Each check is a named subtest ("ok - NAME" or the reasons, then
  * "FAIL - NAME"), the peek cases in a table; the topics are
- * ksteerd_conn.c (peek, route, deadline, refusals) and ksteerd_relay.c
- * (proxy, half-close, PROXY v2), over this harness (test_ksteerd.h).
+ * ksteerd_conn.c (peek, route, deadline, refusals), ksteerd_relay.c
+ * (proxy, half-close, PROXY v2) and ksteerd_metrics.c (a scraper's
+ * request), over this harness (test_ksteerd.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -370,6 +371,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);         /* as ksteerd: a write to a reset peer */
 	test_conn();
 	test_relay();
+	test_metrics();
 	printf("%d passed, %d failed, %d skipped\n", t_passed, t_failed, t_skipped);
 	return t_failed ? 1 : 0;
 }

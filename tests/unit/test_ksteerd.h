@@ -98,5 +98,6 @@ size_t t_capture(const char *name, __u8 *buf, size_t max);
 /* The topics. */
 void test_conn(void);
 void test_relay(void);
+void test_metrics(void);
 
 #endif

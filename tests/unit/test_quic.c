@@ -518,6 +518,7 @@ int main(int argc, char **argv)
 	test_varint_pn();
 	test_stream();
 	tq_test_negative(dir);
+	tq_test_vn();
 	test_chaos(dir);
 	tq_test_real_captures(dir);
 	printf("%d passed, %d failed, %d skipped\n", tq_passed, tq_failed, tq_skipped);

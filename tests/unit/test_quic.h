@@ -2,8 +2,9 @@
 /*
  * What the parts of build/test_quic share: test_quic.c (the RFC vectors,
  * the building blocks, the chaos generator and main), quic_neg.c (the
- * negative cases, real captures) and quic_fixtures.c (datagram files and
- * fuzz seeds written from the chaos generator).
+ * negative cases, real captures), quic_vn.c (admission of an unknown
+ * connection's datagram, Version Negotiation) and quic_fixtures.c
+ * (datagram files and fuzz seeds written from the chaos generator).
  */
 #ifndef KS_TEST_QUIC_H
 #define KS_TEST_QUIC_H
@@ -85,6 +86,9 @@ void tq_random_ids(struct ks_quic_seal *a, __u8 *dcid, __u8 *scid);
 struct ks_quic_seal tq_neg_args(void);
 void tq_test_negative(const char *dir);
 void tq_test_real_captures(const char *dir);
+
+/* quic_vn.c */
+void tq_test_vn(void);
 
 /* quic_fixtures.c */
 int tq_write_fixtures(const char *dir, const char *capdir);

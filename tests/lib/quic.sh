@@ -1,0 +1,52 @@
+# What the QUIC end-to-end tests share (after lib.sh and netns.sh): counters
+# from `ksteer stats -j`, the connections a gtlsserver saw (its qlog files),
+# gtlsclient fetches that resolve the site names through a hosts file, and
+# starting ksteerd.
+
+# counters NAME...: ksteer stats values, "fallback.NAME" for ksteerd's.
+counters() {
+	in_srv $KSTEER stats -j | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+out = []
+for n in sys.argv[1:]:
+    v = d
+    for k in n.split("."):
+        v = v.get(k, 0) if isinstance(v, dict) else 0
+    out.append(str(v))
+print(" ".join(out))' "$@"
+}
+
+# conns SERVER: connections that server has seen (one qlog file each, in
+# $WORK/SERVER/qlog).
+conns() { find "$WORK/$1/qlog" -type f | wc -l; }
+
+# fetch DIR SITE PATH [ARGS...]: gtlsclient downloads https://SITE.example/PATH
+# into DIR (its exit status); client output in DIR.log. The client is given
+# the host name, not the address: gtlsclient 0.12 sends SNI "localhost" to
+# a numeric host whatever --sni says. The name resolves through a hosts file
+# ($HOSTS, default $WORK/hosts) mounted over /etc/hosts in a private mount
+# namespace. FETCH_PORT (443), FETCH_NS (the client namespace) and
+# FETCH_TIMEOUT (5 s) change where from, where to and how long.
+fetch() {
+	local dir=$1 site=$2 path=$3
+	shift 3
+	mkdir -p "$dir"
+	unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "${HOSTS:-$WORK/hosts}" \
+		nsenter --net=/run/netns/${FETCH_NS:-$CLI_NS} timeout ${FETCH_TIMEOUT:-5} gtlsclient \
+		--exit-on-all-streams-close --download="$dir" "$@" \
+		$site.example ${FETCH_PORT:-443} "https://$site.example/$path" >"$dir.log" 2>&1
+}
+
+# start_ksteerd LOG ARGS...: ksteerd in the server namespace, its stderr in
+# LOG, its pid in $KD once it listens on $SRV4:443; non-zero if it did not
+# stay up.
+start_ksteerd() {
+	local log=$1
+	shift
+	nsenter --net=/run/netns/$SRV_NS "$ROOT/build/ksteerd" "$@" 2>"$log" &
+	KD=$!
+	wait_listen $SRV4 443
+	sleep 0.2
+	kill -0 $KD 2>/dev/null
+}
