@@ -81,7 +81,7 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 # Test helpers written in BPF (tests/progs).
 $(BUILD)/%.bpf.o: tests/progs/%.bpf.c $(BUILD)/vmlinux.h
 	@mkdir -p $(OBJ)
-	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(OBJ)/$*.bpf.d -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -Ibpf $(DEPFLAGS) -MF $(OBJ)/$*.bpf.d -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@

@@ -62,7 +62,8 @@ static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
 
 /*
  * A QUIC datagram: the socket its CID names. What the CIDs do not name was
- * placed by TC, which also saw the address pair (this context does not):
+ * placed by TC, which also saw the address pair and probes (this context
+ * cannot):
  * md->sk is that socket, so it is kept. An unknown new connection does not
  * get here with TC in front (it goes to ksteerd's socket, outside the
  * group); without TC it goes to ksteerd's socket if in the group, else is
@@ -84,7 +85,8 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 		ks_count(KS_ST_RP_QUIC_SELECTED);
 		return SK_PASS;
 	}
-	if (!s->qh.long_hdr) {
+	/* Short headers and zero-length DCIDs: by pair or probe, TC's. */
+	if (!s->qh.long_hdr || !s->qh.dcid.len) {
 		cookie = bpf_get_socket_cookie(md->sk);
 		v = bpf_map_lookup_elem(&ks_quic_socks, &cookie);
 		if (v && !bpf_sk_select_reuseport(md, &ks_listeners, v, 0)) {

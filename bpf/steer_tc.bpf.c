@@ -24,6 +24,7 @@
 #include "route.h"
 #include "reasm.h"
 #include "quic.h"
+#include "quic_probe.h"
 #include "listener.h"
 #include "handback.h"
 #include "monitor.h"
@@ -1002,36 +1003,57 @@ static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb,
 	return TC_ACT_SHOT;
 }
 
+/* Not found by its CIDs: by the pair a server answers, else (short headers)
+ * probing the servers in turn. 0 and *slot, *how set; 1: not QUIC; -1: for
+ * ksteerd. A long header with an unknown DCID is a new connection: its SNI
+ * decides, not the address pair an old one had. */
+static __attribute__((noinline)) int ks_quic_unknown(const struct ks_pkt *p, struct ks_tc_scratch *s,
+						     struct ks_slot *slot, __u32 *how)
+{
+	struct ks_quic_owner *o;
+
+	if (s->qh.long_hdr && s->qh.dcid.len)
+		return -1;
+	o = bpf_map_lookup_elem(&ks_quic_paths, &s->qf);
+	if (o && o->slot.backend != KS_QUIC_AMBIGUOUS) {
+		*slot = o->slot;
+		*how = KS_ST_QUIC_BY_PEER;
+		return 0;
+	}
+	if (s->qh.long_hdr)
+		return -1;                        /* zero-length DCID, pair unknown */
+	if (!(s->qh.raw[0] & 0x40) && !ks_quic_host_known(&s->qf, &s->qhost))
+		return 1;                         /* fixed bit clear, no QUIC from there */
+	if (ks_quic_probe(&s->qf, p->len - p->payload, p->v6, slot))
+		return -1;
+	*how = KS_ST_QUIC_BY_PROBE;
+	return 0;
+}
+
 /* A datagram to a public address:port: into the socket of the server that
  * owns its QUIC connection. What is not QUIC (STUN, a VPN, anything else
  * sharing the port) is not ours: it passes untouched. */
 static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt *p,
 					   struct ks_tc_scratch *s)
 {
-	struct ks_slot slot, *v;
+	struct ks_slot slot;
 	struct bpf_sock *sk;
 	__u32 how = 0;
+	int r;
 
 	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) ||
 	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
 		goto not_quic;
 	ks_flow_of(p, &s->qf);
-	if (ks_quic_lookup(&s->qh, &slot, &how)) {
-		/* A long header with an unknown DCID is a new connection: its
-		 * SNI decides, not the address pair an old one had. */
-		if (s->qh.long_hdr)
+	if (!ks_quic_lookup(&s->qh, &slot, &how)) {
+		if (!s->qh.long_hdr)
+			ks_quic_expect(&s->qf, &slot);
+	} else {
+		r = ks_quic_unknown(p, s, &slot, &how);
+		if (r > 0)
+			goto not_quic;
+		if (r < 0)
 			return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
-		v = bpf_map_lookup_elem(&ks_quic_peers, &s->qf);
-		if (v) {
-			slot = *v;
-			how = KS_ST_QUIC_BY_PEER;
-		} else if (!ks_host_lookup(&s->qf, &s->qhost, &slot)) {
-			how = KS_ST_QUIC_BY_HOST;
-		} else if (!(s->qh.raw[0] & 0x40) && !ks_host_known(&s->qf, &s->qhost)) {
-			goto not_quic;            /* fixed bit clear, no QUIC from there */
-		} else {
-			return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
-		}
 	}
 	sk = bpf_map_lookup_elem(&ks_listeners, &slot);
 	if (!sk)
@@ -1039,8 +1061,8 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 	ks_count(how);
 	if (how == KS_ST_QUIC_BY_PEER)
 		ks_decided(p, NULL, QUIC_ROUTED, BY_PEER, slot.backend);
-	else if (how == KS_ST_QUIC_BY_HOST)
-		ks_decided(p, NULL, QUIC_ROUTED, BY_HOST, slot.backend);
+	else if (how == KS_ST_QUIC_BY_PROBE)
+		ks_decided(p, NULL, QUIC_ROUTED, BY_PROBE, slot.backend);
 	return ks_quic_assign(skb, sk);
 not_quic:
 	ks_count(KS_ST_UDP_NOT_QUIC);

@@ -346,7 +346,18 @@ static void ks_detach_tc_all(int ifaces_fd, int prio)
 		if_freenameindex(all);
 }
 
-static int ks_attach_sockops(int prog_fd, const char *cgroup)
+/* The cgroup programs: sock_ops (TCP listeners register by listening) and
+ * post_bind (a QUIC server that binds again is registered by ksteerd). */
+static const struct ks_cg_prog {
+	const char *pin;
+	enum bpf_attach_type type;
+} ks_cg_progs[] = {
+	{ "prog_sockops", BPF_CGROUP_SOCK_OPS },
+	{ "prog_bind4", BPF_CGROUP_INET4_POST_BIND },
+	{ "prog_bind6", BPF_CGROUP_INET6_POST_BIND },
+};
+
+static int ks_attach_cg(int prog_fd, const char *cgroup, const struct ks_cg_prog *p)
 {
 	char old_path[256];
 	int cg, old, err = 0;
@@ -354,12 +365,12 @@ static int ks_attach_sockops(int prog_fd, const char *cgroup)
 	cg = open(cgroup, O_RDONLY | O_DIRECTORY);
 	if (cg < 0)
 		return ks_err("cannot open cgroup %s: %s", cgroup, strerror(errno));
-	ks_prog_path("prog_sockops", old_path, sizeof(old_path));
+	ks_prog_path(p->pin, old_path, sizeof(old_path));
 	old = bpf_obj_get(old_path);
-	if (bpf_prog_attach(prog_fd, cg, BPF_CGROUP_SOCK_OPS, BPF_F_ALLOW_MULTI))
-		err = ks_err("cannot attach sock_ops to %s: %s", cgroup, strerror(errno));
+	if (bpf_prog_attach(prog_fd, cg, p->type, BPF_F_ALLOW_MULTI))
+		err = ks_err("cannot attach %s to %s: %s", p->pin + 5, cgroup, strerror(errno));
 	else if (old >= 0)
-		bpf_prog_detach2(old, cg, BPF_CGROUP_SOCK_OPS);   /* replaced */
+		bpf_prog_detach2(old, cg, p->type);   /* replaced */
 	if (old >= 0)
 		close(old);
 	close(cg);
@@ -405,9 +416,10 @@ static long ks_pinned_entries(const char *name, __u32 type)
 }
 
 /*
- * Size the QUIC tables (connection IDs, address pairs): they are LRU maps,
- * allocated whole, so without --quic they are made tiny (KS_QUIC_OFF), and
- * with it `want` entries (0: KS_QUIC_CIDS). Every program's copy must agree
+ * Size the QUIC tables (connection IDs, address pairs, client addresses):
+ * `want` connections (0: KS_QUIC_CIDS) with --quic, each table holding one
+ * entry per connection (its handshake CID, its pair, its address); without
+ * --quic tiny (KS_QUIC_OFF): the LRU maps are allocated whole. Every program's copy must agree
  * with the pinned one; a different size asks for `down` first.
  */
 static int ks_size_quic(struct bpf_map *const *maps, int n, int quic, long want)
@@ -474,8 +486,8 @@ const struct ks_opt ks_up_opts[] = {
 	{ KS_OPT_REASM_ENTRIES, "reasm-entries", "N", "ClientHellos held in reassembly at once "
 						     "(default 1024, up to 131072)" },
 	{ KS_OPT_QUIC, "quic", NULL, "steer QUIC on UDP too (TC egress learns connection IDs)" },
-	{ KS_OPT_QUIC_ENTRIES, "quic-entries", "N", "size of the QUIC tables (16 to 4194304); "
-						   "implies --quic" },
+	{ KS_OPT_QUIC_ENTRIES, "quic-entries", "N", "QUIC connections the tables hold (16 to "
+						   "4194304, default 16384); implies --quic" },
 	{ KS_OPT_TC_PRIO, "tc-prio", "N", "priority of ksteer's tc filters (2 to 65535, default "
 					  "24295)" },
 	{ 0 },
@@ -634,21 +646,23 @@ static int ks_up_open(struct ks_up *u)
 static int ks_up_size(struct ks_up *u)
 {
 	const struct ks_up_progs *pr = &u->pr;
-	struct bpf_map *qm[6];
+	struct bpf_map *qm[18];
 	int nq = 0;
 
 	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries, &u->fresh_pool))
 		return 1;
 	if ((pr->tc && ks_size_cpu_maps(pr->tc->obj)) || ks_size_cpu_maps(pr->rp->obj))
 		return ks_err("cannot size the per-CPU buffers: %s", strerror(errno));
-	qm[nq++] = pr->rp->maps.ks_quic_cids;
-	qm[nq++] = pr->rp->maps.ks_quic_peers;
+#define KS_QUIC_SIZED(o) \
+	(qm[nq++] = (o)->maps.ks_quic_cids, qm[nq++] = (o)->maps.ks_quic_peers, \
+	 qm[nq++] = (o)->maps.ks_quic_scids, qm[nq++] = (o)->maps.ks_quic_paths, \
+	 qm[nq++] = (o)->maps.ks_quic_hosts)
+	KS_QUIC_SIZED(pr->rp);
 	if (pr->tc) {
-		qm[nq++] = pr->tc->maps.ks_quic_cids;
-		qm[nq++] = pr->tc->maps.ks_quic_peers;
-		qm[nq++] = pr->eg->maps.ks_quic_cids;
-		qm[nq++] = pr->eg->maps.ks_quic_peers;
+		KS_QUIC_SIZED(pr->tc);
+		KS_QUIC_SIZED(pr->eg);
 	}
+#undef KS_QUIC_SIZED
 	return ks_size_quic(qm, nq, u->quic, u->quic_entries);
 }
 
@@ -686,9 +700,14 @@ static int ks_up_publish(struct ks_up *u)
 static int ks_up_attach_sockops(const struct ks_up *u)
 {
 	const struct ks_up_progs *pr = &u->pr;
+	struct bpf_program *p[] = { pr->so->progs.ksteer_sockops, pr->so->progs.ksteer_bind4,
+				    pr->so->progs.ksteer_bind6 };
 
-	return ks_attach_sockops(bpf_program__fd(pr->so->progs.ksteer_sockops), u->cgroup) ||
-	       ks_pin_prog(pr->so->progs.ksteer_sockops, "prog_sockops");
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (ks_attach_cg(bpf_program__fd(p[i]), u->cgroup, &ks_cg_progs[i]) ||
+		    ks_pin_prog(p[i], ks_cg_progs[i].pin))
+			return 1;
+	return 0;
 }
 
 /* The interfaces to attach: those named, or those that carry a public
@@ -827,7 +846,7 @@ int cmd_up(const struct ks_env *e)
 }
 
 /* What `up` attached: TC off every interface (and our clsact qdiscs),
- * sock_ops off the cgroup ks_config names. */
+ * the cgroup programs off the cgroup ks_config names. */
 static void ks_down_detach(void)
 {
 	struct ks_config cfg = {};
@@ -846,15 +865,17 @@ static void ks_down_detach(void)
 	ks_detach_tc_all(fd, cfg.tc_prio);
 	if (fd >= 0)
 		close(fd);
-	ks_prog_path("prog_sockops", path, sizeof(path));
-	fd = bpf_obj_get(path);
-	cg = fd >= 0 && cfg.cgroup[0] ? open(cfg.cgroup, O_RDONLY | O_DIRECTORY) : -1;
-	if (cg >= 0) {
-		bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS);
-		close(cg);
+	for (size_t i = 0; i < sizeof(ks_cg_progs) / sizeof(ks_cg_progs[0]); i++) {
+		ks_prog_path(ks_cg_progs[i].pin, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		cg = fd >= 0 && cfg.cgroup[0] ? open(cfg.cgroup, O_RDONLY | O_DIRECTORY) : -1;
+		if (cg >= 0) {
+			bpf_prog_detach2(fd, cg, ks_cg_progs[i].type);
+			close(cg);
+		}
+		if (fd >= 0)
+			close(fd);
 	}
-	if (fd >= 0)
-		close(fd);
 }
 
 /* Every pin in d, then the pin directory itself. */

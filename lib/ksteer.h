@@ -120,6 +120,10 @@ int ks_backend_del(const char *name);
 /* Take the listeners of process pid (only_fd: that descriptor alone, -1:
  * all) for backend name; UDP ones with the QUIC-LB server id sid. */
 int ks_backend_add_pid(const char *name, int pid, int only_fd, const struct ks_quic_sid *sid);
+/* QUIC servers that restart (quic_servers.c): pid's own cgroup recorded
+ * for backend; ksteerd's adoption of processes that bound the port again. */
+void ks_quic_note_cgroup(__u32 backend, int pid, const char *name);
+int ks_quic_adopt(int binds_fd, __u64 settle_ns);
 int ks_route_add(const char *host, __u32 space, const char *backend, const char *alpn);
 int ks_route_del(const char *host, __u32 space, const char *alpn);
 

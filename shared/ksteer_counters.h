@@ -233,9 +233,12 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	C(QUIC_BY_PEER, 36, "quic_by_peer",                                             \
 	  "short-header datagrams whose server was found by the address pair (the "    \
 	  "connection ID not known)")                                                  \
-	C(QUIC_BY_HOST, 43, "quic_by_client_address",                                   \
-	  "short-header datagrams whose server was found as the client address's "     \
-	  "only server")                                                               \
+	C(QUIC_BY_PROBE, 43, "quic_probed",                                             \
+	  "short-header datagrams of an unknown connection ID and address pair (a "    \
+	  "migrated client): given to the QUIC servers in turn until the owner "       \
+	  "answers the new path")                                                      \
+	C(QUIC_PROBE_FULL, 68, "quic_probe_full",                                       \
+	  "of those: no probe entry free (`ks_quic_probes` full): for ksteerd")        \
 	C(QUIC_TO_FALLBACK, 37, "quic_to_fallback",                                     \
 	  "datagrams of unknown connections (a new Initial's connection ID, a short "  \
 	  "header nothing matches): for ksteerd")                                      \
@@ -249,6 +252,26 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "counted by how it was found)")                                              \
 	C(QUIC_LEARNED, 40, "quic_cids_learned",                                        \
 	  "TC egress: server connection IDs learned from the servers' long headers")   \
+	C(QUIC_PATH_LEARNED, 71, "quic_paths_learned",                                  \
+	  "TC egress: address pairs learned from a server's first flight (never over " \
+	  "another server's)")                                                         \
+	C(QUIC_PROBE_LEARNED, 66, "quic_probe_learned",                                 \
+	  "TC egress: address pairs learned from the owner's answer to a new path "    \
+	  "(probed, or routed by connection ID)")                                      \
+	C(QUIC_PROBE_DROPPED, 67, "quic_probe_dropped",                                 \
+	  "TC egress: a probed server's answer shorter than what it was given (a "     \
+	  "Stateless Reset for a CID it does not own): dropped")                       \
+	C(QUIC_PATH_AMBIGUOUS, 72, "quic_path_ambiguous",                               \
+	  "TC egress: a second live server answering an address pair: the pair "       \
+	  "routes nothing (connection IDs still do)")                                  \
+	C(QUIC_TABLE_FULL, 69, "quic_table_full",                                       \
+	  "a server CID, address pair or client address not stored: its table at "     \
+	  "the connection limit (`up --quic-entries`)")                                \
+	C(QUIC_EXPIRED, 70, "quic_expired",                                             \
+	  "learned entries unused for 120 s, deleted when their table was full")       \
+	C(QUIC_BIND_SEEN, 73, "quic_server_binds",                                      \
+	  "a QUIC server (a registered backend's cgroup) bound the public UDP port: "   \
+	  "ksteerd registers its sockets (a restarted server)")                        \
                                                                                         \
 	STAGE("Monitor", "`ksteer monitor`'s stream of decisions.")                   \
 	C(MONITOR_LOST, 59, "monitor_events_lost",                                      \
@@ -411,7 +434,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 66        /* the next counter's value */
+	KS_ST_MAX = 74        /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];
