@@ -260,6 +260,7 @@ deb: programs
 # Unit tests: tests/unit/test_X.c, with what each needs besides libksteer.
 $(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c tests/unit/quic_neg.c tests/unit/quic_vn.c \
 	tests/unit/quic_fixtures.c)
+$(BUILD)/test_quic_crypt: $(call obj,tests/lib/quic_seal.c)
 $(BUILD)/test_handoff_lib: $(HANDOFF_OBJS)
 $(BUILD)/test_backend_http: $(call obj,backend/http_parse.c backend/mime.c)
 # The backend's other tests run its code through a context: all but main.

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * QUIC v1/v2 client Initial decryption without a crypto library: SHA-256,
+ * HMAC, HKDF (RFC 5869) and HKDF-Expand-Label (RFC 8446 7.1) for the keys
+ * (RFC 9001 5.2, RFC 9369 3.3), AES-128 (FIPS-197) for header protection
+ * (RFC 9001 5.4.3) and as the block cipher of AES-GCM's counter mode
+ * (NIST SP 800-38D 7.2) for the payload. One code for the BPF programs
+ * (bpf/quic_decrypt.h: the work area is a map value) and userspace (its
+ * unit test checks it against OpenSSL); the tables are generated
+ * (quic_crypt_tables.h, scripts/gen_quic_tables.py).
+ *
+ * Why not bpf_crypto for the AES: a bpf_crypto context is keyed once, at
+ * bpf_crypto_ctx_create(), which only sleepable (SEC("syscall")) programs
+ * may call; Initial keys come from the client's random DCID, so each
+ * datagram needs AES under a key nobody knew before it arrived.
+ * docs/DESIGN.md, "Initials in the kernel".
+ *
+ * The GCM tag is not checked (no GHASH): Initial keys are public, so a
+ * valid tag proves nothing about the sender, and the server checks it.
+ *
+ * The includer supplies __u8/__u32/__u64 and KS_LOOP (tls_hello.h's).
+ */
+#ifndef KS_QUIC_CRYPT_H
+#define KS_QUIC_CRYPT_H
+
+#include "quic_crypt_tables.h"
+
+#ifndef KS_LOOP
+#error "define KS_LOOP(n, cb, arg) before including quic_crypt.h"
+#endif
+
+#define KS_QC_BUF 2048              /* datagram bytes held: a power of two */
+#define KS_QC_MASK (KS_QC_BUF - 1)
+#define KS_QC_CID_MAX 20
+#define KS_QC_TAG 16
+
+/* Constants in structs of sizes that are not 4, 8, 16 or 32 bytes: clang
+ * puts those in .rodata.cst* sections, which libbpf 1.1 cannot open. */
+static const __u32 ks_aes_t0[256] = KS_AES_T0_INIT;
+static const struct {
+	__u32 k[64], h0[8];
+} ks_sha256 = { KS_SHA256_K_INIT, KS_SHA256_H0_INIT };
+
+static const struct {
+	__u8 tls13[6], client_in[9], key[3], iv[2], hp[2];
+} ks_qc_labels = { "tls13 ", "client in", "key", "iv", "hp" };
+
+/* What one version's Initial keys are made from (RFC 9001 5.2, RFC 9369 3.3.1-2). */
+struct ks_qc_version {
+	__u32 version;
+	__u8 salt[20];
+	__u8 prefix[8];             /* "quic " or "quicv2 ": then "key", "iv", "hp" */
+	__u32 prefix_len;
+};
+
+static const struct ks_qc_version ks_qc_versions[2] = {
+	{ 0x00000001,
+	  { 0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+	    0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a },
+	  "quic ", 5 },
+	{ 0x6b3343cf,
+	  { 0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+	    0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9 },
+	  "quicv2 ", 7 },
+};
+
+/* Outcomes of ks_qc_initial, one per reason a datagram is not decrypted. */
+enum ks_qc_err {
+	KS_QC_OK = 0,
+	KS_QC_E_TRUNCATED,          /* a header field runs past the datagram */
+	KS_QC_E_NOT_INITIAL,        /* short header, or a long one not an Initial */
+	KS_QC_E_VERSION,            /* a version we have no keys for */
+	KS_QC_E_CID,                /* a CID longer than 20 bytes */
+	KS_QC_E_TOKEN,              /* token length past the datagram */
+	KS_QC_E_LENGTH,             /* Length past the datagram, or too short to sample */
+	KS_QC_E_TOO_BIG,            /* the packet ends past KS_QC_BUF */
+};
+
+struct ks_qc_keys {
+	__u8 key[16], iv[12], hp[16];
+};
+
+/* The work area: a map value in BPF (too big for its stack). */
+struct ks_qc {
+	__u32 w[64];                /* SHA-256 message schedule */
+	__u32 st[8], ist[8], ost[8];/* a hash state; HMAC's after its key block */
+	__u8 blk[64];               /* the SHA-256 block being hashed */
+	__u8 msg[64];               /* an HMAC message (< 56 bytes) */
+	__u8 prk[32], secret[32], t[32];
+	__u32 rk[44];               /* AES round keys */
+	__u8 ctr[16], ks[16];       /* AES input and output block */
+	struct ks_qc_keys k;
+	/* What ks_qc_initial found: the header, then where the plaintext is. */
+	__u32 len;                  /* bytes in pkt */
+	__u32 version, vi;          /* vi: index in ks_qc_versions */
+	__u32 dcid_off, dcid_len;
+	__u32 pn_off, pn_len, pn;   /* pn: truncated, as sent (a client's first) */
+	__u32 end;                  /* the Initial's last byte + 1 (its Length) */
+	__u32 pt_off, pt_len;       /* plaintext, in place of the ciphertext */
+	__u32 blocks;
+	__u8 pkt[KS_QC_BUF];        /* the datagram; decrypted in place */
+};
+
+static __always_inline __u32 ks_ror32(__u32 x, unsigned n)
+{
+	return x >> n | x << (32 - n);
+}
+
+static __always_inline __u32 ks_be32(const __u8 *p)
+{
+	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
+}
+
+static __always_inline void ks_put32(__u8 *p, __u32 v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* ---- SHA-256 (FIPS 180-4 6.2) ------------------------------------------ */
+
+/* One 64-byte block s->blk into the state h (s->st, ist or ost). */
+static __attribute__((noinline)) int ks_sha256_block(struct ks_qc *s, __u32 *h)
+{
+	__u32 a, b, c, d, e, f, g, hh, t1, t2;
+
+	for (__u32 i = 0; i < 16; i++)
+		s->w[i] = ks_be32(&s->blk[(i * 4) & 63]);
+	for (__u32 i = 16; i < 64; i++) {
+		__u32 w15 = s->w[(i - 15) & 63], w2 = s->w[(i - 2) & 63];
+
+		s->w[i & 63] = s->w[(i - 16) & 63] + s->w[(i - 7) & 63] +
+			       (ks_ror32(w15, 7) ^ ks_ror32(w15, 18) ^ (w15 >> 3)) +
+			       (ks_ror32(w2, 17) ^ ks_ror32(w2, 19) ^ (w2 >> 10));
+	}
+	a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+	for (__u32 i = 0; i < 64; i++) {
+		t1 = hh + (ks_ror32(e, 6) ^ ks_ror32(e, 11) ^ ks_ror32(e, 25)) +
+		     ((e & f) ^ (~e & g)) + ks_sha256.k[i & 63] + s->w[i & 63];
+		t2 = (ks_ror32(a, 2) ^ ks_ror32(a, 13) ^ ks_ror32(a, 22)) +
+		     ((a & b) ^ (a & c) ^ (b & c));
+		hh = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+	}
+	h[0] += a, h[1] += b, h[2] += c, h[3] += d;
+	h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+	return 0;
+}
+
+/*
+ * The last block of a message whose first `before` bytes (a multiple of
+ * 64) are already in h: n < 56 bytes from src, then the padding.
+ *
+ *   +-------------+------+-------------+---------------------------+
+ *   | src (n B)   | 0x80 | zeros       | bit length, 64-bit BE     |
+ *   +-------------+------+-------------+---------------------------+
+ *   0             n                    56                         64
+ */
+static __always_inline void ks_sha256_last(struct ks_qc *s, __u32 *h, const __u8 *src, __u32 n,
+					   __u32 before)
+{
+	__u64 bits = (__u64)(before + n) * 8;
+
+	for (__u32 i = 0; i < 56; i++)
+		s->blk[i] = i < n ? src[i & 63] : i == n ? 0x80 : 0;
+	for (__u32 i = 0; i < 8; i++)
+		s->blk[56 + i] = bits >> (56 - 8 * i);
+	ks_sha256_block(s, h);
+}
+
+/* ---- HMAC-SHA256 (RFC 2104) and HKDF ------------------------------------ */
+
+/* The states after (key ^ ipad) and (key ^ opad), key <= 32 bytes. */
+static __attribute__((noinline)) int ks_hmac_key(struct ks_qc *s, const __u8 *key, __u32 klen)
+{
+	for (__u32 pad = 0; pad < 2; pad++) {
+		__u32 *h = pad ? s->ost : s->ist;
+
+		for (__u32 i = 0; i < 64; i++)
+			s->blk[i] = (i < klen ? key[i & 31] : 0) ^ (pad ? 0x5c : 0x36);
+		for (__u32 i = 0; i < 8; i++)
+			h[i] = ks_sha256.h0[i];
+		ks_sha256_block(s, h);
+	}
+	return 0;
+}
+
+/* HMAC of s->msg (n < 56 bytes) under the last ks_hmac_key: into out[32]. */
+static __attribute__((noinline)) int ks_hmac_msg(struct ks_qc *s, __u32 n, __u8 *out)
+{
+	for (__u32 i = 0; i < 8; i++)
+		s->st[i] = s->ist[i];
+	ks_sha256_last(s, s->st, s->msg, n, 64);
+	for (__u32 i = 0; i < 8; i++)
+		ks_put32(&s->t[(i * 4) & 31], s->st[i]);
+	for (__u32 i = 0; i < 8; i++)
+		s->st[i] = s->ost[i];
+	ks_sha256_last(s, s->st, s->t, 32, 64);
+	for (__u32 i = 0; i < 8; i++)
+		ks_put32(&out[(i * 4) & 31], s->st[i]);
+	return 0;
+}
+
+/*
+ * HKDF-Expand-Label(secret, label, "", len) with len <= 32: one HMAC
+ * block, T(1) = HMAC(secret, info || 0x01), of the key last given to
+ * ks_hmac_key. The label is "tls13 " + p1 (n1 bytes) + p2 (n2 bytes).
+ *
+ *   +-------------+-----------+--------------------------+---------+------+
+ *   | len (16 BE) | label len | "tls13 " p1 p2           | ctx len | 0x01 |
+ *   +-------------+-----------+--------------------------+---------+------+
+ */
+static __always_inline void ks_expand_label(struct ks_qc *s, const __u8 *p1, __u32 n1,
+					    const __u8 *p2, __u32 n2, __u32 len, __u8 *out)
+{
+	__u32 n = 0;
+
+	s->msg[n++] = 0;
+	s->msg[n++] = len;
+	s->msg[n++] = 6 + n1 + n2;
+	for (__u32 i = 0; i < 6; i++)
+		s->msg[n++] = ks_qc_labels.tls13[i];
+	for (__u32 i = 0; i < 10; i++)
+		if (i < n1)
+			s->msg[(n + i) & 63] = p1[i & 15];
+	n += n1 & 15;
+	for (__u32 i = 0; i < 4; i++)
+		if (i < n2)
+			s->msg[(n + i) & 63] = p2[i & 3];
+	n += n2 & 3;
+	s->msg[n & 63] = 0;
+	s->msg[(n + 1) & 63] = 1;
+	ks_hmac_msg(s, (n + 2) & 63, s->t);
+	for (__u32 i = 0; i < 32; i++)
+		if (i < len)
+			out[i & 31] = s->t[i];
+}
+
+/* The client's Initial key, iv and hp for DCID (in s->pkt) into s->k. */
+static __always_inline void ks_qc_keys(struct ks_qc *s)
+{
+	const struct ks_qc_version *v = &ks_qc_versions[s->vi & 1];
+	__u32 dl = s->dcid_len;
+
+	/* Extract: HMAC(salt, DCID). The DCID is copied out of the packet
+	 * buffer first so that HMAC's message is always s->msg. */
+	for (__u32 i = 0; i < KS_QC_CID_MAX; i++)
+		s->msg[i] = i < dl ? s->pkt[(s->dcid_off + i) & KS_QC_MASK] : 0;
+	ks_hmac_key(s, v->salt, 20);
+	ks_hmac_msg(s, dl & 31, s->prk);
+	ks_hmac_key(s, s->prk, 32);
+	/* "client in" is the same label in v1 and v2. */
+	ks_expand_label(s, ks_qc_labels.client_in, 9, ks_qc_labels.key, 0, 32, s->secret);
+	ks_hmac_key(s, s->secret, 32);
+	ks_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.key, 3, 16, s->k.key);
+	ks_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.iv, 2, 12, s->k.iv);
+	ks_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.hp, 2, 16, s->k.hp);
+}
+
+/* ---- AES-128 (FIPS-197) ------------------------------------------------- */
+
+static __always_inline __u32 ks_aes_sub(__u32 x)
+{
+	return (ks_aes_t0[x & 255] >> 16) & 0xff;
+}
+
+/* The 44 round-key words of a 16-byte key (FIPS-197 5.2) into s->rk. */
+static __attribute__((noinline)) int ks_aes_expand(struct ks_qc *s, const __u8 *key)
+{
+	__u32 rcon = 1;
+
+	for (__u32 i = 0; i < 4; i++)
+		s->rk[i] = ks_be32(&key[(i * 4) & 15]);
+	for (__u32 i = 4; i < 44; i++) {
+		__u32 t = s->rk[(i - 1) & 63];
+
+		if (!(i & 3)) {
+			t = ks_aes_sub(t >> 16) << 24 | ks_aes_sub(t >> 8) << 16 |
+			    ks_aes_sub(t) << 8 | ks_aes_sub(t >> 24);
+			t ^= rcon << 24;
+			rcon = (rcon << 1) ^ (rcon & 0x80 ? 0x1b : 0);
+		}
+		s->rk[i & 63] = s->rk[(i - 4) & 63] ^ t;
+	}
+	return 0;
+}
+
+/* AES-128 of s->ctr into s->ks under s->rk: T-table rounds (T1..T3 are
+ * T0 rotated), the last without MixColumns. */
+static __attribute__((noinline)) int ks_aes_block(struct ks_qc *s)
+{
+	__u32 s0 = ks_be32(&s->ctr[0]) ^ s->rk[0], s1 = ks_be32(&s->ctr[4]) ^ s->rk[1];
+	__u32 s2 = ks_be32(&s->ctr[8]) ^ s->rk[2], s3 = ks_be32(&s->ctr[12]) ^ s->rk[3];
+	__u32 t0, t1, t2, t3;
+
+#define KS_AES_COL(a, b, c, d)                                                  \
+	(ks_aes_t0[(a) >> 24] ^ ks_ror32(ks_aes_t0[((b) >> 16) & 255], 8) ^         \
+	 ks_ror32(ks_aes_t0[((c) >> 8) & 255], 16) ^ ks_ror32(ks_aes_t0[(d) & 255], 24))
+	for (__u32 r = 1; r < 10; r++) {
+		t0 = KS_AES_COL(s0, s1, s2, s3) ^ s->rk[(4 * r) & 63];
+		t1 = KS_AES_COL(s1, s2, s3, s0) ^ s->rk[(4 * r + 1) & 63];
+		t2 = KS_AES_COL(s2, s3, s0, s1) ^ s->rk[(4 * r + 2) & 63];
+		t3 = KS_AES_COL(s3, s0, s1, s2) ^ s->rk[(4 * r + 3) & 63];
+		s0 = t0, s1 = t1, s2 = t2, s3 = t3;
+	}
+#undef KS_AES_COL
+#define KS_AES_LAST(a, b, c, d)                                                 \
+	(ks_aes_sub((a) >> 24) << 24 | ks_aes_sub((b) >> 16) << 16 |                \
+	 ks_aes_sub((c) >> 8) << 8 | ks_aes_sub(d))
+	ks_put32(&s->ks[0], KS_AES_LAST(s0, s1, s2, s3) ^ s->rk[40]);
+	ks_put32(&s->ks[4], KS_AES_LAST(s1, s2, s3, s0) ^ s->rk[41]);
+	ks_put32(&s->ks[8], KS_AES_LAST(s2, s3, s0, s1) ^ s->rk[42]);
+	ks_put32(&s->ks[12], KS_AES_LAST(s3, s0, s1, s2) ^ s->rk[43]);
+#undef KS_AES_LAST
+	return 0;
+}
+
+/* ---- the Initial packet (RFC 9000 17.2.2) ------------------------------ */
+
+/* A varint (RFC 9000 16) at *off in s->pkt, below end: 0, or -1 past it. */
+static __always_inline int ks_qc_varint(struct ks_qc *s, __u32 *off, __u32 end, __u64 *v)
+{
+	__u32 o = *off, n;
+
+	if (o >= end)
+		return -1;
+	n = 1u << (s->pkt[o & KS_QC_MASK] >> 6);
+	if (n > end - o)
+		return -1;
+	*v = s->pkt[o & KS_QC_MASK] & 0x3f;
+	for (__u32 i = 1; i < 8; i++)
+		if (i < n)
+			*v = *v << 8 | s->pkt[(o + i) & KS_QC_MASK];
+	*off = o + n;
+	return 0;
+}
+
+/*
+ * The first packet of the datagram in s->pkt (s->len bytes), which must be
+ * a v1 or v2 Initial:
+ *
+ *   0       1            5        6        6+D      7+D      7+D+S
+ *   +-------+------------+--------+--------+--------+--------+
+ *   |1|1|TT |Version (32)|DCID len|DCID    |SCID len|SCID    |
+ *   +-------+------------+--------+--------+--------+--------+
+ *   | Token len (i) | Token | Length (i) | PN (1-4) | Payload + tag (16) |
+ *   +---------------+-------+------------+----------+--------------------+
+ *                                        \______ Length covers these ____/
+ *
+ * TT is 0 in v1, 1 in v2 (RFC 9369 3.2). lib/quic_initial.c's
+ * ks_quic_parse_long reads the same header for ksteerd, OpenSSL behind it.
+ */
+static __always_inline int ks_qc_header(struct ks_qc *s)
+{
+	__u32 len = s->len, off, sl;
+	__u64 tl, pl;
+
+	if (len < 7 || len > KS_QC_BUF)
+		return len > KS_QC_BUF ? KS_QC_E_TOO_BIG : KS_QC_E_TRUNCATED;
+	s->version = ks_be32(&s->pkt[1]);
+	if (s->version == ks_qc_versions[0].version)
+		s->vi = 0;
+	else if (s->version == ks_qc_versions[1].version)
+		s->vi = 1;
+	else
+		return (s->pkt[0] & 0x80) ? KS_QC_E_VERSION : KS_QC_E_NOT_INITIAL;
+	if ((s->pkt[0] & 0x80) == 0 || ((s->pkt[0] >> 4) & 3) != s->vi)
+		return KS_QC_E_NOT_INITIAL;
+	s->dcid_len = s->pkt[5];
+	s->dcid_off = 6;
+	if (s->dcid_len > KS_QC_CID_MAX)
+		return KS_QC_E_CID;
+	off = 6 + s->dcid_len;
+	if (off >= len)
+		return KS_QC_E_TRUNCATED;
+	sl = s->pkt[off & KS_QC_MASK];
+	if (sl > KS_QC_CID_MAX)
+		return KS_QC_E_CID;
+	off += 1 + sl;
+	if (ks_qc_varint(s, &off, len, &tl) || tl > len - off)
+		return KS_QC_E_TOKEN;
+	off += tl;
+	/* Header protection samples 16 bytes from 4 past the PN's start. */
+	if (ks_qc_varint(s, &off, len, &pl) || pl > len - off || pl < 4 + 16)
+		return KS_QC_E_LENGTH;
+	s->pn_off = off;
+	s->end = off + pl;
+	return 0;
+}
+
+/*
+ * Remove header protection (RFC 9001 5.4.1): mask = AES(hp, sample), the
+ * sample being the 16 bytes from pn_off + 4; the first byte's low 4 bits
+ * and the packet number's bytes are XORed with it. s->rk holds hp's keys.
+ */
+static __always_inline void ks_qc_unmask(struct ks_qc *s)
+{
+	__u32 pn = 0;
+
+	for (__u32 i = 0; i < 16; i++)
+		s->ctr[i] = s->pkt[(s->pn_off + 4 + i) & KS_QC_MASK];
+	ks_aes_block(s);
+	s->pkt[0] ^= s->ks[0] & 0x0f;
+	s->pn_len = (s->pkt[0] & 3) + 1;
+	for (__u32 i = 0; i < 4; i++) {
+		if (i < s->pn_len) {
+			__u32 o = (s->pn_off + i) & KS_QC_MASK;
+
+			s->pkt[o] ^= s->ks[1 + i];
+			pn = pn << 8 | s->pkt[o];
+		}
+	}
+	s->pn = pn;
+}
+
+struct ks_qc_loop {
+	struct ks_qc *s;
+};
+
+/*
+ * Counter block i of the payload (SP 800-38D 7.2, 96-bit IV): the nonce
+ * (iv ^ packet number, RFC 9001 5.3) then a 32-bit counter, 1 for the
+ * tag's mask, 2 + i for the payload's block i. The keystream is XORed
+ * over the ciphertext in place.
+ */
+static long ks_qc_ctr_step(__u32 i, void *arg)
+{
+	struct ks_qc *s = ((struct ks_qc_loop *)arg)->s;
+	__u32 base = s->pt_off + i * 16;
+
+	if (i >= s->blocks)
+		return 1;
+	for (__u32 j = 0; j < 12; j++)
+		s->ctr[j] = s->k.iv[j];
+	for (__u32 j = 0; j < 4; j++)
+		s->ctr[8 + j] ^= s->pn >> (24 - 8 * j);
+	ks_put32(&s->ctr[12], i + 2);
+	ks_aes_block(s);
+	for (__u32 j = 0; j < 16; j++)
+		if (base + j < s->pt_off + s->pt_len)
+			s->pkt[(base + j) & KS_QC_MASK] ^= s->ks[j];
+	return 0;
+}
+
+/*
+ * Decrypt the client Initial that starts the datagram in s->pkt (s->len
+ * bytes): its keys from the DCID, header protection off, the payload in
+ * place at s->pkt + s->pt_off (s->pt_len bytes; the tag is left as it is,
+ * unchecked). steps: 1 keys only, 2 also the header, 3 everything (what
+ * the benchmark separates). 0, or KS_QC_E_*.
+ */
+static __always_inline int ks_qc_initial(struct ks_qc *s, int steps)
+{
+	struct ks_qc_loop c = { .s = s };
+	int err = ks_qc_header(s);
+
+	if (err)
+		return err;
+	ks_qc_keys(s);
+	if (steps < 2)
+		return 0;
+	ks_aes_expand(s, s->k.hp);
+	ks_qc_unmask(s);
+	s->pt_off = s->pn_off + s->pn_len;
+	s->pt_len = s->end - KS_QC_TAG - s->pt_off;     /* >= 0: Length >= 4 + 16 */
+	s->blocks = (s->pt_len + 15) / 16;
+	if (steps < 3)
+		return 0;
+	ks_aes_expand(s, s->k.key);
+	KS_LOOP(KS_QC_BUF / 16, ks_qc_ctr_step, &c);
+	return 0;
+}
+
+#endif
