@@ -79,7 +79,7 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 # Test helpers written in BPF (tests/progs).
 $(BUILD)/%.bpf.o: tests/progs/%.bpf.c $(BUILD)/vmlinux.h
 	@mkdir -p $(OBJ)
-	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(OBJ)/$*.bpf.d -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -Ibpf $(DEPFLAGS) -MF $(OBJ)/$*.bpf.d -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
@@ -260,7 +260,7 @@ deb: programs
 # Unit tests: tests/unit/test_X.c, with what each needs besides libksteer.
 $(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c tests/unit/quic_neg.c tests/unit/quic_vn.c \
 	tests/unit/quic_fixtures.c)
-$(BUILD)/test_quic_crypt: $(call obj,tests/lib/quic_seal.c)
+$(BUILD)/test_quic_crypt: $(call obj,tests/lib/quic_seal.c tests/lib/quic_crypt_cases.c)
 $(BUILD)/test_handoff_lib: $(HANDOFF_OBJS)
 $(BUILD)/test_backend_http: $(call obj,backend/http_parse.c backend/mime.c)
 # The backend's other tests run its code through a context: all but main.
@@ -279,6 +279,8 @@ $(BUILD)/test_ksteerd: $(OBJ)/big/tests/unit/test_ksteerd.o $(OBJ)/big/tests/uni
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -luring -lcrypto
 
 # BPF fixtures (BPF_PROG_TEST_RUN): tests/fixtures/test_X.c.
+$(OBJ)/tests/fixtures/test_quic_decrypt.o: $(BUILD)/quic_decrypt.skel.h
+$(BUILD)/test_quic_decrypt: $(call obj,tests/lib/quic_seal.c tests/lib/quic_crypt_cases.c)
 $(BUILD)/test_%: $(OBJ)/tests/fixtures/test_%.o $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto -lpthread
 

@@ -32,7 +32,8 @@ allowed = {
     "bench": ["tests/lib", "lib", "shared", "build"],
 }
 # The tests may include what they test, from anywhere but bench/.
-tests_may = ["tests/lib", "tests/unit", "ksteerd", "backend", "handoff", "lib", "shared", "build"]
+tests_may = ["tests/lib", "tests/unit", "ksteerd", "backend", "handoff", "lib", "shared", "bpf",
+             "build"]
 generated = re.compile(r"^(vmlinux|ks_version|[a-z_]+\.skel)\.h$")
 def home(f):
     d = os.path.dirname(f)

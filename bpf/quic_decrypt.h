@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * QUIC client Initial decryption at TC (docs/DESIGN.md, "Initials in the
+ * kernel"): the datagram is copied into a work area (a map value the
+ * includer owns: per-CPU in a program that runs on packets), and
+ * shared/quic_crypt.h derives the keys from its DCID, removes header
+ * protection and decrypts the payload there, in place. No bpf_crypto: its
+ * contexts are keyed only from sleepable programs, and every DCID brings
+ * new keys. Routing on the plaintext is the includer's.
+ */
+#ifndef KS_QUIC_DECRYPT_H
+#define KS_QUIC_DECRYPT_H
+
+#ifndef KS_LOOP
+#define KS_LOOP(n, cb, arg) bpf_loop((n), (cb), (arg), 0)
+#endif
+#include "quic_crypt.h"
+
+/*
+ * The UDP payload at off (to the end of skb) into s, then decrypted up to
+ * `steps` (ks_qc_initial: 3 for all of it). 0, or KS_QC_E_*; a datagram
+ * larger than the work area is KS_QC_E_TOO_BIG, left to ksteerd.
+ */
+static __always_inline int ks_qd_datagram(struct __sk_buff *skb, __u32 off, struct ks_qc *s,
+					  int steps)
+{
+	__u32 n = skb->len > off ? skb->len - off : 0;
+
+	if (n < 7)
+		return KS_QC_E_TRUNCATED;
+	if (n > KS_QC_BUF)
+		return KS_QC_E_TOO_BIG;
+	/* The verifier wants the length's bounds on the register it loads. */
+	n = ((n - 1) & KS_QC_MASK) + 1;
+	if (bpf_skb_load_bytes(skb, off, s->pkt, n))
+		return KS_QC_E_TRUNCATED;
+	s->len = n;
+	return ks_qc_initial(s, steps);
+}
+
+#endif
