@@ -55,9 +55,9 @@ FIXTURE_TESTS := $(patsubst tests/fixtures/%.c,$(BUILD)/%,$(wildcard tests/fixtu
 FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
-	bench-quic bench-bpf install uninstall deb
+	bench-quic bench-bpf bench-quic-decrypt install uninstall deb
 
-all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood \
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost \
 	$(UNIT_TESTS) $(FIXTURE_TESTS)
 
 # What `make install` and the Debian package install.
@@ -348,6 +348,14 @@ $(BUILD)/connbench: $(call obj,bench/connbench.c)
 
 $(BUILD)/quic_flood: $(call obj,bench/quic_flood.c)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
+
+# Decrypting one QUIC Initial in BPF, step by step.
+bench-quic-decrypt: $(BUILD)/quic_decrypt_cost
+	$(BUILD)/quic_decrypt_cost | tee bench/results/quic_decrypt.txt
+
+$(OBJ)/bench/quic_decrypt_cost.o: $(BUILD)/quic_decrypt.skel.h
+$(BUILD)/quic_decrypt_cost: $(call obj,bench/quic_decrypt_cost.c) $(TESTLIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS)
 
 $(BUILD)/bpf_cost: $(call obj,bench/bpf_cost.c) $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto

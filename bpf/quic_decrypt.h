@@ -14,6 +14,8 @@
 #ifndef KS_LOOP
 #define KS_LOOP(n, cb, arg) bpf_loop((n), (cb), (arg), 0)
 #endif
+/* Global: each step is verified once, whatever paths lead to it. */
+#define KS_QC_FUNC __attribute__((noinline))
 #include "quic_crypt.h"
 
 /*

@@ -18,7 +18,12 @@
  * The GCM tag is not checked (no GHASH): Initial keys are public, so a
  * valid tag proves nothing about the sender, and the server checks it.
  *
- * The includer supplies __u8/__u32/__u64 and KS_LOOP (tls_hello.h's).
+ * The includer supplies __u8/__u32/__u64 and KS_LOOP (tls_hello.h's), and
+ * may define KS_QC_FUNC, the linkage of the three steps a caller runs
+ * (ks_qc_derive, ks_qc_unprotect, ks_qc_payload): bpf/quic_decrypt.h makes
+ * them global functions, which the verifier checks once each rather than
+ * once per path through the caller (the key derivation alone is ~80k
+ * instructions to check; per path it exceeded the 1M limit).
  */
 #ifndef KS_QUIC_CRYPT_H
 #define KS_QUIC_CRYPT_H
@@ -27,6 +32,10 @@
 
 #ifndef KS_LOOP
 #error "define KS_LOOP(n, cb, arg) before including quic_crypt.h"
+#endif
+
+#ifndef KS_QC_FUNC
+#define KS_QC_FUNC static
 #endif
 
 #define KS_QC_BUF 2048              /* datagram bytes held: a power of two */
@@ -83,10 +92,11 @@ struct ks_qc_keys {
 /* The work area: a map value in BPF (too big for its stack). */
 struct ks_qc {
 	__u32 w[64];                /* SHA-256 message schedule */
-	__u32 st[8], ist[8], ost[8];/* a hash state; HMAC's after its key block */
+	__u32 h[4][8];              /* hash states: KS_H_* */
 	__u8 blk[64];               /* the SHA-256 block being hashed */
 	__u8 msg[64];               /* an HMAC message (< 56 bytes) */
-	__u8 prk[32], secret[32], t[32];
+	__u8 hkey[32];              /* the HMAC key (salt, PRK, secret) */
+	__u8 t[32];                 /* the last HMAC's output */
 	__u32 rk[44];               /* AES round keys */
 	__u8 ctr[16], ks[16];       /* AES input and output block */
 	struct ks_qc_keys k;
@@ -97,7 +107,8 @@ struct ks_qc {
 	__u32 pn_off, pn_len, pn;   /* pn: truncated, as sent (a client's first) */
 	__u32 end;                  /* the Initial's last byte + 1 (its Length) */
 	__u32 pt_off, pt_len;       /* plaintext, in place of the ciphertext */
-	__u32 blocks;
+	__u32 blocks;               /* of the payload, the last one partial */
+	__u32 from, to;             /* the blocks ks_qc_payload decrypts */
 	__u8 pkt[KS_QC_BUF];        /* the datagram; decrypted in place */
 };
 
@@ -121,11 +132,19 @@ static __always_inline void ks_put32(__u8 *p, __u32 v)
 
 /* ---- SHA-256 (FIPS 180-4 6.2) ------------------------------------------ */
 
-/* One 64-byte block s->blk into the state h (s->st, ist or ost). */
-static __attribute__((noinline)) int ks_sha256_block(struct ks_qc *s, __u32 *h)
-{
-	__u32 a, b, c, d, e, f, g, hh, t1, t2;
+/* The hash states: the one being computed; HMAC's after its inner and
+ * its outer key block. Global functions take indexes, not pointers: the
+ * verifier sizes a pointer argument by its type, one __u32. */
+enum { KS_H_ST, KS_H_IN, KS_H_OUT };
 
+/* One 64-byte block s->blk into the state s->h[which]. */
+KS_QC_FUNC int ks_sha256_block(struct ks_qc *s, __u32 which)
+{
+	__u32 a, b, c, d, e, f, g, hh, t1, t2, *h;
+
+	if (!s)
+		return -1;
+	h = s->h[which & 3];
 	for (__u32 i = 0; i < 16; i++)
 		s->w[i] = ks_be32(&s->blk[(i * 4) & 63]);
 	for (__u32 i = 16; i < 64; i++) {
@@ -157,8 +176,8 @@ static __attribute__((noinline)) int ks_sha256_block(struct ks_qc *s, __u32 *h)
  *   +-------------+------+-------------+---------------------------+
  *   0             n                    56                         64
  */
-static __always_inline void ks_sha256_last(struct ks_qc *s, __u32 *h, const __u8 *src, __u32 n,
-					   __u32 before)
+static __always_inline void ks_sha256_last(struct ks_qc *s, __u32 which, const __u8 *src,
+					   __u32 n, __u32 before)
 {
 	__u64 bits = (__u64)(before + n) * 8;
 
@@ -166,39 +185,41 @@ static __always_inline void ks_sha256_last(struct ks_qc *s, __u32 *h, const __u8
 		s->blk[i] = i < n ? src[i & 63] : i == n ? 0x80 : 0;
 	for (__u32 i = 0; i < 8; i++)
 		s->blk[56 + i] = bits >> (56 - 8 * i);
-	ks_sha256_block(s, h);
+	ks_sha256_block(s, which);
 }
 
 /* ---- HMAC-SHA256 (RFC 2104) and HKDF ------------------------------------ */
 
-/* The states after (key ^ ipad) and (key ^ opad), key <= 32 bytes. */
-static __attribute__((noinline)) int ks_hmac_key(struct ks_qc *s, const __u8 *key, __u32 klen)
+/* The states after (key ^ ipad) and (key ^ opad), key: s->hkey, klen <= 32. */
+KS_QC_FUNC int ks_hmac_key(struct ks_qc *s, __u32 klen)
 {
+	if (!s)
+		return -1;
 	for (__u32 pad = 0; pad < 2; pad++) {
-		__u32 *h = pad ? s->ost : s->ist;
-
 		for (__u32 i = 0; i < 64; i++)
-			s->blk[i] = (i < klen ? key[i & 31] : 0) ^ (pad ? 0x5c : 0x36);
+			s->blk[i] = (i < klen ? s->hkey[i & 31] : 0) ^ (pad ? 0x5c : 0x36);
 		for (__u32 i = 0; i < 8; i++)
-			h[i] = ks_sha256.h0[i];
-		ks_sha256_block(s, h);
+			s->h[KS_H_IN + pad][i] = ks_sha256.h0[i];
+		ks_sha256_block(s, KS_H_IN + pad);
 	}
 	return 0;
 }
 
-/* HMAC of s->msg (n < 56 bytes) under the last ks_hmac_key: into out[32]. */
-static __attribute__((noinline)) int ks_hmac_msg(struct ks_qc *s, __u32 n, __u8 *out)
+/* HMAC of s->msg (n < 56 bytes) under the last ks_hmac_key, into s->t. */
+KS_QC_FUNC int ks_hmac_msg(struct ks_qc *s, __u32 n)
 {
+	if (!s)
+		return -1;
 	for (__u32 i = 0; i < 8; i++)
-		s->st[i] = s->ist[i];
-	ks_sha256_last(s, s->st, s->msg, n, 64);
+		s->h[KS_H_ST][i] = s->h[KS_H_IN][i];
+	ks_sha256_last(s, KS_H_ST, s->msg, n & 63, 64);
 	for (__u32 i = 0; i < 8; i++)
-		ks_put32(&s->t[(i * 4) & 31], s->st[i]);
+		ks_put32(&s->t[(i * 4) & 31], s->h[KS_H_ST][i]);
 	for (__u32 i = 0; i < 8; i++)
-		s->st[i] = s->ost[i];
-	ks_sha256_last(s, s->st, s->t, 32, 64);
+		s->h[KS_H_ST][i] = s->h[KS_H_OUT][i];
+	ks_sha256_last(s, KS_H_ST, s->t, 32, 64);
 	for (__u32 i = 0; i < 8; i++)
-		ks_put32(&out[(i * 4) & 31], s->st[i]);
+		ks_put32(&s->t[(i * 4) & 31], s->h[KS_H_ST][i]);
 	return 0;
 }
 
@@ -231,7 +252,7 @@ static __always_inline void ks_expand_label(struct ks_qc *s, const __u8 *p1, __u
 	n += n2 & 3;
 	s->msg[n & 63] = 0;
 	s->msg[(n + 1) & 63] = 1;
-	ks_hmac_msg(s, (n + 2) & 63, s->t);
+	ks_hmac_msg(s, (n + 2) & 63);
 	for (__u32 i = 0; i < 32; i++)
 		if (i < len)
 			out[i & 31] = s->t[i];
@@ -247,15 +268,29 @@ static __always_inline void ks_qc_keys(struct ks_qc *s)
 	 * buffer first so that HMAC's message is always s->msg. */
 	for (__u32 i = 0; i < KS_QC_CID_MAX; i++)
 		s->msg[i] = i < dl ? s->pkt[(s->dcid_off + i) & KS_QC_MASK] : 0;
-	ks_hmac_key(s, v->salt, 20);
-	ks_hmac_msg(s, dl & 31, s->prk);
-	ks_hmac_key(s, s->prk, 32);
+	for (__u32 i = 0; i < 20; i++)
+		s->hkey[i] = v->salt[i];
+	ks_hmac_key(s, 20);
+	ks_hmac_msg(s, dl & 31);
+	for (__u32 i = 0; i < 32; i++)          /* the PRK: the next key */
+		s->hkey[i] = s->t[i];
+	ks_hmac_key(s, 32);
 	/* "client in" is the same label in v1 and v2. */
-	ks_expand_label(s, ks_qc_labels.client_in, 9, ks_qc_labels.key, 0, 32, s->secret);
-	ks_hmac_key(s, s->secret, 32);
+	ks_expand_label(s, ks_qc_labels.client_in, 9, ks_qc_labels.key, 0, 32, s->hkey);
+	ks_hmac_key(s, 32);
 	ks_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.key, 3, 16, s->k.key);
 	ks_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.iv, 2, 12, s->k.iv);
 	ks_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.hp, 2, 16, s->k.hp);
+}
+
+/* Step 1: s->k from the DCID ks_qc_header found. 0 (-1 only for NULL,
+ * which a global function's pointer argument must be checked for). */
+KS_QC_FUNC int ks_qc_derive(struct ks_qc *s)
+{
+	if (!s)
+		return -1;
+	ks_qc_keys(s);
+	return 0;
 }
 
 /* ---- AES-128 (FIPS-197) ------------------------------------------------- */
@@ -265,11 +300,15 @@ static __always_inline __u32 ks_aes_sub(__u32 x)
 	return (ks_aes_t0[x & 255] >> 16) & 0xff;
 }
 
-/* The 44 round-key words of a 16-byte key (FIPS-197 5.2) into s->rk. */
-static __attribute__((noinline)) int ks_aes_expand(struct ks_qc *s, const __u8 *key)
+/* The 44 round-key words (FIPS-197 5.2) of s->k.hp (hp) or s->k.key into s->rk. */
+KS_QC_FUNC int ks_aes_expand(struct ks_qc *s, __u32 hp)
 {
 	__u32 rcon = 1;
+	const __u8 *key;
 
+	if (!s)
+		return -1;
+	key = hp ? s->k.hp : s->k.key;
 	for (__u32 i = 0; i < 4; i++)
 		s->rk[i] = ks_be32(&key[(i * 4) & 15]);
 	for (__u32 i = 4; i < 44; i++) {
@@ -288,11 +327,14 @@ static __attribute__((noinline)) int ks_aes_expand(struct ks_qc *s, const __u8 *
 
 /* AES-128 of s->ctr into s->ks under s->rk: T-table rounds (T1..T3 are
  * T0 rotated), the last without MixColumns. */
-static __attribute__((noinline)) int ks_aes_block(struct ks_qc *s)
+KS_QC_FUNC int ks_aes_block(struct ks_qc *s)
 {
-	__u32 s0 = ks_be32(&s->ctr[0]) ^ s->rk[0], s1 = ks_be32(&s->ctr[4]) ^ s->rk[1];
-	__u32 s2 = ks_be32(&s->ctr[8]) ^ s->rk[2], s3 = ks_be32(&s->ctr[12]) ^ s->rk[3];
-	__u32 t0, t1, t2, t3;
+	__u32 s0, s1, s2, s3, t0, t1, t2, t3;
+
+	if (!s)
+		return -1;
+	s0 = ks_be32(&s->ctr[0]) ^ s->rk[0], s1 = ks_be32(&s->ctr[4]) ^ s->rk[1];
+	s2 = ks_be32(&s->ctr[8]) ^ s->rk[2], s3 = ks_be32(&s->ctr[12]) ^ s->rk[3];
 
 #define KS_AES_COL(a, b, c, d)                                                  \
 	(ks_aes_t0[(a) >> 24] ^ ks_ror32(ks_aes_t0[((b) >> 16) & 255], 8) ^         \
@@ -427,15 +469,15 @@ struct ks_qc_loop {
 static long ks_qc_ctr_step(__u32 i, void *arg)
 {
 	struct ks_qc *s = ((struct ks_qc_loop *)arg)->s;
-	__u32 base = s->pt_off + i * 16;
+	__u32 b = s->from + i, base = s->pt_off + b * 16;
 
-	if (i >= s->blocks)
+	if (b >= s->to)
 		return 1;
 	for (__u32 j = 0; j < 12; j++)
 		s->ctr[j] = s->k.iv[j];
 	for (__u32 j = 0; j < 4; j++)
 		s->ctr[8 + j] ^= s->pn >> (24 - 8 * j);
-	ks_put32(&s->ctr[12], i + 2);
+	ks_put32(&s->ctr[12], b + 2);
 	ks_aes_block(s);
 	for (__u32 j = 0; j < 16; j++)
 		if (base + j < s->pt_off + s->pt_len)
@@ -444,31 +486,61 @@ static long ks_qc_ctr_step(__u32 i, void *arg)
 }
 
 /*
- * Decrypt the client Initial that starts the datagram in s->pkt (s->len
- * bytes): its keys from the DCID, header protection off, the payload in
- * place at s->pkt + s->pt_off (s->pt_len bytes; the tag is left as it is,
- * unchecked). steps: 1 keys only, 2 also the header, 3 everything (what
- * the benchmark separates). 0, or KS_QC_E_*.
+ * Step 3: decrypt the payload's 16-byte blocks [from, to) in place, after
+ * step 2: a caller walking the frames can decrypt only what it reads (the
+ * tail is often PADDING) and stop once the ClientHello is whole. Blocks
+ * past the payload are ignored. 0, -1 for NULL.
  */
-static __always_inline int ks_qc_initial(struct ks_qc *s, int steps)
+KS_QC_FUNC int ks_qc_payload(struct ks_qc *s, __u32 from, __u32 to)
 {
 	struct ks_qc_loop c = { .s = s };
-	int err = ks_qc_header(s);
 
-	if (err)
-		return err;
-	ks_qc_keys(s);
-	if (steps < 2)
-		return 0;
-	ks_aes_expand(s, s->k.hp);
+	if (!s)
+		return -1;
+	s->from = from;
+	s->to = to < s->blocks ? to : s->blocks;
+	if (s->from < s->to)
+		KS_LOOP(KS_QC_BUF / 16, ks_qc_ctr_step, &c);
+	return 0;
+}
+
+/*
+ * Step 2: header protection off with hp's AES, where the plaintext will
+ * be (pt_off, pt_len, blocks), and the payload key's AES schedule in
+ * s->rk for step 3. 0, -1 for NULL.
+ */
+KS_QC_FUNC int ks_qc_unprotect(struct ks_qc *s)
+{
+	if (!s)
+		return -1;
+	ks_aes_expand(s, 1);
 	ks_qc_unmask(s);
 	s->pt_off = s->pn_off + s->pn_len;
 	s->pt_len = s->end - KS_QC_TAG - s->pt_off;     /* >= 0: Length >= 4 + 16 */
 	s->blocks = (s->pt_len + 15) / 16;
-	if (steps < 3)
-		return 0;
-	ks_aes_expand(s, s->k.key);
-	KS_LOOP(KS_QC_BUF / 16, ks_qc_ctr_step, &c);
+	ks_aes_expand(s, 0);
+	return 0;
+}
+
+/*
+ * Decrypt the client Initial that starts the datagram in s->pkt (s->len
+ * bytes): its keys from the DCID, header protection off, the payload in
+ * place at s->pkt + s->pt_off (s->pt_len bytes; the tag is left as it is,
+ * unchecked). steps: 0 the header's fields only, 1 also the keys, 2 also
+ * header protection and the payload key's schedule (then ks_qc_payload
+ * decrypts what the caller wants), 3 the whole payload. 0, or KS_QC_E_*.
+ */
+static __always_inline int ks_qc_initial(struct ks_qc *s, int steps)
+{
+	int err = ks_qc_header(s);
+
+	if (err || steps < 1)
+		return err;
+	ks_qc_derive(s);
+	if (steps >= 2)
+		ks_qc_unprotect(s);
+	if (steps >= 3)
+		ks_qc_payload(s, 0, KS_QC_BUF / 16);
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  * test_quic_decrypt.c, bench/quic_decrypt_cost.c): an Ethernet + IPv4/IPv6
  * + UDP frame in, its payload decrypted into the qd_work map's one value,
  * which userspace reads back; the return value is ks_qd_datagram's
- * (0 or KS_QC_E_*). qd_steps (1 keys, 2 + header, 3 all) is set before
+ * (0 or KS_QC_E_*). qd_steps (0 header fields, 1 + keys, 2 + header
+ * protection, 3 all) is set before
  * loading. Private maps: nothing is pinned.
  */
 #include "vmlinux.h"
