@@ -288,6 +288,7 @@ $(BUILD)/test_%: $(OBJ)/tests/fixtures/test_%.o $(TESTLIB_OBJS) $(LIB)
 FUZZ_hello    := lib/hello.c
 FUZZ_quic     := lib/quic_*.c lib/hello.c tests/lib/quic_seal.c
 FUZZ_quic_inv := lib/quic_*.c lib/hello.c
+FUZZ_quic_crypt := lib/quic_*.c lib/hello.c
 FUZZ_http     := backend/http_parse.c
 FUZZ_metrics  := ksteerd/fb_http.c
 .SECONDEXPANSION:
