@@ -45,7 +45,9 @@
 
 /* Constants in structs of sizes that are not 4, 8, 16 or 32 bytes: clang
  * puts those in .rodata.cst* sections, which libbpf 1.1 cannot open. */
-static const __u32 ks_aes_t0[256] = KS_AES_T0_INIT;
+static const __u32 ks_aes_t[4][256] = {
+	KS_AES_T0_INIT, KS_AES_T1_INIT, KS_AES_T2_INIT, KS_AES_T3_INIT
+};
 static const struct {
 	__u32 k[64], h0[8];
 } ks_sha256 = { KS_SHA256_K_INIT, KS_SHA256_H0_INIT };
@@ -297,7 +299,7 @@ KS_QC_FUNC int ks_qc_derive(struct ks_qc *s)
 
 static __always_inline __u32 ks_aes_sub(__u32 x)
 {
-	return (ks_aes_t0[x & 255] >> 16) & 0xff;
+	return (ks_aes_t[0][x & 255] >> 16) & 0xff;
 }
 
 /* The 44 round-key words (FIPS-197 5.2) of s->k.hp (hp) or s->k.key into s->rk. */
@@ -325,8 +327,8 @@ KS_QC_FUNC int ks_aes_expand(struct ks_qc *s, __u32 hp)
 	return 0;
 }
 
-/* AES-128 of s->ctr into s->ks under s->rk: T-table rounds (T1..T3 are
- * T0 rotated), the last without MixColumns. */
+/* AES-128 of s->ctr into s->ks under s->rk: T-table rounds (four tables,
+ * which saves the rotations of one), the last without MixColumns. */
 KS_QC_FUNC int ks_aes_block(struct ks_qc *s)
 {
 	__u32 s0, s1, s2, s3, t0, t1, t2, t3;
@@ -337,8 +339,8 @@ KS_QC_FUNC int ks_aes_block(struct ks_qc *s)
 	s2 = ks_be32(&s->ctr[8]) ^ s->rk[2], s3 = ks_be32(&s->ctr[12]) ^ s->rk[3];
 
 #define KS_AES_COL(a, b, c, d)                                                  \
-	(ks_aes_t0[(a) >> 24] ^ ks_ror32(ks_aes_t0[((b) >> 16) & 255], 8) ^         \
-	 ks_ror32(ks_aes_t0[((c) >> 8) & 255], 16) ^ ks_ror32(ks_aes_t0[(d) & 255], 24))
+	(ks_aes_t[0][(a) >> 24] ^ ks_aes_t[1][((b) >> 16) & 255] ^                  \
+	 ks_aes_t[2][((c) >> 8) & 255] ^ ks_aes_t[3][(d) & 255])
 	for (__u32 r = 1; r < 10; r++) {
 		t0 = KS_AES_COL(s0, s1, s2, s3) ^ s->rk[(4 * r) & 63];
 		t1 = KS_AES_COL(s1, s2, s3, s0) ^ s->rk[(4 * r + 1) & 63];
