@@ -52,6 +52,27 @@ def words(name, vals, per):
     return out + ["}", ""]
 
 
+def sha256_block(h, block, k):
+    """FIPS 180-4 6.2.2 on one 64-byte block: the state after it."""
+    ror = lambda v, n: (v >> n | v << (32 - n)) & 0xFFFFFFFF
+    w = [int.from_bytes(block[i:i + 4], "big") for i in range(0, 64, 4)]
+    for i in range(16, 64):
+        s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3)
+        s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10)
+        w.append((w[i - 16] + s0 + w[i - 7] + s1) & 0xFFFFFFFF)
+    a, b, c, d, e, f, g, hh = h
+    for i in range(64):
+        t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i]
+        t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))
+        hh, g, f, e, d, c, b, a = g, f, e, (d + t1) & 0xFFFFFFFF, c, b, a, (t1 + t2) & 0xFFFFFFFF
+    return [(x + y) & 0xFFFFFFFF for x, y in zip(h, (a, b, c, d, e, f, g, hh))]
+
+
+# RFC 9001 5.2 and RFC 9369 3.3.1: the Initial salts of v1 and v2.
+SALTS = [bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"),
+         bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9")]
+
+
 def main():
     t0 = []
     for x in range(256):
@@ -64,13 +85,21 @@ def main():
            " * shared/quic_crypt.h. AES T0: for each byte x, the bytes (2s, s, s, 3s) of",
            " * s = S(x), big-endian, so S(x) = (T0[x] >> 16) & 0xff; T1..T3: T0 rotated",
            " * right by 8, 16, 24 bits. SHA-256: the round constants K and the initial",
-           " * hash value H0. */",
+           " * hash value H0. The SHA-256 states of HMAC keyed with the v1 and v2",
+           " * Initial salts after the inner and the outer key block. */",
            "#ifndef KS_QUIC_CRYPT_TABLES_H", "#define KS_QUIC_CRYPT_TABLES_H", ""]
     ror = lambda v, n: (v >> n | v << (32 - n)) & 0xFFFFFFFF
     for i, n in enumerate((0, 8, 16, 24)):
         out += words("KS_AES_T%d_INIT" % i, [ror(v, n) for v in t0], 6)
     out += words("KS_SHA256_K_INIT", k, 6)
     out += words("KS_SHA256_H0_INIT", h0, 4)
+    # HKDF-Extract is HMAC keyed with the salt: the states after the key's
+    # inner and outer blocks are the same for every DCID.
+    pads = []
+    for salt in SALTS:
+        for pad in (0x36, 0x5C):
+            pads += sha256_block(h0, bytes(b ^ pad for b in salt.ljust(64, b"\0")), k)
+    out += words("KS_SALT_PADS_INIT", pads, 4)
     out += ["#endif", ""]
     sys.stdout.write("\n".join(out))
 

@@ -50,7 +50,9 @@ static const __u32 ks_aes_t[4][256] = {
 };
 static const struct {
 	__u32 k[64], h0[8];
-} ks_sha256 = { KS_SHA256_K_INIT, KS_SHA256_H0_INIT };
+	__u32 salt_pads[32];        /* HKDF-Extract's HMAC states: 8 words each of v1
+	                             * inner, v1 outer, v2 inner, v2 outer */
+} ks_sha256 = { KS_SHA256_K_INIT, KS_SHA256_H0_INIT, KS_SALT_PADS_INIT };
 
 static const struct {
 	__u8 tls13[6], client_in[9], key[3], iv[2], hp[2];
@@ -267,12 +269,16 @@ static __always_inline void ks_qc_keys(struct ks_qc *s)
 	__u32 dl = s->dcid_len;
 
 	/* Extract: HMAC(salt, DCID). The DCID is copied out of the packet
-	 * buffer first so that HMAC's message is always s->msg. */
+	 * buffer first so that HMAC's message is always s->msg. (The salt in
+	 * ks_qc_versions is what the generator hashed; the test against
+	 * OpenSSL's keys holds the two together.) */
 	for (__u32 i = 0; i < KS_QC_CID_MAX; i++)
 		s->msg[i] = i < dl ? s->pkt[(s->dcid_off + i) & KS_QC_MASK] : 0;
-	for (__u32 i = 0; i < 20; i++)
-		s->hkey[i] = v->salt[i];
-	ks_hmac_key(s, 20);
+	/* The salt's HMAC key blocks are hashed once, by the generator. */
+	for (__u32 i = 0; i < 8; i++) {
+		s->h[KS_H_IN][i] = ks_sha256.salt_pads[(s->vi & 1) * 16 + i];
+		s->h[KS_H_OUT][i] = ks_sha256.salt_pads[(s->vi & 1) * 16 + 8 + i];
+	}
 	ks_hmac_msg(s, dl & 31);
 	for (__u32 i = 0; i < 32; i++)          /* the PRK: the next key */
 		s->hkey[i] = s->t[i];

@@ -3,7 +3,8 @@
  * shared/quic_crypt.h. AES T0: for each byte x, the bytes (2s, s, s, 3s) of
  * s = S(x), big-endian, so S(x) = (T0[x] >> 16) & 0xff; T1..T3: T0 rotated
  * right by 8, 16, 24 bits. SHA-256: the round constants K and the initial
- * hash value H0. */
+ * hash value H0. The SHA-256 states of HMAC keyed with the v1 and v2
+ * Initial salts after the inner and the outer key block. */
 #ifndef KS_QUIC_CRYPT_TABLES_H
 #define KS_QUIC_CRYPT_TABLES_H
 
@@ -208,6 +209,17 @@
 #define KS_SHA256_H0_INIT { \
 	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, \
 	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19, \
+}
+
+#define KS_SALT_PADS_INIT { \
+	0x2d5eed97, 0x70d71abf, 0x4c9b8799, 0xc4eb86b0, \
+	0xe9b16e41, 0xd04322f6, 0xf73a0cb2, 0x9e23a203, \
+	0x0d3d813d, 0xcffa6f1f, 0x7dbcb03e, 0x923042dc, \
+	0xd15a45f6, 0x55ab0325, 0xf3c23aab, 0x37426939, \
+	0x9f201982, 0x7e771bd0, 0x601a8795, 0x5d7ab60d, \
+	0x2ff30d4b, 0x72201a09, 0x6eaa0d12, 0xca4e4d6b, \
+	0xbb153200, 0x003bcf3a, 0xf99876d1, 0xf698c9aa, \
+	0x804d4d49, 0x7a379cfe, 0xc1eb346e, 0xadaf299f, \
 }
 
 #endif
