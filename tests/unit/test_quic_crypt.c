@@ -40,6 +40,23 @@ static int decrypt(const __u8 *pkt, size_t len, int i, struct ks_qc *out)
 	return ks_qc_initial(out, 3);
 }
 
+/* FIPS-197 Appendix C.1: AES-128 on its own, apart from QUIC's use of it. */
+static void test_fips197(void)
+{
+	static struct ks_qc q;
+	static const __u8 want[16] = { 0x69, 0xc4, 0xe0, 0xd8, 0x6a, 0x7b, 0x04, 0x30,
+				       0xd8, 0xcd, 0xb7, 0x80, 0x70, 0xb4, 0xc5, 0x5a };
+
+	for (int i = 0; i < 16; i++) {
+		q.k.key[i] = i;
+		q.ctr[i] = i * 0x11;
+	}
+	ks_aes_expand(&q, 0);
+	ks_aes_block(&q);
+	CHECK(!memcmp(q.ks, want, 16) && q.rk[40] == 0x13111d7f && q.rk[43] == 0x4d2b30c5,
+	      "FIPS-197 C.1: AES-128 ciphertext and last round key");
+}
+
 /* Keys for random DCIDs of every length, both versions, against OpenSSL. */
 static void test_random_keys(void)
 {
@@ -100,6 +117,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/data/captures";
 
+	test_fips197();
 	test_random_keys();
 	test_lazy_blocks(dir);
 	qcc_run(dir, decrypt, 300);
