@@ -19,24 +19,24 @@
 #include "quic_crypt.h"
 
 /*
- * The UDP payload at off (to the end of skb) into s, then decrypted up to
- * `steps` (ks_qc_initial: 3 for all of it). 0, or KS_QC_E_*; a datagram
- * larger than the work area is KS_QC_E_TOO_BIG, left to ksteerd.
+ * The UDP payload at off, len bytes (the UDP header's length less 8: at TC
+ * ingress skb->len still counts a NIC's Ethernet padding), into s, then
+ * decrypted up to `steps` (ks_qc_initial: 3 for all of it). 0, or
+ * KS_QC_E_*; a datagram larger than the work area is KS_QC_E_TOO_BIG,
+ * left to ksteerd.
  */
-static __always_inline int ks_qd_datagram(struct __sk_buff *skb, __u32 off, struct ks_qc *s,
-					  int steps)
+static __always_inline int ks_qd_datagram(struct __sk_buff *skb, __u32 off, __u32 len,
+					  struct ks_qc *s, int steps)
 {
-	__u32 n = skb->len > off ? skb->len - off : 0;
-
-	if (n < 7)
+	if (len < 7 || off + len > skb->len)
 		return KS_QC_E_TRUNCATED;
-	if (n > KS_QC_BUF)
+	if (len > KS_QC_BUF)
 		return KS_QC_E_TOO_BIG;
 	/* The verifier wants the length's bounds on the register it loads. */
-	n = ((n - 1) & KS_QC_MASK) + 1;
-	if (bpf_skb_load_bytes(skb, off, s->pkt, n))
+	len = ((len - 1) & KS_QC_MASK) + 1;
+	if (bpf_skb_load_bytes(skb, off, s->pkt, len))
 		return KS_QC_E_TRUNCATED;
-	s->len = n;
+	s->len = len;
 	return ks_qc_initial(s, steps);
 }
 

@@ -23,30 +23,32 @@ struct {
 	__type(value, struct ks_qc);
 } qd_work SEC(".maps");
 
-/* Where the UDP payload starts: the test's frames carry no IP options
- * but IPv4's IHL is honoured anyway. */
-static __always_inline __u32 udp_payload(struct __sk_buff *skb)
+/* Where the UDP header starts: the test's frames carry no IP options but
+ * IPv4's IHL is honoured anyway. 0: not a frame we read. */
+static __always_inline __u32 udp_header(struct __sk_buff *skb)
 {
 	__u8 b[2];
 
 	if (bpf_skb_load_bytes(skb, 12, b, 2))
 		return 0;
 	if (b[0] == 0x86 && b[1] == 0xdd)
-		return ETH_HLEN + 40 + 8;
+		return ETH_HLEN + 40;
 	if (bpf_skb_load_bytes(skb, ETH_HLEN, b, 1))
 		return 0;
-	return ETH_HLEN + (b[0] & 15) * 4 + 8;
+	return ETH_HLEN + (b[0] & 15) * 4;
 }
 
 SEC("tc")
 int quic_decrypt(struct __sk_buff *skb)
 {
-	__u32 k = 0;
+	__u32 k = 0, udp = udp_header(skb);
 	struct ks_qc *s = bpf_map_lookup_elem(&qd_work, &k);
+	__u8 l[2];
 
-	if (!s)
+	if (!s || !udp || bpf_skb_load_bytes(skb, udp + 4, l, 2))
 		return -1;
-	return ks_qd_datagram(skb, udp_payload(skb), s, qd_steps);
+	/* The payload's length from the UDP header, as the routing will. */
+	return ks_qd_datagram(skb, udp + 8, (l[0] << 8 | l[1]) - 8, s, qd_steps);
 }
 
 char LICENSE[] SEC("license") = "GPL";
