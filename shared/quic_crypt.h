@@ -236,7 +236,7 @@ KS_QC_FUNC int ks_hmac_msg(struct ks_qc *s, __u32 n)
  *   | len (16 BE) | label len | "tls13 " p1 p2           | ctx len | 0x01 |
  *   +-------------+-----------+--------------------------+---------+------+
  */
-static __always_inline void ks_expand_label(struct ks_qc *s, const __u8 *p1, __u32 n1,
+static __always_inline void ks_qc_expand_label(struct ks_qc *s, const __u8 *p1, __u32 n1,
 					    const __u8 *p2, __u32 n2, __u32 len, __u8 *out)
 {
 	__u32 n = 0;
@@ -284,11 +284,11 @@ static __always_inline void ks_qc_keys(struct ks_qc *s)
 		s->hkey[i] = s->t[i];
 	ks_hmac_key(s, 32);
 	/* "client in" is the same label in v1 and v2. */
-	ks_expand_label(s, ks_qc_labels.client_in, 9, ks_qc_labels.key, 0, 32, s->hkey);
+	ks_qc_expand_label(s, ks_qc_labels.client_in, 9, ks_qc_labels.key, 0, 32, s->hkey);
 	ks_hmac_key(s, 32);
-	ks_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.key, 3, 16, s->k.key);
-	ks_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.iv, 2, 12, s->k.iv);
-	ks_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.hp, 2, 16, s->k.hp);
+	ks_qc_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.key, 3, 16, s->k.key);
+	ks_qc_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.iv, 2, 12, s->k.iv);
+	ks_qc_expand_label(s, v->prefix, v->prefix_len, ks_qc_labels.hp, 2, 16, s->k.hp);
 }
 
 /* Step 1: s->k from the DCID ks_qc_header found. 0 (-1 only for NULL,
