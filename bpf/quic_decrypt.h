@@ -16,7 +16,10 @@
 #endif
 /* Global: each step is verified once, whatever paths lead to it. */
 #define KS_QC_FUNC __attribute__((noinline))
+/* The header parser's indexes, bounded by the work area's packet buffer. */
+#define KS_QL_MASK 2047
 #include "quic_crypt.h"
+_Static_assert(KS_QL_MASK == KS_QC_MASK, "the parser's mask is the work area's");
 
 /*
  * The UDP payload at off, len bytes (the UDP header's length less 8: at TC

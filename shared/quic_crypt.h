@@ -29,6 +29,7 @@
 #define KS_QUIC_CRYPT_H
 
 #include "quic_crypt_tables.h"
+#include "quic_long.h"
 
 #ifndef KS_LOOP
 #error "define KS_LOOP(n, cb, arg) before including quic_crypt.h"
@@ -57,25 +58,6 @@ static const struct {
 static const struct {
 	__u8 tls13[6], client_in[9], key[3], iv[2], hp[2];
 } ks_qc_labels = { "tls13 ", "client in", "key", "iv", "hp" };
-
-/* What one version's Initial keys are made from (RFC 9001 5.2, RFC 9369 3.3.1-2). */
-struct ks_qc_version {
-	__u32 version;
-	__u8 salt[20];
-	__u8 prefix[8];             /* "quic " or "quicv2 ": then "key", "iv", "hp" */
-	__u32 prefix_len;
-};
-
-static const struct ks_qc_version ks_qc_versions[2] = {
-	{ 0x00000001,
-	  { 0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-	    0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a },
-	  "quic ", 5 },
-	{ 0x6b3343cf,
-	  { 0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
-	    0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9 },
-	  "quicv2 ", 7 },
-};
 
 /* Outcomes of ks_qc_initial, one per reason a datagram is not decrypted. */
 enum ks_qc_err {
@@ -368,74 +350,48 @@ KS_QC_FUNC int ks_aes_block(struct ks_qc *s)
 
 /* ---- the Initial packet (RFC 9000 17.2.2) ------------------------------ */
 
-/* A varint (RFC 9000 16) at *off in s->pkt, below end: 0, or -1 past it. */
-static __always_inline int ks_qc_varint(struct ks_qc *s, __u32 *off, __u32 end, __u64 *v)
-{
-	__u32 o = *off, n;
-
-	if (o >= end)
-		return -1;
-	n = 1u << (s->pkt[o & KS_QC_MASK] >> 6);
-	if (n > end - o)
-		return -1;
-	*v = s->pkt[o & KS_QC_MASK] & 0x3f;
-	for (__u32 i = 1; i < 8; i++)
-		if (i < n)
-			*v = *v << 8 | s->pkt[(o + i) & KS_QC_MASK];
-	*off = o + n;
-	return 0;
-}
-
 /*
- * The first packet of the datagram in s->pkt (s->len bytes), which must be
- * a v1 or v2 Initial:
- *
- *   0       1            5        6        6+D      7+D      7+D+S
- *   +-------+------------+--------+--------+--------+--------+
- *   |1|1|TT |Version (32)|DCID len|DCID    |SCID len|SCID    |
- *   +-------+------------+--------+--------+--------+--------+
- *   | Token len (i) | Token | Length (i) | PN (1-4) | Payload + tag (16) |
- *   +---------------+-------+------------+----------+--------------------+
- *                                        \______ Length covers these ____/
- *
- * TT is 0 in v1, 1 in v2 (RFC 9369 3.2). lib/quic_initial.c's
- * ks_quic_parse_long reads the same header for ksteerd, OpenSSL behind it.
+ * The first packet of the datagram in s->pkt (s->len bytes), read by the
+ * parser ksteerd uses (shared/quic_long.h), must be a v1 or v2 Initial.
+ * What it found goes into s; its refusals become ours.
  */
 static __always_inline int ks_qc_header(struct ks_qc *s)
 {
-	__u32 len = s->len, off, sl;
-	__u64 tl, pl;
+	struct ks_ql_hdr h = {};
+	__u32 len = s->len;
+	int err;
 
-	if (len < 7 || len > KS_QC_BUF)
-		return len > KS_QC_BUF ? KS_QC_E_TOO_BIG : KS_QC_E_TRUNCATED;
-	s->version = ks_be32(&s->pkt[1]);
-	if (s->version == ks_qc_versions[0].version)
-		s->vi = 0;
-	else if (s->version == ks_qc_versions[1].version)
-		s->vi = 1;
-	else
-		return (s->pkt[0] & 0x80) ? KS_QC_E_VERSION : KS_QC_E_NOT_INITIAL;
-	if ((s->pkt[0] & 0x80) == 0 || ((s->pkt[0] >> 4) & 3) != s->vi)
+	if (len > KS_QC_BUF)
+		return KS_QC_E_TOO_BIG;
+	if (len && !(s->pkt[0] & 0x80))
+		return KS_QC_E_NOT_INITIAL;           /* a short header */
+	err = ks_ql_parse(s->pkt, len, &h);
+	/* The type is known once version and CIDs are: another type is not
+	 * ours, whatever its Length says. */
+	if ((!err || err == KS_QUIC_E_TOKEN || err == KS_QUIC_E_LENGTH) &&
+	    h.type != KS_QUIC_INITIAL)
 		return KS_QC_E_NOT_INITIAL;
-	s->dcid_len = s->pkt[5];
-	s->dcid_off = 6;
-	if (s->dcid_len > KS_QC_CID_MAX)
+	switch (err) {
+	case 0:
+		break;
+	case KS_QUIC_E_VERSION_NEG:
+	case KS_QUIC_E_VERSION:
+		return KS_QC_E_VERSION;
+	case KS_QUIC_E_CID:
 		return KS_QC_E_CID;
-	off = 6 + s->dcid_len;
-	if (off >= len)
-		return KS_QC_E_TRUNCATED;
-	sl = s->pkt[off & KS_QC_MASK];
-	if (sl > KS_QC_CID_MAX)
-		return KS_QC_E_CID;
-	off += 1 + sl;
-	if (ks_qc_varint(s, &off, len, &tl) || tl > len - off)
+	case KS_QUIC_E_TOKEN:
 		return KS_QC_E_TOKEN;
-	off += tl;
-	/* Header protection samples 16 bytes from 4 past the PN's start. */
-	if (ks_qc_varint(s, &off, len, &pl) || pl > len - off || pl < 4 + 16)
+	case KS_QUIC_E_LENGTH:
 		return KS_QC_E_LENGTH;
-	s->pn_off = off;
-	s->end = off + pl;
+	default:
+		return KS_QC_E_TRUNCATED;
+	}
+	s->version = h.version;
+	s->vi = h.version == ks_qc_versions[1].version;
+	s->dcid_off = h.dcid_off;
+	s->dcid_len = h.dcid_len;
+	s->pn_off = h.pn_off;
+	s->end = h.pkt_len;
 	return 0;
 }
 

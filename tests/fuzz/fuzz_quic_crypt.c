@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target for the Initial decryption the BPF programs run
- * (shared/quic_crypt.h), built for userspace and checked against
- * ksteerd's parser and OpenSSL: a datagram it accepts must parse there as
- * an Initial of the same version, DCID, packet-number offset and length;
- * its keys must be OpenSSL's for that DCID; the plaintext must lie inside
- * the packet, before the tag. The input is the UDP payload.
+ * (shared/quic_crypt.h), built for userspace and checked against ksteerd
+ * and OpenSSL: a datagram it accepts must read, through ksteerd's wrapper
+ * of the same header parser (shared/quic_long.h), as an Initial of the
+ * same version, DCID, packet-number offset and length; its keys must be
+ * OpenSSL's for that DCID; the plaintext must lie inside the packet,
+ * before the tag. The input is the UDP payload.
  */
 #include <stdint.h>
 #include <stdlib.h>
