@@ -28,7 +28,9 @@ FUZZ_CC   := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 	     -Wno-unknown-pragmas -Ishared -Ilib
 # ksteerd's build of the parser keeps 64 KB of ClientHello from 512 KB of
 # records (the kernel's: 16 KB from 32 KB); it compiles libksteer again.
-BIG_HELLO := -DKS_HS_MAX=65540 -DKS_HS_MASK=131071 -DKS_HS_BUF=262144 -DKS_WIRE_MAX=524287
+# Its HTTP request heads: up to 64 KB (the kernel's: 8 KB).
+BIG_HELLO := -DKS_HS_MAX=65540 -DKS_HS_MASK=131071 -DKS_HS_BUF=262144 -DKS_WIRE_MAX=524287 \
+	     -DKS_HTTP_MAX=65536
 
 BPF_PROGS := steer_tc steer_tc_egress steer_reuseport steer_sockops monitor_user
 BPF_OBJS  := $(BPF_PROGS:%=$(BUILD)/%.bpf.o)
@@ -286,10 +288,14 @@ $(BUILD)/test_%: $(OBJ)/tests/fixtures/test_%.o $(TESTLIB_OBJS) $(LIB)
 
 # libFuzzer targets (clang's runtime), each a parser of wire data.
 FUZZ_hello    := lib/hello.c
-FUZZ_quic     := lib/quic_*.c lib/hello.c tests/lib/quic_seal.c
-FUZZ_quic_inv := lib/quic_*.c lib/hello.c
-FUZZ_quic_crypt := lib/quic_*.c lib/hello.c
+# The QUIC Initial decoder's files (not quic_servers.c: maps, backends).
+QUIC_DECODER  := lib/quic_crypto_stream.c lib/quic_frames.c lib/quic_initial.c lib/quic_keys.c \
+		 lib/quic_vn.c
+FUZZ_quic     := $(QUIC_DECODER) lib/hello.c tests/lib/quic_seal.c
+FUZZ_quic_inv := $(QUIC_DECODER) lib/hello.c
+FUZZ_quic_crypt := $(QUIC_DECODER) lib/hello.c
 FUZZ_http     := backend/http_parse.c
+FUZZ_http_req := lib/http_user.c lib/hello.c
 FUZZ_metrics  := ksteerd/fb_http.c
 .SECONDEXPANSION:
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_$$*)) | $(SKELS)

@@ -85,8 +85,8 @@ static int established(uint16_t sport)
 
 static void setup(void)
 {
-	struct ks_config cfg = { .ports = { htons(443) }, .flags = KS_CFG_ACTIVE,
-				 .abi = KS_ABI_VERSION,
+	struct ks_config cfg = { .ports = { htons(443), htons(80) }, .flags = KS_CFG_ACTIVE,
+				 .abi = KS_ABI_VERSION, .http_ports = 1 << 1,
 				 .pub4 = { htonl(0xc6120001) } };
 	struct ks_addr pub = { .family = AF_INET, .addr = { 198, 18, 0, 1 } };
 	struct ks_backend_info bi = { .name = "a", .flags = KS_BE_IN_USE };
@@ -118,6 +118,13 @@ static void setup(void)
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_public), &pub, &one, BPF_ANY);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_backend_info), &one, &bi, BPF_ANY);
 	ks_route_key_from_host("a.example", &k);
+	v.prefixlen = k.prefixlen;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_routes), &k, &v, BPF_ANY);
+	/* Port 80 plain HTTP: a.example there too; SSH on 443, to the same. */
+	ks_route_key_in("a.example", KS_SPACE_HTTP(80), &k);
+	v.prefixlen = k.prefixlen;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_routes), &k, &v, BPF_ANY);
+	ks_route_key_in("default", KS_SPACE_SSH, &k);
 	v.prefixlen = k.prefixlen;
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ks_routes), &k, &v, BPF_ANY);
 }
@@ -213,7 +220,7 @@ static void two_segments(int runs, double *first, double *second)
 
 int main(void)
 {
-	struct result r[16];
+	struct result r[20];
 	struct pkt p;
 	struct flow f = F;
 	uint8_t hello[600];
@@ -267,6 +274,31 @@ int main(void)
 	r[n++] = (struct result){ "hello_monitored",
 				  "the same while `ksteer monitor` reads each decision",
 				  monitored_ns(&p, FRESH) };
+	{
+		/* curl's request, as port 80 sees it; an SSH client's ident on 443. */
+		static const char get[] = "GET /.well-known/acme-challenge/x HTTP/1.1\r\n"
+					  "Host: a.example\r\nUser-Agent: curl/7.88.1\r\n"
+					  "Accept: */*\r\n\r\n";
+		static const char ssh[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
+
+		f = F;
+		f.sport = 42001;
+		f.dport = 80;
+		c = cookie_for(&f, 6000);
+		tcp_build(&p, &f, TCP_SEG(.seq = 6001, .ack = c + 1, .flags = TCP_F_PSH | TCP_F_ACK,
+					  .data = (const uint8_t *)get, .len = sizeof(get) - 1));
+		r[n++] = (struct result){ "http_one_segment",
+					  "plain-HTTP request on port 80, routed by Host and placed",
+					  run_ns(&p, REPEAT) };
+		f.sport = 42002;
+		f.dport = 443;
+		c = cookie_for(&f, 6500);
+		tcp_build(&p, &f, TCP_SEG(.seq = 6501, .ack = c + 1, .flags = TCP_F_PSH | TCP_F_ACK,
+					  .data = (const uint8_t *)ssh, .len = sizeof(ssh) - 1));
+		r[n++] = (struct result){ "ssh_one_segment", "SSH identification on 443, to the SSH route",
+					  run_ns(&p, REPEAT) };
+		f = F;
+	}
 
 	/* These change the packet or the maps: a fresh one each run. */
 	sum = 0;

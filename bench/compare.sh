@@ -23,6 +23,10 @@
 # one segment; Chromium's 1926-byte one: two), to bench/rawsrv's fixed
 # reply, at RAW_CONCS concurrencies: what the router itself costs decides
 # the rate (the TLS workload is bound by the handshakes' crypto).
+# Plain HTTP by Host (raw-http; http-direct, http-fast, http-nginx): the
+# router-bound workload for port 80: curl's request replayed (connbench -R)
+# to rawsrv's http: port, directly, through ksteer's port 80 (`route add
+# --port 80`), and through nginx's reverse proxy by server_name.
 # Under attack (attack-none, attack-syn, attack-ack): the router-bound
 # workload while bench/synflood sends ATTACK_RATE spoofed SYNs a second (or
 # ACK+data segments of no connection) to the same port from the client's
@@ -46,7 +50,7 @@ ATTACK_RATE=${ATTACK_RATE:-20000}; ATTACK_S=${ATTACK_S:-8}
 if [ "$QUICK" = 1 ]; then RAW_CONNS=${RAW_CONNS:-2000}; else RAW_CONNS=${RAW_CONNS:-8000}; fi
 CAPS=tests/data/captures
 HOLD=${HOLD:-200}                          # connections held open to count fds
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
+export KSTEER_PIN_DIR=$KS_PIN        # tests/lib/netns.sh's (KS_PIN=... names another)
 WORK=$(mktemp -d)
 KSTEER=$PWD/build/ksteer
 OUT=bench/results
@@ -93,13 +97,16 @@ for shape, f, sni, prx in (("one", "curl_h11.bin", b"curl.example.com", b"prxy.e
     assert hello.count(sni) == 1, f
     open(f"{work}/raw-{shape}.bin", "wb").write(hello)
     open(f"{work}/raw-{shape}-prx.bin", "wb").write(hello.replace(sni, prx))
+# Plain HTTP: curl's request for a.bench.example, as it sends it.
+open(f"{work}/raw-http.bin", "wb").write(b"GET / HTTP/1.1\r\nHost: a.bench.example\r\n"
+                                          b"User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n")
 PY
-for f in haproxy.cfg nginx-stream.conf sniproxy.conf sslh.cfg; do
+for f in haproxy.cfg nginx-stream.conf nginx-http.conf sniproxy.conf sslh.cfg; do
 	sed "s|@W@|$WORK|g; s|@SRV@|$SRV4|g" "bench/conf/$f" >"$WORK/$f"
 done
 
 # ksteer: fast path for a/b, ksteerd proxy for pa/pb, hand-off for ho.
-in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443
+in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443 -p 80
 in_srv "$KSTEER" backend add a 0.0.0.0:9002
 in_srv "$KSTEER" backend add b 0.0.0.0:9003
 in_srv "$KSTEER" backend add pa --proxy 127.0.0.1:9002
@@ -110,20 +117,23 @@ in_srv "$KSTEER" backend add ra 0.0.0.0:9202
 in_srv "$KSTEER" backend add rpa --proxy 127.0.0.1:9202
 for h in curl.example.com chrome.example.com; do in_srv "$KSTEER" route add $h ra; done
 for h in prxy.example.com prxyme.example.com; do in_srv "$KSTEER" route add $h rpa; done
+in_srv "$KSTEER" backend add rh 0.0.0.0:9212                # plain HTTP, port 80
+in_srv "$KSTEER" route add a.bench.example rh --port 80
 echo 1 >/proc/sys/kernel/bpf_stats_enabled   # run time of ksteer's programs
 
 declare -A PID
 bench_srv 1 nginx -p "$WORK" -c "$WORK/backend.conf"
-bench_srv 1 build/rawsrv "9202:raw a"
+bench_srv 1 build/rawsrv "9202:raw a" "http:9212:raw a"
 bench_srv 1 build/handoff_tls_server "$WORK/ho.sock" "$WORK/bench.example.pem" \
 	"$WORK/bench.example.key" ho 9100
 bench_srv 1 build/ksteerd --listen $SRV4:443 2>"$WORK/logs/ksteerd.log"; PID[ksteerd]=$!
 bench_srv 1 haproxy -db -f "$WORK/haproxy.cfg"; PID[haproxy]=$!
 bench_srv 1 nginx -p "$WORK" -c "$WORK/nginx-stream.conf"; PID[nginx-stream]=$!
+bench_srv 1 nginx -p "$WORK" -c "$WORK/nginx-http.conf"; PID[http-nginx]=$!
 bench_srv 1 sniproxy -f -c "$WORK/sniproxy.conf"; PID[sniproxy]=$!
 bench_srv 1 sslh-select -F"$WORK/sslh.cfg" 2>"$WORK/logs/sslh.log"; PID[sslh]=$!
-for l in 0.0.0.0:9002 0.0.0.0:9003 0.0.0.0:9202 0.0.0.0:9100 $SRV4:443 $SRV4:8443 $SRV4:8444 $SRV4:8445 \
-	$SRV4:8446; do
+for l in 0.0.0.0:9002 0.0.0.0:9003 0.0.0.0:9202 0.0.0.0:9212 0.0.0.0:9100 $SRV4:443 $SRV4:8443 \
+	$SRV4:8444 $SRV4:8445 $SRV4:8446 $SRV4:8480; do
 	wait_listen "${l%:*}" "${l##*:}" || { echo "nothing listens on $l" >&2; exit 1; }
 done
 
@@ -139,7 +149,10 @@ declare -A C=(
 	[sniproxy]="$SRV4 8445 8445 a.bench.example b.bench.example a b"
 	[sslh]="$SRV4 8446 8446 a.bench.example b.bench.example a b"
 )
-ORDER=${CONTENDERS:-"direct fast ksteerd-proxy direct-ho ksteerd-handoff haproxy nginx-stream sniproxy sslh"}
+ALL=${CONTENDERS:-"direct fast ksteerd-proxy direct-ho ksteerd-handoff haproxy nginx-stream sniproxy sslh
+	http-direct http-fast http-nginx"}
+ORDER=$(echo $ALL | tr ' ' '\n' | grep -v '^http-' | tr '\n' ' ' || true)
+HTTP_ORDER=$(echo $ALL | tr ' ' '\n' | grep '^http-' | tr '\n' ' ' || true)
 text() { [ "$1" = ho ] && echo "backend ho" || echo "site $1"; }
 
 # cb CONTENDER SITE(a|b) ARGS...: connbench through a contender.
@@ -168,12 +181,24 @@ raw() {
 		true
 }
 has_raw() { [ "$1" != direct-ho ] && [ "$1" != ksteerd-handoff ]; }
+# http_raw CONTENDER ARGS...: the plain-HTTP request through a contender.
+http_raw() {
+	local name=$1 to="$SRV4 80"
+	shift
+	[ "$name" = http-direct ] && to="$DIRECT4 9212"
+	[ "$name" = http-nginx ] && to="$SRV4 8480"
+	set -- $to "$@"
+	local addr=$1 port=$2
+	shift 2
+	in_cli taskset -c 0 build/connbench -a "$addr" -p "$port" -R "$WORK/raw-http.bin" -e "raw a" \
+		-t 60 "$@" || true
+}
 # usage NAME: what the router has used so far (ksteer: BPF programs' time).
 usage() {
 	local pids=${PID[$1]:-}
 	case $1 in
-	direct|direct-ho) echo '{"cpu_s":0,"rss_kb":0,"fds":0}' ;;
-	fast) bpf_usage ;;
+	direct|direct-ho|http-direct) echo '{"cpu_s":0,"rss_kb":0,"fds":0}' ;;
+	fast|http-fast) bpf_usage ;;
 	ksteerd-*) python3 - "$(python3 bench/procstat.py "${PID[ksteerd]}")" "$(bpf_usage)" <<'PY'
 import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -214,6 +239,7 @@ RAW=$WORK/raw.jsonl
 row() { printf '{"contender":"%s","workload":"%s","concurrency":%s,"rep":%s,"result":%s}\n' "$@" >>"$RAW"; }
 for name in $ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
 for name in $ORDER; do if has_raw "$name"; then raw "$name" two -c 4 -n 200 >/dev/null; fi; done
+for name in $HTTP_ORDER; do http_raw "$name" -c 4 -n 200 >/dev/null; done
 # order_for REP: every other repetition in reverse order, so that no
 # contender always runs right after the same one, or at the same moment.
 REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
@@ -236,6 +262,15 @@ for rep in $(seq "$REPS"); do
 		u2=$(usage "$name")
 		printf '{"contender":"%s","workload":"raw-cpu","rep":%s,"before":%s,"after":%s}\n' \
 			"$name" "$rep" "$u1" "$u2" >>"$RAW"
+	done
+	for name in $HTTP_ORDER; do
+		u0=$(usage "$name")
+		for c in $RAW_CONCS; do
+			row "$name" raw-http "$c" "$rep" "$(http_raw "$name" -c "$c" -n "$RAW_CONNS")"
+		done
+		u1=$(usage "$name")
+		printf '{"contender":"%s","workload":"http-cpu","rep":%s,"before":%s,"after":%s}\n' \
+			"$name" "$rep" "$u0" "$u1" >>"$RAW"
 	done
 	echo "repetition $rep of $REPS done" >&2
 done

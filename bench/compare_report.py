@@ -11,7 +11,8 @@ kstats = json.loads(sys.argv[5])
 bulk_reps = int(sys.argv[6])
 rows = [json.loads(l) for l in open(raw)]
 order = list(dict.fromkeys(r["contender"] for r in rows))
-baseline = {c: ("direct-ho" if c == "ksteerd-handoff" else "direct") for c in order}
+baseline = {c: ("direct-ho" if c == "ksteerd-handoff" else
+                "http-direct" if c.startswith("http-") else "direct") for c in order}
 concs = sorted({r["concurrency"] for r in rows if r["workload"] == "rate"})
 headline = 8 if 8 in concs else concs[-1]
 # The router-bound workload: shapes (one-, two-segment ClientHellos) by
@@ -84,6 +85,14 @@ for c in order:
                     for s_ in SHAPES for x in runs(c, "raw-" + s_))
         rused = sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in rcpu)
         d["raw_cpu_us_per_conn"] = round(rused / rmade * 1e6, 2) if rmade else None
+    # Plain HTTP by Host, router-bound (http-*: direct, ksteer's port 80, nginx).
+    if runs(c, "raw-http"):
+        d["http"] = {k: {f: med(runs(c, "raw-http", k), f) for f in ("rate", "p50_us", "p99_us")}
+                     for k in raw_concs}
+        hcpu = [r for r in rows if r["contender"] == c and r["workload"] == "http-cpu"]
+        hmade = sum(x["connections"] + x["errors"] + x["misrouted"] for x in runs(c, "raw-http"))
+        hused = sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in hcpu)
+        d["http_cpu_us_per_conn"] = round(hused / hmade * 1e6, 2) if hmade else None
     att = {m: runs(c, "attack-" + m) for m in ("none", "syn", "ack")}
     if att["none"]:
         d["under_attack"] = {m: {"rate": med(rs, "rate"), "p99_us": med(rs, "p99_us"),
@@ -109,7 +118,7 @@ for c in order:
         d["held_connections"] = hold["result"].get("connections") if hold["result"] else 0
     d["errors_by_workload"] = {w: sum(x.get("errors", 0) for x in runs(c, w))
                                for w in ("rate", "large", "site-b", "bulk", "hold", "raw-one",
-                                         "raw-two")}
+                                         "raw-two", "raw-http")}
     d["errors"] = sum(x.get("errors", 0) for x in every)
     d["misrouted"] = sum(x.get("misrouted", 0) for x in every)
     d["connections"] = n
@@ -128,6 +137,8 @@ for c, d in out["contenders"].items():
         for k in raw_concs:
             x = d["raw"][shape][k]
             x["ratio_rate"] = ratio(x["rate"], b.get("raw", {}).get(shape, {}).get(k, {}).get("rate"))
+    for k, x in d.get("http", {}).items():
+        x["ratio_rate"] = ratio(x["rate"], b.get("http", {}).get(k, {}).get("rate"))
     for k in concs:
         d["by_concurrency"][k]["ratio_rate"] = ratio(d["by_concurrency"][k]["rate"],
                                                      b.get("by_concurrency", {}).get(k, {}).get("rate"))
@@ -145,6 +156,8 @@ hdr = (f"{'contender':<16}" + "".join(f"{'conn/s c=' + str(k):>15}" for k in con
        f"{'RSS MB':>7}{'KB/conn':>8}{'fd/conn':>8}{'err':>5}{'misr':>5}")
 print(hdr)
 for c, d in out["contenders"].items():
+    if "http" in d:
+        continue                          # plain HTTP: its own table below
     line = f"{c:<16}"
     for k in concs:
         x = d["by_concurrency"][k]
@@ -185,6 +198,25 @@ if raw_concs:
     print(f"({out['raw_what']}. Latency: connect to reply, at concurrency "
           f"{raw_headline}, one segment unless 2s; cpu us/c: router CPU per connection)")
 
+plain = [(c, d) for c, d in out["contenders"].items() if "http" in d]
+if plain:
+    print()
+    print(f"{'plain HTTP':<16}" + "".join(f"{'conn/s c=' + str(k):>15}" for k in raw_concs) +
+          f"{'p50us':>7}{'p99us':>7}{'cpu us/c':>9}{'err':>5}{'misr':>5}")
+    for c, d in plain:
+        line = f"{c:<16}"
+        for k in raw_concs:
+            x = d["http"][k]
+            line += f"{f(x['rate'], '.0f'):>7} ({f(x['ratio_rate'], '.2f'):>4})"
+        h = d["http"][raw_headline]
+        line += (f"{f(h['p50_us'], '.0f'):>7}{f(h['p99_us'], '.0f'):>7}"
+                 f"{f(d.get('http_cpu_us_per_conn'), '.1f'):>9}"
+                 f"{d['errors_by_workload']['raw-http']:>5}{d['misrouted']:>5}")
+        print(line)
+    print(f"(router-bound plain HTTP by Host: curl's request replayed with no TLS to a fixed "
+          f"HTTP reply, directly, through ksteer's port 80 and through nginx's reverse proxy; "
+          f"ratios to http-direct; latency at concurrency {raw_headline}, connect to reply)")
+
 attacked = [(c, d) for c, d in out["contenders"].items() if "under_attack" in d]
 if attacked:
     print()
@@ -206,12 +238,14 @@ if attacked:
 dat = os.path.join(outdir, "latest.dat")
 with open(dat, "w") as fh:
     for c, d in out["contenders"].items():
+        if "http" in d:
+            continue
         fh.write(f'"{c}"\n')
         for k in concs:
             x = d["by_concurrency"][k]
             fh.write(f"{k} {x['rate'] or 0} {x['p50_us'] or 0} {x['p99_us'] or 0} {x['p999_us'] or 0}\n")
         fh.write("\n\n")
-n = len(out["contenders"])
+n = sum(1 for d in out["contenders"].values() if "http" not in d)
 gp = f"""
 set terminal pngcairo size 900,520 font ",10"
 set logscale x 2

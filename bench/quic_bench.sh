@@ -3,7 +3,7 @@
 # per datagram, against the kernel's own SO_REUSEPORT hashing.
 #
 # build/quic_flood sends fixed 64-byte short-header datagrams (a DCID ksteer
-# knows, pinned in ks_quic_cids) from the client namespace at UDP 443 as fast
+# knows, pinned in ks_quic_scids) from the client namespace at UDP 443 as fast
 # as one thread can, for SECS seconds; a receiver with 2 sockets in one
 # SO_REUSEPORT group on *:443 in the server namespace counts them.
 #   A: plain reuseport group, ksteer not up: the kernel hashes
@@ -68,11 +68,12 @@ one_run() {
 		local id
 		id=$(in_srv "$KSTEER" backend list -j | /usr/bin/python3 -c \
 			'import json,sys; print([b["id"] for b in json.load(sys.stdin) if b["name"]=="qf"][0])')
-		# ks_quic_cids[8-byte DCID] = qf's first IPv4 UDP slot (0x100),
-		# and 8 among the CID lengths short headers are tried with.
-		bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_cids" key hex 08 \
+		# ks_quic_scids[8-byte DCID] = qf's first IPv4 UDP slot (0x100),
+		# as TC egress learns a server's CID (value: slot, last seen), and 8
+		# among the CID lengths short headers are tried with.
+		bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_scids" key hex 08 \
 			$(sed 's/../& /g' <<<$DCID) 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 \
-			value hex $(printf '%02x 00 00 00' "$id") 00 01 00 00
+			value hex $(printf '%02x 00 00 00' "$id") 00 01 00 00 00 00 00 00 00 00 00 00
 		bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_cid_lens" key hex 00 00 00 00 \
 			value hex 00 01 00 00
 	fi

@@ -7,7 +7,7 @@
  * thread, epoll, a few bytes of state a connection: what it costs is the
  * same for every contender, and small, so the router decides the rate.
  *
- *   rawsrv PORT:TEXT [PORT:TEXT]...
+ *   rawsrv [http:]PORT:TEXT [...]
  *
  * What it reads, the record header of RFC 8446 §5.1:
  *
@@ -19,6 +19,15 @@
  *
  * Anything else (a first byte that is not a handshake record) is closed
  * unanswered: a router that corrupts the bytes shows up as errors.
+ *
+ * An http: port reads a plain-HTTP request head instead (the plain-HTTP
+ * line: a request replayed by connbench -R, through ksteer's port 80 or a
+ * reverse proxy), up to its empty line, and answers TEXT in an HTTP/1.1
+ * response a proxy can relay:
+ *
+ *   "GET" SP target SP version CRLF *(field CRLF) CRLF
+ *
+ * A head that does not start with "GET " is closed unanswered.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,10 +49,12 @@ struct conn {
 	unsigned int got, need;   /* bytes of the record read, its full size */
 	unsigned char site;       /* which listener, for its reply */
 	unsigned char answered;
+	unsigned char eoh;        /* http: bytes of CR LF CR LF matched so far */
 };
 
 static struct conn *conns;
 static const char *reply[MAX_PORTS];
+static int http[MAX_PORTS];   /* the port reads request heads */
 static int lfd[MAX_PORTS], nports;
 
 static int listen_on(int port)
@@ -67,7 +78,38 @@ static void drop(int ep, int fd)
 	close(fd);
 }
 
-/* Read what is there; answer once the record is whole; close on EOF. */
+/* The reply, once. 0, or -1 when it could not be sent (dropped). */
+static int answer(int ep, int fd, struct conn *c)
+{
+	size_t len = strlen(reply[c->site]);
+
+	c->answered = 1;
+	if (write(fd, reply[c->site], len) == (ssize_t)len)
+		return 0;
+	drop(ep, fd);
+	return -1;
+}
+
+/* An http: port's bytes: "GET " first, then up to CR LF CR LF. 0, or -1
+ * when fd was dropped. */
+static int on_http(int ep, int fd, struct conn *c, const unsigned char *b, ssize_t n)
+{
+	static const char eoh[] = "\r\n\r\n";
+
+	for (ssize_t i = 0; i < n && !c->answered; i++) {
+		if (c->got < 4 && b[i] != (unsigned char)"GET "[c->got]) {
+			drop(ep, fd);             /* not a request: the bytes were mangled */
+			return -1;
+		}
+		c->got++;
+		c->eoh = b[i] == (unsigned char)eoh[c->eoh] ? c->eoh + 1 : b[i] == '\r';
+		if (c->eoh == 4 && answer(ep, fd, c))
+			return -1;
+	}
+	return 0;
+}
+
+/* Read what is there; answer once the record (head) is whole; close on EOF. */
 static void on_data(int ep, int fd)
 {
 	struct conn *c = &conns[fd];
@@ -75,6 +117,11 @@ static void on_data(int ep, int fd)
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (http[c->site]) {
+			if (on_http(ep, fd, c, buf, n))
+				return;
+			continue;
+		}
 		ssize_t off = 0;
 
 		while (c->got < 5 && off < n)
@@ -89,15 +136,8 @@ static void on_data(int ep, int fd)
 			c->need = 5 + (c->hdr[3] << 8 | c->hdr[4]);
 		}
 		c->got += n - off;
-		if (c->need && c->got >= c->need && !c->answered) {
-			size_t len = strlen(reply[c->site]);
-
-			c->answered = 1;
-			if (write(fd, reply[c->site], len) != (ssize_t)len) {
-				drop(ep, fd);
-				return;
-			}
-		}
+		if (c->need && c->got >= c->need && !c->answered && answer(ep, fd, c))
+			return;
 	}
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		drop(ep, fd);
@@ -127,7 +167,7 @@ int main(int argc, char **argv)
 	int ep;
 
 	if (argc < 2 || argc - 1 > MAX_PORTS) {
-		fprintf(stderr, "usage: rawsrv PORT:TEXT [PORT:TEXT]... (at most %d)\n", MAX_PORTS);
+		fprintf(stderr, "usage: rawsrv [http:]PORT:TEXT [...] (at most %d)\n", MAX_PORTS);
 		return 2;
 	}
 	setrlimit(RLIMIT_NOFILE, &rl);
@@ -135,14 +175,24 @@ int main(int argc, char **argv)
 	conns = calloc(MAX_FDS, sizeof(*conns));
 	ep = epoll_create1(0);
 	for (int i = 1; i < argc; i++) {
-		char *colon = strchr(argv[i], ':');
+		char *arg = argv[i], *colon;
 
-		if (!colon || (lfd[nports] = listen_on(atoi(argv[i]))) < 0) {
+		http[nports] = !strncmp(arg, "http:", 5);
+		arg += http[nports] ? 5 : 0;
+		colon = strchr(arg, ':');
+		if (!colon || (lfd[nports] = listen_on(atoi(arg))) < 0) {
 			fprintf(stderr, "rawsrv: cannot listen as '%s': %s\n", argv[i],
-				colon ? strerror(errno) : "want PORT:TEXT");
+				colon ? strerror(errno) : "want [http:]PORT:TEXT");
 			return 1;
 		}
 		reply[nports] = colon + 1;
+		if (http[nports]) {
+			char *r = malloc(128 + strlen(colon + 1));
+
+			sprintf(r, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+				strlen(colon + 1), colon + 1);
+			reply[nports] = r;
+		}
 		ev[0] = (struct epoll_event){ .events = EPOLLIN, .data.u32 = MAX_FDS + nports };
 		epoll_ctl(ep, EPOLL_CTL_ADD, lfd[nports++], &ev[0]);
 	}

@@ -13,17 +13,54 @@
 #include "ks_bpf.h"
 
 
+/* Sizes: `up` sets the learned tables' from --quic-entries (KS_QUIC_OFF
+ * without --quic); every program's copy is the one pinned map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_QUIC_OFF);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ks_cid);
+	__type(value, struct ks_quic_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_scids SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, KS_QUIC_CIDS);
+	__uint(max_entries, KS_QUIC_OFF);
 	__type(key, struct ks_cid);
 	__type(value, struct ks_slot);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_quic_cids SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_QUIC_OFF);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ks_flow);
+	__type(value, struct ks_quic_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_QUIC_OFF);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ks_flow);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_hosts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_QUIC_PROBES);
+	__type(key, struct ks_flow);
+	__type(value, struct ks_quic_probe);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_probes SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, KS_QUIC_CIDS);
+	__uint(max_entries, KS_QUIC_OFF);
 	__type(key, struct ks_flow);
 	__type(value, struct ks_slot);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -67,73 +104,8 @@ struct {
 #define KS_QLOAD(src, off, dst, len) bpf_skb_load_bytes((src), (off), (dst), (len))
 #include "quic_inv.h"
 
-/* A short header's DCID is raw[1..]: by QUIC-LB server ID, then by the
- * lengths of the CIDs learned. 0 and *slot set when found. */
-static __attribute__((noinline)) int ks_quic_short_lookup(struct ks_quic_inv *h, struct ks_slot *slot,
-							   __u32 *how)
-{
-	struct ks_quic_sid sid = {};
-	struct ks_slot *v;
-	__u32 cr = h->raw[1] >> 5, zero = 0, *sl, *lens;
 
-	sl = bpf_map_lookup_elem(&ks_quic_lb_len, &cr);
-	if (sl && *sl && *sl <= KS_QUIC_SID_MAX && 2 + *sl <= h->raw_len) {
-		sid.config = cr;
-		sid.len = *sl;
-#pragma unroll
-		for (int i = 0; i < KS_QUIC_SID_MAX; i++)
-			if (i < sid.len)
-				sid.id[i] = h->raw[2 + i];
-		v = bpf_map_lookup_elem(&ks_quic_lb, &sid);
-		if (v) {
-			*slot = *v;
-			*how = KS_ST_QUIC_BY_LB;
-			return 0;
-		}
-	}
-	lens = bpf_map_lookup_elem(&ks_quic_cid_lens, &zero);
-	if (!lens || !*lens)
-		return -1;
-#pragma unroll
-	for (int l = 1; l <= KS_CID_MAX; l++) {
-		if (!(*lens & (1u << l)) || 1 + l > h->raw_len)
-			continue;
-		ks_cid_copy(&h->dcid, &h->raw[1], l);
-		v = bpf_map_lookup_elem(&ks_quic_cids, &h->dcid);
-		if (v) {
-			*slot = *v;
-			*how = KS_ST_QUIC_BY_CID;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* The server socket a client's packet belongs to, from its CIDs alone
- * (what sk_reuseport can see). 0 and *slot set when known. */
-static __always_inline int ks_quic_lookup(struct ks_quic_inv *h, struct ks_slot *slot, __u32 *how)
-{
-	struct ks_slot *v;
-
-	if (!h->long_hdr)
-		return ks_quic_short_lookup(h, slot, how);
-	v = bpf_map_lookup_elem(&ks_quic_cids, &h->dcid);
-	if (!v)
-		return -1;
-	*slot = *v;
-	*how = KS_ST_QUIC_BY_CID;
-	return 0;
-}
-
-/*
- * A client address's only server: ks_quic_peers under the client's address
- * with port 0 (no real pair has it) holds the slot while every connection
- * learned from that address is on that one server, and backend 0 once two
- * servers were seen. A client that migrates to a new port with a new CID
- * (issued inside encrypted frames) is routed by it; a client address with
- * connections on two servers is not guessed.
- */
-#define KS_HOST_AMBIGUOUS 0
+#define KS_QUIC_AMBIGUOUS 0   /* a pair two live servers answer: routes nothing */
 
 /* a (a map value, maybe NULL) is slot b. */
 static __always_inline int ks_same_slot(const struct ks_slot *a, const struct ks_slot *b)
@@ -141,47 +113,96 @@ static __always_inline int ks_same_slot(const struct ks_slot *a, const struct ks
 	return a && a->backend == b->backend && a->slot == b->slot;
 }
 
-static __always_inline void ks_host_key(const struct ks_flow *pair, struct ks_flow *host)
+/* A last-seen time, rewritten at most once per KS_QUIC_SEEN_NS: a write
+ * per packet would move the cache line between CPUs. */
+static __always_inline void ks_quic_touch(__u64 *seen, __u64 now)
 {
-	*host = *pair;
-	host->sport = 0;
+	if (now - *seen > KS_QUIC_SEEN_NS)
+		*seen = now;
 }
 
-/* TC egress saw slot serve pair: record it for the client's address. */
-static __always_inline void ks_host_learn(const struct ks_flow *pair, struct ks_flow *host,
-					  const struct ks_slot *slot)
+/* A server's CID in h->dcid: 0 and *slot set when learned. */
+static __always_inline int ks_quic_scid_find(struct ks_quic_inv *h, struct ks_slot *slot)
 {
-	struct ks_slot *v, amb = { KS_HOST_AMBIGUOUS, 0 };
+	struct ks_quic_owner *o = bpf_map_lookup_elem(&ks_quic_scids, &h->dcid);
 
-	ks_host_key(pair, host);
-	v = bpf_map_lookup_elem(&ks_quic_peers, host);
+	if (!o)
+		return -1;
+	*slot = o->slot;
+	ks_quic_touch(&o->seen_ns, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* A QUIC-LB plaintext server ID in the DCID (raw[1..]): 0 and *slot set. */
+static __always_inline int ks_quic_lb_find(struct ks_quic_inv *h, struct ks_slot *slot)
+{
+	struct ks_quic_sid sid = {};
+	struct ks_slot *v;
+	__u32 cr = h->raw[1] >> 5, *sl;
+
+	sl = bpf_map_lookup_elem(&ks_quic_lb_len, &cr);
+	if (!sl || !*sl || *sl > KS_QUIC_SID_MAX || 2 + *sl > h->raw_len)
+		return -1;
+	sid.config = cr;
+	sid.len = *sl;
+#pragma unroll
+	for (int i = 0; i < KS_QUIC_SID_MAX; i++)
+		if (i < sid.len)
+			sid.id[i] = h->raw[2 + i];
+	v = bpf_map_lookup_elem(&ks_quic_lb, &sid);
 	if (!v)
-		bpf_map_update_elem(&ks_quic_peers, host, slot, BPF_NOEXIST);
-	else if (v->backend != KS_HOST_AMBIGUOUS && !ks_same_slot(v, slot))
-		bpf_map_update_elem(&ks_quic_peers, host, &amb, BPF_ANY);
+		return -1;
+	*slot = *v;
+	return 0;
 }
 
-/* Whether the client's address has any QUIC connection we learned (one
- * server or several). */
-static __always_inline int ks_host_known(const struct ks_flow *pair, struct ks_flow *host)
+/* A short header's DCID is raw[1..], of a length only its server knows:
+ * the lengths servers' CIDs were seen with, longest first (a shorter one
+ * could be a prefix of another server's CID), then a QUIC-LB server ID.
+ * Only CIDs servers chose are looked up: a client's never route here. */
+static __attribute__((noinline)) int ks_quic_short_lookup(struct ks_quic_inv *h, struct ks_slot *slot,
+							   __u32 *how)
 {
-	ks_host_key(pair, host);
-	return bpf_map_lookup_elem(&ks_quic_peers, host) != NULL;
+	__u32 zero = 0, *lens;
+
+	lens = bpf_map_lookup_elem(&ks_quic_cid_lens, &zero);
+	if (lens && *lens) {
+#pragma unroll
+		for (int l = KS_CID_MAX; l >= 1; l--) {
+			if (!(*lens & (1u << l)) || 1 + l > h->raw_len)
+				continue;
+			ks_cid_copy(&h->dcid, &h->raw[1], l);
+			if (!ks_quic_scid_find(h, slot)) {
+				*how = KS_ST_QUIC_BY_CID;
+				return 0;
+			}
+		}
+	}
+	if (ks_quic_lb_find(h, slot))
+		return -1;
+	*how = KS_ST_QUIC_BY_LB;
+	return 0;
 }
 
-/* 0 and *slot: the only server of the client's address; the new pair is
- * recorded so that its next packets need no guess. */
-static __always_inline int ks_host_lookup(const struct ks_flow *pair, struct ks_flow *host,
-					  struct ks_slot *slot)
+/* The server socket a client's packet belongs to, from its CIDs alone
+ * (what sk_reuseport can see). Long headers: a server's CID, else the
+ * client's first DCID that ksteerd routed. 0 and *slot set when known; a
+ * zero-length DCID names nothing (by pair, the caller). */
+static __always_inline int ks_quic_lookup(struct ks_quic_inv *h, struct ks_slot *slot, __u32 *how)
 {
 	struct ks_slot *v;
 
-	ks_host_key(pair, host);
-	v = bpf_map_lookup_elem(&ks_quic_peers, host);
-	if (!v || v->backend == KS_HOST_AMBIGUOUS)
+	if (!h->long_hdr)
+		return ks_quic_short_lookup(h, slot, how);
+	if (!h->dcid.len)
+		return -1;
+	*how = KS_ST_QUIC_BY_CID;
+	if (!ks_quic_scid_find(h, slot))
+		return 0;
+	v = bpf_map_lookup_elem(&ks_quic_cids, &h->dcid);
+	if (!v)
 		return -1;
 	*slot = *v;
-	bpf_map_update_elem(&ks_quic_peers, pair, slot, BPF_NOEXIST);
 	return 0;
 }
 

@@ -14,12 +14,14 @@
 #include "ks_bpf.h"
 #include "route.h"
 #include "quic.h"
+#include "first.h"
 
 struct ks_rp_scratch {
 	struct ks_scratch p;
 	struct ks_route_scratch r;
 	struct ks_quic_inv qh;
 	struct ks_addr pub;
+	struct ks_http_walk hw;
 };
 
 KS_CPU_ARRAY(ks_rp_scratch, struct ks_rp_scratch);
@@ -60,7 +62,8 @@ static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
 
 /*
  * A QUIC datagram: the socket its CID names. What the CIDs do not name was
- * placed by TC, which also saw the address pair (this context does not):
+ * placed by TC, which also saw the address pair and probes (this context
+ * cannot):
  * md->sk is that socket, so it is kept. An unknown new connection does not
  * get here with TC in front (it goes to ksteerd's socket, outside the
  * group); without TC it goes to ksteerd's socket if in the group, else is
@@ -82,7 +85,8 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 		ks_count(KS_ST_RP_QUIC_SELECTED);
 		return SK_PASS;
 	}
-	if (!s->qh.long_hdr) {
+	/* Short headers and zero-length DCIDs: by pair or probe, TC's. */
+	if (!s->qh.long_hdr || !s->qh.dcid.len) {
 		cookie = bpf_get_socket_cookie(md->sk);
 		v = bpf_map_lookup_elem(&ks_quic_socks, &cookie);
 		if (v && !bpf_sk_select_reuseport(md, &ks_listeners, v, 0)) {
@@ -156,6 +160,7 @@ SEC("sk_reuseport/migrate")
 int ksteer_reuseport(struct sk_reuseport_md *md)
 {
 	struct ks_rp_scratch *s;
+	struct ks_first_job job;
 	__u8 th[20];
 	__u32 payload, backend;
 
@@ -206,12 +211,17 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 	 * keeps, as TC decided) goes to ksteerd; without it, dropped: never
 	 * hashed across backends. */
 	backend = KS_FALLBACK_ID;
-	switch (ks_hello_parse(md, NULL, payload, md->len, &s->p)) {
+	job.s = &s->p;
+	job.hw = &s->hw;
+	job.dport = th[2] | th[3] << 8;           /* as the header has it: network order */
+	job.count = 0;
+	switch (ks_first_parse(md, NULL, payload, md->len, &job)) {
 	case KS_HELLO_COMPLETE:
 	case KS_HELLO_MALFORMED:
 	case KS_HELLO_NOT_TLS:
+	case KS_FIRST_UNNAMED:
 		/* An unreadable one names nothing (the parser cleared it):
-		 * the default route, as TC decided. */
+		 * the default route of its space, as TC decided. */
 		backend = ks_route(&s->p, &s->r);
 		break;
 	default:

@@ -72,4 +72,69 @@ int ksteer_sockops(struct bpf_sock_ops *ops)
 	return 1;
 }
 
+/*
+ * QUIC servers (UDP) have no listen(): a restarted one is found when it
+ * binds. `backend add --pid` records the server's cgroup (v2) in
+ * ks_quic_cgroups when that cgroup is its own; a UDP bind to a public port
+ * from there, in our namespace, leaves the process in ks_quic_binds, and
+ * ksteerd registers its sockets from it (ks_quic_adopt, lib/backends.c):
+ * a SOCKHASH cannot be written from a cgroup sock program. Only root (who
+ * writes ks_quic_cgroups) says which cgroup is which backend.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_BACKENDS);
+	__type(key, __u64);                   /* cgroup v2 id */
+	__type(value, __u32);                 /* backend id */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_QUIC_BINDS);
+	__type(key, __u32);                   /* the binding process (tgid) */
+	__type(value, struct ks_quic_bind);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_binds SEC(".maps");
+
+static __always_inline int ks_quic_bound(struct bpf_sock *sk)
+{
+	struct ks_config *cfg = ks_cfg();
+	struct ks_quic_bind b = {};
+	__u64 cg = bpf_get_current_cgroup_id();
+	__u32 *backend, tgid = bpf_get_current_pid_tgid() >> 32, hit = 0;
+
+	if (sk->protocol != IPPROTO_UDP || !cfg || !(cfg->flags & KS_CFG_QUIC))
+		return 1;
+#pragma unroll
+	for (int i = 0; i < KS_MAX_PORTS; i++)
+		hit |= cfg->ports[i] && cfg->ports[i] == bpf_htons(sk->src_port);
+	backend = hit ? bpf_map_lookup_elem(&ks_quic_cgroups, &cg) : NULL;
+	if (!backend)
+		return 1;
+	if (bpf_get_netns_cookie(sk) != cfg->netns_cookie) {
+		ks_count(KS_ST_REG_OTHER_NETNS);
+		return 1;
+	}
+	b.backend = *backend;
+	b.ns = bpf_ktime_get_ns();
+	/* Full (more restarts at once than ksteerd drains): the next bind of
+	 * that process, or `backend add --pid`, registers it. */
+	if (!bpf_map_update_elem(&ks_quic_binds, &tgid, &b, BPF_ANY))
+		ks_count(KS_ST_QUIC_BIND_SEEN);
+	return 1;                             /* never refuses a bind */
+}
+
+SEC("cgroup/post_bind4")
+int ksteer_bind4(struct bpf_sock *sk)
+{
+	return ks_quic_bound(sk);
+}
+
+SEC("cgroup/post_bind6")
+int ksteer_bind6(struct bpf_sock *sk)
+{
+	return ks_quic_bound(sk);
+}
+
 char _license[] SEC("license") = "GPL";

@@ -24,9 +24,11 @@
 #include "route.h"
 #include "reasm.h"
 #include "quic.h"
+#include "quic_probe.h"
 #include "listener.h"
 #include "handback.h"
 #include "monitor.h"
+#include "first.h"
 
 struct ks_tc_scratch {
 	struct ks_scratch p;
@@ -41,6 +43,7 @@ struct ks_tc_scratch {
 	struct ks_quic_inv qh;
 	struct ks_flow qf;
 	struct ks_flow qhost;
+	struct ks_http_walk hw;
 };
 
 KS_CPU_ARRAY(ks_tc_scratch, struct ks_tc_scratch);
@@ -396,18 +399,21 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 {
 	__u32 backend;
 
-	if (st == KS_HELLO_TOO_BIG) {
-		/* Beyond what the kernel keeps, not beyond TLS: ksteerd peeks
-		 * at up to 64 KB. */
-		ks_count(KS_ST_TOO_BIG);
+	if (st == KS_HELLO_TOO_BIG || st == KS_FIRST_HTTP_BIG) {
+		/* Beyond what the kernel keeps, not beyond TLS (HTTP):
+		 * ksteerd peeks at up to 64 KB. */
+		if (st == KS_HELLO_TOO_BIG)
+			ks_count(KS_ST_TOO_BIG);
 		return ks_to_fallback(skb, p, cfg, s, cookie, KS_WHY_TOO_BIG);
 	}
-	/* Not TLS (plain HTTP, an SSLv2-compatible hello) or a broken
-	 * ClientHello: what it names is not to be trusted, so it goes where
-	 * nothing is named, the default route, whose backend answers it as it
-	 * would direct (its own alert), like HAProxy's default_backend; with
+	/* Not TLS (plain HTTP, an SSLv2-compatible hello), a broken
+	 * ClientHello, or a malformed request head on an HTTP port: what it
+	 * names is not to be trusted, so it goes where nothing is named, the
+	 * default route of its space, whose backend answers it as it would
+	 * direct (its own alert, a 400), like HAProxy's default_backend; with
 	 * no default, refused. */
-	ks_count(KS_ST_MALFORMED);
+	if (st != KS_FIRST_UNNAMED)
+		ks_count(KS_ST_MALFORMED);
 	s->p.hello.sni_len = 0;
 	s->p.hello.alpn_count = 0;
 	backend = ks_route(&s->p, &s->r);
@@ -415,7 +421,8 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
 		ks_decided(p, NULL, REFUSED, NO_ROUTE, 0);
 		return ks_refuse(skb, p, s);
 	}
-	ks_count(KS_ST_UNREADABLE_DEFAULT);
+	if (st != KS_FIRST_UNNAMED)
+		ks_count(KS_ST_UNREADABLE_DEFAULT);
 	return ks_place_on(skb, p, cfg, s, cookie, backend, KS_WHY_DEFAULT);
 }
 
@@ -611,20 +618,24 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
 					   struct ks_reasm *e, struct ks_tc_linear *L)
 {
 	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p), backend;
-	int st = ks_hello_parse(NULL, L->lin, 0, e->contig, &s->p);
+	struct ks_first_job j = { .s = &s->p, .hw = &s->hw, .dport = p->th.dest, .count = 1 };
+	int st = ks_first_parse(NULL, L->lin, 0, e->contig, &j);
 
 	if (st == KS_HELLO_INCOMPLETE)
 		return ks_reasm_ack_held(skb, p, s, e);   /* more segments to come */
-	if (st == KS_HELLO_TOO_BIG) {
-		/* Too big for us, not for TLS: ksteerd, with what we acked. */
-		ks_count(KS_ST_TOO_BIG);
+	if (st == KS_HELLO_TOO_BIG || st == KS_FIRST_HTTP_BIG) {
+		/* Too big for us, not for TLS (HTTP): ksteerd, with what we acked. */
+		if (st == KS_HELLO_TOO_BIG)
+			ks_count(KS_ST_TOO_BIG);
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L, KS_WHY_TOO_BIG);
 	}
 	if (st != KS_HELLO_COMPLETE) {
 		/* Unreadable: the default route's backend answers it. */
-		ks_count(KS_ST_MALFORMED);
+		if (st != KS_FIRST_UNNAMED)
+			ks_count(KS_ST_MALFORMED);
+		s->p.hello.sni_len = 0;
 		backend = ks_route(&s->p, &s->r);
-		if (backend)
+		if (backend && st != KS_FIRST_UNNAMED)
 			ks_count(KS_ST_UNREADABLE_DEFAULT);
 		return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_DEFAULT);
 	}
@@ -725,7 +736,9 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	if (!e->contig)
 		return TC_ACT_SHOT;               /* the first segment is still to come */
 	ks_reasm_linear(e, L->lin, e->contig);
-	if (!ks_reasm_walk(e, L->lin))
+	/* The record walk tells when a ClientHello's bytes are in; a request
+	 * head's end only its parser finds (each segment, 8 KB at most). */
+	if (!ks_http_port(cfg, p->th.dest) && !ks_reasm_walk(e, L->lin))
 		return ks_reasm_ack_held(skb, p, s, e);   /* more segments to come */
 	return ks_reasm_decide(skb, p, cfg, s, e, L);
 }
@@ -931,7 +944,11 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		return TC_ACT_SHOT;
 	}
 
-	st = ks_hello_parse(skb, NULL, p->payload, p->len, &s->p);
+	{
+		struct ks_first_job j = { .s = &s->p, .hw = &s->hw, .dport = p->th.dest, .count = 1 };
+
+		st = ks_first_parse(skb, NULL, p->payload, p->len, &j);
+	}
 	if (st == KS_HELLO_COMPLETE)
 		return ks_place(skb, p, cfg, s, cookie);
 	if (st != KS_HELLO_INCOMPLETE)
@@ -986,36 +1003,57 @@ static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb,
 	return TC_ACT_SHOT;
 }
 
+/* Not found by its CIDs: by the pair a server answers, else (short headers)
+ * probing the servers in turn. 0 and *slot, *how set; 1: not QUIC; -1: for
+ * ksteerd. A long header with an unknown DCID is a new connection: its SNI
+ * decides, not the address pair an old one had. */
+static __attribute__((noinline)) int ks_quic_unknown(const struct ks_pkt *p, struct ks_tc_scratch *s,
+						     struct ks_slot *slot, __u32 *how)
+{
+	struct ks_quic_owner *o;
+
+	if (s->qh.long_hdr && s->qh.dcid.len)
+		return -1;
+	o = bpf_map_lookup_elem(&ks_quic_paths, &s->qf);
+	if (o && o->slot.backend != KS_QUIC_AMBIGUOUS) {
+		*slot = o->slot;
+		*how = KS_ST_QUIC_BY_PEER;
+		return 0;
+	}
+	if (s->qh.long_hdr)
+		return -1;                        /* zero-length DCID, pair unknown */
+	if (!(s->qh.raw[0] & 0x40) && !ks_quic_host_known(&s->qf, &s->qhost))
+		return 1;                         /* fixed bit clear, no QUIC from there */
+	if (ks_quic_probe(&s->qf, p->len - p->payload, p->v6, slot))
+		return -1;
+	*how = KS_ST_QUIC_BY_PROBE;
+	return 0;
+}
+
 /* A datagram to a public address:port: into the socket of the server that
  * owns its QUIC connection. What is not QUIC (STUN, a VPN, anything else
  * sharing the port) is not ours: it passes untouched. */
 static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt *p,
 					   struct ks_tc_scratch *s)
 {
-	struct ks_slot slot, *v;
+	struct ks_slot slot;
 	struct bpf_sock *sk;
 	__u32 how = 0;
+	int r;
 
 	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) ||
 	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
 		goto not_quic;
 	ks_flow_of(p, &s->qf);
-	if (ks_quic_lookup(&s->qh, &slot, &how)) {
-		/* A long header with an unknown DCID is a new connection: its
-		 * SNI decides, not the address pair an old one had. */
-		if (s->qh.long_hdr)
+	if (!ks_quic_lookup(&s->qh, &slot, &how)) {
+		if (!s->qh.long_hdr)
+			ks_quic_expect(&s->qf, &slot);
+	} else {
+		r = ks_quic_unknown(p, s, &slot, &how);
+		if (r > 0)
+			goto not_quic;
+		if (r < 0)
 			return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
-		v = bpf_map_lookup_elem(&ks_quic_peers, &s->qf);
-		if (v) {
-			slot = *v;
-			how = KS_ST_QUIC_BY_PEER;
-		} else if (!ks_host_lookup(&s->qf, &s->qhost, &slot)) {
-			how = KS_ST_QUIC_BY_HOST;
-		} else if (!(s->qh.raw[0] & 0x40) && !ks_host_known(&s->qf, &s->qhost)) {
-			goto not_quic;            /* fixed bit clear, no QUIC from there */
-		} else {
-			return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
-		}
 	}
 	sk = bpf_map_lookup_elem(&ks_listeners, &slot);
 	if (!sk)
@@ -1023,8 +1061,8 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 	ks_count(how);
 	if (how == KS_ST_QUIC_BY_PEER)
 		ks_decided(p, NULL, QUIC_ROUTED, BY_PEER, slot.backend);
-	else if (how == KS_ST_QUIC_BY_HOST)
-		ks_decided(p, NULL, QUIC_ROUTED, BY_HOST, slot.backend);
+	else if (how == KS_ST_QUIC_BY_PROBE)
+		ks_decided(p, NULL, QUIC_ROUTED, BY_PROBE, slot.backend);
 	return ks_quic_assign(skb, sk);
 not_quic:
 	ks_count(KS_ST_UDP_NOT_QUIC);

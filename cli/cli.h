@@ -73,7 +73,7 @@ extern const struct ks_opt ks_json_opts[];
 
 extern const struct ks_opt ks_up_opts[];
 extern const struct ks_opt ks_backend_add_opts[];
-extern const struct ks_opt ks_route_alpn_opts[];
+extern const struct ks_opt ks_route_add_opts[];
 extern const struct ks_opt ks_route_test_opts[];
 extern const struct ks_opt ks_parse_opts[];
 extern const struct ks_opt ks_monitor_opts[];

@@ -3,6 +3,8 @@
  * ksteer parse [-j] FILE...: the kernel's parser, run on raw ClientHellos.
  * ksteer parse --quic [-j] FILE...: the UDP payloads of one QUIC
  * connection's first datagrams, in order, through ksteerd's Initial decoder.
+ * ksteer parse --http [-j] FILE...: plain-HTTP request heads, through the
+ * kernel's request parser (shared/http_req.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -109,18 +111,65 @@ static int ks_parse_quic(int n, char **files, int json, struct ks_scratch *s)
 	return err;
 }
 
-enum { KS_OPT_QUIC = KS_LONG_ONLY };
+enum { KS_OPT_QUIC = KS_LONG_ONLY, KS_OPT_HTTP };
 
 const struct ks_opt ks_parse_opts[] = {
 	{ KS_OPT_QUIC, "quic", NULL, "the files are one QUIC connection's first UDP payloads, "
 				     "in order" },
+	{ KS_OPT_HTTP, "http", NULL, "each file is a plain-HTTP request (from its request "
+				     "line): the host it is routed by" },
 	{ 'j', "json", NULL, "print one JSON object a file" },
 	{ 0 },
 };
 
-/* Each file a ClientHello from its first record header; a bad one is
- * said and the rest still parsed. */
-static int ks_parse_tls(int n, char **files, int json, struct ks_scratch *s)
+/* One file's bytes through a parser, printed as JSON or text. */
+typedef void ks_parse_one_fn(const char *file, const unsigned char *buf, size_t len, int json,
+			     struct ks_scratch *s);
+
+static void ks_parse_one_tls(const char *file, const unsigned char *buf, size_t len, int json,
+			     struct ks_scratch *s)
+{
+	ks_parse_buf(buf, len, s);
+	if (json) {
+		ks_hello_json(stdout, file, s);
+		putchar('\n');
+	} else {
+		ks_hello_text(file, s);
+	}
+}
+
+static void ks_http_text(const char *file, const struct ks_scratch *s,
+			 const struct ks_http_walk *w)
+{
+	const struct ks_hello *h = &s->hello;
+
+	printf("%s: %s", file, ks_http_status_name(h->status));
+	if (h->status == KS_HTTP_COMPLETE)
+		printf(" host=%s version=%u.%u from=%s", h->sni_len ? h->sni : "-", w->version / 10,
+		       w->version % 10, w->host_from == KS_HOST_TARGET ? "target" :
+		       w->host_from == KS_HOST_FIELD ? "host_field" : "none");
+	putchar('\n');
+}
+
+/* A request head, as a plain-HTTP port's first bytes. */
+static void ks_parse_one_http(const char *file, const unsigned char *buf, size_t len, int json,
+			      struct ks_scratch *s)
+{
+	struct ks_http_walk w;
+
+	ks_http_parse_buf(buf, len, 80, s, &w);
+	if (json) {
+		ks_http_json(stdout, file, s, &w);
+		putchar('\n');
+	} else {
+		ks_http_text(file, s, &w);
+	}
+}
+
+/* Each file on its own (a ClientHello from its first record header, or a
+ * request head); a bad one is said and the rest still parsed. */
+static int ks_parse_files(int n, char **files, int json, struct ks_scratch *s,
+			  ks_parse_one_fn *one)
 {
 	int err = 0;
 
@@ -132,13 +181,7 @@ static int ks_parse_tls(int n, char **files, int json, struct ks_scratch *s)
 			err = ks_err("cannot read %s: %s", files[i], strerror(errno));
 			continue;
 		}
-		ks_parse_buf(buf, len, s);
-		if (json) {
-			ks_hello_json(stdout, files[i], s);
-			putchar('\n');
-		} else {
-			ks_hello_text(files[i], s);
-		}
+		one(files[i], buf, len, json, s);
 		free(buf);
 	}
 	return err;
@@ -151,10 +194,14 @@ int cmd_parse(const struct ks_env *e)
 
 	if (!s)
 		return ks_err("out of memory");
-	if (ks_opt_given(e, KS_OPT_QUIC))
+	if (ks_opt_given(e, KS_OPT_QUIC) && ks_opt_given(e, KS_OPT_HTTP))
+		err = ks_err("--quic and --http: one or the other");
+	else if (ks_opt_given(e, KS_OPT_QUIC))
 		err = ks_parse_quic(e->nargs, e->args, json, s);
+	else if (ks_opt_given(e, KS_OPT_HTTP))
+		err = ks_parse_files(e->nargs, e->args, json, s, ks_parse_one_http);
 	else
-		err = ks_parse_tls(e->nargs, e->args, json, s);
+		err = ks_parse_files(e->nargs, e->args, json, s, ks_parse_one_tls);
 	free(s);
 	return err;
 }

@@ -15,12 +15,21 @@
 
 static void ks_row_print(const struct ks_route_row *r, int json, int first)
 {
+	char on[16];
+
+	ks_space_name(r->space, on, sizeof(on));
 	if (!json) {
-		printf("%-40s %-16s %s\n", r->host, r->has_alpn ? r->alpn : "-", r->backend);
+		printf("%-40s %-16s %-10s %s\n", r->host, r->has_alpn ? r->alpn : "-", on,
+		       r->backend);
 		return;
 	}
 	printf("%s{\"host\":", first ? "" : ",");
 	ks_json_str(stdout, r->host, strlen(r->host));
+	printf(",\"proto\":\"%s\",\"port\":", ks_space_proto(r->space));
+	if (r->space >> 24 == KS_SPACE_TAG_HTTP)
+		printf("%u", r->space & 0xffff);
+	else
+		printf("null");
 	printf(",\"alpn\":");
 	ks_json_str(stdout, r->has_alpn ? r->alpn : NULL, strlen(r->alpn));
 	printf(",\"backend\":");
@@ -39,7 +48,7 @@ static int ks_route_list(int json)
 	if (json)
 		printf("[");
 	else if (n)
-		printf("%-40s %-16s %s\n", "HOST", "ALPN", "BACKEND");
+		printf("%-40s %-16s %-10s %s\n", "HOST", "ALPN", "ON", "BACKEND");
 	for (size_t i = 0; i < n; i++)
 		ks_row_print(&rows[i], json, i == 0);
 	if (json)
@@ -48,17 +57,58 @@ static int ks_route_list(int json)
 	return 0;
 }
 
-enum { KS_OPT_ALPN = KS_LONG_ONLY };
+enum { KS_OPT_ALPN = KS_LONG_ONLY, KS_OPT_PORT, KS_OPT_PROTO };
 
-const struct ks_opt ks_route_alpn_opts[] = {
+const struct ks_opt ks_route_add_opts[] = {
 	{ KS_OPT_ALPN, "alpn", "PROTO", "the route applies when the client offers PROTO" },
+	{ KS_OPT_PORT, "port", "PORT", "the route is for requests on the plain-HTTP public "
+				       "port PORT, by their Host (else: the TLS ports, by SNI)" },
+	{ KS_OPT_PROTO, "proto", "PROTO", "ssh (the only one): the route is for SSH clients on "
+					  "the TLS ports (no HOST)" },
 	{ 0 },
 };
 
 const struct ks_opt ks_route_test_opts[] = {
 	{ KS_OPT_ALPN, "alpn", "PROTO", "a protocol the client offers (repeatable, in its order)" },
+	{ KS_OPT_PORT, "port", "PORT", "a request on the plain-HTTP public port PORT" },
+	{ KS_OPT_PROTO, "proto", "PROTO", "ssh: an SSH client on a TLS port" },
 	{ 0 },
 };
+
+/* The route space the options name, and the host operand ("default" for
+ * SSH's); 1 after saying what is wrong. others: the operands the command
+ * takes besides HOST (route add's BACKEND). */
+static int ks_route_where(const struct ks_env *e, int others, __u32 *space, const char **host)
+{
+	const char *port = ks_opt_arg(e, KS_OPT_PORT), *proto = ks_opt_arg(e, KS_OPT_PROTO);
+	unsigned int p;
+	int http;
+
+	*space = KS_SPACE_TLS;
+	*host = NULL;
+	if (proto) {
+		if (strcmp(proto, "ssh"))
+			return ks_err("bad --proto '%s' (only ssh)", proto);
+		if (port || ks_opt_given(e, KS_OPT_ALPN))
+			return ks_err("--proto ssh takes no --port or --alpn");
+		if (e->nargs != others)
+			return ks_err("--proto ssh takes no HOST");
+		*space = KS_SPACE_SSH;
+		*host = "default";
+		return 0;
+	}
+	if (e->nargs != others + 1)
+		return ks_err("expected HOST (or --proto ssh)");
+	*host = e->args[0];
+	if (!port)
+		return 0;
+	if (ks_opt_given(e, KS_OPT_ALPN))
+		return ks_err("routes with --port take no --alpn (HTTP has no ALPN)");
+	if (ks_port_spec(port, &p, &http) || strchr(port, ':'))
+		return ks_err("bad --port '%s' (1 to 65535)", port);
+	*space = KS_SPACE_HTTP(p);
+	return 0;
+}
 
 /* The --alpn options into the hello's ALPN list, in the order given. */
 static int ks_route_test_alpn(const struct ks_env *e, struct ks_scratch *s)
@@ -80,18 +130,23 @@ static int ks_route_test_alpn(const struct ks_env *e, struct ks_scratch *s)
 	return 0;
 }
 
-/* ksteer route test HOST|- [--alpn PROTO]...: the backend the kernel picks. */
+/* ksteer route test HOST|- [--alpn PROTO]... [--port PORT] | --proto ssh:
+ * the backend the kernel picks. */
 int cmd_route_test(const struct ks_env *e)
 {
 	static struct ks_scratch s;
-	const char *host = e->args[0];
+	const char *host;
 	struct ks_route_maps m;
-	size_t n = strlen(host);
+	size_t n;
 	char name[64];
-	__u32 id;
+	__u32 id, space;
 
+	if (ks_route_where(e, 0, &space, &host))
+		return 1;
+	n = strlen(host);
 	memset(&s.hello, 0, sizeof(s.hello));
-	if (strcmp(host, "-")) {
+	s.hello.space = space;
+	if (space != KS_SPACE_SSH && strcmp(host, "-")) {
 		if (n > KS_SNI_MAX)
 			return ks_err("host name longer than %d bytes", KS_SNI_MAX);
 		for (size_t i = 0; i < n; i++)
@@ -114,12 +169,28 @@ int cmd_route_test(const struct ks_env *e)
 
 int cmd_route_add(const struct ks_env *e)
 {
-	return ks_route_add(e->args[0], e->args[1], ks_opt_arg(e, KS_OPT_ALPN));
+	const char *host;
+	__u32 space;
+
+	if (ks_route_where(e, 1, &space, &host))
+		return 1;
+	if (ks_route_add(host, space, e->args[e->nargs - 1], ks_opt_arg(e, KS_OPT_ALPN)))
+		return 1;
+	/* Added all the same: `up` may make it one later. */
+	if (space >> 24 == KS_SPACE_TAG_HTTP && !ks_port_is_http(space & 0xffff))
+		fprintf(stderr, "ksteer: port %u is not a plain-HTTP public port (up -p http:%u): "
+			"the route serves nothing until it is\n", space & 0xffff, space & 0xffff);
+	return 0;
 }
 
 int cmd_route_del(const struct ks_env *e)
 {
-	return ks_route_del(e->args[0], ks_opt_arg(e, KS_OPT_ALPN));
+	const char *host;
+	__u32 space;
+
+	if (ks_route_where(e, 0, &space, &host))
+		return 1;
+	return ks_route_del(host, space, ks_opt_arg(e, KS_OPT_ALPN));
 }
 
 int cmd_route_list(const struct ks_env *e)

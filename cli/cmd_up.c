@@ -53,6 +53,7 @@ struct ks_up {
 	struct ks_addr pub[KS_MAX_PUBLIC];
 	int npub;
 	unsigned int ports[KS_MAX_PORTS];   /* host order */
+	int http[KS_MAX_PORTS];             /* ports[i] speaks plain HTTP */
 	int nports;
 	int fallback_only, quic;
 	long reasm_entries, quic_entries;
@@ -184,8 +185,11 @@ static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 	}
 	*old_prio = cfg.tc_prio;
 	memset(cfg.ports, 0, sizeof(cfg.ports));
-	for (int i = 0; i < u->nports; i++)
+	cfg.http_ports = 0;
+	for (int i = 0; i < u->nports; i++) {
 		cfg.ports[i] = htons(u->ports[i]);
+		cfg.http_ports |= (__u32)!!u->http[i] << i;
+	}
 	cfg.flags |= KS_CFG_ACTIVE;
 	cfg.flags = u->quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
 	cfg.flags = ks_up_on_lo(u) ? cfg.flags | KS_CFG_HANDBACK : cfg.flags & ~KS_CFG_HANDBACK;
@@ -342,7 +346,18 @@ static void ks_detach_tc_all(int ifaces_fd, int prio)
 		if_freenameindex(all);
 }
 
-static int ks_attach_sockops(int prog_fd, const char *cgroup)
+/* The cgroup programs: sock_ops (TCP listeners register by listening) and
+ * post_bind (a QUIC server that binds again is registered by ksteerd). */
+static const struct ks_cg_prog {
+	const char *pin;
+	enum bpf_attach_type type;
+} ks_cg_progs[] = {
+	{ "prog_sockops", BPF_CGROUP_SOCK_OPS },
+	{ "prog_bind4", BPF_CGROUP_INET4_POST_BIND },
+	{ "prog_bind6", BPF_CGROUP_INET6_POST_BIND },
+};
+
+static int ks_attach_cg(int prog_fd, const char *cgroup, const struct ks_cg_prog *p)
 {
 	char old_path[256];
 	int cg, old, err = 0;
@@ -350,12 +365,12 @@ static int ks_attach_sockops(int prog_fd, const char *cgroup)
 	cg = open(cgroup, O_RDONLY | O_DIRECTORY);
 	if (cg < 0)
 		return ks_err("cannot open cgroup %s: %s", cgroup, strerror(errno));
-	ks_prog_path("prog_sockops", old_path, sizeof(old_path));
+	ks_prog_path(p->pin, old_path, sizeof(old_path));
 	old = bpf_obj_get(old_path);
-	if (bpf_prog_attach(prog_fd, cg, BPF_CGROUP_SOCK_OPS, BPF_F_ALLOW_MULTI))
-		err = ks_err("cannot attach sock_ops to %s: %s", cgroup, strerror(errno));
+	if (bpf_prog_attach(prog_fd, cg, p->type, BPF_F_ALLOW_MULTI))
+		err = ks_err("cannot attach %s to %s: %s", p->pin + 5, cgroup, strerror(errno));
 	else if (old >= 0)
-		bpf_prog_detach2(old, cg, BPF_CGROUP_SOCK_OPS);   /* replaced */
+		bpf_prog_detach2(old, cg, p->type);   /* replaced */
 	if (old >= 0)
 		close(old);
 	close(cg);
@@ -401,9 +416,10 @@ static long ks_pinned_entries(const char *name, __u32 type)
 }
 
 /*
- * Size the QUIC tables (connection IDs, address pairs): they are LRU maps,
- * allocated whole, so without --quic they are made tiny (KS_QUIC_OFF), and
- * with it `want` entries (0: KS_QUIC_CIDS). Every program's copy must agree
+ * Size the QUIC tables (connection IDs, address pairs, client addresses):
+ * `want` connections (0: KS_QUIC_CIDS) with --quic, each table holding one
+ * entry per connection (its handshake CID, its pair, its address); without
+ * --quic tiny (KS_QUIC_OFF): the LRU maps are allocated whole. Every program's copy must agree
  * with the pinned one; a different size asks for `down` first.
  */
 static int ks_size_quic(struct bpf_map *const *maps, int n, int quic, long want)
@@ -458,7 +474,8 @@ enum {
 
 const struct ks_opt ks_up_opts[] = {
 	{ 'a', "address", "ADDR", "a public address, IPv4 or IPv6 (repeatable; required)" },
-	{ 'p', "port", "PORT", "a public port (repeatable, up to 8; default 443)" },
+	{ 'p', "port", "PORT", "a public port (repeatable, up to 8; default 443): PORT, tls:PORT "
+			       "or http:PORT (plain HTTP, routed by Host; a bare 80 is HTTP)" },
 	{ 'i', "interface", "IFACE", "attach TC there (repeatable; default: the interfaces "
 				     "that carry a public address, and lo)" },
 	{ 'c', "config", "FILE", "add the backends, routes, public addresses and ports "
@@ -469,8 +486,8 @@ const struct ks_opt ks_up_opts[] = {
 	{ KS_OPT_REASM_ENTRIES, "reasm-entries", "N", "ClientHellos held in reassembly at once "
 						     "(default 1024, up to 131072)" },
 	{ KS_OPT_QUIC, "quic", NULL, "steer QUIC on UDP too (TC egress learns connection IDs)" },
-	{ KS_OPT_QUIC_ENTRIES, "quic-entries", "N", "size of the QUIC tables (16 to 4194304); "
-						   "implies --quic" },
+	{ KS_OPT_QUIC_ENTRIES, "quic-entries", "N", "QUIC connections the tables hold (16 to "
+						   "4194304, default 16384); implies --quic" },
 	{ KS_OPT_TC_PRIO, "tc-prio", "N", "priority of ksteer's tc filters (2 to 65535, default "
 					  "24295)" },
 	{ 0 },
@@ -489,13 +506,15 @@ static long ks_opt_num(const char *what, const char *arg, long lo, long hi)
 	return v;
 }
 
-static int ks_up_add_port(struct ks_up *u, unsigned int port)
+static int ks_up_add_port(struct ks_up *u, unsigned int port, int http)
 {
 	for (int i = 0; i < u->nports; i++)
 		if (u->ports[i] == port)
-			return 0;
+			return u->http[i] == http ? 0 :
+			       ks_err("port %u given as both tls and http", port);
 	if (u->nports == KS_MAX_PORTS)
 		return ks_err("too many public ports (max %d)", KS_MAX_PORTS);
+	u->http[u->nports] = http;
 	u->ports[u->nports++] = port;
 	return 0;
 }
@@ -515,7 +534,8 @@ static int ks_up_add_addr(struct ks_up *u, const struct ks_addr *a)
 static int ks_up_option(struct ks_up *u, int val, const char *arg)
 {
 	struct ks_addr a;
-	long v;
+	unsigned int port;
+	int http;
 
 	switch (val) {
 	case 'a':
@@ -523,8 +543,9 @@ static int ks_up_option(struct ks_up *u, int val, const char *arg)
 			return ks_err("bad address '%s' (an IPv4 or IPv6 address, no port)", arg);
 		return ks_up_add_addr(u, &a);
 	case 'p':
-		v = ks_opt_num("port", arg, 1, 65535);
-		return v < 0 || ks_up_add_port(u, v);
+		if (ks_port_spec(arg, &port, &http))
+			return ks_err("bad port '%s' (PORT, tls:PORT or http:PORT; 1 to 65535)", arg);
+		return ks_up_add_port(u, port, http);
 	case 'i':
 		if (u->nif == KS_MAX_IFACES)
 			return ks_err("too many interfaces (max %d)", KS_MAX_IFACES);
@@ -570,7 +591,7 @@ static int ks_up_read_file(struct ks_up *u)
 	for (int i = 0; i < c.npub && !err; i++)
 		err = ks_up_add_addr(u, &c.pub[i]);
 	for (int i = 0; i < c.nports && !err; i++)
-		err = ks_up_add_port(u, c.ports[i]);
+		err = ks_up_add_port(u, c.ports[i], c.http[i]);
 	ks_conf_free(&c);
 	return err;
 }
@@ -582,7 +603,7 @@ static int ks_up_check_args(struct ks_up *u)
 		return ks_err("no public address: name the addresses whose connections ksteer "
 			      "steers with -a ADDR (or a 'public' line in the config file)");
 	if (!u->nports)
-		ks_up_add_port(u, 443);
+		ks_up_add_port(u, 443, 0);
 	return 0;
 }
 
@@ -625,21 +646,23 @@ static int ks_up_open(struct ks_up *u)
 static int ks_up_size(struct ks_up *u)
 {
 	const struct ks_up_progs *pr = &u->pr;
-	struct bpf_map *qm[6];
+	struct bpf_map *qm[18];
 	int nq = 0;
 
 	if (pr->tc && ks_size_reasm(pr->tc, u->reasm_entries, &u->fresh_pool))
 		return 1;
 	if ((pr->tc && ks_size_cpu_maps(pr->tc->obj)) || ks_size_cpu_maps(pr->rp->obj))
 		return ks_err("cannot size the per-CPU buffers: %s", strerror(errno));
-	qm[nq++] = pr->rp->maps.ks_quic_cids;
-	qm[nq++] = pr->rp->maps.ks_quic_peers;
+#define KS_QUIC_SIZED(o) \
+	(qm[nq++] = (o)->maps.ks_quic_cids, qm[nq++] = (o)->maps.ks_quic_peers, \
+	 qm[nq++] = (o)->maps.ks_quic_scids, qm[nq++] = (o)->maps.ks_quic_paths, \
+	 qm[nq++] = (o)->maps.ks_quic_hosts)
+	KS_QUIC_SIZED(pr->rp);
 	if (pr->tc) {
-		qm[nq++] = pr->tc->maps.ks_quic_cids;
-		qm[nq++] = pr->tc->maps.ks_quic_peers;
-		qm[nq++] = pr->eg->maps.ks_quic_cids;
-		qm[nq++] = pr->eg->maps.ks_quic_peers;
+		KS_QUIC_SIZED(pr->tc);
+		KS_QUIC_SIZED(pr->eg);
 	}
+#undef KS_QUIC_SIZED
 	return ks_size_quic(qm, nq, u->quic, u->quic_entries);
 }
 
@@ -677,9 +700,14 @@ static int ks_up_publish(struct ks_up *u)
 static int ks_up_attach_sockops(const struct ks_up *u)
 {
 	const struct ks_up_progs *pr = &u->pr;
+	struct bpf_program *p[] = { pr->so->progs.ksteer_sockops, pr->so->progs.ksteer_bind4,
+				    pr->so->progs.ksteer_bind6 };
 
-	return ks_attach_sockops(bpf_program__fd(pr->so->progs.ksteer_sockops), u->cgroup) ||
-	       ks_pin_prog(pr->so->progs.ksteer_sockops, "prog_sockops");
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (ks_attach_cg(bpf_program__fd(p[i]), u->cgroup, &ks_cg_progs[i]) ||
+		    ks_pin_prog(p[i], ks_cg_progs[i].pin))
+			return 1;
+	return 0;
 }
 
 /* The interfaces to attach: those named, or those that carry a public
@@ -841,7 +869,7 @@ int cmd_up(const struct ks_env *e)
 }
 
 /* What `up` attached: TC off every interface (and our clsact qdiscs),
- * sock_ops off the cgroup ks_config names. */
+ * the cgroup programs off the cgroup ks_config names. */
 static void ks_down_detach(void)
 {
 	struct ks_config cfg = {};
@@ -860,15 +888,17 @@ static void ks_down_detach(void)
 	ks_detach_tc_all(fd, cfg.tc_prio);
 	if (fd >= 0)
 		close(fd);
-	ks_prog_path("prog_sockops", path, sizeof(path));
-	fd = bpf_obj_get(path);
-	cg = fd >= 0 && cfg.cgroup[0] ? open(cfg.cgroup, O_RDONLY | O_DIRECTORY) : -1;
-	if (cg >= 0) {
-		bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS);
-		close(cg);
+	for (size_t i = 0; i < sizeof(ks_cg_progs) / sizeof(ks_cg_progs[0]); i++) {
+		ks_prog_path(ks_cg_progs[i].pin, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		cg = fd >= 0 && cfg.cgroup[0] ? open(cfg.cgroup, O_RDONLY | O_DIRECTORY) : -1;
+		if (cg >= 0) {
+			bpf_prog_detach2(fd, cg, ks_cg_progs[i].type);
+			close(cg);
+		}
+		if (fd >= 0)
+			close(fd);
 	}
-	if (fd >= 0)
-		close(fd);
 }
 
 /* Every pin in d, then the pin directory itself. */

@@ -23,19 +23,28 @@ const struct ks_cmd ks_cmds[] = {
 	  cmd_backend_del },
 	{ "backend list", "the backends, their listeners and counters", "[-j]", ks_json_opts,
 	  0, 0, cmd_backend_list },
-	{ "route add", "send a host to a backend (--alpn: when the client offers PROTO)",
-	  "HOST BACKEND [--alpn PROTO]", ks_route_alpn_opts, 2, 2, cmd_route_add },
-	{ "route del", "remove a route", "HOST [--alpn PROTO]", ks_route_alpn_opts, 1, 1,
-	  cmd_route_del },
+	{ "route add", "send a host to a backend (--alpn: when the client offers PROTO; "
+	  "--port: on a plain-HTTP port; --proto ssh: SSH on the TLS ports)",
+	  "HOST BACKEND [--alpn PROTO]\n"
+	  "HOST BACKEND --port PORT\n"
+	  "--proto ssh BACKEND", ks_route_add_opts, 1, 2, cmd_route_add },
+	{ "route del", "remove a route",
+	  "HOST [--alpn PROTO]\n"
+	  "HOST --port PORT\n"
+	  "--proto ssh", ks_route_add_opts, 0, 1, cmd_route_del },
 	{ "route list", "the routes", "[-j]", ks_json_opts, 0, 0, cmd_route_list },
-	{ "route test", "which backend a ClientHello with this SNI and ALPN gets",
-	  "HOST|- [--alpn PROTO]...", ks_route_test_opts, 1, 1, cmd_route_test },
+	{ "route test", "which backend a ClientHello with this SNI and ALPN gets (a "
+	  "request with this Host on HTTP port PORT, an SSH client)",
+	  "HOST|- [--alpn PROTO]...\n"
+	  "HOST|- --port PORT\n"
+	  "--proto ssh", ks_route_test_opts, 0, 1, cmd_route_test },
 	{ "stats", "every counter of the programs and of ksteerd", "[-j|--prometheus]",
 	  ks_stats_opts, 0, 0, cmd_stats },
 	{ "monitor", "each steering decision as it is made (Ctrl-C ends it)",
 	  "[-j] [--sample N] [--count N]", ks_monitor_opts, 0, 0, cmd_monitor },
-	{ "parse", "parse raw ClientHellos (--quic: QUIC Initials) as ksteer does",
-	  "[--quic] [-j] FILE...", ks_parse_opts, 1, -1, cmd_parse },
+	{ "parse", "parse raw ClientHellos (--quic: QUIC Initials; --http: request heads) "
+	  "as ksteer does",
+	  "[--quic|--http] [-j] FILE...", ks_parse_opts, 1, -1, cmd_parse },
 	{ "key set", "make the key in FILE (-: standard input) the SYN cookie key", "FILE|-",
 	  NULL, 1, 1, cmd_key_set },
 	{ "key rotate", "make a random SYN cookie key current", "", NULL, 0, 0, cmd_key_rotate },

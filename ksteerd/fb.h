@@ -42,6 +42,8 @@ struct fb_routes {
 	__u32 (*route)(const struct fb_env *env, struct ks_scratch *s);
 	/* ks_backend_info[id] into *bi: 0, or -1 when there is none */
 	int (*backend)(const struct fb_env *env, __u32 id, struct ks_backend_info *bi);
+	/* whether port (host order) is a plain-HTTP one; NULL: none is */
+	int (*http_port)(const struct fb_env *env, __u16 port);
 };
 
 /* Raw sockets (fb_raw.c), shared by hand-back and QUIC re-injection. */

@@ -274,6 +274,21 @@ fail:
 	fb_close(env, c, 1);
 }
 
+/* The client's public port (host order) when it is a plain-HTTP one, else 0. */
+static __u16 fb_http_port(struct fb_env *env, struct fb_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	__u32 a[4];
+	__u16 port;
+
+	if (!env->routes->http_port || getsockname(c->client.fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	fb_addr_of(&ss, a, &port);                /* 1 for IPv6: the port is set either way */
+	port = ntohs(port);
+	return env->routes->http_port(env, port) ? port : 0;
+}
+
 /* Route what env->scratch holds (nothing: the default route) and deliver;
  * why (a KS_WHY_) is what `ksteer monitor` says routed it. */
 static void fb_deliver(struct fb_env *env, struct fb_conn *c, int why)
@@ -321,11 +336,50 @@ static void fb_deliver(struct fb_env *env, struct fb_conn *c, int why)
  * it as it would directly (HAProxy's default_backend); refused without one. */
 static void fb_deliver_default(struct fb_env *env, struct fb_conn *c, int why)
 {
+	__u16 port = fb_http_port(env, c);
+
+	/* The scratch may hold another connection's parse: this one's space. */
+	env->scratch->hello.space = port ? KS_SPACE_HTTP(port) : KS_SPACE_TLS;
 	env->scratch->hello.sni_len = 0;
 	env->scratch->hello.alpn_count = 0;
 	if (env->routes->route(env, env->scratch))
 		fb_count(env, KS_FB_TO_DEFAULT, 1);
 	fb_deliver(env, c, why);
+}
+
+/*
+ * What the first n bytes are, by the port (bpf/first.h does the same in
+ * the kernel, with the same parsers): a request head on a plain-HTTP port
+ * (its status as a ClientHello's: the h2 preface names nothing), else a
+ * ClientHello or an SSH client's identification.
+ */
+static int fb_first_parse(struct fb_env *env, struct fb_conn *c, __u32 n)
+{
+	struct ks_http_walk w;
+	__u16 port = fb_http_port(env, c);
+	int st;
+
+	if (port) {
+		st = ks_http_parse_buf(env->peek_buf, n, port, env->scratch, &w);
+		if (st != KS_HTTP_INCOMPLETE)
+			fb_count(env, KS_FB_HTTP, 1);
+		if (st != KS_HTTP_PRIOR_H2)
+			return st;
+		env->scratch->hello.sni_len = 0;
+		return KS_HELLO_COMPLETE;
+	}
+	st = ks_parse_buf(env->peek_buf, n, env->scratch);
+	if (st != KS_HELLO_NOT_TLS && st != KS_HELLO_INCOMPLETE)
+		return st;
+	switch (ks_ssh_ident(env->peek_buf, n < KS_SSH_IDENT_LEN ? n : KS_SSH_IDENT_LEN)) {
+	case KS_SSH_YES:
+		ks_hello_reset(&env->scratch->hello, KS_SPACE_SSH);
+		fb_count(env, KS_FB_SSH, 1);
+		return KS_HELLO_COMPLETE;
+	case KS_SSH_MORE:
+		return KS_HELLO_INCOMPLETE;
+	}
+	return st;
 }
 
 static void fb_peek(struct fb_env *env, struct fb_conn *c)
@@ -339,7 +393,7 @@ static void fb_peek(struct fb_env *env, struct fb_conn *c)
 	}
 	if (n < 0)
 		return;
-	switch (ks_parse_buf(env->peek_buf, n, env->scratch)) {
+	switch (fb_first_parse(env, c, n)) {
 	case KS_HELLO_COMPLETE:
 		fb_deliver(env, c, KS_WHY_KSTEERD_ROUTED);
 		return;

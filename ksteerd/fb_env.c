@@ -41,7 +41,14 @@ static int fb_map_backend(const struct fb_env *env, __u32 id, struct ks_backend_
 	return bpf_map_lookup_elem(env->maps.info, &id, bi) ? -1 : 0;
 }
 
-const struct fb_routes fb_map_routes = { .route = fb_map_route, .backend = fb_map_backend };
+static int fb_map_http_port(const struct fb_env *env, __u16 port)
+{
+	return ks_port_is_http(port);
+}
+
+const struct fb_routes fb_map_routes = {
+	.route = fb_map_route, .backend = fb_map_backend, .http_port = fb_map_http_port,
+};
 
 /* Nothing open yet (every descriptor -1), so fb_env_free can follow any
  * phase; the parser's scratch, which every ClientHello needs. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "config.h"
 #include "fb.h"
 
@@ -100,10 +101,37 @@ static int fb_sooner(int a, int b)
 	return a < 0 || (b >= 0 && b < a) ? b : a;
 }
 
+#define FB_ADOPT_MS 250           /* how often QUIC servers' binds are looked at */
+#define FB_ADOPT_SETTLE_NS (200 * 1000000ull)   /* a server binds v4 and v6 in a row */
+
+/* With --quic: register the QUIC servers that bound the public port again
+ * (restarted; ks_quic_adopt, lib/quic_servers.c). ms to the next look. */
+static int fb_quic_adopt(struct fb_env *env)
+{
+	static uint64_t next;
+	static int binds = -1;
+	uint64_t now = fb_now_ms();
+	char path[256];
+
+	if (!env->quic)
+		return -1;
+	if (now < next)
+		return next - now;
+	next = now + FB_ADOPT_MS;
+	if (binds < 0) {
+		snprintf(path, sizeof(path), "%s/ks_quic_binds", ks_pin_dir());
+		binds = bpf_obj_get(path);        /* silent: an older `up` has none */
+	}
+	if (binds >= 0)
+		ks_quic_adopt(binds, FB_ADOPT_SETTLE_NS);
+	return FB_ADOPT_MS;
+}
+
 int fb_due(struct fb_env *env)
 {
-	return fb_sooner(fb_sooner(fb_expire(env), fb_quic_expire(env)),
-			 fb_sooner(fb_handback_expire(env), fb_metrics_expire(env)));
+	return fb_sooner(fb_sooner(fb_sooner(fb_expire(env), fb_quic_expire(env)),
+				   fb_sooner(fb_handback_expire(env), fb_metrics_expire(env))),
+			 fb_quic_adopt(env));
 }
 
 /* Submit what the last batch queued and wait for a CQE, until the next

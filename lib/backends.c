@@ -56,18 +56,25 @@ static void ks_drop_slots_of(const char *name, size_t key_size, __u32 id)
 {
 	int fd = ks_map(name);
 	__u8 key[64], next[64];
-	struct ks_slot v;
-	void *prev = NULL;
+	union {
+		struct ks_slot slot;      /* every value starts with its slot */
+		__u8 b[256];
+	} v;
+
+	int more;
 
 	if (fd < 0 || key_size > sizeof(key)) {
 		close(fd);
 		return;
 	}
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(key, next, key_size);
-		prev = key;
-		if (!bpf_map_lookup_elem(fd, key, &v) && v.backend == id)
+	/* The next key is read before this one goes: a hash map's walk
+	 * from a deleted key starts over. */
+	more = !bpf_map_get_next_key(fd, NULL, key);
+	while (more) {
+		more = !bpf_map_get_next_key(fd, key, next);
+		if (!bpf_map_lookup_elem(fd, key, &v) && v.slot.backend == id)
 			bpf_map_delete_elem(fd, key);
+		memcpy(key, next, key_size);
 	}
 	close(fd);
 }
@@ -87,6 +94,19 @@ static void ks_backend_drop_listeners(int lst, __u32 id)
 	/* Its QUIC sockets and server IDs: no datagram is steered to them. */
 	ks_drop_slots_of("ks_quic_socks", sizeof(__u64), id);
 	ks_drop_slots_of("ks_quic_lb", sizeof(struct ks_quic_sid), id);
+}
+
+/* A deleted backend's QUIC connections as learned (CIDs, address pairs):
+ * gone with it, so that a backend that takes the id next inherits none.
+ * Probes expire by themselves (KS_QUIC_PROBE_NS) and teach only from an
+ * answer of a registered socket. */
+static void ks_backend_drop_quic(__u32 id)
+{
+	ks_drop_slots_of("ks_quic_cgroups", sizeof(__u64), id);
+	ks_drop_slots_of("ks_quic_scids", sizeof(struct ks_cid), id);
+	ks_drop_slots_of("ks_quic_cids", sizeof(struct ks_cid), id);
+	ks_drop_slots_of("ks_quic_paths", sizeof(struct ks_flow), id);
+	ks_drop_slots_of("ks_quic_peers", sizeof(struct ks_flow), id);
 }
 
 /*
@@ -268,7 +288,7 @@ static int ks_register_any(__u32 id, int fd, const struct ks_quic_sid *sid)
 int ks_backend_add_pid(const char *name, int pid, int only_fd, const struct ks_quic_sid *sid)
 {
 	struct ks_backend_info bi;
-	int info, pidfd, n = 0, err, fd;
+	int info, pidfd, n = 0, udp = 0, err, fd;
 	__u32 id;
 
 	if (!ks_backend_name_ok(name))
@@ -294,6 +314,12 @@ int ks_backend_add_pid(const char *name, int pid, int only_fd, const struct ks_q
 			continue;
 		}
 		err = ks_register_any(id, fd, sid);
+		if (!err && !udp) {
+			int type = 0;
+			socklen_t tl = sizeof(type);
+
+			udp = !getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) && type == SOCK_DGRAM;
+		}
 		close(fd);
 		if (err == -ENOTCONN || err == -ENOTSOCK || err == -ENOPROTOOPT) {
 			if (only_fd >= 0)
@@ -310,6 +336,8 @@ int ks_backend_add_pid(const char *name, int pid, int only_fd, const struct ks_q
 	if (!n)
 		return ks_err("process %d has no listening TCP socket nor UDP socket on the "
 			      "public port", pid);
+	if (udp)
+		ks_quic_note_cgroup(id, pid, name);
 	return 0;
 }
 
@@ -372,6 +400,7 @@ int ks_backend_del(const char *name)
 	bpf_map_lookup_elem(info, &id, &bi);
 	ks_backend_forget_addr(addrs, lst, id, &bi);
 	ks_backend_drop_listeners(lst, id);       /* --pid ones too */
+	ks_backend_drop_quic(id);
 	memset(&bi, 0, sizeof(bi));
 	bpf_map_update_elem(info, &id, &bi, BPF_ANY);
 	err = 0;

@@ -11,9 +11,11 @@
  *   backend NAME ADDR:PORT proxy ADDR:PORT [proxy-protocol]
  *   backend NAME ADDR:PORT handoff PATH           both: its listeners take the
  *                                                 fast path, ksteerd the rest
- *   route HOST BACKEND [alpn PROTO]
+ *   route HOST BACKEND [alpn PROTO]               on the TLS ports
+ *   route HOST BACKEND port PORT                  on the plain-HTTP port PORT
+ *   ssh BACKEND                                   SSH on the TLS ports
  *   public ADDR [ADDR...]                         public addresses (as up -a)
- *   port PORT [PORT...]                           public ports (as up -p)
+ *   port [tls:|http:]PORT [...]                   public ports (as up -p)
  *
  * HOST is an exact name, *.suffix or default. A backend line states the
  * whole backend: what it leaves out, the backend loses (a proxy target, an
@@ -147,27 +149,54 @@ static int ks_conf_backend_line(struct ks_conf *c, char **w, int n, int line)
 	return ks_conf_backend_unique(c, b);
 }
 
-/* route HOST BACKEND [alpn PROTO]; HOST is kept as `route list` prints it. */
+/* The route space a route line's options name: TLS, or "port PORT". */
+static int ks_conf_route_space(char **w, int n, __u32 *space)
+{
+	unsigned int port;
+	int http;
+
+	*space = KS_SPACE_TLS;
+	if (n == 3 || (n == 5 && !strcmp(w[3], "alpn")))
+		return 0;
+	if (n != 5 || strcmp(w[3], "port"))
+		return ks_err("expected 'route HOST BACKEND [alpn PROTO | port PORT]'");
+	if (ks_port_spec(w[4], &port, &http) || strchr(w[4], ':'))
+		return ks_err("bad port '%s' (1 to 65535)", w[4]);
+	*space = KS_SPACE_HTTP(port);
+	return 0;
+}
+
+/* route HOST BACKEND [alpn PROTO | port PORT], or ssh BACKEND (w[0]
+ * "ssh", no host); HOST is kept as `route list` prints it. */
 static int ks_conf_route_line(struct ks_conf *c, char **w, int n, int line)
 {
 	struct ks_route_key key;
 	struct ks_conf_route *r;
+	char *ssh[3] = { w[0], "default", n > 1 ? w[1] : NULL };
+	__u32 space = KS_SPACE_SSH;
 
-	if (n != 3 && (n != 5 || strcmp(w[3], "alpn")))
-		return ks_err("expected 'route HOST BACKEND [alpn PROTO]'");
-	if (ks_route_key_from_host(w[1], &key))
+	if (!strcmp(w[0], "ssh")) {
+		if (n != 2)
+			return ks_err("expected 'ssh BACKEND'");
+		w = ssh;
+		n = 3;
+	} else if (ks_conf_route_space(w, n, &space)) {
+		return 1;
+	}
+	if (ks_route_key_in(w[1], space, &key))
 		return ks_err("bad host '%s' (want NAME, *.SUFFIX or default)", w[1]);
 	if (!ks_backend_name_ok(w[2]))
 		return ks_err("bad backend name '%s' (letters, digits, - _ . ; max 47)", w[2]);
-	if (n == 5 && strlen(w[4]) > KS_ALPN_KEY_MAX)
+	if (n == 5 && space == KS_SPACE_TLS && strlen(w[4]) > KS_ALPN_KEY_MAX)
 		return ks_err("bad ALPN protocol '%s' (1 to %d bytes)", w[4], KS_ALPN_KEY_MAX);
 	r = ks_conf_push((void **)&c->rt, &c->nrt, &c->rt_cap, sizeof(*r));
 	if (!r)
 		return ks_err("out of memory");
 	r->line = line;
+	r->r.space = space;
 	ks_host_from_route_key(&key, r->r.host, sizeof(r->r.host));
 	snprintf(r->r.backend, sizeof(r->r.backend), "%s", w[2]);
-	if (n == 5) {
+	if (n == 5 && space == KS_SPACE_TLS) {
 		snprintf(r->r.alpn, sizeof(r->r.alpn), "%s", w[4]);
 		r->r.has_alpn = 1;
 	}
@@ -178,8 +207,8 @@ static int ks_conf_route_line(struct ks_conf *c, char **w, int n, int line)
 static int ks_conf_public_line(struct ks_conf *c, char **w, int n)
 {
 	struct ks_addr a;
-	char *end;
-	long port;
+	unsigned int port;
+	int http;
 
 	if (n < 2)
 		return ks_err("expected '%s %s...'", w[0], strcmp(w[0], "port") ? "ADDR" : "PORT");
@@ -192,11 +221,11 @@ static int ks_conf_public_line(struct ks_conf *c, char **w, int n)
 			c->pub[c->npub++] = a;
 			continue;
 		}
-		port = strtol(w[i], &end, 10);
-		if (*end || port < 1 || port > 65535)
-			return ks_err("bad port '%s'", w[i]);
+		if (ks_port_spec(w[i], &port, &http))
+			return ks_err("bad port '%s' (PORT, tls:PORT or http:PORT)", w[i]);
 		if (c->nports == KS_MAX_PORTS)
 			return ks_err("too many public ports (max %d)", KS_MAX_PORTS);
+		c->http[c->nports] = http;
 		c->ports[c->nports++] = port;
 	}
 	return 0;
@@ -218,12 +247,13 @@ static int ks_conf_line(struct ks_conf *c, char *line, int lineno)
 		return 0;
 	if (!strcmp(w[0], "backend"))
 		return ks_conf_backend_line(c, w, n, lineno);
-	if (!strcmp(w[0], "route"))
+	if (!strcmp(w[0], "route") || !strcmp(w[0], "ssh"))
 		return ks_conf_route_line(c, w, n, lineno);
 	if (!strcmp(w[0], "public") || !strcmp(w[0], "port"))
 		return ks_conf_public_line(c, w, n);
 	return ks_err("unknown directive '%s': expected 'backend NAME ...', "
-		      "'route HOST BACKEND [alpn PROTO]', 'public ADDR...' or 'port PORT...'", w[0]);
+		      "'route HOST BACKEND [alpn PROTO | port PORT]', 'ssh BACKEND', "
+		      "'public ADDR...' or 'port PORT...'", w[0]);
 }
 
 /* Same host and ALPN: the earlier line wins the tie, so it is the one named. */
@@ -247,6 +277,8 @@ static int ks_conf_routes_unique(struct ks_conf *c)
 		if (ks_route_row_cmp(&r[-1].r, &r->r))
 			continue;
 		ks_conf_at(c, r->line);
+		if (r->r.space == KS_SPACE_SSH)
+			return ks_err("ssh is already routed on line %d", r[-1].line);
 		if (r->r.has_alpn)
 			return ks_err("route for '%s' with ALPN '%s' is already defined on line %d",
 				      r->r.host, r->r.alpn, r[-1].line);

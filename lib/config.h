@@ -27,6 +27,7 @@ struct ks_conf {
 	struct ks_addr pub[KS_MAX_PUBLIC];
 	int npub;
 	unsigned int ports[KS_MAX_PORTS];
+	int http[KS_MAX_PORTS];       /* ports[i] speaks plain HTTP */
 	int nports;
 };
 

@@ -213,7 +213,7 @@ static int ks_sync_routes(const struct ks_conf *c, const struct ks_state *s,
 		if (have && !strcmp(have->backend, r->backend))
 			continue;
 		ks_conf_at(c, c->rt[i].line);
-		if (ks_route_add(r->host, r->backend, r->has_alpn ? r->alpn : NULL))
+		if (ks_route_add(r->host, r->space, r->backend, r->has_alpn ? r->alpn : NULL))
 			return -1;
 		if (have)
 			d->changed++;
@@ -234,7 +234,7 @@ static int ks_sync_prune(const struct ks_conf *c, const struct ks_state *s,
 		/* c->rt is sorted, and its elements start with a ks_route_row. */
 		if (bsearch(r, c->rt, c->nrt, sizeof(*c->rt), ks_route_row_cmp))
 			continue;
-		if (ks_route_del(r->host, r->has_alpn ? r->alpn : NULL))
+		if (ks_route_del(r->host, r->space, r->has_alpn ? r->alpn : NULL))
 			return -1;
 		d->removed++;
 	}

@@ -46,6 +46,15 @@ void ks_format_addr(const struct ks_addr *a, char *buf, size_t len);
 /* Host route names: "default", "*.suffix" or an exact name; builds the key. */
 int ks_route_key_from_host(const char *host, struct ks_route_key *key);
 void ks_host_from_route_key(const struct ks_route_key *key, char *buf, size_t len);
+/* The same in a route space (ksteer_abi.h): SSH's has "default" only. */
+int ks_route_key_in(const char *host, __u32 space, struct ks_route_key *key);
+__u32 ks_route_key_space(const struct ks_route_key *key);
+/* A route space as words: "tls", "http:80", "ssh"; its protocol alone. */
+void ks_space_name(__u32 space, char *buf, size_t len);
+const char *ks_space_proto(__u32 space);
+/* A public port as -p and `port` take it: [tls:|http:]PORT, a bare 80
+ * plain HTTP, any other TLS. Into *port (host order) and *http. */
+int ks_port_spec(const char *s, unsigned int *port, int *http);
 
 /* Backend ids by name; 0 when absent. */
 __u32 ks_backend_find(int info_fd, const char *name);
@@ -55,6 +64,8 @@ int ks_backend_name(int info_fd, __u32 id, char *buf, size_t len);
 int ks_public_write(const struct ks_addr *addrs, int n);   /* ks_public = exactly these */
 int ks_public_ports(unsigned int ports[KS_MAX_PORTS]);     /* host order; how many */
 int ks_port_is_public(unsigned int port);
+/* 1 when port (host order) is a public plain-HTTP port (ks_config). */
+int ks_port_is_http(unsigned int port);
 int ks_addr_is_public(const struct ks_addr *a);             /* with its port */
 int ks_public_ifaces(const struct ks_addr *addrs, int n, int *local, char **names, int max);
 int ks_iface_carries(const char *name, const struct ks_addr *addrs, int n);
@@ -109,8 +120,12 @@ int ks_backend_del(const char *name);
 /* Take the listeners of process pid (only_fd: that descriptor alone, -1:
  * all) for backend name; UDP ones with the QUIC-LB server id sid. */
 int ks_backend_add_pid(const char *name, int pid, int only_fd, const struct ks_quic_sid *sid);
-int ks_route_add(const char *host, const char *backend, const char *alpn);
-int ks_route_del(const char *host, const char *alpn);
+/* QUIC servers that restart (quic_servers.c): pid's own cgroup recorded
+ * for backend; ksteerd's adoption of processes that bound the port again. */
+void ks_quic_note_cgroup(__u32 backend, int pid, const char *name);
+int ks_quic_adopt(int binds_fd, __u64 settle_ns);
+int ks_route_add(const char *host, __u32 space, const char *backend, const char *alpn);
+int ks_route_del(const char *host, __u32 space, const char *alpn);
 
 /* The route maps, opened together; on failure the ones opened stay open:
  * ks_route_maps_close them too. */
@@ -122,6 +137,7 @@ void ks_route_maps_close(struct ks_route_maps *m);
 
 /* One route as `route list` shows it; alpn is "" without one. */
 struct ks_route_row {
+	__u32 space;                  /* first: routes sort by space, host, ALPN */
 	char host[300];
 	char alpn[KS_ALPN_KEY_MAX + 1];
 	int has_alpn;

@@ -134,6 +134,23 @@ static int ks_quic_sid_set(const struct ks_quic_sid *sid, const struct ks_slot *
  * also encodes that QUIC-LB server ID in its CIDs. -ENOTCONN: not a UDP
  * socket bound to the public port (skipped by the caller).
  */
+/* Cookies of sockets that held slot before (a server that restarted):
+ * gone, or the probes would count a server twice. */
+static void ks_quic_socks_forget(int socks, const struct ks_slot *slot, __u64 keep)
+{
+	__u64 key, next;
+	struct ks_slot v;
+	int more = !bpf_map_get_next_key(socks, NULL, &key);
+
+	while (more) {
+		more = !bpf_map_get_next_key(socks, &key, &next);
+		if (key != keep && !bpf_map_lookup_elem(socks, &key, &v) &&
+		    v.backend == slot->backend && v.slot == slot->slot)
+			bpf_map_delete_elem(socks, &key);
+		key = next;
+	}
+}
+
 int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 {
 	struct sockaddr_storage ss;
@@ -165,6 +182,8 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 	err = ks_take_slot(map, KS_UDP_SLOT(class, 0), sock_fd, cookie, &key);
 	if (!err && bpf_map_update_elem(socks, &cookie, &key, BPF_ANY))
 		err = -errno;
+	if (!err)
+		ks_quic_socks_forget(socks, &key, cookie);
 	if (!err && sid)
 		err = ks_quic_sid_set(sid, &key);
 	close(map);

@@ -61,6 +61,20 @@ int ks_public_ports(unsigned int ports[KS_MAX_PORTS])
 	return n;
 }
 
+int ks_port_is_http(unsigned int port)
+{
+	struct ks_config cfg;
+	__u32 zero = 0;
+	int fd = ks_map("ks_config"), http = 0;
+
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &cfg))
+		for (int i = 0; i < KS_MAX_PORTS; i++)
+			if (cfg.ports[i] && ntohs(cfg.ports[i]) == port && ((cfg.http_ports >> i) & 1))
+				http = 1;
+	close(fd);
+	return http;
+}
+
 int ks_port_is_public(unsigned int port)
 {
 	unsigned int ports[KS_MAX_PORTS];

@@ -72,7 +72,17 @@ static __u32 ks_new_route_id(int ids, const struct ks_route_key *key)
 	return 0;
 }
 
-int ks_route_add(const char *host, const char *backend, const char *alpn)
+/* The key of host in space; 1 after saying why there is none. */
+static int ks_route_key_of(const char *host, __u32 space, struct ks_route_key *key)
+{
+	if (!ks_route_key_in(host, space, key))
+		return 0;
+	if (space == KS_SPACE_SSH)
+		return ks_err("SSH routes name no host");
+	return ks_err("bad host '%s' (want NAME, *.SUFFIX or default)", host);
+}
+
+int ks_route_add(const char *host, __u32 space, const char *backend, const char *alpn)
 {
 	struct ks_route_maps m;
 	struct ks_route_key key;
@@ -81,8 +91,10 @@ int ks_route_add(const char *host, const char *backend, const char *alpn)
 	int err = 1;
 	__u32 id;
 
-	if (ks_route_key_from_host(host, &key))
-		return ks_err("bad host '%s' (want NAME, *.SUFFIX or default)", host);
+	if (ks_route_key_of(host, space, &key))
+		return 1;
+	if (alpn && space != KS_SPACE_TLS)
+		return ks_err("only TLS routes take an ALPN protocol");
 	if (alpn && (strlen(alpn) == 0 || strlen(alpn) > KS_ALPN_KEY_MAX))
 		return ks_err("bad ALPN protocol '%s' (1 to %d bytes)", alpn, KS_ALPN_KEY_MAX);
 	if (ks_route_maps_open(&m))
@@ -136,20 +148,22 @@ static int ks_route_has_alpn(int alpn, __u32 route_id)
 	return 0;
 }
 
-int ks_route_del(const char *host, const char *alpn)
+int ks_route_del(const char *host, __u32 space, const char *alpn)
 {
 	struct ks_route_maps m;
 	struct ks_route_key key;
 	struct ks_route_val val;
 	struct ks_alpn_key ak;
+	char where[16];
 	int err = 1;
 
-	if (ks_route_key_from_host(host, &key))
-		return ks_err("bad host '%s' (want NAME, *.SUFFIX or default)", host);
+	if (ks_route_key_of(host, space, &key))
+		return 1;
+	ks_space_name(space, where, sizeof(where));
 	if (ks_route_maps_open(&m))
 		goto out;
 	if (ks_route_lookup(m.routes, &key, &val)) {
-		ks_err("no route for '%s'", host);
+		ks_err("no route for '%s'%s%s", host, space ? " on " : "", space ? where : "");
 		goto out;
 	}
 	if (alpn) {
@@ -183,7 +197,7 @@ out:
 int ks_route_row_cmp(const void *a, const void *b)
 {
 	const struct ks_route_row *x = a, *y = b;
-	int c = strcmp(x->host, y->host);
+	int c = x->space != y->space ? (x->space < y->space ? -1 : 1) : strcmp(x->host, y->host);
 
 	return c ? c : strcmp(x->alpn, y->alpn);
 }
@@ -223,6 +237,7 @@ int ks_route_rows(struct ks_route_row **rows_out, size_t *n_out)
 		if (!(r = ks_route_row_new(&rows, &n, &cap)))
 			goto nomem;
 		ks_host_from_route_key(&k, r->host, sizeof(r->host));
+		r->space = ks_route_key_space(&k);
 		ks_backend_name(m.info, v.backend, r->backend, sizeof(r->backend));
 	}
 	while (!bpf_map_get_next_key(m.alpn, aprev, &ak)) {

@@ -232,21 +232,84 @@ int ks_route_key_from_host(const char *host, struct ks_route_key *key)
 	return 0;
 }
 
+int ks_route_key_in(const char *host, __u32 space, struct ks_route_key *key)
+{
+	struct ks_route_key k;
+	__u32 base = ks_space_prefix(space, key->name), n;
+
+	if (ks_route_key_from_host(host, &k))
+		return -1;
+	n = k.prefixlen / 8;
+	if (space == KS_SPACE_SSH && n)
+		return -1;                      /* SSH names nothing: only its default */
+	if (n + base > KS_NAME_MAX)
+		return -1;                      /* no room left by the prefix */
+	memset(key->name + base, 0, KS_NAME_MAX - base);
+	memcpy(key->name + base, k.name, n);
+	key->prefixlen = 8 * (base + n);
+	return 0;
+}
+
+const char *ks_space_proto(__u32 space)
+{
+	return space >> 24 == KS_SPACE_TAG_HTTP ? "http" : space == KS_SPACE_SSH ? "ssh" : "tls";
+}
+
+void ks_space_name(__u32 space, char *buf, size_t len)
+{
+	if (space >> 24 == KS_SPACE_TAG_HTTP)
+		snprintf(buf, len, "%s:%u", ks_space_proto(space), space & 0xffff);
+	else
+		snprintf(buf, len, "%s", ks_space_proto(space));
+}
+
+int ks_port_spec(const char *s, unsigned int *port, int *http)
+{
+	char *end;
+	long v;
+
+	*http = -1;
+	if (!strncmp(s, "http:", 5) || !strncmp(s, "tls:", 4)) {
+		*http = s[0] == 'h';
+		s = strchr(s, ':') + 1;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 65535)
+		return -1;
+	*port = v;
+	if (*http < 0)
+		*http = v == 80;
+	return 0;
+}
+
+__u32 ks_route_key_space(const struct ks_route_key *key)
+{
+	if (key->prefixlen >= 24 && key->name[0] == KS_SPACE_TAG_HTTP)
+		return KS_SPACE_HTTP(key->name[1] << 8 | key->name[2]);
+	if (key->prefixlen >= 8 && key->name[0] == KS_SPACE_TAG_SSH)
+		return KS_SPACE_SSH;
+	return KS_SPACE_TLS;
+}
+
 void ks_host_from_route_key(const struct ks_route_key *key, char *buf, size_t len)
 {
-	size_t n = key->prefixlen / 8, i, o = 0;
+	__u8 pre[3];
+	size_t base = ks_space_prefix(ks_route_key_space(key), pre);
+	size_t n = key->prefixlen / 8 - base, i, o = 0;
+	const __u8 *name = key->name + base;
 
 	if (n == 0) {
 		snprintf(buf, len, "default");
 		return;
 	}
-	if (key->name[n - 1] == 0) {
+	if (name[n - 1] == 0) {
 		n--;                            /* exact */
 	} else if (len > 1) {
 		buf[o++] = '*';                 /* wildcard: ends with '.' */
 	}
 	for (i = 0; i < n && o + 1 < len; i++)
-		buf[o++] = key->name[n - 1 - i];
+		buf[o++] = name[n - 1 - i];
 	buf[o] = 0;
 }
 

@@ -9,7 +9,7 @@ pkgs=(
 	liburing-dev libssl-dev libclang-rt-14-dev
 	iproute2 ethtool procps psmisc python3 jq
 	openssl curl gnutls-bin nginx tshark wrk tcpdump chromium ngtcp2-client ngtcp2-server
-	prometheus
+	prometheus wget openssh-client openssh-server
 	debhelper dpkg-dev build-essential systemd man-db groff-base
 )
 missing=()
@@ -25,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 # nginx from Debian starts a service on :80, prometheus (the tests use its
-# promtool) one on :9090; the tests run their own.
+# promtool) one on :9090; the tests run their own (sshd too).
 if command -v systemctl >/dev/null 2>&1; then
 	systemctl disable --now nginx prometheus >/dev/null 2>&1 || true
 fi

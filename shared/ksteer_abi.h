@@ -11,7 +11,7 @@
 #include "ksteer_counters.h"
 #include "ksteer_events.h"
 
-#define KS_ABI_VERSION 5
+#define KS_ABI_VERSION 6
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
@@ -39,7 +39,7 @@ struct ks_config {
 	__u32 pub4[KS_PUB4_INLINE];
 	__u32 pub6[KS_PUB6_INLINE][4];
 	__u32 pub_more;
-	__u32 pad2;
+	__u32 http_ports;     /* bit i: ports[i] speaks plain HTTP (else TLS) */
 	char cgroup[192];     /* where sock_ops is attached (CLI only) */
 };
 
@@ -77,6 +77,44 @@ struct ks_route_key {
 	__u32 prefixlen;
 	__u8 name[KS_NAME_MAX];
 };
+
+/*
+ * Route spaces: which connections a route is for, the first bytes of its
+ * key, before the reversed name:
+ *   TLS ports (SNI)   nothing: "moc.elpmaxe.a\0"   (a name never starts
+ *                     with a byte below '-')
+ *   HTTP port P       01 P(2 bytes, big-endian) "moc.elpmaxe.a\0"; its
+ *                     default: 01 P, prefixlen 24
+ *   SSH on TLS ports  02, prefixlen 8 (no name: SSH carries none)
+ * A lookup in a space never takes a shorter match than its prefix (the
+ * TLS default, prefixlen 0, matches every key). A space's key has room
+ * for names of 255 bytes less its prefix; a longer one finds the default.
+ * space is a __u32: the tag in the top byte, an HTTP port (host order)
+ * in the low 16 bits.
+ */
+#define KS_SPACE_TLS 0
+#define KS_SPACE_TAG_HTTP 1
+#define KS_SPACE_TAG_SSH 2
+#define KS_SPACE_HTTP(port) ((__u32)KS_SPACE_TAG_HTTP << 24 | (__u16)(port))
+#define KS_SPACE_SSH ((__u32)KS_SPACE_TAG_SSH << 24)
+
+/* The space's first bytes of a key into name: how many (0, 1 or 3). */
+static inline __u32 ks_space_prefix(__u32 space, __u8 *name)
+{
+	__u32 tag = space >> 24;
+
+	if (tag == KS_SPACE_TAG_HTTP) {
+		name[0] = tag;
+		name[1] = space >> 8;
+		name[2] = space;
+		return 3;
+	}
+	if (tag == KS_SPACE_TAG_SSH) {
+		name[0] = tag;
+		return 1;
+	}
+	return 0;
+}
 
 #define KS_RT_PLAIN 1         /* backend is set: route without ALPN */
 #define KS_RT_ALPN 2          /* ks_alpn_routes has entries for route_id */
@@ -128,31 +166,85 @@ enum ks_udp_class {
 	KS_UDP_SLOT((i) < KS_MAX_SLOTS ? ((v6) ? KS_UDP_V6 : KS_UDP_V4) : KS_UDP_DUAL, (start) + (i))
 
 /*
- * QUIC steering maps (bpf/quic.h).
- * ks_quic_cids: LRU, connection ID -> the server socket that owns it:
- *   learned from the servers' long-header packets (TC egress) and written
- *   by ksteerd for the client's original DCID. LRU: QUIC connections end
- *   inside encrypted frames, so nothing tells us when to delete.
- * ks_quic_peers: LRU, (client addr/port, server addr/port) as the client
- *   sends it -> server socket, for short-header packets whose CID the server
- *   issued inside encrypted frames (NEW_CONNECTION_ID) from the same path;
- *   with client port 0: the client address's only server (bpf/quic.h).
+ * QUIC steering maps (bpf/quic.h; who can create what: docs/DESIGN.md).
+ * ks_quic_scids: hash, a connection ID the server chose (the SCID of its
+ *   long headers, seen at TC egress) -> its socket: what short headers are
+ *   looked up in. Sized from the connection limit (`up --quic-entries`);
+ *   full, a new CID is not stored (counted) and entries idle past
+ *   KS_QUIC_IDLE_NS are swept; live ones are never evicted.
+ * ks_quic_cids: LRU, a client-chosen DCID (the first Initial's) -> the
+ *   socket ksteerd routed it to: long headers only (Initial, 0-RTT,
+ *   Handshake before the client switches to the server's CID).
+ * ks_quic_paths: hash, (client addr/port, server addr/port) as the client
+ *   sends it -> the socket that answers that path, learned only from what
+ *   servers send (TC egress): for short headers whose CID the server issued
+ *   inside encrypted frames, and zero-length server CIDs. A second live
+ *   server answering the same pair makes it ambiguous (backend 0).
+ * ks_quic_hosts: hash, a client address (ks_flow with only saddr and v6)
+ *   -> last time a server sent to it: a short header with the fixed bit
+ *   clear (RFC 9287 greasing) from there is QUIC.
+ * ks_quic_probes: hash, a pair whose packets carry a CID nobody knows (a
+ *   migrated client) -> the servers given its datagrams in turn, and how
+ *   long an answer must be to be the owner's rather than a stateless reset.
+ * ks_quic_peers: LRU, written by ksteerd (the pair of an Initial it routed),
+ *   not read: an Initial's source is unverified.
  * ks_quic_socks: registered UDP socket cookie -> its slot (CLI writes).
  * ks_quic_lb: QUIC-LB plaintext server IDs (config rotation, ID) -> slot,
  *   for backends that encode their server ID in the CIDs they choose;
  *   ks_quic_lb_len[config rotation] is that config's server ID length.
- * ks_quic_cid_lens: bit n set once a CID of length n was learned; short
- *   headers do not carry the length, so lookups try the lengths seen.
+ * ks_quic_cid_lens: bit n set once a server CID of length n was learned;
+ *   short headers do not carry the length, so lookups try the lengths
+ *   seen, longest first.
  */
 #define KS_CID_MAX 20
 #define KS_QUIC_SID_MAX 15
 #define KS_QUIC_CIDS 16384   /* default of each table; ksteer up --quic-entries */
 #define KS_QUIC_OFF 16       /* their size without --quic: LRU maps are allocated whole */
+#define KS_QUIC_PROBES 1024  /* pairs being probed at once */
+#define KS_QUIC_TRIED 8      /* servers a probe remembers (their late resets are dropped) */
+#define KS_QUIC_PROBE_NS (2ULL * 1000000000)   /* a probe's life: the owner answers in an RTT */
+#define KS_QUIC_IDLE_NS (120ULL * 1000000000)  /* unused this long: swept when a table is full */
+#define KS_QUIC_SEEN_NS (1ULL * 1000000000)    /* a last-seen time is rewritten at most this often */
+#define KS_QUIC_SWEEP_NS (1ULL * 1000000000)   /* a full table is swept at most this often */
+#define KS_QUIC_RESET_MAX 1200  /* resets are shorter (RFC 9000 10.3; ngtcp2: 43 bytes) */
 
 struct ks_cid {
 	__u8 len;
 	__u8 id[KS_CID_MAX];
 	__u8 pad[3];
+};
+
+/* ks_quic_binds (bpf/steer_sockops.bpf.c): a process of a backend's cgroup
+ * bound a UDP socket to a public port; ksteerd registers its sockets. */
+#define KS_QUIC_BINDS 64
+struct ks_quic_bind {
+	__u32 backend;
+	__u32 pad;
+	__u64 ns;             /* when: adopted once its binds have settled */
+};
+
+/* ks_quic_scids and ks_quic_paths values: the slot first (backend
+ * deletion walks them as struct ks_slot), then when it was last used. */
+struct ks_quic_owner {
+	struct ks_slot slot;
+	__u64 seen_ns;
+};
+
+/* A server given a probed pair's datagrams: its answer to the pair counts
+ * as the owner's when at least `atleast` bytes long (0: it owns the CID). */
+struct ks_quic_tried {
+	struct ks_slot slot;
+	__u32 atleast;
+	__u32 pad;
+};
+
+struct ks_quic_probe {
+	__u64 born_ns;
+	__u32 next;           /* the next candidate, an index among the sockets */
+	__u32 probing;        /* 1: servers tried in turn; 0: only an owner by CID expected */
+	__u32 learned;        /* the owner answered: later answers of the others dropped */
+	__u32 pad;
+	struct ks_quic_tried tried[KS_QUIC_TRIED];
 };
 
 struct ks_quic_sid {

@@ -68,8 +68,8 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
                                                                                         \
 	STAGE("ClientHello", "TC parses the first data segment and routes it.")        \
 	C(INCOMPLETE, 6, "hello_incomplete",                                            \
-	  "the first data segment holds only part of the ClientHello: reassembly "     \
-	  "starts (below)")                                                            \
+	  "the first data segment holds only part of the ClientHello (or request "     \
+	  "head): reassembly starts (below)")                                          \
 	C(MALFORMED, 7, "hello_malformed",                                              \
 	  "not TLS, an SSLv2-compatible hello or a broken ClientHello (in one segment " \
 	  "or held): what it names is not trusted, so it goes to the `default` "       \
@@ -82,7 +82,31 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "records): to ksteerd's listener, which reads up to 64 KB (refused without " \
 	  "one: `no_listener`)")                                                       \
 	C(NO_ROUTE, 9, "no_route",                                                      \
-	  "whole ClientHellos that match no route, with no `default`: refused (RST)")  \
+	  "whole ClientHellos (request heads, SSH clients) that match no route, with " \
+	  "no `default`: refused (RST)")                                               \
+                                                                                        \
+	STAGE("Plain HTTP and SSH", "on a plain-HTTP port TC reads the request head "  \
+	      "instead (reassembled over segments as ClientHellos are); on a TLS port, " \
+	      "an SSH client's first bytes.")                                           \
+	C(HTTP_HOST, 60, "http_by_host",                                                \
+	  "requests on a plain-HTTP port routed by the host they name (Host, or an "   \
+	  "absolute-form target), in that port's routes (`route add --port`)")         \
+	C(HTTP_NO_HOST, 61, "http_no_host",                                             \
+	  "requests naming no host (HTTP/1.0 or 1.1 without Host, an empty Host, an "  \
+	  "IPv6 literal): the port's `default` route")                                 \
+	C(HTTP_H2_PRIOR, 62, "http_h2_prior_knowledge",                                 \
+	  "cleartext HTTP/2 with prior knowledge (`PRI * HTTP/2.0`): the port's "      \
+	  "`default` route")                                                           \
+	C(HTTP_MALFORMED, 63, "http_malformed",                                         \
+	  "request heads that break HTTP/1.x (a second Host, obs-fold, a bad request " \
+	  "line, version or Host; not HTTP): the port's `default` route, refused "     \
+	  "(RST) without one")                                                         \
+	C(HTTP_TOO_BIG, 64, "http_too_big",                                             \
+	  "request heads not ended within 8 KB: to ksteerd's listener, which reads "   \
+	  "up to 64 KB")                                                               \
+	C(SSH, 65, "ssh",                                                               \
+	  "connections on a TLS port opening with an SSH identification (`SSH-2.0-`): " \
+	  "to the SSH route's backend (`route add --proto ssh`), refused without one") \
                                                                                         \
 	STAGE("Placing", "TC creates the connection in the chosen listener's accept "  \
 	      "queue, or refuses it.")                                                  \
@@ -106,10 +130,11 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	STAGE("Reassembly", "TC holds a ClientHello that spans several segments, "     \
 	      "acknowledging them as they come.")                                       \
 	C(REASM_STARTED, 20, "reasm_started",                                           \
-	  "ClientHellos held over several segments (a verified first segment, part of " \
-	  "a ClientHello)")                                                            \
+	  "ClientHellos (request heads) held over several segments (a verified first " \
+	  "segment, part of one)")                                                     \
 	C(REASM_DONE, 21, "reasm_completed",                                            \
-	  "held ClientHellos completed, then routed and placed as above")              \
+	  "held ClientHellos (request heads) completed, then routed and placed as "    \
+	  "above")                                                                     \
 	C(REASM_EARLY, 22, "reasm_early_segment",                                       \
 	  "a later segment that came before the first: held unverified, 3 s at most "  \
 	  "(two of up to 2 KB per 4-tuple and claimed cookie)")                        \
@@ -208,9 +233,12 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	C(QUIC_BY_PEER, 36, "quic_by_peer",                                             \
 	  "short-header datagrams whose server was found by the address pair (the "    \
 	  "connection ID not known)")                                                  \
-	C(QUIC_BY_HOST, 43, "quic_by_client_address",                                   \
-	  "short-header datagrams whose server was found as the client address's "     \
-	  "only server")                                                               \
+	C(QUIC_BY_PROBE, 43, "quic_probed",                                             \
+	  "short-header datagrams of an unknown connection ID and address pair (a "    \
+	  "migrated client): given to the QUIC servers in turn until the owner "       \
+	  "answers the new path")                                                      \
+	C(QUIC_PROBE_FULL, 68, "quic_probe_full",                                       \
+	  "of those: no probe entry free (`ks_quic_probes` full): for ksteerd")        \
 	C(QUIC_TO_FALLBACK, 37, "quic_to_fallback",                                     \
 	  "datagrams of unknown connections (a new Initial's connection ID, a short "  \
 	  "header nothing matches): for ksteerd")                                      \
@@ -224,6 +252,26 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "counted by how it was found)")                                              \
 	C(QUIC_LEARNED, 40, "quic_cids_learned",                                        \
 	  "TC egress: server connection IDs learned from the servers' long headers")   \
+	C(QUIC_PATH_LEARNED, 71, "quic_paths_learned",                                  \
+	  "TC egress: address pairs learned from a server's first flight (never over " \
+	  "another server's)")                                                         \
+	C(QUIC_PROBE_LEARNED, 66, "quic_probe_learned",                                 \
+	  "TC egress: address pairs learned from the owner's answer to a new path "    \
+	  "(probed, or routed by connection ID)")                                      \
+	C(QUIC_PROBE_DROPPED, 67, "quic_probe_dropped",                                 \
+	  "TC egress: a probed server's answer shorter than what it was given (a "     \
+	  "Stateless Reset for a CID it does not own): dropped")                       \
+	C(QUIC_PATH_AMBIGUOUS, 72, "quic_path_ambiguous",                               \
+	  "TC egress: a second live server answering an address pair: the pair "       \
+	  "routes nothing (connection IDs still do)")                                  \
+	C(QUIC_TABLE_FULL, 69, "quic_table_full",                                       \
+	  "a server CID, address pair or client address not stored: its table at "     \
+	  "the connection limit (`up --quic-entries`)")                                \
+	C(QUIC_EXPIRED, 70, "quic_expired",                                             \
+	  "learned entries unused for 120 s, deleted when their table was full")       \
+	C(QUIC_BIND_SEEN, 73, "quic_server_binds",                                      \
+	  "a QUIC server (a registered backend's cgroup) bound the public UDP port: "   \
+	  "ksteerd registers its sockets (a restarted server)")                        \
                                                                                         \
 	STAGE("Monitor", "`ksteer monitor`'s stream of decisions.")                   \
 	C(MONITOR_LOST, 59, "monitor_events_lost",                                      \
@@ -257,6 +305,11 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "`default` route's backend")                                                 \
 	C(NO_ROUTE, 8, "no_route", KS_COUNTER,                                          \
 	  "no route and no `default` (or a backend since deleted): reset")             \
+	C(HTTP, 41, "http", KS_COUNTER,                                                 \
+	  "connections on a plain-HTTP port whose request head ksteerd read (the "     \
+	  "kernel's parser; its outcomes counted as a ClientHello's)")                 \
+	C(SSH, 42, "ssh", KS_COUNTER,                                                   \
+	  "SSH clients on a TLS port: to the SSH route")                               \
                                                                                         \
 	STAGE("ksteerd delivery", "the routed backend gets the connection: handed "    \
 	      "back into its listener, handed off over its unix socket, or proxied.")   \
@@ -381,7 +434,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 60        /* the next counter's value */
+	KS_ST_MAX = 74        /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];
@@ -392,7 +445,7 @@ _Static_assert(sizeof(struct ks_st_check) == KS_ST_MAX, "every ks_stats index ha
 #define KS_FB_ENUM(id, val, name, kind, doc) KS_FB_##id = (val),
 enum ks_fb_stat {
 	KS_FB_COUNTERS(KS_CTR_NO_STAGE, KS_FB_ENUM)
-	KS_FB_MAX = 41        /* the next counter's value */
+	KS_FB_MAX = 43        /* the next counter's value */
 };
 #define KS_FB_VALUE_ONCE(id, val, name, kind, doc) ks_fb_value_##val,
 #define KS_FB_BELOW_MAX(id, val, name, kind, doc) char ks_fb_##id[(val) < KS_FB_MAX ? 1 : -1];

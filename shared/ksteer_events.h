@@ -59,7 +59,7 @@
 	W(NEW_CONN, 12, "new_connection", "a long header with an unknown connection ID") \
 	W(SERVER_GONE, 13, "server_gone", "its server's socket closed")                  \
 	W(BY_PEER, 14, "by_peer", "its address pair's server")                           \
-	W(BY_HOST, 15, "by_client_address", "the only server its client address uses")   \
+	W(BY_PROBE, 15, "probe", "an unknown CID and pair: the next server in turn")       \
 	W(NO_KSTEERD, 16, "no_ksteerd", "ksteerd has no UDP socket: dropped")            \
 	W(KSTEERD_ROUTED, 17, "ksteerd_routed", "ksteerd read its ClientHello and routed it") \
 	W(TIMEOUT, 18, "hello_timeout",                                                 \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Route lookup from a parsed ClientHello: shared by the TC and sk_reuseport
+ * Route lookup from a parsed ClientHello (or an HTTP request's host, or
+ * SSH's nothing, each in its route space: s->hello.space): shared by the TC and sk_reuseport
  * programs and by ksteerd, like the parser. Most specific host first
  * (exact, then the longest wildcard, then default); within a host, a route
  * qualified by an ALPN protocol the client offers beats the plain one. A
@@ -25,16 +26,19 @@ struct ks_route_scratch {
 struct ks_route_ctx {
 	struct ks_scratch *s;
 	struct ks_route_scratch *r;
+	__u32 base;           /* bytes of the space's prefix */
+	__u32 len;            /* of the name */
 };
 
 static long ks_rev_char(__u32 i, void *arg)
 {
 	struct ks_route_ctx *c = arg;
-	__u32 len = c->s->hello.sni_len;
+	__u32 len = c->len;
 
 	if (i >= len)
 		return 1;
-	c->r->key.name[i & (KS_NAME_MAX - 1)] = c->s->hello.sni[(len - 1 - i) & KS_SNI_MAX];
+	c->r->key.name[(c->base + i) & (KS_NAME_MAX - 1)] =
+		c->s->hello.sni[(len - 1 - i) & KS_SNI_MAX];
 	return 0;
 }
 
@@ -64,18 +68,23 @@ static __attribute__((noinline)) __u32 ks_route(struct ks_scratch *s, struct ks_
 {
 	struct ks_route_ctx c = { .s = s, .r = r };
 	struct ks_route_val *v = &r->val;
+	__u32 base = ks_space_prefix(s->hello.space, r->key.name) & 3;
 	__u32 len = s->hello.sni_len & KS_SNI_MAX;
 
+	if (len > KS_NAME_MAX - 1 - base)
+		len = 0;                          /* no room for it: the default */
+	c.base = base;
+	c.len = len;
 	KS_LOOP(KS_SNI_MAX, ks_rev_char, &c);
-	r->key.name[len] = 0;
-	r->key.prefixlen = len ? 8 * (len + 1) : 0;
+	r->key.name[(base + len) & (KS_NAME_MAX - 1)] = 0;
+	r->key.prefixlen = 8 * (len ? base + len + 1 : base);
 
 	/* Each round drops at least one prefix byte; 4 rounds is plenty in
 	 * practice and bounded by construction. */
 #pragma unroll
 	for (int round = 0; round < 4; round++) {
-		if (KS_RT_LOOKUP(&r->key, v))
-			return 0;
+		if (KS_RT_LOOKUP(&r->key, v) || v->prefixlen < 8 * base)
+			return 0;                 /* none, or another space's default */
 		if (v->flags & KS_RT_ALPN) {
 			r->akey.route_id = v->route_id;
 			r->backend = 0;
@@ -85,7 +94,7 @@ static __attribute__((noinline)) __u32 ks_route(struct ks_scratch *s, struct ks_
 		}
 		if (v->flags & KS_RT_PLAIN)
 			return v->backend;
-		if (v->prefixlen == 0)
+		if (v->prefixlen <= 8 * base)
 			return 0;
 		r->key.prefixlen = v->prefixlen - 1;
 	}

@@ -54,6 +54,7 @@ enum ks_hello_status {
 
 struct ks_hello {
 	__u32 status;
+	__u32 space;          /* the route space (ksteer_abi.h): the parser's */
 	__u32 wire_len;       /* source bytes through the ClientHello's last byte */
 	__u32 hs_len;         /* handshake bytes copied into hs[] */
 	__u32 msg_len;        /* 4 + ClientHello length, 0 until known */
@@ -418,6 +419,21 @@ static __always_inline int ks_parse_client_hello(struct ks_loop_ctx *c, __u32 en
 	return KS_HELLO_COMPLETE;
 }
 
+/* Nothing parsed yet, in route space space: what each parser starts from
+ * (the HTTP parser's too, shared/http_req.h). */
+static __always_inline void ks_hello_reset(struct ks_hello *h, __u32 space)
+{
+	h->status = KS_HELLO_INCOMPLETE;
+	h->space = space;
+	h->sni_len = 0;
+	h->sni[0] = 0;
+	h->alpn_count = 0;
+	h->alpn_total = 0;
+	h->msg_len = 0;
+	h->wire_len = 0;
+	h->hs_len = 0;
+}
+
 /*
  * Parse the ClientHello that starts at off in src, or in the linear buffer
  * lin when it is not NULL (end = bytes available). The result is in
@@ -431,14 +447,7 @@ static __attribute__((noinline)) int ks_hello_parse(void *src, __u8 *lin, __u32 
 	struct ks_hello *h = &s->hello;
 	struct ks_walk *w = &s->w;
 
-	h->status = KS_HELLO_INCOMPLETE;
-	h->sni_len = 0;
-	h->sni[0] = 0;
-	h->alpn_count = 0;
-	h->alpn_total = 0;
-	h->msg_len = 0;
-	h->wire_len = 0;
-	h->hs_len = 0;
+	ks_hello_reset(h, 0);                     /* KS_SPACE_TLS */
 	if (off > end)
 		return h->status;
 	w->off = off;

@@ -210,7 +210,7 @@ expect_eq "route test: default, no SNI" site-b "$(in_srv $KSTEER route test -)"
 out=$(in_srv $KSTEER route list -j)
 check "route list -j is JSON" is_json <<<"$out"
 expect_eq "route list content" \
-	'[{"host":"*.example","alpn":null,"backend":"site-b"},{"host":"a.example","alpn":null,"backend":"site-a"},{"host":"a.example","alpn":"acme-tls/1","backend":"site-b"},{"host":"default","alpn":null,"backend":"site-b"}]' \
+	'[{"host":"*.example","proto":"tls","port":null,"alpn":null,"backend":"site-b"},{"host":"a.example","proto":"tls","port":null,"alpn":null,"backend":"site-a"},{"host":"a.example","proto":"tls","port":null,"alpn":"acme-tls/1","backend":"site-b"},{"host":"default","proto":"tls","port":null,"alpn":null,"backend":"site-b"}]' \
 	"$out"
 err_line "backend del refused while routed" "used by route" in_srv $KSTEER backend del site-a
 check "route del ALPN" in_srv $KSTEER route del a.example --alpn acme-tls/1

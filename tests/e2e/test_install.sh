@@ -226,7 +226,7 @@ sed -n '/^\.SH EXAMPLE/,/^\.SH /p' "$PFX/share/man/man5/ksteer.conf.5" | sed -n 
 	sed '1d;$d; s/\\-/-/g' >"$WORK/example.conf"
 check "ksteer.conf(5)'s example is a valid file (up -c)" \
 	in_srv "$PFX/sbin/ksteer" up -c "$WORK/example.conf" 2>"$WORK/up.log"
-expect_eq "... its 4 routes and 5 backends" "4 5" \
+expect_eq "... its 6 routes and 6 backends" "6 6" \
 	"$(in_srv "$PFX/sbin/ksteer" route list -j | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))') $(in_srv "$PFX/sbin/ksteer" backend list -j | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 in_srv "$PFX/sbin/ksteer" down
 

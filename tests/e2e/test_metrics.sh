@@ -62,7 +62,7 @@ for line in text.splitlines():
         name, kind = line[7:].split()
         types[name] = kind
     else:
-        m = re.fullmatch(r'([a-z_]+)(\{backend="((?:[^"\\]|\\.)*)"\})? (\d+)', line)
+        m = re.fullmatch(r'([a-z0-9_]+)(\{backend="((?:[^"\\]|\\.)*)"\})? (\d+)', line)
         if not m:
             print("bad line:", line); continue
         samples[(m[1], m[3])] = int(m[4])
@@ -72,7 +72,7 @@ for line in text.splitlines():
 # counters.
 meaning, stage = {}, None
 for line in readme.splitlines():
-    m = re.match(r"^\*\*(.+?)\*\*: ", line) or re.fullmatch(r"\| `([a-z_.]+)` \| (.*) \|", line)
+    m = re.match(r"^\*\*(.+?)\*\*: ", line) or re.fullmatch(r"\| `([a-z0-9_.]+)` \| (.*) \|", line)
     if m and m.lastindex == 1:
         stage = m[1]
     elif m and not (stage or "").startswith("`ksteer monitor`"):

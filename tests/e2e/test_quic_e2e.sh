@@ -12,12 +12,15 @@
 #      crashes
 #   d. mid-transfer changes: key update, NAT rebinding (same CID, new port),
 #      active migration (new port and a new CID from NEW_CONNECTION_ID):
-#      routed by the client address's only server, never guessed between two
+#      the servers probed in turn, the owner learned from its answer
 #   b. through ksteerd --quic: random DCIDs, routed by the Initial's SNI
 #   g. headless Chromium over QUIC through ksteerd: its ClientHello spans
 #      two Initial datagrams
 #   h. ksteerd's bounds: pending connections capped, deadline, forged
-#      Initials and unknown short headers dropped and counted
+#      Initials dropped and counted, unknown short headers probed
+#   i. a bounded flood of spoofed short headers (3000 in ~1 s): the probe
+#      table capped and counted, a live transfer unharmed, migration works
+#      again once the probes' 2 s are over
 # Which server saw a connection: each keeps a qlog file per connection
 # (conns, tests/lib/quic.sh).
 source "$(dirname "$0")/../lib/lib.sh"
@@ -73,14 +76,15 @@ done
 bid() { in_srv $KSTEER backend list -j | $PY -c "import json,sys; print([b['id'] for b in json.load(sys.stdin) if b['name']=='$1'][0])"; }
 declare -A BID=([qa]=$(bid qa) [qb]=$(bid qb))
 # pin DCID16 SERVER: ks_quic_cids[8-byte DCID] = SERVER's first UDP slot
-# (256), as ksteerd would install it: key u8 len, 20 id bytes, 3 pad; value
-# u32 backend, u32 slot, little-endian.
+# (256; PIN_SLOT="10 01": its first IPv6-only one, 0x110), as ksteerd
+# would install it: key u8 len, 20 id bytes, 3 pad; value u32 backend, u32
+# slot, little-endian.
 pin() {
 	local key
 	key=$(sed 's/../& /g' <<<"$1")
 	bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_cids" \
 		key hex 08 $key 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 \
-		value hex $(printf '%02x 00 00 00' ${BID[$2]}) 00 01 00 00
+		value hex $(printf '%02x 00 00 00' ${BID[$2]}) ${PIN_SLOT:-00 01} 00 00
 }
 printf '%s qa.example qb.example\n' $SRV4 >"$WORK/hosts"
 # A second public address that this client reaches only qb at.
@@ -122,7 +126,7 @@ check "unknown connection, no ksteerd: its Initials dropped and counted ($((drop
 expect_eq "unknown connection, no ksteerd: no server saw it (qa qb)" "$a0 $b0" "$(conns qa) $(conns qb)"
 
 # --- f. garbage -------------------------------------------------------------
-read -r mal0 drop0 <<<"$(counters udp_not_quic quic_dropped_no_fallback)"
+read -r mal0 drop0 pr0 <<<"$(counters udp_not_quic quic_dropped_no_fallback quic_probed)"
 in_cli $PY - $SRV4 <<'EOF'
 import os, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -133,9 +137,11 @@ s.sendto(bytes([0xc3, 0, 0, 0, 1, 20]) + os.urandom(20) + bytes([20]) + os.urand
 s.sendto(bytes([0x41]) + os.urandom(29), dst)                 # short header, CID nobody owns
 EOF
 sleep 0.2
-read -r mal1 drop1 <<<"$(counters udp_not_quic quic_dropped_no_fallback)"
+read -r mal1 drop1 pr1 <<<"$(counters udp_not_quic quic_dropped_no_fallback quic_probed)"
 expect_eq "garbage: 5 bytes and 2 impossible long headers: not QUIC, passed on, counted" 3 $((mal1 - mal0))
-expect_eq "garbage: a short header of an unknown CID dropped (no ksteerd)" 1 $((drop1 - drop0))
+# A migrated client looks the same: its server is found by asking them.
+expect_eq "garbage: a short header of an unknown CID: probed (one server given it), not for ksteerd" \
+	"1 0" "$((pr1 - pr0)) $((drop1 - drop0))"
 check "garbage: both servers still running" kill -0 ${SPID[qa]} ${SPID[qb]}
 newdcid
 pin $D qa
@@ -160,16 +166,16 @@ change() {
 	shift 2
 	newdcid
 	pin $D qb
-	c0=$(counters quic_by_cid quic_by_peer quic_to_fallback quic_dropped_no_fallback quic_by_client_address)
+	c0=$(counters quic_by_cid quic_by_peer quic_to_fallback quic_dropped_no_fallback quic_probed)
 	FETCH_TIMEOUT=${FETCH_TIMEOUT:-6} fetch "$dir" qb big --no-quic-dump --no-http-dump --dcid=$D "$@"
 	s=$?
-	c1=$(counters quic_by_cid quic_by_peer quic_to_fallback quic_dropped_no_fallback quic_by_client_address)
+	c1=$(counters quic_by_cid quic_by_peer quic_to_fallback quic_dropped_no_fallback quic_probed)
 	# Packets the client received after the change: it was mid-transfer.
 	after=$(sed -n '/Changing local address\|Initiate key update/,$p' "$dir.log" | grep -ac 'pkt rx')
 	read -r -a x0 <<<"$c0"
 	read -r -a x1 <<<"$c1"
 	delta="by_cid +$((x1[0] - x0[0])) by_peer +$((x1[1] - x0[1])) to_fallback +$((x1[2] - x0[2]))"
-	delta="$delta dropped_no_fallback +$((x1[3] - x0[3])) by_client_address +$((x1[4] - x0[4]))"
+	delta="$delta dropped_no_fallback +$((x1[3] - x0[3])) probed +$((x1[4] - x0[4]))"
 	echo "# $name: client exit $s, $after packets received after the change; $delta"
 	if [ "$s" = 0 ] && cmp -s "$dir/big" "$WORK/qb/www/big"; then
 		check "$name mid-transfer: completes, qb's $BIG bytes ($after packets after the change)" \
@@ -183,23 +189,53 @@ change() {
 change key-update ok --key-update=100ms
 change nat-rebinding ok --change-local-addr=100ms --nat-rebinding -m POST -d "$WORK/upload"
 # Active migration: a new port AND a new DCID (issued inside 1-RTT frames TC
-# cannot read). Where every connection from the client's address to the
-# public address is on one server, routed there (to $SRV4B this client only
-# ever reached qb); where they are on two, not guessed: the new path's
-# datagrams go to ksteerd (none runs here) and qa sees nothing.
+# cannot read). Where every connection from the client's address is on one
+# server (to $SRV4B this client only ever reached qb), and where they are on
+# two: the new path's datagrams go to the servers in turn until qb answers
+# it (quic_probed), and qa, given some, sees no connection.
 HOSTS="$WORK/hosts-b" change migration ok --change-local-addr=100ms -m POST -d "$WORK/upload"
 a0=$(conns qa)
+read -r h0 l0 <<<"$(counters quic_probed quic_probe_learned)"
+change migration-shared ok --change-local-addr=100ms -m POST -d "$WORK/upload"
+read -r h1 l1 <<<"$(counters quic_probed quic_probe_learned)"
+check "migration from an address on both servers: probed ($((h1 - h0)) datagrams), the owner \
+learned from its answer ($((l1 - l0)))" test $((h1 - h0)) -gt 0 -a $((l1 - l0)) -gt 0
+expect_eq "migration from an address on both servers: qa saw no connection" "$a0" "$(conns qa)"
+# The same over IPv6 (the servers' [::]:443 sockets are the candidates).
+printf '%s qa.example qb.example\n' $SRV6 >"$WORK/hosts6"
+PIN_SLOT="10 01" HOSTS="$WORK/hosts6" change migration-v6 ok --change-local-addr=100ms -m POST -d "$WORK/upload"
+# --- i. a flood of spoofed short headers while a connection transfers ----
+# 3000 datagrams of CIDs nobody knows from 3000 spoofed sources, in about
+# a second: each could be a migrated client, so each is probed; the probe
+# table (KS_QUIC_PROBES, 1024) fills and refuses the rest (counted); the
+# live transfer never notices; once the probes' 2 s are over, a real
+# migration is probed and completes again.
+read -r pf0 pr0 <<<"$(counters quic_probe_full quic_probed)"
 newdcid
 pin $D qb
-read -r h0 f0 c0 <<<"$(counters quic_by_client_address quic_to_fallback quic_by_cid)"
-FETCH_TIMEOUT=3 fetch "$WORK/d-amb" qb big --no-http-dump --dcid=$D --change-local-addr=100ms \
-	-m POST -d "$WORK/upload"
-read -r h1 f1 c1 <<<"$(counters quic_by_client_address quic_to_fallback quic_by_cid)"
-check "migration from an address on both servers: the connection was up and moved \
-($((c1 - c0)) datagrams by CID before)" grep -q 'Changing local address' "$WORK/d-amb.log"
-check "migration from an address on both servers: new path not guessed \
-($((f1 - f0)) datagrams for ksteerd, $((h1 - h0)) by address)" test $((f1 - f0)) -gt 0 -a $((h1 - h0)) = 0
-expect_eq "migration from an address on both servers: qa saw nothing" "$a0" "$(conns qa)"
+FETCH_TIMEOUT=20 fetch "$WORK/i-live" qb big -q --dcid=$D &
+F=$!
+sleep 0.1
+in_cli $PY - $SRV4 <<'EOF'
+import os, socket, struct, sys
+dst = socket.inet_aton(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for i in range(3000):
+    src = bytes([10, 99, i >> 8, i & 255])                # spoofed, one per datagram
+    payload = bytes([0x41]) + os.urandom(59)              # short header, unknown CID
+    udp = struct.pack("!HHHH", 40000 + i, 443, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0, 64, 17, 0, src, dst)
+    s.sendto(ip + udp, (sys.argv[1], 0))
+EOF
+wait $F
+st=$?
+read -r pf1 pr1 <<<"$(counters quic_probe_full quic_probed)"
+expect_eq "flood of 3000 spoofed short headers: the live download completes" 0 "$st"
+check "flood: the live download is qb's $BIG bytes" cmp -s "$WORK/i-live/big" "$WORK/qb/www/big"
+check "flood: at most 1024 pairs probed at once, the rest refused and counted \
+($((pr1 - pr0)) probed, $((pf1 - pf0)) refused)" test $((pf1 - pf0)) -gt 0 -a $((pr1 - pr0)) -le 1100
+sleep 2.2
+change migration-after-flood ok --change-local-addr=100ms -m POST -d "$WORK/upload"
 # Not run: NAT rebinding of a client that only downloads. gtlsclient 0.12
 # never sends from its new port while it only receives, and drops what still
 # arrives at the old one: it stalls the same without ksteer, so there is
@@ -250,7 +286,7 @@ ksteerd_bounds() {
 	wait_listen $SRV4 443
 	sleep 0.2
 	read -r f0 t0 u0 k0 <<<"$(counters fallback.quic_pending_full fallback.quic_hello_timeout \
-		fallback.quic_unreadable fallback.quic_unknown_connection)"
+		fallback.quic_unreadable quic_probed)"
 	in_cli $PY - $SRV4 "$ROOT/tests/data/captures/quic/chromium-1.bin" <<'EOF'
 import os, socket, sys
 dst = (sys.argv[1], 443)
@@ -264,10 +300,10 @@ s.sendto(bytes([0x41]) + os.urandom(40), dst)                  # short header no
 EOF
 	sleep 0.3
 	read -r p1 f1 u1 k1 <<<"$(counters fallback.quic_pending fallback.quic_pending_full \
-		fallback.quic_unreadable fallback.quic_unknown_connection)"
+		fallback.quic_unreadable quic_probed)"
 	expect_eq "ksteerd bounds: 2 connections wait for their ClientHello, the 3rd pushes out the oldest" \
 		"2 1" "$p1 $((f1 - f0))"
-	expect_eq "ksteerd bounds: a forged Initial and an unknown short header dropped, counted" \
+	expect_eq "ksteerd bounds: a forged Initial dropped, counted; an unknown short header probed (TC)" \
 		"1 1" "$((u1 - u0)) $((k1 - k0))"
 	sleep 1.2
 	read -r p2 t2 <<<"$(counters fallback.quic_pending fallback.quic_hello_timeout)"
@@ -303,7 +339,6 @@ else
 	expect_eq "through ksteerd: it routed 10 connections" 10 $((routed1 - routed0))
 	check "through ksteerd: re-injected their Initials ($((rein1 - rein0)))" test $((rein1 - rein0)) -ge 10
 	# IPv6: re-injected through a raw IPv6 socket, to the servers' [::]:443.
-	printf '%s qa.example qb.example\n' $SRV6 >"$WORK/hosts6"
 	read -r r0 <<<"$(counters fallback.quic_routed)"
 	good=0
 	for s in qa qb; do

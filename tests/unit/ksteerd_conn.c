@@ -36,6 +36,7 @@ struct peek_case {
 	int leaves;               /* the client closes after sending */
 	int no_default;           /* no default route */
 	int max_hello;            /* --max-hello, if not the test's */
+	int http;                 /* it arrives on a plain-HTTP port */
 	enum t_want want;
 	__u64 counted[KS_FB_MAX]; /* what must be counted, besides one accept */
 };
@@ -94,6 +95,27 @@ static const struct peek_case peek_cases[] = {
 	{ .name = "no route: a name nobody serves, no default route: refused",
 	  .capture = "firefox_1.bin", .no_default = 1, .want = W_RESET,
 	  .counted = { [KS_FB_NO_ROUTE] = 1 } },
+	{ .name = "http: a request head in 3 pieces: routed by its Host, handed off unread",
+	  TEXT("GET / HTTP/1.1\r\nUser-Agent: t\r\nHost: Curl.Example.com:80\r\n\r\n"),
+	  .cuts = { 10, 40 }, .http = 1, .want = W_A,
+	  .counted = { [KS_FB_HTTP] = 1, [KS_FB_HANDOFF] = 1 } },
+	{ .name = "http: an absolute-form target names the host",
+	  TEXT("GET http://chrome.example.com/x HTTP/1.1\r\nHost: other\r\n\r\n"), .http = 1,
+	  .want = W_A, .counted = { [KS_FB_HTTP] = 1, [KS_FB_HANDOFF] = 1 } },
+	{ .name = "http: HTTP/1.0 without Host: to the default route",
+	  TEXT("GET / HTTP/1.0\r\n\r\n"), .http = 1, .want = W_DEFAULT,
+	  .counted = { [KS_FB_HTTP] = 1, [KS_FB_HANDOFF] = 1 } },
+	{ .name = "http: a second Host: malformed, to the default route",
+	  TEXT("GET / HTTP/1.1\r\nHost: curl.example.com\r\nHost: x\r\n\r\n"), .http = 1,
+	  .want = W_DEFAULT, .counted = { [KS_FB_HTTP] = 1, [KS_FB_MALFORMED] = 1,
+					  [KS_FB_TO_DEFAULT] = 1, [KS_FB_HANDOFF] = 1 } },
+	{ .name = "http: a head cut short, then silence: to the default at the deadline",
+	  TEXT("GET / HTTP/1.1\r\nHost: curl.example.com\r\n"), .stop = 20, .http = 1,
+	  .want = W_DEFAULT, .counted = { [KS_FB_TIMEOUT] = 1, [KS_FB_TO_DEFAULT] = 1,
+					  [KS_FB_HANDOFF] = 1 } },
+	{ .name = "ssh: an SSH client on a TLS port, its ident in 2 pieces: to the SSH route",
+	  TEXT("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"), .cuts = { 4 }, .want = W_A,
+	  .counted = { [KS_FB_SSH] = 1, [KS_FB_HANDOFF] = 1 } },
 	{ .name = "closed early: the client leaves before its first byte",
 	  .silent = 1, .leaves = 1, .want = W_GONE, .counted = { [KS_FB_CLOSED_EARLY] = 1 } },
 	/* A FIN behind queued bytes: the peek still sees the bytes, so the
@@ -204,6 +226,8 @@ static void peek_run(const struct peek_case *pc)
 		cfg.max_hello = pc->max_hello;
 	te = t_env_new(&cfg);
 	EXPECT(te && a >= 0 && (pc->no_default || d >= 0), "set up");
+	if (te && pc->http)
+		t_env_http(te);
 	if (!te || t_tcp_pair(AF_INET, &cli, &srv)) {
 		EXPECT(0, "a loopback connection");
 		goto out;

@@ -79,10 +79,14 @@ void t_skip(const char *why)
 struct t_route t_routes[4];
 struct ks_backend_info t_backend[T_BACKENDS];
 
-/* Exact names, then the default: what route.h gives for these routes. */
+/* Exact names, then the default: what route.h gives for these routes;
+ * SSH clients (their route space) to backend A. */
 static __u32 t_route(const struct fb_env *env, struct ks_scratch *s)
 {
 	const struct t_route *r;
+
+	if (s->hello.space == KS_SPACE_SSH)
+		return T_A;
 
 	for (r = t_routes; r->sni; r++)
 		if (*r->sni && strlen(r->sni) == s->hello.sni_len &&
@@ -103,6 +107,21 @@ static int t_backend_info(const struct fb_env *env, __u32 id, struct ks_backend_
 }
 
 static const struct fb_routes t_table = { .route = t_route, .backend = t_backend_info };
+
+/* The same, every port a plain-HTTP one. */
+static int t_http_port(const struct fb_env *env, __u16 port)
+{
+	return 1;
+}
+
+static const struct fb_routes t_http_table = {
+	.route = t_route, .backend = t_backend_info, .http_port = t_http_port,
+};
+
+void t_env_http(struct t_env *te)
+{
+	te->env.routes = &t_http_table;
+}
 
 /* ---- an env, turned as fb_loop turns it -------------------------------------- */
 

@@ -60,6 +60,8 @@ extern const struct fb_cfg t_cfg;
 /* Its routes and backends are whatever t_routes and t_backend say. */
 struct t_env *t_env_new(const struct fb_cfg *cfg);
 void t_env_free(struct t_env *te);
+/* Its connections arrive on a plain-HTTP port: ksteerd reads request heads. */
+void t_env_http(struct t_env *te);
 /* One turn of the loop, waiting cap_ms at most for a completion. */
 void t_turn(struct t_env *te, int cap_ms);
 void t_settle(struct t_env *te, int ms);
