@@ -57,9 +57,9 @@ FIXTURE_TESTS := $(patsubst tests/fixtures/%.c,$(BUILD)/%,$(wildcard tests/fixtu
 FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
-	bench-quic bench-bpf install uninstall deb
+	bench-quic bench-bpf bench-quic-decrypt install uninstall deb
 
-all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood \
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost \
 	$(UNIT_TESTS) $(FIXTURE_TESTS)
 
 # What `make install` and the Debian package install.
@@ -262,6 +262,7 @@ deb: programs
 # Unit tests: tests/unit/test_X.c, with what each needs besides libksteer.
 $(BUILD)/test_quic: $(call obj,tests/lib/quic_seal.c tests/unit/quic_neg.c tests/unit/quic_vn.c \
 	tests/unit/quic_fixtures.c)
+$(BUILD)/test_quic_crypt: $(call obj,tests/lib/quic_seal.c tests/lib/quic_crypt_cases.c)
 $(BUILD)/test_handoff_lib: $(HANDOFF_OBJS)
 $(BUILD)/test_backend_http: $(call obj,backend/http_parse.c backend/mime.c)
 # The backend's other tests run its code through a context: all but main.
@@ -280,16 +281,19 @@ $(BUILD)/test_ksteerd: $(OBJ)/big/tests/unit/test_ksteerd.o $(OBJ)/big/tests/uni
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -luring -lcrypto
 
 # BPF fixtures (BPF_PROG_TEST_RUN): tests/fixtures/test_X.c.
+$(OBJ)/tests/fixtures/test_quic_decrypt.o: $(BUILD)/quic_decrypt.skel.h $(BUILD)/crypto_probe.skel.h
+$(BUILD)/test_quic_decrypt: $(call obj,tests/lib/quic_seal.c tests/lib/quic_crypt_cases.c)
 $(BUILD)/test_%: $(OBJ)/tests/fixtures/test_%.o $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto -lpthread
 
 # libFuzzer targets (clang's runtime), each a parser of wire data.
 FUZZ_hello    := lib/hello.c
-# The QUIC Initial decoder: lib/quic_*.c but the server registration.
+# The QUIC Initial decoder's files (not quic_servers.c: maps, backends).
 QUIC_DECODER  := lib/quic_crypto_stream.c lib/quic_frames.c lib/quic_initial.c lib/quic_keys.c \
 		 lib/quic_vn.c
 FUZZ_quic     := $(QUIC_DECODER) lib/hello.c tests/lib/quic_seal.c
 FUZZ_quic_inv := $(QUIC_DECODER) lib/hello.c
+FUZZ_quic_crypt := $(QUIC_DECODER) lib/hello.c
 FUZZ_http     := backend/http_parse.c
 FUZZ_http_req := lib/http_user.c lib/hello.c
 FUZZ_metrics  := ksteerd/fb_http.c
@@ -351,6 +355,14 @@ $(BUILD)/connbench: $(call obj,bench/connbench.c)
 
 $(BUILD)/quic_flood: $(call obj,bench/quic_flood.c)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
+
+# Decrypting one QUIC Initial in BPF, step by step.
+bench-quic-decrypt: $(BUILD)/quic_decrypt_cost
+	$(BUILD)/quic_decrypt_cost | tee bench/results/quic_decrypt.txt
+
+$(OBJ)/bench/quic_decrypt_cost.o: $(BUILD)/quic_decrypt.skel.h
+$(BUILD)/quic_decrypt_cost: $(call obj,bench/quic_decrypt_cost.c) $(TESTLIB_OBJS) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
 
 $(BUILD)/bpf_cost: $(call obj,bench/bpf_cost.c) $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto

@@ -807,6 +807,27 @@ static int ks_up_register(const struct ks_up *u)
 	return 0;
 }
 
+/*
+ * Which path decodes QUIC Initials (issue 14: `up` says which is in force).
+ * Today always ksteerd's. The kernel's decryption (bpf/quic_decrypt.h,
+ * not yet routed on) needs bpf_loop in TC programs (Linux >= 5.17), not
+ * bpf_crypto, whose contexts cannot take per-connection keys at TC
+ * (docs/DESIGN.md, "Initials in the kernel"); KSTEER_FORCE_NO_BPF_LOOP
+ * makes the tests see a kernel without it.
+ */
+static void ks_up_say_quic_path(const struct ks_up *u)
+{
+	int loop = !getenv("KSTEER_FORCE_NO_BPF_LOOP") &&
+		   libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL) == 1;
+
+	if (!u->quic)
+		return;
+	fprintf(stderr, "ksteer: QUIC Initials: decoded by ksteerd (userspace); %s\n",
+		loop ? "this kernel could decrypt them in BPF (not used for routing yet)" :
+		       "this kernel cannot decrypt them in BPF (no bpf_loop in TC programs, "
+		       "Linux < 5.17)");
+}
+
 /* What the run held; what it made stays pinned. */
 static void ks_up_release(struct ks_up *u)
 {
@@ -841,6 +862,8 @@ int cmd_up(const struct ks_env *e)
 	      ks_up_attach_tc(&u) ||
 	      ks_up_apply_file(&u) ||         /* its backends and routes */
 	      ks_up_register(&u);             /* listeners, SO_REUSEPORT groups */
+	if (!err)
+		ks_up_say_quic_path(&u);
 	ks_up_release(&u);
 	return err;
 }

@@ -14,113 +14,38 @@ void ks_quic_conn_init(struct ks_quic_conn *c)
 	ks_qstream_init(&c->cs);
 }
 
-/*
- * Variable-length integer (RFC 9000 16): the two top bits of the first
- * byte give the length.
- *
- *   +----+--------------------+
- *   | 00 | 6-bit value        |  1 byte
- *   | 01 | 14-bit value       |  2 bytes
- *   | 10 | 30-bit value       |  4 bytes
- *   | 11 | 62-bit value       |  8 bytes
- *   +----+--------------------+
- */
+/* A varint (shared/quic_long.h), for ksteerd's frames: the datagrams it
+ * takes are far below 4 GB, so the shared parser's 32-bit offsets hold. */
 int ks_quic_varint(const __u8 *p, size_t len, size_t *off, __u64 *v)
 {
-	size_t n;
-
-	if (*off >= len)
-		return -1;
-	n = (size_t)1 << (p[*off] >> 6);
-	if (n > len - *off)
-		return -1;
-	*v = p[*off] & 0x3f;
-	for (size_t i = 1; i < n; i++)
-		*v = *v << 8 | p[*off + i];
-	*off += n;
-	return 0;
-}
-
-/* Long packet type bits to v1 numbering: v2 rotates them (RFC 9369 3.2). */
-static __u8 ks_quic_type(__u32 version, __u8 first)
-{
-	__u8 t = (first >> 4) & 3;
-
-	return version == KS_QUIC_V2 ? (t + 3) & 3 : t;
-}
-
-/* The version-independent part (RFC 8999 5.1): version and both CIDs. */
-static int ks_quic_parse_invariant(const __u8 *p, size_t len, struct ks_quic_hdr *h,
-				   size_t *off)
-{
-	if (len < 7)
-		return KS_QUIC_E_TRUNCATED;
-	h->version = (__u32)p[1] << 24 | (__u32)p[2] << 16 | (__u32)p[3] << 8 | p[4];
-	h->dcid_len = p[5];
-	*off = 6;
-	if (h->dcid_len > len - *off - 1)
-		return KS_QUIC_E_TRUNCATED;
-	h->dcid = p + *off;
-	*off += h->dcid_len;
-	h->scid_len = p[(*off)++];
-	if (h->scid_len > len - *off)
-		return KS_QUIC_E_TRUNCATED;
-	h->scid = p + *off;
-	*off += h->scid_len;
-	if (h->version == 0)
-		return KS_QUIC_E_VERSION_NEG;
-	if (!ks_quic_version_known(h->version))
-		return KS_QUIC_E_VERSION;
-	if (h->dcid_len > KS_QUIC_CID_MAX || h->scid_len > KS_QUIC_CID_MAX)
-		return KS_QUIC_E_CID;
-	return 0;
-}
-
-/*
- * Long header (RFC 9000 17.2), Initial packet (17.2.2):
- *
- *   0       1                5        6          6+D      7+D        7+D+S
- *   +-------+----------------+--------+----------+--------+----------+
- *   |1|F|TT |  Version (32)  |DCID len|DCID (D B)|SCID len|SCID (S B)|
- *   | RR PP |                |  (8)   |  0..20   |  (8)   |  0..20   |
- *   +-------+----------------+--------+----------+--------+----------+
- *   | Token len (i) | Token | Length (i) | PN (1-4 B) | Payload ...  |
- *   +---------------+-------+------------+------------+--------------+
- *                   Initial only           \___ Length covers these __/
- *
- * F (fixed bit) is not checked: RFC 9287 lets a client clear it. TT: type,
- * 0 = Initial in v1, 1 in v2. RR (reserved) and PP (PN length - 1) are
- * under header protection. Retry has no Length: it ends the datagram.
- */
-int ks_quic_parse_long(const __u8 *p, size_t len, struct ks_quic_hdr *h)
-{
-	size_t off;
-	__u64 v;
+	__u32 o = *off;
 	int err;
 
+	if (*off >= len || len > 0xffffffffu)
+		return -1;
+	err = ks_ql_varint(p, len, &o, v);
+	*off = o;
+	return err;
+}
+
+/* The shared parser (shared/quic_long.h), its offsets made pointers. */
+int ks_quic_parse_long(const __u8 *p, size_t len, struct ks_quic_hdr *h)
+{
+	struct ks_ql_hdr q = {};
+	int err = len > 0xffffffffu ? KS_QUIC_E_TOO_BIG : ks_ql_parse(p, len, &q);
+
 	memset(h, 0, sizeof(*h));
-	err = ks_quic_parse_invariant(p, len, h, &off);
-	if (err)
-		return err;
-	h->type = ks_quic_type(h->version, p[0]);
-	if (h->type == KS_QUIC_RETRY) {
-		h->pkt_len = len;
-		return 0;
-	}
-	if (h->type == KS_QUIC_INITIAL) {
-		if (ks_quic_varint(p, len, &off, &h->token_len) || h->token_len > len - off)
-			return KS_QUIC_E_TOKEN;
-		h->token = p + off;
-		off += h->token_len;
-	}
-	if (ks_quic_varint(p, len, &off, &v) || v > len - off)
-		return KS_QUIC_E_LENGTH;
-	/* Header protection samples 16 bytes from 4 past the PN's start. */
-	if (v < 4 + KS_QUIC_SAMPLE_LEN)
-		return KS_QUIC_E_LENGTH;
-	h->pn_off = off;
-	h->pkt_len = off + v;
-	return 0;
+	h->version = q.version;
+	h->type = q.type;
+	h->dcid_len = q.dcid_len;
+	h->scid_len = q.scid_len;
+	h->dcid = q.dcid_off ? p + q.dcid_off : NULL;
+	h->scid = q.scid_off ? p + q.scid_off : NULL;
+	h->token = q.token_off ? p + q.token_off : NULL;
+	h->token_len = q.token_len;
+	h->pn_off = q.pn_off;
+	h->pkt_len = q.pkt_len;
+	return err;
 }
 
 /* RFC 9000 A.3: the full packet number nearest the next one expected. */

@@ -28,31 +28,9 @@
 #define KS_QUIC_CID_MAX 20            /* RFC 9000 17.2: v1 (and v2) limit */
 #define KS_QUIC_CONN_MAX_SIZE 19456   /* 19 KB */
 
-/* Errors, returned negated by ks_quic_datagram. */
-enum ks_quic_err {
-	KS_QUIC_OK = 0,
-	KS_QUIC_E_TRUNCATED,          /* a header field runs past the datagram */
-	KS_QUIC_E_SHORT_HEADER,       /* the datagram starts with a short header */
-	KS_QUIC_E_VERSION_NEG,        /* version 0: Version Negotiation */
-	KS_QUIC_E_VERSION,            /* a version we have no keys for */
-	KS_QUIC_E_NOT_INITIAL,        /* long-header packets, none an Initial */
-	KS_QUIC_E_CID,                /* CID > 20 bytes, or the client's SCID changed */
-	KS_QUIC_E_TOKEN,              /* token length bad or past the packet */
-	KS_QUIC_E_LENGTH,             /* Length bad, past the datagram or too short */
-	KS_QUIC_E_CRYPTO,             /* OpenSSL failed: not the packet's fault */
-	KS_QUIC_E_AUTH,               /* AEAD tag mismatch: forged or damaged */
-	KS_QUIC_E_RESERVED,           /* reserved header bits set */
-	KS_QUIC_E_FRAME,              /* a frame is malformed */
-	KS_QUIC_E_FRAME_TYPE,         /* a frame type not allowed in Initial */
-	KS_QUIC_E_NO_FRAMES,          /* empty payload */
-	KS_QUIC_E_TOO_BIG,            /* CRYPTO data past KS_QSTREAM_MAX */
-	KS_QUIC_E_CONFLICT,           /* resent CRYPTO bytes differ */
-	KS_QUIC_E_VERSION_CHANGED,    /* another version mid-connection */
-	KS_QUIC_E__COUNT
-};
-
-/* Long packet types, v1 numbering (v2 packets are mapped onto it). */
-enum { KS_QUIC_INITIAL = 0, KS_QUIC_0RTT = 1, KS_QUIC_HANDSHAKE = 2, KS_QUIC_RETRY = 3 };
+/* Errors (enum ks_quic_err, returned negated by ks_quic_datagram) and
+ * the long packet types: shared/quic_long.h, with the header's parser. */
+#include "quic_long.h"
 
 struct ks_quic_hdr {
 	__u32 version;

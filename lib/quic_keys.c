@@ -1,34 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /* QUIC Initial keys, header protection and AEAD on OpenSSL 3 (quic_keys.h). */
+#include <stdio.h>
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include "quic_keys.h"
+#include "hello.h"           /* KS_LOOP, for quic_crypt.h */
+#include "quic_crypt.h"
 
-struct ks_quic_version_params {
-	__u32 version;
-	__u8 salt[20];
-	const char *key, *iv, *hp;     /* HKDF labels, without "tls13 " */
-};
+/* The versions, their salts and label prefixes: the table the BPF
+ * decryption uses (shared/quic_crypt.h), so there is one copy. */
+#define KS_NVERSIONS (sizeof(ks_qc_versions) / sizeof(ks_qc_versions[0]))
 
-static const struct ks_quic_version_params ks_quic_versions[] = {
-	{ KS_QUIC_V1,                  /* RFC 9001 5.2 */
-	  { 0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-	    0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a },
-	  "quic key", "quic iv", "quic hp" },
-	{ KS_QUIC_V2,                  /* RFC 9369 3.3.1, 3.3.2 */
-	  { 0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
-	    0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9 },
-	  "quicv2 key", "quicv2 iv", "quicv2 hp" },
-};
-
-static const struct ks_quic_version_params *ks_quic_params(__u32 version)
+static const struct ks_qc_version *ks_quic_params(__u32 version)
 {
-	for (size_t i = 0; i < sizeof(ks_quic_versions) / sizeof(ks_quic_versions[0]); i++)
-		if (ks_quic_versions[i].version == version)
-			return &ks_quic_versions[i];
+	for (size_t i = 0; i < KS_NVERSIONS; i++)
+		if (ks_qc_versions[i].version == version)
+			return &ks_qc_versions[i];
 	return NULL;
 }
 
@@ -40,8 +30,7 @@ int ks_quic_version_known(__u32 version)
 /* The table's i-th version, 0 past its end: what Version Negotiation lists. */
 __u32 ks_quic_version_at(unsigned i)
 {
-	return i < sizeof(ks_quic_versions) / sizeof(ks_quic_versions[0]) ?
-		ks_quic_versions[i].version : 0;
+	return i < KS_NVERSIONS ? ks_qc_versions[i].version : 0;
 }
 
 /* One HKDF call: extract (salt, ikm) or expand (prk in key, info). */
@@ -98,7 +87,7 @@ static int ks_expand_label(const __u8 *secret, const char *label, __u8 *out, siz
 int ks_quic_client_secret(__u32 version, const __u8 *dcid, size_t dcid_len,
 			  __u8 secret[KS_QUIC_SECRET_LEN])
 {
-	const struct ks_quic_version_params *v = ks_quic_params(version);
+	const struct ks_qc_version *v = ks_quic_params(version);
 	__u8 initial[KS_QUIC_SECRET_LEN];
 	int err;
 
@@ -116,13 +105,17 @@ int ks_quic_client_secret(__u32 version, const __u8 *dcid, size_t dcid_len,
 int ks_quic_keys_from_secret(__u32 version, const __u8 secret[KS_QUIC_SECRET_LEN],
 			     struct ks_quic_keys *k)
 {
-	const struct ks_quic_version_params *v = ks_quic_params(version);
+	const struct ks_qc_version *v = ks_quic_params(version);
+	char key[16], iv[16], hp[16];       /* "quic key", "quicv2 iv"... */
 
 	if (!v)
 		return -1;
-	if (ks_expand_label(secret, v->key, k->key, sizeof(k->key)) ||
-	    ks_expand_label(secret, v->iv, k->iv, sizeof(k->iv)) ||
-	    ks_expand_label(secret, v->hp, k->hp, sizeof(k->hp)))
+	snprintf(key, sizeof(key), "%.*skey", (int)v->prefix_len, (const char *)v->prefix);
+	snprintf(iv, sizeof(iv), "%.*siv", (int)v->prefix_len, (const char *)v->prefix);
+	snprintf(hp, sizeof(hp), "%.*shp", (int)v->prefix_len, (const char *)v->prefix);
+	if (ks_expand_label(secret, key, k->key, sizeof(k->key)) ||
+	    ks_expand_label(secret, iv, k->iv, sizeof(k->iv)) ||
+	    ks_expand_label(secret, hp, k->hp, sizeof(k->hp)))
 		return -1;
 	return 0;
 }

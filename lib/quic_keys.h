@@ -11,8 +11,7 @@
 #include <linux/types.h>
 #include <stddef.h>
 
-#define KS_QUIC_V1 0x00000001u
-#define KS_QUIC_V2 0x6b3343cfu
+#include "quic_long.h"          /* KS_QUIC_V1, KS_QUIC_V2 */
 #define KS_QUIC_SECRET_LEN 32
 #define KS_QUIC_KEY_LEN 16
 #define KS_QUIC_IV_LEN 12

@@ -46,6 +46,15 @@ done
 # reached one server there.
 SRV4B=198.18.0.3
 check "ksteer up --quic (lo and veth)" in_srv $KSTEER up -a $SRV4 -a $SRV4B -a $SRV6 -p 443 --quic
+# Which path decodes Initials (issue 14): ksteerd's; whether the kernel
+# could decrypt them, from its features (bpf_loop), also when it cannot.
+UP_ARGS=(up -a $SRV4 -a $SRV4B -a $SRV6 -p 443 --quic)
+err=$(in_srv $KSTEER "${UP_ARGS[@]}" 2>&1 >/dev/null)
+check "up --quic again says Initials are decoded by ksteerd, the kernel could ($err)" \
+	grep -q "QUIC Initials: decoded by ksteerd (userspace); this kernel could decrypt" <<<"$err"
+err=$(KSTEER_FORCE_NO_BPF_LOOP=1 in_srv $KSTEER "${UP_ARGS[@]}" 2>&1 >/dev/null)
+check "... and on a kernel without bpf_loop, that it cannot ($err)" \
+	grep -q "decoded by ksteerd (userspace); this kernel cannot decrypt" <<<"$err"
 
 # Both bind '*' 443 with SO_REUSEADDR: one UDP port, two servers.
 declare -A SPID

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A short libFuzzer run on the QUIC Initial decoder and CRYPTO reassembly,
 # seeded with test_quic's connections (datagrams, and plaintexts the target
-# seals itself) and the RFC packets.
+# seals itself) and the RFC packets; then the BPF programs' invariant-header
+# parser and Initial decryption, each against ksteerd's.
 source "$(dirname "$0")/../lib/lib.sh"
 FUZZ=$ROOT/build/fuzz_quic
 SECS=${KS_FUZZ_SECONDS:-20}
@@ -27,5 +28,14 @@ else
 	mkdir "$corpus/inv" && cp "$ROOT"/tests/data/captures/quic/*.bin "$corpus/inv"
 	# A disagreement aborts the target, like a crash.
 	fuzz_run "fuzz_quic_inv (BPF and ksteerd header parsers compared)" "$INV" "$corpus/inv" "$SECS"
+fi
+# The Initial decryption the BPF programs run, against ksteerd's parser and OpenSSL.
+QC=$ROOT/build/fuzz_quic_crypt
+if [ ! -x "$QC" ]; then
+	fail "no $QC (make build/fuzz_quic_crypt)"
+else
+	mkdir "$corpus/crypt" && cp "$ROOT"/tests/data/captures/quic/*.bin "$corpus/crypt"
+	fuzz_run "fuzz_quic_crypt (BPF's Initial decryption against ksteerd's parser, OpenSSL)" \
+		"$QC" "$corpus/crypt" "$SECS" -max_len=2100
 fi
 summary
