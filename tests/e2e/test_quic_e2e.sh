@@ -27,13 +27,7 @@ source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 source "$(dirname "$0")/../lib/quic.sh"
 need_root "QUIC end-to-end tests"
-for t in gtlsserver gtlsclient bpftool openssl unshare; do
-	if ! command -v $t >/dev/null; then
-		skip "QUIC end-to-end: $t is not installed (Debian ngtcp2-server/ngtcp2-client, make deps)"
-		summary
-		exit 0
-	fi
-done
+quic_need_tools "QUIC end-to-end" gtlsserver gtlsclient bpftool openssl unshare
 ks_test_begin "QUIC end-to-end tests"
 ks_make_certs "$WORK" qa.example qb.example || { fail "cannot make certificates"; summary; exit 1; }
 BIG=6000000                                 # bytes: long enough to change paths mid-transfer

@@ -25,13 +25,7 @@ source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 source "$(dirname "$0")/../lib/quic.sh"
 need_root "ksteerd QUIC end-to-end tests"
-for t in gtlsserver gtlsclient openssl unshare; do
-	if ! command -v $t >/dev/null; then
-		skip "ksteerd QUIC end-to-end: $t is not installed (Debian ngtcp2-server/ngtcp2-client, make deps)"
-		summary
-		exit 0
-	fi
-done
+quic_need_tools "ksteerd QUIC end-to-end" gtlsserver gtlsclient openssl unshare
 ks_test_begin "ksteerd QUIC end-to-end tests"
 ks_make_certs "$WORK" qa.example qb.example || { fail "cannot make certificates"; summary; exit 1; }
 BIG=6000000

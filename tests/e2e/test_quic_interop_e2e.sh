@@ -21,13 +21,7 @@ source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 source "$(dirname "$0")/../lib/quic.sh"
 need_root "QUIC interop tests"
-for t in gtlsserver gtlsclient bpftool openssl unshare; do
-	if ! command -v $t >/dev/null; then
-		skip "QUIC interop: $t is not installed (Debian ngtcp2-server/ngtcp2-client, make deps)"
-		summary
-		exit 0
-	fi
-done
+quic_need_tools "QUIC interop" gtlsserver gtlsclient bpftool openssl unshare
 ks_test_begin "QUIC interop tests"
 SITES="qa qb qr qp"                         # qr: Retry (-V); qp: a preferred address
 ks_make_certs "$WORK" qa.example qb.example qr.example qp.example ||

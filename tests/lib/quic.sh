@@ -3,6 +3,20 @@
 # gtlsclient fetches that resolve the site names through a hosts file, and
 # starting ksteerd.
 
+# quic_need_tools WHAT CMD...: the suite skipped whole, its reason printed,
+# when a CMD is not installed.
+quic_need_tools() {
+	local what=$1 t
+	shift
+	for t; do
+		if ! command -v "$t" >/dev/null; then
+			skip "$what: $t is not installed (Debian ngtcp2-server/ngtcp2-client, make deps)"
+			summary
+			exit 0
+		fi
+	done
+}
+
 # counters NAME...: ksteer stats values, "fallback.NAME" for ksteerd's.
 counters() {
 	in_srv $KSTEER stats -j | $PY -c '
