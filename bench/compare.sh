@@ -237,6 +237,9 @@ PY
 
 RAW=$WORK/raw.jsonl
 row() { printf '{"contender":"%s","workload":"%s","concurrency":%s,"rep":%s,"result":%s}\n' "$@" >>"$RAW"; }
+# cpu_row CONTENDER WORKLOAD REP BEFORE AFTER: what the router used over a
+# repetition's runs of that workload (usage before and after).
+cpu_row() { printf '{"contender":"%s","workload":"%s","rep":%s,"before":%s,"after":%s}\n' "$@" >>"$RAW"; }
 for name in $ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
 for name in $ORDER; do if has_raw "$name"; then raw "$name" two -c 4 -n 200 >/dev/null; fi; done
 for name in $HTTP_ORDER; do http_raw "$name" -c 4 -n 200 >/dev/null; done
@@ -251,8 +254,7 @@ for rep in $(seq "$REPS"); do
 		row "$name" large 8 "$rep" "$(cb "$name" a -c 8 -n "$CONNS" -A 2400)"
 		row "$name" site-b 4 "$rep" "$(cb "$name" b -c 4 -n $((CONNS / 4)))"
 		u1=$(usage "$name")
-		printf '{"contender":"%s","workload":"cpu","rep":%s,"before":%s,"after":%s}\n' \
-			"$name" "$rep" "$u0" "$u1" >>"$RAW"
+		cpu_row "$name" cpu "$rep" "$u0" "$u1"
 		has_raw "$name" || continue
 		for shape in one two; do
 			for c in $RAW_CONCS; do
@@ -260,8 +262,7 @@ for rep in $(seq "$REPS"); do
 			done
 		done
 		u2=$(usage "$name")
-		printf '{"contender":"%s","workload":"raw-cpu","rep":%s,"before":%s,"after":%s}\n' \
-			"$name" "$rep" "$u1" "$u2" >>"$RAW"
+		cpu_row "$name" raw-cpu "$rep" "$u1" "$u2"
 	done
 	for name in $HTTP_ORDER; do
 		u0=$(usage "$name")
@@ -269,8 +270,7 @@ for rep in $(seq "$REPS"); do
 			row "$name" raw-http "$c" "$rep" "$(http_raw "$name" -c "$c" -n "$RAW_CONNS")"
 		done
 		u1=$(usage "$name")
-		printf '{"contender":"%s","workload":"http-cpu","rep":%s,"before":%s,"after":%s}\n' \
-			"$name" "$rep" "$u0" "$u1" >>"$RAW"
+		cpu_row "$name" http-cpu "$rep" "$u0" "$u1"
 	done
 	echo "repetition $rep of $REPS done" >&2
 done

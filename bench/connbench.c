@@ -129,17 +129,19 @@ static void first_error(SSL *ssl, int ret)
 		e == SSL_ERROR_SYSCALL ? strerror(errno) : "-", msg);
 }
 
-/* A connected TCP socket to the target (Nagle off), or -1 (fd kept in *fd
- * to close). */
-static int dial(int *fd)
+/* A TCP socket connected to the target (Nagle off), or -1. */
+static int dial(void)
 {
-	int one = 1;
+	int fd = socket(target.ss_family, SOCK_STREAM, 0), one = 1;
 
-	*fd = socket(target.ss_family, SOCK_STREAM, 0);
-	if (*fd < 0)
+	if (fd < 0)
 		return -1;
-	setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return connect(*fd, (struct sockaddr *)&target, target_len);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&target, target_len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* One connection: connect, handshake, GET, read the whole response. */
@@ -150,11 +152,8 @@ static int one_tls(double *lat_us, long long *body)
 	int fd, len, rc = ONE_ERR_CONNECT;
 	SSL *ssl;
 
-	if (dial(&fd)) {
-		if (fd >= 0)
-			close(fd);
+	if ((fd = dial()) < 0)
 		return rc;
-	}
 	ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, sni);
@@ -186,11 +185,8 @@ static int one_raw(double *lat_us, long long *body)
 	int fd, got = 0, rc = ONE_ERR_CONNECT;
 	ssize_t n;
 
-	if (dial(&fd)) {
-		if (fd >= 0)
-			close(fd);
+	if ((fd = dial()) < 0)
 		return rc;
-	}
 	rc = ONE_ERR_HANDSHAKE;   /* the router's step: the hello taken and passed on */
 	if (write(fd, raw_hello, raw_len) != (ssize_t)raw_len)
 		goto out;
