@@ -22,14 +22,17 @@ SIZE=${SIZE:-64}
 DCID=b0b0b0b0c0ffee01
 FLOOD=$ROOT/build/quic_flood
 KSTEER=$ROOT/build/ksteer
-OUT=$ROOT/bench/results/quic.json
+OUT=${OUT:-$ROOT/bench/results/quic.json}
 [ "$(id -u)" = 0 ] || { echo "quic_bench: needs root" >&2; exit 1; }
 for f in "$FLOOD" "$KSTEER"; do
 	[ -x "$f" ] || { echo "quic_bench: $f missing (make all build/quic_flood)" >&2; exit 1; }
 done
-KS_TAG=qb$$
+# Namespace names and pin directory: KS_TAG and KS_PIN when given (a
+# shared machine's own prefix), else qb<pid>.
+KS_TAG=${KS_TAG:-qb$$}
+KS_PIN=${KS_PIN:-/sys/fs/bpf/ksteer-qbench-$$}
 source "$ROOT/tests/lib/netns.sh"
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-qbench-$$
+export KSTEER_PIN_DIR=$KS_PIN
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 WORK=$(mktemp -d)
 RPID=
@@ -89,7 +92,7 @@ one_run() {
 
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 declare -a RA RB
-tc_ns=0 tc_cnt=0 rp_ns=0 rp_cnt=0 by_cid=0 rp_sel=0
+tc_ns=0 tc_cnt=0 rp_ns=0 rp_cnt=0 by_cid=0 rp_sel=0 rp_tc=0
 printf '%-4s %-4s %12s %12s %12s  %s\n' run rep sent received "rx/s" "per socket"
 for rep in $(seq "$REPS"); do
 	# A: no ksteer
@@ -110,18 +113,20 @@ for rep in $(seq "$REPS"); do
 	st=$(in_srv "$KSTEER" stats -j)
 	by_cid=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("quic_by_cid",0))' "$st")
 	rp_sel=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("reuseport_quic_selected",0))' "$st")
+	rp_tc=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("reuseport_quic_tc_choice",0))' "$st")
 	printf '%-4s %-4s %12s %12s %12s  %s %s\n' B $rep $s $r $((r / SECS)) "$p1" "$p2"
 	in_srv "$KSTEER" down >/dev/null 2>&1
 done
 echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
 
 /usr/bin/python3 - "$OUT" "$SECS" "$SIZE" "$tc_ns" "$tc_cnt" "$rp_ns" "$rp_cnt" "$by_cid" "$rp_sel" \
-	"${RA[*]}" "${RB[*]}" <<'EOF'
+	"$rp_tc" "${RA[*]}" "${RB[*]}" "$(uname -r)" "$(git describe --always --dirty 2>/dev/null)" <<'EOF'
 import json, sys, statistics, os
 out, secs, size = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 tc_ns, tc_cnt, rp_ns, rp_cnt, by_cid, rp_sel = map(int, sys.argv[4:10])
-ra = [int(x) / secs for x in sys.argv[10].split()]
-rb = [int(x) / secs for x in sys.argv[11].split()]
+rp_tc = int(sys.argv[10])
+ra = [int(x) / secs for x in sys.argv[11].split()]
+rb = [int(x) / secs for x in sys.argv[12].split()]
 a, b = statistics.median(ra), statistics.median(rb)
 res = {
     "datagram_bytes": size, "seconds_per_run": secs, "runs_each": len(ra),
@@ -133,7 +138,9 @@ res = {
         "reuseport": round(rp_ns / rp_cnt, 1) if rp_cnt else None,
     },
     "bpf_runs": {"tc": tc_cnt, "reuseport": rp_cnt},
-    "last_run_counters": {"quic_by_cid": by_cid, "reuseport_quic_selected": rp_sel},
+    "last_run_counters": {"quic_by_cid": by_cid, "reuseport_quic_selected": rp_sel,
+                          "reuseport_quic_tc_choice": rp_tc},
+    "kernel": sys.argv[13], "commit": sys.argv[14],
 }
 os.makedirs(os.path.dirname(out), exist_ok=True)
 with open(out, "w") as f:

@@ -962,10 +962,20 @@ held:
 	return ks_reasm_more(skb, p, cfg, s, e);
 }
 
-/* Give the datagram to sk (from ks_listeners; released here). */
-static __always_inline int ks_quic_assign(struct __sk_buff *skb, struct bpf_sock *sk)
+/* Give the datagram to sk, slot's socket (from ks_listeners; released
+ * here), noting the choice for the group's sk_reuseport run (quic.h). */
+static __always_inline int ks_quic_assign(struct __sk_buff *skb, const struct ks_pkt *p,
+					  struct bpf_sock *sk, const struct ks_slot *slot)
 {
-	long err = bpf_sk_assign(skb, sk, 0);
+	struct ks_quic_pick *pick = ks_quic_pick_get();
+	long err;
+
+	if (pick) {
+		pick->skb = (__u64)(long)bpf_cast_to_kern_ctx(skb);
+		pick->slot = *slot;
+		pick->len = p->len - p->l4;
+	}
+	err = bpf_sk_assign(skb, sk, 0);
 
 	bpf_sk_release(sk);
 	if (!err)
@@ -994,7 +1004,7 @@ static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb,
 				ks_decided(p, NULL, QUIC_KSTEERD, SERVER_GONE, KS_FALLBACK_ID);
 			else
 				ks_decided(p, NULL, QUIC_KSTEERD, NEW_CONN, KS_FALLBACK_ID);
-			return ks_quic_assign(skb, sk);
+			return ks_quic_assign(skb, p, sk, &key);
 		}
 	}
 	/* No ksteerd to read it: dropped, the client retransmits. */
@@ -1044,11 +1054,15 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) ||
 	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
 		goto not_quic;
-	ks_flow_of(p, &s->qf);
-	if (!ks_quic_lookup(&s->qh, &slot, &how)) {
-		if (!s->qh.long_hdr)
-			ks_quic_expect(&s->qf, &slot);
-	} else {
+	r = ks_quic_lookup(&s->qh, &slot, &how);
+	if (r > 0 && !s->qh.long_hdr) {
+		/* Routed by its CID: from a new pair (NAT rebinding), the
+		 * owner's answer teaches the pair. Checked when the CID's
+		 * last-seen time is due (once a second), not per datagram. */
+		ks_flow_of(p, &s->qf);
+		ks_quic_expect(&s->qf, &slot);
+	} else if (r < 0) {
+		ks_flow_of(p, &s->qf);
 		r = ks_quic_unknown(p, s, &slot, &how);
 		if (r > 0)
 			goto not_quic;
@@ -1063,7 +1077,7 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		ks_decided(p, NULL, QUIC_ROUTED, BY_PEER, slot.backend);
 	else if (how == KS_ST_QUIC_BY_PROBE)
 		ks_decided(p, NULL, QUIC_ROUTED, BY_PROBE, slot.backend);
-	return ks_quic_assign(skb, sk);
+	return ks_quic_assign(skb, p, sk, &slot);
 not_quic:
 	ks_count(KS_ST_UDP_NOT_QUIC);
 	return TC_ACT_UNSPEC;
