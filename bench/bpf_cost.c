@@ -163,7 +163,8 @@ struct result {
 
 /*
  * QUIC (up --quic): a UDP server socket on the public address:443 as
- * backend 1's first IPv4 UDP slot, a server CID of 8 bytes it chose
+ * backend 1's first IPv4 UDP slot (in ks_listeners and ks_quic_sk, as
+ * registration puts it), a server CID of 8 bytes it chose
  * (ks_quic_scids, as TC egress learns it) and, for the established
  * classes, the client's pair it answers (ks_quic_paths). bpf_sk_assign
  * refuses under BPF_PROG_TEST_RUN (no socket lookup there): the datagram
@@ -180,7 +181,7 @@ static int quic_setup(void)
 	struct ks_quic_owner o = { slot, 0 };
 	struct ks_flow pair = { .sport = htons(F.sport), .dport = htons(443) };
 	struct ks_config cfg;
-	__u32 zero = 0, lens = 1u << sizeof(QCID);
+	__u32 zero = 0, lens = 1u << sizeof(QCID), index = KS_UDP_INDEX(slot.backend, slot.slot);
 	__u64 fd, cookie;
 	socklen_t cl = sizeof(cookie);
 	int u = socket(AF_INET, SOCK_DGRAM, 0);
@@ -197,6 +198,7 @@ static int quic_setup(void)
 	cfg.flags |= KS_CFG_QUIC;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.ks_config), &zero, &cfg, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.ks_listeners), &slot, &fd, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.ks_quic_sk), &index, &fd, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.ks_quic_socks), &cookie, &slot, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.ks_quic_scids), &c, &o, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.ks_quic_cid_lens), &zero, &lens, BPF_ANY) ||

@@ -122,7 +122,7 @@ struct ks_quic_pick {
 	__u64 skb;
 	struct ks_slot slot;
 	__u32 len;
-	__u32 pad;
+	__u32 index;          /* 1 + the slot's KS_UDP_INDEX in ks_quic_sk; 0: not there */
 	__u64 jiffies, ns;    /* ks_quic_now's clock, this CPU's */
 };
 
@@ -133,6 +133,14 @@ struct {
 	__type(value, struct ks_quic_pick);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_quic_pick SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, KS_QUIC_SK_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_sk SEC(".maps");
 
 static __always_inline struct ks_quic_pick *ks_quic_pick_get(void)
 {

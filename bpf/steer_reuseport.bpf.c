@@ -79,8 +79,14 @@ static __always_inline int ks_quic_tc_pick(struct sk_reuseport_md *md)
 	if (!pick || pick->skb != (__u64)(long)k->skb || pick->len != md->len)
 		return -1;
 	pick->skb = 0;                            /* one use */
-	if (bpf_sk_select_reuseport(md, &ks_listeners, &pick->slot, 0))
+	if (pick->index) {
+		__u32 i = pick->index - 1;
+
+		if (bpf_sk_select_reuseport(md, &ks_quic_sk, &i, 0))
+			return -1;
+	} else if (bpf_sk_select_reuseport(md, &ks_listeners, &pick->slot, 0)) {
 		return -1;
+	}
 	ks_count(KS_ST_RP_QUIC_SELECTED);
 	ks_count(KS_ST_RP_QUIC_TC_PICK);
 	return 0;

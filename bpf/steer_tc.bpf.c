@@ -962,10 +962,29 @@ held:
 	return ks_reasm_more(skb, p, cfg, s, e);
 }
 
-/* Give the datagram to sk, slot's socket (from ks_listeners; released
+/* slot's socket, referenced: from ks_quic_sk by index (*index its 1 +),
+ * else from ks_listeners (*index 0: a socket registered before ks_quic_sk
+ * was, or ksteerd's). */
+static __always_inline struct bpf_sock *ks_quic_sock(const struct ks_slot *slot, __u32 *index)
+{
+	__u32 i = KS_UDP_INDEX(slot->backend, slot->slot);
+	struct bpf_sock *sk;
+
+	*index = 0;
+	if (slot->backend < KS_MAX_BACKENDS && (slot->slot & KS_SLOT_UDP)) {
+		sk = bpf_map_lookup_elem(&ks_quic_sk, &i);
+		if (sk) {
+			*index = i + 1;
+			return sk;
+		}
+	}
+	return bpf_map_lookup_elem(&ks_listeners, slot);
+}
+
+/* Give the datagram to sk, slot's socket (ks_quic_sock's; released
  * here), noting the choice for the group's sk_reuseport run (quic.h). */
 static __always_inline int ks_quic_assign(struct __sk_buff *skb, const struct ks_pkt *p,
-					  struct bpf_sock *sk, const struct ks_slot *slot)
+					  struct bpf_sock *sk, const struct ks_slot *slot, __u32 index)
 {
 	struct ks_quic_pick *pick = ks_quic_pick_get();
 	long err;
@@ -974,6 +993,7 @@ static __always_inline int ks_quic_assign(struct __sk_buff *skb, const struct ks
 		pick->skb = (__u64)(long)bpf_cast_to_kern_ctx(skb);
 		pick->slot = *slot;
 		pick->len = p->len - p->l4;
+		pick->index = index;
 	}
 	err = bpf_sk_assign(skb, sk, 0);
 
@@ -1004,7 +1024,7 @@ static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb,
 				ks_decided(p, NULL, QUIC_KSTEERD, SERVER_GONE, KS_FALLBACK_ID);
 			else
 				ks_decided(p, NULL, QUIC_KSTEERD, NEW_CONN, KS_FALLBACK_ID);
-			return ks_quic_assign(skb, p, sk, &key);
+			return ks_quic_assign(skb, p, sk, &key, 0);
 		}
 	}
 	/* No ksteerd to read it: dropped, the client retransmits. */
@@ -1048,7 +1068,7 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 {
 	struct ks_slot slot;
 	struct bpf_sock *sk;
-	__u32 how = 0;
+	__u32 how = 0, index;
 	int r;
 
 	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) ||
@@ -1069,7 +1089,7 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		if (r < 0)
 			return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
 	}
-	sk = bpf_map_lookup_elem(&ks_listeners, &slot);
+	sk = ks_quic_sock(&slot, &index);
 	if (!sk)
 		return ks_quic_to_fallback(skb, p, KS_ST_QUIC_STALE);   /* server gone */
 	ks_count(how);
@@ -1077,7 +1097,7 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		ks_decided(p, NULL, QUIC_ROUTED, BY_PEER, slot.backend);
 	else if (how == KS_ST_QUIC_BY_PROBE)
 		ks_decided(p, NULL, QUIC_ROUTED, BY_PROBE, slot.backend);
-	return ks_quic_assign(skb, p, sk, &slot);
+	return ks_quic_assign(skb, p, sk, &slot, index);
 not_quic:
 	ks_count(KS_ST_UDP_NOT_QUIC);
 	return TC_ACT_UNSPEC;

@@ -2,6 +2,9 @@
 # QUIC servers of two backends in one SO_REUSEPORT group on *:443: every
 # datagram reaches the socket that owns its connection, never the kernel's
 # hash (which puts one client port's datagrams all on one member).
+# Their sockets are in ks_listeners and, at their slots' indices, in
+# ks_quic_sk (what TC and sk_reuseport find them by); backend del clears
+# both.
 #   a. through TC (veth): short headers of two known server CIDs from one
 #      client port, interleaved: each server gets exactly its own, selected
 #      in the group by the choice TC noted for that datagram
@@ -67,6 +70,16 @@ scid() {
 		$(sed 's/../& /g' <<<"$1") 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 \
 		value hex $(printf '%02x 00 00 00' "$(bid $2)") 00 01 00 00 00 00 00 00 00 00 00 00
 }
+# sk_at ID: backend ID's first IPv4 UDP slot holds a socket in ks_quic_sk,
+# at KS_UDP_INDEX(backend, slot) = (ID * 3 + 0) * 16 + 0, little-endian.
+sk_at() {
+	local i=$(($1 * 48))
+	bpftool map lookup pinned "$KSTEER_PIN_DIR/ks_quic_sk" key hex \
+		$(printf '%02x %02x 00 00' $((i & 255)) $((i >> 8))) >/dev/null 2>&1
+}
+for r in ra rb; do
+	check "$r's socket also at its slot's index in ks_quic_sk" sk_at "$(bid $r)"
+done
 check "ra's CID pinned" scid $CA ra
 check "rb's CID pinned" scid $CB rb
 bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_cid_lens" key hex 00 00 00 00 value hex 00 01 00 00
@@ -98,6 +111,10 @@ read -r sel1 tc1 cid1 probe1 <<<"$(counters reuseport_quic_selected reuseport_qu
 send $SRV_NS 127.0.0.1 40003 $CA:10 $CB:10                # c.
 sleep 0.3
 read -r sel2 tc2 cid2 <<<"$(counters reuseport_quic_selected reuseport_quic_tc_choice quic_by_cid)"
+rb_id=$(bid rb)
+check "backend del rb" in_srv $KSTEER backend del rb
+no_sk_at() { ! sk_at "$1"; }
+check "... its socket (still open) left ks_quic_sk too" no_sk_at $rb_id
 for r in ra rb; do
 	kill -TERM ${RPID[$r]}
 	wait ${RPID[$r]} 2>/dev/null
