@@ -60,15 +60,6 @@ static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
 	return SK_DROP;
 }
 
-/*
- * A QUIC datagram: TC's choice when TC placed it (it did the lookups);
- * else the socket its CID names. What the CIDs do not name was placed by
- * TC, which also saw the address pair and probes (this context cannot):
- * md->sk is that socket, so it is kept. An unknown new connection does not
- * get here with TC in front (it goes to ksteerd's socket, outside the
- * group); without TC it goes to ksteerd's socket if in the group, else is
- * dropped, never hashed.
- */
 /* TC's choice for this very skb (quic.h, ks_quic_pick): selected, 0;
  * -1: not TC's datagram, or its slot not in this group. */
 static __always_inline int ks_quic_tc_pick(struct sk_reuseport_md *md)
@@ -92,6 +83,15 @@ static __always_inline int ks_quic_tc_pick(struct sk_reuseport_md *md)
 	return 0;
 }
 
+/*
+ * A QUIC datagram: TC's choice when TC placed it (it did the lookups);
+ * else the socket its CID names. What the CIDs do not name was placed by
+ * TC, which also saw the address pair and probes (this context cannot):
+ * md->sk is that socket, so it is kept. An unknown new connection does not
+ * get here with TC in front (it goes to ksteerd's socket, outside the
+ * group); without TC it goes to ksteerd's socket if in the group, else is
+ * dropped, never hashed.
+ */
 static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_rp_scratch *s)
 {
 	struct ks_slot slot, *v;

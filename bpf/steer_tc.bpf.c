@@ -986,20 +986,22 @@ static __always_inline struct bpf_sock *ks_quic_sock(const struct ks_slot *slot,
 static __always_inline int ks_quic_assign(struct __sk_buff *skb, const struct ks_pkt *p,
 					  struct bpf_sock *sk, const struct ks_slot *slot, __u32 index)
 {
-	struct ks_quic_pick *pick = ks_quic_pick_get();
-	long err;
-
-	if (pick) {
-		pick->skb = (__u64)(long)bpf_cast_to_kern_ctx(skb);
-		pick->slot = *slot;
-		pick->len = p->len - p->l4;
-		pick->index = index;
-	}
-	err = bpf_sk_assign(skb, sk, 0);
+	long err = bpf_sk_assign(skb, sk, 0);
+	struct ks_quic_pick *pick;
 
 	bpf_sk_release(sk);
-	if (!err)
+	if (!err) {
+		/* The group's selection runs after TC returns: a datagram
+		 * dropped here leaves no note behind. */
+		pick = ks_quic_pick_get();
+		if (pick) {
+			pick->skb = (__u64)(long)bpf_cast_to_kern_ctx(skb);
+			pick->slot = *slot;
+			pick->len = p->len - p->l4;
+			pick->index = index;
+		}
 		return TC_ACT_UNSPEC;             /* given; later filters still see it */
+	}
 	/* Not a socket this packet can be given to: dropped, counted. */
 	ks_count(KS_ST_QUIC_ASSIGN_ERR);
 	return TC_ACT_SHOT;
