@@ -14,7 +14,7 @@
 # third run S (B with bpf_stats on), the BPF programs' own run time per
 # packet (run_time_ns / run_cnt; restored afterwards). Writes
 # bench/results/quic.json (OUT=FILE elsewhere). About 20 s per rep.
-#   SECS=5 REPS=2 SIZE=64 bench/quic_bench.sh
+#   SECS=5 REPS=3 SIZE=64 [KS_TAG=.. KS_PIN=.. OUT=..] bench/quic_bench.sh
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
