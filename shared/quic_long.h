@@ -48,6 +48,7 @@ enum ks_quic_err {
 	KS_QUIC_E_TOO_BIG,            /* CRYPTO data past KS_QSTREAM_MAX */
 	KS_QUIC_E_CONFLICT,           /* resent CRYPTO bytes differ */
 	KS_QUIC_E_VERSION_CHANGED,    /* another version mid-connection */
+	KS_QUIC_E_LIMIT,              /* more than the kernel reads (ACK ranges) */
 	KS_QUIC_E__COUNT
 };
 
