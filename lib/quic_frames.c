@@ -31,7 +31,7 @@ static int ks_quic_crypto(struct ks_quic_conn *c, const __u8 *p, const struct ks
 /* The walker (shared/quic_frames.h), the frames it finds applied to c. */
 int ks_quic_frames(struct ks_quic_conn *c, const __u8 *p, size_t len, int apply)
 {
-	struct ks_qf f;
+	struct ks_qf f = {};
 	__u32 off = 0;
 	int err;
 
