@@ -283,6 +283,7 @@ $(BUILD)/test_ksteerd: $(OBJ)/big/tests/unit/test_ksteerd.o $(OBJ)/big/tests/uni
 # BPF fixtures (BPF_PROG_TEST_RUN): tests/fixtures/test_X.c.
 $(OBJ)/tests/fixtures/test_quic_decrypt.o: $(BUILD)/quic_decrypt.skel.h $(BUILD)/crypto_probe.skel.h
 $(BUILD)/test_quic_decrypt: $(call obj,tests/lib/quic_seal.c tests/lib/quic_crypt_cases.c)
+$(BUILD)/test_quic_route: $(call obj,tests/lib/quic_seal.c tests/lib/quic_crypt_cases.c)
 $(BUILD)/test_%: $(OBJ)/tests/fixtures/test_%.o $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto -lpthread
 

@@ -172,6 +172,19 @@ static int ks_up_on_lo(const struct ks_up *u)
 	return 0;
 }
 
+/*
+ * Whether TC decodes and routes QUIC Initials (issue 14; docs/DESIGN.md,
+ * "Initials in the kernel"): it needs bpf_loop in TC programs (Linux >=
+ * 5.17) and global functions, not bpf_crypto, whose contexts cannot take
+ * per-connection keys at TC. Without it ksteerd decodes them all.
+ * KSTEER_FORCE_NO_BPF_LOOP makes the tests see a kernel without it.
+ */
+static int ks_up_quic_kernel(void)
+{
+	return !getenv("KSTEER_FORCE_NO_BPF_LOOP") &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL) == 1;
+}
+
 static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 {
 	struct ks_config cfg;
@@ -192,6 +205,8 @@ static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 	}
 	cfg.flags |= KS_CFG_ACTIVE;
 	cfg.flags = u->quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
+	cfg.flags = u->quic && ks_up_quic_kernel() ? cfg.flags | KS_CFG_QUIC_KERNEL :
+		    cfg.flags & ~KS_CFG_QUIC_KERNEL;
 	cfg.flags = ks_up_on_lo(u) ? cfg.flags | KS_CFG_HANDBACK : cfg.flags & ~KS_CFG_HANDBACK;
 	cfg.tc_prio = u->tc_prio;
 	cfg.netns_cookie = ks_netns_cookie();
@@ -807,25 +822,17 @@ static int ks_up_register(const struct ks_up *u)
 	return 0;
 }
 
-/*
- * Which path decodes QUIC Initials (issue 14: `up` says which is in force).
- * Today always ksteerd's. The kernel's decryption (bpf/quic_decrypt.h,
- * not yet routed on) needs bpf_loop in TC programs (Linux >= 5.17), not
- * bpf_crypto, whose contexts cannot take per-connection keys at TC
- * (docs/DESIGN.md, "Initials in the kernel"); KSTEER_FORCE_NO_BPF_LOOP
- * makes the tests see a kernel without it.
- */
+/* Which path decodes QUIC Initials: `up` says which is in force. */
 static void ks_up_say_quic_path(const struct ks_up *u)
 {
-	int loop = !getenv("KSTEER_FORCE_NO_BPF_LOOP") &&
-		   libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL) == 1;
-
 	if (!u->quic)
 		return;
-	fprintf(stderr, "ksteer: QUIC Initials: decoded by ksteerd (userspace); %s\n",
-		loop ? "this kernel could decrypt them in BPF (not used for routing yet)" :
-		       "this kernel cannot decrypt them in BPF (no bpf_loop in TC programs, "
-		       "Linux < 5.17)");
+	if (ks_up_quic_kernel())
+		fprintf(stderr, "ksteer: QUIC Initials: decoded by the kernel (TC, BPF); ksteerd "
+			"takes ClientHellos over several datagrams\n");
+	else
+		fprintf(stderr, "ksteer: QUIC Initials: decoded by ksteerd (userspace); this kernel "
+			"cannot decrypt them in BPF (no bpf_loop in TC programs, Linux < 5.17)\n");
 }
 
 /* What the run held; what it made stays pinned. */

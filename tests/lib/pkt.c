@@ -5,7 +5,21 @@
  * a fixture's case prints. */
 #include <stdio.h>
 #include <string.h>
+#include <bpf/libbpf.h>
+#include "ksteer.h"
 #include "pkt.h"
+
+void obj_private_maps(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		bpf_map__set_pin_path(m, NULL);
+		if (!strncmp(bpf_map__name(m), "ks_quic_", 8) && bpf_map__max_entries(m) == KS_QUIC_OFF)
+			bpf_map__set_max_entries(m, 1024);   /* as `up --quic` sizes them */
+	}
+	ks_size_cpu_maps(obj);
+}
 
 uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
 {

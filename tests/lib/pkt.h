@@ -171,4 +171,9 @@ size_t client_hello(uint8_t *out, const char *sni, const char *alpn);
 	}
 void case_line(const char *table, size_t i, const char *name, int ok);
 
+/* A ksteer object's maps made private (nothing pinned), the QUIC tables
+ * sized as `up --quic` would, the per-CPU ones for this machine. */
+struct bpf_object;
+void obj_private_maps(struct bpf_object *obj);
+
 #endif
