@@ -295,6 +295,7 @@ QUIC_DECODER  := lib/quic_crypto_stream.c lib/quic_frames.c lib/quic_initial.c l
 FUZZ_quic     := $(QUIC_DECODER) lib/hello.c tests/lib/quic_seal.c
 FUZZ_quic_inv := $(QUIC_DECODER) lib/hello.c
 FUZZ_quic_crypt := $(QUIC_DECODER) lib/hello.c
+FUZZ_quic_frames := $(QUIC_DECODER) lib/hello.c
 FUZZ_http     := backend/http_parse.c
 FUZZ_http_req := lib/http_user.c lib/hello.c
 FUZZ_metrics  := ksteerd/fb_http.c
