@@ -362,7 +362,7 @@ $(BUILD)/quic_flood: $(call obj,bench/quic_flood.c)
 bench-quic-decrypt: $(BUILD)/quic_decrypt_cost
 	$(BUILD)/quic_decrypt_cost | tee bench/results/quic_decrypt.txt
 
-$(OBJ)/bench/quic_decrypt_cost.o: $(BUILD)/quic_decrypt.skel.h
+$(OBJ)/bench/quic_decrypt_cost.o: $(BUILD)/quic_decrypt.skel.h $(BUILD)/steer_tc.skel.h
 $(BUILD)/quic_decrypt_cost: $(call obj,bench/quic_decrypt_cost.c) $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
 
