@@ -363,7 +363,7 @@ bench-quic-decrypt: $(BUILD)/quic_decrypt_cost
 	$(BUILD)/quic_decrypt_cost | tee bench/results/quic_decrypt.txt
 
 $(OBJ)/bench/quic_decrypt_cost.o: $(BUILD)/quic_decrypt.skel.h $(BUILD)/steer_tc.skel.h
-$(BUILD)/quic_decrypt_cost: $(call obj,bench/quic_decrypt_cost.c) $(TESTLIB_OBJS) $(LIB)
+$(BUILD)/quic_decrypt_cost: $(call obj,bench/quic_decrypt_cost.c tests/lib/quic_crypt_cases.c tests/lib/quic_seal.c) $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
 
 $(BUILD)/bpf_cost: $(call obj,bench/bpf_cost.c) $(TESTLIB_OBJS) $(LIB)

@@ -32,6 +32,7 @@
 #include "quic_crypt.h"
 #include "quic_initial.h"
 #include "pkt.h"
+#include "quic_crypt_cases.h"
 #include "quic_decrypt.skel.h"
 #include "steer_tc.skel.h"
 
@@ -133,6 +134,15 @@ static double user_ns(const unsigned char *pkt, size_t n, int openssl)
 	return best;
 }
 
+/* dir/quic/file into b: its length, 0 if unreadable. */
+static size_t capture(const char *dir, const char *file, __u8 *b, size_t cap)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "quic/%s", file);
+	return qcc_read(dir, name, b, cap);
+}
+
 /* One new connection's datagram p through steer_tc with the kernel path
  * on: least and median ns of ROUNDS * 200 single runs into out; -1 if it
  * was not routed in the kernel. */
@@ -202,18 +212,11 @@ static void per_connection(const char *dir, double k[2][2], double *u)
 		exit(1);
 	}
 	for (int i = 0; i < 2; i++) {
-		char path[512];
-		FILE *f;
-		size_t n;
+		size_t n = capture(dir, files[i], b, sizeof(b));
 
-		snprintf(path, sizeof(path), "%s/quic/%s", dir, files[i]);
-		f = fopen(path, "rb");
-		n = f ? fread(b, 1, sizeof(b), f) : 0;
-		if (f)
-			fclose(f);
 		udp_build(&p, &F, b, n);
 		if (n < 1200 || kernel_path(tc, &p, b + 6, b[5], k[i])) {
-			fprintf(stderr, "quic_decrypt_cost: %s: not routed in the kernel\n", path);
+			fprintf(stderr, "quic_decrypt_cost: %s: not routed in the kernel\n", files[i]);
 			exit(1);
 		}
 		u[i] = ksteerd_ns(b, n);
@@ -235,17 +238,10 @@ int main(int argc, char **argv)
 	static unsigned char b[1500];
 
 	for (int v = 0; v < 2; v++) {
-		char path[512];
-		FILE *f;
-		size_t n;
+		size_t n = capture(dir, files[v], b, sizeof(b));
 
-		snprintf(path, sizeof(path), "%s/quic/%s", dir, files[v]);
-		f = fopen(path, "rb");
-		n = f ? fread(b, 1, sizeof(b), f) : 0;
-		if (f)
-			fclose(f);
 		if (n != 1200) {
-			fprintf(stderr, "quic_decrypt_cost: %s: not the 1200-byte packet\n", path);
+			fprintf(stderr, "quic_decrypt_cost: %s: not the 1200-byte packet\n", files[v]);
 			return 1;
 		}
 		udp_build(&p, &F, b, n);
