@@ -57,7 +57,7 @@ FIXTURE_TESTS := $(patsubst tests/fixtures/%.c,$(BUILD)/%,$(wildcard tests/fixtu
 FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
-	bench-quic bench-bpf bench-quic-decrypt install uninstall deb
+	bench-quic bench-quic-initial bench-bpf bench-quic-decrypt install uninstall deb
 
 all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost \
 	$(UNIT_TESTS) $(FIXTURE_TESTS)
@@ -339,6 +339,10 @@ bench-backend: $(BUILD)/ksteer-backend
 # QUIC steering's per-datagram cost against plain SO_REUSEPORT (< 2 minutes).
 bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
+
+# A new QUIC connection on the kernel's Initial path and on ksteerd's.
+bench-quic-initial: all
+	bench/quic_initial_bench.sh
 
 # The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
 bench-bpf: $(BUILD)/bpf_cost
