@@ -28,22 +28,12 @@ OUT=$ROOT/bench/results/quic_initial.json
 for t in gtlsserver gtlsclient bpftool openssl; do
 	command -v $t >/dev/null || { echo "quic_initial_bench: $t missing (make deps)" >&2; exit 1; }
 done
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-qibench-$$
+KS_PIN=/sys/fs/bpf/ksteer-qibench-$$
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
-WORK=$(mktemp -d)
-SPID= KD=
-cleanup() {
-	[ -n "$SPID" ] && kill $SPID 2>/dev/null
-	[ -n "$KD" ] && kill $KD 2>/dev/null
-	wait 2>/dev/null
-	in_srv "$KSTEER" down >/dev/null 2>&1
-	echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
-	ks_netns_down
-	rm -rf "$WORK" "$KSTEER_PIN_DIR" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
-ks_netns_up || exit 1
+# The namespaces, the pins and every job of ours end with the script
+# (ks_test_end); the BPF statistics switch goes back as it was.
+ks_on_exit 'echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled'
+ks_test_begin "quic_initial_bench" || exit 1
 ks_make_certs "$WORK" qa.example || exit 1
 mkdir -p "$WORK/qa/www" "$WORK/qa/qlog"
 echo "site qa" >"$WORK/qa/www/index.html"
