@@ -146,8 +146,10 @@ static __always_inline int ks_qk_crypto(struct ks_qk *w)
 	b = &w->lin[KS_QK_HDR];
 	if (!w->msg_len && w->prefix >= 4)       /* type (1), then a 24-bit length */
 		w->msg_len = 4 + ((__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3]);
-	if (w->msg_len > KS_QK_STREAM)
-		return KS_QK_PARTIAL;                 /* never whole in one datagram */
+	/* Longer than this packet's plaintext: it cannot be whole here
+	 * (Chromium's; the rest of the walk is saved). */
+	if (w->msg_len > KS_QK_STREAM || w->msg_len > w->c.pt_len)
+		return KS_QK_PARTIAL;
 	if (w->msg_len && w->prefix >= w->msg_len)
 		return KS_QK_WHOLE;
 	return KS_QK_MORE;
