@@ -1124,19 +1124,16 @@ static __attribute__((noinline)) int ks_quic_unknown(const struct ks_pkt *p, str
 	return 0;
 }
 
-int ksteer_tc_quic(struct __sk_buff *skb);
-
-/* Pinned: the kernel empties a program array when its last pin or file
- * descriptor goes, and `up` exits. Filled by libbpf at load. */
+/* ksteer_tc_quic, put in by `up` when it loaded (an empty slot: the tail
+ * call falls through to ksteerd's path). Pinned: the kernel empties a
+ * program array when its last pin or file descriptor goes, and `up` exits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, int(struct __sk_buff *));
-} ks_tc_progs SEC(".maps") = {
-	.values = { [0] = (void *)&ksteer_tc_quic },
-};
+} ks_tc_progs SEC(".maps");
 
 /* A datagram to a public address:port: into the socket of the server that
  * owns its QUIC connection. What is not QUIC (STUN, a VPN, anything else

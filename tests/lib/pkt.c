@@ -41,7 +41,12 @@ int tc_quic_kernel_up(struct bpf_object *obj, __u32 backend, const char *const *
 	__u64 v;
 	int fd;
 
-	if (bpf_map_update_elem(obj_map(obj, "ks_config"), &zero, &cfg, BPF_ANY))
+	struct bpf_program *qp = bpf_object__find_program_by_name(obj, "ksteer_tc_quic");
+	int qfd = qp ? bpf_program__fd(qp) : -1;
+
+	/* As `up` does: the Initial path's program in its slot. */
+	if (bpf_map_update_elem(obj_map(obj, "ks_config"), &zero, &cfg, BPF_ANY) ||
+	    bpf_map_update_elem(obj_map(obj, "ks_tc_progs"), &zero, &qfd, BPF_ANY))
 		return -1;
 	for (; *hosts; hosts++) {
 		struct ks_route_key rk;

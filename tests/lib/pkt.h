@@ -177,7 +177,7 @@ struct bpf_object;
 void obj_private_maps(struct bpf_object *obj);
 
 /* steer_tc's maps (obj loaded) as `up --quic` on 198.18.0.1:443 with the
- * kernel's Initial path leaves them, `hosts` (NULL-ended) routed to
+ * kernel's Initial path leaves them (ksteer_tc_quic in ks_tc_progs), `hosts` (NULL-ended) routed to
  * backend, and a UDP socket on loopback registered as its first IPv4
  * slot: the socket, or -1. */
 int tc_quic_kernel_up(struct bpf_object *obj, __u32 backend, const char *const *hosts);
