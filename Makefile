@@ -337,13 +337,13 @@ bench-backend: $(BUILD)/ksteer-backend
 	bench/backend_bench.sh
 
 # QUIC steering's per-datagram cost against plain SO_REUSEPORT (< 2 minutes).
-bench-quic: all $(BUILD)/quic_flood $(BUILD)/quic_newconn
+bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
-	bench/quic_newconn.sh
 
 # A new QUIC connection on the kernel's Initial path and on ksteerd's.
-bench-quic-initial: all
+bench-quic-initial: all $(BUILD)/quic_newconn
 	bench/quic_initial_bench.sh
+	bench/quic_newconn.sh
 
 # The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
 bench-bpf: $(BUILD)/bpf_cost

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/quic_newconn.sh (part of make bench-quic): what a NEW QUIC
+# bench/quic_newconn.sh (part of make bench-quic-initial): what a NEW QUIC
 # connection costs on each path, in one run.
 #
 # build/quic_newconn sends N client Initials, one connection at a time, each
@@ -102,7 +102,7 @@ grep -q "QUIC Initials: decoded by the kernel" "$WORK/up.err" && KERNEL_PATH=1
 [ $KERNEL_PATH = 1 ] && RES[kernel]=$(one_path kernel)
 in_srv "$KSTEER" down >/dev/null
 # ksteerd's path: the kernel's decoding off.
-KSTEER_QUIC_INITIALS=ksteerd in_srv "$KSTEER" "${UP[@]}" >/dev/null 2>&1 || exit 1
+KSTEER_FORCE_NO_BPF_LOOP=1 in_srv "$KSTEER" "${UP[@]}" >/dev/null 2>&1 || exit 1
 nsenter --net=/run/netns/$SRV_NS "$KSTEERD" --listen $SRV4:443 --quic 2>"$WORK/ksteerd.log" &
 KD=$!
 wait_listen $SRV4 443
