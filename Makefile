@@ -59,7 +59,7 @@ FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz
 .PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
 	bench-quic bench-quic-initial bench-bpf bench-quic-decrypt install uninstall deb
 
-all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost \
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost $(BUILD)/quic_newconn \
 	$(UNIT_TESTS) $(FIXTURE_TESTS)
 
 # What `make install` and the Debian package install.
@@ -341,8 +341,9 @@ bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
 
 # A new QUIC connection on the kernel's Initial path and on ksteerd's.
-bench-quic-initial: all
+bench-quic-initial: all $(BUILD)/quic_newconn
 	bench/quic_initial_bench.sh
+	bench/quic_newconn.sh
 
 # The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
 bench-bpf: $(BUILD)/bpf_cost
@@ -361,6 +362,10 @@ $(BUILD)/connbench: $(call obj,bench/connbench.c)
 
 $(BUILD)/quic_flood: $(call obj,bench/quic_flood.c)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
+
+# A new QUIC connection's first Initial: the client's send to the server's socket.
+$(BUILD)/quic_newconn: $(call obj,bench/quic_newconn.c tests/lib/quic_seal.c) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
 
 # Decrypting one QUIC Initial in BPF, step by step.
 bench-quic-decrypt: $(BUILD)/quic_decrypt_cost

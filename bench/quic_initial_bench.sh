@@ -13,11 +13,9 @@
 # over the connections it routed, less what it spends idle in as long),
 # and the client's time per fetch
 # (process start, handshake, one HTTP/3 GET: the paths' difference is the
-# time the Initial takes to reach the server), and the time from a
-# client's sendto of its first Initial to the server socket's recvfrom (the
-# median of 20, to a receiver that never answers, so each is a new
-# connection). Writes
-# bench/results/quic_initial.json.
+# time the Initial takes to reach the server). Writes
+# bench/results/quic_initial.json. The time from a first Initial's send to
+# the server socket holding it is bench/quic_newconn.sh's (the same target).
 #   N=40 bench/quic_initial_bench.sh
 set -u
 cd "$(dirname "$0")/.."
@@ -52,24 +50,6 @@ for _ in $(seq 50); do
 done
 in_srv "$KSTEER" backend add qa --pid $SPID >/dev/null && in_srv "$KSTEER" route add qa.example qa ||
 	exit 1
-# The first Initial's way to the server's socket: a receiver beside
-# gtlsserver on *:443 (backend lat, quic.example.org: gtlsclient's captured
-# Initial names it) notes when each datagram arrives (CLOCK_MONOTONIC,
-# which every namespace shares). It never answers, so nothing is learned.
-nsenter --net=/run/netns/$SRV_NS $PY -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("", 443))
-out = open(sys.argv[1], "a", buffering=1)
-print("ready", file=out)
-while True:
-    d, a = s.recvfrom(65536)
-    out.write(f"{a[1]} {time.monotonic_ns()}\n")' "$WORK/lat-recv" &
-for _ in $(seq 50); do grep -q ready "$WORK/lat-recv" 2>/dev/null && break; sleep 0.1; done
-in_srv "$KSTEER" backend add lat --pid $! >/dev/null && in_srv "$KSTEER" route add quic.example.org lat ||
-	exit 1
-QI=$ROOT/tests/data/captures/quic/gtlsclient-1.bin
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 
 # tc_stats: "run_time_ns run_cnt" of TC ingress (ksteer_tc; the kernel
@@ -92,41 +72,6 @@ fetches() {
 	echo "$good $(((t1 - t0) / N / 1000))"
 }
 cpu_ns() { awk '{print $1}' /proc/$1/schedstat; }
-# latency M: the captured Initial sent M times, each from a new port and
-# with its DCID's route deleted first (a new connection each time); prints
-# the median microseconds from sendto to the receiver's recvfrom, and how
-# many arrived.
-latency() {
-	in_cli $PY - "$QI" "$1" "$KSTEER_PIN_DIR/ks_quic_cids" "$WORK/lat-sent" $SRV4 <<'EOF'
-import socket, subprocess, sys, time
-d = open(sys.argv[1], "rb").read()
-key = [d[5]] + list(d[6:6 + d[5]]) + [0] * (20 - d[5] + 3)
-out = open(sys.argv[4], "w")
-for i in range(int(sys.argv[2])):
-    subprocess.run(["bpftool", "map", "delete", "pinned", sys.argv[3], "key", "hex"] +
-                   ["%02x" % b for b in key], stderr=subprocess.DEVNULL)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("", 42000 + i))
-    t0 = time.monotonic_ns()
-    s.sendto(d, (sys.argv[5], 443))
-    out.write(f"{42000 + i} {t0}\n")
-    time.sleep(0.05)
-    s.close()
-EOF
-	sleep 0.2
-	$PY - "$WORK/lat-sent" "$WORK/lat-recv" <<'EOF'
-import statistics, sys
-sent = dict(l.split() for l in open(sys.argv[1]))
-got = {}
-for l in open(sys.argv[2]):
-    p = l.split()
-    if len(p) == 2 and p[0] in sent and p[0] not in got:
-        got[p[0]] = (int(p[1]) - int(sent[p[0]])) / 1000
-print("%.0f %d" % (statistics.median(got.values()) if got else -1, len(got)))
-EOF
-	: >"$WORK/lat-recv"
-}
-
 # --- kernel ---------------------------------------------------------------
 # (The switch is the whole kernel's: set again before each phase, in case
 # another benchmark turned it off; a phase that saw no runs says so.)
@@ -138,7 +83,6 @@ read -r rt1 rc1 <<<"$(tc_stats)"
 read -r kr1 <<<"$(counters quic_kernel_routed)"
 krouted=$((kr1 - kr0))
 kbpf=$(((rt1 - rt0) / (krouted > 0 ? krouted : 1)))
-read -r klat kn <<<"$(latency 20)"
 kpk=$(((rc1 - rc0) / (krouted > 0 ? krouted : 1)))
 [ $((rc1 - rc0)) -gt 0 ] || kbpf=-1                 # statistics were off
 
@@ -167,17 +111,14 @@ dpk=$(((rc1 - rc0) / (drouted > 0 ? drouted : 1)))
 [ $((rc1 - rc0)) -gt 0 ] || dbpf=-1
 idle=$((idle_per_us * (t1 - t0) / 1000000))
 dcpu=$(((c1 - c0 - idle) / (drouted > 0 ? drouted : 1)))
-read -r dlat dn <<<"$(latency 20)"
 
 printf 'new QUIC connections, %d each way (gtlsclient, one-datagram ClientHello)\n' $N
-printf '%-8s %8s %12s %8s %16s %13s %14s\n' path routed "TC ns/conn" "TC runs" "ksteerd ns/conn" \
-	"us per fetch" "us to socket"
-printf '%-8s %8s %12s %8s %16s %13s %14s\n' kernel "$krouted/$kgood" "$kbpf" "$kpk" - "$kus" \
-	"$klat ($kn)"
-printf '%-8s %8s %12s %8s %16s %13s %14s\n' ksteerd "$drouted/$dgood" "$dbpf" "$dpk" "$dcpu" "$dus" \
-	"$dlat ($dn)"
-printf '{"n": %d, "kernel": {"routed": %d, "fetched": %d, "tc_ns_per_conn": %d, "tc_runs_per_conn": %d, "us_per_fetch": %d, "us_initial_to_socket": %d},' \
-	$N $krouted $kgood $kbpf $kpk $kus $klat >"$OUT"
-printf ' "ksteerd": {"routed": %d, "fetched": %d, "tc_ns_per_conn": %d, "tc_runs_per_conn": %d, "ksteerd_cpu_ns_per_conn": %d, "us_per_fetch": %d, "us_initial_to_socket": %d}}\n' \
-	$drouted $dgood $dbpf $dpk $dcpu $dus $dlat >>"$OUT"
+printf '%-8s %8s %12s %8s %16s %13s\n' path routed "TC ns/conn" "TC runs" "ksteerd ns/conn" \
+	"us per fetch"
+printf '%-8s %8s %12s %8s %16s %13s\n' kernel "$krouted/$kgood" "$kbpf" "$kpk" - "$kus"
+printf '%-8s %8s %12s %8s %16s %13s\n' ksteerd "$drouted/$dgood" "$dbpf" "$dpk" "$dcpu" "$dus"
+printf '{"n": %d, "kernel": {"routed": %d, "fetched": %d, "tc_ns_per_conn": %d, "tc_runs_per_conn": %d, "us_per_fetch": %d},' \
+	$N $krouted $kgood $kbpf $kpk $kus >"$OUT"
+printf ' "ksteerd": {"routed": %d, "fetched": %d, "tc_ns_per_conn": %d, "tc_runs_per_conn": %d, "ksteerd_cpu_ns_per_conn": %d, "us_per_fetch": %d}}\n' \
+	$drouted $dgood $dbpf $dpk $dcpu $dus >>"$OUT"
 cat "$OUT"
