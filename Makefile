@@ -57,9 +57,9 @@ FIXTURE_TESTS := $(patsubst tests/fixtures/%.c,$(BUILD)/%,$(wildcard tests/fixtu
 FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
-	bench-quic bench-bpf bench-quic-decrypt install uninstall deb
+	bench-quic bench-quic-initial bench-bpf bench-quic-decrypt install uninstall deb
 
-all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost \
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost $(BUILD)/quic_newconn \
 	$(UNIT_TESTS) $(FIXTURE_TESTS)
 
 # What `make install` and the Debian package install.
@@ -283,6 +283,7 @@ $(BUILD)/test_ksteerd: $(OBJ)/big/tests/unit/test_ksteerd.o $(OBJ)/big/tests/uni
 # BPF fixtures (BPF_PROG_TEST_RUN): tests/fixtures/test_X.c.
 $(OBJ)/tests/fixtures/test_quic_decrypt.o: $(BUILD)/quic_decrypt.skel.h $(BUILD)/crypto_probe.skel.h
 $(BUILD)/test_quic_decrypt: $(call obj,tests/lib/quic_seal.c tests/lib/quic_crypt_cases.c)
+$(BUILD)/test_quic_route: $(call obj,tests/lib/quic_seal.c tests/lib/quic_crypt_cases.c)
 $(BUILD)/test_%: $(OBJ)/tests/fixtures/test_%.o $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto -lpthread
 
@@ -294,6 +295,7 @@ QUIC_DECODER  := lib/quic_crypto_stream.c lib/quic_frames.c lib/quic_initial.c l
 FUZZ_quic     := $(QUIC_DECODER) lib/hello.c tests/lib/quic_seal.c
 FUZZ_quic_inv := $(QUIC_DECODER) lib/hello.c
 FUZZ_quic_crypt := $(QUIC_DECODER) lib/hello.c
+FUZZ_quic_frames := $(QUIC_DECODER) lib/hello.c
 FUZZ_http     := backend/http_parse.c
 FUZZ_http_req := lib/http_user.c lib/hello.c
 FUZZ_metrics  := ksteerd/fb_http.c
@@ -338,6 +340,11 @@ bench-backend: $(BUILD)/ksteer-backend
 bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
 
+# A new QUIC connection on the kernel's Initial path and on ksteerd's.
+bench-quic-initial: all $(BUILD)/quic_newconn
+	bench/quic_initial_bench.sh
+	bench/quic_newconn.sh
+
 # The TC program's run time per packet class (BPF_PROG_TEST_RUN, private maps).
 bench-bpf: $(BUILD)/bpf_cost
 	bench/bpf_bench.sh
@@ -356,12 +363,16 @@ $(BUILD)/connbench: $(call obj,bench/connbench.c)
 $(BUILD)/quic_flood: $(call obj,bench/quic_flood.c)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
 
+# A new QUIC connection's first Initial: the client's send to the server's socket.
+$(BUILD)/quic_newconn: $(call obj,bench/quic_newconn.c tests/lib/quic_seal.c) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
+
 # Decrypting one QUIC Initial in BPF, step by step.
 bench-quic-decrypt: $(BUILD)/quic_decrypt_cost
 	$(BUILD)/quic_decrypt_cost | tee bench/results/quic_decrypt.txt
 
-$(OBJ)/bench/quic_decrypt_cost.o: $(BUILD)/quic_decrypt.skel.h
-$(BUILD)/quic_decrypt_cost: $(call obj,bench/quic_decrypt_cost.c) $(TESTLIB_OBJS) $(LIB)
+$(OBJ)/bench/quic_decrypt_cost.o: $(BUILD)/quic_decrypt.skel.h $(BUILD)/steer_tc.skel.h
+$(BUILD)/quic_decrypt_cost: $(call obj,bench/quic_decrypt_cost.c tests/lib/quic_crypt_cases.c tests/lib/quic_seal.c) $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS) -lcrypto
 
 $(BUILD)/bpf_cost: $(call obj,bench/bpf_cost.c) $(TESTLIB_OBJS) $(LIB)

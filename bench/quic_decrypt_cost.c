@@ -9,7 +9,15 @@
  * is the kernel's average of `repeat` runs, in ROUNDS rounds: the least
  * (the run least disturbed by the machine's other work: the cost itself)
  * and the median. The program decrypts a copy, so every run does the
- * whole work. Private maps. Output: a table, and JSON on the last line.
+ * whole work. Then a new connection on the kernel's Initial path, through
+ * steer_tc itself (ksteer_tc, the tail call, lazy decryption, the walk,
+ * the ClientHello, the route, ks_quic_cids/peers written, the assignment
+ * BPF_PROG_TEST_RUN refuses): one run at a time, the DCID's entry deleted
+ * after each so that each is new (least and median of ROUNDS * 200); and
+ * ksteerd's decoder on the same datagram (lib/quic_initial.c, OpenSSL:
+ * decryption with the tag, the frames, the ClientHello), its CPU without
+ * the receive and the re-injection. Private maps. Output: a table, and
+ * JSON on the last line.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,11 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "hello.h"
+#include "ksteer.h"
 #include "quic_crypt.h"
 #include "quic_initial.h"
 #include "pkt.h"
+#include "quic_crypt_cases.h"
 #include "quic_decrypt.skel.h"
+#include "steer_tc.skel.h"
 
 #define REPEAT 2000
 #define ROUNDS 9
@@ -122,27 +134,114 @@ static double user_ns(const unsigned char *pkt, size_t n, int openssl)
 	return best;
 }
 
+/* dir/quic/file into b: its length, 0 if unreadable. */
+static size_t capture(const char *dir, const char *file, __u8 *b, size_t cap)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "quic/%s", file);
+	return qcc_read(dir, name, b, cap);
+}
+
+/* One new connection's datagram p through steer_tc with the kernel path
+ * on: least and median ns of ROUNDS * 200 single runs into out; -1 if it
+ * was not routed in the kernel. */
+static int kernel_path(struct steer_tc *tc, const struct pkt *p, const __u8 *dcid, int dl,
+		       double *out)
+{
+	static double r[ROUNDS * 200];
+	struct ks_cid cid = { .len = dl };
+	int n = ROUNDS * 200, cids = bpf_map__fd(tc->maps.ks_quic_cids);
+	__u64 before = ks_stat_sum(bpf_map__fd(tc->maps.ks_stats), KS_ST_QK_ROUTED);
+
+	memcpy(cid.id, dcid, dl);
+	for (int i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b, .data_size_in = p->n, .repeat = 1);
+
+		bpf_map_delete_elem(cids, &cid);
+		if (bpf_prog_test_run_opts(bpf_program__fd(tc->progs.ksteer_tc), &o))
+			return -1;
+		r[i] = o.duration;
+	}
+	if (ks_stat_sum(bpf_map__fd(tc->maps.ks_stats), KS_ST_QK_ROUTED) - before != (__u64)n)
+		return -1;
+	qsort(r, n, sizeof(r[0]), cmp);
+	out[0] = r[0];
+	out[1] = r[n / 2];
+	return 0;
+}
+
+/* ksteerd's decoder on one datagram, whole: ns, the least of ROUNDS. */
+static double ksteerd_ns(const __u8 *b, size_t n)
+{
+	static struct ks_quic_conn c;
+	static struct ks_scratch s;
+	double best = 1e18;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		double t0 = now_ns(), t;
+
+		for (int i = 0; i < REPEAT / 4; i++) {
+			ks_quic_conn_init(&c);
+			if (ks_quic_datagram(&c, b, n) < 1 || ks_quic_hello(&c, &s) != KS_HELLO_COMPLETE) {
+				fprintf(stderr, "quic_decrypt_cost: ksteerd does not read it\n");
+				exit(1);
+			}
+		}
+		t = (now_ns() - t0) / (REPEAT / 4);
+		best = t < best ? t : best;
+	}
+	return best;
+}
+
+/* The kernel path against ksteerd's decoder, per new connection: the
+ * table printed, the least figures into k (kernel) and u (ksteerd). */
+static void per_connection(const char *dir, double k[2][2], double *u)
+{
+	static const char *const files[] = { "rfc9001-a2.bin", "gtlsclient-1.bin" };
+	static const char *const hosts[] = { "example.com", "quic.example.org", NULL };
+	static struct pkt p;
+	static __u8 b[1500];
+	struct steer_tc *tc = steer_tc__open();
+	int fd;
+
+	if (tc)
+		obj_private_maps(tc->obj);
+	if (!tc || steer_tc__load(tc) || (fd = tc_quic_kernel_up(tc->obj, 3, hosts)) < 0) {
+		fprintf(stderr, "quic_decrypt_cost: steer_tc: %s\n", strerror(errno));
+		exit(1);
+	}
+	for (int i = 0; i < 2; i++) {
+		size_t n = capture(dir, files[i], b, sizeof(b));
+
+		udp_build(&p, &F, b, n);
+		if (n < 1200 || kernel_path(tc, &p, b + 6, b[5], k[i])) {
+			fprintf(stderr, "quic_decrypt_cost: %s: not routed in the kernel\n", files[i]);
+			exit(1);
+		}
+		u[i] = ksteerd_ns(b, n);
+	}
+	printf("per new connection, ns: kernel path (steer_tc, least / median) | ksteerd's decoder\n");
+	for (int i = 0; i < 2; i++)
+		printf("%-18s %8.0f %8.0f | %8.0f\n", files[i], k[i][0], k[i][1], u[i]);
+	close(fd);
+	steer_tc__destroy(tc);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const files[] = { "rfc9001-a2.bin", "rfc9369-a2.bin" };
 	static const char *const names[] = { "header", "keys", "header_protection", "payload" };
 	const char *dir = argc > 1 ? argv[1] : "tests/data/captures";
-	double ns[2][4][2], user[2][2];
+	double ns[2][4][2], user[2][2], kp[2][2], kd[2];
 	static struct pkt p;
 	static unsigned char b[1500];
 
 	for (int v = 0; v < 2; v++) {
-		char path[512];
-		FILE *f;
-		size_t n;
+		size_t n = capture(dir, files[v], b, sizeof(b));
 
-		snprintf(path, sizeof(path), "%s/quic/%s", dir, files[v]);
-		f = fopen(path, "rb");
-		n = f ? fread(b, 1, sizeof(b), f) : 0;
-		if (f)
-			fclose(f);
 		if (n != 1200) {
-			fprintf(stderr, "quic_decrypt_cost: %s: not the 1200-byte packet\n", path);
+			fprintf(stderr, "quic_decrypt_cost: %s: not the 1200-byte packet\n", files[v]);
 			return 1;
 		}
 		udp_build(&p, &F, b, n);
@@ -151,6 +250,7 @@ int main(int argc, char **argv)
 		user[v][0] = user_ns(b, n, 0);
 		user[v][1] = user_ns(b, n, 1);
 	}
+	per_connection(dir, kp, kd);
 	printf("ns per 1200-byte Initial, cumulative (BPF_PROG_TEST_RUN, %d rounds of %d runs:"
 	       " least, median)\n", ROUNDS, REPEAT);
 	printf("%-18s %8s %8s %8s %8s %10s\n", "through", "v1", "(med)", "v2", "(med)", "step (v1)");
@@ -165,6 +265,8 @@ int main(int argc, char **argv)
 			printf("%s\"%s\": %.0f", s ? ", " : "", names[s], ns[v][s][0]);
 		printf(", \"user_same_code\": %.0f, \"user_openssl\": %.0f}", user[v][0], user[v][1]);
 	}
-	printf("}\n");
+	printf(", \"new_connection\": {\"kernel_path\": {\"rfc9001\": %.0f, \"gtlsclient\": %.0f}, "
+	       "\"ksteerd_decoder\": {\"rfc9001\": %.0f, \"gtlsclient\": %.0f}}}\n",
+	       kp[0][0], kp[1][0], kd[0], kd[1]);
 	return 0;
 }

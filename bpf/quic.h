@@ -118,7 +118,7 @@ struct {
  * stale note decides nothing unless a new skb reuses a freed one's
  * address, length and all, without passing TC.
  */
-struct ks_quic_pick {
+struct ks_quic_note {
 	__u64 skb;
 	struct ks_slot slot;
 	__u32 len;
@@ -130,9 +130,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct ks_quic_pick);
+	__type(value, struct ks_quic_note);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ks_quic_pick SEC(".maps");
+} ks_quic_note SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKMAP);
@@ -142,11 +142,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_quic_sk SEC(".maps");
 
-static __always_inline struct ks_quic_pick *ks_quic_pick_get(void)
+static __always_inline struct ks_quic_note *ks_quic_note_get(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&ks_quic_pick, &zero);
+	return bpf_map_lookup_elem(&ks_quic_note, &zero);
 }
 
 /*
@@ -157,7 +157,7 @@ static __always_inline struct ks_quic_pick *ks_quic_pick_get(void)
  */
 static __always_inline __u64 ks_quic_now(void)
 {
-	struct ks_quic_pick *c = ks_quic_pick_get();
+	struct ks_quic_note *c = ks_quic_note_get();
 	__u64 j = bpf_jiffies64();
 
 	if (!c)

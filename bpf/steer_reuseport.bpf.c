@@ -60,22 +60,22 @@ static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
 	return SK_DROP;
 }
 
-/* TC's choice for this very skb (quic.h, ks_quic_pick): selected, 0;
+/* TC's choice for this very skb (quic.h, ks_quic_note): selected, 0;
  * -1: not TC's datagram, or its slot not in this group. */
-static __always_inline int ks_quic_tc_pick(struct sk_reuseport_md *md)
+static __always_inline int ks_quic_tc_note(struct sk_reuseport_md *md)
 {
 	struct sk_reuseport_kern *k = bpf_cast_to_kern_ctx(md);
-	struct ks_quic_pick *pick = ks_quic_pick_get();
+	struct ks_quic_note *note = ks_quic_note_get();
 
-	if (!pick || pick->skb != (__u64)(long)k->skb || pick->len != md->len)
+	if (!note || note->skb != (__u64)(long)k->skb || note->len != md->len)
 		return -1;
-	pick->skb = 0;                            /* one use */
-	if (pick->index) {
-		__u32 i = pick->index - 1;
+	note->skb = 0;                            /* one use */
+	if (note->index) {
+		__u32 i = note->index - 1;
 
 		if (bpf_sk_select_reuseport(md, &ks_quic_sk, &i, 0))
 			return -1;
-	} else if (bpf_sk_select_reuseport(md, &ks_listeners, &pick->slot, 0)) {
+	} else if (bpf_sk_select_reuseport(md, &ks_listeners, &note->slot, 0)) {
 		return -1;
 	}
 	ks_count(KS_ST_RP_QUIC_SELECTED);
@@ -99,7 +99,7 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 	__u64 cookie;
 
 	/* Placed by TC, which saw all there is to see: its choice. */
-	if (!ks_quic_tc_pick(md))
+	if (!ks_quic_tc_note(md))
 		return SK_PASS;
 	/* Not QUIC: not ours to place (TC passed it too, and counted it);
 	 * whichever member the kernel picks, as without us. */

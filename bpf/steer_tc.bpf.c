@@ -25,6 +25,7 @@
 #include "reasm.h"
 #include "quic.h"
 #include "quic_probe.h"
+#include "quic_route.h"
 #include "listener.h"
 #include "handback.h"
 #include "monitor.h"
@@ -59,6 +60,15 @@ struct ks_tc_linear {
 };
 
 KS_CPU_ARRAY(ks_tc_linear, struct ks_tc_linear);
+
+/* A new QUIC connection's Initial, decrypted and walked (bpf/quic_route.h);
+ * its budget of decryptions a second lives here too. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_qk);
+} ks_tc_quic SEC(".maps");
 
 /* Templates of new entries: hash map values are copied in whole. */
 struct {
@@ -987,18 +997,18 @@ static __always_inline int ks_quic_assign(struct __sk_buff *skb, const struct ks
 					  struct bpf_sock *sk, const struct ks_slot *slot, __u32 index)
 {
 	long err = bpf_sk_assign(skb, sk, 0);
-	struct ks_quic_pick *pick;
+	struct ks_quic_note *note;
 
 	bpf_sk_release(sk);
 	if (!err) {
 		/* The group's selection runs after TC returns: a datagram
 		 * dropped here leaves no note behind. */
-		pick = ks_quic_pick_get();
-		if (pick) {
-			pick->skb = (__u64)(long)bpf_cast_to_kern_ctx(skb);
-			pick->slot = *slot;
-			pick->len = p->len - p->l4;
-			pick->index = index;
+		note = ks_quic_note_get();
+		if (note) {
+			note->skb = (__u64)(long)bpf_cast_to_kern_ctx(skb);
+			note->slot = *slot;
+			note->len = p->len - p->l4;
+			note->index = index;
 		}
 		return TC_ACT_UNSPEC;             /* given; later filters still see it */
 	}
@@ -1035,6 +1045,90 @@ static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb,
 	return TC_ACT_SHOT;
 }
 
+/* One of backend's QUIC sockets that takes the client's family, picked by
+ * the DCID as ksteerd's fb_q_pick_slot does: referenced, or NULL. */
+static __always_inline struct bpf_sock *ks_quic_pick(const struct ks_pkt *p, const struct ks_cid *dcid,
+						     __u32 backend, struct ks_slot *slot)
+{
+	__u32 h = 0, i;
+	struct bpf_sock *sk;
+
+#pragma unroll
+	for (i = 0; i < KS_CID_MAX; i++)
+		if (i < dcid->len)
+			h = h * 31 + dcid->id[i];
+	slot->backend = backend;
+#pragma unroll
+	for (i = 0; i < 2 * KS_MAX_SLOTS; i++) {
+		slot->slot = KS_UDP_TRY_SLOT(p->v6, i, h);
+		sk = bpf_map_lookup_elem(&ks_listeners, slot);
+		if (sk)
+			return sk;
+	}
+	return NULL;
+}
+
+_Static_assert(KS_ST_QK_E_TOO_BIG - KS_ST_QK_E_TRUNCATED == KS_QC_E_TOO_BIG - KS_QC_E_TRUNCATED,
+	       "a counter for each of the header's refusals, in their order");
+
+/* Why a new connection's Initial stayed ksteerd's (enum ks_qk_out), counted. */
+static __always_inline void ks_quic_new_count(int out)
+{
+	if (out >= KS_QC_E_TRUNCATED && out <= KS_QC_E_TOO_BIG)
+		ks_count(KS_ST_QK_E_TRUNCATED + out - KS_QC_E_TRUNCATED);
+	else if (out == KS_QK_NOT_ADMITTED)
+		ks_count(KS_ST_QK_NOT_ADMITTED);
+	else if (out == KS_QK_BUDGET)
+		ks_count(KS_ST_QK_BUDGET);
+	else if (out == KS_QK_MALFORMED)
+		ks_count(KS_ST_QK_MALFORMED);
+	else if (out == KS_QK_STREAM_ODD)
+		ks_count(KS_ST_QK_STREAM);
+	else
+		ks_count(KS_ST_QK_PARTIAL);
+}
+
+/*
+ * A new connection whose ClientHello the kernel read whole (in w->lin):
+ * routed as TCP's are, the DCID (and the pair, as ksteerd writes it)
+ * installed for the datagrams after it, and the datagram given to the
+ * server's socket.
+ */
+static __attribute__((noinline)) int ks_quic_place(struct __sk_buff *skb, const struct ks_pkt *p,
+						   struct ks_tc_scratch *s, struct ks_qk *w)
+{
+	struct ks_slot slot;
+	struct bpf_sock *sk;
+	__u32 backend;
+
+	if (ks_hello_parse(NULL, w->lin, 3, KS_QK_HDR + (w->prefix & (KS_QK_STREAM * 2 - 1)),
+			   &s->p) != KS_HELLO_COMPLETE) {
+		/* Whole but not a ClientHello we read: nobody to give it to
+		 * (ksteerd's parser is the same). Dropped. */
+		ks_count(KS_ST_QK_HELLO_BAD);
+		return TC_ACT_SHOT;
+	}
+	backend = ks_route(&s->p, &s->r);
+	sk = backend ? ks_quic_pick(p, &s->qh.dcid, backend, &slot) : NULL;
+	if (!sk) {
+		/* No route, or no QUIC socket of its backend: as ksteerd
+		 * would (quic_no_route), dropped; the client retransmits. */
+		ks_count(KS_ST_QK_NO_ROUTE);
+		ks_decided(p, &s->p, DROPPED, NO_ROUTE, backend);
+		return TC_ACT_SHOT;
+	}
+	ks_flow_of(p, &s->qf);
+	if (bpf_map_update_elem(&ks_quic_cids, &s->qh.dcid, &slot, BPF_ANY) ||
+	    bpf_map_update_elem(&ks_quic_peers, &s->qf, &slot, BPF_ANY)) {
+		bpf_sk_release(sk);
+		ks_count(KS_ST_QK_NO_ROUTE);
+		return TC_ACT_SHOT;
+	}
+	ks_count(KS_ST_QK_ROUTED);
+	ks_decided(p, &s->p, QUIC_ROUTED, ROUTED, backend);
+	return ks_quic_assign(skb, p, sk, &slot, 0);
+}
+
 /* Not found by its CIDs: by the pair a server answers, else (short headers)
  * probing the servers in turn. 0 and *slot, *how set; 1: not QUIC; -1: for
  * ksteerd. A long header with an unknown DCID is a new connection: its SNI
@@ -1062,11 +1156,22 @@ static __attribute__((noinline)) int ks_quic_unknown(const struct ks_pkt *p, str
 	return 0;
 }
 
+/* ksteer_tc_quic, put in by `up` when it loaded (an empty slot: the tail
+ * call falls through to ksteerd's path). Pinned: the kernel empties a
+ * program array when its last pin or file descriptor goes, and `up` exits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_tc_progs SEC(".maps");
+
 /* A datagram to a public address:port: into the socket of the server that
  * owns its QUIC connection. What is not QUIC (STUN, a VPN, anything else
  * sharing the port) is not ours: it passes untouched. */
 static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt *p,
-					   struct ks_tc_scratch *s)
+					   struct ks_tc_scratch *s, __u32 flags)
 {
 	struct ks_slot slot;
 	struct bpf_sock *sk;
@@ -1088,6 +1193,12 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		r = ks_quic_unknown(p, s, &slot, &how);
 		if (r > 0)
 			goto not_quic;
+		/* A new connection: its Initial is read by ksteer_tc_quic
+		 * (a program of its own: the decryption's verification would
+		 * not fit in this one's), which finds p and s as left here. */
+		if (r < 0 && s->qh.long_hdr && s->qh.dcid.len &&
+		    (flags & KS_CFG_QUIC_KERNEL))
+			bpf_tail_call(skb, &ks_tc_progs, 0);
 		if (r < 0)
 			return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
 	}
@@ -1103,6 +1214,35 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 not_quic:
 	ks_count(KS_ST_UDP_NOT_QUIC);
 	return TC_ACT_UNSPEC;
+}
+
+/*
+ * A long header with a DCID no one knows: a new connection. Entered only
+ * from ksteer_tc, by tail call, with this CPU's scratch (packet and QUIC
+ * header) as ksteer_tc left it. Its Initial is read here (bpf/quic_route.h)
+ * and placed; what the kernel cannot read whole goes to ksteerd as before.
+ * (The decryption runs in this frame: its global functions' stacks are
+ * deep.)
+ */
+SEC("tc")
+int ksteer_tc_quic(struct __sk_buff *skb)
+{
+	struct ks_tc_scratch *s = KS_CPU_SLOT(ks_tc_scratch);
+	__u32 zero = 0;
+	struct ks_qk *w = bpf_map_lookup_elem(&ks_tc_quic, &zero);
+	struct ks_pkt *p;
+	int r;
+
+	if (!s)
+		return TC_ACT_UNSPEC;
+	p = &s->pkt;
+	if (!w)
+		return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
+	r = ks_qk_decode(skb, p->payload, p->len - p->payload, w);
+	if (r == KS_QK_WHOLE)
+		return ks_quic_place(skb, p, s, w);
+	ks_quic_new_count(r);
+	return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
 }
 
 SEC("tc")
@@ -1130,7 +1270,7 @@ int ksteer_tc(struct __sk_buff *skb)
 	case KS_PKT_TCP:
 		break;
 	case KS_PKT_UDP:
-		return cfg->flags & KS_CFG_QUIC ? ks_quic_ingress(skb, p, s) : TC_ACT_UNSPEC;
+		return cfg->flags & KS_CFG_QUIC ? ks_quic_ingress(skb, p, s, cfg->flags) : TC_ACT_UNSPEC;
 	case KS_PKT_UNSUPPORTED:
 		/* Ours, but not readable here: the kernel's path, which the
 		 * sk_reuseport program keeps off random group members. */

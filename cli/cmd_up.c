@@ -60,6 +60,8 @@ struct ks_up {
 	int tc_prio;
 	struct ks_up_progs pr;
 	int fresh_pool;               /* the reassembly pool is this up's: fill it */
+	int quic_kernel;              /* TC decodes Initials: the kernel can, and it loaded */
+	int quic_refused;             /* ... its verifier refused the Initial path */
 	int old_prio;                 /* the tc priority the last up attached at */
 };
 
@@ -172,6 +174,19 @@ static int ks_up_on_lo(const struct ks_up *u)
 	return 0;
 }
 
+/*
+ * Whether TC decodes and routes QUIC Initials (issue 14; docs/DESIGN.md,
+ * "Initials in the kernel"): it needs bpf_loop in TC programs (Linux >=
+ * 5.17) and global functions, not bpf_crypto, whose contexts cannot take
+ * per-connection keys at TC. Without it ksteerd decodes them all.
+ * KSTEER_FORCE_NO_BPF_LOOP makes the tests see a kernel without it.
+ */
+static int ks_up_quic_kernel(void)
+{
+	return !getenv("KSTEER_FORCE_NO_BPF_LOOP") &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL) == 1;
+}
+
 static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 {
 	struct ks_config cfg;
@@ -192,6 +207,7 @@ static int ks_write_config(int cfg_fd, const struct ks_up *u, int *old_prio)
 	}
 	cfg.flags |= KS_CFG_ACTIVE;
 	cfg.flags = u->quic ? cfg.flags | KS_CFG_QUIC : cfg.flags & ~KS_CFG_QUIC;
+	cfg.flags = u->quic_kernel ? cfg.flags | KS_CFG_QUIC_KERNEL : cfg.flags & ~KS_CFG_QUIC_KERNEL;
 	cfg.flags = ks_up_on_lo(u) ? cfg.flags | KS_CFG_HANDBACK : cfg.flags & ~KS_CFG_HANDBACK;
 	cfg.tc_prio = u->tc_prio;
 	cfg.netns_cookie = ks_netns_cookie();
@@ -630,6 +646,9 @@ static int ks_up_open(struct ks_up *u)
 		pr->tc = steer_tc__open_opts(&oo);
 		pr->eg = steer_tc_egress__open_opts(&oo);
 	}
+	u->quic_kernel = pr->tc && u->quic && !u->quic_refused && ks_up_quic_kernel();
+	if (pr->tc && !u->quic_kernel)
+		bpf_program__set_autoload(pr->tc->progs.ksteer_tc_quic, false);
 	pr->so = steer_sockops__open_opts(&oo);
 	pr->rp = steer_reuseport__open_opts(&oo);
 	if ((!(pr->tc && pr->eg) && !u->fallback_only) || !pr->so || !pr->rp) {
@@ -666,12 +685,48 @@ static int ks_up_size(struct ks_up *u)
 	return ks_size_quic(qm, nq, u->quic, u->quic_entries);
 }
 
+static void ks_up_destroy(struct ks_up_progs *pr)
+{
+	steer_tc__destroy(pr->tc);
+	steer_tc_egress__destroy(pr->eg);
+	steer_sockops__destroy(pr->so);
+	steer_reuseport__destroy(pr->rp);
+	memset(pr, 0, sizeof(*pr));
+}
+
+/*
+ * TC ingress, with the Initial path (ksteer_tc_quic) in ks_tc_progs when
+ * it is to run, its slot emptied when not (the pinned array may hold an
+ * older up's). A verifier that refuses it (a kernel that cannot check
+ * that much) leaves ksteerd's path: the objects opened again without it.
+ */
+static int ks_up_load_tc(struct ks_up *u)
+{
+	const struct ks_up_progs *pr = &u->pr;
+	__u32 zero = 0;
+	int fd;
+
+	if (steer_tc__load(pr->tc)) {
+		if (!u->quic_kernel)
+			return -1;
+		u->quic_refused = 1;
+		ks_up_destroy(&u->pr);
+		if (ks_up_open(u) || ks_up_size(u) || steer_tc__load(u->pr.tc))
+			return -1;
+	}
+	fd = bpf_map__fd(u->pr.tc->maps.ks_tc_progs);
+	if (!u->quic_kernel)
+		return bpf_map_delete_elem(fd, &zero) && errno != ENOENT ? -1 : 0;
+	return bpf_map_update_elem(fd, &zero, &(int){ bpf_program__fd(u->pr.tc->progs.ksteer_tc_quic) },
+				   BPF_ANY);
+}
+
 /* Load the programs and pin them (maps pin by name as they load). */
 static int ks_up_load(struct ks_up *u)
 {
 	const struct ks_up_progs *pr = &u->pr;
 
-	if ((pr->tc && (steer_tc__load(pr->tc) || steer_tc_egress__load(pr->eg))) ||
+	if ((pr->tc && (ks_up_load_tc(u) || steer_tc_egress__load(pr->eg))) ||
 	    steer_sockops__load(pr->so) || steer_reuseport__load(pr->rp))
 		return ks_err("cannot load BPF programs: %s (KSTEER_DEBUG=1 shows the verifier log)",
 			      strerror(errno));
@@ -807,25 +862,20 @@ static int ks_up_register(const struct ks_up *u)
 	return 0;
 }
 
-/*
- * Which path decodes QUIC Initials (issue 14: `up` says which is in force).
- * Today always ksteerd's. The kernel's decryption (bpf/quic_decrypt.h,
- * not yet routed on) needs bpf_loop in TC programs (Linux >= 5.17), not
- * bpf_crypto, whose contexts cannot take per-connection keys at TC
- * (docs/DESIGN.md, "Initials in the kernel"); KSTEER_FORCE_NO_BPF_LOOP
- * makes the tests see a kernel without it.
- */
+/* Which path decodes QUIC Initials: `up` says which is in force. */
 static void ks_up_say_quic_path(const struct ks_up *u)
 {
-	int loop = !getenv("KSTEER_FORCE_NO_BPF_LOOP") &&
-		   libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL) == 1;
-
 	if (!u->quic)
 		return;
-	fprintf(stderr, "ksteer: QUIC Initials: decoded by ksteerd (userspace); %s\n",
-		loop ? "this kernel could decrypt them in BPF (not used for routing yet)" :
-		       "this kernel cannot decrypt them in BPF (no bpf_loop in TC programs, "
-		       "Linux < 5.17)");
+	if (u->quic_kernel)
+		fprintf(stderr, "ksteer: QUIC Initials: decoded by the kernel (TC, BPF); ksteerd "
+			"takes ClientHellos over several datagrams\n");
+	else if (u->quic_refused)
+		fprintf(stderr, "ksteer: QUIC Initials: decoded by ksteerd (userspace); this kernel's "
+			"verifier refused the BPF Initial path (KSTEER_DEBUG=1 shows why)\n");
+	else
+		fprintf(stderr, "ksteer: QUIC Initials: decoded by ksteerd (userspace); this kernel "
+			"cannot decrypt them in BPF (no bpf_loop in TC programs, Linux < 5.17)\n");
 }
 
 /* What the run held; what it made stays pinned. */
@@ -833,10 +883,7 @@ static void ks_up_release(struct ks_up *u)
 {
 	for (int i = 0; i < u->nif; i++)
 		free(u->ifaces[i]);
-	steer_tc__destroy(u->pr.tc);
-	steer_tc_egress__destroy(u->pr.eg);
-	steer_sockops__destroy(u->pr.so);
-	steer_reuseport__destroy(u->pr.rp);
+	ks_up_destroy(&u->pr);
 }
 
 /*

@@ -246,6 +246,7 @@ const char *ks_quic_strerror(int err)
 		[KS_QUIC_E_TOO_BIG] = "CRYPTO data beyond the stream limit",
 		[KS_QUIC_E_CONFLICT] = "CRYPTO data resent with different bytes",
 		[KS_QUIC_E_VERSION_CHANGED] = "QUIC version changed mid-connection",
+		[KS_QUIC_E_LIMIT] = "more than the kernel reads (ACK ranges)",
 	};
 
 	if (err < 0)

@@ -89,18 +89,9 @@ int ks_quic_hello(struct ks_quic_conn *c, struct ks_scratch *s);
 
 const char *ks_quic_strerror(int err);   /* err: KS_QUIC_E_* or its negation */
 
-/* What a datagram of a connection no server owns may do (ks_quic_admit). */
-enum ks_quic_admit {
-	KS_QA_INITIAL,                /* an Initial that may open pending state */
-	KS_QA_ZERO_RTT,               /* 0-RTT first: held only beside a pending Initial */
-	KS_QA_VERSION,                /* a version we cannot read: answer Version Negotiation */
-	KS_QA_SMALL,                  /* an Initial or unknown version below 1200 bytes */
-	KS_QA_SHORT_DCID,             /* a client-chosen DCID below 8 bytes (no token) */
-	KS_QA_UNREADABLE,             /* no long header we can read, or not a client's first */
-};
-
-#define KS_QUIC_MIN_DGRAM 1200        /* RFC 9000 14.1: a client Initial's datagram */
-#define KS_QUIC_MIN_DCID 8            /* RFC 9000 7.2: a client's first DCID */
+/* What a datagram of a connection no server owns may do: enum
+ * ks_quic_admit, KS_QUIC_MIN_DGRAM, KS_QUIC_MIN_DCID (shared/quic_long.h,
+ * whose ks_ql_admit TC's Initial routing applies too). */
 #define KS_QUIC_VN_MAX (7 + 255 + 255 + 4 * 8)
 
 /* Classify one UDP payload; h is filled (as ks_quic_parse_long) when it parsed. */

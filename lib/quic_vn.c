@@ -7,34 +7,20 @@
 #include <string.h>
 #include "quic_initial.h"
 
-/*
- * The first packet's long header decides (RFC 9000 6, 7.2, 14.1). Only an
- * Initial of at least 1200 bytes whose client-chosen DCID has at least 8
- * may open state; after a Retry the DCID is the server's own, of any
- * length, so an Initial carrying a token is exempt from the 8. A version
- * we have no keys for is answered, never decoded; below 1200 bytes it is
- * not (a VN to a spoofed source must not be worth the sending).
- */
+/* The shared rule (shared/quic_long.h's ks_ql_admit) on the shared parser. */
 int ks_quic_admit(const __u8 *p, size_t len, struct ks_quic_hdr *h)
 {
+	struct ks_ql_hdr q = {};
 	int err;
 
+	memset(h, 0, sizeof(*h));
 	if (!len || !(p[0] & 0x80))
 		return KS_QA_UNREADABLE;
 	err = ks_quic_parse_long(p, len, h);
-	if (err == KS_QUIC_E_VERSION)
-		return len < KS_QUIC_MIN_DGRAM ? KS_QA_SMALL : KS_QA_VERSION;
-	if (err)
-		return KS_QA_UNREADABLE;
-	if (h->type == KS_QUIC_0RTT)
-		return KS_QA_ZERO_RTT;
-	if (h->type != KS_QUIC_INITIAL)
-		return KS_QA_UNREADABLE;      /* Handshake, Retry: never a client's first */
-	if (len < KS_QUIC_MIN_DGRAM)
-		return KS_QA_SMALL;
-	if (h->dcid_len < KS_QUIC_MIN_DCID && !h->token_len)
-		return KS_QA_SHORT_DCID;
-	return KS_QA_INITIAL;
+	q.type = h->type;
+	q.dcid_len = h->dcid_len;
+	q.token_len = h->token_len;
+	return ks_ql_admit(p[0], len > 0xffffffffu ? 0xffffffffu : len, err, &q);
 }
 
 /*

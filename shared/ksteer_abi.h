@@ -63,6 +63,7 @@ struct ks_cookie_keys {
 #define KS_CFG_ACTIVE 1       /* routing on; off = every packet passes */
 #define KS_CFG_QUIC 2         /* steer UDP to the port too (ksteer up --quic) */
 #define KS_CFG_HANDBACK 4     /* TC ingress runs on lo: ksteerd may hand back */
+#define KS_CFG_QUIC_KERNEL 8  /* TC decodes and routes QUIC Initials (else ksteerd) */
 
 /*
  * ks_routes: an LPM trie over the reversed, lower-cased host name.

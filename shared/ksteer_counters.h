@@ -195,7 +195,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	C(RP_QUIC_SELECTED, 42, "reuseport_quic_selected",                              \
 	  "UDP: a QUIC server's socket selected, by TC's choice, the datagram's "      \
 	  "connection ID or the registered socket the kernel found")                   \
-	C(RP_QUIC_TC_PICK, 74, "reuseport_quic_tc_choice",                              \
+	C(RP_QUIC_TC_PICK, 89, "reuseport_quic_tc_choice",                              \
 	  "UDP: of those, selected by the choice TC noted for that very datagram, "    \
 	  "its packet not read again")                                                 \
                                                                                         \
@@ -275,6 +275,44 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	C(QUIC_BIND_SEEN, 73, "quic_server_binds",                                      \
 	  "a QUIC server (a registered backend's cgroup) bound the public UDP port: "   \
 	  "ksteerd registers its sockets (a restarted server)")                        \
+	C(QK_ROUTED, 74, "quic_kernel_routed",                                          \
+	  "new connections whose Initial TC decrypted and routed by its ClientHello: " \
+	  "CIDs installed, the datagram given to the server (no ksteerd)")             \
+	C(QK_PARTIAL, 75, "quic_kernel_partial",                                        \
+	  "of the new connections TC decrypted: the ClientHello not whole in the "     \
+	  "first datagram (Chromium's span two): for ksteerd")                         \
+	C(QK_BUDGET, 76, "quic_kernel_budget",                                          \
+	  "new connections past this CPU's 8192 decryptions a second: for ksteerd, "   \
+	  "undecrypted")                                                               \
+	C(QK_NO_ROUTE, 77, "quic_kernel_no_route",                                      \
+	  "a ClientHello TC read with no route, or no QUIC socket of its backend: "    \
+	  "dropped (the client retransmits)")                                          \
+	C(QK_NOT_ADMITTED, 78, "quic_kernel_not_admitted",                              \
+	  "a new connection's Initial in a datagram under 1200 bytes, or with a DCID " \
+	  "under 8 bytes: not decrypted, for ksteerd (which drops it)")               \
+	C(QK_E_TRUNCATED, 79, "quic_kernel_truncated",                                  \
+	  "a new connection's long header running past the datagram: for ksteerd")     \
+	C(QK_E_NOT_INITIAL, 80, "quic_kernel_not_initial",                              \
+	  "a new connection's first packet not an Initial: for ksteerd")               \
+	C(QK_E_VERSION, 81, "quic_kernel_version",                                      \
+	  "a version with no keys (v1, v2 have them): for ksteerd (Version "           \
+	  "Negotiation)")                                                              \
+	C(QK_E_CID, 82, "quic_kernel_cid",                                              \
+	  "a connection ID over 20 bytes: for ksteerd")                                \
+	C(QK_E_TOKEN, 83, "quic_kernel_token",                                          \
+	  "a token length past the datagram: for ksteerd")                             \
+	C(QK_E_LENGTH, 84, "quic_kernel_length",                                        \
+	  "a Length past the datagram or too short to sample: for ksteerd")            \
+	C(QK_E_TOO_BIG, 85, "quic_kernel_too_big",                                      \
+	  "a datagram over the kernel's 2048 bytes: for ksteerd")                      \
+	C(QK_MALFORMED, 86, "quic_kernel_malformed",                                    \
+	  "decrypted, then reserved bits set, no frames, a malformed frame, one not "  \
+	  "allowed in Initial, or more ACK ranges than the kernel reads: for ksteerd") \
+	C(QK_STREAM, 87, "quic_kernel_crypto_odd",                                      \
+	  "CRYPTO frames overlapping each other or past the kernel's 4 KB of stream: " \
+	  "for ksteerd")                                                               \
+	C(QK_HELLO_BAD, 88, "quic_kernel_hello_bad",                                    \
+	  "a whole CRYPTO stream that is no ClientHello the parser reads: dropped")    \
                                                                                         \
 	STAGE("Monitor", "`ksteer monitor`'s stream of decisions.")                   \
 	C(MONITOR_LOST, 59, "monitor_events_lost",                                      \
@@ -437,7 +475,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 75        /* the next counter's value */
+	KS_ST_MAX = 90        /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];

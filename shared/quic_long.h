@@ -48,6 +48,7 @@ enum ks_quic_err {
 	KS_QUIC_E_TOO_BIG,            /* CRYPTO data past KS_QSTREAM_MAX */
 	KS_QUIC_E_CONFLICT,           /* resent CRYPTO bytes differ */
 	KS_QUIC_E_VERSION_CHANGED,    /* another version mid-connection */
+	KS_QUIC_E_LIMIT,              /* more than the kernel reads (ACK ranges) */
 	KS_QUIC_E__COUNT
 };
 
@@ -187,6 +188,48 @@ static __always_inline int ks_ql_parse(const __u8 *p, __u32 len, struct ks_ql_hd
 	h->pn_off = off;
 	h->pkt_len = off + v;
 	return 0;
+}
+
+/* What a datagram of a connection no server owns may do (ks_ql_admit). */
+enum ks_quic_admit {
+	KS_QA_INITIAL,                /* an Initial that may open pending state */
+	KS_QA_ZERO_RTT,               /* 0-RTT first: held only beside a pending Initial */
+	KS_QA_VERSION,                /* a version we cannot read: answer Version Negotiation */
+	KS_QA_SMALL,                  /* an Initial or unknown version below 1200 bytes */
+	KS_QA_SHORT_DCID,             /* a client-chosen DCID below 8 bytes (no token) */
+	KS_QA_UNREADABLE,             /* no long header we can read, or not a client's first */
+};
+
+#define KS_QUIC_MIN_DGRAM 1200        /* RFC 9000 14.1: a client Initial's datagram */
+#define KS_QUIC_MIN_DCID 8            /* RFC 9000 7.2: a client's first DCID */
+
+/*
+ * The admission of a new connection's datagram (len bytes, its first byte
+ * b0) from what ks_ql_parse said of its first packet (err, h): one rule
+ * for ksteerd (ks_quic_admit) and TC's Initial routing (RFC 9000 6, 7.2,
+ * 14.1). Only an Initial of at least 1200 bytes whose client-chosen DCID
+ * has at least 8 may open state; after a Retry the DCID is the server's
+ * own, of any length, so an Initial carrying a token is exempt from the 8.
+ * A version we have no keys for is answered, never decoded; below 1200
+ * bytes it is not (a VN to a spoofed source must not be worth the sending).
+ */
+static __always_inline int ks_ql_admit(__u8 b0, __u32 len, int err, const struct ks_ql_hdr *h)
+{
+	if (!len || !(b0 & 0x80))
+		return KS_QA_UNREADABLE;
+	if (err == KS_QUIC_E_VERSION)
+		return len < KS_QUIC_MIN_DGRAM ? KS_QA_SMALL : KS_QA_VERSION;
+	if (err)
+		return KS_QA_UNREADABLE;
+	if (h->type == KS_QUIC_0RTT)
+		return KS_QA_ZERO_RTT;
+	if (h->type != KS_QUIC_INITIAL)
+		return KS_QA_UNREADABLE;      /* Handshake, Retry: never a client's first */
+	if (len < KS_QUIC_MIN_DGRAM)
+		return KS_QA_SMALL;
+	if (h->dcid_len < KS_QUIC_MIN_DCID && !h->token_len)
+		return KS_QA_SHORT_DCID;
+	return KS_QA_INITIAL;
 }
 
 #endif

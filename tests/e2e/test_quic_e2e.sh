@@ -7,15 +7,20 @@
 #      (bpftool), the server's own CIDs learned by TC egress
 #   c. every fetch is a handshake and an HTTP/3 request: the file it saves
 #      is the routed server's (and only that server logged a connection)
-#   e. a new connection with no ksteerd: dropped and counted, seen by no server
+#   e. a new connection with no ksteerd: TC decrypts its Initial and routes
+#      it (quic_kernel_routed), over IPv4 and IPv6; with `up` on a kernel
+#      said to lack bpf_loop (ksteerd's path), dropped and counted, seen by
+#      no server
 #   f. garbage datagrams: not QUIC, passed on untouched and counted; nothing
 #      crashes
 #   d. mid-transfer changes: key update, NAT rebinding (same CID, new port),
 #      active migration (new port and a new CID from NEW_CONNECTION_ID):
 #      the servers probed in turn, the owner learned from its answer
-#   b. through ksteerd --quic: random DCIDs, routed by the Initial's SNI
-#   g. headless Chromium over QUIC through ksteerd: its ClientHello spans
-#      two Initial datagrams
+#   b. through ksteerd --quic (up on a kernel said to lack bpf_loop): random
+#      DCIDs, routed by the Initial's SNI
+#   g. headless Chromium over QUIC, the kernel path on: its ClientHello
+#      spans two Initial datagrams, so TC counts it partial and ksteerd
+#      routes it
 #   h. ksteerd's bounds: pending connections capped, deadline, forged
 #      Initials dropped and counted, unknown short headers probed
 #   i. a bounded flood of spoofed short headers (3000 in ~1 s): the probe
@@ -40,15 +45,23 @@ done
 # reached one server there.
 SRV4B=198.18.0.3
 check "ksteer up --quic (lo and veth)" in_srv $KSTEER up -a $SRV4 -a $SRV4B -a $SRV6 -p 443 --quic
-# Which path decodes Initials (issue 14): ksteerd's; whether the kernel
-# could decrypt them, from its features (bpf_loop), also when it cannot.
+# Which path decodes Initials (issue 14): the kernel's where it can (bpf_loop);
+# ksteerd's on a kernel without it.
 UP_ARGS=(up -a $SRV4 -a $SRV4B -a $SRV6 -p 443 --quic)
-err=$(in_srv $KSTEER "${UP_ARGS[@]}" 2>&1 >/dev/null)
-check "up --quic again says Initials are decoded by ksteerd, the kernel could ($err)" \
-	grep -q "QUIC Initials: decoded by ksteerd (userspace); this kernel could decrypt" <<<"$err"
 err=$(KSTEER_FORCE_NO_BPF_LOOP=1 in_srv $KSTEER "${UP_ARGS[@]}" 2>&1 >/dev/null)
-check "... and on a kernel without bpf_loop, that it cannot ($err)" \
+check "up --quic on a kernel without bpf_loop says ksteerd decodes Initials ($err)" \
 	grep -q "decoded by ksteerd (userspace); this kernel cannot decrypt" <<<"$err"
+err=$(in_srv $KSTEER "${UP_ARGS[@]}" 2>&1 >/dev/null)
+check "up --quic says the kernel decodes Initials ($err)" \
+	grep -q "QUIC Initials: decoded by the kernel (TC, BPF)" <<<"$err"
+# ksteerd's path in force (1) or the kernel's (0).
+up_ksteerd_path() {
+	if [ "$1" = 1 ]; then
+		KSTEER_FORCE_NO_BPF_LOOP=1 in_srv $KSTEER "${UP_ARGS[@]}" 2>/dev/null
+	else
+		in_srv $KSTEER "${UP_ARGS[@]}" 2>/dev/null
+	fi
+}
 
 # Both bind '*' 443 with SO_REUSEADDR: one UDP port, two servers.
 declare -A SPID
@@ -81,6 +94,7 @@ pin() {
 		value hex $(printf '%02x 00 00 00' ${BID[$2]}) ${PIN_SLOT:-00 01} 00 00
 }
 printf '%s qa.example qb.example\n' $SRV4 >"$WORK/hosts"
+printf '%s qa.example qb.example\n' $SRV6 >"$WORK/hosts6"
 # A second public address that this client reaches only qb at.
 ip -n "$SRV_NS" addr add $SRV4B/24 dev "$SRV_IF"
 printf '%s qb.example\n' $SRV4B >"$WORK/hosts-b"
@@ -110,14 +124,30 @@ fetch "$WORK/a-big" qb big -q --dcid=$D
 check "pinned DCID -> qb: $BIG-byte download intact, qb's bytes" cmp -s "$WORK/a-big/big" "$WORK/qb/www/big"
 
 # --- e. a new connection and no ksteerd --------------------------------------
+# The kernel reads its Initial (gtlsclient's ClientHello fits one datagram).
+a0=$(conns qa) b0=$(conns qb)
+read -r kr0 drop0 <<<"$(counters quic_kernel_routed quic_dropped_no_fallback)"
+fetch "$WORK/e-k" qa index.html -q
+expect_eq "new connection, no ksteerd: routed by the kernel, handshake + HTTP/3 GET, 'site qa'" \
+	"site qa" "$(cat "$WORK/e-k/index.html" 2>/dev/null)"
+HOSTS="$WORK/hosts6" fetch "$WORK/e-k6" qb index.html -q
+expect_eq "... over IPv6 too: 'site qb'" "site qb" "$(cat "$WORK/e-k6/index.html" 2>/dev/null)"
+read -r kr1 drop1 <<<"$(counters quic_kernel_routed quic_dropped_no_fallback)"
+expect_eq "new connections, no ksteerd: counted routed in the kernel, none dropped" \
+	"2 0" "$((kr1 - kr0)) $((drop1 - drop0))"
+expect_eq "new connections, no ksteerd: qa and qb saw one each" "$((a0 + 1)) $((b0 + 1))" \
+	"$(conns qa) $(conns qb)"
+# ksteerd's path in force, and no ksteerd: dropped.
+up_ksteerd_path 1
 a0=$(conns qa) b0=$(conns qb)
 read -r drop0 <<<"$(counters quic_dropped_no_fallback)"
 FETCH_TIMEOUT=2 fetch "$WORK/e" qa index.html -q
-check "unknown connection, no ksteerd: the client gets nothing" test ! -s "$WORK/e/index.html"
+check "ksteerd's path, no ksteerd: the client gets nothing" test ! -s "$WORK/e/index.html"
 read -r drop1 <<<"$(counters quic_dropped_no_fallback)"
-check "unknown connection, no ksteerd: its Initials dropped and counted ($((drop1 - drop0)))" \
+check "ksteerd's path, no ksteerd: its Initials dropped and counted ($((drop1 - drop0)))" \
 	test $((drop1 - drop0)) -ge 1
-expect_eq "unknown connection, no ksteerd: no server saw it (qa qb)" "$a0 $b0" "$(conns qa) $(conns qb)"
+expect_eq "ksteerd's path, no ksteerd: no server saw it (qa qb)" "$a0 $b0" "$(conns qa) $(conns qb)"
+up_ksteerd_path 0
 
 # --- f. garbage -------------------------------------------------------------
 read -r mal0 drop0 pr0 <<<"$(counters udp_not_quic quic_dropped_no_fallback quic_probed)"
@@ -196,7 +226,6 @@ check "migration from an address on both servers: probed ($((h1 - h0)) datagrams
 learned from its answer ($((l1 - l0)))" test $((h1 - h0)) -gt 0 -a $((l1 - l0)) -gt 0
 expect_eq "migration from an address on both servers: qa saw no connection" "$a0" "$(conns qa)"
 # The same over IPv6 (the servers' [::]:443 sockets are the candidates).
-printf '%s qa.example qb.example\n' $SRV6 >"$WORK/hosts6"
 PIN_SLOT="10 01" HOSTS="$WORK/hosts6" change migration-v6 ok --change-local-addr=100ms -m POST -d "$WORK/upload"
 # --- i. a flood of spoofed short headers while a connection transfers ----
 # 3000 datagrams of CIDs nobody knows from 3000 spoofed sources, in about
@@ -251,7 +280,7 @@ chromium_quic() {
 		skip "Chromium over QUIC: chromium is not installed (make deps)"
 		return
 	fi
-	read -r d0 r0 <<<"$(counters fallback.quic_datagrams fallback.quic_routed)"
+	read -r d0 r0 p0 <<<"$(counters fallback.quic_datagrams fallback.quic_routed quic_kernel_partial)"
 	for s in qa qb; do
 		in_cli timeout 60 "$chrome" --headless --no-sandbox --disable-gpu --no-first-run \
 			--disable-background-networking --disable-component-update --disable-sync \
@@ -261,9 +290,11 @@ chromium_quic() {
 			--dump-dom "https://$s.example/" 2>"$WORK/chrome-$s.log" | grep -q "site $s" &&
 			good=$((good + 1))
 	done
-	read -r d1 r1 <<<"$(counters fallback.quic_datagrams fallback.quic_routed)"
+	read -r d1 r1 p1 <<<"$(counters fallback.quic_datagrams fallback.quic_routed quic_kernel_partial)"
 	expect_eq "Chromium over QUIC (HTTP/3): each site's page, routed by ksteerd" "2 2" \
 		"$good $((r1 - r0))"
+	check "Chromium over QUIC: TC found its first datagrams partial, for ksteerd ($((p1 - p0)))" \
+		test $((p1 - p0)) -ge 2
 	check "Chromium over QUIC: its ClientHellos took more than one Initial datagram each \
 ($((d1 - d0)) for $((r1 - r0)) connections)" test $((d1 - d0)) -ge $((2 * (r1 - r0)))
 }
@@ -307,6 +338,7 @@ EOF
 }
 
 # --- b. through ksteerd -----------------------------------------------------
+up_ksteerd_path 1
 if ! start_ksteerd "$WORK/ksteerd.log" --listen $SRV4:443 --listen "[$SRV6]:443" --quic; then
 	skip "through ksteerd: ksteerd --quic did not start: $(head -c 200 "$WORK/ksteerd.log")"
 else
@@ -341,6 +373,7 @@ else
 	done
 	read -r r1 <<<"$(counters fallback.quic_routed)"
 	expect_eq "through ksteerd over IPv6: each site's file, routed by ksteerd" "2 2" "$good $((r1 - r0))"
+	up_ksteerd_path 0
 	chromium_quic
 	kill $KD 2>/dev/null
 	wait $KD 2>/dev/null

@@ -17,6 +17,8 @@
 #   rebind-addr (a NAT in BPF on the client's link changes its address
 #   mid-download, tests/progs/nat_rebind.bpf.c);
 # Not run here: zerortt, versionnegotiation and ECN (ksteerd's side).
+# New connections are routed by TC, which reads gtlsclient's one-datagram
+# ClientHellos (quic_kernel_routed); ksteerd runs for what it cannot read.
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 source "$(dirname "$0")/../lib/quic.sh"
@@ -131,6 +133,7 @@ got_all() {
 got_post() { got_big "$@" && grep -q 'Changing local address' "$1.log"; }
 resumed() { got_index "$@" && grep -qi 'resum' "$1.log"; }
 
+read -r kr0 fr0 <<<"$(counters quic_kernel_routed fallback.quic_routed)"
 same handshake qb got_index 10 -q -- index.html
 same transfer qb got_big 30 -q -- big
 same chacha20 qb got_index 10 -q --ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305 -- index.html
@@ -261,6 +264,9 @@ fi
 # A deleted backend's learned state goes with it: nothing of qb's reaches
 # a backend that takes its id next.
 bid() { in_srv $KSTEER backend list -j | $PY -c "import json,sys; print([b['id'] for b in json.load(sys.stdin) if b['name']=='$1'][0])"; }
+read -r kr1 fr1 <<<"$(counters quic_kernel_routed fallback.quic_routed)"
+echo "# new connections routed: by the kernel $((kr1 - kr0)), by ksteerd $((fr1 - fr0))"
+check "the cases' new connections routed by the kernel ($((kr1 - kr0)))" test $((kr1 - kr0)) -ge 10
 # owned MAP ID: entries of a pinned map whose value's first u32 is ID.
 owned() {
 	bpftool -j map dump pinned "$KSTEER_PIN_DIR/$1" | $PY -c '

@@ -2,7 +2,7 @@
 # A short libFuzzer run on the QUIC Initial decoder and CRYPTO reassembly,
 # seeded with test_quic's connections (datagrams, and plaintexts the target
 # seals itself) and the RFC packets; then the BPF programs' invariant-header
-# parser and Initial decryption, each against ksteerd's.
+# parser, Initial decryption and frame walker, each against ksteerd's.
 source "$(dirname "$0")/../lib/lib.sh"
 FUZZ=$ROOT/build/fuzz_quic
 SECS=${KS_FUZZ_SECONDS:-20}
@@ -37,5 +37,17 @@ else
 	mkdir "$corpus/crypt" && cp "$ROOT"/tests/data/captures/quic/*.bin "$corpus/crypt"
 	fuzz_run "fuzz_quic_crypt (BPF's Initial decryption against ksteerd's parser, OpenSSL)" \
 		"$QC" "$corpus/crypt" "$SECS" -max_len=2100
+fi
+# The frame walker as TC's Initial routing builds it, against ksteerd's build.
+QF=$ROOT/build/fuzz_quic_frames
+if [ ! -x "$QF" ]; then
+	fail "no $QF (make build/fuzz_quic_frames)"
+else
+	mkdir "$corpus/frames"
+	printf '\x06\x00\x05hello\x01\x00\x00\x00' >"$corpus/frames/crypto"
+	printf '\x02\x10\x00\x02\x01\x01\x01\x01\x01\x06\x03\x01x' >"$corpus/frames/ack"
+	printf '\x1c\x00\x06\x03bye\x00' >"$corpus/frames/close"
+	fuzz_run "fuzz_quic_frames (the kernel's frame walker against ksteerd's)" "$QF" \
+		"$corpus/frames" "$SECS" -max_len=2048
 fi
 summary

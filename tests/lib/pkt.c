@@ -3,9 +3,70 @@
  * field by field (the shapes real hosts deliver), read back through views
  * of their headers, checksums, the ClientHellos inside them, and the line
  * a fixture's case prints. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "ksteer.h"
 #include "pkt.h"
+
+void obj_private_maps(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		bpf_map__set_pin_path(m, NULL);
+		if (!strncmp(bpf_map__name(m), "ks_quic_", 8) && bpf_map__max_entries(m) == KS_QUIC_OFF)
+			bpf_map__set_max_entries(m, 1024);   /* as `up --quic` sizes them */
+	}
+	ks_size_cpu_maps(obj);
+}
+
+static int obj_map(struct bpf_object *obj, const char *name)
+{
+	return bpf_map__fd(bpf_object__find_map_by_name(obj, name));
+}
+
+int tc_quic_kernel_up(struct bpf_object *obj, __u32 backend, const char *const *hosts)
+{
+	struct ks_config cfg = { .ports = { htons(443) },
+				 .flags = KS_CFG_ACTIVE | KS_CFG_QUIC | KS_CFG_QUIC_KERNEL,
+				 .abi = KS_ABI_VERSION, .pub4 = { htonl(0xc6120001) } };
+	struct ks_slot k = { backend, KS_UDP_SLOT(KS_UDP_V4, 0) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	__u32 zero = 0;
+	__u64 v;
+	int fd;
+
+	struct bpf_program *qp = bpf_object__find_program_by_name(obj, "ksteer_tc_quic");
+	int qfd = qp ? bpf_program__fd(qp) : -1;
+
+	/* As `up` does: the Initial path's program in its slot. */
+	if (bpf_map_update_elem(obj_map(obj, "ks_config"), &zero, &cfg, BPF_ANY) ||
+	    bpf_map_update_elem(obj_map(obj, "ks_tc_progs"), &zero, &qfd, BPF_ANY))
+		return -1;
+	for (; *hosts; hosts++) {
+		struct ks_route_key rk;
+		struct ks_route_val rv = { .backend = backend, .flags = KS_RT_PLAIN };
+
+		ks_route_key_from_host(*hosts, &rk);
+		rv.prefixlen = rk.prefixlen;
+		if (bpf_map_update_elem(obj_map(obj, "ks_routes"), &rk, &rv, BPF_ANY))
+			return -1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	v = fd;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    bpf_map_update_elem(obj_map(obj, "ks_listeners"), &k, &v, BPF_ANY)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
 {

@@ -171,4 +171,15 @@ size_t client_hello(uint8_t *out, const char *sni, const char *alpn);
 	}
 void case_line(const char *table, size_t i, const char *name, int ok);
 
+/* A ksteer object's maps made private (nothing pinned), the QUIC tables
+ * sized as `up --quic` would, the per-CPU ones for this machine. */
+struct bpf_object;
+void obj_private_maps(struct bpf_object *obj);
+
+/* steer_tc's maps (obj loaded) as `up --quic` on 198.18.0.1:443 with the
+ * kernel's Initial path leaves them (ksteer_tc_quic in ks_tc_progs), `hosts` (NULL-ended) routed to
+ * backend, and a UDP socket on loopback registered as its first IPv4
+ * slot: the socket, or -1. */
+int tc_quic_kernel_up(struct bpf_object *obj, __u32 backend, const char *const *hosts);
+
 #endif

@@ -40,18 +40,26 @@ static int same_hex(const __u8 *b, const char *h)
 	return 1;
 }
 
-static size_t read_rfc(const char *dir, const char *file, __u8 *buf, size_t cap)
+size_t qcc_read(const char *dir, const char *file, __u8 *buf, size_t cap)
 {
 	char path[512];
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof(path), "%s/quic/%s", dir, file);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	f = fopen(path, "rb");
 	n = f ? fread(buf, 1, cap, f) : 0;
 	if (f)
 		fclose(f);
 	return n;
+}
+
+static size_t read_rfc(const char *dir, const char *file, __u8 *buf, size_t cap)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "quic/%s", file);
+	return qcc_read(dir, name, buf, cap);
 }
 
 /* Keys, header, plaintext as the RFC's, and as OpenSSL's (ksteerd's steps). */

@@ -22,6 +22,9 @@ typedef int (*qcc_decrypt_fn)(const __u8 *pkt, size_t len, int i, struct ks_qc *
 /* Run every case (`sealed` sealed packets); ok/FAIL lines printed. */
 void qcc_run(const char *capdir, qcc_decrypt_fn fn, int sealed);
 
+/* dir/file into buf (cap bytes): its length, 0 if unreadable. */
+size_t qcc_read(const char *dir, const char *file, __u8 *buf, size_t cap);
+
 /* One check: its line printed, counted in qcc_passed / qcc_failed. */
 void qcc_check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int qcc_passed, qcc_failed;
