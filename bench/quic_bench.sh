@@ -9,27 +9,32 @@
 #   A: plain reuseport group, ksteer not up: the kernel hashes
 #   B: ksteer up --quic, both sockets registered: TC ingress finds the
 #      socket by CID (bpf_sk_assign), sk_reuseport selects it in the group
-# Reported: datagrams/s received in each, B/A, and the BPF programs' own
-# run time per packet (run_time_ns / run_cnt with kernel.bpf_stats_enabled,
-# restored afterwards). Writes bench/results/quic.json. Under 2 minutes.
-#   SECS=5 REPS=2 SIZE=64 bench/quic_bench.sh
+# Reported: datagrams/s received in each with kernel.bpf_stats_enabled off
+# (its clock reads per program run would slow B alone), B/A, and, from a
+# third run S (B with bpf_stats on), the BPF programs' own run time per
+# packet (run_time_ns / run_cnt; restored afterwards). Writes
+# bench/results/quic.json (OUT=FILE elsewhere). About 20 s per rep.
+#   SECS=5 REPS=3 SIZE=64 [KS_TAG=.. KS_PIN=.. OUT=..] bench/quic_bench.sh
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECS=${SECS:-5}
-REPS=${REPS:-2}
+REPS=${REPS:-3}
 SIZE=${SIZE:-64}
 DCID=b0b0b0b0c0ffee01
 FLOOD=$ROOT/build/quic_flood
 KSTEER=$ROOT/build/ksteer
-OUT=$ROOT/bench/results/quic.json
+OUT=${OUT:-$ROOT/bench/results/quic.json}
 [ "$(id -u)" = 0 ] || { echo "quic_bench: needs root" >&2; exit 1; }
 for f in "$FLOOD" "$KSTEER"; do
 	[ -x "$f" ] || { echo "quic_bench: $f missing (make all build/quic_flood)" >&2; exit 1; }
 done
-KS_TAG=qb$$
+# Namespace names and pin directory: KS_TAG and KS_PIN when given (a
+# shared machine's own prefix), else qb<pid>.
+KS_TAG=${KS_TAG:-qb$$}
+KS_PIN=${KS_PIN:-/sys/fs/bpf/ksteer-qbench-$$}
 source "$ROOT/tests/lib/netns.sh"
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-qbench-$$
+export KSTEER_PIN_DIR=$KS_PIN
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 WORK=$(mktemp -d)
 RPID=
@@ -87,41 +92,57 @@ one_run() {
 	echo "${sent:-0} ${recv:-0} $(awk '/^received/ {print $3, $4}' "$WORK/recv")"
 }
 
-echo 1 >/proc/sys/kernel/bpf_stats_enabled
-declare -a RA RB
-tc_ns=0 tc_cnt=0 rp_ns=0 rp_cnt=0 by_cid=0 rp_sel=0
+declare -a RA RB RS
+tc_ns=0 tc_cnt=0 rp_ns=0 rp_cnt=0 by_cid=0 rp_sel=0 rp_tc=0
 printf '%-4s %-4s %12s %12s %12s  %s\n' run rep sent received "rx/s" "per socket"
+# ksteer_up: up --quic on the server's veth.
+ksteer_up() {
+	in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443 --quic >/dev/null ||
+		{ echo "ksteer up failed" >&2; exit 1; }
+}
 for rep in $(seq "$REPS"); do
-	# A: no ksteer
+	# A: no ksteer. B: ksteer --quic, sockets registered. Both with
+	# bpf_stats off: its two clock reads per program run are the
+	# measurement's cost, not ksteer's.
+	echo 0 >/proc/sys/kernel/bpf_stats_enabled
 	in_srv "$KSTEER" down >/dev/null 2>&1
 	read -r s r p1 p2 <<<"$(one_run A)"
 	RA+=("$r")
 	printf '%-4s %-4s %12s %12s %12s  %s %s\n' A $rep $s $r $((r / SECS)) "$p1" "$p2"
-	# B: ksteer --quic, sockets registered
-	in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443 --quic >/dev/null || { echo "ksteer up failed" >&2; exit 1; }
+	ksteer_up
+	read -r s r p1 p2 <<<"$(one_run B)"
+	RB+=("$r")
+	printf '%-4s %-4s %12s %12s %12s  %s %s\n' B $rep $s $r $((r / SECS)) "$p1" "$p2"
+	in_srv "$KSTEER" down >/dev/null 2>&1
+	# S: B again with bpf_stats on, for the programs' run time.
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	ksteer_up
 	read -r t0 c0 <<<"$(prog_stats prog_tc)"
 	read -r q0 d0 <<<"$(prog_stats prog_reuseport)"
 	read -r s r p1 p2 <<<"$(one_run B)"
 	read -r t1 c1 <<<"$(prog_stats prog_tc)"
 	read -r q1 d1 <<<"$(prog_stats prog_reuseport)"
-	RB+=("$r")
+	RS+=("$r")
 	tc_ns=$((tc_ns + t1 - t0)) tc_cnt=$((tc_cnt + c1 - c0))
 	rp_ns=$((rp_ns + q1 - q0)) rp_cnt=$((rp_cnt + d1 - d0))
 	st=$(in_srv "$KSTEER" stats -j)
 	by_cid=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("quic_by_cid",0))' "$st")
 	rp_sel=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("reuseport_quic_selected",0))' "$st")
-	printf '%-4s %-4s %12s %12s %12s  %s %s\n' B $rep $s $r $((r / SECS)) "$p1" "$p2"
+	rp_tc=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("reuseport_quic_tc_choice",0))' "$st")
+	printf '%-4s %-4s %12s %12s %12s  %s %s\n' S $rep $s $r $((r / SECS)) "$p1" "$p2"
 	in_srv "$KSTEER" down >/dev/null 2>&1
 done
 echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
 
 /usr/bin/python3 - "$OUT" "$SECS" "$SIZE" "$tc_ns" "$tc_cnt" "$rp_ns" "$rp_cnt" "$by_cid" "$rp_sel" \
-	"${RA[*]}" "${RB[*]}" <<'EOF'
+	"$rp_tc" "${RA[*]}" "${RB[*]}" "${RS[*]}" "$(uname -r)" "$(git describe --always --dirty 2>/dev/null)" <<'EOF'
 import json, sys, statistics, os
 out, secs, size = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 tc_ns, tc_cnt, rp_ns, rp_cnt, by_cid, rp_sel = map(int, sys.argv[4:10])
-ra = [int(x) / secs for x in sys.argv[10].split()]
-rb = [int(x) / secs for x in sys.argv[11].split()]
+rp_tc = int(sys.argv[10])
+ra = [int(x) / secs for x in sys.argv[11].split()]
+rb = [int(x) / secs for x in sys.argv[12].split()]
+rs = [int(x) / secs for x in sys.argv[13].split()]
 a, b = statistics.median(ra), statistics.median(rb)
 res = {
     "datagram_bytes": size, "seconds_per_run": secs, "runs_each": len(ra),
@@ -133,7 +154,12 @@ res = {
         "reuseport": round(rp_ns / rp_cnt, 1) if rp_cnt else None,
     },
     "bpf_runs": {"tc": tc_cnt, "reuseport": rp_cnt},
-    "last_run_counters": {"quic_by_cid": by_cid, "reuseport_quic_selected": rp_sel},
+    "last_run_counters": {"quic_by_cid": by_cid, "reuseport_quic_selected": rp_sel,
+                          "reuseport_quic_tc_choice": rp_tc},
+    "rates_b_with_bpf_stats": [round(x) for x in rs],
+    "method": "rates: A and B with kernel.bpf_stats_enabled=0, medians of the runs; "
+              "ns_per_packet: run_time_ns / run_cnt over the S runs (B with bpf_stats on)",
+    "kernel": sys.argv[14], "commit": sys.argv[15],
 }
 os.makedirs(os.path.dirname(out), exist_ok=True)
 with open(out, "w") as f:

@@ -25,6 +25,10 @@
 
 #include "tls_hello.h"
 
+/* The kernel's own context of a program (TC: the sk_buff; sk_reuseport:
+ * struct sk_reuseport_kern). */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
 #ifndef AF_INET
 #define AF_INET 2
 #define AF_INET6 10

@@ -61,8 +61,6 @@ enum ks_pkt_kind {
 
 #define KS_IP6_EXT_MAX 4      /* extension headers walked before giving up */
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
-
 /*
  * Where the IP header starts. The kernel knows: at TC the data begins at
  * the link header it parsed, so the network header's offset is the link

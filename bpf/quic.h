@@ -105,6 +105,70 @@ struct {
 #include "quic_inv.h"
 
 
+/*
+ * TC ingress's choice, for the sk_reuseport program of the group the
+ * chosen socket is in: since 6.5 the kernel selects again inside the
+ * group of a socket bpf_sk_assign gave the datagram to (inet_steal_sock),
+ * on the same CPU in the same softirq, right after TC. TC notes the skb
+ * (its sk_buff's address), its UDP length and the slot it chose; the
+ * reuseport program that finds its own skb there selects that slot
+ * without reading the packet again, and clears the note. Any other skb
+ * (one that did not come through TC on this CPU: another device, a queue
+ * that resumed it elsewhere) is looked up by its CIDs as before, so a
+ * stale note decides nothing unless a new skb reuses a freed one's
+ * address, length and all, without passing TC.
+ */
+struct ks_quic_note {
+	__u64 skb;
+	struct ks_slot slot;
+	__u32 len;
+	__u32 index;          /* 1 + the slot's KS_UDP_INDEX in ks_quic_sk; 0: not there */
+	__u64 jiffies, ns;    /* ks_quic_now's clock, this CPU's */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_quic_note);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_note SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, KS_QUIC_SK_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_quic_sk SEC(".maps");
+
+static __always_inline struct ks_quic_note *ks_quic_note_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ks_quic_note, &zero);
+}
+
+/*
+ * Now, for last-seen times: bpf_ktime_get_ns() read once per jiffy per
+ * CPU (bpf_jiffies64 is a load the verifier inlines; the clock read costs
+ * some 25 ns a datagram), so up to a jiffy behind, never ahead: a sweep's
+ * fresh clock never finds a time in its future.
+ */
+static __always_inline __u64 ks_quic_now(void)
+{
+	struct ks_quic_note *c = ks_quic_note_get();
+	__u64 j = bpf_jiffies64();
+
+	if (!c)
+		return bpf_ktime_get_ns();
+	if (c->jiffies != j) {
+		c->jiffies = j;
+		c->ns = bpf_ktime_get_ns();
+	}
+	return c->ns;
+}
+
 #define KS_QUIC_AMBIGUOUS 0   /* a pair two live servers answer: routes nothing */
 
 /* a (a map value, maybe NULL) is slot b. */
@@ -114,14 +178,19 @@ static __always_inline int ks_same_slot(const struct ks_slot *a, const struct ks
 }
 
 /* A last-seen time, rewritten at most once per KS_QUIC_SEEN_NS: a write
- * per packet would move the cache line between CPUs. */
-static __always_inline void ks_quic_touch(__u64 *seen, __u64 now)
+ * per packet would move the cache line between CPUs. 1 when rewritten. */
+static __always_inline int ks_quic_touch(__u64 *seen, __u64 now)
 {
-	if (now - *seen > KS_QUIC_SEEN_NS)
-		*seen = now;
+	/* Signed: a time another CPU wrote may be ahead of this one's. */
+	if ((__s64)(now - *seen) <= (__s64)KS_QUIC_SEEN_NS)
+		return 0;
+	*seen = now;
+	return 1;
 }
 
-/* A server's CID in h->dcid: 0 and *slot set when learned. */
+/* A server's CID in h->dcid: *slot set and 0 when learned, 1 when its
+ * last-seen time was also due (at most once a second: what the caller
+ * does on a connection's datagrams only now and then); -1: unknown. */
 static __always_inline int ks_quic_scid_find(struct ks_quic_inv *h, struct ks_slot *slot)
 {
 	struct ks_quic_owner *o = bpf_map_lookup_elem(&ks_quic_scids, &h->dcid);
@@ -129,8 +198,7 @@ static __always_inline int ks_quic_scid_find(struct ks_quic_inv *h, struct ks_sl
 	if (!o)
 		return -1;
 	*slot = o->slot;
-	ks_quic_touch(&o->seen_ns, bpf_ktime_get_ns());
-	return 0;
+	return ks_quic_touch(&o->seen_ns, ks_quic_now());
 }
 
 /* A QUIC-LB plaintext server ID in the DCID (raw[1..]): 0 and *slot set. */
@@ -156,38 +224,61 @@ static __always_inline int ks_quic_lb_find(struct ks_quic_inv *h, struct ks_slot
 	return 0;
 }
 
+/* The one bit set in x (a power of two): its index. */
+static __always_inline __u32 ks_bit_index(__u32 x)
+{
+	return !!(x & 0xffff0000) << 4 | !!(x & 0xff00ff00) << 3 | !!(x & 0xf0f0f0f0) << 2 |
+	       !!(x & 0xcccccccc) << 1 | !!(x & 0xaaaaaaaa);
+}
+
 /* A short header's DCID is raw[1..], of a length only its server knows:
  * the lengths servers' CIDs were seen with, longest first (a shorter one
  * could be a prefix of another server's CID), then a QUIC-LB server ID.
- * Only CIDs servers chose are looked up: a client's never route here. */
+ * When the servers use one length (the common case), that one lookup
+ * alone. Only CIDs servers chose are looked up: a client's never route
+ * here. As ks_quic_scid_find, and 1 for a QUIC-LB ID. */
 static __attribute__((noinline)) int ks_quic_short_lookup(struct ks_quic_inv *h, struct ks_slot *slot,
 							   __u32 *how)
 {
-	__u32 zero = 0, *lens;
+	__u32 zero = 0, *lens, one;
+	int r;
 
 	lens = bpf_map_lookup_elem(&ks_quic_cid_lens, &zero);
-	if (lens && *lens) {
+	if (lens && *lens && !(*lens & (*lens - 1))) {
+		one = ks_bit_index(*lens);
+		if (one >= 1 && one <= KS_CID_MAX && 1 + one <= h->raw_len) {
+			ks_cid_copy(&h->dcid, &h->raw[1], one);
+			r = ks_quic_scid_find(h, slot);
+			if (r >= 0) {
+				*how = KS_ST_QUIC_BY_CID;
+				return r;
+			}
+		}
+	} else if (lens && *lens) {
 #pragma unroll
 		for (int l = KS_CID_MAX; l >= 1; l--) {
 			if (!(*lens & (1u << l)) || 1 + l > h->raw_len)
 				continue;
 			ks_cid_copy(&h->dcid, &h->raw[1], l);
-			if (!ks_quic_scid_find(h, slot)) {
+			r = ks_quic_scid_find(h, slot);
+			if (r >= 0) {
 				*how = KS_ST_QUIC_BY_CID;
-				return 0;
+				return r;
 			}
 		}
 	}
 	if (ks_quic_lb_find(h, slot))
 		return -1;
 	*how = KS_ST_QUIC_BY_LB;
-	return 0;
+	return 1;
 }
 
 /* The server socket a client's packet belongs to, from its CIDs alone
  * (what sk_reuseport can see). Long headers: a server's CID, else the
- * client's first DCID that ksteerd routed. 0 and *slot set when known; a
- * zero-length DCID names nothing (by pair, the caller). */
+ * client's first DCID that ksteerd routed. >= 0 and *slot set when known
+ * (1: a last-seen time was due, or no time is kept: see
+ * ks_quic_scid_find); a zero-length DCID names nothing (by pair, the
+ * caller). */
 static __always_inline int ks_quic_lookup(struct ks_quic_inv *h, struct ks_slot *slot, __u32 *how)
 {
 	struct ks_slot *v;
@@ -197,7 +288,7 @@ static __always_inline int ks_quic_lookup(struct ks_quic_inv *h, struct ks_slot 
 	if (!h->dcid.len)
 		return -1;
 	*how = KS_ST_QUIC_BY_CID;
-	if (!ks_quic_scid_find(h, slot))
+	if (ks_quic_scid_find(h, slot) >= 0)
 		return 0;
 	v = bpf_map_lookup_elem(&ks_quic_cids, &h->dcid);
 	if (!v)

@@ -60,10 +60,33 @@ static __always_inline int ks_select(struct sk_reuseport_md *md, __u32 backend)
 	return SK_DROP;
 }
 
+/* TC's choice for this very skb (quic.h, ks_quic_note): selected, 0;
+ * -1: not TC's datagram, or its slot not in this group. */
+static __always_inline int ks_quic_tc_note(struct sk_reuseport_md *md)
+{
+	struct sk_reuseport_kern *k = bpf_cast_to_kern_ctx(md);
+	struct ks_quic_note *note = ks_quic_note_get();
+
+	if (!note || note->skb != (__u64)(long)k->skb || note->len != md->len)
+		return -1;
+	note->skb = 0;                            /* one use */
+	if (note->index) {
+		__u32 i = note->index - 1;
+
+		if (bpf_sk_select_reuseport(md, &ks_quic_sk, &i, 0))
+			return -1;
+	} else if (bpf_sk_select_reuseport(md, &ks_listeners, &note->slot, 0)) {
+		return -1;
+	}
+	ks_count(KS_ST_RP_QUIC_SELECTED);
+	ks_count(KS_ST_RP_QUIC_TC_PICK);
+	return 0;
+}
+
 /*
- * A QUIC datagram: the socket its CID names. What the CIDs do not name was
- * placed by TC, which also saw the address pair and probes (this context
- * cannot):
+ * A QUIC datagram: TC's choice when TC placed it (it did the lookups);
+ * else the socket its CID names. What the CIDs do not name was placed by
+ * TC, which also saw the address pair and probes (this context cannot):
  * md->sk is that socket, so it is kept. An unknown new connection does not
  * get here with TC in front (it goes to ksteerd's socket, outside the
  * group); without TC it goes to ksteerd's socket if in the group, else is
@@ -75,12 +98,15 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 	__u32 how = 0;
 	__u64 cookie;
 
+	/* Placed by TC, which saw all there is to see: its choice. */
+	if (!ks_quic_tc_note(md))
+		return SK_PASS;
 	/* Not QUIC: not ours to place (TC passed it too, and counted it);
 	 * whichever member the kernel picks, as without us. */
 	if (ks_quic_parse(md, 8, md->len, &s->qh) ||
 	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
 		return SK_PASS;
-	if (!ks_quic_lookup(&s->qh, &slot, &how) &&
+	if (ks_quic_lookup(&s->qh, &slot, &how) >= 0 &&
 	    !bpf_sk_select_reuseport(md, &ks_listeners, &slot, 0)) {
 		ks_count(KS_ST_RP_QUIC_SELECTED);
 		return SK_PASS;

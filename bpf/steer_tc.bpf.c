@@ -972,14 +972,46 @@ held:
 	return ks_reasm_more(skb, p, cfg, s, e);
 }
 
-/* Give the datagram to sk (from ks_listeners; released here). */
-static __always_inline int ks_quic_assign(struct __sk_buff *skb, struct bpf_sock *sk)
+/* slot's socket, referenced: from ks_quic_sk by index (*index its 1 +),
+ * else from ks_listeners (*index 0: a socket registered before ks_quic_sk
+ * was, or ksteerd's). */
+static __always_inline struct bpf_sock *ks_quic_sock(const struct ks_slot *slot, __u32 *index)
+{
+	__u32 i = KS_UDP_INDEX(slot->backend, slot->slot);
+	struct bpf_sock *sk;
+
+	*index = 0;
+	if (slot->backend < KS_MAX_BACKENDS && (slot->slot & KS_SLOT_UDP)) {
+		sk = bpf_map_lookup_elem(&ks_quic_sk, &i);
+		if (sk) {
+			*index = i + 1;
+			return sk;
+		}
+	}
+	return bpf_map_lookup_elem(&ks_listeners, slot);
+}
+
+/* Give the datagram to sk, slot's socket (ks_quic_sock's; released
+ * here), noting the choice for the group's sk_reuseport run (quic.h). */
+static __always_inline int ks_quic_assign(struct __sk_buff *skb, const struct ks_pkt *p,
+					  struct bpf_sock *sk, const struct ks_slot *slot, __u32 index)
 {
 	long err = bpf_sk_assign(skb, sk, 0);
+	struct ks_quic_note *note;
 
 	bpf_sk_release(sk);
-	if (!err)
+	if (!err) {
+		/* The group's selection runs after TC returns: a datagram
+		 * dropped here leaves no note behind. */
+		note = ks_quic_note_get();
+		if (note) {
+			note->skb = (__u64)(long)bpf_cast_to_kern_ctx(skb);
+			note->slot = *slot;
+			note->len = p->len - p->l4;
+			note->index = index;
+		}
 		return TC_ACT_UNSPEC;             /* given; later filters still see it */
+	}
 	/* Not a socket this packet can be given to: dropped, counted. */
 	ks_count(KS_ST_QUIC_ASSIGN_ERR);
 	return TC_ACT_SHOT;
@@ -1004,7 +1036,7 @@ static __attribute__((noinline)) int ks_quic_to_fallback(struct __sk_buff *skb,
 				ks_decided(p, NULL, QUIC_KSTEERD, SERVER_GONE, KS_FALLBACK_ID);
 			else
 				ks_decided(p, NULL, QUIC_KSTEERD, NEW_CONN, KS_FALLBACK_ID);
-			return ks_quic_assign(skb, sk);
+			return ks_quic_assign(skb, p, sk, &key, 0);
 		}
 	}
 	/* No ksteerd to read it: dropped, the client retransmits. */
@@ -1094,7 +1126,7 @@ static __attribute__((noinline)) int ks_quic_place(struct __sk_buff *skb, const 
 	}
 	ks_count(KS_ST_QK_ROUTED);
 	ks_decided(p, &s->p, QUIC_ROUTED, ROUTED, backend);
-	return ks_quic_assign(skb, sk);
+	return ks_quic_assign(skb, p, sk, &slot, 0);
 }
 
 /* Not found by its CIDs: by the pair a server answers, else (short headers)
@@ -1143,17 +1175,21 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 {
 	struct ks_slot slot;
 	struct bpf_sock *sk;
-	__u32 how = 0;
+	__u32 how = 0, index;
 	int r;
 
 	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) ||
 	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
 		goto not_quic;
-	ks_flow_of(p, &s->qf);
-	if (!ks_quic_lookup(&s->qh, &slot, &how)) {
-		if (!s->qh.long_hdr)
-			ks_quic_expect(&s->qf, &slot);
-	} else {
+	r = ks_quic_lookup(&s->qh, &slot, &how);
+	if (r > 0 && !s->qh.long_hdr) {
+		/* Routed by its CID: from a new pair (NAT rebinding), the
+		 * owner's answer teaches the pair. Checked when the CID's
+		 * last-seen time is due (once a second), not per datagram. */
+		ks_flow_of(p, &s->qf);
+		ks_quic_expect(&s->qf, &slot);
+	} else if (r < 0) {
+		ks_flow_of(p, &s->qf);
 		r = ks_quic_unknown(p, s, &slot, &how);
 		if (r > 0)
 			goto not_quic;
@@ -1166,7 +1202,7 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		if (r < 0)
 			return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
 	}
-	sk = bpf_map_lookup_elem(&ks_listeners, &slot);
+	sk = ks_quic_sock(&slot, &index);
 	if (!sk)
 		return ks_quic_to_fallback(skb, p, KS_ST_QUIC_STALE);   /* server gone */
 	ks_count(how);
@@ -1174,7 +1210,7 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		ks_decided(p, NULL, QUIC_ROUTED, BY_PEER, slot.backend);
 	else if (how == KS_ST_QUIC_BY_PROBE)
 		ks_decided(p, NULL, QUIC_ROUTED, BY_PROBE, slot.backend);
-	return ks_quic_assign(skb, sk);
+	return ks_quic_assign(skb, p, sk, &slot, index);
 not_quic:
 	ks_count(KS_ST_UDP_NOT_QUIC);
 	return TC_ACT_UNSPEC;

@@ -82,6 +82,8 @@ static void ks_drop_slots_of(const char *name, size_t key_size, __u32 id)
 static void ks_backend_drop_listeners(int lst, __u32 id)
 {
 	struct ks_slot slot = { .backend = id };
+	int sk = ks_map("ks_quic_sk");
+	__u32 index;
 
 	for (int i = 0; i < KS_MAX_SLOTS; i++) {
 		slot.slot = i;
@@ -89,8 +91,12 @@ static void ks_backend_drop_listeners(int lst, __u32 id)
 		for (int c = 0; c < KS_UDP_CLASSES; c++) {
 			slot.slot = KS_UDP_SLOT(c, i);
 			bpf_map_delete_elem(lst, &slot);
+			index = KS_UDP_INDEX(id, slot.slot);
+			if (sk >= 0)
+				bpf_map_delete_elem(sk, &index);
 		}
 	}
+	close(sk);
 	/* Its QUIC sockets and server IDs: no datagram is steered to them. */
 	ks_drop_slots_of("ks_quic_socks", sizeof(__u64), id);
 	ks_drop_slots_of("ks_quic_lb", sizeof(struct ks_quic_sid), id);

@@ -151,6 +151,20 @@ static void ks_quic_socks_forget(int socks, const struct ks_slot *slot, __u64 ke
 	}
 }
 
+/* sock_fd at slot's index of ks_quic_sk too (ksteer_abi.h). Without it
+ * there (pins of an older ksteer, a failed update) TC finds the socket in
+ * ks_listeners, one hash lookup later: nothing is lost. */
+static void ks_quic_sk_put(const struct ks_slot *slot, int sock_fd)
+{
+	__u32 i = KS_UDP_INDEX(slot->backend, slot->slot);
+	__u64 val = sock_fd;
+	int fd = ks_map("ks_quic_sk");
+
+	if (fd >= 0)
+		bpf_map_update_elem(fd, &i, &val, BPF_ANY);
+	close(fd);
+}
+
 int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 {
 	struct sockaddr_storage ss;
@@ -182,8 +196,10 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 	err = ks_take_slot(map, KS_UDP_SLOT(class, 0), sock_fd, cookie, &key);
 	if (!err && bpf_map_update_elem(socks, &cookie, &key, BPF_ANY))
 		err = -errno;
-	if (!err)
+	if (!err) {
+		ks_quic_sk_put(&key, sock_fd);
 		ks_quic_socks_forget(socks, &key, cookie);
+	}
 	if (!err && sid)
 		err = ks_quic_sid_set(sid, &key);
 	close(map);

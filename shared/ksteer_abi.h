@@ -165,6 +165,14 @@ enum ks_udp_class {
  * datagram of family v6: sockets of its family first, then dual-stack. */
 #define KS_UDP_TRY_SLOT(v6, i, start) \
 	KS_UDP_SLOT((i) < KS_MAX_SLOTS ? ((v6) ? KS_UDP_V6 : KS_UDP_V4) : KS_UDP_DUAL, (start) + (i))
+/* ks_quic_sk: SOCKMAP, the same UDP sockets again, at the index of their
+ * (backend, UDP slot): what an established datagram's socket is found by
+ * in TC and selected by in sk_reuseport, an array index where ks_listeners
+ * hashes its key (some 35 ns a lookup here). Written and cleared with
+ * ks_listeners' UDP slots (lib); a closed socket leaves both by itself. */
+#define KS_UDP_INDEX(backend, slot)                                           \
+	(((backend) * KS_UDP_CLASSES + ((slot) >> 4 & 3)) * KS_MAX_SLOTS + ((slot) & (KS_MAX_SLOTS - 1)))
+#define KS_QUIC_SK_ENTRIES (KS_MAX_BACKENDS * KS_UDP_CLASSES * KS_MAX_SLOTS)
 
 /*
  * QUIC steering maps (bpf/quic.h; who can create what: docs/DESIGN.md).

@@ -193,8 +193,11 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "a closing listener's queued connection with neither a sibling nor "         \
 	  "ksteerd's socket left: dropped")                                            \
 	C(RP_QUIC_SELECTED, 42, "reuseport_quic_selected",                              \
-	  "UDP: a QUIC server's socket selected, by the datagram's connection ID or "  \
-	  "the registered socket the kernel found")                                    \
+	  "UDP: a QUIC server's socket selected, by TC's choice, the datagram's "      \
+	  "connection ID or the registered socket the kernel found")                   \
+	C(RP_QUIC_TC_PICK, 89, "reuseport_quic_tc_choice",                              \
+	  "UDP: of those, selected by the choice TC noted for that very datagram, "    \
+	  "its packet not read again")                                                 \
                                                                                         \
 	STAGE("Listeners", "sock_ops registers every listener bound to a backend's address.") \
 	C(REGISTERED, 17, "listeners_registered",                                       \
@@ -472,7 +475,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 89        /* the next counter's value */
+	KS_ST_MAX = 90        /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];
