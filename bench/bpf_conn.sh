@@ -19,9 +19,7 @@ KSTEER=$PWD/build/ksteer
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 cleanup() {
 	echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
-	in_srv "$KSTEER" down >/dev/null 2>&1 || true
-	ks_netns_down
-	rm -rf "$WORK"
+	bench_down
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
