@@ -32,7 +32,6 @@ in_srv "$KSTEER" backend add ra 0.0.0.0:9202 >/dev/null
 for h in curl.example.com chrome.example.com; do in_srv "$KSTEER" route add $h ra >/dev/null; done
 bench_srv 1 build/rawsrv "9202:raw a"
 wait_listen 0.0.0.0 9202
-echo 1 >/proc/sys/kernel/bpf_stats_enabled
 
 # snap: {pinned program: [run_time_ns, run_cnt]} of ksteer's programs.
 snap() {
@@ -56,9 +55,16 @@ for shape in $SHAPES; do
 	for dst in direct fast; do run $dst $shape 200 >/dev/null; done      # warm up
 	for rep in $(seq "$REPS"); do
 		for dst in direct fast; do
+			# The switch is the whole kernel's: another run may turn it
+			# off meanwhile; such a run counts nothing and is said so.
+			echo 1 >/proc/sys/kernel/bpf_stats_enabled
 			s0=$(snap); c0=$(in_srv "$KSTEER" stats -j)
 			r=$(run $dst $shape "$N")
 			s1=$(snap); c1=$(in_srv "$KSTEER" stats -j)
+			if [ "$(cat /proc/sys/kernel/bpf_stats_enabled)" != 1 ]; then
+				echo "$shape $dst: kernel.bpf_stats_enabled was turned off meanwhile: not counted"
+				continue
+			fi
 			python3 - "$shape" "$dst" "$N" "$s0" "$s1" "$r" "$c0" "$c1" <<'PY'
 import json, sys
 shape, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
