@@ -72,13 +72,13 @@ static int established(uint16_t sport)
 			   d = { .sin_family = AF_INET, .sin_port = htons(443) };
 	int l = socket(AF_INET, SOCK_STREAM, 0), cl = socket(AF_INET, SOCK_STREAM, 0);
 	struct ks_slot slot = { 1, 0 };
-	__u64 fd = l;
 
 	inet_pton(AF_INET, "198.18.0.2", &c.sin_addr);
 	inet_pton(AF_INET, "198.18.0.1", &d.sin_addr);
 	if (bind(l, (void *)&d, sizeof(d)) || listen(l, 4) || bind(cl, (void *)&c, sizeof(c)) ||
 	    connect(cl, (void *)&d, sizeof(d)) ||
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.ks_listeners), &slot, &fd, BPF_ANY))
+	    ks_listener_put(bpf_map__fd(skel->maps.ks_listeners), bpf_map__fd(skel->maps.ks_slot_used),
+			    &slot, l, BPF_ANY))
 		return -1;
 	return accept(l, NULL, NULL);
 }

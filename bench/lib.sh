@@ -35,3 +35,11 @@ bench_srv() {
 	shift
 	nsenter --net=/run/netns/$SRV_NS taskset -c "$cpu" "$@" &
 }
+
+# bench_down: what a benchmark made, undone (its trap on EXIT): ksteer
+# down, the namespaces and $WORK removed.
+bench_down() {
+	in_srv "$KSTEER" down >/dev/null 2>&1 || true
+	ks_netns_down
+	rm -rf "$WORK"
+}

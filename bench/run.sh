@@ -22,12 +22,7 @@ CONCS=${CONCS:-"1 8"}
 export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-bench-$$
 WORK=$(mktemp -d)
 KSTEER=$PWD/build/ksteer
-cleanup() {
-	in_srv "$KSTEER" down >/dev/null 2>&1 || true
-	ks_netns_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap bench_down EXIT
 trap 'exit 143' TERM INT
 make -s build/connbench build/ksteerd build/handoff_tls_server
 

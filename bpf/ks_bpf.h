@@ -100,6 +100,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_listeners SEC(".maps");
 
+/* TCP slots of ks_listeners ever taken, at backend * KS_MAX_SLOTS + slot
+ * (ks_slot_used_key): 1 once a writer was about to fill that slot. A hint
+ * that lets the pick look up only those (a SOCKHASH miss costs a hash and
+ * a bucket walk; a backend has 1 listener more often than 16). Marked
+ * before the listener goes in, never cleared (a closed listener's slot
+ * costs one miss), rebuilt from ks_listeners by every `up`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KS_MAX_BACKENDS * KS_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_slot_used SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, KS_MAX_LISTENER_COOKIES);

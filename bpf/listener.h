@@ -35,7 +35,8 @@ static __always_inline int ks_group_unsteered(struct bpf_sock *sk)
 
 /*
  * A listener of backend that can take this packet (referenced), starting at
- * a random slot; NULL if none. An IPv4 listener cannot take an IPv6 client
+ * a random slot, looking up only slots ever taken (ks_slot_used); NULL if
+ * none. An IPv4 listener cannot take an IPv6 client
  * (the kernel would build an IPv6 request on an IPv4 socket); an IPv6 one
  * takes IPv4 clients as v4-mapped, as the kernel's own path does.
  */
@@ -46,7 +47,13 @@ static __always_inline struct bpf_sock *ks_pick_listener(struct ks_slot *key, in
 
 #pragma unroll
 	for (i = 0; i < KS_MAX_SLOTS; i++) {
+		__u32 u = 0, *used;
+
 		key->slot = (start + i) & (KS_MAX_SLOTS - 1);
+		u = ks_slot_used_key(key->backend, key->slot);
+		used = bpf_map_lookup_elem(&ks_slot_used, &u);
+		if (used && !*used)
+			continue;                 /* never taken: no lookup */
 		sk = bpf_map_lookup_elem(&ks_listeners, key);
 		if (!sk)
 			continue;

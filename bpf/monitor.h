@@ -35,13 +35,14 @@ struct {
 } ks_monitor SEC(".maps");
 
 /* Whether this decision is to be shown: a monitor holds the lease, and
- * the sample lets this one through. */
+ * the sample lets this one through. No lease (0: none taken yet, or the
+ * monitor gave it back) is told without reading the clock. */
 static __always_inline int ks_monitor_on(void)
 {
 	__u32 zero = 0;
 	struct ks_monitor *m = bpf_map_lookup_elem(&ks_monitor, &zero);
 
-	if (!m || bpf_ktime_get_ns() > m->lease_ns)
+	if (!m || !m->lease_ns || bpf_ktime_get_ns() > m->lease_ns)
 		return 0;
 	return m->sample <= 1 || bpf_get_prandom_u32() % m->sample == 0;
 }

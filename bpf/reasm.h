@@ -557,15 +557,21 @@ static long ks_csum_step(__u32 i, void *arg)
  * and the segment, computed here (CHECKSUM_NONE, and CHECKSUM_COMPLETE
  * rather than unwinding the NIC's sum past the IP header and any padding).
  */
+static __always_inline int ks_csum_trusted(struct __sk_buff *skb)
+{
+	struct sk_buff *k = bpf_cast_to_kern_ctx(skb);
+	__u8 summed = BPF_CORE_READ_BITFIELD(k, ip_summed);
+
+	return summed == 1 /* CHECKSUM_UNNECESSARY */ || summed == 3 /* CHECKSUM_PARTIAL */;
+}
+
 static __attribute__((noinline)) int ks_seg_csum_ok(struct __sk_buff *skb, struct ks_pkt *p,
 						    struct ks_csum *c)
 {
-	struct sk_buff *k = bpf_cast_to_kern_ctx(skb);
 	struct ks_csum_ctx x = { .skb = skb, .c = c };
 	__u32 tcplen = p->len - p->l4;
-	__u8 summed = BPF_CORE_READ_BITFIELD(k, ip_summed);
 
-	if (summed == 1 /* CHECKSUM_UNNECESSARY */ || summed == 3 /* CHECKSUM_PARTIAL */)
+	if (ks_csum_trusted(skb))
 		return 1;
 	if (p->v6) {
 		__builtin_memcpy(c->pseudo, p->saddr, 16);
@@ -675,7 +681,12 @@ static long ks_sum_step(__u32 i, void *arg)
 /*
  * Make the skb a segment at seq ISN + 1 (rw->isn + 1) whose payload is
  * lin[0..n): new length, IP length and checksum, TCP seq and a full TCP
- * checksum. A subprogram.
+ * checksum. Not the TCP sum where the kernel will not read it: an skb it
+ * takes as verified (CHECKSUM_UNNECESSARY, CHECKSUM_PARTIAL; tcp_v4_rcv's
+ * skb_checksum_init, as ks_seg_csum_ok trusts it) is delivered to the
+ * child unchecked, and every byte added was verified when held (~2 KB
+ * summed for nothing, every two-segment hello on veth or a NIC that
+ * verifies). A subprogram.
  */
 static __attribute__((noinline)) int ks_reasm_rewrite(struct __sk_buff *skb, struct ks_pkt *p,
 						      struct ks_rewrite *rw, __u8 *lin, __u32 n)
@@ -722,15 +733,17 @@ static __attribute__((noinline)) int ks_reasm_rewrite(struct __sk_buff *skb, str
 	for (int i = 0; i < 10; i++)
 		((__u32 *)rw->hdr)[5 + i] = ((const __u32 *)p->opts)[i];
 	t->seq = bpf_htonl(isn + 1);
-	t->check = 0;
-	cs = bpf_csum_diff(0, 0, rw->pseudo, p->v6 ? 40 : 12, 0);
-	cs = bpf_csum_diff(0, 0, (void *)rw->hdr, hl & 60, (__u32)cs);
-	rw->sum = cs;
-	rw->off = 0;
-	rw->len = (n + 3) & ~3u;                  /* lin is zero-padded */
-	bpf_loop(KS_REASM_WIRE / 512 + 1, ks_sum_step, &w, 0);
-	check = ks_csum_fold(rw->sum);
-	t->check = check;
+	if (!ks_csum_trusted(skb)) {
+		t->check = 0;
+		cs = bpf_csum_diff(0, 0, rw->pseudo, p->v6 ? 40 : 12, 0);
+		cs = bpf_csum_diff(0, 0, (void *)rw->hdr, hl & 60, (__u32)cs);
+		rw->sum = cs;
+		rw->off = 0;
+		rw->len = (n + 3) & ~3u;          /* lin is zero-padded */
+		bpf_loop(KS_REASM_WIRE / 512 + 1, ks_sum_step, &w, 0);
+		check = ks_csum_fold(rw->sum);
+		t->check = check;
+	}
 	if (bpf_skb_store_bytes(skb, p->l4, rw->hdr, 20, BPF_F_RECOMPUTE_CSUM))
 		return -1;
 	p->th.seq = t->seq;

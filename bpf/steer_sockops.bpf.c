@@ -59,7 +59,12 @@ int ksteer_sockops(struct bpf_sock_ops *ops)
 	key.backend = *backend;
 #pragma unroll
 	for (i = 0; i < KS_MAX_SLOTS; i++) {
+		__u32 u = ks_slot_used_key(key.backend, i), *used;
+
 		key.slot = i;
+		used = bpf_map_lookup_elem(&ks_slot_used, &u);
+		if (used)
+			*used = 1;                /* before it goes in: TC looks there */
 		if (!bpf_sock_hash_update(ops, &ks_listeners, &key, BPF_NOEXIST)) {
 			__u64 cookie = bpf_get_socket_cookie(ops);
 

@@ -740,8 +740,8 @@ static int ks_up_load(struct ks_up *u)
 	return 0;
 }
 
-/* ks_config, the public addresses and the cookie keys, before TC runs: a
- * random key on the first up. */
+/* ks_config, the public addresses, the cookie keys and the listener-slot
+ * hint, before TC runs: a random key on the first up. */
 static int ks_up_publish(struct ks_up *u)
 {
 	const struct ks_up_progs *pr = &u->pr;
@@ -749,6 +749,7 @@ static int ks_up_publish(struct ks_up *u)
 	if (ks_write_config(bpf_map__fd(pr->so->maps.ks_config), u, &u->old_prio) ||
 	    ks_public_write(u->pub, u->npub))
 		return 1;
+	ks_slot_used_sync();                  /* the pick's hint, for listeners already in */
 	return pr->tc && ks_keys_init(bpf_map__fd(pr->tc->maps.ks_keys));
 }
 

@@ -73,6 +73,12 @@ int ks_iface_carries(const char *name, const struct ks_addr *addrs, int n);
 /* Register a listening socket fd under backend id; 0 or -errno: -EXDEV a
  * socket of another network namespace, -EPROTONOSUPPORT an MPTCP one. */
 int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport);
+/* sock_fd into ks_listeners (fd map) at key with flags, its TCP slot first
+ * marked in ks_slot_used (fd used; -1: not marked), where TC looks. */
+int ks_listener_put(int map, int used, const struct ks_slot *key, int sock_fd, __u64 flags);
+/* Mark in ks_slot_used every TCP slot ks_listeners holds (`up`: listeners
+ * registered before that map existed). */
+int ks_slot_used_sync(void);
 int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid);
 /* One line saying why listener registration failed with err (-errno). */
 const char *ks_register_strerror(int err);

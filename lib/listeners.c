@@ -67,12 +67,49 @@ static int ks_steer_group(int sock_fd)
 	return err;
 }
 
+int ks_listener_put(int map, int used, const struct ks_slot *key, int sock_fd, __u64 flags)
+{
+	__u64 val = sock_fd;
+	__u32 one = 1, u;
+
+	if (used >= 0 && key->slot < KS_MAX_SLOTS) {
+		u = ks_slot_used_key(key->backend, key->slot);
+		bpf_map_update_elem(used, &u, &one, BPF_ANY);
+	}
+	return bpf_map_update_elem(map, key, &val, flags);
+}
+
+int ks_slot_used_sync(void)
+{
+	struct ks_slot key, next;
+	int map = ks_map("ks_listeners"), used = ks_map("ks_slot_used"), first = 1;
+	__u32 one = 1, u;
+
+	if (map < 0 || used < 0) {
+		close(map);
+		close(used);
+		return -ENOENT;
+	}
+	while (!bpf_map_get_next_key(map, first ? NULL : &key, &next)) {
+		first = 0;
+		key = next;
+		if (key.slot >= KS_MAX_SLOTS)
+			continue;                 /* UDP: not picked through the hint */
+		u = ks_slot_used_key(key.backend, key.slot);
+		bpf_map_update_elem(used, &u, &one, BPF_ANY);
+	}
+	close(map);
+	close(used);
+	return 0;
+}
+
 /* sock_fd into the first free of backend's slots base .. base + KS_MAX_SLOTS
  * - 1 of ks_listeners, unless one of them holds it already: 0 with
  * key->slot its slot, or -ENOSPC. */
-static int ks_take_slot(int map, __u32 base, int sock_fd, __u64 cookie, struct ks_slot *key)
+static int ks_take_slot(int map, int used, __u32 base, int sock_fd, __u64 cookie,
+			struct ks_slot *key)
 {
-	__u64 have, val = sock_fd;
+	__u64 have;
 
 	for (int i = 0; i < KS_MAX_SLOTS; i++) {
 		key->slot = base + i;
@@ -81,7 +118,7 @@ static int ks_take_slot(int map, __u32 base, int sock_fd, __u64 cookie, struct k
 	}
 	for (int i = 0; i < KS_MAX_SLOTS; i++) {
 		key->slot = base + i;
-		if (!bpf_map_update_elem(map, key, &val, BPF_NOEXIST))
+		if (!ks_listener_put(map, used, key, sock_fd, BPF_NOEXIST))
 			return 0;
 	}
 	return -ENOSPC;
@@ -193,7 +230,7 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 		close(map);
 		return -ENOENT;
 	}
-	err = ks_take_slot(map, KS_UDP_SLOT(class, 0), sock_fd, cookie, &key);
+	err = ks_take_slot(map, -1, KS_UDP_SLOT(class, 0), sock_fd, cookie, &key);
 	if (!err && bpf_map_update_elem(socks, &cookie, &key, BPF_ANY))
 		err = -errno;
 	if (!err) {
@@ -225,7 +262,7 @@ int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 {
 	struct ks_slot key = { .backend = backend };
 	__u64 cookie = ks_sock_cookie(sock_fd);
-	int map, on = 0, err;
+	int map, used, on = 0, err;
 	socklen_t len = sizeof(on);
 
 	if (getsockopt(sock_fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) || !on)
@@ -236,8 +273,10 @@ int ks_register_listener(__u32 backend, int sock_fd, bool attach_reuseport)
 	map = ks_map("ks_listeners");
 	if (map < 0)
 		return -ENOENT;
-	err = ks_take_slot(map, 0, sock_fd, cookie, &key);
+	used = ks_map("ks_slot_used");
+	err = ks_take_slot(map, used, 0, sock_fd, cookie, &key);
 	close(map);
+	close(used);
 	if (!err) {
 		int owners = ks_map("ks_listener_backend");
 

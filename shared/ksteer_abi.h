@@ -149,6 +149,12 @@ struct ks_slot {
 	__u32 slot;
 };
 
+/* ks_slot_used's index for a TCP slot (slot < KS_MAX_SLOTS). */
+static inline __u32 ks_slot_used_key(__u32 backend, __u32 slot)
+{
+	return (backend & (KS_MAX_BACKENDS - 1)) * KS_MAX_SLOTS + (slot & (KS_MAX_SLOTS - 1));
+}
+
 /* UDP sockets (QUIC servers) sit in ks_listeners beside the TCP listeners,
  * in slots KS_SLOT_UDP | class << 4 | 0..KS_MAX_SLOTS-1 of their backend,
  * the class saying which datagrams the socket can take: a datagram given to
