@@ -373,20 +373,37 @@ static const struct ks_cg_prog {
 	{ "prog_bind6", BPF_CGROUP_INET6_POST_BIND },
 };
 
+/*
+ * Attach by a link pinned beside the program ("link_sockops", ...): the
+ * pin is the attachment, so whatever removes ksteer's pins (down, or the
+ * pin directory deleted by hand) detaches it too, and no program of ours
+ * outlives them on the cgroup. The new link is in before the old one (an
+ * earlier up's link, or a plain attachment from before links) goes.
+ */
 static int ks_attach_cg(int prog_fd, const char *cgroup, const struct ks_cg_prog *p)
 {
-	char old_path[256];
-	int cg, old, err = 0;
+	char old_path[256], link_path[256], name[64];
+	int cg, old, link, err = 0;
 
 	cg = open(cgroup, O_RDONLY | O_DIRECTORY);
 	if (cg < 0)
 		return ks_err("cannot open cgroup %s: %s", cgroup, strerror(errno));
+	snprintf(name, sizeof(name), "link_%s", p->pin + 5);
+	ks_prog_path(name, link_path, sizeof(link_path));
 	ks_prog_path(p->pin, old_path, sizeof(old_path));
 	old = bpf_obj_get(old_path);
-	if (bpf_prog_attach(prog_fd, cg, p->type, BPF_F_ALLOW_MULTI))
+	link = bpf_link_create(prog_fd, cg, p->type, NULL);
+	if (link < 0) {
 		err = ks_err("cannot attach %s to %s: %s", p->pin + 5, cgroup, strerror(errno));
-	else if (old >= 0)
-		bpf_prog_detach2(old, cg, p->type);   /* replaced */
+		goto out;
+	}
+	unlink(link_path);                     /* an earlier up's link: detached */
+	if (old >= 0)
+		bpf_prog_detach2(old, cg, p->type);   /* a pre-link attachment, if any */
+	if (bpf_obj_pin(link, link_path))
+		err = ks_err("cannot pin %s: %s", link_path, strerror(errno));
+	close(link);
+out:
 	if (old >= 0)
 		close(old);
 	close(cg);
@@ -917,7 +934,8 @@ int cmd_up(const struct ks_env *e)
 }
 
 /* What `up` attached: TC off every interface (and our clsact qdiscs),
- * the cgroup programs off the cgroup ks_config names. */
+ * the cgroup programs off the cgroup ks_config names (their links go with
+ * the pins, ks_down_unpin; this detaches a pre-link up's attachments). */
 static void ks_down_detach(void)
 {
 	struct ks_config cfg = {};

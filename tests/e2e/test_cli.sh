@@ -394,8 +394,35 @@ check "key rotate: a new key, the one before previous" \
 	bash -c "[ '$(fp)' != '$fpb' ] && grep -q '^previous key fingerprint $fpb, accepted' <<<'$out'"
 rm -f "$ka" "$kb"
 
+# The cgroup programs hang on links pinned beside them: down detaches them,
+# and so does deleting the pin directory by hand (nothing of ours stays on
+# the cgroup, which every namespace shares, once our pins are gone).
+CG_ROOT=/sys/fs/cgroup
+[ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && CG_ROOT=/sys/fs/cgroup/unified
+cg_ids() {
+	local p
+	for p in prog_sockops prog_bind4 prog_bind6; do
+		bpftool prog show pinned "$KSTEER_PIN_DIR/$p" -j 2>/dev/null | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+	done | paste -sd' '
+}
+attached() {   # attached ID...: how many of the ids are on the cgroup root
+	bpftool cgroup show "$CG_ROOT" -j 2>/dev/null | $PY -c '
+import json, sys
+ids = set(int(i) for i in sys.argv[1:])
+text = sys.stdin.read().strip()              # nothing at all: no program attached
+print(sum(1 for a in (json.loads(text) if text else []) if a.get("id") in ids))' "$@"
+}
+ids=$(cg_ids)
+expect_eq "up: sock_ops and both post_bind programs on the cgroup root ($ids)" 3 "$(attached $ids)"
+check "up: each by a pinned link" test -e "$KSTEER_PIN_DIR/link_sockops" -a -e "$KSTEER_PIN_DIR/link_bind4" \
+	-a -e "$KSTEER_PIN_DIR/link_bind6"
 check "down" in_srv $KSTEER down
 check "down removed every pin" test ! -e "$KSTEER_PIN_DIR"
+expect_eq "down: none of the cgroup programs left on the cgroup root" 0 "$(attached $ids)"
+check "up again" in_srv $KSTEER up -a $SRV4 -i lo
+ids=$(cg_ids)
+rm -rf "$KSTEER_PIN_DIR"
+expect_eq "the pin directory deleted by hand: the cgroup programs went with it ($ids)" 0 "$(attached $ids)"
 check "down removed the TC filter" bash -c "! nsenter --net=/run/netns/$SRV_NS tc filter show dev $SRV_IF ingress | grep -q ksteer"
 check "down removed our clsact qdisc" bash -c "! nsenter --net=/run/netns/$SRV_NS tc qdisc show dev $SRV_IF | grep -q clsact"
 check "down twice is fine" in_srv $KSTEER down
