@@ -33,21 +33,14 @@ done
 # shared machine's own prefix), else qb<pid>.
 KS_TAG=${KS_TAG:-qb$$}
 KS_PIN=${KS_PIN:-/sys/fs/bpf/ksteer-qbench-$$}
+source "$ROOT/tests/lib/lib.sh"
 source "$ROOT/tests/lib/netns.sh"
-export KSTEER_PIN_DIR=$KS_PIN
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
-WORK=$(mktemp -d)
 RPID=
-cleanup() {
-	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
-	in_srv "$KSTEER" down >/dev/null 2>&1
-	echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
-	ks_netns_down
-	rm -rf "$WORK" "$KSTEER_PIN_DIR" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
-ks_netns_up || exit 1
+# The namespaces, the pins and every job of ours end with the script
+# (ks_test_end); the BPF statistics switch goes back as it was.
+ks_on_exit 'echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled'
+ks_test_begin "quic_bench" || exit 1
 # Every datagram its own skb, as from a NIC without offloads.
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1 || true
 NCPU=$(nproc)

@@ -34,22 +34,15 @@ for f in "$TOOL" "$KSTEER" "$KSTEERD"; do
 	[ -x "$f" ] || { echo "quic_newconn: $f missing (make all)" >&2; exit 1; }
 done
 KS_TAG=qn$$
+KS_PIN=/sys/fs/bpf/ksteer-qnew-$$
+source "$ROOT/tests/lib/lib.sh"
 source "$ROOT/tests/lib/netns.sh"
-export KSTEER_PIN_DIR=/sys/fs/bpf/ksteer-qnew-$$
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
-WORK=$(mktemp -d)
 TPID= KD=
-cleanup() {
-	[ -n "$TPID" ] && kill "$TPID" 2>/dev/null
-	[ -n "$KD" ] && kill "$KD" 2>/dev/null
-	in_srv "$KSTEER" down >/dev/null 2>&1
-	echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
-	ks_netns_down
-	rm -rf "$WORK" "$KSTEER_PIN_DIR" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
-ks_netns_up || exit 1
+# The namespaces, the pins and every job of ours end with the script
+# (ks_test_end); the BPF statistics switch goes back as it was.
+ks_on_exit 'echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled'
+ks_test_begin "quic_newconn" || exit 1
 
 # bpf_ns: run time (ns) of every program pinned by this ksteer, summed.
 bpf_ns() {
