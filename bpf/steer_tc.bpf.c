@@ -1258,7 +1258,9 @@ not_quic:
  * A long header with a DCID no one knows: a new connection. Entered only
  * from ksteer_tc, by tail call, with this CPU's scratch (packet and QUIC
  * header) as ksteer_tc left it. Its Initial is read here (bpf/quic_route.h)
- * and placed; what the kernel cannot read whole goes to ksteerd as before.
+ * and placed; a partial one is held for the next datagram, which routes
+ * both (bpf/quic_hold.h); what the kernel cannot read whole goes to
+ * ksteerd as before.
  * (The decryption runs in this frame: its global functions' stacks are
  * deep.)
  */
