@@ -130,8 +130,9 @@ spki() {
 	openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
 		openssl dgst -sha256 -binary | base64
 }
-# chromium_pages: each site's page fetched by headless Chromium over QUIC;
-# prints how many came back right ("" and a skip when there is no Chromium).
+# chromium_pages TAG: each site's page fetched by headless Chromium over QUIC
+# (to $CHROME_ADDR, $SRV4 unless set); prints how many came back right
+# (nothing when there is no Chromium).
 chromium_pages() {
 	local chrome s good=0
 	chrome=$(command -v chromium || command -v chromium-browser)
@@ -140,7 +141,7 @@ chromium_pages() {
 		in_cli timeout 60 "$chrome" --headless --no-sandbox --disable-gpu --no-first-run \
 			--disable-background-networking --disable-component-update --disable-sync \
 			--user-data-dir="$WORK/chrome-$s-$1" --enable-quic \
-			--origin-to-force-quic-on=$s.example:443 --host-resolver-rules="MAP *.example $SRV4" \
+			--origin-to-force-quic-on=$s.example:443 --host-resolver-rules="MAP *.example ${CHROME_ADDR:-$SRV4}" \
 			--ignore-certificate-errors-spki-list="$(spki "$WORK/qa.example.pem"),$(spki "$WORK/qb.example.pem")" \
 			--dump-dom "https://$s.example/" 2>"$WORK/chrome-$s-$1.log" | grep -q "site $s" &&
 			good=$((good + 1))
@@ -188,6 +189,7 @@ expect_eq "new connections, no ksteerd: qa and qb saw one each" "$((a0 + 1)) $((
 	"$(conns qa) $(conns qb)"
 # Chromium's ClientHello over two datagrams, no ksteerd (section g).
 chromium_quic "no ksteerd"
+CHROME_ADDR="[$SRV6]" chromium_quic "no ksteerd, IPv6"
 # ksteerd's path in force, and no ksteerd: dropped.
 up_ksteerd_path 1
 a0=$(conns qa) b0=$(conns qb)
