@@ -8,7 +8,8 @@
  * (decrypted bytes by offset, bpf/quic_route.h's) and when it was made:
  *
  *   key:   client address pair (struct ks_flow) + the Initial's DCID
- *   value: born | state | raw_len | prefix | msg_len | have[] | stream | raw
+ *   value: born | state | raw_len | prefix | msg_len | version | keys |
+ *          have[] | stream | raw
  *
  * When the next datagram makes the ClientHello whole, both go to the
  * server: the route installed first, that datagram cloned back into the
@@ -46,6 +47,8 @@ struct ks_qh {
 	__u32 state;                      /* enum ks_qh_state */
 	__u32 raw_len;                    /* UDP header + payload, 8..KS_QH_RAW */
 	__u32 prefix, msg_len;            /* the walk's (struct ks_qk) */
+	__u32 version;                    /* its keys': the next datagram's if the same */
+	struct ks_qc_keys k;
 	__u64 have[KS_QK_STREAM / 64];
 	__u8 stream[KS_QK_STREAM];
 	__u8 raw[KS_QH_RAW];
@@ -156,6 +159,8 @@ static __attribute__((noinline)) int ks_qh_hold(struct __sk_buff *skb, const str
 	t->raw_len = len;
 	t->prefix = w->prefix;
 	t->msg_len = w->msg_len;
+	t->version = w->c.version;
+	t->k = w->c.k;
 	__builtin_memcpy(t->have, w->have, sizeof(t->have));
 	if (bpf_probe_read_kernel(t->stream, sizeof(t->stream), &w->lin[KS_QK_HDR]) ||
 	    bpf_skb_load_bytes(skb, p->l4, t->raw, len))
@@ -174,7 +179,19 @@ static __attribute__((noinline)) int ks_qh_hold(struct __sk_buff *skb, const str
 	return 0;
 }
 
-/* w's stream as the held datagram left it, for the next one's walk. */
+/* The held datagram's keys for the next one (or none, h NULL): the same
+ * DCID and, if the same version, the same keys, not derived again. */
+static __always_inline void ks_qh_keys(struct ks_qk *w, const struct ks_qh *h)
+{
+	w->keyed = h && h->state == KS_QH_HELD;
+	if (!w->keyed)
+		return;
+	w->keyed_version = h->version;
+	w->keyed_k = h->k;
+}
+
+/* w's stream as the held datagram left it, for the next one's walk (its
+ * keys are set before it is opened: ks_qh_keys). */
 static __always_inline int ks_qh_resume(struct ks_qk *w, const struct ks_qh *h)
 {
 	w->prefix = h->prefix;

@@ -62,6 +62,10 @@ struct ks_qk {
 		struct ks_flow pair;
 		struct ks_cid dcid;
 	} key;
+	/* Its Initial keys when a held datagram of it already derived them
+	 * (keyed: for this version); ks_qk_open then does not. */
+	__u32 keyed, keyed_version;
+	struct ks_qc_keys keyed_k;
 	__u64 have[KS_QK_STREAM / 64];        /* stream bytes held */
 	__u8 lin[2 * KS_QK_STREAM + KS_QC_BUF];
 };
@@ -219,7 +223,11 @@ KS_QC_FUNC int ks_qk_open(struct __sk_buff *skb, __u32 off, __u32 len, struct ks
 	if (w->used >= KS_QK_RATE)
 		return KS_QK_BUDGET;
 	w->used++;
-	ks_qc_derive(s);
+	/* The keys come from the DCID and version alone. */
+	if (w->keyed && w->keyed_version == s->version)
+		s->k = w->keyed_k;
+	else
+		ks_qc_derive(s);
 	ks_qc_unprotect(s);
 	/* RFC 9000 17.2: reserved bits set is a connection error. */
 	if ((s->pkt[0] & 0x0c) || !s->pt_len)

@@ -1285,6 +1285,7 @@ int ksteer_tc_quic(struct __sk_buff *skb)
 	h = ks_qh_find(&w->key, bpf_ktime_get_ns());
 	if (h && h->state != KS_QH_HELD)
 		return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
+	ks_qh_keys(w, h);
 	r = ks_qk_start(skb, p->payload, p->len - p->payload, w);
 	if (r == KS_QK_MORE && h) {
 		r = ks_quic_resume(w, &h);
