@@ -11,8 +11,11 @@
  * (steer_tc.bpf.c) or, in a test, reads it back (tests/progs/quic_route.bpf.c).
  *
  * Only the datagram's first packet is read. A ClientHello that is not
- * whole in it (Chromium's span two datagrams) is KS_QK_PARTIAL: ksteerd's,
- * which holds datagrams. Nothing here outlives the datagram but the budget.
+ * whole in it (Chromium's span two datagrams) is KS_QK_PARTIAL, its walk
+ * taken to the end so that every fragment it carries is in the stream:
+ * bpf/quic_hold.h keeps that stream with the datagram and resumes it with
+ * the next datagram's (ks_qk_walk over a held stream). Nothing here
+ * outlives the datagram but the budget.
  */
 #ifndef KS_QUIC_ROUTE_H
 #define KS_QUIC_ROUTE_H
@@ -55,6 +58,14 @@ struct ks_qk {
 	__u32 msg_len;                /* 4 + the ClientHello's length; 0 until known */
 	struct ks_qf f;
 	struct ks_ql_hdr h;           /* the header, for the admission rule */
+	struct ks_qh_key {            /* the connection, as bpf/quic_hold.h keys it */
+		struct ks_flow pair;
+		struct ks_cid dcid;
+	} key;
+	/* Its Initial keys when a held datagram of it already derived them
+	 * (keyed: for this version); ks_qk_open then does not. */
+	__u32 keyed, keyed_version;
+	struct ks_qc_keys keyed_k;
 	__u64 have[KS_QK_STREAM / 64];        /* stream bytes held */
 	__u8 lin[2 * KS_QK_STREAM + KS_QC_BUF];
 };
@@ -146,10 +157,11 @@ static __always_inline int ks_qk_crypto(struct ks_qk *w)
 	b = &w->lin[KS_QK_HDR];
 	if (!w->msg_len && w->prefix >= 4)       /* type (1), then a 24-bit length */
 		w->msg_len = 4 + ((__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3]);
-	/* Longer than this packet's plaintext: it cannot be whole here
-	 * (Chromium's; the rest of the walk is saved). */
-	if (w->msg_len > KS_QK_STREAM || w->msg_len > w->c.pt_len)
-		return KS_QK_PARTIAL;
+	/* Longer than the stream the kernel keeps: never whole here. (One
+	 * longer than this packet is walked to the end: its fragments may be
+	 * held for the next datagram, bpf/quic_hold.h.) */
+	if (w->msg_len > KS_QK_STREAM)
+		return KS_QK_STREAM_ODD;
 	if (w->msg_len && w->prefix >= w->msg_len)
 		return KS_QK_WHOLE;
 	return KS_QK_MORE;
@@ -211,7 +223,11 @@ KS_QC_FUNC int ks_qk_open(struct __sk_buff *skb, __u32 off, __u32 len, struct ks
 	if (w->used >= KS_QK_RATE)
 		return KS_QK_BUDGET;
 	w->used++;
-	ks_qc_derive(s);
+	/* The keys come from the DCID and version alone. */
+	if (w->keyed && w->keyed_version == s->version)
+		s->k = w->keyed_k;
+	else
+		ks_qc_derive(s);
 	ks_qc_unprotect(s);
 	/* RFC 9000 17.2: reserved bits set is a connection error. */
 	if ((s->pkt[0] & 0x0c) || !s->pt_len)
@@ -219,26 +235,27 @@ KS_QC_FUNC int ks_qk_open(struct __sk_buff *skb, __u32 off, __u32 len, struct ks
 	return KS_QK_MORE;
 }
 
-/*
- * The client Initial that starts the UDP payload at off (len bytes, from
- * the UDP header) into w; KS_QK_WHOLE with the ClientHello as TLS records
- * at w->lin + 3 (KS_QK_HDR - 3 + w->prefix bytes), or why not.
- */
-static __always_inline int ks_qk_decode(struct __sk_buff *skb, __u32 off, __u32 len,
-					struct ks_qk *w)
+/* The stream empty: no bytes held, the ClientHello's length unknown. */
+static __always_inline void ks_qk_empty(struct ks_qk *w)
 {
-	struct ks_qk_walk c = { .w = w, .out = KS_QK_PARTIAL };
-	__u32 n;
-	int r = ks_qk_open(skb, off, len, w);
-
-	if (r != KS_QK_MORE)
-		return r;
-	w->done = 0;
-	w->off = w->c.pt_off;
-	w->end = w->c.pt_off + w->c.pt_len;
 	w->prefix = 0;
 	w->msg_len = 0;
 	__builtin_memset(w->have, 0, sizeof(w->have));
+}
+
+/*
+ * The opened datagram's frames, from its first, onto the stream in w (empty,
+ * or a held datagram's: ks_qh_resume). KS_QK_WHOLE with the ClientHello as
+ * TLS records at w->lin + 3 (KS_QK_HDR - 3 + w->prefix bytes), or why not.
+ * Blocks already decrypted (w->done) are not decrypted again: a second
+ * walk over the same datagram costs the walk alone.
+ */
+static __always_inline int ks_qk_walk(struct ks_qk *w)
+{
+	struct ks_qk_walk c = { .w = w, .out = KS_QK_PARTIAL };
+	__u32 n;
+
+	w->off = w->c.pt_off;
 	bpf_loop(KS_QC_BUF, ks_qk_step, &c, 0);
 	if (c.out != KS_QK_WHOLE)
 		return c.out == KS_QK_MORE ? KS_QK_PARTIAL : c.out;
@@ -251,6 +268,23 @@ static __always_inline int ks_qk_decode(struct __sk_buff *skb, __u32 off, __u32 
 	w->lin[6] = n >> 8;
 	w->lin[7] = n & 0xff;
 	return KS_QK_WHOLE;
+}
+
+/*
+ * The client Initial that starts the UDP payload at off (len bytes, from
+ * the UDP header) opened into w: KS_QK_MORE, its payload ready for
+ * ks_qk_walk (after ks_qk_empty, or a held stream), or why not.
+ */
+static __always_inline int ks_qk_start(struct __sk_buff *skb, __u32 off, __u32 len,
+				       struct ks_qk *w)
+{
+	int r = ks_qk_open(skb, off, len, w);
+
+	if (r != KS_QK_MORE)
+		return r;
+	w->done = 0;
+	w->end = w->c.pt_off + w->c.pt_len;
+	return KS_QK_MORE;
 }
 
 #endif

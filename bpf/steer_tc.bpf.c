@@ -26,6 +26,7 @@
 #include "quic.h"
 #include "quic_probe.h"
 #include "quic_route.h"
+#include "quic_hold.h"
 #include "listener.h"
 #include "handback.h"
 #include "monitor.h"
@@ -1088,14 +1089,38 @@ static __always_inline void ks_quic_new_count(int out)
 		ks_count(KS_ST_QK_PARTIAL);
 }
 
+/* The held datagram h and this one, its successor, to sk (released here)
+ * in the client's order (bpf/quic_hold.h); the entry done with. */
+static __always_inline int ks_quic_both(struct __sk_buff *skb, const struct ks_pkt *p,
+					struct ks_qk *w, struct ks_qh *h, struct bpf_sock *sk,
+					const struct ks_slot *slot)
+{
+	int r = ks_qh_swap(skb, p, h);
+
+	bpf_map_delete_elem(&ks_quic_held, &w->key);
+	if (!r) {
+		ks_count(KS_ST_QH_ROUTED);
+		return ks_quic_assign(skb, p, sk, slot, 0);
+	}
+	/* One of the two not sent on (the client resends it): with the
+	 * clone out, this skb is neither datagram. */
+	ks_count(KS_ST_QH_LOST);
+	if (r > 0)
+		return ks_quic_assign(skb, p, sk, slot, 0);
+	bpf_sk_release(sk);
+	return TC_ACT_SHOT;
+}
+
 /*
  * A new connection whose ClientHello the kernel read whole (in w->lin):
  * routed as TCP's are, the DCID (and the pair, as ksteerd writes it)
  * installed for the datagrams after it, and the datagram given to the
- * server's socket.
+ * server's socket; with h, the held datagram that began the ClientHello
+ * first (ks_quic_both).
  */
 static __attribute__((noinline)) int ks_quic_place(struct __sk_buff *skb, const struct ks_pkt *p,
-						   struct ks_tc_scratch *s, struct ks_qk *w)
+						   struct ks_tc_scratch *s, struct ks_qk *w,
+						   struct ks_qh *h)
 {
 	struct ks_slot slot;
 	struct bpf_sock *sk;
@@ -1104,9 +1129,9 @@ static __attribute__((noinline)) int ks_quic_place(struct __sk_buff *skb, const 
 	if (ks_hello_parse(NULL, w->lin, 3, KS_QK_HDR + (w->prefix & (KS_QK_STREAM * 2 - 1)),
 			   &s->p) != KS_HELLO_COMPLETE) {
 		/* Whole but not a ClientHello we read: nobody to give it to
-		 * (ksteerd's parser is the same). Dropped. */
+		 * (ksteerd's parser is the same). Dropped, with the held one. */
 		ks_count(KS_ST_QK_HELLO_BAD);
-		return TC_ACT_SHOT;
+		goto drop;
 	}
 	backend = ks_route(&s->p, &s->r);
 	sk = backend ? ks_quic_pick(p, &s->qh.dcid, backend, &slot) : NULL;
@@ -1115,18 +1140,68 @@ static __attribute__((noinline)) int ks_quic_place(struct __sk_buff *skb, const 
 		 * would (quic_no_route), dropped; the client retransmits. */
 		ks_count(KS_ST_QK_NO_ROUTE);
 		ks_decided(p, &s->p, DROPPED, NO_ROUTE, backend);
-		return TC_ACT_SHOT;
+		goto drop;
 	}
 	ks_flow_of(p, &s->qf);
 	if (bpf_map_update_elem(&ks_quic_cids, &s->qh.dcid, &slot, BPF_ANY) ||
 	    bpf_map_update_elem(&ks_quic_peers, &s->qf, &slot, BPF_ANY)) {
 		bpf_sk_release(sk);
 		ks_count(KS_ST_QK_NO_ROUTE);
-		return TC_ACT_SHOT;
+		goto drop;
 	}
 	ks_count(KS_ST_QK_ROUTED);
 	ks_decided(p, &s->p, QUIC_ROUTED, ROUTED, backend);
+	if (h)
+		return ks_quic_both(skb, p, w, h, sk, &slot);
 	return ks_quic_assign(skb, p, sk, &slot, 0);
+drop:
+	if (h)
+		bpf_map_delete_elem(&ks_quic_held, &w->key);
+	return TC_ACT_SHOT;
+}
+
+/* A held datagram and this one do not make a whole ClientHello: both to
+ * ksteerd (which holds as many as it needs), and the connection's later
+ * Initials for the entry's life, which starts again. */
+static __attribute__((noinline)) int ks_quic_held_give_up(struct __sk_buff *skb,
+							  const struct ks_pkt *p, struct ks_qh *h)
+{
+	int r;
+
+	h->state = KS_QH_KSTEERD;
+	h->born_ns = bpf_ktime_get_ns();
+	ks_count(KS_ST_QH_TO_KSTEERD);
+	r = ks_qh_swap(skb, p, h);
+	if (r)
+		ks_count(KS_ST_QH_LOST);
+	if (r < 0)
+		return TC_ACT_SHOT;               /* the clone is out; this skb is neither */
+	return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
+}
+
+/*
+ * This datagram's frames onto the stream of its connection's held datagram
+ * h: KS_QK_WHOLE (h still held), or why not. A retransmission overlapping
+ * it (the client resent that data) replaces it: *hp cleared, the entry
+ * deleted, the datagram walked alone.
+ */
+static __always_inline int ks_quic_resume(struct ks_qk *w, struct ks_qh **hp)
+{
+	int r;
+
+	if (ks_qh_resume(w, *hp))
+		return KS_QK_STREAM_ODD;
+	r = ks_qk_walk(w);
+	if (r != KS_QK_STREAM_ODD)
+		return r;
+	ks_qk_empty(w);
+	r = ks_qk_walk(w);
+	if (r == KS_QK_WHOLE || r == KS_QK_PARTIAL) {
+		ks_count(KS_ST_QH_REPLACED);
+		bpf_map_delete_elem(&ks_quic_held, &w->key);
+		*hp = NULL;
+	}
+	return r;
 }
 
 /* Not found by its CIDs: by the pair a server answers, else (short headers)
@@ -1220,7 +1295,9 @@ not_quic:
  * A long header with a DCID no one knows: a new connection. Entered only
  * from ksteer_tc, by tail call, with this CPU's scratch (packet and QUIC
  * header) as ksteer_tc left it. Its Initial is read here (bpf/quic_route.h)
- * and placed; what the kernel cannot read whole goes to ksteerd as before.
+ * and placed; a partial one is held for the next datagram, which routes
+ * both (bpf/quic_hold.h); what the kernel cannot read whole goes to
+ * ksteerd as before.
  * (The decryption runs in this frame: its global functions' stacks are
  * deep.)
  */
@@ -1230,6 +1307,7 @@ int ksteer_tc_quic(struct __sk_buff *skb)
 	struct ks_tc_scratch *s = KS_CPU_SLOT(ks_tc_scratch);
 	__u32 zero = 0;
 	struct ks_qk *w = bpf_map_lookup_elem(&ks_tc_quic, &zero);
+	struct ks_qh *h;
 	struct ks_pkt *p;
 	int r;
 
@@ -1238,10 +1316,29 @@ int ksteer_tc_quic(struct __sk_buff *skb)
 	p = &s->pkt;
 	if (!w)
 		return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
-	r = ks_qk_decode(skb, p->payload, p->len - p->payload, w);
+	/* A connection whose first datagram is held, or given to ksteerd. */
+	w->key.pair = s->qf;
+	w->key.dcid = s->qh.dcid;
+	h = ks_qh_find(&w->key, bpf_ktime_get_ns());
+	if (h && h->state != KS_QH_HELD)
+		return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
+	ks_qh_keys(w, h);
+	r = ks_qk_start(skb, p->payload, p->len - p->payload, w);
+	if (r == KS_QK_MORE && h) {
+		r = ks_quic_resume(w, &h);
+		if (h && r != KS_QK_WHOLE)
+			return ks_quic_held_give_up(skb, p, h);
+	} else if (r == KS_QK_MORE) {
+		ks_qk_empty(w);
+		r = ks_qk_walk(w);
+	}
 	if (r == KS_QK_WHOLE)
-		return ks_quic_place(skb, p, s, w);
+		return ks_quic_place(skb, p, s, w, h);
 	ks_quic_new_count(r);
+	/* Part of a ClientHello: held for the next datagram; the skb's bytes
+	 * are in the entry (dropped here, sent on by ks_qh_swap). */
+	if (r == KS_QK_PARTIAL && !ks_qh_hold(skb, p, &w->key, w))
+		return TC_ACT_SHOT;
 	return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
 }
 

@@ -280,7 +280,8 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "CIDs installed, the datagram given to the server (no ksteerd)")             \
 	C(QK_PARTIAL, 75, "quic_kernel_partial",                                        \
 	  "of the new connections TC decrypted: the ClientHello not whole in the "     \
-	  "first datagram (Chromium's span two): for ksteerd")                         \
+	  "first datagram (Chromium's span two): held for the next "                   \
+	  "(quic_kernel_held), else for ksteerd")                                      \
 	C(QK_BUDGET, 76, "quic_kernel_budget",                                          \
 	  "new connections past this CPU's 8192 decryptions a second: for ksteerd, "   \
 	  "undecrypted")                                                               \
@@ -313,6 +314,31 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "for ksteerd")                                                               \
 	C(QK_HELLO_BAD, 88, "quic_kernel_hello_bad",                                    \
 	  "a whole CRYPTO stream that is no ClientHello the parser reads: dropped")    \
+	C(QH_HELD, 90, "quic_kernel_held",                                              \
+	  "a new connection's first datagram with part of its ClientHello, held at TC " \
+	  "(up to 1 s) for the next datagram")                                         \
+	C(QH_ROUTED, 91, "quic_kernel_held_routed",                                     \
+	  "ClientHellos made whole by a held datagram and the next: routed, both "     \
+	  "given to the server in the client's order (no ksteerd)")                    \
+	C(QH_TO_KSTEERD, 92, "quic_kernel_held_to_ksteerd",                             \
+	  "a held datagram and the next not a whole ClientHello (a third needed, a "   \
+	  "frame the kernel does not read): both, and the connection's next 1 s, "     \
+	  "to ksteerd")                                                                \
+	C(QH_REPLACED, 93, "quic_kernel_held_replaced",                                 \
+	  "a held datagram dropped for a retransmission overlapping it (the client "   \
+	  "resent its data)")                                                          \
+	C(QH_EXPIRED, 94, "quic_kernel_held_expired",                                   \
+	  "a held datagram past its 1 s with no next one: dropped (the next was lost; " \
+	  "the client resends both)")                                                  \
+	C(QH_FULL, 95, "quic_kernel_hold_full",                                         \
+	  "a partial first datagram not held: 512 held already (none past its "        \
+	  "life): for ksteerd")                                                        \
+	C(QH_SOURCE, 96, "quic_kernel_hold_source",                                     \
+	  "a partial first datagram not held: its client's /24 or /64 made 16 this "   \
+	  "second: for ksteerd")                                                       \
+	C(QH_LOST, 97, "quic_kernel_held_lost",                                         \
+	  "a held datagram or its successor not sent on (the clone into ingress or "   \
+	  "the rewrite failed): the client resends it")                                \
                                                                                         \
 	STAGE("Monitor", "`ksteer monitor`'s stream of decisions.")                   \
 	C(MONITOR_LOST, 59, "monitor_events_lost",                                      \
@@ -475,7 +501,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 90        /* the next counter's value */
+	KS_ST_MAX = 98        /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];

@@ -19,8 +19,9 @@
 #   b. through ksteerd --quic (up on a kernel said to lack bpf_loop): random
 #      DCIDs, routed by the Initial's SNI
 #   g. headless Chromium over QUIC, the kernel path on: its ClientHello
-#      spans two Initial datagrams, so TC counts it partial and ksteerd
-#      routes it
+#      spans two Initial datagrams; TC holds the first and routes both with
+#      the second (bpf/quic_hold.h), with no ksteerd (in e) and with it
+#      running (it sees none)
 #   h. ksteerd's bounds: pending connections capped, deadline, forged
 #      Initials dropped and counted, unknown short headers probed
 #   i. a bounded flood of spoofed short headers (3000 in ~1 s): the probe
@@ -123,6 +124,55 @@ pin $D qb
 fetch "$WORK/a-big" qb big -q --dcid=$D
 check "pinned DCID -> qb: $BIG-byte download intact, qb's bytes" cmp -s "$WORK/a-big/big" "$WORK/qb/www/big"
 
+# --- g. a browser: Chromium's ~1.9 KB ClientHello spans two Initials ------
+# Chromium takes a self-signed certificate over QUIC only by its key's hash.
+spki() {
+	openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64
+}
+# chromium_pages TAG: each site's page fetched by headless Chromium over QUIC
+# (to $CHROME_ADDR, $SRV4 unless set); prints how many came back right
+# (nothing when there is no Chromium).
+chromium_pages() {
+	local chrome s good=0
+	chrome=$(command -v chromium || command -v chromium-browser)
+	[ -n "$chrome" ] || return 0
+	for s in qa qb; do
+		in_cli timeout 60 "$chrome" --headless --no-sandbox --disable-gpu --no-first-run \
+			--disable-background-networking --disable-component-update --disable-sync \
+			--user-data-dir="$WORK/chrome-$s-$1" --enable-quic \
+			--origin-to-force-quic-on=$s.example:443 --host-resolver-rules="MAP *.example ${CHROME_ADDR:-$SRV4}" \
+			--ignore-certificate-errors-spki-list="$(spki "$WORK/qa.example.pem"),$(spki "$WORK/qb.example.pem")" \
+			--dump-dom "https://$s.example/" 2>"$WORK/chrome-$s-$1.log" | grep -q "site $s" &&
+			good=$((good + 1))
+	done
+	echo $good
+}
+# chromium_quic WHO: Chromium's ClientHellos span two Initial datagrams; the
+# kernel holds the first and routes both with the second (WHO: "no ksteerd",
+# or "ksteerd running", which then sees none of them).
+chromium_quic() {
+	local good h0 r0 k0 d0 t0 l0 h1 r1 k1 d1 t1 l1
+	read -r h0 r0 k0 d0 t0 l0 <<<"$(counters quic_kernel_held quic_kernel_held_routed \
+		fallback.quic_routed quic_dropped_no_fallback quic_kernel_held_to_ksteerd \
+		quic_kernel_held_lost)"
+	good=$(chromium_pages "${1// /-}")
+	if [ -z "$good" ]; then
+		skip "Chromium over QUIC ($1): chromium is not installed (make deps)"
+		return
+	fi
+	read -r h1 r1 k1 d1 t1 l1 <<<"$(counters quic_kernel_held quic_kernel_held_routed \
+		fallback.quic_routed quic_dropped_no_fallback quic_kernel_held_to_ksteerd \
+		quic_kernel_held_lost)"
+	expect_eq "Chromium over QUIC (HTTP/3), $1: each site's page" 2 "$good"
+	check "Chromium, $1: its first datagrams held by the kernel ($((h1 - h0)))" \
+		test $((h1 - h0)) -ge 2
+	check "Chromium, $1: routed by the kernel with the second ($((r1 - r0)))" \
+		test $((r1 - r0)) -ge 2
+	expect_eq "Chromium, $1: none given up to ksteerd, none routed by it, none dropped or lost" \
+		"0 0 0 0" "$((t1 - t0)) $((k1 - k0)) $((d1 - d0)) $((l1 - l0))"
+}
+
 # --- e. a new connection and no ksteerd --------------------------------------
 # The kernel reads its Initial (gtlsclient's ClientHello fits one datagram).
 a0=$(conns qa) b0=$(conns qb)
@@ -137,6 +187,9 @@ expect_eq "new connections, no ksteerd: counted routed in the kernel, none dropp
 	"2 0" "$((kr1 - kr0)) $((drop1 - drop0))"
 expect_eq "new connections, no ksteerd: qa and qb saw one each" "$((a0 + 1)) $((b0 + 1))" \
 	"$(conns qa) $(conns qb)"
+# Chromium's ClientHello over two datagrams, no ksteerd (section g).
+chromium_quic "no ksteerd"
+CHROME_ADDR="[$SRV6]" chromium_quic "no ksteerd, IPv6"
 # ksteerd's path in force, and no ksteerd: dropped.
 up_ksteerd_path 1
 a0=$(conns qa) b0=$(conns qb)
@@ -267,38 +320,6 @@ for ns in "$SRV_NS:$SRV_IF" "$CLI_NS:$CLI_IF"; do
 	ip netns exec "${ns%%:*}" tc qdisc del dev "${ns#*:}" root
 done
 
-# --- g. a browser: Chromium's ~1.9 KB ClientHello spans two Initials ------
-# Chromium takes a self-signed certificate over QUIC only by its key's hash.
-spki() {
-	openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
-		openssl dgst -sha256 -binary | base64
-}
-chromium_quic() {
-	local chrome s good=0 d0 r0 d1 r1
-	chrome=$(command -v chromium || command -v chromium-browser)
-	if [ -z "$chrome" ]; then
-		skip "Chromium over QUIC: chromium is not installed (make deps)"
-		return
-	fi
-	read -r d0 r0 p0 <<<"$(counters fallback.quic_datagrams fallback.quic_routed quic_kernel_partial)"
-	for s in qa qb; do
-		in_cli timeout 60 "$chrome" --headless --no-sandbox --disable-gpu --no-first-run \
-			--disable-background-networking --disable-component-update --disable-sync \
-			--user-data-dir="$WORK/chrome-$s" --enable-quic \
-			--origin-to-force-quic-on=$s.example:443 --host-resolver-rules="MAP *.example $SRV4" \
-			--ignore-certificate-errors-spki-list="$(spki "$WORK/qa.example.pem"),$(spki "$WORK/qb.example.pem")" \
-			--dump-dom "https://$s.example/" 2>"$WORK/chrome-$s.log" | grep -q "site $s" &&
-			good=$((good + 1))
-	done
-	read -r d1 r1 p1 <<<"$(counters fallback.quic_datagrams fallback.quic_routed quic_kernel_partial)"
-	expect_eq "Chromium over QUIC (HTTP/3): each site's page, routed by ksteerd" "2 2" \
-		"$good $((r1 - r0))"
-	check "Chromium over QUIC: TC found its first datagrams partial, for ksteerd ($((p1 - p0)))" \
-		test $((p1 - p0)) -ge 2
-	check "Chromium over QUIC: its ClientHellos took more than one Initial datagram each \
-($((d1 - d0)) for $((r1 - r0)) connections)" test $((d1 - d0)) -ge $((2 * (r1 - r0)))
-}
-
 # --- h. ksteerd's bounds: 2 pending connections, 1 s to finish a ClientHello -
 # Chromium's first Initial datagram (tests/data/captures/quic) holds 55 contiguous
 # bytes of its ClientHello: sent from three client ports, it makes three
@@ -374,10 +395,14 @@ else
 	read -r r1 <<<"$(counters fallback.quic_routed)"
 	expect_eq "through ksteerd over IPv6: each site's file, routed by ksteerd" "2 2" "$good $((r1 - r0))"
 	up_ksteerd_path 0
-	chromium_quic
+	chromium_quic "ksteerd running"
 	kill $KD 2>/dev/null
 	wait $KD 2>/dev/null
+	# ksteerd's own bounds: its path in force (the kernel would hold
+	# Chromium's first datagram itself).
+	up_ksteerd_path 1
 	ksteerd_bounds
+	up_ksteerd_path 0
 fi
 check "ksteer down" in_srv $KSTEER down
 summary

@@ -4,8 +4,11 @@
  * of their headers, checksums, the ClientHellos inside them, and the line
  * a fixture's case prints. */
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -28,6 +31,26 @@ void obj_private_maps(struct bpf_object *obj)
 static int obj_map(struct bpf_object *obj, const char *name)
 {
 	return bpf_map__fd(bpf_object__find_map_by_name(obj, name));
+}
+
+/* This process in a network namespace of its own, its lo up: where a
+ * program under BPF_PROG_TEST_RUN may send what it clones into lo's
+ * ingress (bpf/quic_hold.h), which goes nowhere there. 0, or -1 (errno). */
+int netns_own_lo_up(void)
+{
+	struct ifreq r = { .ifr_name = "lo" };
+	int fd, err;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	err = ioctl(fd, SIOCGIFFLAGS, &r);
+	r.ifr_flags |= IFF_UP;
+	err = err ?: ioctl(fd, SIOCSIFFLAGS, &r);
+	close(fd);
+	return err;
 }
 
 int tc_quic_kernel_up(struct bpf_object *obj, __u32 backend, const char *const *hosts)

@@ -181,5 +181,7 @@ void obj_private_maps(struct bpf_object *obj);
  * backend, and a UDP socket on loopback registered as its first IPv4
  * slot: the socket, or -1. */
 int tc_quic_kernel_up(struct bpf_object *obj, __u32 backend, const char *const *hosts);
+/* This process in a network namespace of its own, lo up: 0, or -1. */
+int netns_own_lo_up(void);
 
 #endif
