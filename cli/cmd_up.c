@@ -887,7 +887,7 @@ static void ks_up_say_quic_path(const struct ks_up *u)
 		return;
 	if (u->quic_kernel)
 		fprintf(stderr, "ksteer: QUIC Initials: decoded by the kernel (TC, BPF); ksteerd "
-			"takes ClientHellos over several datagrams\n");
+			"takes ClientHellos over three or more datagrams\n");
 	else if (u->quic_refused)
 		fprintf(stderr, "ksteer: QUIC Initials: decoded by ksteerd (userspace); this kernel's "
 			"verifier refused the BPF Initial path (KSTEER_DEBUG=1 shows why)\n");
