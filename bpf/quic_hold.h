@@ -8,8 +8,8 @@
  * (decrypted bytes by offset, bpf/quic_route.h's) and when it was made:
  *
  *   key:   client address pair (struct ks_flow) + the Initial's DCID
- *   value: born | state | raw_len | prefix | msg_len | version | keys |
- *          have[] | stream | raw
+ *   value: born | state | raw_len | prefix | msg_len | version | ip_head |
+ *          keys | have[] | stream | raw
  *
  * When the next datagram makes the ClientHello whole, both go to the
  * server: the route installed first, that datagram cloned back into the
@@ -48,6 +48,7 @@ struct ks_qh {
 	__u32 raw_len;                    /* UDP header + payload, 8..KS_QH_RAW */
 	__u32 prefix, msg_len;            /* the walk's (struct ks_qk) */
 	__u32 version;                    /* its keys': the next datagram's if the same */
+	__u8 ip_head[4];                  /* its IP header's first 4 bytes: the TOS (v4), traffic class and flow label (v6) */
 	struct ks_qc_keys k;
 	__u64 have[KS_QK_STREAM / 64];
 	__u8 stream[KS_QK_STREAM];
@@ -163,6 +164,7 @@ static __attribute__((noinline)) int ks_qh_hold(struct __sk_buff *skb, const str
 	t->k = w->c.k;
 	__builtin_memcpy(t->have, w->have, sizeof(t->have));
 	if (bpf_probe_read_kernel(t->stream, sizeof(t->stream), &w->lin[KS_QK_HDR]) ||
+	    bpf_skb_load_bytes(skb, p->l3, t->ip_head, sizeof(t->ip_head)) ||
 	    bpf_skb_load_bytes(skb, p->l4, t->raw, len))
 		return -1;
 	err = bpf_map_update_elem(&ks_quic_held, k, t, BPF_NOEXIST);
@@ -200,6 +202,30 @@ static __always_inline int ks_qh_resume(struct ks_qk *w, const struct ks_qh *h)
 	return bpf_probe_read_kernel(&w->lin[KS_QK_HDR], sizeof(h->stream), h->stream);
 }
 
+/* The held datagram's own TOS byte (DSCP, ECN) back in the header it now
+ * has, the second's: IPv4's TOS with its header checksum; IPv6's first
+ * four bytes (version, traffic class, flow label), which no checksum
+ * covers. The ECN bits a server counts are each datagram's. */
+static __always_inline int ks_qh_ip_head(struct __sk_buff *skb, const struct ks_pkt *p,
+					 const struct ks_qh *h)
+{
+	__u8 w[2];
+	__be16 old, neu;
+
+	if (p->v6)
+		return bpf_skb_store_bytes(skb, p->l3, h->ip_head, 4, 0);
+	if (bpf_skb_load_bytes(skb, p->l3, w, 2))
+		return -1;
+	__builtin_memcpy(&old, w, 2);
+	w[1] = h->ip_head[1];                 /* the TOS; version and IHL stay this skb's */
+	__builtin_memcpy(&neu, w, 2);
+	if (old == neu)
+		return 0;
+	if (bpf_l3_csum_replace(skb, p->l3 + 10, old, neu, 2))
+		return -1;
+	return bpf_skb_store_bytes(skb, p->l3, &neu, 2, 0);
+}
+
 /*
  * Both datagrams out, in the client's order: this skb (the second) cloned
  * into its device's ingress, where TC steers it again by what the caller
@@ -227,7 +253,7 @@ static __attribute__((noinline)) int ks_qh_swap(struct __sk_buff *skb, const str
 		return -1;
 	if (bpf_skb_store_bytes(skb, at, &neu, 2, 0))
 		return -1;
-	return 0;
+	return ks_qh_ip_head(skb, p, h) ? -1 : 0;
 }
 
 #endif
