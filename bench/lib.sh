@@ -28,6 +28,19 @@ bench_link_up() {
 		net.ipv4.ip_local_port_range="1024 65000" >/dev/null
 }
 
+# prog_stats NAME: "run_time_ns run_cnt" of the program pinned as NAME in
+# $KSTEER_PIN_DIR, "0 0" when there is none (the run time grows only while
+# kernel.bpf_stats_enabled is 1).
+prog_stats() {
+	bpftool prog show pinned "$KSTEER_PIN_DIR/$1" -j 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns",0), d.get("run_cnt",0))' 2>/dev/null ||
+		echo "0 0"
+}
+
+# cpu_ns PID: the time the process has run, in ns (its schedstat); 0
+# without a process.
+cpu_ns() { [ -n "$1" ] && awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+
 # bench_srv CPU CMD...: run CMD in the server namespace on CPU, in the
 # background; $! is CMD's own pid (nsenter and taskset exec it).
 bench_srv() {

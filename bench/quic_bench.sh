@@ -34,7 +34,7 @@ done
 KS_TAG=${KS_TAG:-qb$$}
 KS_PIN=${KS_PIN:-/sys/fs/bpf/ksteer-qbench-$$}
 source "$ROOT/tests/lib/lib.sh"
-source "$ROOT/tests/lib/netns.sh"
+source "$ROOT/bench/lib.sh"
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 RPID=
 # The namespaces, the pins and every job of ours end with the script
@@ -46,13 +46,6 @@ ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1 || 
 NCPU=$(nproc)
 RCPU=0
 SCPU=$((NCPU > 1 ? 1 : 0))
-
-# prog_stats NAME: "run_time_ns run_cnt" of a pinned program.
-prog_stats() {
-	bpftool prog show pinned "$KSTEER_PIN_DIR/$1" -j 2>/dev/null |
-		/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns",0), d.get("run_cnt",0))' 2>/dev/null ||
-		echo "0 0"
-}
 
 # one_run MODE: start the receiver, (B: register it), flood, print
 # "sent received" for the run.

@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 N=${N:-40}
 KS_TAG=qi$$
 source tests/lib/lib.sh
-source tests/lib/netns.sh
+source bench/lib.sh
 source tests/lib/quic.sh
 OUT=$ROOT/bench/results/quic_initial.json
 [ "$(id -u)" = 0 ] || { echo "quic_initial_bench: needs root" >&2; exit 1; }
@@ -54,11 +54,7 @@ echo 1 >/proc/sys/kernel/bpf_stats_enabled
 
 # tc_stats: "run_time_ns run_cnt" of TC ingress (ksteer_tc; the kernel
 # counts the Initial path's program, entered by tail call, in its caller's).
-tc_stats() {
-	bpftool prog show pinned "$KSTEER_PIN_DIR/prog_tc" -j 2>/dev/null |
-		$PY -c 'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns",0), d.get("run_cnt",0))' ||
-		echo "0 0"
-}
+tc_stats() { prog_stats prog_tc; }
 # fetches: N fetches; prints "good ms_per_fetch".
 fetches() {
 	local good=0 t0 t1
@@ -71,7 +67,6 @@ fetches() {
 	t1=$(date +%s%N)
 	echo "$good $(((t1 - t0) / N / 1000))"
 }
-cpu_ns() { awk '{print $1}' /proc/$1/schedstat; }
 # --- kernel ---------------------------------------------------------------
 # (The switch is the whole kernel's: set again before each phase, in case
 # another benchmark turned it off; a phase that saw no runs says so.)

@@ -36,7 +36,7 @@ done
 KS_TAG=qn$$
 KS_PIN=/sys/fs/bpf/ksteer-qnew-$$
 source "$ROOT/tests/lib/lib.sh"
-source "$ROOT/tests/lib/netns.sh"
+source "$ROOT/bench/lib.sh"
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 TPID= KD=
 # The namespaces, the pins and every job of ours end with the script
@@ -46,17 +46,14 @@ ks_test_begin "quic_newconn" || exit 1
 
 # bpf_ns: run time (ns) of every program pinned by this ksteer, summed.
 bpf_ns() {
-	local t=0 p v
+	local t=0 p ns cnt
 	for p in "$KSTEER_PIN_DIR"/prog_*; do
 		[ -e "$p" ] || continue
-		v=$(bpftool prog show pinned "$p" -j 2>/dev/null |
-			/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("run_time_ns",0))' 2>/dev/null)
-		t=$((t + ${v:-0}))
+		read -r ns cnt <<<"$(prog_stats "${p##*/}")"
+		t=$((t + ns))
 	done
 	echo $t
 }
-# cpu_ns PID: time the process has run, in ns (0 without one).
-cpu_ns() { [ -n "$1" ] && awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 
 # one_path NAME: the N connections; prints the tool's result line, then
 # "bpf_ns X ksteerd_ns Y" for the run.
