@@ -133,7 +133,7 @@ static void ks_print_forms(FILE *out, const char *which, bool one_line)
 	}
 }
 
-/* The usage error of the commands which selects: one line; 1. */
+/* The usage error of the commands which selects: one line; KS_EXIT_USAGE. */
 static int ks_usage_line(const char *which)
 {
 	char *line = NULL;
@@ -146,7 +146,7 @@ static int ks_usage_line(const char *which)
 	fclose(m);
 	ks_err("%s", line);
 	free(line);
-	return 1;
+	return KS_EXIT_USAGE;
 }
 
 int ks_usage_err(const struct ks_env *e)
@@ -247,16 +247,16 @@ static int ks_opt_refused(const struct ks_cmd *cmd, const struct option *longs, 
 	while (o->name && o->val != optopt)
 		o++;
 	if (c == ':' && !strncmp(word, "--", 2))
-		return ks_err("option '%s' needs an argument", word);
+		return ks_usage_fail("option '%s' needs an argument", word);
 	if (c == ':')
-		return ks_err("option '-%c' needs an argument", optopt);
+		return ks_usage_fail("option '-%c' needs an argument", optopt);
 	/* A known option refused: --NAME=VALUE for one that takes none. */
 	if (optopt && o->name)
-		return ks_err("option '--%s' takes no argument", o->name);
+		return ks_usage_fail("option '--%s' takes no argument", o->name);
 	if (optopt)
-		return ks_err("bad option '-%c' ('ksteer %s --help' lists them)", optopt,
+		return ks_usage_fail("bad option '-%c' ('ksteer %s --help' lists them)", optopt,
 			      cmd->name);
-	return ks_err("bad option '%s' ('ksteer %s --help' lists them)", word, cmd->name);
+	return ks_usage_fail("bad option '%s' ('ksteer %s --help' lists them)", word, cmd->name);
 }
 
 /* cmd's options into given and e, its operands into e: -1 to run it;
@@ -335,7 +335,7 @@ static int ks_help_words(int argc, char **argv)
 		snprintf(which + strlen(which), sizeof(which) - strlen(which), "%s%s",
 			 i ? " " : "", argv[i]);
 	if (argc && !ks_any_selected(which))
-		return ks_err("unknown command '%s' (ksteer --help lists them)", which);
+		return ks_usage_fail("unknown command '%s' (ksteer --help lists them)", which);
 	ks_help(stdout, argc ? which : NULL);
 	return 0;
 }
@@ -366,5 +366,5 @@ int ks_dispatch(int argc, char **argv)
 		return ks_help(stdout, argv[0]), 0;
 	if (ks_any_selected(argv[0]))
 		return ks_usage_line(argv[0]);
-	return ks_err("unknown command '%s' (ksteer --help lists them)", argv[0]);
+	return ks_usage_fail("unknown command '%s' (ksteer --help lists them)", argv[0]);
 }

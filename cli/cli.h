@@ -62,7 +62,13 @@ int ks_dispatch(int argc, char **argv);
  * (`ksteer help --completion`); the exit status. */
 int ks_print_man(FILE *out);
 int ks_print_completion(FILE *out);
-/* One error line: "usage: ksteer " and every form of e's command; 1. */
+/* A command line ksteer cannot read (an unknown command or option, a
+ * missing argument, too few or too many operands) exits 2, as ksteerd's
+ * and ksteer-backend's do; an error in doing what it asked exits 1. */
+#define KS_EXIT_USAGE 2
+#define ks_usage_fail(...) (ks_err(__VA_ARGS__), KS_EXIT_USAGE)
+/* One error line: "usage: ksteer " and every form of e's command;
+ * KS_EXIT_USAGE. */
 int ks_usage_err(const struct ks_env *e);
 /* Whether option val was given; the argument it was last given (NULL:
  * none). */

@@ -8,40 +8,44 @@ export KSTEER_PIN_DIR=$KS_PIN
 trap ks_test_end EXIT
 trap 'exit 143' TERM INT
 
-# err_line DESC PATTERN CMD...: fails non-zero with one stderr line matching.
-err_line() {
-	local desc=$1 pat=$2 out rc
-	shift 2
+# err_line DESC PATTERN CMD...: fails with one stderr line matching and
+# exit 1, an error in doing what was asked; usage_line the same for a
+# command line ksteer cannot read, exit 2 (ksteerd's and ksteer-backend's).
+err_exit() {
+	local want=$1 desc=$2 pat=$3 out rc
+	shift 3
 	out=$("$@" 2>&1 >/dev/null)
 	rc=$?
-	if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && [[ $out =~ $pat ]]; then
+	if [ $rc -eq "$want" ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && [[ $out =~ $pat ]]; then
 		ok "$desc"
 	else
-		fail "$desc (exit $rc: $out)"
+		fail "$desc (exit $rc, not $want: $out)"
 	fi
 }
+err_line() { err_exit 1 "$@"; }
+usage_line() { err_exit 2 "$@"; }
 
 is_json() { $PY -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]'; }
 
 err_line "not up: clear error" "not up" $KSTEER route list
-err_line "unknown command" "unknown command" $KSTEER frobnicate
+usage_line "unknown command" "unknown command" $KSTEER frobnicate
 err_line "up: bad port" "bad port" $KSTEER up -a 198.18.0.1 -p 70000
 err_line "up without a public address names -a" "no public address.*-a ADDR" $KSTEER up
 err_line "up: bad public address" "bad address '198.18.0.1:443'" $KSTEER up -a 198.18.0.1:443
-err_line "up: unknown option" "bad option '--frobnicate'.*--help" $KSTEER up --frobnicate
+usage_line "up: unknown option" "bad option '--frobnicate'.*--help" $KSTEER up --frobnicate
 expect_eq "up --help: usage on stdout, exit 0" "0 1" \
 	"$($KSTEER up --help >/dev/null 2>&1; echo $?) $($KSTEER up --help 2>/dev/null | grep -c '^usage: ksteer up')"
 err_line "kernel without the kfunc" "6\.9.*ksteerd" env KSTEER_FORCE_NO_KFUNC=1 $KSTEER up -a 198.18.0.1
 err_line "parse: missing file" "cannot read" $KSTEER parse /nonexistent.bin
 for args in "" "frobnicate"; do
-	err_line "key ${args:-with no subcommand}: the usage of every key command" \
+	usage_line "key ${args:-with no subcommand}: the usage of every key command" \
 		"^ksteer: usage: ksteer key set FILE\|- \| key rotate \| key show$" $KSTEER key $args
 done
 for args in "set" "set a b"; do
-	err_line "key $args: its usage" "^ksteer: usage: ksteer key set FILE\|-$" $KSTEER key $args
+	usage_line "key $args: its usage" "^ksteer: usage: ksteer key set FILE\|-$" $KSTEER key $args
 done
-err_line "key rotate now: its usage" "^ksteer: usage: ksteer key rotate$" $KSTEER key rotate now
-err_line "key show -j: a bad option" "^ksteer: bad option '-j' \('ksteer key show --help' lists them\)$" \
+usage_line "key rotate now: its usage" "^ksteer: usage: ksteer key rotate$" $KSTEER key rotate now
+usage_line "key show -j: a bad option" "^ksteer: bad option '-j' \('ksteer key show --help' lists them\)$" \
 	$KSTEER key show -j
 err_line "key show before up: not up" "not up" $KSTEER key show
 
@@ -89,8 +93,8 @@ for c in "${CMDS[@]}"; do
 	[ "$c" = parse ] && extra=() || extra=(w1 w2 w3 w4 w5)
 	out=$($KSTEER $c "${extra[@]}" 2>&1 >/dev/null)
 	rc=$?
-	expect_eq "$c: a usage error is its --help's usage, one line" "1 $(usage_of $c)" "$rc $out"
-	err_line "$c: an unknown option" "^ksteer: bad option '--frobnicate' \('ksteer $c --help' lists them\)$" \
+	expect_eq "$c: a usage error is its --help's usage, one line, exit 2" "2 $(usage_of $c)" "$rc $out"
+	usage_line "$c: an unknown option" "^ksteer: bad option '--frobnicate' \('ksteer $c --help' lists them\)$" \
 		$KSTEER $c --frobnicate
 done
 # The README's usage block ("## Using it"): the table's forms, one a line
@@ -121,14 +125,14 @@ for g in backend route key; do
 	expect_eq "$g alone: the usage its --help prints, one line" "$(usage_of $g)" "$($KSTEER $g 2>&1)"
 	expect_eq "$g frobnicate: the same" "$(usage_of $g)" "$($KSTEER $g frobnicate 2>&1)"
 done
-err_line "help of an unknown command" "^ksteer: unknown command 'backend frob' \(ksteer --help lists them\)$" \
+usage_line "help of an unknown command" "^ksteer: unknown command 'backend frob' \(ksteer --help lists them\)$" \
 	$KSTEER help backend frob
-err_line "an option without its argument" "^ksteer: option '-a' needs an argument$" $KSTEER up -a
-err_line "a long option without its argument" "^ksteer: option '--pid' needs an argument$" \
+usage_line "an option without its argument" "^ksteer: option '-a' needs an argument$" $KSTEER up -a
+usage_line "a long option without its argument" "^ksteer: option '--pid' needs an argument$" \
 	$KSTEER backend add x --pid
-err_line "an argument to an option that takes none" "^ksteer: option '--json' takes no argument$" \
+usage_line "an argument to an option that takes none" "^ksteer: option '--json' takes no argument$" \
 	$KSTEER stats --json=1
-err_line "an unknown short option" "^ksteer: bad option '-z' \('ksteer stats --help' lists them\)$" \
+usage_line "an unknown short option" "^ksteer: bad option '-z' \('ksteer stats --help' lists them\)$" \
 	$KSTEER stats -jz
 for args in "x 127.0.0.1:1 --pid 1" "x --fd 3" "x --proxy 127.0.0.1:1 --handoff /run/x.sock" \
 	"x 127.0.0.1:1 --proxy-protocol" "x --pid 1 --proxy-protocol"; do
