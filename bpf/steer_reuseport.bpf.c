@@ -250,6 +250,19 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 		 * the default route of its space, as TC decided. */
 		backend = ks_route(&s->p, &s->r);
 		break;
+	case KS_HELLO_INCOMPLETE:
+		/* Part of a ClientHello that names its route: TC placed it on
+		 * these very bytes, by the same parser and routes (its
+		 * ks_place_named). One whose route may still depend on ALPN
+		 * TC held, and a hand-back's segment keeps ksteerd's choice,
+		 * made on its whole hello, as below. */
+		if (s->p.hello.named && !ks_hb_pending()) {
+			backend = ks_route(&s->p, &s->r);
+			if (backend != KS_ROUTE_LATER)
+				break;
+			backend = KS_FALLBACK_ID;
+		}
+		/* fall through */
 	default:
 		if (ks_hb_pending())
 			backend = ks_tc_choice(md);
