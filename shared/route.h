@@ -92,8 +92,10 @@ static __attribute__((noinline)) __u32 ks_route(struct ks_scratch *s, struct ks_
 		if (KS_RT_LOOKUP(&r->key, v) || v->prefixlen < 8 * base)
 			return 0;                 /* none, or another space's default */
 		if (v->flags & KS_RT_ALPN) {
-			if (s->hello.named == KS_NAMED_SNI)
-				return KS_ROUTE_LATER;    /* its ALPN may follow */
+			/* Its ALPN may follow. (A caller that drops the name
+			 * for the default drops sni_len: named is moot.) */
+			if (s->hello.named == KS_NAMED_SNI && s->hello.sni_len)
+				return KS_ROUTE_LATER;
 			r->akey.route_id = v->route_id;
 			r->backend = 0;
 			KS_LOOP(KS_MAX_ALPN, ks_alpn_try_one, &c);
