@@ -129,22 +129,8 @@ placed() { in_srv $KSTEER stats -j | $PY -c 'import json,sys; print(json.load(sy
 p0=$(placed)
 good=0
 for h in d e d e d e; do
-	out=$(in_cli $PY - $SRV4 $h.example "$WORK/$h.example.pem" <<'PY' 2>&1
-import socket, ssl, sys
-ctx = ssl.create_default_context(cafile=sys.argv[3])
-ctx.set_alpn_protocols(["x-%03d-" % i + "y" * 150 for i in range(18)] + ["http/1.1"])
-t = ctx.wrap_socket(socket.create_connection((sys.argv[1], 443), timeout=5),
-                    server_hostname=sys.argv[2])
-t.sendall(b"GET / HTTP/1.0\r\nHost: " + sys.argv[2].encode() + b"\r\n\r\n")
-data = b""
-while True:
-    d = t.recv(4096)
-    if not d:
-        break
-    data += d
-print(data.split(b"\r\n\r\n", 1)[-1].decode().strip())
-PY
-)
+	out=$(in_cli $PY "$ROOT/tests/tools/tls_long_alpn.py" $SRV4 $h.example \
+		"$WORK/$h.example.pem" 2>&1 | tail -n 1)
 	[ "$out" = "backend $h" ] && good=$((good + 1))
 done
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso on gso on >/dev/null 2>&1
