@@ -250,6 +250,21 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 		 * the default route of its space, as TC decided. */
 		backend = ks_route(&s->p, &s->r);
 		break;
+	case KS_HELLO_INCOMPLETE:
+		/* Part of a ClientHello that names its route: TC placed it on
+		 * these very bytes, by the same parser and routes, into that
+		 * backend's listener (its ks_place_named). Routed here only
+		 * when TC's choice is that route: a named prefix TC gave to
+		 * ksteerd (a held flow handed over with the bytes it acked)
+		 * stays ksteerd's, and a hand-back's segment keeps ksteerd's
+		 * choice, made on its whole hello, as below. */
+		if (s->p.hello.named) {
+			backend = ks_route(&s->p, &s->r);
+			if (backend != KS_ROUTE_LATER && backend == ks_tc_choice(md))
+				break;
+			backend = KS_FALLBACK_ID;
+		}
+		/* fall through */
 	default:
 		if (ks_hb_pending())
 			backend = ks_tc_choice(md);

@@ -375,18 +375,53 @@ static __always_inline int ks_place_on(struct __sk_buff *skb, struct ks_pkt *p,
 	return TC_ACT_UNSPEC;                     /* placed; later filters still see it */
 }
 
-/* A whole ClientHello is in s->p: route it and create the connection. */
-static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, struct ks_config *cfg,
-				    struct ks_tc_scratch *s, __u32 cookie)
+/* Create the connection to the backend s->p routes to (0: refused). */
+static __always_inline int ks_place_routed(struct __sk_buff *skb, struct ks_pkt *p,
+					   struct ks_config *cfg, struct ks_tc_scratch *s,
+					   __u32 cookie, __u32 backend, __u32 why)
 {
-	__u32 backend = ks_route(&s->p, &s->r);
-
 	if (!backend) {
 		ks_count(KS_ST_NO_ROUTE);
 		ks_decided(p, &s->p, REFUSED, NO_ROUTE, 0);
 		return ks_refuse(skb, p, s);
 	}
-	return ks_place_on(skb, p, cfg, s, cookie, backend, KS_WHY_ROUTED);
+	return ks_place_on(skb, p, cfg, s, cookie, backend, why);
+}
+
+/* A whole ClientHello is in s->p: route it and create the connection. */
+static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, struct ks_config *cfg,
+				    struct ks_tc_scratch *s, __u32 cookie)
+{
+	return ks_place_routed(skb, p, cfg, s, cookie, ks_route(&s->p, &s->r), KS_WHY_ROUTED);
+}
+
+/*
+ * Part of a ClientHello is in s->p, and it is named (tls_hello.h): placed
+ * on this segment as a whole one is, when its route is fixed already. No
+ * entry, no ACK of ours, no rewrite: the later segments meet the new
+ * socket as any established segment does, and the sk_reuseport program
+ * routes these same bytes alike. 0 (held as before) when an ALPN route may
+ * still match, or when later segments came first (ks_reasm_early): the
+ * held flow takes them, and the client need not send them again.
+ */
+static __always_inline int ks_place_named(struct __sk_buff *skb, struct ks_pkt *p,
+					  struct ks_config *cfg, struct ks_tc_scratch *s,
+					  __u32 cookie, int *verdict)
+{
+	__u32 backend;
+
+	if (!s->p.hello.named)
+		return 0;
+	backend = ks_route(&s->p, &s->r);
+	if (backend == KS_ROUTE_LATER)
+		return 0;
+	__builtin_memcpy(&s->ekey.f, &s->flow, sizeof(s->flow));
+	s->ekey.cookie = cookie;
+	if (bpf_map_lookup_elem(&ks_reasm_early, &s->ekey))
+		return 0;
+	ks_count(KS_ST_PLACED_PARTIAL);
+	*verdict = ks_place_routed(skb, p, cfg, s, cookie, backend, KS_WHY_ROUTED_PARTIAL);
+	return 1;
 }
 
 /* To ksteerd's listener as it stands; refused (RST) when ksteerd does not
@@ -964,7 +999,10 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		return ks_place(skb, p, cfg, s, cookie);
 	if (st != KS_HELLO_INCOMPLETE)
 		return ks_not_placed(skb, p, cfg, s, cookie, st);
-	/* SNI in a later segment: hold this one until the rest comes. */
+	if (ks_place_named(skb, p, cfg, s, cookie, &st))
+		return st;
+	/* What it routes by is in a later segment: hold this one until
+	 * the rest comes. */
 	ks_count(KS_ST_INCOMPLETE);
 	e = ks_reasm_begin(skb, p, cfg, s, cookie, &st);
 	if (!e)

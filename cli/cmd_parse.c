@@ -39,12 +39,18 @@ static void ks_hello_text(const char *file, const struct ks_scratch *s)
 	const struct ks_hello *h = &s->hello;
 
 	printf("%s: %s", file, ks_hello_status_name(h->status));
-	if (h->status != KS_HELLO_COMPLETE) {
+	if (h->status != KS_HELLO_COMPLETE && !h->named) {
 		putchar('\n');
 		return;
 	}
+	/* A named prefix (tls_hello.h): what it routes by, and whether an
+	 * ALPN extension may still follow ("alpn=?"). */
+	if (h->named)
+		fputs(" named", stdout);
 	printf(" sni=%s alpn=", h->sni_len ? h->sni : "-");
-	if (!h->alpn_count)
+	if (h->named && !(h->named & KS_NAMED_ALPN))
+		putchar('?');
+	else if (!h->alpn_count)
 		putchar('-');
 	for (__u32 i = 0; i < h->alpn_count; i++)
 		printf("%s%.*s", i ? "," : "", h->alpn_len[i], &s->hs[h->alpn_off[i]]);

@@ -342,6 +342,7 @@ static void fb_deliver_default(struct fb_env *env, struct fb_conn *c, int why)
 	env->scratch->hello.space = port ? KS_SPACE_HTTP(port) : KS_SPACE_TLS;
 	env->scratch->hello.sni_len = 0;
 	env->scratch->hello.alpn_count = 0;
+	env->scratch->hello.named = 0;
 	if (env->routes->route(env, env->scratch))
 		fb_count(env, KS_FB_TO_DEFAULT, 1);
 	fb_deliver(env, c, why);

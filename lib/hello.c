@@ -64,12 +64,16 @@ void ks_json_str(FILE *out, const char *str, size_t len)
 void ks_hello_json(FILE *out, const char *file, const struct ks_scratch *s)
 {
 	const struct ks_hello *h = &s->hello;
-	int ok = h->status == KS_HELLO_COMPLETE;
+	int ok = h->status == KS_HELLO_COMPLETE || h->named;
 
 	fputs("{\"file\":", out);
 	ks_json_str(out, file, strlen(file));
-	fprintf(out, ",\"complete\":%s,\"status\":\"%s\",\"sni\":", ok ? "true" : "false",
-		ks_hello_status_name(h->status));
+	/* named: a prefix that fixes the route (tls_hello.h); alpn_final:
+	 * no ALPN extension can follow what "alpn" lists. */
+	fprintf(out, ",\"complete\":%s,\"status\":\"%s\",\"named\":%s,\"alpn_final\":%s,"
+		"\"sni\":", h->status == KS_HELLO_COMPLETE ? "true" : "false",
+		ks_hello_status_name(h->status), h->named ? "true" : "false",
+		ok && (!h->named || (h->named & KS_NAMED_ALPN)) ? "true" : "false");
 	ks_json_str(out, ok && h->sni_len ? h->sni : NULL, h->sni_len);
 	fputs(",\"alpn\":[", out);
 	for (__u32 i = 0; ok && i < h->alpn_count; i++) {

@@ -69,7 +69,11 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	STAGE("ClientHello", "TC parses the first data segment and routes it.")        \
 	C(INCOMPLETE, 6, "hello_incomplete",                                            \
 	  "the first data segment holds only part of the ClientHello (or request "     \
-	  "head): reassembly starts (below)")                                          \
+	  "head) and not yet what it routes by: reassembly starts (below)")            \
+	C(PLACED_PARTIAL, 98, "hello_placed_partial",                                   \
+	  "the first data segment holds only part of the ClientHello, but its whole "  \
+	  "server_name (and ALPN, when the name has ALPN routes): placed on it as a "  \
+	  "whole one is, nothing held; the rest goes to the new socket")               \
 	C(MALFORMED, 7, "hello_malformed",                                              \
 	  "not TLS, an SSLv2-compatible hello or a broken ClientHello (in one segment " \
 	  "or held): what it names is not trusted, so it goes to the `default` "       \
@@ -501,7 +505,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 98        /* the next counter's value */
+	KS_ST_MAX = 99        /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];

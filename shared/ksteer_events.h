@@ -66,7 +66,9 @@
 	  "its ClientHello was not whole by ksteerd's deadline: the default route")     \
 	W(NO_CLIENT_ADDR, 19, "no_client_address",                                      \
 	  "no hand-back possible and no proxy target: never proxied as from this host") \
-	W(HANDOFF_FAILED, 20, "handoff_failed", "its backend's unix socket refused it")
+	W(HANDOFF_FAILED, 20, "handoff_failed", "its backend's unix socket refused it")  \
+	W(ROUTED_PARTIAL, 21, "routed_partial",                                         \
+	  "its SNI (and ALPN) named the backend before the ClientHello was whole")
 
 #define KS_EV_ENUM_PATH(id, val, name, doc) KS_EV_##id = (val),
 #define KS_EV_ENUM_WHY(id, val, name, doc) KS_WHY_##id = (val),

@@ -16,6 +16,11 @@
 #ifndef KS_ROUTE_H
 #define KS_ROUTE_H
 
+/* ks_route of a named prefix (tls_hello.h KS_NAMED_SNI) whose route may
+ * still depend on an ALPN extension to come: wait for the whole hello.
+ * Never a backend id (those are below KS_MAX_BACKENDS). */
+#define KS_ROUTE_LATER 0xffffffffu
+
 struct ks_route_scratch {
 	struct ks_route_key key;
 	struct ks_alpn_key akey;
@@ -62,7 +67,8 @@ static long ks_alpn_try_one(__u32 i, void *arg)
 	return KS_ALPN_LOOKUP(ak, &c->r->backend) == 0;
 }
 
-/* Backend id for the parsed hello in s, 0 for no route (a subprogram in
+/* Backend id for the parsed hello in s, 0 for no route, KS_ROUTE_LATER
+ * (a named prefix only) when an ALPN route may yet match (a subprogram in
  * BPF: one copy for its call sites). */
 static __attribute__((noinline)) __u32 ks_route(struct ks_scratch *s, struct ks_route_scratch *r)
 {
@@ -86,6 +92,10 @@ static __attribute__((noinline)) __u32 ks_route(struct ks_scratch *s, struct ks_
 		if (KS_RT_LOOKUP(&r->key, v) || v->prefixlen < 8 * base)
 			return 0;                 /* none, or another space's default */
 		if (v->flags & KS_RT_ALPN) {
+			/* Its ALPN may follow. (A caller that drops the name
+			 * for the default drops sni_len: named is moot.) */
+			if (s->hello.named == KS_NAMED_SNI && s->hello.sni_len)
+				return KS_ROUTE_LATER;
 			r->akey.route_id = v->route_id;
 			r->backend = 0;
 			KS_LOOP(KS_MAX_ALPN, ks_alpn_try_one, &c);

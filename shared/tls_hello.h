@@ -52,6 +52,20 @@ enum ks_hello_status {
 	KS_HELLO_TOO_BIG = 4,     /* bigger than KS_HS_MAX, or its records than KS_WIRE_MAX */
 };
 
+/*
+ * A ClientHello not yet whole whose bytes so far already fix its route
+ * (ks_hello.named, with status KS_HELLO_INCOMPLETE): every record and
+ * field up to the last byte at hand is valid, and a whole server_name
+ * extension naming a host is in (sni); KS_NAMED_ALPN when a whole ALPN
+ * extension is in too (alpn_*), else one may still follow (duplicates
+ * are malformed, so neither can change). No later byte changes the
+ * route; a tail that breaks the grammar is the backend's to answer, as
+ * it would be direct. A prefix without a host name, or one that breaks
+ * the grammar already, is not named: its route needs the whole hello.
+ */
+#define KS_NAMED_SNI 1
+#define KS_NAMED_ALPN 2
+
 struct ks_hello {
 	__u32 status;
 	__u32 space;          /* the route space (ksteer_abi.h): the parser's */
@@ -61,6 +75,7 @@ struct ks_hello {
 	__u32 sni_len;        /* 0: no server_name */
 	__u32 alpn_count;     /* entries in alpn_off/alpn_len */
 	__u32 alpn_total;     /* entries in the client's list */
+	__u32 named;          /* incomplete: KS_NAMED_ bits, 0 when its route needs more */
 	__u16 alpn_off[KS_MAX_ALPN]; /* offsets into hs[] */
 	__u8 alpn_len[KS_MAX_ALPN];
 	char sni[KS_SNI_MAX + 1]; /* lower-cased, NUL-terminated */
@@ -81,6 +96,7 @@ struct ks_walk {
 	__u32 done;
 	__u32 p;              /* extensions / ALPN / SNI: cursor */
 	__u32 xend;           /* ... and its end */
+	__u32 avail;          /* extensions: handshake bytes at hand (< xend: a prefix) */
 	__u32 sni_off, sni_len;
 	__u32 alpn_off, alpn_len;
 	__u32 seen;           /* bit 0: server_name, bit 1: ALPN */
@@ -226,10 +242,18 @@ static long ks_ext_step(__u32 i, void *arg)
 		w->status = KS_HELLO_MALFORMED;
 		return 1;
 	}
+	if (w->p + 4 > w->avail) {                /* a prefix ends here */
+		w->status = KS_HELLO_INCOMPLETE;
+		return 1;
+	}
 	type = ks_hs16(s, w->p);
 	len = ks_hs16(s, w->p + 2);
 	if (w->p + 4 + len > w->xend) {
 		w->status = KS_HELLO_MALFORMED;
+		return 1;
+	}
+	if (w->p + 4 + len > w->avail) {          /* ... or inside this extension */
+		w->status = KS_HELLO_INCOMPLETE;
 		return 1;
 	}
 	if (type == KS_EXT_SERVER_NAME || type == KS_EXT_ALPN) {
@@ -358,15 +382,30 @@ static __always_inline int ks_parse_alpn(struct ks_loop_ctx *c, __u32 off, __u32
 	return KS_HELLO_COMPLETE;
 }
 
-static __always_inline int ks_parse_client_hello(struct ks_loop_ctx *c, __u32 end)
+/* Whether n bytes at p lie inside the ClientHello (end; else MALFORMED)
+ * and inside the bytes at hand (avail; else INCOMPLETE): 0 when both. */
+static __always_inline int ks_need(__u32 p, __u32 n, __u32 avail, __u32 end)
+{
+	if (p + n > end)
+		return KS_HELLO_MALFORMED;
+	return p + n > avail ? KS_HELLO_INCOMPLETE : 0;
+}
+
+/*
+ * The ClientHello in hs[0, end), of which hs[0, avail) is at hand (avail
+ * = end when it is whole). A prefix gives KS_HELLO_INCOMPLETE, named when
+ * it fixes the route, or KS_HELLO_MALFORMED when it already breaks the
+ * grammar; no byte past avail is read.
+ */
+static __always_inline int ks_parse_client_hello(struct ks_loop_ctx *c, __u32 avail, __u32 end)
 {
 	struct ks_scratch *s = c->s;
 	struct ks_walk *w = &s->w;
 	__u32 p = 4, n, ver, sni_off, sni_len, alpn_off, alpn_len, seen;
 	int st;
 
-	if (p + 2 + 32 + 1 > end)
-		return KS_HELLO_MALFORMED;
+	if ((st = ks_need(p, 2 + 32 + 1, avail, end)))
+		return st;
 	ver = ks_hs16(s, p);
 	if (ver < 0x0300 || ver > 0x03ff)
 		return KS_HELLO_MALFORMED;
@@ -375,31 +414,35 @@ static __always_inline int ks_parse_client_hello(struct ks_loop_ctx *c, __u32 en
 	if (n > 32)
 		return KS_HELLO_MALFORMED;
 	p += 1 + n;
-	if (p + 2 > end)
-		return KS_HELLO_MALFORMED;
+	if ((st = ks_need(p, 2, avail, end)))
+		return st;
 	n = ks_hs16(s, p);                        /* cipher_suites */
 	if (n < 2 || n & 1)
 		return KS_HELLO_MALFORMED;
 	p += 2 + n;
-	if (p + 1 > end)
-		return KS_HELLO_MALFORMED;
+	if ((st = ks_need(p, 1, avail, end)))
+		return st;
 	n = ks_hs8(s, p);                         /* compression_methods */
 	if (n < 1)
 		return KS_HELLO_MALFORMED;
 	p += 1 + n;
 	if (p == end)                             /* no extensions at all */
-		return KS_HELLO_COMPLETE;
-	if (p + 2 > end || p + 2 + ks_hs16(s, p) != end)
+		return avail < end ? KS_HELLO_INCOMPLETE : KS_HELLO_COMPLETE;
+	if ((st = ks_need(p, 2, avail, end)))
+		return st;
+	if (p + 2 + ks_hs16(s, p) != end)
 		return KS_HELLO_MALFORMED;
 	w->p = p + 2;
 	w->xend = end;
+	w->avail = avail;
 	w->seen = 0;
 	w->status = 0;
 	w->done = 0;
 	KS_LOOP(KS_MAX_EXTS, ks_ext_step, c);
-	if (w->status)
-		return w->status;
-	if (!w->done)                             /* cannot be: each takes 4 bytes */
+	st = w->status;
+	if (st == KS_HELLO_MALFORMED)
+		return st;
+	if (!st && !w->done)                      /* cannot be: each takes 4 bytes */
 		return KS_HELLO_MALFORMED;
 	sni_off = w->sni_off;
 	sni_len = w->sni_len;
@@ -407,14 +450,21 @@ static __always_inline int ks_parse_client_hello(struct ks_loop_ctx *c, __u32 en
 	alpn_len = w->alpn_len;
 	seen = w->seen;
 	if (seen & 1) {
-		st = ks_parse_sni(c, sni_off, sni_len);
-		if (st)
-			return st;
+		int e = ks_parse_sni(c, sni_off, sni_len);
+
+		if (e)
+			return e;
 	}
 	if (seen & 2) {
-		st = ks_parse_alpn(c, alpn_off, alpn_len);
-		if (st)
-			return st;
+		int e = ks_parse_alpn(c, alpn_off, alpn_len);
+
+		if (e)
+			return e;
+	}
+	if (st) {                                 /* a prefix: named if it has a host */
+		if (s->hello.sni_len)
+			s->hello.named = KS_NAMED_SNI | (seen & 2 ? KS_NAMED_ALPN : 0);
+		return st;
 	}
 	return KS_HELLO_COMPLETE;
 }
@@ -429,6 +479,7 @@ static __always_inline void ks_hello_reset(struct ks_hello *h, __u32 space)
 	h->sni[0] = 0;
 	h->alpn_count = 0;
 	h->alpn_total = 0;
+	h->named = 0;
 	h->msg_len = 0;
 	h->wire_len = 0;
 	h->hs_len = 0;
@@ -459,15 +510,23 @@ static __attribute__((noinline)) int ks_hello_parse(void *src, __u8 *lin, __u32 
 	KS_LOOP(KS_MAX_RECORDS, ks_rec_step, &c);
 	h->hs_len = w->hs_len;
 	h->msg_len = w->msg_len;
-	if (!w->done) {
+	if (!w->done && (w->status != KS_HELLO_INCOMPLETE || !w->msg_len)) {
 		/* Ran out of records without an error: a source longer than
 		 * KS_WIRE_MAX of records too small to be whole by then. */
 		h->status = w->status ? w->status : KS_HELLO_TOO_BIG;
 		return h->status;
 	}
-	h->wire_len = w->off - off;
-	h->status = ks_parse_client_hello(&c, h->msg_len);
-	if (h->status != KS_HELLO_COMPLETE) {
+	if (w->done) {
+		h->wire_len = w->off - off;
+		h->status = ks_parse_client_hello(&c, h->msg_len, h->msg_len);
+	} else {
+		/* A prefix: whether it names its route. One that breaks the
+		 * grammar already stays incomplete (the whole one will say
+		 * malformed), so callers that wait for the whole see no change. */
+		ks_parse_client_hello(&c, h->hs_len, h->msg_len);
+		h->status = KS_HELLO_INCOMPLETE;
+	}
+	if (h->status != KS_HELLO_COMPLETE && !h->named) {
 		h->sni_len = 0;
 		h->alpn_count = 0;
 	}

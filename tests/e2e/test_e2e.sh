@@ -120,6 +120,23 @@ line=$(tail -n 1 "$WORK/nginx-e/access.log")
 set -- $line
 expect_eq "shared port: nginx e sees the client and the public address" "$CLI4 $SRV4 443" "$1 $3 $4"
 
+# Shared port, a ClientHello over three segments with its SNI in the first
+# (Python's ssl, a long ALPN list; each segment its own packet): TC places
+# the connection on that first segment, and the sk_reuseport program,
+# reading the same partial hello, picks the same nginx.
+ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1
+placed() { in_srv $KSTEER stats -j | $PY -c 'import json,sys; print(json.load(sys.stdin)["hello_placed_partial"])'; }
+p0=$(placed)
+good=0
+for h in d e d e d e; do
+	out=$(in_cli $PY "$ROOT/tests/tools/tls_long_alpn.py" $SRV4 $h.example \
+		"$WORK/$h.example.pem" 2>&1 | tail -n 1)
+	[ "$out" = "backend $h" ] && good=$((good + 1))
+done
+ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso on gso on >/dev/null 2>&1
+expect_eq "shared port: 6 three-segment hellos, each to its own nginx" 6 "$good"
+check "shared port: placed on their first segments ($(($(placed) - p0)))" test $(($(placed) - p0)) -ge 6
+
 # A backend cannot claim the public address:port by address: every member
 # of its group would become that backend's. On the shared port, backends
 # register by process; one that restarts has a new listener that is

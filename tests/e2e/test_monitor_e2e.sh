@@ -49,6 +49,7 @@ out=$(in_srv $KSTEER monitor 2>&1)
 check "a second monitor: refused, one line ($out)" grep -q "another ksteer monitor (pid $MON)" <<<"$out"
 send fast.example 600 100
 send held.example 2200 2000
+send part.example 2200 100
 send big.example 20000 19900
 send nothing.test 600 100
 send px.test 600 100
@@ -57,6 +58,8 @@ sleep 1.5
 expect_event "one segment: fast, routed, to rec, from the client" fast.example fast routed rec
 expect_event "a 2-segment hello: reassembled in the kernel" held.example reassembled routed rec
 expect_eq "... and the first segment's ALPN, if any, is null" null "$(field "$(event held.example)" alpn)"
+expect_event "a 2-segment hello, the SNI in the first: fast, placed on it" part.example fast \
+	routed_partial rec
 expect_event "no route: refused" nothing.test refused no_route null
 ev=$(grep '"why":"too_big"' "$WORK/mon.json" | tail -n 1)
 expect_eq "a 20 KB hello: to ksteerd, too big" "ksteerd too_big ksteerd $CLI4" \

@@ -4,7 +4,8 @@
 # case), crafted hellos with the SNI at chosen offsets (a recording backend
 # checks every byte arrived, in order), a real TLS handshake with a 3-segment
 # hello (Python's ssl with a long ALPN list, against openssl s_server), and
-# reordering on the wire (netem).
+# reordering on the wire (netem); a first segment naming its route placed
+# on it.
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 ks_test_begin "reassembly end-to-end tests"
@@ -23,10 +24,14 @@ wait_listen 127.0.0.1 9005 || fail "recorder did not start"
 
 counter() { in_srv $KSTEER stats -j | $PY -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
-# send_case DESC SIZE SNI_OFFSET: one connection, every byte must arrive.
+# A name with an ALPN route: a first segment holding its SNI but no ALPN
+# does not fix its route, so it is held (the client offers none: *.example).
+in_srv $KSTEER route add alpnseg.example rec --alpn acme-tls/1
+
+# send_case DESC SIZE SNI_OFFSET [SNI]: one connection, every byte must arrive.
 send_case() {
-	local desc=$1 size=$2 off=$3 out got
-	out=$(in_cli $PY "$TOOL" send $SRV4 443 "seg.example" "$size" "$off")
+	local desc=$1 size=$2 off=$3 sni=${4:-seg.example} out got
+	out=$(in_cli $PY "$TOOL" send $SRV4 443 "$sni" "$size" "$off")
 	got=$(tail -n 1 "$WORK/rec.log")
 	set -- $out
 	local status=$1 ms=$2 len=$3 sum=$4
@@ -40,12 +45,20 @@ send_case() {
 }
 
 d0=$(counter reasm_completed)
+p0=$(counter hello_placed_partial)
 send_case "one segment" 600 100
 send_case "two segments, SNI in the second" 2200 2000
 send_case "three segments, SNI in the last" 4000 3900
-send_case "three segments, SNI at the start" 4000 60
+send_case "three segments, SNI at the start, its name has ALPN routes" 4000 60 alpnseg.example
 send_case "two segments, SNI across the boundary" 2000 1440
 expect_eq "four reassembled in the kernel" $((d0 + 4)) "$(counter reasm_completed)"
+expect_eq "none placed on a partial hello" "$p0" "$(counter hello_placed_partial)"
+# The SNI in the first segment fixes the route: placed on it, nothing held,
+# the later segments go to the new socket as established ones.
+send_case "three segments, SNI at the start: placed on the first" 4000 60
+send_case "two segments, SNI at the end of the first" 2200 1300
+expect_eq "two placed on a partial hello" $((p0 + 2)) "$(counter hello_placed_partial)"
+expect_eq "... none reassembled" $((d0 + 4)) "$(counter reasm_completed)"
 
 # IPv6: a 3-segment hello to an IPv6 backend is reassembled and rewritten
 # (IPv6 length, checksum over the IPv6 pseudo-header); an IPv6 client routed
@@ -74,23 +87,25 @@ in_srv $KSTEER route add big.example tls
 (cd "$WORK" && nsenter --net=/run/netns/$SRV_NS openssl s_server -accept 127.0.0.1:9006 \
 	-cert big.example.pem -key big.example.key -www -quiet >/dev/null 2>&1) &
 wait_listen 127.0.0.1 9006
-out=$(in_cli $PY - "$SRV4" "$WORK/big.example.pem" <<'PY' 2>&1
-import socket, ssl, sys
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-ctx.set_alpn_protocols(["x-%03d-" % i + "y" * 150 for i in range(18)] + ["http/1.1"])
-s = socket.create_connection((sys.argv[1], 443), timeout=5)
-t = ctx.wrap_socket(s, server_hostname="big.example")
-t.sendall(b"GET / HTTP/1.0\r\n\r\n")
-data = b""
-while True:
-    d = t.recv(4096)
-    if not d:
-        break
-    data += d
-print("handshake ok", t.version(), len(data), b"s_server" in data)
-PY
-)
-check "real TLS handshake with a ~3 KB ClientHello: $out" grep -q "handshake ok .* True" <<<"$out"
+# big_tls: that handshake (OpenSSL puts server_name first, the ALPN list
+# after it, over the second and third segments).
+big_tls() {
+	in_cli $PY "$ROOT/tests/tools/tls_long_alpn.py" "$SRV4" big.example \
+		"$WORK/big.example.pem" 2>&1 | tr '\n' ' '
+}
+p0=$(counter hello_placed_partial)
+d0=$(counter reasm_completed)
+out=$(big_tls)
+check "real TLS handshake with a ~3 KB ClientHello: ${out:0:40}" grep -q "handshake ok .*s_server" <<<"$out"
+expect_eq "... placed on its first segment, which holds the SNI" "$((p0 + 1)) $d0" \
+	"$(counter hello_placed_partial) $(counter reasm_completed)"
+# With an ALPN route for the name, the ALPN in the later segments decides:
+# held and reassembled (http/1.1 has no route of its own: the plain one).
+in_srv $KSTEER route add big.example rec --alpn acme-tls/1
+out=$(big_tls)
+check "the same, its name with an ALPN route: ${out:0:40}" grep -q "handshake ok .*s_server" <<<"$out"
+expect_eq "... held and reassembled, not placed on the first" "$((p0 + 1)) $((d0 + 1))" \
+	"$(counter hello_placed_partial) $(counter reasm_completed)"
 
 # Loss and reordering on the wire (a test XDP program on the server's
 # interface drops one data segment of each flow once, so ksteer sees the

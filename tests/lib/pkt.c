@@ -358,22 +358,35 @@ size_t hello_record(uint8_t *out, const uint8_t *ext, size_t e)
 }
 
 /* A ClientHello as a real client sends it. */
+size_t alpn_ext(uint8_t *ext, const char *alpn)
+{
+	size_t e = 0, n = strlen(alpn);
+
+	ext[e++] = 0; ext[e++] = 16;
+	ext[e++] = 0; ext[e++] = n + 3;
+	ext[e++] = 0; ext[e++] = n + 1;
+	ext[e++] = n;
+	memcpy(ext + e, alpn, n);
+	return e + n;
+}
+
+size_t pad_ext(uint8_t *ext, size_t n)
+{
+	ext[0] = 0; ext[1] = 21;
+	ext[2] = n >> 8; ext[3] = n & 0xff;
+	memset(ext + 4, 0, n);
+	return 4 + n;
+}
+
 size_t client_hello(uint8_t *out, const char *sni, const char *alpn)
 {
 	uint8_t ext[600];
-	size_t e = 0, n;
+	size_t e = 0;
 
 	if (sni)
 		e = sni_ext(ext, sni);
-	if (alpn) {
-		n = strlen(alpn);
-		ext[e++] = 0; ext[e++] = 16;
-		ext[e++] = 0; ext[e++] = n + 3;
-		ext[e++] = 0; ext[e++] = n + 1;
-		ext[e++] = n;
-		memcpy(ext + e, alpn, n);
-		e += n;
-	}
+	if (alpn)
+		e += alpn_ext(ext + e, alpn);
 	return hello_record(out, ext, e);
 }
 

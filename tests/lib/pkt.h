@@ -152,6 +152,9 @@ const uint8_t *ip_dst(const struct pkt *p);
 size_t ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr);
 /* A server_name extension for sni at ext; its length. */
 size_t sni_ext(uint8_t *ext, const char *sni);
+/* An ALPN extension of one protocol; a padding extension of n zero bytes. */
+size_t alpn_ext(uint8_t *ext, const char *alpn);
+size_t pad_ext(uint8_t *ext, size_t n);
 /* A TLS record holding a ClientHello with these e bytes of extensions. */
 size_t hello_record(uint8_t *out, const uint8_t *ext, size_t e);
 /* A ClientHello as a real client sends it (sni, alpn may be NULL). */

@@ -167,6 +167,69 @@ static void test_basic(void)
 	CHECK(parse(&W) == KS_HELLO_COMPLETE && S.hello.sni_len == 0, "no extensions at all");
 }
 
+/* A prefix is named only when it fixes the route (tls_hello.h). */
+static void test_named_prefix(void)
+{
+	static uint8_t s[300], s2[300], a[300], pad[1200];
+	struct ext e[4];
+	size_t cut;
+
+	/* SNI, ALPN, then a big extension: named with a final ALPN list
+	 * before the big one is in. */
+	e[0] = (struct ext){ 0, s, sni_ext(s, "a.example") };
+	e[1] = (struct ext){ 16, a, alpn_ext(a, "h2,http/1.1") };
+	e[2] = (struct ext){ 21, pad, sizeof(pad) };
+	hello_msg(&M, e, 3);
+	records(&W, &M, 16384);
+	W.n -= sizeof(pad) / 2;
+	CHECK(parse(&W) == KS_HELLO_INCOMPLETE && S.hello.named == (KS_NAMED_SNI | KS_NAMED_ALPN) &&
+	      !strcmp(S.hello.sni, "a.example") && alpn_is(0, "h2") && alpn_is(1, "http/1.1"),
+	      "prefix with SNI and ALPN: named, ALPN final (named %u)", S.hello.named);
+
+	/* SNI, then the big one, then ALPN: named, ALPN may follow. */
+	e[1] = (struct ext){ 21, pad, sizeof(pad) };
+	e[2] = (struct ext){ 16, a, alpn_ext(a, "h2") };
+	hello_msg(&M, e, 3);
+	records(&W, &M, 16384);
+	W.n -= sizeof(pad) / 2;
+	CHECK(parse(&W) == KS_HELLO_INCOMPLETE && S.hello.named == KS_NAMED_SNI &&
+	      S.hello.alpn_count == 0, "prefix with SNI only: named, ALPN open");
+
+	/* The server_name extension cut one byte short: not named. */
+	e[1] = e[2];
+	hello_msg(&M, e, 2);
+	records(&W, &M, 16384);
+	cut = W.n;
+	W.n = 5 + 4 + 2 + 32 + 1 + 32 + 2 + 6 + 2 + 2 + 4 + e[0].len - 1;
+	CHECK(parse(&W) == KS_HELLO_INCOMPLETE && !S.hello.named && !S.hello.sni_len,
+	      "server_name one byte short: not named");
+	W.n++;
+	CHECK(parse(&W) == KS_HELLO_INCOMPLETE && S.hello.named, "whole server_name: named");
+	W.n = cut;
+	CHECK(parse(&W) == KS_HELLO_COMPLETE && !S.hello.named, "whole hello: complete, no flag");
+
+	/* A prefix that breaks the grammar names nothing: a second
+	 * server_name (duplicates are illegal), or a bad one. */
+	e[1] = (struct ext){ 0, s2, sni_ext(s2, "b.example") };
+	e[2] = (struct ext){ 21, pad, sizeof(pad) };
+	hello_msg(&M, e, 3);
+	records(&W, &M, 16384);
+	W.n -= 10;
+	CHECK(parse(&W) == KS_HELLO_INCOMPLETE && !S.hello.named && !S.hello.sni_len,
+	      "duplicate server_name in the prefix: not named");
+	e[0] = (struct ext){ 0, s, sni_ext(s, "a..example") };
+	e[1] = e[2];
+	hello_msg(&M, e, 2);
+	records(&W, &M, 16384);
+	W.n -= 10;
+	CHECK(parse(&W) == KS_HELLO_INCOMPLETE && !S.hello.named, "bad host name: not named");
+
+	/* No host name at all: the default's decision needs the whole. */
+	std_hello(NULL, "h2");
+	W.n -= 1;
+	CHECK(parse(&W) == KS_HELLO_INCOMPLETE && !S.hello.named, "no SNI: not named");
+}
+
 static void test_sni_lengths(void)
 {
 	char name[300];
@@ -240,18 +303,28 @@ static void test_records_and_truncation(void)
 	}
 	CHECK(good == total, "every record split: %d of %d", good, total);
 
-	/* Every truncation of a 3-record hello: incomplete, and no name. */
+	/* Every truncation of a 3-record hello: incomplete; named (by its
+	 * whole name) from some cut on, never before it, never unnamed again. */
 	records(&W, &M, M.n / 3 + 1);
 	good = total = 0;
-	for (size_t n = 0; n < W.n; n++) {
-		memcpy(cut.b, W.b, n);
-		cut.n = n;
-		total++;
-		good += parse(&cut) == KS_HELLO_INCOMPLETE;
-		wrong += S.hello.sni_len != 0;
+	{
+		size_t first = 0;
+
+		for (size_t n = 0; n < W.n; n++) {
+			memcpy(cut.b, W.b, n);
+			cut.n = n;
+			total++;
+			good += parse(&cut) == KS_HELLO_INCOMPLETE;
+			if (S.hello.named && !first)
+				first = n;
+			wrong += !S.hello.named != (!first || n < first) ||
+				 (S.hello.named ? strcmp(S.hello.sni, "split.example.org") != 0
+						: S.hello.sni_len != 0);
+		}
+		CHECK(good == total && !wrong && first,
+		      "every truncation is incomplete: %d of %d, %d named wrongly, named from %zu",
+		      good, total, wrong, first);
 	}
-	CHECK(good == total && !wrong, "every truncation is incomplete: %d of %d, %d named",
-	      good, total, wrong);
 
 	/* Trailing bytes after the ClientHello (early data) are not ours. */
 	records(&W, &M, 16384);
@@ -470,18 +543,59 @@ static void test_siphash(void)
 	CHECK(ks_siphash_n(key, m, 1) == 0x93f5f5799a932462ULL, "siphash: 8-byte message");
 }
 
-/* Every truncation of a real ClientHello is incomplete and names nothing;
- * re-split into records of several sizes it gives the same name. */
-static void capture_variants(const char *file, const uint8_t *data, size_t len, const char *sni)
+/* The ALPN list of S, comma-joined ("-" for none). */
+static void alpn_join(char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = 0;
+	for (unsigned i = 0; i < S.hello.alpn_count && o < size; i++)
+		o += snprintf(out + o, size - o, "%s%.*s", i ? "," : "", S.hello.alpn_len[i],
+			      &S.hs[S.hello.alpn_off[i]]);
+	if (!o)
+		snprintf(out, size, "-");
+}
+
+/* Where the host name sni (lower-case) ends in data, case-insensitively:
+ * the end of a one-record capture's server_name extension. 0: not in. */
+static size_t name_end(const uint8_t *data, size_t len, const char *sni)
+{
+	size_t k = strlen(sni);
+
+	for (size_t i = 0; k && i + k <= len; i++)
+		if (!strncasecmp((const char *)data + i, sni, k))
+			return i + k;
+	return 0;
+}
+
+/*
+ * Every truncation of a real ClientHello is incomplete; it is named
+ * (tls_hello.h) exactly from the cut that holds the whole server_name
+ * extension on, by the whole name, and the ALPN list it reports once
+ * final is the whole one's. Re-split into records of several sizes it
+ * gives the same name.
+ */
+static void capture_variants(const char *file, const uint8_t *data, size_t len, const char *sni,
+			     const char *alpn)
 {
 	static const size_t sizes[] = { 1, 7, 100, 517, 1000, 1400 };
+	size_t end = strcmp(sni, "-") ? name_end(data, len, sni) : 0;
 	int bad = 0, wrong = 0;
+	char got[300];
 
 	for (size_t n = 0; n < len; n++) {
+		int named = end && n >= end;
+
 		ks_parse_buf(data, n, &S);
-		bad += S.hello.status != KS_HELLO_INCOMPLETE || S.hello.sni_len;
+		bad += S.hello.status != KS_HELLO_INCOMPLETE || !S.hello.named != !named ||
+		       (named ? strcmp(S.hello.sni, sni) != 0 : S.hello.sni_len != 0);
+		if (S.hello.named & KS_NAMED_ALPN) {
+			alpn_join(got, sizeof(got));
+			bad += strcmp(got, alpn) != 0;
+		}
 	}
-	CHECK(!bad, "capture %s: all %zu truncations incomplete, unnamed (%d not)", file, len, bad);
+	CHECK(!bad, "capture %s: all %zu truncations incomplete, named from byte %zu on (%d not)",
+	      file, len, end, bad);
 	/* The handshake bytes of all records, wrapped again. */
 	M.n = 0;
 	for (size_t o = 0; o + 5 <= len;) {
@@ -520,7 +634,7 @@ static void test_captures(const char *dir)
 	while (fgets(line, sizeof(line), f)) {
 		char file[256], sni[300], alpn[300], fpath[800], got[300];
 		static uint8_t data[65536];
-		size_t len, o = 0;
+		size_t len;
 		FILE *d;
 
 		if (line[0] == '#' || sscanf(line, "%255s\t%299s\t%299s", file, sni, alpn) != 3)
@@ -534,12 +648,7 @@ static void test_captures(const char *dir)
 		len = fread(data, 1, sizeof(data), d);
 		fclose(d);
 		ks_parse_buf(data, len, &S);
-		got[0] = 0;
-		for (unsigned i = 0; i < S.hello.alpn_count; i++)
-			o += snprintf(got + o, sizeof(got) - o, "%s%.*s", i ? "," : "",
-				      S.hello.alpn_len[i], &S.hs[S.hello.alpn_off[i]]);
-		if (!o)
-			strcpy(got, "-");
+		alpn_join(got, sizeof(got));
 		/* tshark prints the name as sent; we compare case-insensitively. */
 		for (char *c = sni; *c; c++)
 			if (*c >= 'A' && *c <= 'Z')
@@ -548,7 +657,7 @@ static void test_captures(const char *dir)
 		      !strcmp(S.hello.sni_len ? S.hello.sni : "-", sni) && !strcmp(got, alpn),
 		      "capture %s (%zu B): want %s %s, got %s %s %s", file, len, sni, alpn,
 		      ks_hello_status_name(S.hello.status), S.hello.sni_len ? S.hello.sni : "-", got);
-		capture_variants(file, data, len, sni);
+		capture_variants(file, data, len, sni, alpn);
 		n++;
 	}
 	fclose(f);
@@ -581,6 +690,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--seeds"))
 		return write_seeds(argv[2]);
 	test_basic();
+	test_named_prefix();
 	test_sni_lengths();
 	test_orders();
 	test_records_and_truncation();
