@@ -303,8 +303,11 @@ FUZZ_metrics  := ksteerd/fb_http.c
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_$$*)) | $(SKELS)
 	$(FUZZ_CC) -Ibackend -Iksteerd -Itests/lib -o $@ $< $(wildcard $(FUZZ_$*)) -lcrypto
 
+# The captures seed a corpus of its own: libFuzzer writes what it finds into
+# its first directory, which must not be the source tree.
 fuzz: $(BUILD)/fuzz_hello
-	$(BUILD)/fuzz_hello -max_total_time=300 tests/data/captures
+	mkdir -p $(BUILD)/fuzz-corpus && cp tests/data/captures/*.bin $(BUILD)/fuzz-corpus/
+	$(BUILD)/fuzz_hello -max_total_time=300 $(BUILD)/fuzz-corpus
 
 test: all $(FUZZ_TARGETS)
 	tests/run.sh
