@@ -293,34 +293,32 @@ static __always_inline int ks_quic_host_known(const struct ks_flow *pair, struct
 }
 
 /* Not found by its CIDs: by the pair a server answers, else (short headers)
- * probing the servers in turn. 0 and *slot, *how set; 1: not QUIC; -1: for
+ * probing the servers in turn. *slot set and how it was found returned
+ * (KS_ST_QUIC_BY_PEER or _BY_PROBE, both > 1); 1: not QUIC; -1: for
  * ksteerd. A long header with an unknown DCID is a new connection: its SNI
- * decides, not the address pair an old one had. pair: p's (ks_flow_of).
- * TC's, and the group's sk_reuseport program's for the
+ * decides, not the address pair an old one had. pair: p's (ks_flow_of);
+ * host: scratch. TC's, and the group's sk_reuseport program's for the
  * short headers TC passes it (KS_CFG_QUIC_GROUP). */
 static __attribute__((noinline)) int ks_quic_unknown(const struct ks_pkt *p, const struct ks_quic_inv *h,
-						     const struct ks_flow *pair, struct ks_slot *slot,
-						     __u32 *how)
+						     const struct ks_flow *pair, struct ks_flow *host,
+						     struct ks_slot *slot)
 {
 	struct ks_quic_owner *o;
-	struct ks_flow host;
 
 	if (h->long_hdr && h->dcid.len)
 		return -1;
 	o = bpf_map_lookup_elem(&ks_quic_paths, pair);
 	if (o && o->slot.backend != KS_QUIC_AMBIGUOUS) {
 		*slot = o->slot;
-		*how = KS_ST_QUIC_BY_PEER;
-		return 0;
+		return KS_ST_QUIC_BY_PEER;
 	}
 	if (h->long_hdr)
 		return -1;                        /* zero-length DCID, pair unknown */
-	if (!(h->raw[0] & 0x40) && !ks_quic_host_known(pair, &host))
+	if (!(h->raw[0] & 0x40) && !ks_quic_host_known(pair, host))
 		return 1;                         /* fixed bit clear, no QUIC from there */
 	if (ks_quic_probe(pair, p->len - p->payload, p->v6, slot))
 		return -1;
-	*how = KS_ST_QUIC_BY_PROBE;
-	return 0;
+	return KS_ST_QUIC_BY_PROBE;
 }
 
 #endif

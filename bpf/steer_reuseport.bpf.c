@@ -25,7 +25,7 @@ struct ks_rp_scratch {
 	struct ks_addr pub;
 	struct ks_http_walk hw;
 	struct ks_pkt pkt;          /* a short header's addresses (ks_quic_group) */
-	struct ks_flow qf;
+	struct ks_flow qf, qhost;
 };
 
 #define KS_ENOENT 2                 /* errno: no socket at that key */
@@ -110,7 +110,7 @@ static __always_inline int ks_quic_rp_fallback(struct sk_reuseport_md *md)
  * md->len). The IP header is read where the kernel says it starts. */
 static __always_inline int ks_rp_pkt(struct sk_reuseport_md *md, struct ks_pkt *p)
 {
-	__u32 a[8] = {};
+	__u32 *a = (__u32 *)p->hdr;             /* saddr, daddr as the header has them */
 	__be16 ports[2];
 
 	p->v6 = md->eth_protocol == bpf_htons(ETH_P_IPV6);
@@ -204,13 +204,13 @@ static __always_inline int ks_quic_group_put(struct sk_reuseport_md *md, struct 
  * pick, as without us.
  */
 static __always_inline int ks_quic_group(struct sk_reuseport_md *md, struct ks_rp_scratch *s,
-					 struct ks_config *cfg)
+					 struct ks_config *cfg, int read)
 {
 	struct ks_slot slot;
 	__u32 how = 0;
 	int r;
 
-	if (ks_quic_parse(md, 8, md->len, &s->qh))
+	if (!read && ks_quic_parse(md, 8, md->len, &s->qh))
 		goto not_quic;
 	r = ks_quic_short_lookup(&s->qh, &slot, &how);
 	if (r) {
@@ -221,11 +221,12 @@ static __always_inline int ks_quic_group(struct sk_reuseport_md *md, struct ks_r
 	if (r > 0) {
 		ks_quic_expect(&s->qf, &slot);
 	} else if (r < 0) {
-		r = ks_quic_unknown(&s->pkt, &s->qh, &s->qf, &slot, &how);
-		if (r > 0)
+		r = ks_quic_unknown(&s->pkt, &s->qh, &s->qf, &s->qhost, &slot);
+		if (r == 1)
 			goto not_quic;
 		if (r < 0)
 			return ks_quic_group_fallback(md, s, KS_ST_QUIC_TO_FALLBACK);
+		how = r;
 	}
 	return ks_quic_group_put(md, s, cfg, &slot, how);
 not_quic:
@@ -234,16 +235,27 @@ not_quic:
 }
 
 /* Whether the datagram is a short header TC passed to this program
- * (ksteer_tc's ks_quic_group_short, by the same bit). */
-static __always_inline int ks_rp_group_short(struct sk_reuseport_md *md, const struct ks_config *cfg)
+ * (ksteer_tc's ks_quic_group_short, by the same bit): 0 not; 1 yes, its
+ * first bytes read into h as ks_quic_parse would, straight from the
+ * linear data (almost always there); 2 yes, h not read. */
+static __always_inline int ks_rp_group_short(struct sk_reuseport_md *md, const struct ks_config *cfg,
+					     struct ks_quic_inv *h)
 {
-	__u8 *d = (void *)(long)md->data, b0;
+	__u8 *d = (void *)(long)md->data, *end = (void *)(long)md->data_end, b0;
 
 	if (!cfg || !KS_CFG_QUIC_GROUP_ON(cfg->flags))
 		return 0;
-	if ((void *)(d + 9) <= (void *)(long)md->data_end)
-		return !(d[8] & 0x80);
-	return !bpf_skb_load_bytes(md, 8, &b0, 1) && !(b0 & 0x80);
+	if (d + 8 + KS_QUIC_HDR_WINDOW <= end) {
+		if (d[8] & 0x80)
+			return 0;
+#pragma unroll
+		for (int i = 0; i < KS_QUIC_HDR_WINDOW / 8; i++)   /* 8 bytes a load */
+			((__u64 *)h->raw)[i] = ((__u64 *)(d + 8))[i];
+		h->raw_len = KS_QUIC_HDR_WINDOW;
+		h->long_hdr = 0;
+		return 1;
+	}
+	return !bpf_skb_load_bytes(md, 8, &b0, 1) && !(b0 & 0x80) ? 2 : 0;
 }
 
 /*
@@ -261,10 +273,11 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 	__u32 how = 0;
 	struct ks_config *cfg = ks_cfg();
 	__u64 cookie;
+	int g = ks_rp_group_short(md, cfg, &s->qh);
 
 	/* Passed by TC: this program routes it. */
-	if (ks_rp_group_short(md, cfg))
-		return ks_quic_group(md, s, cfg);
+	if (g)
+		return ks_quic_group(md, s, cfg, g == 1);
 	/* Placed by TC, which saw all there is to see: its choice. */
 	if (!ks_quic_tc_note(md))
 		return SK_PASS;

@@ -44,6 +44,7 @@ struct ks_tc_scratch {
 	struct ks_reply reply;
 	struct ks_quic_inv qh;
 	struct ks_flow qf;
+	struct ks_flow qhost;
 	struct ks_http_walk hw;
 };
 
@@ -1243,9 +1244,13 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		ks_quic_expect(&s->qf, &slot);
 	} else if (r < 0) {
 		ks_flow_of(p, &s->qf);
-		r = ks_quic_unknown(p, &s->qh, &s->qf, &slot, &how);
-		if (r > 0)
+		r = ks_quic_unknown(p, &s->qh, &s->qf, &s->qhost, &slot);
+		if (r == 1)
 			goto not_quic;
+		if (r > 1) {
+			how = r;
+			r = 0;
+		}
 		/* A new connection: its Initial is read by ksteer_tc_quic
 		 * (a program of its own: the decryption's verification would
 		 * not fit in this one's), which finds p and s as left here. */
