@@ -59,7 +59,7 @@ FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz
 .PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
 	bench-quic bench-tc-floor bench-quic-initial bench-bpf bench-quic-decrypt install uninstall deb
 
-all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost $(BUILD)/quic_newconn \
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/reuseport_shim.so $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost $(BUILD)/quic_newconn \
 	$(UNIT_TESTS) $(FIXTURE_TESTS)
 
 # What `make install` and the Debian package install.
@@ -366,6 +366,11 @@ $(BUILD)/connbench: $(call obj,bench/connbench.c)
 
 $(BUILD)/quic_flood: $(call obj,bench/quic_flood.c)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
+
+# LD_PRELOAD for the QUIC group test: SO_REUSEPORT on a server's UDP sockets.
+$(BUILD)/reuseport_shim.so: tests/tools/reuseport_shim.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -shared -fPIC -o $@ $< -ldl
 
 # One near-empty TC program on a device, by cls_bpf or TCX (bench/tc_floor.sh).
 $(BUILD)/tc_floor: $(call obj,bench/tc_floor.c)
