@@ -57,9 +57,9 @@ FIXTURE_TESTS := $(patsubst tests/fixtures/%.c,$(BUILD)/%,$(wildcard tests/fixtu
 FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: FORCE all programs dist test deps clean fuzz demo demo-stop bench bench-paths bench-backend \
-	bench-quic bench-quic-initial bench-bpf bench-quic-decrypt install uninstall deb
+	bench-quic bench-tc-floor bench-quic-initial bench-bpf bench-quic-decrypt install uninstall deb
 
-all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost $(BUILD)/quic_newconn \
+all: programs dist $(BPF_OBJS) $(TEST_PROGS) $(BUILD)/reuseport_shim.so $(BUILD)/handoff_tls_server $(BUILD)/connbench $(BUILD)/rawsrv $(BUILD)/synflood $(BUILD)/quic_decrypt_cost $(BUILD)/quic_newconn \
 	$(UNIT_TESTS) $(FIXTURE_TESTS)
 
 # What `make install` and the Debian package install.
@@ -343,6 +343,10 @@ bench-backend: $(BUILD)/ksteer-backend
 bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
 
+# What one TC program run costs before any work (dispatch, bpf_stats, first touch).
+bench-tc-floor: all $(BUILD)/quic_flood $(BUILD)/tc_floor
+	bench/tc_floor.sh
+
 # A new QUIC connection on the kernel's Initial path and on ksteerd's.
 bench-quic-initial: all $(BUILD)/quic_newconn
 	bench/quic_initial_bench.sh
@@ -365,6 +369,15 @@ $(BUILD)/connbench: $(call obj,bench/connbench.c)
 
 $(BUILD)/quic_flood: $(call obj,bench/quic_flood.c)
 	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER)
+
+# LD_PRELOAD for the QUIC group test: SO_REUSEPORT on a server's UDP sockets.
+$(BUILD)/reuseport_shim.so: tests/tools/reuseport_shim.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -shared -fPIC -o $@ $< -ldl
+
+# One near-empty TC program on a device, by cls_bpf or TCX (bench/tc_floor.sh).
+$(BUILD)/tc_floor: $(call obj,bench/tc_floor.c)
+	$(CC) $(CFLAGS) -o $@ $(LINK_ORDER) $(LDLIBS)
 
 # A new QUIC connection's first Initial: the client's send to the server's socket.
 $(BUILD)/quic_newconn: $(call obj,bench/quic_newconn.c tests/lib/quic_seal.c) $(LIB)

@@ -22,6 +22,7 @@
 #ifndef KS_QUIC_PROBE_H
 #define KS_QUIC_PROBE_H
 
+#include "packet.h"
 #include "quic.h"
 
 #define KS_E2BIG 7                               /* errno: the map is full */
@@ -289,6 +290,35 @@ static __always_inline int ks_quic_host_known(const struct ks_flow *pair, struct
 {
 	ks_host_key(pair, host);
 	return bpf_map_lookup_elem(&ks_quic_hosts, host) != NULL;
+}
+
+/* Not found by its CIDs: by the pair a server answers, else (short headers)
+ * probing the servers in turn. *slot set and how it was found returned
+ * (KS_ST_QUIC_BY_PEER or _BY_PROBE, both > 1); 1: not QUIC; -1: for
+ * ksteerd. A long header with an unknown DCID is a new connection: its SNI
+ * decides, not the address pair an old one had. pair: p's (ks_flow_of);
+ * host: scratch. TC's, and the group's sk_reuseport program's for the
+ * short headers TC passes it (KS_CFG_QUIC_GROUP). */
+static __attribute__((noinline)) int ks_quic_unknown(const struct ks_pkt *p, const struct ks_quic_inv *h,
+						     const struct ks_flow *pair, struct ks_flow *host,
+						     struct ks_slot *slot)
+{
+	struct ks_quic_owner *o;
+
+	if (h->long_hdr && h->dcid.len)
+		return -1;
+	o = bpf_map_lookup_elem(&ks_quic_paths, pair);
+	if (o && o->slot.backend != KS_QUIC_AMBIGUOUS) {
+		*slot = o->slot;
+		return KS_ST_QUIC_BY_PEER;
+	}
+	if (h->long_hdr)
+		return -1;                        /* zero-length DCID, pair unknown */
+	if (!(h->raw[0] & 0x40) && !ks_quic_host_known(pair, host))
+		return 1;                         /* fixed bit clear, no QUIC from there */
+	if (ks_quic_probe(pair, p->len - p->payload, p->v6, slot))
+		return -1;
+	return KS_ST_QUIC_BY_PROBE;
 }
 
 #endif

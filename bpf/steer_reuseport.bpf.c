@@ -14,6 +14,8 @@
 #include "ks_bpf.h"
 #include "route.h"
 #include "quic.h"
+#include "quic_probe.h"
+#include "monitor.h"
 #include "first.h"
 
 struct ks_rp_scratch {
@@ -22,7 +24,11 @@ struct ks_rp_scratch {
 	struct ks_quic_inv qh;
 	struct ks_addr pub;
 	struct ks_http_walk hw;
+	struct ks_pkt pkt;          /* a short header's addresses (ks_quic_group) */
+	struct ks_flow qf, qhost;
 };
+
+#define KS_ENOENT 2                 /* errno: no socket at that key */
 
 KS_CPU_ARRAY(ks_rp_scratch, struct ks_rp_scratch);
 
@@ -83,6 +89,175 @@ static __always_inline int ks_quic_tc_note(struct sk_reuseport_md *md)
 	return 0;
 }
 
+/* One of ksteerd's sockets in this group; SK_DROP when none. */
+static __always_inline int ks_quic_rp_fallback(struct sk_reuseport_md *md)
+{
+	struct ks_slot slot = { .backend = KS_FALLBACK_ID };
+
+	for (__u32 i = 0; i < 2 * KS_MAX_SLOTS; i++) {
+		slot.slot = KS_UDP_TRY_SLOT(md->eth_protocol == bpf_htons(ETH_P_IPV6), i, 0);
+		if (!bpf_sk_select_reuseport(md, &ks_listeners, &slot, 0)) {
+			ks_count(KS_ST_RP_FALLBACK);
+			return SK_PASS;
+		}
+	}
+	ks_count(KS_ST_RP_DROP);
+	return SK_DROP;
+}
+
+/* The datagram's addresses and ports into p, as TC's ks_pkt has them
+ * (offsets here: the UDP header at 0, the payload at 8, the end at
+ * md->len). The IP header is read where the kernel says it starts. */
+static __always_inline int ks_rp_pkt(struct sk_reuseport_md *md, struct ks_pkt *p)
+{
+	__u32 *a = (__u32 *)p->hdr;             /* saddr, daddr as the header has them */
+	__be16 ports[2];
+
+	p->v6 = md->eth_protocol == bpf_htons(ETH_P_IPV6);
+	if (p->v6 ? bpf_skb_load_bytes_relative(md, 8, a, 32, BPF_HDR_START_NET) :
+		    bpf_skb_load_bytes_relative(md, 12, a, 8, BPF_HDR_START_NET))
+		return -1;
+	if (bpf_skb_load_bytes(md, 0, ports, sizeof(ports)))
+		return -1;
+	__builtin_memset(p->saddr, 0, sizeof(p->saddr));
+	__builtin_memset(p->daddr, 0, sizeof(p->daddr));
+	if (p->v6) {
+		__builtin_memcpy(p->saddr, a, 16);
+		__builtin_memcpy(p->daddr, &a[4], 16);
+	} else {
+		p->saddr[0] = a[0];
+		p->daddr[0] = a[1];
+	}
+	p->sport = ports[0];
+	p->dport = ports[1];
+	p->proto = IPPROTO_UDP;
+	p->l4 = 0;
+	p->payload = 8;
+	p->len = md->len;
+	return 0;
+}
+
+/* A short header TC passed, for ksteerd as TC would give it (why: its
+ * counter); ksteerd has nothing to do with one but count it, so without
+ * a socket of its in this group it is dropped, counted. */
+static __attribute__((noinline)) int ks_quic_group_fallback(struct sk_reuseport_md *md,
+							    struct ks_rp_scratch *s, __u32 why)
+{
+	int r;
+
+	ks_count(why);
+	if (ks_rp_pkt(md, &s->pkt))
+		__builtin_memset(&s->pkt, 0, sizeof(s->pkt));
+	r = ks_quic_rp_fallback(md);
+	if (r == SK_PASS && why == KS_ST_QUIC_STALE)
+		ks_decided(&s->pkt, NULL, QUIC_KSTEERD, SERVER_GONE, KS_FALLBACK_ID);
+	else if (r == SK_PASS)
+		ks_decided(&s->pkt, NULL, QUIC_KSTEERD, NEW_CONN, KS_FALLBACK_ID);
+	else {
+		ks_count(KS_ST_QUIC_DROPPED);
+		ks_decided(&s->pkt, NULL, DROPPED, NO_KSTEERD, 0);
+	}
+	return r;
+}
+
+/* slot's socket selected (by its index in ks_quic_sk, else in
+ * ks_listeners): SK_PASS. Not there: the server is gone (for ksteerd).
+ * There but in another group (or none): TC passed it here wrongly, so
+ * group mode ends (KS_CFG_QUIC_NOGROUP: TC routes short headers again,
+ * by bpf_sk_assign) and this one is dropped; the client retransmits. */
+static __always_inline int ks_quic_group_put(struct sk_reuseport_md *md, struct ks_rp_scratch *s,
+					     struct ks_config *cfg, const struct ks_slot *slot,
+					     __u32 how)
+{
+	__u32 i = KS_UDP_INDEX(slot->backend, slot->slot);
+	long err = -KS_ENOENT;
+
+	if (slot->backend < KS_MAX_BACKENDS && (slot->slot & KS_SLOT_UDP))
+		err = bpf_sk_select_reuseport(md, &ks_quic_sk, &i, 0);
+	if (err == -KS_ENOENT)
+		err = bpf_sk_select_reuseport(md, &ks_listeners, (void *)slot, 0);
+	if (!err) {
+		ks_count(how);
+		ks_count(KS_ST_RP_QUIC_SELECTED);
+		ks_count(KS_ST_RP_QUIC_GROUP);
+		if (how == KS_ST_QUIC_BY_PEER)
+			ks_decided(&s->pkt, NULL, QUIC_ROUTED, BY_PEER, slot->backend);
+		else if (how == KS_ST_QUIC_BY_PROBE)
+			ks_decided(&s->pkt, NULL, QUIC_ROUTED, BY_PROBE, slot->backend);
+		return SK_PASS;
+	}
+	if (err == -KS_ENOENT)
+		return ks_quic_group_fallback(md, s, KS_ST_QUIC_STALE);
+	cfg->flags |= KS_CFG_QUIC_NOGROUP;
+	ks_count(KS_ST_QUIC_OUTSIDE_GROUP);
+	return SK_DROP;
+}
+
+/*
+ * A short header TC passed untouched (KS_CFG_QUIC_GROUP_ON: every QUIC
+ * server is in this group): routed here as TC routes one otherwise, with
+ * the same code: its CID (one lookup when the servers use one length),
+ * and when that CID's last-seen time is due (once a second) the pair
+ * checked for NAT rebinding (ks_quic_expect); an unknown CID by the pair
+ * a server answers, else probing the servers in turn (quic_probe.h); a
+ * gone server's or an unknown one's for ksteerd. Not QUIC: the kernel's
+ * pick, as without us.
+ */
+static __always_inline int ks_quic_group(struct sk_reuseport_md *md, struct ks_rp_scratch *s,
+					 struct ks_config *cfg, int read)
+{
+	struct ks_slot slot;
+	__u32 how = 0;
+	int r;
+
+	if (!read && ks_quic_parse(md, 8, md->len, &s->qh))
+		goto not_quic;
+	r = ks_quic_short_lookup(&s->qh, &slot, &how);
+	if (r) {
+		if (ks_rp_pkt(md, &s->pkt))
+			return SK_DROP;           /* no IP header to read: never hashed */
+		ks_flow_of(&s->pkt, &s->qf);
+	}
+	if (r > 0) {
+		ks_quic_expect(&s->qf, &slot);
+	} else if (r < 0) {
+		r = ks_quic_unknown(&s->pkt, &s->qh, &s->qf, &s->qhost, &slot);
+		if (r == 1)
+			goto not_quic;
+		if (r < 0)
+			return ks_quic_group_fallback(md, s, KS_ST_QUIC_TO_FALLBACK);
+		how = r;
+	}
+	return ks_quic_group_put(md, s, cfg, &slot, how);
+not_quic:
+	ks_count(KS_ST_UDP_NOT_QUIC);
+	return SK_PASS;
+}
+
+/* Whether the datagram is a short header TC passed to this program
+ * (ksteer_tc's ks_quic_group_short, by the same bit): 0 not; 1 yes, its
+ * first bytes read into h as ks_quic_parse would, straight from the
+ * linear data (almost always there); 2 yes, h not read. */
+static __always_inline int ks_rp_group_short(struct sk_reuseport_md *md, const struct ks_config *cfg,
+					     struct ks_quic_inv *h)
+{
+	__u8 *d = (void *)(long)md->data, *end = (void *)(long)md->data_end, b0;
+
+	if (!cfg || !KS_CFG_QUIC_GROUP_ON(cfg->flags))
+		return 0;
+	if (d + 8 + KS_QUIC_HDR_WINDOW <= end) {
+		if (d[8] & 0x80)
+			return 0;
+#pragma unroll
+		for (int i = 0; i < KS_QUIC_HDR_WINDOW / 8; i++)   /* 8 bytes a load */
+			((__u64 *)h->raw)[i] = ((__u64 *)(d + 8))[i];
+		h->raw_len = KS_QUIC_HDR_WINDOW;
+		h->long_hdr = 0;
+		return 1;
+	}
+	return !bpf_skb_load_bytes(md, 8, &b0, 1) && !(b0 & 0x80) ? 2 : 0;
+}
+
 /*
  * A QUIC datagram: TC's choice when TC placed it (it did the lookups);
  * else the socket its CID names. What the CIDs do not name was placed by
@@ -96,8 +271,13 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 {
 	struct ks_slot slot, *v;
 	__u32 how = 0;
+	struct ks_config *cfg = ks_cfg();
 	__u64 cookie;
+	int g = ks_rp_group_short(md, cfg, &s->qh);
 
+	/* Passed by TC: this program routes it. */
+	if (g)
+		return ks_quic_group(md, s, cfg, g == 1);
 	/* Placed by TC, which saw all there is to see: its choice. */
 	if (!ks_quic_tc_note(md))
 		return SK_PASS;
@@ -120,16 +300,7 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
 			return SK_PASS;
 		}
 	}
-	slot.backend = KS_FALLBACK_ID;
-	for (__u32 i = 0; i < 2 * KS_MAX_SLOTS; i++) {
-		slot.slot = KS_UDP_TRY_SLOT(md->eth_protocol == bpf_htons(ETH_P_IPV6), i, 0);
-		if (!bpf_sk_select_reuseport(md, &ks_listeners, &slot, 0)) {
-			ks_count(KS_ST_RP_FALLBACK);
-			return SK_PASS;
-		}
-	}
-	ks_count(KS_ST_RP_DROP);
-	return SK_DROP;
+	return ks_quic_rp_fallback(md);
 }
 
 /*

@@ -1242,33 +1242,6 @@ static __always_inline int ks_quic_resume(struct ks_qk *w, struct ks_qh **hp)
 	return r;
 }
 
-/* Not found by its CIDs: by the pair a server answers, else (short headers)
- * probing the servers in turn. 0 and *slot, *how set; 1: not QUIC; -1: for
- * ksteerd. A long header with an unknown DCID is a new connection: its SNI
- * decides, not the address pair an old one had. */
-static __attribute__((noinline)) int ks_quic_unknown(const struct ks_pkt *p, struct ks_tc_scratch *s,
-						     struct ks_slot *slot, __u32 *how)
-{
-	struct ks_quic_owner *o;
-
-	if (s->qh.long_hdr && s->qh.dcid.len)
-		return -1;
-	o = bpf_map_lookup_elem(&ks_quic_paths, &s->qf);
-	if (o && o->slot.backend != KS_QUIC_AMBIGUOUS) {
-		*slot = o->slot;
-		*how = KS_ST_QUIC_BY_PEER;
-		return 0;
-	}
-	if (s->qh.long_hdr)
-		return -1;                        /* zero-length DCID, pair unknown */
-	if (!(s->qh.raw[0] & 0x40) && !ks_quic_host_known(&s->qf, &s->qhost))
-		return 1;                         /* fixed bit clear, no QUIC from there */
-	if (ks_quic_probe(&s->qf, p->len - p->payload, p->v6, slot))
-		return -1;
-	*how = KS_ST_QUIC_BY_PROBE;
-	return 0;
-}
-
 /* ksteer_tc_quic, put in by `up` when it loaded (an empty slot: the tail
  * call falls through to ksteerd's path). Pinned: the kernel empties a
  * program array when its last pin or file descriptor goes, and `up` exits. */
@@ -1289,8 +1262,14 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 	struct ks_slot slot;
 	struct bpf_sock *sk;
 	__u32 how = 0, index;
+	__u8 b0;
 	int r;
 
+	/* A short header TC's first look did not read in place (IP options,
+	 * an extension header): the group's program routes it still. */
+	if (KS_CFG_QUIC_GROUP_ON(flags) && !bpf_skb_load_bytes(skb, p->payload, &b0, 1) &&
+	    !(b0 & 0x80))
+		return TC_ACT_UNSPEC;
 	if (ks_quic_parse(skb, p->payload, p->len, &s->qh) ||
 	    (s->qh.long_hdr && !ks_quic_long_plausible(&s->qh)))
 		goto not_quic;
@@ -1303,9 +1282,13 @@ static __always_inline int ks_quic_ingress(struct __sk_buff *skb, struct ks_pkt 
 		ks_quic_expect(&s->qf, &slot);
 	} else if (r < 0) {
 		ks_flow_of(p, &s->qf);
-		r = ks_quic_unknown(p, s, &slot, &how);
-		if (r > 0)
+		r = ks_quic_unknown(p, &s->qh, &s->qf, &s->qhost, &slot);
+		if (r == 1)
 			goto not_quic;
+		if (r > 1) {
+			how = r;
+			r = 0;
+		}
 		/* A new connection: its Initial is read by ksteer_tc_quic
 		 * (a program of its own: the decryption's verification would
 		 * not fit in this one's), which finds p and s as left here. */
@@ -1380,6 +1363,41 @@ int ksteer_tc_quic(struct __sk_buff *skb)
 	return ks_quic_to_fallback(skb, p, KS_ST_QUIC_TO_FALLBACK);
 }
 
+/*
+ * With every QUIC server in the public SO_REUSEPORT group
+ * (KS_CFG_QUIC_GROUP_ON), a short header is the group's sk_reuseport
+ * program's to route (steer_reuseport.bpf.c, ks_quic_group): the kernel
+ * runs it on the datagram anyway, and it does there the one lookup and all
+ * TC did (pair, probe, rebinding, stale server). Told here from the
+ * headers in place, nothing looked up: IPv4 without options nor fragment,
+ * or IPv6 with UDP next, and the first payload byte's form bit (0x80)
+ * clear. Not even the port is read: a datagram to a port not ours passes
+ * anyway. Anything else takes the full path.
+ */
+static __always_inline int ks_quic_group_short(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 off = ks_l3_offset(skb);
+	__u8 *l3 = data + (off & 0x3f);
+
+	if (off > 0x3f)
+		return 0;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)l3;
+
+		if (l3 + 29 > (__u8 *)end || ip->ihl != 5 || ip->protocol != IPPROTO_UDP ||
+		    (ip->frag_off & bpf_htons(0x3fff)))
+			return 0;
+		return !(l3[28] & 0x80);
+	}
+	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (l3 + 49 > (__u8 *)end || ((struct ipv6hdr *)l3)->nexthdr != IPPROTO_UDP)
+			return 0;
+		return !(l3[48] & 0x80);
+	}
+	return 0;
+}
+
 SEC("tc")
 int ksteer_tc(struct __sk_buff *skb)
 {
@@ -1389,6 +1407,8 @@ int ksteer_tc(struct __sk_buff *skb)
 
 	if (!cfg || !(cfg->flags & KS_CFG_ACTIVE))
 		return TC_ACT_UNSPEC;
+	if (KS_CFG_QUIC_GROUP_ON(cfg->flags) && ks_quic_group_short(skb))
+		return TC_ACT_UNSPEC;             /* the group's program routes it */
 	/* A frame this device did not take for itself is some other
 	 * device's: one for a macvlan's or another host's MAC (eth_type_trans
 	 * said PACKET_OTHERHOST), or tagged with a VLAN id (the kernel moved

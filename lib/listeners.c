@@ -202,6 +202,44 @@ static void ks_quic_sk_put(const struct ks_slot *slot, int sock_fd)
 	close(fd);
 }
 
+/* ks_config.flags |= set (KS_CFG_QUIC_GROUP or KS_CFG_QUIC_NOGROUP). */
+static void ks_config_flag(__u16 set)
+{
+	struct ks_config cfg;
+	__u32 zero = 0;
+	int fd = ks_map("ks_config");
+
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &cfg) && (cfg.flags & set) != set) {
+		cfg.flags |= set;
+		bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY);
+	}
+	close(fd);
+}
+
+/*
+ * A QUIC server's socket registered (ksteerd's are not servers): in a
+ * SO_REUSEPORT group now running our program (grouped: ks_steer_group
+ * attached it), so the group may route its short headers alone
+ * (KS_CFG_QUIC_GROUP); one outside any group (or KSTEER_QUIC_GROUP=0,
+ * for the tests) ends that for good (KS_CFG_QUIC_NOGROUP): TC gives its
+ * datagrams to it by bpf_sk_assign, as it did before groups were told.
+ * Servers in several groups (one per address, say) are caught by the
+ * group's program: a CID whose socket is in another group ends it too.
+ */
+static void ks_quic_group_note(__u32 backend, int sock_fd, int grouped)
+{
+	const char *env = getenv("KSTEER_QUIC_GROUP");
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	if (backend == KS_FALLBACK_ID)
+		return;
+	if (getsockopt(sock_fd, SOL_SOCKET, SO_REUSEPORT, &on, &len))
+		on = 0;
+	ks_config_flag(on && grouped && !(env && !strcmp(env, "0")) ? KS_CFG_QUIC_GROUP
+								 : KS_CFG_QUIC_NOGROUP);
+}
+
 int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 {
 	struct sockaddr_storage ss;
@@ -241,8 +279,10 @@ int ks_register_udp(__u32 backend, int sock_fd, const struct ks_quic_sid *sid)
 		err = ks_quic_sid_set(sid, &key);
 	close(map);
 	close(socks);
-	if (!err)
+	if (!err) {
 		err = ks_steer_group(sock_fd);
+		ks_quic_group_note(backend, sock_fd, !err);
+	}
 	return err;
 }
 

@@ -64,6 +64,15 @@ struct ks_cookie_keys {
 #define KS_CFG_QUIC 2         /* steer UDP to the port too (ksteer up --quic) */
 #define KS_CFG_HANDBACK 4     /* TC ingress runs on lo: ksteerd may hand back */
 #define KS_CFG_QUIC_KERNEL 8  /* TC decodes and routes QUIC Initials (else ksteerd) */
+/* Every QUIC server socket registered is in a SO_REUSEPORT group running
+ * our sk_reuseport program (lib/listeners.c), and none outside one ever was
+ * (KS_CFG_QUIC_NOGROUP, sticky; set by the programs too, on finding a
+ * server's socket outside the group a datagram reached): TC passes short
+ * headers untouched, the group's program routes them alone. */
+#define KS_CFG_QUIC_GROUP 16
+#define KS_CFG_QUIC_NOGROUP 32
+#define KS_CFG_QUIC_GROUP_ON(f) (((f) & (KS_CFG_QUIC | KS_CFG_QUIC_GROUP | KS_CFG_QUIC_NOGROUP)) == \
+				 (KS_CFG_QUIC | KS_CFG_QUIC_GROUP))
 
 /*
  * ks_routes: an LPM trie over the reversed, lower-cased host name.

@@ -202,6 +202,9 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	C(RP_QUIC_TC_PICK, 89, "reuseport_quic_tc_choice",                              \
 	  "UDP: of those, selected by the choice TC noted for that very datagram, "    \
 	  "its packet not read again")                                                 \
+	C(RP_QUIC_GROUP, 99, "reuseport_quic_group_routed",                             \
+	  "UDP: of those, short headers TC passed untouched (every QUIC server in a "  \
+	  "SO_REUSEPORT group): routed by this program alone, by CID, pair or probe")  \
                                                                                         \
 	STAGE("Listeners", "sock_ops registers every listener bound to a backend's address.") \
 	C(REGISTERED, 17, "listeners_registered",                                       \
@@ -254,6 +257,10 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	C(QUIC_DROPPED, 38, "quic_dropped_no_fallback",                                 \
 	  "of those for ksteerd: dropped, ksteerd has no UDP socket (the client "      \
 	  "retransmits)")                                                              \
+	C(QUIC_OUTSIDE_GROUP, 100, "quic_outside_group",                                \
+	  "a short header TC passed to the SO_REUSEPORT group whose server socket is " \
+	  "not in that group: dropped (the client retransmits), and TC routes short "  \
+	  "headers itself from then on")                                               \
 	C(QUIC_ASSIGN_ERR, 41, "quic_assign_error",                                     \
 	  "the kernel refused the chosen socket (`bpf_sk_assign`): dropped (also "     \
 	  "counted by how it was found)")                                              \
@@ -505,7 +512,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 99        /* the next counter's value */
+	KS_ST_MAX = 101       /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];

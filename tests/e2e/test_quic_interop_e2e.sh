@@ -86,19 +86,6 @@ done
 start_ksteerd "$WORK/ksteerd.log" --listen $SRV4:443 --quic || fail "ksteerd --quic did not start"
 
 printf '%s qa.example qb.example qr.example qp.example\n' $SRV4 >"$WORK/hosts"
-# client DIR SITE PORT TIMEOUT ARGS... -- URL-PATHS...: gtlsclient into DIR.
-client() {
-	local dir=$1 site=$2 port=$3 t=$4 urls=()
-	shift 4
-	local args=()
-	while [ "$1" != -- ]; do args+=("$1"); shift; done
-	shift
-	for u in "$@"; do urls+=("https://$site.example:$port/$u"); done
-	mkdir -p "$dir"
-	unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$WORK/hosts" \
-		nsenter --net=/run/netns/$CLI_NS timeout $t gtlsclient --exit-on-all-streams-close \
-		--download="$dir" "${args[@]}" $site.example $port "${urls[@]}" >"$dir.log" 2>&1
-}
 
 # The long-lived connection from the client's address to qa: idle, kept
 # open by a 300 s idle timeout (both ends) while every case below runs.

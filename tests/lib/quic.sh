@@ -64,3 +64,18 @@ start_ksteerd() {
 	sleep 0.2
 	kill -0 $KD 2>/dev/null
 }
+
+# client DIR SITE PORT TIMEOUT ARGS... -- URL-PATHS...: gtlsclient into DIR,
+# from the client namespace, SITE.example resolved by $WORK/hosts.
+client() {
+	local dir=$1 site=$2 port=$3 t=$4 urls=()
+	shift 4
+	local args=()
+	while [ "$1" != -- ]; do args+=("$1"); shift; done
+	shift
+	for u in "$@"; do urls+=("https://$site.example:$port/$u"); done
+	mkdir -p "$dir"
+	unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$WORK/hosts" \
+		nsenter --net=/run/netns/$CLI_NS timeout $t gtlsclient --exit-on-all-streams-close \
+		--download="$dir" "${args[@]}" $site.example $port "${urls[@]}" >"$dir.log" 2>&1
+}
