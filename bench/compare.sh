@@ -18,9 +18,13 @@
 # one request each at CONCS concurrencies (small ClientHello) and a 2.6 KB
 # one (SNI in the second segment); bulk MB/s over long connections; every
 # response is checked to come from the site its SNI names (misrouted).
-# Router-bound workload (raw-one, raw-two): a real client's ClientHello
-# replayed with no TLS on either side (connbench -R, curl's 517-byte one:
-# one segment; Chromium's 1926-byte one: two), to bench/rawsrv's fixed
+# Router-bound workload (raw-one, raw-two, raw-held): a real client's
+# ClientHello replayed with no TLS on either side (connbench -R, curl's
+# 517-byte one: one segment; Chromium's 1926-byte ones, two segments: one
+# with its server_name in the first, which ksteer places on that segment,
+# and one with it in the second, which ksteer holds, acknowledges and
+# rewrites; Chromium orders its extensions anew each time, so it sends
+# both kinds), to bench/rawsrv's fixed
 # reply, at RAW_CONCS concurrencies: what the router itself costs decides
 # the rate (the TLS workload is bound by the handshakes' crypto).
 # Plain HTTP by Host (raw-http; http-direct, http-fast, http-nginx): the
@@ -85,14 +89,15 @@ echo "site a" >"$WORK/a/index.html"
 echo "site b" >"$WORK/b/index.html"
 { echo "site a"; head -c $((BULK_MB << 20)) /dev/urandom; } >"$WORK/a/big.bin"
 sed "s|@W@|$WORK|g" bench/conf/backend-nginx.conf >"$WORK/backend.conf"
-# The router-bound ClientHellos: curl's (one segment) and Chromium's (two),
-# as captured, and the same with the SNI ksteerd-proxy's route names (same
+# The router-bound ClientHellos: curl's (one segment) and Chromium's (two:
+# the server_name in the first, and in the second), as captured, and the same with the SNI ksteerd-proxy's route names (same
 # length, so every length field stays true).
 python3 - "$CAPS" "$WORK" <<'PY'
 import sys
 caps, work = sys.argv[1:]
 for shape, f, sni, prx in (("one", "curl_h11.bin", b"curl.example.com", b"prxy.example.com"),
-                           ("two", "chromium_1.bin", b"chrome.example.com", b"prxyme.example.com")):
+                           ("two", "chromium_1.bin", b"chrome.example.com", b"prxyme.example.com"),
+                           ("held", "chromium_2.bin", b"chrome.example.com", b"prxyme.example.com")):
     hello = open(f"{caps}/{f}", "rb").read()
     assert hello.count(sni) == 1, f
     open(f"{work}/raw-{shape}.bin", "wb").write(hello)
@@ -256,7 +261,7 @@ for rep in $(seq "$REPS"); do
 		u1=$(usage "$name")
 		cpu_row "$name" cpu "$rep" "$u0" "$u1"
 		has_raw "$name" || continue
-		for shape in one two; do
+		for shape in one two held; do
 			for c in $RAW_CONCS; do
 				row "$name" "raw-$shape" "$c" "$rep" "$(raw "$name" $shape -c "$c" -n "$RAW_CONNS")"
 			done

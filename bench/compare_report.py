@@ -15,12 +15,13 @@ baseline = {c: ("direct-ho" if c == "ksteerd-handoff" else
                 "http-direct" if c.startswith("http-") else "direct") for c in order}
 concs = sorted({r["concurrency"] for r in rows if r["workload"] == "rate"})
 headline = 8 if 8 in concs else concs[-1]
-# The router-bound workload: shapes (one-, two-segment ClientHellos) by
-# concurrency; its headline is the one-segment one at the highest.
+# The router-bound workload: shapes (one-, two-segment ClientHellos, the
+# second with its server_name in segment 2: held) by concurrency; its
+# headline is the one-segment one at the highest.
 raw_concs = sorted({r["concurrency"] for r in rows if r["workload"].startswith("raw-")
                     and "concurrency" in r})
 raw_headline = raw_concs[-1] if raw_concs else None
-SHAPES = ("one", "two")
+SHAPES = ("one", "two", "held")
 
 
 def runs(c, w, conc=None):
@@ -39,7 +40,8 @@ def ratio(a, b):
 out = {"what": "new TLS 1.3 connections, one HTTP/1.1 request each; bulk download; veth, "
                "GRO/TSO off; routers and backends on CPU 1, client on CPU 0",
        "raw_what": "router-bound: a real ClientHello replayed with no TLS (curl's 517 bytes: one "
-                   "segment; Chromium's 1926: two), a fixed reply (bench/rawsrv); same placement",
+                   "segment; Chromium's 1926: two, with the SNI in the first, and held: two, "
+                   "with the SNI in the second), a fixed reply (bench/rawsrv); same placement",
        "raw_headline_concurrency": raw_headline,
        "median_of": reps, "bulk_median_of": bulk_reps, "connections_per_run": conns, "headline_concurrency": headline,
        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, "
@@ -77,9 +79,11 @@ for c in order:
             d["raw"][shape][k] = {f: med(rs, f) for f in ("rate", "p50_us", "p99_us")}
     if raw_headline and runs(c, "raw-one"):
         h1, h2 = d["raw"]["one"][raw_headline], d["raw"]["two"][raw_headline]
+        h3 = d["raw"]["held"][raw_headline]
         d.update(raw_conn_rate=h1["rate"], raw_p50_us=h1["p50_us"], raw_p99_us=h1["p99_us"],
                  raw_two_conn_rate=h2["rate"], raw_two_p50_us=h2["p50_us"],
-                 raw_two_p99_us=h2["p99_us"])
+                 raw_two_p99_us=h2["p99_us"], raw_held_conn_rate=h3["rate"],
+                 raw_held_p50_us=h3["p50_us"], raw_held_p99_us=h3["p99_us"])
         rcpu = [r for r in rows if r["contender"] == c and r["workload"] == "raw-cpu"]
         rmade = sum(x["connections"] + x["errors"] + x["misrouted"]
                     for s_ in SHAPES for x in runs(c, "raw-" + s_))
@@ -118,7 +122,7 @@ for c in order:
         d["held_connections"] = hold["result"].get("connections") if hold["result"] else 0
     d["errors_by_workload"] = {w: sum(x.get("errors", 0) for x in runs(c, w))
                                for w in ("rate", "large", "site-b", "bulk", "hold", "raw-one",
-                                         "raw-two", "raw-http")}
+                                         "raw-two", "raw-held", "raw-http")}
     d["errors"] = sum(x.get("errors", 0) for x in every)
     d["misrouted"] = sum(x.get("misrouted", 0) for x in every)
     d["connections"] = n
@@ -128,7 +132,7 @@ for c, d in out["contenders"].items():
     for k in ("conn_rate", "p50_us", "p99_us", "p999_us", "large_conn_rate", "throughput_mbs",
               "cpu_s_per_1k_conn", "rss_kb", "rss_kb_per_conn", "fds_per_conn",
               "raw_conn_rate", "raw_p50_us", "raw_p99_us", "raw_two_conn_rate", "raw_two_p50_us",
-              "raw_two_p99_us"):
+              "raw_two_p99_us", "raw_held_conn_rate", "raw_held_p50_us", "raw_held_p99_us"):
         d["ratio_" + k] = ratio(d.get(k), b.get(k))
     for m, x in d.get("under_attack", {}).items():
         bx = b.get("under_attack", {}).get(m, {})
@@ -183,7 +187,8 @@ if raw_concs:
     print()
     print(f"{'router-bound':<16}" + "".join(f"{'1-seg c=' + str(k):>15}" for k in raw_concs) +
           "".join(f"{'2-seg c=' + str(k):>15}" for k in raw_concs) +
-          f"{'p50us':>7}{'p99us':>7}{'2s p99us':>9}{'cpu us/c':>9}")
+          "".join(f"{'2-held c=' + str(k):>15}" for k in raw_concs) +
+          f"{'p50us':>7}{'p99us':>7}{'2s p99us':>9}{'2h p99us':>9}{'cpu us/c':>9}")
     for c, d in out["contenders"].items():
         if "raw_conn_rate" not in d:
             continue
@@ -193,10 +198,12 @@ if raw_concs:
                 x = d["raw"][shape][k]
                 line += f"{f(x['rate'], '.0f'):>7} ({f(x['ratio_rate'], '.2f'):>4})"
         line += (f"{f(d['raw_p50_us'], '.0f'):>7}{f(d['raw_p99_us'], '.0f'):>7}"
-                 f"{f(d['raw_two_p99_us'], '.0f'):>9}{f(d.get('raw_cpu_us_per_conn'), '.1f'):>9}")
+                 f"{f(d['raw_two_p99_us'], '.0f'):>9}{f(d['raw_held_p99_us'], '.0f'):>9}"
+                 f"{f(d.get('raw_cpu_us_per_conn'), '.1f'):>9}")
         print(line)
     print(f"({out['raw_what']}. Latency: connect to reply, at concurrency "
-          f"{raw_headline}, one segment unless 2s; cpu us/c: router CPU per connection)")
+          f"{raw_headline}, one segment unless 2s (two, the SNI in the first) or 2h "
+          f"(two, the SNI in the second: held); cpu us/c: router CPU per connection)")
 
 plain = [(c, d) for c, d in out["contenders"].items() if "http" in d]
 if plain:
@@ -278,10 +285,11 @@ if rawc:
     gp += f"""
 unset logscale y
 set output "{outdir}/raw_rate.png"
-set title "Router-bound connections per second: no TLS, a real ClientHello (two segments: dashed)"
+set title "Router-bound connections per second: no TLS, a real ClientHello (two segments: dashed; held: dotted)"
 set ylabel "connections/s"
-plot for [i=0:{len(rawc) - 1}] "{rdat}" index 2*i using 1:2 with linespoints lc i+1 title columnheader(1), \\
-     for [i=0:{len(rawc) - 1}] "{rdat}" index 2*i+1 using 1:2 with linespoints dt 2 lc i+1 notitle
+plot for [i=0:{len(rawc) - 1}] "{rdat}" index 3*i using 1:2 with linespoints lc i+1 title columnheader(1), \\
+     for [i=0:{len(rawc) - 1}] "{rdat}" index 3*i+1 using 1:2 with linespoints dt 2 lc i+1 notitle, \\
+     for [i=0:{len(rawc) - 1}] "{rdat}" index 3*i+2 using 1:2 with linespoints dt 3 lc i+1 notitle
 """
 try:
     subprocess.run(["gnuplot"], input=gp, text=True, check=True, capture_output=True)
