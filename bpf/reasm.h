@@ -105,11 +105,6 @@ struct {
 
 #define KS_WIRE_MASK (KS_REASM_WIRE - 1)
 _Static_assert(KS_WIRE_MASK <= KS_LIN_MASK, "the linear buffer holds what is held");
-/* The largest skb bpf_skb_change_tail makes (SKB_MAX_ALLOC: 16 KB less the
- * skb's shared info): a rewritten segment carries at most this less its
- * headers. What a ClientHello has past it is never acknowledged, so the
- * client sends it again, to the connection by then. */
-#define KS_SKB_MAX 16064
 
 static __always_inline int ks_reasm_expired(const struct ks_reasm *e)
 {
@@ -739,7 +734,12 @@ static __attribute__((noinline)) int ks_reasm_rewrite(struct __sk_buff *skb, str
 		cs = bpf_csum_diff(0, 0, (void *)rw->hdr, hl & 60, (__u32)cs);
 		rw->sum = cs;
 		rw->off = 0;
-		rw->len = (n + 3) & ~3u;          /* lin is zero-padded */
+		/* Summed in words: zero the pad past n, where lin may hold
+		 * later held bytes (n < contig: more than a segment carries). */
+		lin[n & KS_WIRE_MASK] = 0;
+		lin[(n + 1) & KS_WIRE_MASK] = 0;
+		lin[(n + 2) & KS_WIRE_MASK] = 0;
+		rw->len = (n + 3) & ~3u;
 		bpf_loop(KS_REASM_WIRE / 512 + 1, ks_sum_step, &w, 0);
 		check = ks_csum_fold(rw->sum);
 		t->check = check;

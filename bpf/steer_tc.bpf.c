@@ -692,6 +692,38 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
 	return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_ROUTED);   /* 0: refused */
 }
 
+/*
+ * A held ClientHello not whole yet: placed as soon as the bytes one
+ * rewritten segment carries (the first n held) name its route, as
+ * ks_place_named places a first segment: same parser, same rule (not while
+ * an ALPN route may still match), and the same bytes the sk_reuseport
+ * program then reads. The client resends what is past n (never
+ * acknowledged beyond it) to the new connection. Else acknowledged and
+ * held. Parsed again only when those bytes grew (a prefix of 1-byte
+ * records costs a walk of all of them).
+ */
+static __always_inline int ks_reasm_named(struct __sk_buff *skb, struct ks_pkt *p,
+					  struct ks_tc_scratch *s, struct ks_reasm *e,
+					  struct ks_tc_linear *L)
+{
+	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p), backend;
+	struct ks_first_job j = { .s = &s->p, .hw = &s->hw, .dport = p->th.dest, .count = 0 };
+
+	if (n <= e->named_at)
+		return ks_reasm_ack_held(skb, p, s, e);   /* parsed: not named */
+	backend = KS_ROUTE_LATER;
+	if (ks_first_parse(NULL, L->lin, 0, n, &j) == KS_HELLO_INCOMPLETE && s->p.hello.named)
+		backend = ks_route(&s->p, &s->r);
+	if (backend == KS_ROUTE_LATER) {
+		/* Not named, or its ALPN may still decide: more to come. (A
+		 * named one is parsed again should its placement fail.) */
+		e->named_at = n;
+		return ks_reasm_ack_held(skb, p, s, e);
+	}
+	ks_count(KS_ST_REASM_NAMED);
+	return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_ROUTED_PARTIAL);
+}
+
 /* Keep the segment's payload in e. 0; 1 when it is past what a flow
  * holds, 2 when the pool or the client's share is full (either way the
  * flow goes to ksteerd); -1 when it must be dropped unheld (its
@@ -785,7 +817,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	/* The record walk tells when a ClientHello's bytes are in; a request
 	 * head's end only its parser finds (each segment, 8 KB at most). */
 	if (!ks_http_port(cfg, p->th.dest) && !ks_reasm_walk(e, L->lin))
-		return ks_reasm_ack_held(skb, p, s, e);   /* more segments to come */
+		return ks_reasm_named(skb, p, s, e, L);   /* placed if named, else held */
 	return ks_reasm_decide(skb, p, cfg, s, e, L);
 }
 

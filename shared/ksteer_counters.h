@@ -149,6 +149,11 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "more than a flow holds (32 pieces of up to 2 KB, 4 runs past holes, 32 KB " \
 	  "on the wire): the flow goes to ksteerd; a third early segment, or one over " \
 	  "2 KB: dropped")                                                             \
+	C(REASM_NAMED, 99, "reasm_placed_named",                                        \
+	  "held ClientHellos placed before they were whole: the held bytes one "       \
+	  "segment carries (16 KB) named the route (its whole server_name, and ALPN "  \
+	  "when the name has ALPN routes); the client sends the rest to the new "      \
+	  "socket")                                                                    \
 	C(REASM_BAD_CSUM, 56, "reasm_bad_checksum",                                     \
 	  "a segment to hold whose TCP checksum is wrong: neither held nor "           \
 	  "acknowledged (the client resends it)")                                      \
@@ -505,7 +510,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 99        /* the next counter's value */
+	KS_ST_MAX = 100       /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];

@@ -120,6 +120,24 @@ check "the same, its name with an ALPN route: $out" grep -q "handshake ok .* Tru
 expect_eq "... held and reassembled, not placed on the first" "$((p0 + 1)) $((d0 + 1))" \
 	"$(counter hello_placed_partial) $(counter reasm_completed)"
 
+# 1-byte records (6 B of wire per byte of hello), the SNI early: held until
+# the bytes one rewritten segment carries (16 KB) name the route, then
+# placed with them, without ksteerd (it is not running yet); the client
+# sends the rest, never acknowledged by TC, to the new connection. 16 KB
+# of hello is 98 KB of records, past the 32 KB the kernel holds; with the
+# SNI at byte 2400 (wire ~14.4 KB, the 10th segment) still placed.
+n0=$(counter reasm_placed_named)
+h0=$(counter reasm_handed_to_fallback)
+for off in 300 2400; do
+	out=$(in_cli env KS_RECORD=1 $PY "$TOOL" send $SRV4 443 seg.example 16380 $off)
+	set -- $out
+	got=$(grep -c " $3 $4\$" "$WORK/rec.log")
+	check "a 16 KB hello in 1-byte records, SNI at $off: every byte at the backend ($2 ms)" \
+		test "$1" = ok -a "$got" -ge 1
+done
+expect_eq "... both placed by the kernel once named, none handed to ksteerd" \
+	"$((n0 + 2)) $h0" "$(counter reasm_placed_named) $(counter reasm_handed_to_fallback)"
+
 # Loss and reordering on the wire (a test XDP program on the server's
 # interface drops one data segment of each flow once, so ksteer sees the
 # later segments first and the lost one when the client retransmits it,
