@@ -11,7 +11,7 @@
 #include "ksteer_counters.h"
 #include "ksteer_events.h"
 
-#define KS_ABI_VERSION 6
+#define KS_ABI_VERSION 7
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
@@ -298,6 +298,7 @@ struct ks_quic_sid {
 #define KS_REASM_LIFE_NS (10ULL * 1000000000)      /* then what is held goes to ksteerd */
 #define KS_REASM_PLACED_NS (3ULL * 1000000000)     /* a placed flow's entry waits this long */
 #define KS_REASM_SWEEP_NS (100ULL * 1000000)       /* at most one sweep per this */
+#define KS_REASM_AGAIN_NS (50ULL * 1000000)        /* a placed flow placed again: once per this */
 #define KS_REASM_SWEEP_MAX 8                       /* entries a sweep frees at most (2^n) */
 #define KS_REASM_EARLY_NS (3ULL * 1000000000)      /* not verified yet */
 /* The largest skb bpf_skb_change_tail makes (SKB_MAX_ALLOC: 16 KB less the

@@ -154,6 +154,10 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "segment carries (16 KB) named the route (its whole server_name, and ALPN "  \
 	  "when the name has ALPN routes); the client sends the rest to the new "      \
 	  "socket")                                                                    \
+	C(REASM_AGAIN_SOON, 100, "reasm_placed_again_too_soon",                         \
+	  "a placed flow's segment that met no socket within 50 ms of its last "       \
+	  "placement: dropped, not placed again (each placement rewrites up to 16 KB); " \
+	  "the client's next retransmission places it")                               \
 	C(REASM_BAD_CSUM, 56, "reasm_bad_checksum",                                     \
 	  "a segment to hold whose TCP checksum is wrong: neither held nor "           \
 	  "acknowledged (the client resends it)")                                      \
@@ -510,7 +514,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 100       /* the next counter's value */
+	KS_ST_MAX = 101       /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];

@@ -12,6 +12,16 @@ ks_test_begin "reassembly end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1
 ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 2>&1
+# Pins of an older ksteer (a held-flow entry of another size): up refuses
+# them, saying what to do, rather than fail to load.
+OLD_PIN=$KS_PIN-old
+ks_on_exit "rm -rf $OLD_PIN"
+mkdir -p "$OLD_PIN"
+bpftool map create "$OLD_PIN/ks_reasm" type hash key 40 value 64 entries 2 name ks_reasm flags 1
+out=$(in_srv env KSTEER_PIN_DIR=$OLD_PIN $KSTEER up -a $SRV4 -p 443 2>&1)
+check "up over an older ksteer's pins: refused, says to run down first ($out)" \
+	grep -q "older ksteer: run 'ksteer down'" <<<"$out"
+rm -rf "$OLD_PIN"
 # A table of 2 flows, so that the full-table case below is cheap to reach.
 check "ksteer up --reasm-entries 2" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --reasm-entries 2
 check "up again keeps the table's size" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
