@@ -224,6 +224,37 @@ static __always_inline int ks_hb_pending(void)
 	return pending && *pending;
 }
 
+/*
+ * The segment TC last placed from a held flow on this CPU: its TCP ports
+ * and sequence number as the header has them. TC places a held
+ * ClientHello of more than 16 KB of records with a segment that carries
+ * only a prefix of it (the client resends the rest to the connection),
+ * which the sk_reuseport program, reading that segment alone, could not
+ * route: for that very segment it keeps TC's choice (ks_tc_placed).
+ */
+struct ks_placing {
+	__u32 ports;
+	__u32 seq;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_placing);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_tc_placing SEC(".maps");
+
+/* th: a TCP header's first 8 bytes. Whether TC placed it (above). */
+static __always_inline int ks_tc_placed(const __u8 *th)
+{
+	__u32 zero = 0, w[2];
+	struct ks_placing *c = bpf_map_lookup_elem(&ks_tc_placing, &zero);
+
+	__builtin_memcpy(w, th, 8);
+	return c && c->ports == w[0] && c->seq == w[1];
+}
+
 static __always_inline struct ks_config *ks_cfg(void)
 {
 	__u32 zero = 0;

@@ -105,11 +105,6 @@ struct {
 
 #define KS_WIRE_MASK (KS_REASM_WIRE - 1)
 _Static_assert(KS_WIRE_MASK <= KS_LIN_MASK, "the linear buffer holds what is held");
-/* The largest skb bpf_skb_change_tail makes (SKB_MAX_ALLOC: 16 KB less the
- * skb's shared info): a rewritten segment carries at most this less its
- * headers. What a ClientHello has past it is never acknowledged, so the
- * client sends it again, to the connection by then. */
-#define KS_SKB_MAX 16064
 
 static __always_inline int ks_reasm_expired(const struct ks_reasm *e)
 {
@@ -318,6 +313,16 @@ static __attribute__((noinline)) void ks_reasm_drop(struct ks_reasm *e, const st
 struct ks_linear_ctx {
 	struct ks_reasm *e;
 	__u8 *lin;
+	__u32 from;           /* the first piece to copy */
+};
+
+/* Whose pieces lin holds, and how many of them (pieces never change once
+ * kept, and a flow's only grow): the next segment of the same flow on this
+ * CPU copies only its new ones, not all of them again (32 segments copied
+ * up to 32 KB each). */
+struct ks_lin_mark {
+	__u64 born_ns;
+	__u32 isn, cookie, npiece;
 };
 
 static long ks_linear_step(__u32 i, void *arg)
@@ -325,8 +330,10 @@ static long ks_linear_step(__u32 i, void *arg)
 	struct ks_linear_ctx *c = arg;
 	struct ks_reasm *e = c->e;
 	struct ks_reasm_chunk *ch;
-	__u32 k = i & (KS_REASM_PIECES - 1), id, off, n;
+	__u32 k, id, off, n;
 
+	i += c->from;
+	k = i & (KS_REASM_PIECES - 1);
 	if (i >= e->npiece || i >= KS_REASM_PIECES)
 		return 1;
 	id = e->piece_id[k];
@@ -338,15 +345,25 @@ static long ks_linear_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* lin[0..n) = the first n held bytes, then zero padding to 4. */
-static __attribute__((noinline)) void ks_reasm_linear(struct ks_reasm *e, __u8 *lin, __u32 n)
+/* lin[0..n) = the first n held bytes, then zero padding to 4 (m: whose
+ * pieces lin holds; padding past n < contig, or before a run past a hole,
+ * may clobber held bytes, so then it holds no one's). */
+static __attribute__((noinline)) void ks_reasm_linear(struct ks_reasm *e, __u8 *lin, __u32 n,
+						      struct ks_lin_mark *m)
 {
 	struct ks_linear_ctx c = { .e = e, .lin = lin };
+	int same = m->born_ns == e->born_ns && m->isn == e->isn && m->cookie == e->cookie &&
+		   m->npiece <= e->npiece;
 
+	c.from = same ? m->npiece : 0;
 	bpf_loop(KS_REASM_PIECES, ks_linear_step, &c, 0);
 	lin[n & KS_WIRE_MASK] = 0;
 	lin[(n + 1) & KS_WIRE_MASK] = 0;
 	lin[(n + 2) & KS_WIRE_MASK] = 0;
+	m->born_ns = e->born_ns;
+	m->isn = e->isn;
+	m->cookie = e->cookie;
+	m->npiece = n == e->contig && !e->nrun ? e->npiece : 0;
 }
 
 /* ---- coverage ---------------------------------------------------------- */
@@ -739,7 +756,12 @@ static __attribute__((noinline)) int ks_reasm_rewrite(struct __sk_buff *skb, str
 		cs = bpf_csum_diff(0, 0, (void *)rw->hdr, hl & 60, (__u32)cs);
 		rw->sum = cs;
 		rw->off = 0;
-		rw->len = (n + 3) & ~3u;          /* lin is zero-padded */
+		/* Summed in words: zero the pad past n, where lin may hold
+		 * later held bytes (n < contig: more than a segment carries). */
+		lin[n & KS_WIRE_MASK] = 0;
+		lin[(n + 1) & KS_WIRE_MASK] = 0;
+		lin[(n + 2) & KS_WIRE_MASK] = 0;
+		rw->len = (n + 3) & ~3u;
 		bpf_loop(KS_REASM_WIRE / 512 + 1, ks_sum_step, &w, 0);
 		check = ks_csum_fold(rw->sum);
 		t->check = check;

@@ -308,7 +308,8 @@ static __always_inline int ks_quic_select(struct sk_reuseport_md *md, struct ks_
  * ksteerd's. TC gives a ClientHello too big for this parser to ksteerd,
  * except when ksteerd hands that very connection back (handback.h): then
  * TC's choice is the backend ksteerd routed it to, and giving it to
- * ksteerd's socket again would loop.
+ * ksteerd's socket again would loop. Likewise when TC placed a held
+ * ClientHello whose first segment is only part of it (ks_tc_placed).
  */
 static __always_inline __u32 ks_tc_choice(struct sk_reuseport_md *md)
 {
@@ -437,7 +438,9 @@ int ksteer_reuseport(struct sk_reuseport_md *md)
 		}
 		/* fall through */
 	default:
-		if (ks_hb_pending())
+		/* ... and so does a held ClientHello TC placed with a
+		 * prefix of it (ks_tc_placed). */
+		if (ks_hb_pending() || ks_tc_placed(th))
 			backend = ks_tc_choice(md);
 		break;
 	}

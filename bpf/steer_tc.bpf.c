@@ -57,6 +57,7 @@ struct ks_tc_linear {
 	struct ks_keep keep;
 	struct ks_csum csum;
 	__u32 n, backend, why;    /* ks_reasm_place's (why: a KS_WHY_, for the monitor) */
+	struct ks_lin_mark mark;  /* whose pieces lin holds (ks_reasm_linear) */
 	struct ks_sweep sweep;
 };
 
@@ -566,6 +567,19 @@ static __always_inline int ks_reasm_ack_held(struct __sk_buff *skb, struct ks_pk
 	return ks_reasm_ack(skb, p, s, e, e->acked);
 }
 
+/* The segment in hand is placed from a held flow: the sk_reuseport
+ * program keeps TC's choice for it (ks_tc_placed). */
+static __always_inline void ks_tc_placing_set(const struct ks_pkt *p)
+{
+	__u32 zero = 0;
+	struct ks_placing *c = bpf_map_lookup_elem(&ks_tc_placing, &zero);
+
+	if (c) {
+		c->ports = p->th.source | (__u32)p->th.dest << 16;
+		c->seq = p->th.seq;
+	}
+}
+
 /*
  * Create the connection from the held flow: the segment in hand is
  * rewritten to carry the first L->n held bytes from ISN + 1 (L->lin holds
@@ -604,6 +618,7 @@ static __attribute__((noinline)) int ks_reasm_place(struct __sk_buff *skb, struc
 		if (bs)
 			bs->routed++;
 	}
+	ks_tc_placing_set(p);
 	st = ks_assign(skb, p, cookie, backend, cfg);
 	if (e->state != KS_RS_PLACED)             /* placed again: shown once */
 		ks_assigned(p, backend == KS_FALLBACK_ID ? NULL : &s->p, st,
@@ -654,7 +669,7 @@ static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_p
 		ks_reasm_drop(e, &s->flow);
 		return ks_to_fallback(skb, p, cfg, s, cookie, why);
 	}
-	ks_reasm_linear(e, L->lin, n);
+	ks_reasm_linear(e, L->lin, n, &L->mark);
 	return ks_reasm_place_on(skb, p, s, e, L, n, KS_FALLBACK_ID, why);
 }
 
@@ -690,6 +705,40 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
 	if (!backend)
 		ks_count(KS_ST_NO_ROUTE);
 	return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_ROUTED);   /* 0: refused */
+}
+
+/*
+ * A held ClientHello not whole yet: placed as soon as the bytes one
+ * rewritten segment carries (the first n held) name its route, as
+ * ks_place_named places a first segment: same parser, same rule (not while
+ * an ALPN route may still match), and the same bytes the sk_reuseport
+ * program then reads. The client resends what is past n (never
+ * acknowledged beyond it) to the new connection. Else acknowledged and
+ * held. Parsed again only when those bytes doubled, or reached what a
+ * segment carries: a prefix of 1-byte records costs a walk of every record
+ * (~150 us for 16 KB of them), which parsing it at each segment made ~1.1
+ * ms a flow, and this ~0.5.
+ */
+static __always_inline int ks_reasm_named(struct __sk_buff *skb, struct ks_pkt *p,
+					  struct ks_tc_scratch *s, struct ks_reasm *e,
+					  struct ks_tc_linear *L)
+{
+	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p), backend;
+	struct ks_first_job j = { .s = &s->p, .hw = &s->hw, .dport = p->th.dest, .count = 0 };
+
+	if (n <= e->named_at || (n < 2 * e->named_at && n < ks_carry_max(p)))
+		return ks_reasm_ack_held(skb, p, s, e);   /* parsed: not named */
+	backend = KS_ROUTE_LATER;
+	if (ks_first_parse(NULL, L->lin, 0, n, &j) == KS_HELLO_INCOMPLETE && s->p.hello.named)
+		backend = ks_route(&s->p, &s->r);
+	if (backend == KS_ROUTE_LATER) {
+		/* Not named, or its ALPN may still decide: more to come. (A
+		 * named one is parsed again should its placement fail.) */
+		e->named_at = n;
+		return ks_reasm_ack_held(skb, p, s, e);
+	}
+	ks_count(KS_ST_REASM_NAMED);
+	return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_ROUTED_PARTIAL);
 }
 
 /* Keep the segment's payload in e. 0; 1 when it is past what a flow
@@ -752,9 +801,20 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		return TC_ACT_SHOT;               /* the client gave up */
 	}
 	if (e->state == KS_RS_PLACED) {
-		/* No socket took the placed segment: place it again. */
+		/* No socket took the placed segment: place it again, once per
+		 * KS_REASM_AGAIN_NS at most. A client's retransmissions come
+		 * further apart (its RTO: 200 ms or more); one replaying its
+		 * last segment faster would make each replay a 16 KB rewrite.
+		 * Dropped: the next one places it. */
+		__u64 now = bpf_ktime_get_ns();
+
+		if (now - e->seen_ns < KS_REASM_AGAIN_NS) {
+			ks_count(KS_ST_REASM_AGAIN_SOON);
+			return TC_ACT_SHOT;
+		}
+		e->seen_ns = now;
 		ks_count(KS_ST_REASM_PLACED_AGAIN);
-		ks_reasm_linear(e, L->lin, e->carried);
+		ks_reasm_linear(e, L->lin, e->carried, &L->mark);
 		return ks_reasm_place_on(skb, p, s, e, L, e->carried, e->target, KS_WHY_ROUTED);
 	}
 	if (ks_reasm_expired(e))
@@ -781,11 +841,11 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	e->seen_ns = bpf_ktime_get_ns();
 	if (!e->contig)
 		return TC_ACT_SHOT;               /* the first segment is still to come */
-	ks_reasm_linear(e, L->lin, e->contig);
+	ks_reasm_linear(e, L->lin, e->contig, &L->mark);
 	/* The record walk tells when a ClientHello's bytes are in; a request
 	 * head's end only its parser finds (each segment, 8 KB at most). */
 	if (!ks_http_port(cfg, p->th.dest) && !ks_reasm_walk(e, L->lin))
-		return ks_reasm_ack_held(skb, p, s, e);   /* more segments to come */
+		return ks_reasm_named(skb, p, s, e, L);   /* placed if named, else held */
 	return ks_reasm_decide(skb, p, cfg, s, e, L);
 }
 

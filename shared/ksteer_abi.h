@@ -11,7 +11,7 @@
 #include "ksteer_counters.h"
 #include "ksteer_events.h"
 
-#define KS_ABI_VERSION 6
+#define KS_ABI_VERSION 7
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
@@ -307,8 +307,14 @@ struct ks_quic_sid {
 #define KS_REASM_LIFE_NS (10ULL * 1000000000)      /* then what is held goes to ksteerd */
 #define KS_REASM_PLACED_NS (3ULL * 1000000000)     /* a placed flow's entry waits this long */
 #define KS_REASM_SWEEP_NS (100ULL * 1000000)       /* at most one sweep per this */
+#define KS_REASM_AGAIN_NS (50ULL * 1000000)        /* a placed flow placed again: once per this */
 #define KS_REASM_SWEEP_MAX 8                       /* entries a sweep frees at most (2^n) */
 #define KS_REASM_EARLY_NS (3ULL * 1000000000)      /* not verified yet */
+/* The largest skb bpf_skb_change_tail makes (SKB_MAX_ALLOC: 16 KB less the
+ * skb's shared info): a rewritten segment carries at most this less its
+ * headers (link layer included). What a ClientHello has past it is never
+ * acknowledged, so the client sends it again, to the connection by then. */
+#define KS_SKB_MAX 16064
 
 struct ks_flow {
 	__u32 saddr[4];
@@ -349,6 +355,7 @@ struct ks_reasm {
 	__u32 carried;        /* placed: the bytes the placed segment carried */
 	__u32 echo;           /* the verified first segment's TSecr (0: none): the
 			       * option bits it carries, which later ones must repeat */
+	__u32 named_at;       /* held bytes last parsed for a name (ks_reasm_named) */
 	struct ks_reasm_walk w;
 	/* Last (a new entry zeroes what is before them): piece i is bytes
 	 * [off, off + len) from ISN + 1, in pool chunk id; npiece say how many. */

@@ -149,6 +149,15 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "more than a flow holds (32 pieces of up to 2 KB, 4 runs past holes, 32 KB " \
 	  "on the wire): the flow goes to ksteerd; a third early segment, or one over " \
 	  "2 KB: dropped")                                                             \
+	C(REASM_NAMED, 101, "reasm_placed_named",                                       \
+	  "held ClientHellos placed before they were whole: the held bytes one "       \
+	  "segment carries (16 KB) named the route (its whole server_name, and ALPN "  \
+	  "when the name has ALPN routes); the client sends the rest to the new "      \
+	  "socket")                                                                    \
+	C(REASM_AGAIN_SOON, 102, "reasm_placed_again_too_soon",                         \
+	  "a placed flow's segment that met no socket within 50 ms of its last "       \
+	  "placement: dropped, not placed again (each placement rewrites up to 16 KB); " \
+	  "the client's next retransmission places it")                               \
 	C(REASM_BAD_CSUM, 56, "reasm_bad_checksum",                                     \
 	  "a segment to hold whose TCP checksum is wrong: neither held nor "           \
 	  "acknowledged (the client resends it)")                                      \
@@ -512,7 +521,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 101       /* the next counter's value */
+	KS_ST_MAX = 103       /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];

@@ -12,6 +12,16 @@ ks_test_begin "reassembly end-to-end tests"
 TOOL=$ROOT/tests/tools/hello_tool.py
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1
 ip netns exec "$SRV_NS" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 2>&1
+# Pins of an older ksteer (a held-flow entry of another size): up refuses
+# them, saying what to do, rather than fail to load.
+OLD_PIN=$KS_PIN-old
+ks_on_exit "rm -rf $OLD_PIN"
+mkdir -p "$OLD_PIN"
+bpftool map create "$OLD_PIN/ks_reasm" type hash key 40 value 64 entries 2 name ks_reasm flags 1
+out=$(in_srv env KSTEER_PIN_DIR=$OLD_PIN $KSTEER up -a $SRV4 -p 443 2>&1)
+check "up over an older ksteer's pins: refused, says to run down first ($out)" \
+	grep -q "older ksteer: run 'ksteer down'" <<<"$out"
+rm -rf "$OLD_PIN"
 # A table of 2 flows, so that the full-table case below is cheap to reach.
 check "ksteer up --reasm-entries 2" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443 --reasm-entries 2
 check "up again keeps the table's size" in_srv $KSTEER up -a $SRV4 -a $SRV6 -p 443
@@ -106,6 +116,24 @@ out=$(big_tls)
 check "the same, its name with an ALPN route: ${out:0:40}" grep -q "handshake ok .*s_server" <<<"$out"
 expect_eq "... held and reassembled, not placed on the first" "$((p0 + 1)) $((d0 + 1))" \
 	"$(counter hello_placed_partial) $(counter reasm_completed)"
+
+# 1-byte records (6 B of wire per byte of hello), the SNI early: held until
+# the bytes one rewritten segment carries (16 KB) name the route, then
+# placed with them, without ksteerd (it is not running yet); the client
+# sends the rest, never acknowledged by TC, to the new connection. 16 KB
+# of hello is 98 KB of records, past the 32 KB the kernel holds; with the
+# SNI at byte 2400 (wire ~14.4 KB, the 10th segment) still placed.
+n0=$(counter reasm_placed_named)
+h0=$(counter reasm_handed_to_fallback)
+for off in 300 2400; do
+	out=$(in_cli env KS_RECORD=1 $PY "$TOOL" send $SRV4 443 seg.example 16380 $off)
+	set -- $out
+	got=$(grep -c " $3 $4\$" "$WORK/rec.log")
+	check "a 16 KB hello in 1-byte records, SNI at $off: every byte at the backend ($2 ms)" \
+		test "$1" = ok -a "$got" -ge 1
+done
+expect_eq "... both placed by the kernel once named, none handed to ksteerd" \
+	"$((n0 + 2)) $h0" "$(counter reasm_placed_named) $(counter reasm_handed_to_fallback)"
 
 # Loss and reordering on the wire (a test XDP program on the server's
 # interface drops one data segment of each flow once, so ksteer sees the

@@ -179,12 +179,14 @@ CIPHER_SUITES = (0x1301, 0x1302, 0x1303,                    # TLS 1.3
 
 
 def client_hello(seed: str, sni=DEFAULT_SNI, alpn=("h2", "http/1.1"), sni_position="middle",
-                 unknown_exts=0, padding=None, pad_to=None, lengths: Lengths = PLAIN) -> bytes:
+                 unknown_exts=0, padding=None, pad_to=None, padding_last=False,
+                 lengths: Lengths = PLAIN) -> bytes:
     """The ClientHello handshake message (header included).
 
     unknown_exts  that many empty extensions of unknown types, first
     padding       a padding extension (21) with this many zero bytes, after
-                  the unknown ones and before the base extensions
+                  the unknown ones and before the base extensions (after
+                  them: padding_last)
     pad_to        padding sized so that the message is exactly this long
     sni_position  middle (as built), first or last among the extensions
     """
@@ -199,10 +201,9 @@ def client_hello(seed: str, sni=DEFAULT_SNI, alpn=("h2", "http/1.1"), sni_positi
     suites = b"".join(u16(c) for c in CIPHER_SUITES)
 
     def message(pad_body) -> bytes:
-        block = head
-        if pad_body is not None:
-            block += ext(EXT_PADDING, b"\0" * pad_body)
-        block += b"".join(e[1] for e in exts)
+        pad = ext(EXT_PADDING, b"\0" * pad_body) if pad_body is not None else b""
+        base = b"".join(e[1] for e in exts)
+        block = head + (base + pad if padding_last else pad + base)
         body = (u16(0x0303) + random + lengths.vec8("session_id", session_id)
                 + lengths.vec16("cipher_suites", suites)
                 + lengths.vec8("compression", b"\0")
@@ -304,6 +305,12 @@ for n in (1, 2, 5, 127, 256, 16384):
 for pad in (20, 1024, 6000):
     shape(f"records_1_padding_{pad}", "wellformed",
           plain(f"records_1_padding_{pad}", size=1, padding=pad), "handshake")
+# The same ~37 KB of 1-byte records with the SNI early (after 50 empty
+# unknown extensions, ~2 KB of wire in: past a first segment of 1448 B),
+# the padding last: the kernel places it once the held bytes name it.
+shape("records_1_sni_early_padding_6000", "wellformed",
+      plain("records_1_sni_early_padding_6000", size=1, unknown_exts=50, padding=6000,
+            padding_last=True), "handshake")
 # N empty extensions of unknown types before the real ones: the walk to the
 # SNI crosses all of them (8192 of them: 32 KB, past the kernel's 16 KB).
 for n in (128, 1024, 4096, 8192):
