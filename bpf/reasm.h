@@ -293,12 +293,17 @@ static long ks_free_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* Forget the flow: its chunks, its share, its gate count, its entry. */
+/* Forget the flow: its chunks, its share, its gate count, its entry.
+ * Once: two CPUs may meet the same entry (a client's segments sent from
+ * one thread as it moves between CPUs), and a second free would put its
+ * chunks in the free queue twice, for two flows to share. */
 static __attribute__((noinline)) void ks_reasm_drop(struct ks_reasm *e, const struct ks_flow *f)
 {
 	struct ks_free_ctx c = { .e = e };
 	struct ks_prefix pk;
 
+	if (__sync_val_compare_and_swap(&e->dropping, 0, 1))
+		return;
 	bpf_loop(KS_REASM_PIECES, ks_free_step, &c, 0);
 	ks_prefix_of(f, &pk);
 	if (e->npiece)

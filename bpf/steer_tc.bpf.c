@@ -1025,6 +1025,13 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		if (e->cookie == cookie)
 			goto held;
 		if (!valid) {
+			/* A placed flow's client acknowledging bytes past our
+			 * SYN-ACK has heard from its server: the connection was
+			 * made, and has ended (no socket met this segment), so
+			 * what was kept for a retransmission is done with, and
+			 * its share of the pool goes back now, not at a sweep. */
+			if (e->state == KS_RS_PLACED && (int)(cookie - e->cookie) > 0)
+				ks_reasm_drop(e, &s->flow);
 			ks_count(KS_ST_COOKIE_BAD);
 			return TC_ACT_UNSPEC;     /* not the flow we hold */
 		}

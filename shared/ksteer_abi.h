@@ -356,6 +356,7 @@ struct ks_reasm {
 	__u32 echo;           /* the verified first segment's TSecr (0: none): the
 			       * option bits it carries, which later ones must repeat */
 	__u32 named_at;       /* held bytes last parsed for a name (ks_reasm_named) */
+	__u32 dropping;       /* set by the one ks_reasm_drop that frees it */
 	struct ks_reasm_walk w;
 	/* Last (a new entry zeroes what is before them): piece i is bytes
 	 * [off, off + len) from ISN + 1, in pool chunk id; npiece say how many. */
