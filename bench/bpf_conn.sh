@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # BPF run time per connection, by program, on the router-bound workload
-# (connbench -R: curl's one-segment ClientHello, Chromium's two-segment one,
-# to bench/rawsrv), the fast path beside direct, REPS alternating runs of N
+# (connbench -R: curl's one-segment ClientHello; Chromium's two-segment ones,
+# "two" with the SNI in the first segment, placed on it, and "held" with it
+# in the second, held and rewritten; to bench/rawsrv), the fast path beside direct, REPS alternating runs of N
 # connections at concurrency C. Per program: µs per connection, runs per
 # connection, ns per run (bpftool's run_time_ns / run_cnt with
 # kernel.bpf_stats_enabled, restored after), and ksteer's counters per
 # connection (packets of each class). Direct's line shows what the cgroup
 # programs cost a connection ksteer does not steer (sock_ops runs for every
 # TCP socket of the cgroup, the benchmark's client sockets included).
-#   N=4000 C=32 REPS=3 SHAPES="one two" bench/bpf_conn.sh
+#   N=4000 C=32 REPS=3 SHAPES="one two held" bench/bpf_conn.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 export KSTEER_PIN_DIR=$KS_PIN
-N=${N:-4000}; C=${C:-32}; REPS=${REPS:-3}; SHAPES=${SHAPES:-"one two"}
+N=${N:-4000}; C=${C:-32}; REPS=${REPS:-3}; SHAPES=${SHAPES:-"one two held"}
 WORK=$(mktemp -d)
 KSTEER=$PWD/build/ksteer
 STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
@@ -27,6 +28,7 @@ make -s build/connbench build/rawsrv build/ksteer
 bench_link_up
 cp tests/data/captures/curl_h11.bin "$WORK/raw-one.bin"
 cp tests/data/captures/chromium_1.bin "$WORK/raw-two.bin"
+cp tests/data/captures/chromium_2.bin "$WORK/raw-held.bin"
 in_srv "$KSTEER" up -a $SRV4 -i "$SRV_IF" -p 443 >/dev/null
 in_srv "$KSTEER" backend add ra 0.0.0.0:9202 >/dev/null
 for h in curl.example.com chrome.example.com; do in_srv "$KSTEER" route add $h ra >/dev/null; done
