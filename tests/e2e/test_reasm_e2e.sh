@@ -189,7 +189,13 @@ for i in 1 2; do
 		>"$WORK/slow$i" &
 	slow+=($!)
 done
-sleep 1
+# Until both hold their entries (each pauses 3 s after its first segment;
+# on a loaded machine their start can take a second or more).
+for _ in $(seq 25); do
+	held=$(bpftool -j map dump pinned "$KSTEER_PIN_DIR/ks_reasm" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	[ "$held" = 2 ] && break
+	sleep 0.1
+done
 out=$(in_cli $PY "$TOOL" send $SRV4 443 seg.example 3000 2900 1 1400)
 whole "table full: the third client whole via ksteerd" "$out"
 expect_eq "... counted as a full table" $((f0 + 1)) "$(counter reasm_full_to_fallback)"
