@@ -299,6 +299,9 @@ static __always_inline int ks_quic_host_known(const struct ks_flow *pair, struct
  * decides, not the address pair an old one had. pair: p's (ks_flow_of);
  * host: scratch. TC's, and the group's sk_reuseport program's for the
  * short headers TC passes it (KS_CFG_QUIC_GROUP). */
+_Static_assert(KS_ST_QUIC_BY_PEER > 1 && KS_ST_QUIC_BY_PROBE > 1,
+	       "ks_quic_unknown's answers: a counter, 1 (not QUIC) or -1");
+
 static __attribute__((noinline)) int ks_quic_unknown(const struct ks_pkt *p, const struct ks_quic_inv *h,
 						     const struct ks_flow *pair, struct ks_flow *host,
 						     struct ks_slot *slot)

@@ -350,6 +350,14 @@ static long ks_linear_step(__u32 i, void *arg)
 	return 0;
 }
 
+/* Zero lin[n, n + 3): a sum over lin in 4-byte words ends at n. */
+static __always_inline void ks_lin_pad(__u8 *lin, __u32 n)
+{
+	lin[n & KS_WIRE_MASK] = 0;
+	lin[(n + 1) & KS_WIRE_MASK] = 0;
+	lin[(n + 2) & KS_WIRE_MASK] = 0;
+}
+
 /* lin[0..n) = the first n held bytes, then zero padding to 4 (m: whose
  * pieces lin holds; padding past n < contig, or before a run past a hole,
  * may clobber held bytes, so then it holds no one's). */
@@ -362,9 +370,7 @@ static __attribute__((noinline)) void ks_reasm_linear(struct ks_reasm *e, __u8 *
 
 	c.from = same ? m->npiece : 0;
 	bpf_loop(KS_REASM_PIECES, ks_linear_step, &c, 0);
-	lin[n & KS_WIRE_MASK] = 0;
-	lin[(n + 1) & KS_WIRE_MASK] = 0;
-	lin[(n + 2) & KS_WIRE_MASK] = 0;
+	ks_lin_pad(lin, n);
 	m->born_ns = e->born_ns;
 	m->isn = e->isn;
 	m->cookie = e->cookie;
@@ -762,10 +768,9 @@ static __attribute__((noinline)) int ks_reasm_rewrite(struct __sk_buff *skb, str
 		rw->sum = cs;
 		rw->off = 0;
 		/* Summed in words: zero the pad past n, where lin may hold
-		 * later held bytes (n < contig: more than a segment carries). */
-		lin[n & KS_WIRE_MASK] = 0;
-		lin[(n + 1) & KS_WIRE_MASK] = 0;
-		lin[(n + 2) & KS_WIRE_MASK] = 0;
+		 * later held bytes (n < contig: more than a segment carries;
+		 * the caller's ks_lin_mark no longer holds then). */
+		ks_lin_pad(lin, n);
 		rw->len = (n + 3) & ~3u;
 		bpf_loop(KS_REASM_WIRE / 512 + 1, ks_sum_step, &w, 0);
 		check = ks_csum_fold(rw->sum);

@@ -601,6 +601,10 @@ static __attribute__((noinline)) int ks_reasm_place(struct __sk_buff *skb, struc
 	if (!cfg)
 		return TC_ACT_SHOT;
 	L->rw.isn = e->isn;
+	/* The rewrite's checksum may zero held bytes past n in lin: what lin
+	 * holds is no one's now, so a failed placement (the entry kept, the
+	 * client sending again) copies all of its pieces again. */
+	L->mark.npiece = 0;
 	if (ks_reasm_rewrite(skb, p, &L->rw, L->lin, n)) {
 		/* Dropped: nothing changes, the client sends again. */
 		ks_count(KS_ST_REASM_FAILED);
