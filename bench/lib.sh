@@ -28,6 +28,16 @@ bench_link_up() {
 		net.ipv4.ip_local_port_range="1024 65000" >/dev/null
 }
 
+# bpf_stats_keep: kernel.bpf_stats_enabled as it is now in STATS0, and put
+# back so when the script ends (ks_on_exit); bpf_stats_restore puts it back
+# before then. One switch for the whole kernel: a benchmark turns it on
+# only around what it measures.
+bpf_stats_keep() {
+	STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	ks_on_exit 'bpf_stats_restore'
+}
+bpf_stats_restore() { echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled; }
+
 # prog_stats NAME: "run_time_ns run_cnt" of the program pinned as NAME in
 # $KSTEER_PIN_DIR, "0 0" when there is none (the run time grows only while
 # kernel.bpf_stats_enabled is 1).

@@ -35,11 +35,10 @@ KS_TAG=${KS_TAG:-qb$$}
 KS_PIN=${KS_PIN:-/sys/fs/bpf/ksteer-qbench-$$}
 source "$ROOT/tests/lib/lib.sh"
 source "$ROOT/bench/lib.sh"
-STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+bpf_stats_keep
 RPID=
 # The namespaces, the pins and every job of ours end with the script
 # (ks_test_end); the BPF statistics switch goes back as it was.
-ks_on_exit 'echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled'
 ks_test_begin "quic_bench" || exit 1
 # Every datagram its own skb, as from a NIC without offloads.
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1 || true
@@ -118,7 +117,7 @@ for rep in $(seq "$REPS"); do
 	printf '%-4s %-4s %12s %12s %12s  %s %s\n' S $rep $s $r $((r / SECS)) "$p1" "$p2"
 	in_srv "$KSTEER" down >/dev/null 2>&1
 done
-echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
+bpf_stats_restore
 
 /usr/bin/python3 - "$OUT" "$SECS" "$SIZE" "$tc_ns" "$tc_cnt" "$rp_ns" "$rp_cnt" "$by_cid" "$rp_sel" \
 	"$rp_tc" "${RA[*]}" "${RB[*]}" "${RS[*]}" "$(uname -r)" "$(git describe --always --dirty 2>/dev/null)" <<'EOF'

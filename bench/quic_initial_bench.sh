@@ -30,10 +30,9 @@ for t in gtlsserver gtlsclient bpftool openssl; do
 	command -v $t >/dev/null || { echo "quic_initial_bench: $t missing (make deps)" >&2; exit 1; }
 done
 KS_PIN=/sys/fs/bpf/ksteer-qibench-$$
-STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+bpf_stats_keep
 # The namespaces, the pins and every job of ours end with the script
 # (ks_test_end); the BPF statistics switch goes back as it was.
-ks_on_exit 'echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled'
 ks_test_begin "quic_initial_bench" || exit 1
 ks_make_certs "$WORK" qa.example || exit 1
 mkdir -p "$WORK/qa/www" "$WORK/qa/qlog"

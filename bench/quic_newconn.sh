@@ -37,11 +37,10 @@ KS_TAG=qn$$
 KS_PIN=/sys/fs/bpf/ksteer-qnew-$$
 source "$ROOT/tests/lib/lib.sh"
 source "$ROOT/bench/lib.sh"
-STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+bpf_stats_keep
 TPID= KD=
 # The namespaces, the pins and every job of ours end with the script
 # (ks_test_end); the BPF statistics switch goes back as it was.
-ks_on_exit 'echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled'
 ks_test_begin "quic_newconn" || exit 1
 
 # bpf_ns: run time (ns) of every program pinned by this ksteer, summed.
@@ -101,7 +100,7 @@ RES[ksteerd]=$(one_path ksteerd)
 [ -n "${DEBUG:-}" ] && { in_srv "$KSTEER" stats | grep -v " 0$" >&2; cat "$WORK/ksteerd.log" >&2; }
 kill $KD; wait $KD 2>/dev/null; KD=
 in_srv "$KSTEER" down >/dev/null
-echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
+bpf_stats_restore
 
 for m in direct kernel ksteerd; do
 	[ -n "${RES[$m]:-}" ] && printf '%-8s %s\n' $m "$(echo ${RES[$m]})"

@@ -30,8 +30,7 @@ KS_TAG=${KS_TAG:-tf$$}
 KS_PIN=${KS_PIN:-/sys/fs/bpf/ksteer-tfloor-$$}
 source "$ROOT/tests/lib/lib.sh"
 source "$ROOT/bench/lib.sh"
-STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
-ks_on_exit 'echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled'
+bpf_stats_keep
 ks_on_exit 'rm -rf "$KS_PIN"'
 ks_test_begin "tc_floor" || exit 1
 ip netns exec "$CLI_NS" ethtool -K "$CLI_IF" tso off gso off >/dev/null 2>&1 || true
@@ -82,7 +81,7 @@ for rep in $(seq "$REPS"); do
 		printf '%-4s %-10s %10s datagrams/s  %s\n' $rep $v $((r / SECS)) "${NS[$v]:-}"
 	done
 done
-echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
+bpf_stats_restore
 args=()
 for v in $VARIANTS; do args+=("$v" "${RATES[$v]}" "${NS[$v]:-}"); done
 /usr/bin/python3 - "$OUT" "$SECS" "$(uname -r)" "$(git describe --always --dirty 2>/dev/null)" "${args[@]}" <<'PY'
