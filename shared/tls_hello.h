@@ -35,7 +35,7 @@
 #define KS_HS_MAX (16384 + 4) /* ClientHello bytes kept, header included */
 #define KS_HS_MASK 32767
 #define KS_HS_BUF 65536
-#define KS_WIRE_MAX 32767     /* its records on the wire, headers included */
+#define KS_WIRE_MAX 131071    /* its records on the wire, headers included */
 #endif
 #define KS_MAX_RECORDS (KS_WIRE_MAX / 6 + 1)
 #define KS_MAX_EXTS (KS_HS_MAX / 4 + 1)
