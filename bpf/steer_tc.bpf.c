@@ -552,12 +552,13 @@ static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 		if (e->contig > n && n)
 			ack = n - 1;              /* its first block starts at n */
 	}
-	win = KS_REASM_WIRE - (ack & KS_WIRE_MASK);
 	/* The window ends where what we hold does (KS_REASM_WIRE): a 16 KB
 	 * hello in 1-byte records (98 KB) fits, and a client sends nothing
-	 * we could not keep. Unscaled (no window scaling) it is 64 KB at most,
-	 * and what the hello has past that edge is never sent to us
-	 * (ks_reasm_more hands the flow to ksteerd once it holds up to it). */
+	 * we could not keep. Unscaled (no window scaling) it is 64 KB at most;
+	 * without SACK it ends at KS_REASM_NOSACK_WIRE. What the hello has
+	 * past that edge is never sent to us (ks_reasm_more hands the flow to
+	 * ksteerd once it holds up to it). */
+	win = (o.sack ? KS_REASM_WIRE : KS_REASM_NOSACK_WIRE) - (ack & KS_WIRE_MASK);
 	if (o.wscale != KS_WS_NONE)
 		win >>= KS_OUR_WSCALE;
 	else if (win > 65535)
@@ -732,15 +733,23 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
 /*
  * A held ClientHello not whole and not named: acknowledged as far as a
  * placement carries, to wait for more; but once every byte up to the
- * window's right edge is held (an unscaled window: 64 KB past what we
- * acknowledged) the client can send no more, and it goes to ksteerd now
- * rather than at the end of its lifetime.
+ * window's right edge is held, as far as whole segments fill it (an
+ * unscaled window: 64 KB past what we acknowledged; without SACK, up to
+ * 32 KB), the client can send no more, and it goes to ksteerd now rather
+ * than at the end of its lifetime.
  */
 static __always_inline int ks_reasm_wait(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_config *cfg, struct ks_tc_scratch *s,
 					 struct ks_reasm *e, struct ks_tc_linear *L)
 {
-	if (e->edge && e->contig >= e->edge) {
+	__u32 seg = p->len - p->payload;
+
+	/* Less room than a segment: a sender sends no part-segment to fill
+	 * a window (Linux's tcp_snd_wnd_test), and a full one here is at
+	 * least this one or 1460 bytes (Ethernet less headers). */
+	if (seg < 1460)
+		seg = 1460;
+	if (e->edge && e->contig + seg > e->edge) {
 		ks_count(KS_ST_REASM_WINDOW);
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L, KS_WHY_REASM_HANDED);
 	}

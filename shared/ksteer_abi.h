@@ -298,6 +298,11 @@ struct ks_quic_sid {
  * records takes 16388 x 6 = 98328 (a power of 2, it is a mask). ks_reasm_ack
  * advertises a window that ends here, so a client never sends past it. */
 #define KS_REASM_WIRE 131072
+/* Without SACK a client counts nothing past what TC acknowledges as
+ * delivered, and stops at its send buffer (~48 KB past it): its window
+ * ends here, and a hello past it (not named in its first 16 KB) goes to
+ * ksteerd once held up to it. */
+#define KS_REASM_NOSACK_WIRE 32768
 #define KS_REASM_PIECES 128   /* pieces a flow holds: 98 KB in 1448-byte segments is 68 (a power of 2) */
 #define KS_REASM_RUNS 4       /* out-of-order runs held past the contiguous bytes */
 #define KS_REASM_ENTRIES 1024                      /* default; ksteer up --reasm-entries */

@@ -157,7 +157,8 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	C(REASM_WINDOW, 103, "reasm_window_full",                                       \
 	  "held ClientHellos not yet whole nor named when every byte up to the "      \
 	  "window TC advertised was held (a client without window scaling: 64 KB "   \
-	  "past the first 16 KB): to ksteerd, as the client can send no more")       \
+	  "past the first 16 KB; without SACK: 32 KB of records): to ksteerd, as "   \
+	  "the client can send no more")                                             \
 	C(REASM_AGAIN_SOON, 102, "reasm_placed_again_too_soon",                         \
 	  "a placed flow's segment that met no socket within 50 ms of its last "       \
 	  "placement: dropped, not placed again (each placement rewrites up to 16 KB); " \

@@ -217,15 +217,18 @@ send_to() { # ADDR PORT SHAPE MODE
 BIG=(records_1_sni_last_16k records_2_sni_last_16k records_1_sni_last_10k)
 
 # A client without window scaling: TC's window ends 64 KB past the first
-# 16 KB it acknowledges, so the 16 KB hello in 1-byte records (98 KB) is
-# past what the kernel can be sent: held up to the window's edge, then to
-# ksteerd (reasm_window_full), which routes it and hands it back.
+# 16 KB it acknowledges; without SACK, at 32 KB. So the 16 KB hello in
+# 1-byte records (98 KB) is past what the kernel can be sent: held up to
+# the window's edge, then to ksteerd (reasm_window_full), which routes it
+# and hands it back.
 if [ -z "$SHAPES_ONLY" ] || [[ records_1_sni_last_16k =~ $SHAPES_ONLY ]]; then
-	in_cli sysctl -qw net.ipv4.tcp_window_scaling=0
-	kernel_case "records_1_sni_last_16k [one, IPv4, no window scaling]" \
-		records_1_sni_last_16k $SRV4 "reasm_window_full=1 reasm_completed=0"
-	settled "$WORK/after.json" || echo "# ksteerd not settled after 8 s"
-	in_cli sysctl -qw net.ipv4.tcp_window_scaling=1
+	for opt in window_scaling sack; do
+		in_cli sysctl -qw net.ipv4.tcp_$opt=0
+		kernel_case "records_1_sni_last_16k [one, IPv4, no ${opt/_/ }]" \
+			records_1_sni_last_16k $SRV4 "reasm_window_full=1 reasm_completed=0"
+		settled "$WORK/after.json" || echo "# ksteerd not settled after 8 s"
+		in_cli sysctl -qw net.ipv4.tcp_$opt=1
+	done
 fi
 
 # The kernel alone: ksteerd stopped, nothing can take what the kernel gives
