@@ -41,7 +41,8 @@ DIRECT_PORT=9443
 # Makefile's ksteerd build), in the units of hello_shapes.py's list:
 # HS_BYTES is the handshake message with its 4-byte header, WIRE_BYTES
 # every byte sent. The kernel routes a ClientHello of up to 16 KB (2^14 +
-# its header) in up to 32 KB of records and 32 segments, ksteerd what the
+# its header) in records of any size (up to 128 KB of them) and 128
+# segments, ksteerd what the
 # kernel does not, up to 64 KB (2^16 + 4) in up to 512 KB of records, and
 # beyond that refuses it, counted fallback.hello_too_big. Whether the kernel
 # or ksteerd routes it changes nothing in the answer: ksteerd hands the
@@ -118,8 +119,8 @@ sys.exit(1 if f['handback_pending'] or f['active'] else 0)" "$1" && return 0
 }
 
 declare -A DIRECT
-# 1-byte records past the kernel's 32 KB of records, the SNI in the first
-# 16 KB of them: placed once the held bytes name it, not by ksteerd (in
+# 1-byte records past what one rewritten segment carries, the SNI in the
+# first 16 KB of them: placed once the held bytes name it, not by ksteerd (in
 # one write, the client's first skb, a GSO one on veth, may hold the name:
 # placed on it).
 declare -A KERNEL_BY=([records_1_sni_early_padding_6000]=reasm_placed_named+hello_placed_partial)

@@ -300,7 +300,7 @@ for n in (1, 2, 5, 127, 256, 16384):
     shape(f"records_{n}", "wellformed", plain(f"records_{n}", size=n), "handshake")
 # 1-byte records around a padding extension: 6 wire bytes per byte, so the
 # 1024-byte one is ~7.7 KB of records for a ~1.3 KB ClientHello, and the
-# 6000-byte one ~37 KB of records (past the kernel's 32 KB of records) for
+# 6000-byte one ~37 KB of records (past what one rewritten segment carries) for
 # a ~6.3 KB one (within its 16 KB).
 for pad in (20, 1024, 6000):
     shape(f"records_1_padding_{pad}", "wellformed",
