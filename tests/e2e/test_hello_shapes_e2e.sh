@@ -24,7 +24,11 @@
 # segments); through ksteer with a default route to a, and, for the
 # well-formed shapes, which carry the routed SNI, without one. A "#" line
 # per case says which part of ksteer served it, from the counters that
-# moved. Each answer is waited for 2 s.
+# moved. Each answer is waited for 2 s. Then the largest hellos the kernel
+# routes (16 KB in 1- and 2-byte records, 10 KB in 1-byte ones, the SNI
+# last) from a client without window scaling and without SACK (ksteerd's,
+# counted), and with ksteerd stopped, over IPv4 and IPv6: the kernel's
+# alone (SHAPES_ONLY=REGEX runs only the shapes it matches).
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 if ! command -v openssl >/dev/null; then
@@ -118,18 +122,32 @@ sys.exit(1 if f['handback_pending'] or f['active'] else 0)" "$1" && return 0
 	return 1
 }
 
+# moved_sum A+B...: how much the counters given moved together in this case.
+moved_sum() {
+	local c sum=0
+	for c in ${1//+/ }; do
+		sum=$((sum + $(moved "$WORK/before.json" "$WORK/after.json" $c)))
+	done
+	echo $sum
+}
+
 declare -A DIRECT
 # 1-byte records past what one rewritten segment carries, the SNI in the
 # first 16 KB of them: placed once the held bytes name it, not by ksteerd (in
 # one write, the client's first skb, a GSO one on veth, may hold the name:
 # placed on it).
+declare -A KSTEERD_BY=()
 declare -A KERNEL_BY=([records_1_sni_early_padding_6000]=reasm_placed_named+hello_placed_partial)
 # Up to 16 KB in 1- or 2-byte records, the SNI last, in one write: held
 # whole (up to 98 KB of records, ~68 segments) and routed by the kernel.
 # (In 100-byte writes they are more segments than a flow holds: ksteerd.)
 for s in records_1_sni_last_16k records_2_sni_last_16k records_1_sni_last_10k; do
 	KERNEL_BY[$s.one]=reasm_completed
+	# In 100-byte writes: more segments than a flow holds, ksteerd's.
+	KSTEERD_BY[$s.segments]=reasm_overflow
 done
+# Past the kernel's 16 KB by one byte: ksteerd's, counted.
+KSTEERD_BY[records_1_sni_last_16k_plus_1]=hello_too_big
 # SHAPES_ONLY=REGEX: only the shapes whose name matches (a quicker run).
 SHAPES_ONLY=${SHAPES_ONLY:-}
 HANDBACK_FAILED_SERVED=()
@@ -161,13 +179,11 @@ run_case() {
 	# Shapes the kernel must place itself, counted by one of the counters
 	# given (their sum moved by one).
 	local by=${KERNEL_BY[$name.$mode]:-${KERNEL_BY[$name]:-}}
-	if [ -n "$by" ]; then
-		local c sum=0
-		for c in ${by//+/ }; do
-			sum=$((sum + $(moved "$WORK/before.json" "$WORK/after.json" $c)))
-		done
-		expect_eq "$tag: placed by the kernel ($by)" 1 $sum
-	fi
+	[ -n "$by" ] && expect_eq "$tag: placed by the kernel ($by)" 1 "$(moved_sum "$by")"
+	# Shapes past the kernel's limits: given to ksteerd, counted so.
+	by=${KSTEERD_BY[$name.$mode]:-${KSTEERD_BY[$name]:-}}
+	[ -n "$by" ] && expect_eq "$tag: past the kernel's limits, to ksteerd ($by, fallback.accepted)" \
+		"1 1" "$(moved_sum "$by") $(moved_sum fallback.accepted)"
 	echo "# $tag: $(${PY} "$SHAPES" counters-diff "$WORK/before.json" "$WORK/after.json")$settle"
 	# A hand-back ksteerd counts failed although the backend answered.
 	if [ "$via" = handshake ] &&
