@@ -232,7 +232,7 @@ static long ks_keep_step(__u32 i, void *arg)
 	struct ks_keep *k = c->k;
 	struct ks_reasm *e = c->e;
 	struct ks_reasm_chunk *ch, *prev;
-	__u32 n = k->len - k->done, id, at = e->npiece;
+	__u32 n = k->len - k->done, id, prev_id, at = e->npiece;
 
 	if (k->done >= k->len)
 		return 1;
@@ -243,9 +243,7 @@ static long ks_keep_step(__u32 i, void *arg)
 		return 1;
 	}
 	ch = bpf_map_lookup_elem(&ks_reasm_pool, &id);
-	/* The tail's chunk, to chain this one after it. */
-	prev = at ? bpf_map_lookup_elem(&ks_reasm_pool, &e->tail) : NULL;
-	if (!ch || n == 0 || (at && !prev) ||
+	if (!ch || n == 0 ||
 	    (c->src ? bpf_probe_read_kernel(ch->b, n, c->src + ((k->at + k->done) & KS_WIRE_MASK))
 		    : bpf_skb_load_bytes(c->skb, k->at + k->done, ch->b, n))) {
 		bpf_map_push_elem(&ks_reasm_free, &id, 0);
@@ -254,13 +252,17 @@ static long ks_keep_step(__u32 i, void *arg)
 	}
 	ch->off = k->off + k->done;
 	ch->len = n;
-	ch->next = 0;
+	ch->next = KS_CHUNK_NONE;
+	/* Chained after the tail, which it becomes: an exchange, so that two
+	 * CPUs keeping pieces of one flow at once (a sender moving between
+	 * CPUs) each get their own predecessor, and no chunk is lost. */
+	prev_id = __sync_lock_test_and_set(&e->tail, id);
+	prev = bpf_map_lookup_elem(&ks_reasm_pool, &prev_id);
 	if (prev)
 		prev->next = id;
 	else
-		e->head = id;
-	e->tail = id;
-	e->npiece++;
+		e->head = id;                     /* the first piece */
+	__sync_fetch_and_add(&e->npiece, 1);
 	k->taken++;
 	k->done += n;
 	return 0;

@@ -949,6 +949,7 @@ static __always_inline struct ks_reasm *ks_reasm_begin(struct __sk_buff *skb, st
 	if (!tmp || !L)
 		return NULL;
 	__builtin_memset(tmp, 0, sizeof(*tmp));
+	tmp->head = tmp->tail = KS_CHUNK_NONE;
 	tmp->born_ns = tmp->seen_ns = bpf_ktime_get_ns();
 	tmp->isn = bpf_ntohl(p->th.seq) - 1;
 	tmp->cookie = cookie;

@@ -373,13 +373,17 @@ struct ks_reasm {
 	 * next), so the entry stays small however many a flow may hold (an
 	 * array of 128 in it made a browser's first segment 0.7 us slower:
 	 * the hash map copies and allocates the whole value). */
-	__u32 head, tail;
+	__u32 head, tail;     /* KS_CHUNK_NONE while there are none */
 };
+
+/* No chunk: past every pool id, so a lookup of it finds nothing (a chain
+ * never runs on into chunk 0, another flow's maybe). */
+#define KS_CHUNK_NONE 0xffffffffu
 
 struct ks_reasm_chunk {
 	__u32 off;            /* its bytes are [off, off + len) from ISN + 1 */
 	__u32 len;
-	__u32 next;           /* the flow's next piece (the tail's: nothing) */
+	__u32 next;           /* the flow's next piece (the tail's: KS_CHUNK_NONE) */
 	__u32 pad;
 	__u8 b[KS_REASM_CHUNK];
 };
