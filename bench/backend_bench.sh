@@ -3,8 +3,7 @@
 # the same certificate, one worker per core each (ksteer-backend
 # --reuseport N, nginx worker_processes N), access logs off for both,
 # keep-alive. wrk in a client namespace over veth measures a 1 KB file
-# (requests/s) and a 10 MB file (MB/s). Writes bench/results/backend.json
-# (OUT=FILE elsewhere).
+# (requests/s) and a 10 MB file (MB/s). Writes bench/results/backend.json.
 # BENCH_SECS per run (default 8): about 4 x that plus 10 s in all.
 set -u
 cd "$(dirname "$0")/.."
@@ -14,7 +13,7 @@ source tests/lib/netns.sh
 SECS=${BENCH_SECS:-8}
 CONNS=${BENCH_CONNS:-50}
 NCPU=$(nproc)
-OUT=${OUT:-bench/results/backend.json}
+OUT=bench/results/backend.json
 for t in wrk nginx openssl; do
 	command -v $t >/dev/null || { echo "$t is not installed (make deps)"; exit 1; }
 done

@@ -483,7 +483,12 @@ static __always_inline int ks_not_placed(struct __sk_buff *skb, struct ks_pkt *p
  * past our window's left edge, and resends only what is missing; the new
  * connection, which gets only the first n bytes, acknowledges no SACK
  * block, and the client resends the rest to it (RFC 2018 reneging: Linux
- * waits max(RTT/2, 10 ms)).
+ * waits max(RTT/2, 10 ms)). Then the ACK is n - 1, one held byte short:
+ * Linux takes no SACK block that starts at the ACK (tcp_is_sackblock_valid
+ * wants it past snd_una), and counted none of those bytes delivered, so it
+ * stopped sending at its send buffer (~48 KB past n) and waited for
+ * retransmission timeouts; and the new connection's ACK of n then moves
+ * snd_una onto a SACKed segment, which is how Linux sees reneging.
  *
  *   options, with timestamps: NOP NOP TS(10) | NOP NOP SACK(2 + 8k) blocks
  *   (k <= 3; 4 without timestamps): 40 bytes at most
@@ -524,10 +529,10 @@ static __always_inline __u32 ks_sack_blocks(const struct ks_reasm *e, __u32 n, _
 }
 
 static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
-					struct ks_tc_scratch *s, const struct ks_reasm *e, __u32 n)
+					struct ks_tc_scratch *s, struct ks_reasm *e, __u32 n)
 {
 	struct ks_syn_opts o, seg;
-	__u32 opts[10], k = 0, win;
+	__u32 opts[10], k = 0, win, ack = n;
 
 	ks_opts_parse(p, &seg);
 	ks_cookie_flow_opts(e->cookie, &seg, p->v6, &o);
@@ -542,10 +547,24 @@ static __always_inline int ks_reasm_ack(struct __sk_buff *skb, struct ks_pkt *p,
 		opts[k++] = bpf_htonl(seg.tsecr);
 		opts[k++] = bpf_htonl(seg.tsval);
 	}
-	if (o.sack)
+	if (o.sack) {
 		k += k ? ks_sack_blocks(e, n, opts + 3, 3) : ks_sack_blocks(e, n, opts, 4);
-	win = o.wscale != KS_WS_NONE ? 64240 >> KS_OUR_WSCALE : 64240;
-	if (ks_reply(skb, p, &s->reply, e->cookie + 1, e->isn + 1 + n, KS_TH_ACK, win, opts, k))
+		if (e->contig > n && n)
+			ack = n - 1;              /* its first block starts at n */
+	}
+	/* The window ends where what we hold does (KS_REASM_WIRE): a 16 KB
+	 * hello in 1-byte records (98 KB) fits, and a client sends nothing
+	 * we could not keep. Unscaled (no window scaling) it is 64 KB at most;
+	 * without SACK it ends at KS_REASM_NOSACK_WIRE. What the hello has
+	 * past that edge is never sent to us (ks_reasm_more hands the flow to
+	 * ksteerd once it holds up to it). */
+	win = (o.sack ? KS_REASM_WIRE : KS_REASM_NOSACK_WIRE) - (ack & KS_WIRE_MASK);
+	if (o.wscale != KS_WS_NONE)
+		win >>= KS_OUR_WSCALE;
+	else if (win > 65535)
+		win = 65535;
+	e->edge = ack + (o.wscale != KS_WS_NONE ? win << KS_OUR_WSCALE : win);
+	if (ks_reply(skb, p, &s->reply, e->cookie + 1, e->isn + 1 + ack, KS_TH_ACK, win, opts, k))
 		return TC_ACT_SHOT;               /* no ACK: the client retransmits */
 	return bpf_redirect(skb->ifindex, 0);
 }
@@ -712,6 +731,32 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
 }
 
 /*
+ * A held ClientHello not whole and not named: acknowledged as far as a
+ * placement carries, to wait for more; but once every byte up to the
+ * window's right edge is held, as far as whole segments fill it (an
+ * unscaled window: 64 KB past what we acknowledged; without SACK, up to
+ * 32 KB), the client can send no more, and it goes to ksteerd now rather
+ * than at the end of its lifetime.
+ */
+static __always_inline int ks_reasm_wait(struct __sk_buff *skb, struct ks_pkt *p,
+					 struct ks_config *cfg, struct ks_tc_scratch *s,
+					 struct ks_reasm *e, struct ks_tc_linear *L)
+{
+	__u32 seg = p->len - p->payload;
+
+	/* Less room than a segment: a sender sends no part-segment to fill
+	 * a window (Linux's tcp_snd_wnd_test), and a full one here is at
+	 * least this one or 1460 bytes (Ethernet less headers). */
+	if (seg < 1460)
+		seg = 1460;
+	if (e->edge && e->contig + seg > e->edge) {
+		ks_count(KS_ST_REASM_WINDOW);
+		return ks_reasm_hand_over(skb, p, cfg, s, e, L, KS_WHY_REASM_HANDED);
+	}
+	return ks_reasm_ack_held(skb, p, s, e);
+}
+
+/*
  * A held ClientHello not whole yet: placed as soon as the bytes one
  * rewritten segment carries (the first n held) name its route, as
  * ks_place_named places a first segment: same parser, same rule (not while
@@ -724,14 +769,14 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
  * ms a flow, and this ~0.5.
  */
 static __always_inline int ks_reasm_named(struct __sk_buff *skb, struct ks_pkt *p,
-					  struct ks_tc_scratch *s, struct ks_reasm *e,
-					  struct ks_tc_linear *L)
+					  struct ks_config *cfg, struct ks_tc_scratch *s,
+					  struct ks_reasm *e, struct ks_tc_linear *L)
 {
 	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p), backend;
 	struct ks_first_job j = { .s = &s->p, .hw = &s->hw, .dport = p->th.dest, .count = 0 };
 
 	if (n <= e->named_at || (n < 2 * e->named_at && n < ks_carry_max(p)))
-		return ks_reasm_ack_held(skb, p, s, e);   /* parsed: not named */
+		return ks_reasm_wait(skb, p, cfg, s, e, L);   /* parsed: not named */
 	backend = KS_ROUTE_LATER;
 	if (ks_first_parse(NULL, L->lin, 0, n, &j) == KS_HELLO_INCOMPLETE && s->p.hello.named)
 		backend = ks_route(&s->p, &s->r);
@@ -739,7 +784,7 @@ static __always_inline int ks_reasm_named(struct __sk_buff *skb, struct ks_pkt *
 		/* Not named, or its ALPN may still decide: more to come. (A
 		 * named one is parsed again should its placement fail.) */
 		e->named_at = n;
-		return ks_reasm_ack_held(skb, p, s, e);
+		return ks_reasm_wait(skb, p, cfg, s, e, L);
 	}
 	ks_count(KS_ST_REASM_NAMED);
 	return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_ROUTED_PARTIAL);
@@ -849,7 +894,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	/* The record walk tells when a ClientHello's bytes are in; a request
 	 * head's end only its parser finds (each segment, 8 KB at most). */
 	if (!ks_http_port(cfg, p->th.dest) && !ks_reasm_walk(e, L->lin))
-		return ks_reasm_named(skb, p, s, e, L);   /* placed if named, else held */
+		return ks_reasm_named(skb, p, cfg, s, e, L);   /* placed if named, else held */
 	return ks_reasm_decide(skb, p, cfg, s, e, L);
 }
 
@@ -903,7 +948,8 @@ static __always_inline struct ks_reasm *ks_reasm_begin(struct __sk_buff *skb, st
 	*verdict = TC_ACT_SHOT;
 	if (!tmp || !L)
 		return NULL;
-	__builtin_memset(tmp, 0, __builtin_offsetof(struct ks_reasm, piece_off));
+	__builtin_memset(tmp, 0, sizeof(*tmp));
+	tmp->head = tmp->tail = KS_CHUNK_NONE;
 	tmp->born_ns = tmp->seen_ns = bpf_ktime_get_ns();
 	tmp->isn = bpf_ntohl(p->th.seq) - 1;
 	tmp->cookie = cookie;

@@ -11,7 +11,7 @@
 #include "ksteer_counters.h"
 #include "ksteer_events.h"
 
-#define KS_ABI_VERSION 7
+#define KS_ABI_VERSION 8
 #define KS_PIN_DIR "/sys/fs/bpf/ksteer"
 
 #define KS_NAME_MAX 256       /* reversed host name + terminator (LPM max) */
@@ -294,8 +294,16 @@ struct ks_quic_sid {
  *   segment finding a socket); established segments look only there.
  */
 #define KS_REASM_CHUNK 2048   /* bytes of a pool chunk: one piece of a segment */
-#define KS_REASM_WIRE 32768   /* a held ClientHello's bytes on the wire, at most */
-#define KS_REASM_PIECES 32    /* pieces a flow holds: 32 KB in 1448-byte segments (a power of 2) */
+/* A held ClientHello's bytes on the wire, at most: a 16 KB one in 1-byte
+ * records takes 16388 x 6 = 98328 (a power of 2, it is a mask). ks_reasm_ack
+ * advertises a window that ends here, so a client never sends past it. */
+#define KS_REASM_WIRE 131072
+/* Without SACK a client counts nothing past what TC acknowledges as
+ * delivered, and stops at its send buffer (~48 KB past it): its window
+ * ends here, and a hello past it (not named in its first 16 KB) goes to
+ * ksteerd once held up to it. */
+#define KS_REASM_NOSACK_WIRE 32768
+#define KS_REASM_PIECES 128   /* pieces a flow holds: 98 KB in 1448-byte segments is 68 (a power of 2) */
 #define KS_REASM_RUNS 4       /* out-of-order runs held past the contiguous bytes */
 #define KS_REASM_ENTRIES 1024                      /* default; ksteer up --reasm-entries */
 #define KS_REASM_POOL_PER_FLOW 4   /* pool chunks per flow (a browser's 2-segment hello takes 2) */
@@ -357,15 +365,26 @@ struct ks_reasm {
 			       * option bits it carries, which later ones must repeat */
 	__u32 named_at;       /* held bytes last parsed for a name (ks_reasm_named) */
 	__u32 dropping;       /* set by the one ks_reasm_drop that frees it */
+	__u32 edge;           /* the right edge of the window we advertised, from ISN + 1
+			       * (0 before our first ACK): held up to it, the client sends no more */
 	struct ks_reasm_walk w;
-	/* Last (a new entry zeroes what is before them): piece i is bytes
-	 * [off, off + len) from ISN + 1, in pool chunk id; npiece say how many. */
-	__u32 piece_off[KS_REASM_PIECES];
-	__u16 piece_len[KS_REASM_PIECES];
-	__u32 piece_id[KS_REASM_PIECES];
+	/* Its npiece pieces, in the order kept: a chain of pool chunks from
+	 * head to tail (each chunk says where its bytes go and which is
+	 * next), so the entry stays small however many a flow may hold (an
+	 * array of 128 in it made a browser's first segment 0.7 us slower:
+	 * the hash map copies and allocates the whole value). */
+	__u32 head, tail;     /* KS_CHUNK_NONE while there are none */
 };
 
+/* No chunk: past every pool id, so a lookup of it finds nothing (a chain
+ * never runs on into chunk 0, another flow's maybe). */
+#define KS_CHUNK_NONE 0xffffffffu
+
 struct ks_reasm_chunk {
+	__u32 off;            /* its bytes are [off, off + len) from ISN + 1 */
+	__u32 len;
+	__u32 next;           /* the flow's next piece (the tail's: KS_CHUNK_NONE) */
+	__u32 pad;
 	__u8 b[KS_REASM_CHUNK];
 };
 

@@ -82,8 +82,8 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "of `hello_malformed`: given to the `default` route's backend, which "       \
 	  "answers it as it would directly")                                           \
 	C(TOO_BIG, 8, "hello_too_big",                                                  \
-	  "ClientHellos over what the kernel keeps (16 KB, in up to 32 KB of "         \
-	  "records): to ksteerd's listener, which reads up to 64 KB (refused without " \
+	  "ClientHellos over what the kernel keeps (16 KB, in records of any size): "  \
+	  "to ksteerd's listener, which reads up to 64 KB (refused without " \
 	  "one: `no_listener`)")                                                       \
 	C(NO_ROUTE, 9, "no_route",                                                      \
 	  "whole ClientHellos (request heads, SSH clients) that match no route, with " \
@@ -146,14 +146,19 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "unverified early segments past their 3 s, found when the flow sent again: " \
 	  "discarded")                                                                 \
 	C(REASM_OVERFLOW, 24, "reasm_overflow",                                         \
-	  "more than a flow holds (32 pieces of up to 2 KB, 4 runs past holes, 32 KB " \
-	  "on the wire): the flow goes to ksteerd; a third early segment, or one over " \
+	  "more than a flow holds (128 pieces of up to 2 KB, 4 runs past holes, "      \
+	  "128 KB on the wire): the flow goes to ksteerd; a third early segment, or one over " \
 	  "2 KB: dropped")                                                             \
 	C(REASM_NAMED, 101, "reasm_placed_named",                                       \
 	  "held ClientHellos placed before they were whole: the held bytes one "       \
 	  "segment carries (16 KB) named the route (its whole server_name, and ALPN "  \
 	  "when the name has ALPN routes); the client sends the rest to the new "      \
 	  "socket")                                                                    \
+	C(REASM_WINDOW, 103, "reasm_window_full",                                       \
+	  "held ClientHellos not yet whole nor named when every byte up to the "      \
+	  "window TC advertised was held (a client without window scaling: 64 KB "   \
+	  "past the first 16 KB; without SACK: 32 KB of records): to ksteerd, as "   \
+	  "the client can send no more")                                             \
 	C(REASM_AGAIN_SOON, 102, "reasm_placed_again_too_soon",                         \
 	  "a placed flow's segment that met no socket within 50 ms of its last "       \
 	  "placement: dropped, not placed again (each placement rewrites up to 16 KB); " \
@@ -521,7 +526,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 103       /* the next counter's value */
+	KS_ST_MAX = 104       /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];

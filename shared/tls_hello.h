@@ -23,7 +23,8 @@
 /*
  * Limits. The kernel takes a ClientHello of up to 16 KB (TLS's largest
  * record, and more than any client sends: browsers' post-quantum ones are
- * about 2 KB) in records taking up to 32 KB on the wire, headers included;
+ * about 2 KB) in records taking up to 128 KB on the wire, headers included
+ * (so in any records: 1-byte ones make 98 KB of a 16 KB hello);
  * ksteerd, built with bigger values, takes up to 64 KB (a handshake
  * message's 24-bit length allows more, no client needs it) in up to
  * 512 KB of records. KS_HS_MASK = 2^n - 1 >= KS_HS_MAX and KS_HS_BUF =
@@ -35,7 +36,7 @@
 #define KS_HS_MAX (16384 + 4) /* ClientHello bytes kept, header included */
 #define KS_HS_MASK 32767
 #define KS_HS_BUF 65536
-#define KS_WIRE_MAX 32767     /* its records on the wire, headers included */
+#define KS_WIRE_MAX 131071    /* its records on the wire, headers included */
 #endif
 #define KS_MAX_RECORDS (KS_WIRE_MAX / 6 + 1)
 #define KS_MAX_EXTS (KS_HS_MAX / 4 + 1)

@@ -70,11 +70,11 @@ tls() { tls_to b.example "$@"; }
 logged() { tail -n "$1" "$WORK/nginx-b/access.log" | cut -d' ' -f1 | sort -u | paste -sd' '; }
 none_of_ksteerd() { ! in_srv ss -Htanp state all '( sport = :443 )' | grep -v LISTEN | grep -q ksteerd; }
 
-# a. 8-byte writes: the hello leaves in 60-odd segments (33+ even when some
-# coalesce under load), TC holds 32 and gives
+# a. 2-byte writes: the hello leaves in 250-odd segments (129+ even when
+# some coalesce under load), TC holds 128 and gives
 # the flow to ksteerd, which hands it back.
 h0=$(settled handback) r0=$(counter '["reasm_handed_to_fallback"]') a0=$(counter '["handback_assigned"]')
-expect_eq "a. hello in 33+ segments: TLS and HTTP done with nginx" "ok backend b" "$(tls --chunk 8)"
+expect_eq "a. hello in 129+ segments: TLS and HTTP done with nginx" "ok backend b" "$(tls --chunk 2)"
 expect_eq "a. nginx logged the client's address" "$CLI4" "$(logged 1)"
 expect_eq "a. through ksteerd, handed back, placed by TC" "1 1 1" \
 	"$(($(counter '["reasm_handed_to_fallback"]') - r0)) $(($(settled handback) - h0)) $(($(counter '["handback_assigned"]') - a0))"

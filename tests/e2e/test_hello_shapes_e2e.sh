@@ -24,7 +24,11 @@
 # segments); through ksteer with a default route to a, and, for the
 # well-formed shapes, which carry the routed SNI, without one. A "#" line
 # per case says which part of ksteer served it, from the counters that
-# moved. Each answer is waited for 2 s.
+# moved. Each answer is waited for 2 s. Then the largest hellos the kernel
+# routes (16 KB in 1- and 2-byte records, 10 KB in 1-byte ones, the SNI
+# last) from a client without window scaling and without SACK (ksteerd's,
+# counted), and with ksteerd stopped, over IPv4 and IPv6: the kernel's
+# alone (SHAPES_ONLY=REGEX runs only the shapes it matches).
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 if ! command -v openssl >/dev/null; then
@@ -41,7 +45,8 @@ DIRECT_PORT=9443
 # Makefile's ksteerd build), in the units of hello_shapes.py's list:
 # HS_BYTES is the handshake message with its 4-byte header, WIRE_BYTES
 # every byte sent. The kernel routes a ClientHello of up to 16 KB (2^14 +
-# its header) in up to 32 KB of records and 32 segments, ksteerd what the
+# its header) in records of any size (up to 128 KB of them) and 128
+# segments, ksteerd what the
 # kernel does not, up to 64 KB (2^16 + 4) in up to 512 KB of records, and
 # beyond that refuses it, counted fallback.hello_too_big. Whether the kernel
 # or ksteerd routes it changes nothing in the answer: ksteerd hands the
@@ -117,12 +122,34 @@ sys.exit(1 if f['handback_pending'] or f['active'] else 0)" "$1" && return 0
 	return 1
 }
 
+# moved_sum A+B...: how much the counters given moved together in this case.
+moved_sum() {
+	local c sum=0
+	for c in ${1//+/ }; do
+		sum=$((sum + $(moved "$WORK/before.json" "$WORK/after.json" $c)))
+	done
+	echo $sum
+}
+
 declare -A DIRECT
-# 1-byte records past the kernel's 32 KB of records, the SNI in the first
-# 16 KB of them: placed once the held bytes name it, not by ksteerd (in
+# 1-byte records past what one rewritten segment carries, the SNI in the
+# first 16 KB of them: placed once the held bytes name it, not by ksteerd (in
 # one write, the client's first skb, a GSO one on veth, may hold the name:
 # placed on it).
+declare -A KSTEERD_BY=()
 declare -A KERNEL_BY=([records_1_sni_early_padding_6000]=reasm_placed_named+hello_placed_partial)
+# Up to 16 KB in 1- or 2-byte records, the SNI last, in one write: held
+# whole (up to 98 KB of records, ~68 segments) and routed by the kernel.
+# (In 100-byte writes they are more segments than a flow holds: ksteerd.)
+for s in records_1_sni_last_16k records_2_sni_last_16k records_1_sni_last_10k; do
+	KERNEL_BY[$s.one]=reasm_completed
+	# In 100-byte writes: more segments than a flow holds, ksteerd's.
+	KSTEERD_BY[$s.segments]=reasm_overflow
+done
+# Past the kernel's 16 KB by one byte: ksteerd's, counted.
+KSTEERD_BY[records_1_sni_last_16k_plus_1]=hello_too_big
+# SHAPES_ONLY=REGEX: only the shapes whose name matches (a quicker run).
+SHAPES_ONLY=${SHAPES_ONLY:-}
 HANDBACK_FAILED_SERVED=()
 # run_case NAME CLASS HS WIRE OPENSSL_SAYS MODE ROUTE_MODE
 run_case() {
@@ -151,13 +178,12 @@ run_case() {
 	fi
 	# Shapes the kernel must place itself, counted by one of the counters
 	# given (their sum moved by one).
-	if [ -n "${KERNEL_BY[$name]:-}" ]; then
-		local c sum=0
-		for c in ${KERNEL_BY[$name]//+/ }; do
-			sum=$((sum + $(moved "$WORK/before.json" "$WORK/after.json" $c)))
-		done
-		expect_eq "$tag: placed by the kernel (${KERNEL_BY[$name]})" 1 $sum
-	fi
+	local by=${KERNEL_BY[$name.$mode]:-${KERNEL_BY[$name]:-}}
+	[ -n "$by" ] && expect_eq "$tag: placed by the kernel ($by)" 1 "$(moved_sum "$by")"
+	# Shapes past the kernel's limits: given to ksteerd, counted so.
+	by=${KSTEERD_BY[$name.$mode]:-${KSTEERD_BY[$name]:-}}
+	[ -n "$by" ] && expect_eq "$tag: past the kernel's limits, to ksteerd ($by, fallback.accepted)" \
+		"1 1" "$(moved_sum "$by") $(moved_sum fallback.accepted)"
 	echo "# $tag: $(${PY} "$SHAPES" counters-diff "$WORK/before.json" "$WORK/after.json")$settle"
 	# A hand-back ksteerd counts failed although the backend answered.
 	if [ "$via" = handshake ] &&
@@ -177,19 +203,83 @@ for route in "default route" "no default route"; do
 	for line in "${LIST[@]}"; do
 		read -r name cls hs wire openssl_says <<<"$line"
 		[ "$route" = "no default route" ] && [ "$cls" != wellformed ] && continue
+		[ -n "$SHAPES_ONLY" ] && ! [[ $name =~ $SHAPES_ONLY ]] && continue
 		for mode in one segments; do
 			run_case "$name" "$cls" "$hs" "$wire" "$openssl_says" "$mode" "$route"
 		done
 	done
 done
-check "s_server (backend a) still runs" kill -0 $BACKEND_PID
-check "s_server (direct) still runs" kill -0 $DIRECT_PID
+
+# kernel_case TAG NAME ADDR COUNTERS: NAME in one write to ADDR:443 must get
+# the direct answer, and each of COUNTERS ("a=1 b=0"; a.b for nested) must
+# have moved by the amount given.
+kernel_case() {
+	local tag=$1 name=$2 addr=$3 c via
+	stats "$WORK/before.json"
+	via=$(send_to "$addr" 443 "$name" one)
+	sleep 0.05
+	stats "$WORK/after.json"
+	expect_eq "$tag: through ksteer as direct" "${DIRECT[$name.one]:-handshake}" "$via"
+	for c in $4; do
+		expect_eq "$tag: ${c%=*} moved by ${c#*=}" "${c#*=}" \
+			"$(moved "$WORK/before.json" "$WORK/after.json" "${c%=*}")"
+	done
+	echo "# $tag: $(${PY} "$SHAPES" counters-diff "$WORK/before.json" "$WORK/after.json")"
+}
+send_to() { # ADDR PORT SHAPE MODE
+	local out
+	out=$(in_cli timeout 10 $PY "$SHAPES" send "$1" "$2" "$3" --sni $SNI --mode "$4" 2>&1)
+	echo "${out%% *}"
+}
+BIG=(records_1_sni_last_16k records_2_sni_last_16k records_1_sni_last_10k)
+
+# A client without window scaling: TC's window ends 64 KB past the first
+# 16 KB it acknowledges; without SACK, at 32 KB. So the 16 KB hello in
+# 1-byte records (98 KB) is past what the kernel can be sent: held up to
+# the window's edge, then to ksteerd (reasm_window_full), which routes it
+# and hands it back.
+if [ -z "$SHAPES_ONLY" ] || [[ records_1_sni_last_16k =~ $SHAPES_ONLY ]]; then
+	for opt in window_scaling sack; do
+		in_cli sysctl -qw net.ipv4.tcp_$opt=0
+		kernel_case "records_1_sni_last_16k [one, IPv4, no ${opt/_/ }]" \
+			records_1_sni_last_16k $SRV4 "reasm_window_full=1 reasm_completed=0"
+		settled "$WORK/after.json" || echo "# ksteerd not settled after 8 s"
+		in_cli sysctl -qw net.ipv4.tcp_$opt=1
+	done
+fi
+
+# The kernel alone: ksteerd stopped, nothing can take what the kernel gives
+# up (it would be refused), so a handshake here is the kernel's own work.
+# Up to 16 KB in 1- and 2-byte records, the SNI last, IPv4 and IPv6.
 if kill -0 $KSTEERD_PID; then
 	ok "ksteerd still runs"
 else
 	fail "ksteerd still runs; its log ends:"
 	tail -n 5 "$WORK/ksteerd.log"
 fi
+kill $KSTEERD_PID
+wait $KSTEERD_PID 2>/dev/null
+# IPv6 clients need an IPv6 listener: the same s_server on [::1], backend a6.
+s_server '[::1]:9002' "$WORK/backend6.log"
+BACKEND6_PID=$!
+wait_listen '\[::1\]' 9002 || fail "the IPv6 s_server did not start"
+in_srv $KSTEER backend add a6 '[::1]:9002'
+for fam in IPv4 IPv6; do
+	addr=$SRV4
+	if [ $fam = IPv6 ]; then
+		addr=$SRV6
+		in_srv $KSTEER route del $SNI
+		in_srv $KSTEER route add $SNI a6
+	fi
+	for name in "${BIG[@]}"; do
+		[ -n "$SHAPES_ONLY" ] && ! [[ $name =~ $SHAPES_ONLY ]] && continue
+		kernel_case "$name [one, $fam, ksteerd stopped]" $name $addr \
+			"reasm_completed=1 assigned=1 reasm_handed_to_fallback=0 hello_too_big=0 reasm_overflow=0"
+	done
+done
+check "s_server (backend a6) still runs" kill -0 $BACKEND6_PID
+check "s_server (backend a) still runs" kill -0 $BACKEND_PID
+check "s_server (direct) still runs" kill -0 $DIRECT_PID
 expect_eq "no hand-back counted failed whose client got its ServerHello" "" \
 	"$(IFS=';'; echo "${HANDBACK_FAILED_SERVED[*]}")"
 echo "# $(( $(date +%s) - start )) s for ${#LIST[@]} shapes"

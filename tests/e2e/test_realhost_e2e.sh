@@ -715,15 +715,15 @@ ks_on_exit "kill $KSD"
 wait_listen $SRV4 443 || fail "ksteerd did not start"
 sleep 0.3
 snap
-# 1: a 517-byte hello in 12-byte writes (44 segments, past the kernel's 32)
+# 1: a 517-byte hello in 3-byte writes (173 segments, past the kernel's 128)
 # without ALPN, and k.example has an ALPN route: no prefix fixes its route,
 # so TC holds it to the end and hands it to ksteerd, as it would any hello
-# over 32 segments whose route its first bytes do not fix.
-out1=$(probe $SRV4 443 k.example --ca "$WORK/k.example.pem" --chunk 12)
+# over 128 segments whose route its first bytes do not fix.
+out1=$(probe $SRV4 443 k.example --ca "$WORK/k.example.pem" --chunk 3)
 out2=$(probe $SRV4 443 k.example --ca "$WORK/k.example.pem" --alpn-big 70)
 expect_eq "both went to ksteerd (reasm_handed_to_fallback hello_too_big)" "1 1" \
 	"$(delta reasm_handed_to_fallback hello_too_big)"
-for o in "44 segments:$out1" "an 18 KB ClientHello:$out2"; do
+for o in "173 segments:$out1" "an 18 KB ClientHello:$out2"; do
 	desc=${o%%:*} res=${o#*:}
 	check "through ksteerd ($desc): served or refused, not failed otherwise ($res)" \
 		grep -qE "^ok .* 200 backend k|^FAIL .*(Reset|reset|closed)" <<<"$res"

@@ -172,9 +172,9 @@ whole() {
 	check "$1 ($3 ms)" test "$2" = ok -a "$got" -ge 1
 }
 h0=$(counter reasm_handed_to_fallback)
-# 2400 bytes in 70-byte writes: 35 segments, past the 32 pieces a flow holds.
-out=$(in_cli $PY "$TOOL" send $SRV4 443 seg.example 2400 2300 1 70)
-whole "35 segments, more pieces than the kernel holds: whole via ksteerd" "$out"
+# 9100 bytes in 70-byte writes: 130 segments, past the 128 pieces a flow holds.
+out=$(in_cli $PY "$TOOL" send $SRV4 443 seg.example 9100 9000 1 70)
+whole "130 segments, more pieces than the kernel holds: whole via ksteerd" "$out"
 expect_eq "... counted as handed to ksteerd" $((h0 + 1)) "$(counter reasm_handed_to_fallback)"
 out=$(in_cli env KS_PAUSE_S=11 $PY "$TOOL" send $SRV4 443 seg.example 3000 2900 1 1400)
 whole "a client silent for 11 s mid-hello (past the lifetime): whole via ksteerd" "$out"
@@ -204,12 +204,14 @@ whole "table full: slow client 1 completed" "$(cat "$WORK/slow1")"
 whole "table full: slow client 2 completed" "$(cat "$WORK/slow2")"
 expect_eq "... both reassembled in the kernel" $((d0 + 2)) "$(counter reasm_completed)"
 
-# A 16 KB ClientHello in 1-byte records: 98 KB of records, past the 32 KB
-# the kernel holds (one rewritten segment carries 16 KB to the connection,
-# and a client keeps about 32 KB unacknowledged): whole via ksteerd.
+# A 16 KB ClientHello in 1-byte records, the SNI near its end: 98 KB of
+# records, all held (TC's window lets the client send them), routed by the
+# kernel and placed with the first 16 KB; the client resends the rest to
+# the connection.
 h0=$(counter reasm_handed_to_fallback)
+d0=$(counter reasm_completed)
 out=$(in_cli env KS_RECORD=1 $PY "$TOOL" send $SRV4 443 seg.example 16380 16300)
-whole "a 16 KB hello in 1-byte records (98 KB of records): whole via ksteerd" "$out"
-expect_eq "... handed to ksteerd with what the kernel acknowledged" $((h0 + 1)) \
-	"$(counter reasm_handed_to_fallback)"
+whole "a 16 KB hello in 1-byte records (98 KB of records): whole via the kernel" "$out"
+expect_eq "... routed by the kernel, not handed to ksteerd" "$((d0 + 1)) $h0" \
+	"$(counter reasm_completed) $(counter reasm_handed_to_fallback)"
 summary

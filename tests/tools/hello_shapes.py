@@ -300,7 +300,7 @@ for n in (1, 2, 5, 127, 256, 16384):
     shape(f"records_{n}", "wellformed", plain(f"records_{n}", size=n), "handshake")
 # 1-byte records around a padding extension: 6 wire bytes per byte, so the
 # 1024-byte one is ~7.7 KB of records for a ~1.3 KB ClientHello, and the
-# 6000-byte one ~37 KB of records (past the kernel's 32 KB of records) for
+# 6000-byte one ~37 KB of records (past what one rewritten segment carries) for
 # a ~6.3 KB one (within its 16 KB).
 for pad in (20, 1024, 6000):
     shape(f"records_1_padding_{pad}", "wellformed",
@@ -311,6 +311,16 @@ for pad in (20, 1024, 6000):
 shape("records_1_sni_early_padding_6000", "wellformed",
       plain("records_1_sni_early_padding_6000", size=1, unknown_exts=50, padding=6000,
             padding_last=True), "handshake")
+# A ClientHello of N KB (header included) in records of 1 or 2 bytes, the
+# SNI last, so its route is known only once all of it is in: the 16 KB one
+# (the largest the kernel keeps) in 1-byte records is 98 KB of records, ~68
+# segments, routed by the kernel (which advertises a window that lets the
+# client send all of it); one byte more is past the kernel's 16 KB.
+for n, kb, extra in ((1, 16, 0), (2, 16, 0), (1, 10, 0), (1, 16, 1)):
+    plus = "_plus_1" if extra else ""
+    shape(f"records_{n}_sni_last_{kb}k{plus}", "wellformed",
+          plain(f"records_{n}_sni_last_{kb}k{plus}", size=n, sni_position="last",
+                pad_to=kb * 1024 + 4 + extra), "handshake")
 # N empty extensions of unknown types before the real ones: the walk to the
 # SNI crosses all of them (8192 of them: 32 KB, past the kernel's 16 KB).
 for n in (128, 1024, 4096, 8192):
