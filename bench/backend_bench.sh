@@ -3,7 +3,8 @@
 # the same certificate, one worker per core each (ksteer-backend
 # --reuseport N, nginx worker_processes N), access logs off for both,
 # keep-alive. wrk in a client namespace over veth measures a 1 KB file
-# (requests/s) and a 10 MB file (MB/s). Writes bench/results/backend.json.
+# (requests/s) and a 10 MB file (MB/s). Writes bench/results/backend.json
+# (OUT=FILE elsewhere).
 # BENCH_SECS per run (default 8): about 4 x that plus 10 s in all.
 set -u
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ source tests/lib/netns.sh
 SECS=${BENCH_SECS:-8}
 CONNS=${BENCH_CONNS:-50}
 NCPU=$(nproc)
-OUT=bench/results/backend.json
+OUT=${OUT:-bench/results/backend.json}
 for t in wrk nginx openssl; do
 	command -v $t >/dev/null || { echo "$t is not installed (make deps)"; exit 1; }
 done

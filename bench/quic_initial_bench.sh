@@ -14,9 +14,10 @@
 # and the client's time per fetch
 # (process start, handshake, one HTTP/3 GET: the paths' difference is the
 # time the Initial takes to reach the server). Writes
-# bench/results/quic_initial.json. The time from a first Initial's send to
-# the server socket holding it is bench/quic_newconn.sh's (the same target).
-#   N=40 bench/quic_initial_bench.sh
+# bench/results/quic_initial.json (OUT=FILE elsewhere). The time from a
+# first Initial's send to the server socket holding it is
+# bench/quic_newconn.sh's (the same target).
+#   N=40 [OUT=..] bench/quic_initial_bench.sh
 set -u
 cd "$(dirname "$0")/.."
 N=${N:-40}
@@ -24,7 +25,7 @@ KS_TAG=qi$$
 source tests/lib/lib.sh
 source bench/lib.sh
 source tests/lib/quic.sh
-OUT=$ROOT/bench/results/quic_initial.json
+OUT=${OUT:-$ROOT/bench/results/quic_initial.json}
 [ "$(id -u)" = 0 ] || { echo "quic_initial_bench: needs root" >&2; exit 1; }
 for t in gtlsserver gtlsclient bpftool openssl; do
 	command -v $t >/dev/null || { echo "quic_initial_bench: $t missing (make deps)" >&2; exit 1; }
