@@ -6,6 +6,9 @@
 # on *:443, ksteer up --quic with the receiver registered and the CID
 # pinned (quic_bench.sh's B: group mode). Variants:
 #   none           no program: the kernel alone (plain SO_REUSEPORT)
+#   noop           none again, set as the others are (one more process run
+#                  before the slice): the method's own bias, ~1.000 if none
+#   clsact         the clsact qdisc with no filter: TC's hook alone
 #   cls:ret|touch|clock   a clsact filter (cls_bpf, as `ksteer up` attaches)
 #   tcx:ret|touch  a TCX link (bpf_link, kernel 6.6+)
 #   rp:select      an sk_reuseport program on the group that only selects
@@ -88,6 +91,8 @@ set_v() {
 	case $1 in
 	cls:*) in_srv "$LOADER" "$FPIN/cls-${1#*:}/prog" - "$IFX" cls - ;;
 	tcx:*) in_srv "$LOADER" "$FPIN/tcx-${1#*:}/prog" - "$IFX" tcx "$FPIN/tcx-${1#*:}" ;;
+	noop) in_srv "$LOADER" - - $RPID rp-off - ;;
+	clsact) in_srv tc qdisc add dev "$SRV_IF" clsact ;;
 	rp:*) in_srv "$LOADER" "$FPIN/rp/prog" - $RPID rp - ;;
 	both) in_srv "$LOADER" "$FPIN/cls-ret/prog" - "$IFX" cls - &&
 		in_srv "$LOADER" "$FPIN/rp/prog" - $RPID rp - ;;
@@ -103,6 +108,7 @@ progs() {
 	rp:*) echo "- $FPIN/rp/prog" ;;
 	both) echo "$FPIN/cls-ret/prog $FPIN/rp/prog" ;;
 	ksteer) echo "$KS_PIN/prog_tc $KS_PIN/prog_reuseport" ;;
+	*) echo "- -" ;;
 	esac
 }
 # rx: "ns packets" now, the server veth's received count (/proc/net/dev:
@@ -112,7 +118,7 @@ rx() { echo "$(date +%s%N) $(in_srv sed -n "s/^ *$SRV_IF: *//p" /proc/net/dev | 
 slice() {
 	local t0 c0 t1 c1
 	set_v $1 || { echo "tc_floor: $1: attach failed" >&2; exit 1; }
-	sleep 0.05
+	sleep 0.2                 # what the change set going (RCU callbacks) done first
 	read -r t0 c0 <<<"$(rx)"
 	sleep "$SLICE"
 	read -r t1 c1 <<<"$(rx)"
