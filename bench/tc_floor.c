@@ -14,6 +14,7 @@
  *   tc_floor OBJ PROG - pin DIR      loaded and pinned only
  *   tc_floor - - PID rp-off -        the group's program detached
  * Detach otherwise: rm DIR/link (TCX), remove the clsact qdisc (cls_bpf).
+ * cls_bpf filters go in at priority 2 (1 is left for a filter before them).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -108,7 +109,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = target, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fd, .handle = 1, .priority = 1);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fd, .handle = 1, .priority = 2);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		return fprintf(stderr, "tc_floor: clsact: %s\n", strerror(-err)), 1;

@@ -14,6 +14,11 @@
 #   rp:select      an sk_reuseport program on the group that only selects
 #   both           cls:ret and rp:select: group mode's two runs, empty
 #   ksteer         ksteer's own TC and sk_reuseport programs (group mode)
+#   u32            ksteer, and before its TC program a u32 filter that
+#                  ends classification (TC_ACT_OK) for IPv4 UDP to 443
+#                  whose payload's form bit is clear: one BPF program on
+#                  the short header's path (an experiment, not what
+#                  ksteer can do: docs/DESIGN.md "QUIC")
 # ret returns at once; touch reads the frame's first byte; clock reads the
 # clock twice, as kernel.bpf_stats_enabled does around every run
 # (tests/progs/tc_floor.bpf.c).
@@ -96,8 +101,11 @@ set_v() {
 	rp:*) in_srv "$LOADER" "$FPIN/rp/prog" - $RPID rp - ;;
 	both) in_srv "$LOADER" "$FPIN/cls-ret/prog" - "$IFX" cls - &&
 		in_srv "$LOADER" "$FPIN/rp/prog" - $RPID rp - ;;
-	ksteer) in_srv "$LOADER" "$KS_PIN/prog_tc" - "$IFX" cls - &&
-		in_srv "$LOADER" "$KS_PIN/prog_reuseport" - $RPID rp - ;;
+	ksteer | u32) in_srv "$LOADER" "$KS_PIN/prog_tc" - "$IFX" cls - &&
+		in_srv "$LOADER" "$KS_PIN/prog_reuseport" - $RPID rp - ;;&
+	u32) in_srv tc filter add dev "$SRV_IF" ingress prio 1 protocol ip u32 \
+		match u8 0x45 0xff at 0 match u16 0 0x3fff at 6 match u8 17 0xff at 9 \
+		match u16 443 0xffff at 22 match u8 0 0x80 at 28 flowid 1:1 ;;
 	none) ;;
 	esac
 }
@@ -107,7 +115,7 @@ progs() {
 	cls:* | tcx:*) echo "$FPIN/${1%%:*}-${1#*:}/prog -" ;;
 	rp:*) echo "- $FPIN/rp/prog" ;;
 	both) echo "$FPIN/cls-ret/prog $FPIN/rp/prog" ;;
-	ksteer) echo "$KS_PIN/prog_tc $KS_PIN/prog_reuseport" ;;
+	ksteer | u32) echo "$KS_PIN/prog_tc $KS_PIN/prog_reuseport" ;;
 	*) echo "- -" ;;
 	esac
 }
