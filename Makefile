@@ -343,7 +343,7 @@ bench-backend: $(BUILD)/ksteer-backend
 bench-quic: all $(BUILD)/quic_flood
 	bench/quic_bench.sh
 
-# What one TC program run costs before any work (dispatch, bpf_stats, first touch).
+# The rate floor of a QUIC datagram's path: empty TC and sk_reuseport programs, and ksteer, against none.
 bench-tc-floor: all $(BUILD)/quic_flood $(BUILD)/tc_floor
 	bench/tc_floor.sh
 

@@ -66,3 +66,27 @@ bench_down() {
 	ks_netns_down
 	rm -rf "$WORK"
 }
+
+# The QUIC floods' ksteer (bench/quic_bench.sh, bench/tc_floor.sh):
+# quic_bench_up: `up --quic` on the server's veth. quic_bench_register PID
+# DCID: the receiver PID's sockets registered as backend qf, and DCID (8
+# bytes, hex) pinned as a CID of its first IPv4 UDP slot (0x100) in
+# ks_quic_scids, as TC egress learns a server's CID (value: slot, last
+# seen), with 8 among the CID lengths short headers are tried with.
+# quic_bench_unregister: qf deleted.
+quic_bench_up() {
+	in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443 --quic >/dev/null ||
+		{ echo "ksteer up failed" >&2; exit 1; }
+}
+quic_bench_register() {
+	local id
+	in_srv "$KSTEER" backend add qf --pid "$1" >/dev/null || { echo "backend add failed" >&2; return 1; }
+	id=$(in_srv "$KSTEER" backend list -j | /usr/bin/python3 -c \
+		'import json,sys; print([b["id"] for b in json.load(sys.stdin) if b["name"]=="qf"][0])')
+	bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_scids" key hex 08 \
+		$(sed 's/../& /g' <<<"$2") 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 \
+		value hex $(printf '%02x 00 00 00' "$id") 00 01 00 00 00 00 00 00 00 00 00 00
+	bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_cid_lens" key hex 00 00 00 00 \
+		value hex 00 01 00 00
+}
+quic_bench_unregister() { in_srv "$KSTEER" backend del qf >/dev/null; }

@@ -23,7 +23,7 @@ REPS=${REPS:-3}
 SIZE=${SIZE:-64}
 DCID=b0b0b0b0c0ffee01
 FLOOD=$ROOT/build/quic_flood
-KSTEER=$ROOT/build/ksteer
+KSTEER=${KSTEER:-$ROOT/build/ksteer}
 OUT=${OUT:-$ROOT/bench/results/quic.json}
 [ "$(id -u)" = 0 ] || { echo "quic_bench: needs root" >&2; exit 1; }
 for f in "$FLOOD" "$KSTEER"; do
@@ -54,25 +54,14 @@ one_run() {
 	RPID=$!
 	for _ in $(seq 50); do grep -q ready "$WORK/recv" && break; sleep 0.05; done
 	if [ "$mode" = B ]; then
-		in_srv "$KSTEER" backend add qf --pid $RPID >/dev/null || { echo "backend add failed" >&2; return 1; }
-		local id
-		id=$(in_srv "$KSTEER" backend list -j | /usr/bin/python3 -c \
-			'import json,sys; print([b["id"] for b in json.load(sys.stdin) if b["name"]=="qf"][0])')
-		# ks_quic_scids[8-byte DCID] = qf's first IPv4 UDP slot (0x100),
-		# as TC egress learns a server's CID (value: slot, last seen), and 8
-		# among the CID lengths short headers are tried with.
-		bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_scids" key hex 08 \
-			$(sed 's/../& /g' <<<$DCID) 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 \
-			value hex $(printf '%02x 00 00 00' "$id") 00 01 00 00 00 00 00 00 00 00 00 00
-		bpftool map update pinned "$KSTEER_PIN_DIR/ks_quic_cid_lens" key hex 00 00 00 00 \
-			value hex 00 01 00 00
+		quic_bench_register $RPID $DCID || return 1
 	fi
 	sent=$(in_cli taskset -c $SCPU "$FLOOD" send $SRV4 443 "$SECS" $DCID "$SIZE" | awk '{print $2}')
 	sleep 0.2
 	kill -INT $RPID
 	wait $RPID 2>/dev/null
 	RPID=
-	[ "$mode" = B ] && in_srv "$KSTEER" backend del qf >/dev/null
+	[ "$mode" = B ] && quic_bench_unregister
 	recv=$(awk '/^received/ {print $2}' "$WORK/recv")
 	echo "${sent:-0} ${recv:-0} $(awk '/^received/ {print $3, $4}' "$WORK/recv")"
 }
@@ -80,11 +69,6 @@ one_run() {
 declare -a RA RB RS
 tc_ns=0 tc_cnt=0 rp_ns=0 rp_cnt=0 by_cid=0 rp_sel=0 rp_tc=0
 printf '%-4s %-4s %12s %12s %12s  %s\n' run rep sent received "rx/s" "per socket"
-# ksteer_up: up --quic on the server's veth.
-ksteer_up() {
-	in_srv "$KSTEER" up -a $SRV4 -a $SRV6 -i "$SRV_IF" -p 443 --quic >/dev/null ||
-		{ echo "ksteer up failed" >&2; exit 1; }
-}
 for rep in $(seq "$REPS"); do
 	# A: no ksteer. B: ksteer --quic, sockets registered. Both with
 	# bpf_stats off: its two clock reads per program run are the
@@ -94,14 +78,14 @@ for rep in $(seq "$REPS"); do
 	read -r s r p1 p2 <<<"$(one_run A)"
 	RA+=("$r")
 	printf '%-4s %-4s %12s %12s %12s  %s %s\n' A $rep $s $r $((r / SECS)) "$p1" "$p2"
-	ksteer_up
+	quic_bench_up
 	read -r s r p1 p2 <<<"$(one_run B)"
 	RB+=("$r")
 	printf '%-4s %-4s %12s %12s %12s  %s %s\n' B $rep $s $r $((r / SECS)) "$p1" "$p2"
 	in_srv "$KSTEER" down >/dev/null 2>&1
 	# S: B again with bpf_stats on, for the programs' run time.
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
-	ksteer_up
+	quic_bench_up
 	read -r t0 c0 <<<"$(prog_stats prog_tc)"
 	read -r q0 d0 <<<"$(prog_stats prog_reuseport)"
 	read -r s r p1 p2 <<<"$(one_run B)"
