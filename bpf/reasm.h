@@ -49,11 +49,13 @@
 #include <bpf/bpf_core_read.h>
 
 /* Held flows, by 4-tuple as the client sends it. A plain hash: full is
- * seen, never an eviction of a flow whose bytes we acknowledged. */
+ * seen, never an eviction of a flow whose bytes we acknowledged.
+ * Preallocated (beside the pool's 8 KB a flow, ~0.5 KB): each flow
+ * creates and deletes an entry, and the allocator's way (BPF_F_NO_PREALLOC)
+ * was a fifth of a held connection's TC time (perf, bench/bpf_conn.sh). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_REASM_ENTRIES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ks_flow);
 	__type(value, struct ks_reasm);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -85,11 +87,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_reasm_early SEC(".maps");
 
-/* Chunks held by each client prefix: the share one client may take. */
+/* Chunks held by each client prefix: the share one client may take
+ * (preallocated, as ks_reasm). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_REASM_ENTRIES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ks_prefix);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
