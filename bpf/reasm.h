@@ -50,7 +50,7 @@
 
 /* Held flows, by 4-tuple as the client sends it. A plain hash: full is
  * seen, never an eviction of a flow whose bytes we acknowledged.
- * Preallocated (beside the pool's 8 KB a flow, ~0.5 KB): each flow
+ * Preallocated (~0.2 KB with its key, beside the pool's 8 KB a flow): each flow
  * creates and deletes an entry, and the allocator's way (BPF_F_NO_PREALLOC)
  * was a fifth of a held connection's TC time (perf, bench/bpf_conn.sh). */
 struct {
@@ -114,11 +114,13 @@ struct {
 #define KS_WIRE_MASK (KS_REASM_WIRE - 1)
 _Static_assert(KS_WIRE_MASK <= KS_LIN_MASK, "the linear buffer holds what is held");
 
-static __always_inline int ks_reasm_expired(const struct ks_reasm *e)
+/* Past its life at now (read before e, which another CPU may have just
+ * renewed: a negative age is not past it). */
+static __always_inline int ks_reasm_expired(const struct ks_reasm *e, __u64 now)
 {
-	__u64 age = bpf_ktime_get_ns() - e->born_ns;
+	__s64 age = now - e->born_ns;
 
-	return age > (e->state == KS_RS_PLACED ? KS_REASM_PLACED_NS : KS_REASM_LIFE_NS);
+	return age > (__s64)(e->state == KS_RS_PLACED ? KS_REASM_PLACED_NS : KS_REASM_LIFE_NS);
 }
 
 /* ---- placed flows ------------------------------------------------------ */
@@ -692,8 +694,8 @@ static long ks_reasm_sweep_one(struct bpf_map *map, const struct ks_flow *key,
 	__u64 life = e->state == KS_RS_PLACED ? KS_REASM_PLACED_NS : KS_REASM_LIFE_NS;
 	__u32 n = c->out->n;
 
-	if (c->now - e->born_ns <= life)
-		return 0;
+	if ((__s64)(c->now - e->born_ns) <= (__s64)life)
+		return 0;                         /* live (or renewed since now was read) */
 	if (n >= KS_REASM_SWEEP_MAX)
 		return 1;                         /* bounded: one insert's wait */
 	c->out->key[n & (KS_REASM_SWEEP_MAX - 1)] = *key;

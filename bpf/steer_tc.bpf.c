@@ -899,6 +899,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 					 struct ks_reasm *e)
 {
 	struct ks_tc_linear *L = KS_CPU_SLOT(ks_tc_linear);
+	__u64 now = bpf_ktime_get_ns();           /* one clock read a segment */
 	int st;
 
 	if (!L)
@@ -912,10 +913,9 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		 * KS_REASM_AGAIN_NS at most. A client's retransmissions come
 		 * further apart (its RTO: 200 ms or more); one replaying its
 		 * last segment faster would make each replay a 16 KB rewrite.
-		 * Dropped: the next one places it. */
-		__u64 now = bpf_ktime_get_ns();
-
-		if (now - e->seen_ns < KS_REASM_AGAIN_NS) {
+		 * Dropped: the next one places it (and when another CPU
+		 * placed it since now was read). */
+		if ((__s64)(now - e->seen_ns) < (__s64)KS_REASM_AGAIN_NS) {
 			ks_count(KS_ST_REASM_AGAIN_SOON);
 			return TC_ACT_SHOT;
 		}
@@ -924,7 +924,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		ks_reasm_linear(e, L->lin, e->carried, &L->mark);
 		return ks_reasm_place_on(skb, p, s, e, L, e->carried, e->target, KS_WHY_ROUTED);
 	}
-	if (ks_reasm_expired(e))
+	if (ks_reasm_expired(e, now))
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L, KS_WHY_REASM_HANDED);
 	if (e->echo) {
 		struct ks_syn_opts seg;
@@ -945,7 +945,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	if (st)
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L,
 					  st == 2 ? KS_WHY_REASM_FULL : KS_WHY_REASM_HANDED);
-	e->seen_ns = bpf_ktime_get_ns();
+	e->seen_ns = now;
 	if (!e->contig)
 		return TC_ACT_SHOT;               /* the first segment is still to come */
 	ks_reasm_linear(e, L->lin, e->contig, &L->mark);
