@@ -832,14 +832,15 @@ static __always_inline int ks_reasm_named(struct __sk_buff *skb, struct ks_pkt *
 /*
  * Whether a segment is full-sized: its payload and options fill the MSS
  * our SYN-ACK gave (ks_our_mss), which bounds what the client puts in one,
- * and not twice that (a GSO packet of several). A client whose own MSS is
- * smaller never sends one, and its segments are acknowledged as before.
+ * and it is one: not GRO's merge of several (gso_segs), nor twice the MSS
+ * (a GSO packet from a local client). A client whose own MSS is smaller
+ * never sends one, and its segments are acknowledged as before.
  */
 static __always_inline int ks_full_sized(struct __sk_buff *skb, const struct ks_pkt *p)
 {
 	__u32 seg = p->len - p->l4 - 20, mss = ks_our_mss(skb, p);
 
-	return seg >= mss && seg < 2 * mss;
+	return skb->gso_segs <= 1 && seg >= mss && seg < 2 * mss;
 }
 
 /* Keep the segment's payload in e. 0; 1 when it is past what a flow
