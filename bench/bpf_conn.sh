@@ -2,14 +2,16 @@
 # BPF run time per connection, by program, on the router-bound workload
 # (connbench -R: curl's one-segment ClientHello; Chromium's two-segment ones,
 # "two" with the SNI in the first segment, placed on it, and "held" with it
-# in the second, held and rewritten; to bench/rawsrv), the fast path beside direct, REPS alternating runs of N
+# in the second, held and rewritten; to bench/rawsrv; and "tls", make bench's
+# TLS workload: connbench's own handshake and one request, to nginx), the
+# fast path beside direct, REPS alternating runs of N
 # connections at concurrency C. Per program: µs per connection, runs per
 # connection, ns per run (bpftool's run_time_ns / run_cnt with
 # kernel.bpf_stats_enabled, restored after), and ksteer's counters per
 # connection (packets of each class). Direct's line shows what the cgroup
 # programs cost a connection ksteer does not steer (sock_ops runs for every
 # TCP socket of the cgroup, the benchmark's client sockets included).
-#   N=4000 C=32 REPS=3 SHAPES="one two held" bench/bpf_conn.sh
+#   N=4000 C=32 REPS=3 SHAPES="one two held tls" bench/bpf_conn.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -34,6 +36,17 @@ in_srv "$KSTEER" backend add ra 0.0.0.0:9202 >/dev/null
 for h in curl.example.com chrome.example.com; do in_srv "$KSTEER" route add $h ra >/dev/null; done
 bench_srv 1 build/rawsrv "9202:raw a"
 wait_listen 0.0.0.0 9202
+if [[ " $SHAPES " == *" tls "* ]]; then
+	# make bench's TLS backend (bench/conf/backend-nginx.conf), site a.
+	ks_make_certs "$WORK" bench.example
+	mkdir -p "$WORK/a" "$WORK/b" "$WORK/logs"
+	echo "site a" >"$WORK/a/index.html"
+	sed "s|@W@|$WORK|g" bench/conf/backend-nginx.conf >"$WORK/backend.conf"
+	in_srv "$KSTEER" backend add a 0.0.0.0:9002 >/dev/null
+	in_srv "$KSTEER" route add a.bench.example a >/dev/null
+	bench_srv 1 nginx -p "$WORK" -c "$WORK/backend.conf"
+	wait_listen 0.0.0.0 9002
+fi
 
 # snap: {pinned program: [run_time_ns, run_cnt]} of ksteer's programs.
 snap() {
@@ -49,9 +62,14 @@ print(json.dumps(d))
 PY
 }
 run() { # DST SHAPE N: connbench's JSON
-	local a=$SRV4 p=443
-	[ "$1" = direct ] && a=$DIRECT4 p=9202
-	in_cli taskset -c 0 build/connbench -a $a -p $p -R "$WORK/raw-$2.bin" -e "raw a" -t 60 -c "$C" -n "$3"
+	local a=$SRV4 p=443 dp=9202
+	[ "$2" = tls ] && dp=9002
+	[ "$1" = direct ] && a=$DIRECT4 p=$dp
+	if [ "$2" = tls ]; then
+		in_cli taskset -c 0 build/connbench -a $a -p $p -s a.bench.example -e "site a" -t 60 -c "$C" -n "$3"
+	else
+		in_cli taskset -c 0 build/connbench -a $a -p $p -R "$WORK/raw-$2.bin" -e "raw a" -t 60 -c "$C" -n "$3"
+	fi
 }
 for shape in $SHAPES; do
 	for dst in direct fast; do run $dst $shape 200 >/dev/null; done      # warm up

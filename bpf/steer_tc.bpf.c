@@ -57,6 +57,7 @@ struct ks_tc_linear {
 	struct ks_keep keep;
 	struct ks_csum csum;
 	__u32 n, backend, why;    /* ks_reasm_place's (why: a KS_WHY_, for the monitor) */
+	__u32 quiet;              /* the segment in hand needs no ACK yet (ks_reasm_take) */
 	struct ks_lin_mark mark;  /* whose pieces lin holds (ks_reasm_linear) */
 	struct ks_sweep sweep;
 };
@@ -164,6 +165,16 @@ static __always_inline void ks_host_tcp(struct __sk_buff *skb, struct ks_host_tc
 	h->ecn = net->ipv4.sysctl_tcp_ecn;
 }
 
+/* The MSS our SYN-ACK gives: what this device carries. */
+static __always_inline __u32 ks_our_mss(struct __sk_buff *skb, const struct ks_pkt *p)
+{
+	__u32 mtu = 0, mss;
+
+	bpf_check_mtu(skb, 0, &mtu, 0, 0);
+	mss = mtu > 100 ? mtu - (p->v6 ? 60 : 40) : 536;
+	return mss > 65483 ? 65483 : mss;
+}
+
 /* ---- SYN -------------------------------------------------------------- */
 
 static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p,
@@ -173,7 +184,7 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 	struct ks_syn_opts o;
 	struct ks_host_tcp host;
 	__u64 *m = s->m;
-	__u32 opts[5], n = 0, bits, cookie, ts_off, mss, mtu = 0, isn;
+	__u32 opts[5], n = 0, bits, cookie, ts_off, mss, isn;
 
 	/* The kernel would refuse our child on this 4-tuple: it handles the
 	 * SYN itself, and a TIME_WAIT reuse reaches ksteerd's listener. */
@@ -207,11 +218,7 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 	 * segments may not be this one (ECMP), and shares that clock. */
 	cookie = ks_cookie_seq(keys->key, m, ks_slot_issue(bpf_ktime_get_tai_ns()), bits, &ts_off);
 
-	/* Our MSS: what this device carries. */
-	bpf_check_mtu(skb, 0, &mtu, 0, 0);
-	mss = mtu > 100 ? mtu - (p->v6 ? 60 : 40) : 536;
-	if (mss > 65483)
-		mss = 65483;
+	mss = ks_our_mss(skb, p);
 	opts[n++] = bpf_htonl(2 << 24 | 4 << 16 | mss);
 	if (o.ts) {
 		opts[n++] = bpf_htonl((o.sack ? (4 << 24 | 2 << 16) : (1 << 24 | 1 << 16)) |
@@ -402,8 +409,9 @@ static __always_inline int ks_place(struct __sk_buff *skb, struct ks_pkt *p, str
  * entry, no ACK of ours, no rewrite: the later segments meet the new
  * socket as any established segment does, and the sk_reuseport program
  * routes these same bytes alike. 0 (held as before) when an ALPN route may
- * still match, or when later segments came first (ks_reasm_early): the
- * held flow takes them, and the client need not send them again.
+ * still match, or it names nothing; 2 when later segments came first
+ * (ks_reasm_early): the held flow takes them, and the client need not
+ * send them again, and is placed with them once named (ks_reasm_named).
  */
 static __always_inline int ks_place_named(struct __sk_buff *skb, struct ks_pkt *p,
 					  struct ks_config *cfg, struct ks_tc_scratch *s,
@@ -419,7 +427,7 @@ static __always_inline int ks_place_named(struct __sk_buff *skb, struct ks_pkt *
 	__builtin_memcpy(&s->ekey.f, &s->flow, sizeof(s->flow));
 	s->ekey.cookie = cookie;
 	if (bpf_map_lookup_elem(&ks_reasm_early, &s->ekey))
-		return 0;
+		return 2;
 	ks_count(KS_ST_PLACED_PARTIAL);
 	*verdict = ks_place_routed(skb, p, cfg, s, cookie, backend, KS_WHY_ROUTED_PARTIAL);
 	return 1;
@@ -575,12 +583,41 @@ static __always_inline __u32 ks_carry_max(const struct ks_pkt *p)
 	return p->payload < KS_SKB_MAX ? KS_SKB_MAX - p->payload : 0;
 }
 
-/* Acknowledge up to what a placed segment can carry, never past it. */
-static __always_inline int ks_reasm_ack_held(struct __sk_buff *skb, struct ks_pkt *p,
-					     struct ks_tc_scratch *s, struct ks_reasm *e)
+/* Held bytes to hand on from e: the first contig, as far as the segment
+ * in hand carries them. */
+static __always_inline __u32 ks_carried(const struct ks_pkt *p, const struct ks_reasm *e)
 {
-	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p);
+	return e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p);
+}
 
+/*
+ * Acknowledge up to what a placed segment can carry, never past it. Not
+ * yet for a full-sized segment in order with every held byte before it
+ * acknowledged (L->quiet, ks_reasm_take): the client sends on without our
+ * ACK (Nagle, and Minshall's variant that Linux uses, hold back only a
+ * small segment, while a small one is unacknowledged; its window after the
+ * cookie handshake is 10 segments, ours up to KS_REASM_WIRE), so Chromium's two-segment
+ * hello costs no ACK (its build and redirect, and over veth the client's
+ * receive of it on this CPU). The next held segment is acknowledged with
+ * it, as a receiver acknowledges at least every second full-sized segment
+ * (RFC 5681 4.2); a retransmission, an out-of-order or a small segment at
+ * once, as before. On a loss the client's own timers resend: its tail
+ * loss probe (with SACK) its last segment, its RTO its first
+ * unacknowledged one, which we hold, so it is a retransmission and
+ * acknowledged (docs/DESIGN.md, "Deferred ACK"). Nothing is
+ * acknowledged that is not held, and a hand-over carries what is held
+ * (ks_reasm_hand_over), so no held byte is lost.
+ */
+static __always_inline int ks_reasm_ack_held(struct __sk_buff *skb, struct ks_pkt *p,
+					     struct ks_tc_scratch *s, struct ks_reasm *e,
+					     const struct ks_tc_linear *L)
+{
+	__u32 n = ks_carried(p, e);
+
+	if (L->quiet) {
+		ks_count(KS_ST_REASM_ACK_DEFERRED);
+		return TC_ACT_SHOT;               /* held; the client sends on */
+	}
 	if (n > e->acked)
 		e->acked = n;
 	return ks_reasm_ack(skb, p, s, e, e->acked);
@@ -677,16 +714,18 @@ static __always_inline int ks_reasm_place_on(struct __sk_buff *skb, struct ks_pk
 
 /* A held flow we will not finish (past its lifetime, out of room, a
  * ClientHello bigger than we keep) goes to ksteerd with every byte we
- * acknowledged; the client's own retransmissions bring it the rest. */
+ * acknowledged, or with what is held when none was (a first segment left
+ * unacknowledged, ks_reasm_ack_held: the segment in hand may be a later
+ * one); the client's own retransmissions bring it the rest. */
 static __always_inline int ks_reasm_hand_over(struct __sk_buff *skb, struct ks_pkt *p,
 					      struct ks_config *cfg, struct ks_tc_scratch *s,
 					      struct ks_reasm *e, struct ks_tc_linear *L, __u32 why)
 {
-	__u32 n = e->acked;
+	__u32 n = e->acked ? e->acked : ks_carried(p, e);
 
 	ks_count(KS_ST_REASM_HANDED);
 	if (!n) {
-		/* Nothing acknowledged: the first segment itself goes. */
+		/* Nothing held: the first segment itself goes. */
 		__u32 cookie = e->cookie;
 
 		ks_reasm_drop(e, &s->flow);
@@ -701,12 +740,12 @@ static __always_inline int ks_reasm_decide(struct __sk_buff *skb, struct ks_pkt 
 					   struct ks_config *cfg, struct ks_tc_scratch *s,
 					   struct ks_reasm *e, struct ks_tc_linear *L)
 {
-	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p), backend;
+	__u32 n = ks_carried(p, e), backend;
 	struct ks_first_job j = { .s = &s->p, .hw = &s->hw, .dport = p->th.dest, .count = 1 };
 	int st = ks_first_parse(NULL, L->lin, 0, e->contig, &j);
 
 	if (st == KS_HELLO_INCOMPLETE)
-		return ks_reasm_ack_held(skb, p, s, e);   /* more segments to come */
+		return ks_reasm_ack_held(skb, p, s, e, L);   /* more segments to come */
 	if (st == KS_HELLO_TOO_BIG || st == KS_FIRST_HTTP_BIG) {
 		/* Too big for us, not for TLS (HTTP): ksteerd, with what we acked. */
 		if (st == KS_HELLO_TOO_BIG)
@@ -753,7 +792,7 @@ static __always_inline int ks_reasm_wait(struct __sk_buff *skb, struct ks_pkt *p
 		ks_count(KS_ST_REASM_WINDOW);
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L, KS_WHY_REASM_HANDED);
 	}
-	return ks_reasm_ack_held(skb, p, s, e);
+	return ks_reasm_ack_held(skb, p, s, e, L);
 }
 
 /*
@@ -772,7 +811,7 @@ static __always_inline int ks_reasm_named(struct __sk_buff *skb, struct ks_pkt *
 					  struct ks_config *cfg, struct ks_tc_scratch *s,
 					  struct ks_reasm *e, struct ks_tc_linear *L)
 {
-	__u32 n = e->contig < ks_carry_max(p) ? e->contig : ks_carry_max(p), backend;
+	__u32 n = ks_carried(p, e), backend;
 	struct ks_first_job j = { .s = &s->p, .hw = &s->hw, .dport = p->th.dest, .count = 0 };
 
 	if (n <= e->named_at || (n < 2 * e->named_at && n < ks_carry_max(p)))
@@ -790,16 +829,33 @@ static __always_inline int ks_reasm_named(struct __sk_buff *skb, struct ks_pkt *
 	return ks_reasm_place_on(skb, p, s, e, L, n, backend, KS_WHY_ROUTED_PARTIAL);
 }
 
+/*
+ * Whether a segment is full-sized: its payload and options fill the MSS
+ * our SYN-ACK gave (ks_our_mss), which bounds what the client puts in one,
+ * and it is one: not GRO's merge of several (gso_segs), nor twice the MSS
+ * (a GSO packet from a local client). A client whose own MSS is smaller
+ * never sends one, and its segments are acknowledged as before.
+ */
+static __always_inline int ks_full_sized(struct __sk_buff *skb, const struct ks_pkt *p)
+{
+	__u32 seg = p->len - p->l4 - 20, mss = ks_our_mss(skb, p);
+
+	return skb->gso_segs <= 1 && seg >= mss && seg < 2 * mss;
+}
+
 /* Keep the segment's payload in e. 0; 1 when it is past what a flow
  * holds, 2 when the pool or the client's share is full (either way the
  * flow goes to ksteerd); -1 when it must be dropped unheld (its
- * checksum is wrong). A subprogram. */
+ * checksum is wrong). L->quiet: it was full-sized, in order, new, with
+ * nothing unacknowledged before it and nothing held past it
+ * (ks_reasm_ack_held). A subprogram. */
 static __attribute__((noinline)) int ks_reasm_take(struct __sk_buff *skb, struct ks_pkt *p,
 					 struct ks_tc_scratch *s, struct ks_reasm *e,
 					 struct ks_tc_linear *L)
 {
-	__u32 off = bpf_ntohl(p->th.seq) - (e->isn + 1), len = p->len - p->payload;
+	__u32 off = bpf_ntohl(p->th.seq) - (e->isn + 1), len = p->len - p->payload, from;
 
+	L->quiet = 0;
 	if (!len || ks_reasm_have(e, off, off + len))
 		return 0;                         /* nothing new: a retransmission */
 	if (off >= KS_REASM_WIRE || len > KS_REASM_WIRE - off || ks_reasm_room(e, off, off + len) ||
@@ -831,7 +887,10 @@ static __attribute__((noinline)) int ks_reasm_take(struct __sk_buff *skb, struct
 			return 2;
 		}
 	}
+	from = e->contig;
 	ks_reasm_cover(e, off, off + len);
+	L->quiet = off == from && off == e->acked && e->contig == off + len && !e->nrun &&
+		   ks_full_sized(skb, p);
 	return 0;
 }
 
@@ -841,6 +900,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 					 struct ks_reasm *e)
 {
 	struct ks_tc_linear *L = KS_CPU_SLOT(ks_tc_linear);
+	__u64 now = bpf_ktime_get_ns();           /* one clock read a segment */
 	int st;
 
 	if (!L)
@@ -854,10 +914,9 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		 * KS_REASM_AGAIN_NS at most. A client's retransmissions come
 		 * further apart (its RTO: 200 ms or more); one replaying its
 		 * last segment faster would make each replay a 16 KB rewrite.
-		 * Dropped: the next one places it. */
-		__u64 now = bpf_ktime_get_ns();
-
-		if (now - e->seen_ns < KS_REASM_AGAIN_NS) {
+		 * Dropped: the next one places it (and when another CPU
+		 * placed it since now was read). */
+		if ((__s64)(now - e->seen_ns) < (__s64)KS_REASM_AGAIN_NS) {
 			ks_count(KS_ST_REASM_AGAIN_SOON);
 			return TC_ACT_SHOT;
 		}
@@ -866,7 +925,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 		ks_reasm_linear(e, L->lin, e->carried, &L->mark);
 		return ks_reasm_place_on(skb, p, s, e, L, e->carried, e->target, KS_WHY_ROUTED);
 	}
-	if (ks_reasm_expired(e))
+	if (ks_reasm_expired(e, now))
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L, KS_WHY_REASM_HANDED);
 	if (e->echo) {
 		struct ks_syn_opts seg;
@@ -887,7 +946,7 @@ static __always_inline int ks_reasm_more(struct __sk_buff *skb, struct ks_pkt *p
 	if (st)
 		return ks_reasm_hand_over(skb, p, cfg, s, e, L,
 					  st == 2 ? KS_WHY_REASM_FULL : KS_WHY_REASM_HANDED);
-	e->seen_ns = bpf_ktime_get_ns();
+	e->seen_ns = now;
 	if (!e->contig)
 		return TC_ACT_SHOT;               /* the first segment is still to come */
 	ks_reasm_linear(e, L->lin, e->contig, &L->mark);
@@ -932,14 +991,15 @@ static __always_inline void ks_reasm_fold_early(struct ks_tc_scratch *s, struct 
 
 /*
  * First segment verified, ClientHello incomplete: a held flow for it, with
- * the segments that came before it; NULL after sending it on (*verdict)
+ * the segments that came before it (named_at: the bytes of it parsed and
+ * found naming no fixed route, for ks_reasm_named); NULL after sending it on (*verdict)
  * when the table is full even after one bounded sweep: to ksteerd as it
  * is, since nothing has been acknowledged yet.
  */
 static __always_inline struct ks_reasm *ks_reasm_begin(struct __sk_buff *skb, struct ks_pkt *p,
 							struct ks_config *cfg,
 							struct ks_tc_scratch *s, __u32 cookie,
-							int *verdict)
+							__u32 named_at, int *verdict)
 {
 	struct ks_tc_linear *L = KS_CPU_SLOT(ks_tc_linear);
 	__u32 zero = 0;
@@ -953,6 +1013,7 @@ static __always_inline struct ks_reasm *ks_reasm_begin(struct __sk_buff *skb, st
 	tmp->born_ns = tmp->seen_ns = bpf_ktime_get_ns();
 	tmp->isn = bpf_ntohl(p->th.seq) - 1;
 	tmp->cookie = cookie;
+	tmp->named_at = named_at;
 	{
 		struct ks_syn_opts seg;
 
@@ -1048,7 +1109,7 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 	struct bpf_sock *skc;
 	struct ks_reasm *e;
 	__u32 cookie;
-	int st, valid;
+	int st, valid, named;
 
 	/* Every segment of an established flow comes through here: a socket
 	 * lookup is the cheapest way to step aside. */
@@ -1116,12 +1177,14 @@ static __always_inline int ks_handle_ack(struct __sk_buff *skb, struct ks_pkt *p
 		return ks_place(skb, p, cfg, s, cookie);
 	if (st != KS_HELLO_INCOMPLETE)
 		return ks_not_placed(skb, p, cfg, s, cookie, st);
-	if (ks_place_named(skb, p, cfg, s, cookie, &st))
+	named = ks_place_named(skb, p, cfg, s, cookie, &st);
+	if (named == 1)
 		return st;
 	/* What it routes by is in a later segment: hold this one until
-	 * the rest comes. */
+	 * the rest comes; its bytes, just parsed, name no route yet
+	 * (unless later ones came first: parsed again with them). */
 	ks_count(KS_ST_INCOMPLETE);
-	e = ks_reasm_begin(skb, p, cfg, s, cookie, &st);
+	e = ks_reasm_begin(skb, p, cfg, s, cookie, named ? 0 : p->len - p->payload, &st);
 	if (!e)
 		return st;
 held:

@@ -656,7 +656,8 @@ static int ks_up_open(struct ks_up *u)
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ks_pin_dir());
 	libbpf_set_print(ks_libbpf_quiet);
 	if ((!ks_pinned_info("ks_config", &info) && info.value_size != sizeof(struct ks_config)) ||
-	    (!ks_pinned_info("ks_reasm", &info) && info.value_size != sizeof(struct ks_reasm)))
+	    (!ks_pinned_info("ks_reasm", &info) &&
+	     (info.value_size != sizeof(struct ks_reasm) || (info.map_flags & BPF_F_NO_PREALLOC))))
 		return ks_err("the pinned maps are from an older ksteer: run 'ksteer down', then 'up'");
 	/* Fallback-only: no TC program (it needs the kfunc); every connection
 	 * takes the kernel's own path to ksteerd's listener. */

@@ -159,6 +159,11 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 	  "window TC advertised was held (a client without window scaling: 64 KB "   \
 	  "past the first 16 KB; without SACK: 32 KB of records): to ksteerd, as "   \
 	  "the client can send no more")                                             \
+	C(REASM_ACK_DEFERRED, 104, "reasm_ack_deferred",                               \
+	  "held segments not acknowledged at once: a full-sized one in order, after "  \
+	  "which the client sends on without our ACK; as a receiver's delayed ACK, "   \
+	  "the next one is acknowledged (with this one), as is every retransmission, " \
+	  "out-of-order or small segment")                                             \
 	C(REASM_AGAIN_SOON, 102, "reasm_placed_again_too_soon",                         \
 	  "a placed flow's segment that met no socket within 50 ms of its last "       \
 	  "placement: dropped, not placed again (each placement rewrites up to 16 KB); " \
@@ -526,7 +531,7 @@ enum ks_ctr_kind { KS_COUNTER, KS_GAUGE };
 #define KS_ST_ENUM(id, val, name, doc) KS_ST_##id = (val),
 enum ks_stat {
 	KS_STAT_COUNTERS(KS_CTR_NO_STAGE, KS_ST_ENUM)
-	KS_ST_MAX = 104       /* the next counter's value */
+	KS_ST_MAX = 105       /* the next counter's value */
 };
 #define KS_ST_VALUE_ONCE(id, val, name, doc) ks_st_value_##val,
 #define KS_ST_BELOW_MAX(id, val, name, doc) char ks_st_##id[(val) < KS_ST_MAX ? 1 : -1];
