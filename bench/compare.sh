@@ -22,8 +22,8 @@
 # ClientHello replayed with no TLS on either side (connbench -R, curl's
 # 517-byte one: one segment; Chromium's 1926-byte ones, two segments: one
 # with its server_name in the first, which ksteer places on that segment,
-# and one with it in the second, which ksteer holds, acknowledges and
-# rewrites; Chromium orders its extensions anew each time, so it sends
+# and one with it in the second, which ksteer holds (its full-sized first
+# segment unacknowledged, the ACK deferred) and rewrites; Chromium orders its extensions anew each time, so it sends
 # both kinds), to bench/rawsrv's fixed
 # reply, at RAW_CONCS concurrencies: what the router itself costs decides
 # the rate (the TLS workload is bound by the handshakes' crypto).
