@@ -691,10 +691,9 @@ struct ks_sweep_ctx {
 static long ks_reasm_sweep_one(struct bpf_map *map, const struct ks_flow *key,
 			       struct ks_reasm *e, struct ks_sweep_ctx *c)
 {
-	__u64 life = e->state == KS_RS_PLACED ? KS_REASM_PLACED_NS : KS_REASM_LIFE_NS;
 	__u32 n = c->out->n;
 
-	if ((__s64)(c->now - e->born_ns) <= (__s64)life)
+	if (!ks_reasm_expired(e, c->now))
 		return 0;                         /* live (or renewed since now was read) */
 	if (n >= KS_REASM_SWEEP_MAX)
 		return 1;                         /* bounded: one insert's wait */
