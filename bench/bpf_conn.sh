@@ -19,9 +19,9 @@ export KSTEER_PIN_DIR=$KS_PIN
 N=${N:-4000}; C=${C:-32}; REPS=${REPS:-3}; SHAPES=${SHAPES:-"one two held"}
 WORK=$(mktemp -d)
 KSTEER=$PWD/build/ksteer
-STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+bpf_stats_save
 cleanup() {
-	echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
+	bpf_stats_restore
 	bench_down
 }
 trap cleanup EXIT

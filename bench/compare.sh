@@ -58,11 +58,11 @@ export KSTEER_PIN_DIR=$KS_PIN        # tests/lib/netns.sh's (KS_PIN=... names an
 WORK=$(mktemp -d)
 KSTEER=$PWD/build/ksteer
 OUT=bench/results
-BPF_STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+bpf_stats_save
 cleanup() {
 	in_srv "$KSTEER" down >/dev/null 2>&1 || true
 	ks_netns_down
-	echo "$BPF_STATS0" >/proc/sys/kernel/bpf_stats_enabled
+	bpf_stats_restore
 	rm -rf "$WORK"
 }
 trap cleanup EXIT

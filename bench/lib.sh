@@ -28,21 +28,26 @@ bench_link_up() {
 		net.ipv4.ip_local_port_range="1024 65000" >/dev/null
 }
 
-# bpf_stats_keep: kernel.bpf_stats_enabled as it is now in STATS0, and put
-# back so when the script ends (ks_on_exit); bpf_stats_restore puts it back
-# before then. One switch for the whole kernel: a benchmark turns it on
-# only around what it measures.
+# bpf_stats_save: kernel.bpf_stats_enabled as it is now, in STATS0;
+# bpf_stats_restore puts it back (a script with a cleanup trap of its own
+# calls it there); bpf_stats_keep saves it and puts it back when the script
+# ends (ks_on_exit). One switch for the whole kernel: a benchmark turns it
+# on only around what it measures.
+bpf_stats_save() { STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled); }
 bpf_stats_keep() {
-	STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	bpf_stats_save
 	ks_on_exit 'bpf_stats_restore'
 }
 bpf_stats_restore() { echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled; }
 
 # prog_stats NAME: "run_time_ns run_cnt" of the program pinned as NAME in
-# $KSTEER_PIN_DIR, "0 0" when there is none (the run time grows only while
-# kernel.bpf_stats_enabled is 1).
+# $KSTEER_PIN_DIR (or at NAME, a path from /), "0 0" when there is none
+# (the run time grows only while kernel.bpf_stats_enabled is 1).
 prog_stats() {
-	bpftool prog show pinned "$KSTEER_PIN_DIR/$1" -j 2>/dev/null |
+	local pin=$1
+
+	[[ $pin == /* ]] || pin=$KSTEER_PIN_DIR/$pin
+	bpftool prog show pinned "$pin" -j 2>/dev/null |
 		/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns",0), d.get("run_cnt",0))' 2>/dev/null ||
 		echo "0 0"
 }

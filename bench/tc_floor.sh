@@ -132,12 +132,6 @@ slice() {
 	read -r t1 c1 <<<"$(rx)"
 	echo $(( (c1 - c0) * 1000000000 / (t1 - t0) ))
 }
-# run_ns PIN: "run_time_ns run_cnt" of the program pinned at PIN.
-run_ns() {
-	[ "$1" = - ] && { echo "0 0"; return; }
-	bpftool prog show pinned "$1" -j | /usr/bin/python3 -c \
-		'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns",0), d.get("run_cnt",0))'
-}
 
 in_cli taskset -c $SCPU "$FLOOD" send $SRV4 443 100000 $DCID 64 >/dev/null &
 SPID=$!
@@ -164,9 +158,9 @@ echo 1 >/proc/sys/kernel/bpf_stats_enabled
 for v in $VARIANTS; do
 	set_v $v
 	read -r pt pr <<<"$(progs $v)"
-	read -r a0 b0 <<<"$(run_ns $pt)"; read -r c0 d0 <<<"$(run_ns $pr)"
+	read -r a0 b0 <<<"$(prog_stats $pt)"; read -r c0 d0 <<<"$(prog_stats $pr)"
 	sleep "$STATS_SECS"
-	read -r a1 b1 <<<"$(run_ns $pt)"; read -r c1 d1 <<<"$(run_ns $pr)"
+	read -r a1 b1 <<<"$(prog_stats $pt)"; read -r c1 d1 <<<"$(prog_stats $pr)"
 	NS_TC[$v]=$(( b1 > b0 ? (a1 - a0) / (b1 - b0) : 0 ))
 	NS_RP[$v]=$(( d1 > d0 ? (c1 - c0) / (d1 - d0) : 0 ))
 	echo "bpf_stats $v: tc ${NS_TC[$v]} ns, sk_reuseport ${NS_RP[$v]} ns a run"
