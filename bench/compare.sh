@@ -23,9 +23,9 @@
 # 517-byte one: one segment; Chromium's 1926-byte ones, two segments: one
 # with its server_name in the first, which ksteer places on that segment,
 # and one with it in the second, which ksteer holds (its full-sized first
-# segment unacknowledged, the ACK deferred) and rewrites; Chromium orders its extensions anew each time, so it sends
-# both kinds), to bench/rawsrv's fixed
-# reply, at RAW_CONCS concurrencies: what the router itself costs decides
+# segment unacknowledged, the ACK deferred) and rewrites; Chromium orders
+# its extensions anew each time, so it sends both kinds), to
+# bench/rawsrv's fixed reply, at RAW_CONCS concurrencies: what the router itself costs decides
 # the rate (the TLS workload is bound by the handshakes' crypto).
 # Plain HTTP by Host (raw-http; http-direct, http-fast, http-nginx): the
 # router-bound workload for port 80: curl's request replayed (connbench -R)
