@@ -272,9 +272,9 @@ static __always_inline long ks_http_field_step(struct ks_http_walk *w, __u32 i, 
 	return 1;
 }
 
-static long ks_http_step(__u32 i, void *arg)
+/* The head's byte i: 0 to go on, 1 when the walk stops. */
+static __always_inline int ks_http_byte(struct ks_http_ctx *x, __u32 i)
 {
-	struct ks_http_ctx *x = arg;
 	struct ks_scratch *s = x->s;
 	struct ks_http_walk *w = x->w;
 	__u32 c;
@@ -309,6 +309,9 @@ static long ks_http_step(__u32 i, void *arg)
 	return 1;
 }
 
+#define KS_HTTP_STEP 8        /* bytes per loop callback (tls_hello.h KS_STEPS) */
+KS_STEPS(ks_http_step, struct ks_http_ctx, KS_HTTP_STEP, ks_http_byte)
+
 /*
  * The host, from [hp, hend) of s->hs, into s->hello.sni:
  *
@@ -319,9 +322,8 @@ static long ks_http_step(__u32 i, void *arg)
  * port = *DIGIT (RFC 3986: may be empty). w->port counts the bytes after
  * the ':' (0: none yet); w->v6 is 1 inside the brackets, 2 after them.
  */
-static long ks_http_host_char(__u32 i, void *arg)
+static __always_inline int ks_http_host_one(struct ks_http_ctx *x, __u32 i)
 {
-	struct ks_http_ctx *x = arg;
 	struct ks_scratch *s = x->s;
 	struct ks_http_walk *w = x->w;
 	__u32 at = w->hp + i, c;
@@ -360,6 +362,8 @@ static long ks_http_host_char(__u32 i, void *arg)
 	return 0;
 }
 
+KS_STEPS(ks_http_host_chars, struct ks_http_ctx, KS_SNI_STEP, ks_http_host_one)
+
 static __always_inline int ks_http_host(struct ks_http_ctx *x, __u32 off, __u32 len)
 {
 	struct ks_scratch *s = x->s;
@@ -373,7 +377,7 @@ static __always_inline int ks_http_host(struct ks_http_ctx *x, __u32 off, __u32 
 	w->hp = off;
 	w->hend = off + len;
 	w->hn = w->port = w->v6 = w->bad = 0;
-	KS_LOOP(KS_HTTP_HOST_MAX, ks_http_host_char, x);
+	KS_LOOP(KS_STEPS_FOR(KS_HTTP_HOST_MAX, KS_SNI_STEP), ks_http_host_chars, x);
 	if (w->bad || w->v6 == 1)
 		return KS_HTTP_MALFORMED;
 	if (w->v6)
@@ -481,7 +485,7 @@ static __attribute__((noinline)) int ks_http_parse(void *src, __u8 *lin, __u32 o
 	w->end = n;
 	w->state = KS_H_METHOD;
 	w->status = KS_HTTP_INCOMPLETE;           /* a loop run out says so too */
-	KS_LOOP(KS_HTTP_MAX + 1, ks_http_step, x);
+	KS_LOOP(KS_STEPS_FOR(KS_HTTP_MAX + 1, KS_HTTP_STEP), ks_http_step, x);
 	if (w->status == KS_HTTP_INCOMPLETE && more)
 		w->status = KS_HTTP_TOO_BIG;      /* no end in the bytes we read */
 	if (!w->done && w->status != KS_HTTP_PRIOR_H2) {

@@ -35,17 +35,19 @@ struct ks_route_ctx {
 	__u32 len;            /* of the name */
 };
 
-static long ks_rev_char(__u32 i, void *arg)
+/* Character k of the name reversed into the key after the space's prefix. */
+static __always_inline int ks_rev_one(struct ks_route_ctx *c, __u32 k)
 {
-	struct ks_route_ctx *c = arg;
 	__u32 len = c->len;
 
-	if (i >= len)
+	if (k >= len)
 		return 1;
-	c->r->key.name[(c->base + i) & (KS_NAME_MAX - 1)] =
-		c->s->hello.sni[(len - 1 - i) & KS_SNI_MAX];
+	c->r->key.name[(c->base + k) & (KS_NAME_MAX - 1)] =
+		c->s->hello.sni[(len - 1 - k) & KS_SNI_MAX];
 	return 0;
 }
+
+KS_STEPS(ks_rev_chars, struct ks_route_ctx, KS_SNI_STEP, ks_rev_one)
 
 static long ks_alpn_try_one(__u32 i, void *arg)
 {
@@ -81,7 +83,7 @@ static __attribute__((noinline)) __u32 ks_route(struct ks_scratch *s, struct ks_
 		len = 0;                          /* no room for it: the default */
 	c.base = base;
 	c.len = len;
-	KS_LOOP(KS_SNI_MAX, ks_rev_char, &c);
+	KS_LOOP(KS_STEPS_FOR(KS_SNI_MAX, KS_SNI_STEP), ks_rev_chars, &c);
 	r->key.name[(base + len) & (KS_NAME_MAX - 1)] = 0;
 	r->key.prefixlen = 8 * (len ? base + len + 1 : base);
 

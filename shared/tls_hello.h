@@ -43,6 +43,8 @@
 #define KS_MAX_ALPN 8         /* ALPN names reported; more are validated */
 #define KS_MAX_ALPN_WALK (KS_HS_MAX / 2 + 1) /* a name takes 2 bytes at least */
 #define KS_SNI_MAX 255
+#define KS_SNI_STEP 8         /* characters of a name per loop callback (KS_STEPS) */
+#define KS_EXT_STEP 4         /* extensions per callback (a browser's hello has ~16) */
 #define KS_TLS_RECORD_MAX 16384
 
 enum ks_hello_status {
@@ -118,6 +120,26 @@ struct ks_loop_ctx {
 	__u8 *lin;            /* BPF: read this linear buffer instead, if set */
 	struct ks_scratch *s;
 };
+
+/*
+ * KS_STEPS(name, ctx_type, n, one): a KS_LOOP callback that calls
+ * one(x, k) for k = n * i ... n * i + n - 1 and stops (1) at the first
+ * that returns non-zero; KS_LOOP it KS_STEPS_FOR(items, n) times. A
+ * bpf_loop iteration is a call and a return, and returns are dear under
+ * the return-thunk mitigations (SRSO, retbleed): the walks over
+ * characters and extensions take several items a call.
+ */
+#define KS_STEPS(name, ctx_type, n, one)                                  \
+	static long name(__u32 i, void *arg)                              \
+	{                                                                 \
+		ctx_type *x = arg;                                        \
+		_Pragma("unroll")                                         \
+		for (__u32 j = 0; j < (n); j++)                           \
+			if (one(x, i * (n) + j))                          \
+				return 1;                                 \
+		return 0;                                                 \
+	}
+#define KS_STEPS_FOR(items, n) (((items) + (n) - 1) / (n))
 
 static __always_inline __u32 ks_hs8(const struct ks_scratch *s, __u32 i)
 {
@@ -229,9 +251,11 @@ static long ks_rec_step(__u32 i, void *arg)
 #define KS_EXT_SERVER_NAME 0
 #define KS_EXT_ALPN 16
 
-static long ks_ext_step(__u32 i, void *arg)
+/* The extension at w->p (the k-th: unused); 1 when the walk stops (done,
+ * or w->status). */
+static __always_inline int ks_ext_one(struct ks_loop_ctx *x, __u32 k)
 {
-	struct ks_scratch *s = ((struct ks_loop_ctx *)arg)->s;
+	struct ks_scratch *s = x->s;
 	struct ks_walk *w = &s->w;
 	__u32 type, len, bit;
 
@@ -276,37 +300,40 @@ static long ks_ext_step(__u32 i, void *arg)
 	return 0;
 }
 
+KS_STEPS(ks_ext_steps, struct ks_loop_ctx, KS_EXT_STEP, ks_ext_one)
+
 /*
  * server_name body (RFC 6066 3):
  *   list_len 2 B | name_type 1 B (0 = host_name) | name_len 2 B | name
  * One entry, filling the list exactly: the RFC allows one name per type
  * and defines no other type, and OpenSSL refuses anything else. A name
  * shorter than its list would otherwise route by a truncated name.
+ * Character k of the name, lower-cased into sni[k]; 1 past the name's end
+ * and (w->bad) at one that may not stand there.
  */
-static long ks_sni_char(__u32 i, void *arg)
+static __always_inline int ks_sni_one(struct ks_loop_ctx *x, __u32 k)
 {
-	struct ks_scratch *s = ((struct ks_loop_ctx *)arg)->s;
+	struct ks_scratch *s = x->s;
 	struct ks_walk *w = &s->w;
 	__u8 ch;
 
-	if (i >= w->xend)
+	if (k >= w->xend)
 		return 1;
-	ch = ks_hs8(s, w->p + i);
+	ch = ks_hs8(s, w->p + k);
 	if (ch >= 'A' && ch <= 'Z')
 		ch += 'a' - 'A';
 	/* Letters, digits, '-', '_' (seen in the wild) and dots between labels. */
 	if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	      ch == '-' || ch == '_' || ch == '.')) {
+	      ch == '-' || ch == '_' || ch == '.') ||
+	    (ch == '.' && (k == 0 || k == w->xend - 1 || ks_hs8(s, w->p + k - 1) == '.'))) {
 		w->bad = 1;
 		return 1;
 	}
-	if (ch == '.' && (i == 0 || i == w->xend - 1 || ks_hs8(s, w->p + i - 1) == '.')) {
-		w->bad = 1;
-		return 1;
-	}
-	s->hello.sni[i & KS_SNI_MAX] = ch;
+	s->hello.sni[k & KS_SNI_MAX] = ch;
 	return 0;
 }
+
+KS_STEPS(ks_sni_chars, struct ks_loop_ctx, KS_SNI_STEP, ks_sni_one)
 
 static __always_inline int ks_parse_sni(struct ks_loop_ctx *c, __u32 off, __u32 len)
 {
@@ -326,7 +353,7 @@ static __always_inline int ks_parse_sni(struct ks_loop_ctx *c, __u32 off, __u32 
 	s->w.p = off + 5;
 	s->w.xend = name_len;
 	s->w.bad = 0;
-	KS_LOOP(KS_SNI_MAX, ks_sni_char, c);
+	KS_LOOP(KS_STEPS_FOR(KS_SNI_MAX, KS_SNI_STEP), ks_sni_chars, c);
 	if (s->w.bad)
 		return KS_HELLO_MALFORMED;
 	s->hello.sni_len = name_len;
@@ -439,7 +466,7 @@ static __always_inline int ks_parse_client_hello(struct ks_loop_ctx *c, __u32 av
 	w->seen = 0;
 	w->status = 0;
 	w->done = 0;
-	KS_LOOP(KS_MAX_EXTS, ks_ext_step, c);
+	KS_LOOP(KS_STEPS_FOR(KS_MAX_EXTS, KS_EXT_STEP), ks_ext_steps, c);
 	st = w->status;
 	if (st == KS_HELLO_MALFORMED)
 		return st;
