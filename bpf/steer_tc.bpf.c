@@ -88,11 +88,6 @@ struct {
 	__type(value, struct ks_early);
 } ks_tc_early_tmp SEC(".maps");
 
-static __always_inline __u32 ks_now_ms(void)
-{
-	return bpf_ktime_get_ns() / 1000000;
-}
-
 /* The socket on this segment's 4-tuple: in s->tuple, referenced, or NULL. */
 static __always_inline struct bpf_sock *ks_lookup(struct __sk_buff *skb, struct ks_pkt *p,
 						  struct ks_tc_scratch *s)
@@ -185,6 +180,7 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 	struct ks_host_tcp host;
 	__u64 *m = s->m;
 	__u32 opts[5], n = 0, bits, cookie, ts_off, mss, isn;
+	__u64 tai;
 
 	/* The kernel would refuse our child on this 4-tuple: it handles the
 	 * SYN itself, and a TIME_WAIT reuse reaches ksteerd's listener. */
@@ -215,8 +211,12 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 	bits = ks_cookie_opts(&o, p->v6);
 	ks_cookie_words(m, p->saddr, p->daddr, p->th.source, p->th.dest, isn);
 	/* The slot from CLOCK_TAI: the host that gets the client's next
-	 * segments may not be this one (ECMP), and shares that clock. */
-	cookie = ks_cookie_seq(keys->key, m, ks_slot_issue(bpf_ktime_get_tai_ns()), bits, &ts_off);
+	 * segments may not be this one (ECMP), and shares that clock. The
+	 * TSval's clock part is read from it too (one clock read, dear in a
+	 * VM): any millisecond clock serves, the kernel re-basing the child's
+	 * on the echo and the flow's offset hiding it (cookie.h). */
+	tai = bpf_ktime_get_tai_ns();
+	cookie = ks_cookie_seq(keys->key, m, ks_slot_issue(tai), bits, &ts_off);
 
 	mss = ks_our_mss(skb, p);
 	opts[n++] = bpf_htonl(2 << 24 | 4 << 16 | mss);
@@ -224,7 +224,7 @@ static __always_inline int ks_handle_syn(struct __sk_buff *skb, struct ks_pkt *p
 		opts[n++] = bpf_htonl((o.sack ? (4 << 24 | 2 << 16) : (1 << 24 | 1 << 16)) |
 				      8 << 8 | 10);
 		/* With timestamps the options ride in our TSval (cookie.h). */
-		opts[n++] = bpf_htonl(ks_cookie_tsval(ks_now_ms() + ts_off, bits));
+		opts[n++] = bpf_htonl(ks_cookie_tsval(tai / 1000000 + ts_off, bits));
 		opts[n++] = bpf_htonl(o.tsval);
 	} else if (o.sack) {
 		opts[n++] = bpf_htonl(1 << 24 | 1 << 16 | 4 << 8 | 2);
