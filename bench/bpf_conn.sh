@@ -11,18 +11,26 @@
 # connection (packets of each class). Direct's line shows what the cgroup
 # programs cost a connection ksteer does not steer (sock_ops runs for every
 # TCP socket of the cgroup, the benchmark's client sockets included).
-#   N=4000 C=32 REPS=3 SHAPES="one two held tls" bench/bpf_conn.sh
+# Last, per shape, the fast path's rate over the direct run beside it:
+# the median and quartiles of those REPS pairs (a pair is seconds apart,
+# so it shares most of what else the host runs; make bench's medians of
+# whole runs minutes apart do not). STATS=0 leaves
+# kernel.bpf_stats_enabled off, as make bench's rates do (the accounting
+# taxes every run of ksteer's programs and nothing of direct's): rates
+# and ratios only.
+#   N=4000 C=32 REPS=3 SHAPES="one two held tls" [STATS=0] bench/bpf_conn.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 export KSTEER_PIN_DIR=$KS_PIN
-N=${N:-4000}; C=${C:-32}; REPS=${REPS:-3}; SHAPES=${SHAPES:-"one two held"}
+N=${N:-4000}; C=${C:-32}; REPS=${REPS:-3}; SHAPES=${SHAPES:-"one two held"}; STATS=${STATS:-1}
 WORK=$(mktemp -d)
 KSTEER=$PWD/build/ksteer
 bpf_stats_save
 cleanup() {
 	bpf_stats_restore
 	bench_down
+	rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -74,21 +82,24 @@ run() { # DST SHAPE N: connbench's JSON
 for shape in $SHAPES; do
 	for dst in direct fast; do run $dst $shape 200 >/dev/null; done      # warm up
 	for rep in $(seq "$REPS"); do
-		for dst in direct fast; do
+		order="direct fast"
+		[ $((rep % 2)) = 0 ] && order="fast direct"  # neither always first
+		for dst in $order; do
 			# The switch is the whole kernel's: another run may turn it
 			# off meanwhile; such a run counts nothing and is said so.
-			echo 1 >/proc/sys/kernel/bpf_stats_enabled
+			echo "$STATS" >/proc/sys/kernel/bpf_stats_enabled
 			s0=$(snap); c0=$(in_srv "$KSTEER" stats -j)
 			r=$(run $dst $shape "$N")
 			s1=$(snap); c1=$(in_srv "$KSTEER" stats -j)
-			if [ "$(cat /proc/sys/kernel/bpf_stats_enabled)" != 1 ]; then
-				echo "$shape $dst: kernel.bpf_stats_enabled was turned off meanwhile: not counted"
+			if [ "$(cat /proc/sys/kernel/bpf_stats_enabled)" != "$STATS" ]; then
+				echo "$shape $dst: kernel.bpf_stats_enabled was changed meanwhile: not counted"
 				continue
 			fi
-			python3 - "$shape" "$dst" "$N" "$s0" "$s1" "$r" "$c0" "$c1" <<'PY'
+			python3 - "$shape" "$dst" "$N" "$s0" "$s1" "$r" "$c0" "$c1" "$STATS" "$WORK/rates" "$rep" <<'PY'
 import json, sys
 shape, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 s0, s1, r = (json.loads(a) for a in sys.argv[4:7])
+stats, rates, rep = sys.argv[9] == "1", sys.argv[10], sys.argv[11]
 tot, parts = 0, []
 for k in s1:
     dt, dc = (s1[k][i] - s0.get(k, [0, 0])[i] for i in (0, 1))
@@ -96,6 +107,11 @@ for k in s1:
     if dc >= n / 10:
         parts.append(f"{k} {dt / n / 1000:.2f} µs ({dc / n:.1f} runs, {dt / dc:.0f} ns/run)")
 rate = r.get("conn_per_s", r.get("rate")) if isinstance(r, dict) else r
+with open(rates, "a") as f:
+    f.write(f"{shape} {rep} {dst} {rate}\n")
+if not stats:
+    print(f"{shape} {dst:6} conn/s {rate}")
+    sys.exit(0)
 print(f"{shape} {dst:6} conn/s {rate}: BPF {tot / n / 1000:.2f} µs/conn: " + "; ".join(parts))
 if dst == "fast":
     def flat(d, p=""):
@@ -113,3 +129,16 @@ PY
 		done
 	done
 done
+python3 - "$WORK/rates" <<'PY'
+import statistics, sys
+runs, pairs = {}, {}
+for line in open(sys.argv[1]):
+    shape, rep, dst, rate = line.split()
+    runs.setdefault((shape, rep), {})[dst] = float(rate)
+for (shape, rep), d in runs.items():
+    if len(d) == 2:
+        pairs.setdefault(shape, []).append(d["fast"] / d["direct"])
+for shape, r in pairs.items():
+    q = statistics.quantiles(r, n=4) if len(r) > 1 else [r[0]] * 3
+    print(f"{shape}: fast / direct over {len(r)} pairs: median {q[1]:.3f} (quartiles {q[0]:.3f}-{q[2]:.3f})")
+PY
