@@ -616,7 +616,9 @@ static __attribute__((noinline)) int ks_reply_build(struct __sk_buff *skb, struc
 	cs = bpf_csum_diff(0, 0, (void *)t, tcplen & 60, cs);
 	t->check = ks_csum_fold(cs);
 
-	if (bpf_skb_change_tail(skb, total, 0))
+	/* A SYN-ACK is often as long as the SYN it answers (Linux's options
+	 * and ours are 20 bytes each): then the length stands as it is. */
+	if (skb->len != total && bpf_skb_change_tail(skb, total, 0))
 		return -1;
 	if (total < 40 || total > KS_REPLY_MAX - 14)
 		return -1;
