@@ -16,6 +16,13 @@
 #include "ksteer.h"
 #include "pkt.h"
 
+const uint8_t linux_syn[20] = {
+	2, 4, 0x05, 0xb4,                          /* MSS 1460 */
+	4, 2,                                      /* SACK permitted */
+	8, 10, 0, 0, 0x12, 0x34, 0, 0, 0, 0,       /* TS val 0x1234 */
+	1, 3, 3, 7,                                /* NOP, WS 7 */
+};
+
 void obj_private_maps(struct bpf_object *obj)
 {
 	struct bpf_map *m;

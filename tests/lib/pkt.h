@@ -44,6 +44,10 @@ struct shape {
 #define TCPO_SACK_OK 4
 #define TCPO_TS 8
 
+/* A Linux client's SYN options, 20 bytes as Linux sends them: MSS 1460,
+ * SACK permitted, TS (val 0x1234, ecr 0), NOP, WS 7. */
+extern const uint8_t linux_syn[20];
+
 /* The headers as they stand in a frame. Every field is bytes, big-endian
  * (be16, be32), so that a view may sit at any offset without padding or
  * alignment of its own. */
