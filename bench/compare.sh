@@ -37,8 +37,10 @@
 # CPU, bounded in count and time: the fast path against direct with the
 # kernel's own SYN cookies, each against its own run with no flood.
 # Resources: router CPU per 1000 connections (process tree, or the BPF
-# programs' run time for ksteer), RSS, and descriptors held per open
-# connection. Writes bench/results/latest.json, rate.png, latency.png.
+# programs' run time for ksteer), measured in one pass of runs of its own
+# after the rates (cpu_pass): the kernel's BPF run-time accounting is on
+# only then, as it taxes every run of ksteer's programs and nothing of a
+# proxy's; RSS, and descriptors held per open connection. Writes bench/results/latest.json, rate.png, latency.png.
 #
 #   QUICK=1: one repetition, fewer connections (under 2 minutes)
 #   CONTENDERS="direct fast ...": only these (a subset of the list above)
@@ -124,7 +126,10 @@ for h in curl.example.com chrome.example.com; do in_srv "$KSTEER" route add $h r
 for h in prxy.example.com prxyme.example.com; do in_srv "$KSTEER" route add $h rpa; done
 in_srv "$KSTEER" backend add rh 0.0.0.0:9212                # plain HTTP, port 80
 in_srv "$KSTEER" route add a.bench.example rh --port 80
-echo 1 >/proc/sys/kernel/bpf_stats_enabled   # run time of ksteer's programs
+# Rates are measured with the kernel's BPF run-time accounting off: it
+# taxes every run of ksteer's programs (two clock reads) and nothing of a
+# proxy's. cpu_pass turns it on for the runs that measure CPU.
+echo 0 >/proc/sys/kernel/bpf_stats_enabled
 
 declare -A PID
 bench_srv 1 nginx -p "$WORK" -c "$WORK/backend.conf"
@@ -242,9 +247,38 @@ PY
 
 RAW=$WORK/raw.jsonl
 row() { printf '{"contender":"%s","workload":"%s","concurrency":%s,"rep":%s,"result":%s}\n' "$@" >>"$RAW"; }
-# cpu_row CONTENDER WORKLOAD REP BEFORE AFTER: what the router used over a
-# repetition's runs of that workload (usage before and after).
-cpu_row() { printf '{"contender":"%s","workload":"%s","rep":%s,"before":%s,"after":%s}\n' "$@" >>"$RAW"; }
+# cpu_row CONTENDER WORKLOAD REP BEFORE AFTER MADE: what the router used
+# over MADE connections of that workload (usage before and after).
+cpu_row() { printf '{"contender":"%s","workload":"%s","rep":%s,"before":%s,"after":%s,"made":%s}\n' "$@" >>"$RAW"; }
+# made JSON...: the connections connbench runs tried (made, failed, misrouted).
+made() {
+	python3 -c 'import json, sys; print(sum(sum(json.loads(a).get(k, 0) for k in ("connections", "errors", "misrouted")) for a in sys.argv[1:]))' "$@"
+}
+# cpu_pass REP NAME: what NAME uses per connection, measured in runs of their
+# own with the kernel's BPF run-time accounting on (ksteer's usage is its
+# programs' run time): the TLS workload at concurrency 8 (cpu), the
+# router-bound one at the headline concurrency, every shape (raw-cpu), plain
+# HTTP (http-cpu). Their rates are not reported.
+cpu_pass() {
+	local rep=$1 name=$2 u0 u1 r shape rs=()
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	u0=$(usage "$name")
+	if [[ $name == http-* ]]; then
+		r=$(http_raw "$name" -c "${RAW_CONCS##* }" -n "$RAW_CONNS")
+		cpu_row "$name" http-cpu "$rep" "$u0" "$(usage "$name")" "$(made "$r")"
+	else
+		r=$(cb "$name" a -c 8 -n "$CONNS")
+		u1=$(usage "$name")
+		cpu_row "$name" cpu "$rep" "$u0" "$u1" "$(made "$r")"
+		if has_raw "$name"; then
+			for shape in one two held; do
+				rs+=("$(raw "$name" $shape -c "${RAW_CONCS##* }" -n "$RAW_CONNS")")
+			done
+			cpu_row "$name" raw-cpu "$rep" "$u1" "$(usage "$name")" "$(made "${rs[@]}")"
+		fi
+	fi
+	echo 0 >/proc/sys/kernel/bpf_stats_enabled
+}
 for name in $ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
 for name in $ORDER; do if has_raw "$name"; then raw "$name" two -c 4 -n 200 >/dev/null; fi; done
 for name in $HTTP_ORDER; do http_raw "$name" -c 4 -n 200 >/dev/null; done
@@ -254,36 +288,30 @@ REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
 order_for() { if [ $(($1 % 2)) = 0 ]; then echo $REVERSED; else echo $ORDER; fi; }
 for rep in $(seq "$REPS"); do
 	for name in $(order_for "$rep"); do
-		u0=$(usage "$name")
 		for c in $CONCS; do row "$name" rate "$c" "$rep" "$(cb "$name" a -c "$c" -n "$CONNS")"; done
 		row "$name" large 8 "$rep" "$(cb "$name" a -c 8 -n "$CONNS" -A 2400)"
 		row "$name" site-b 4 "$rep" "$(cb "$name" b -c 4 -n $((CONNS / 4)))"
-		u1=$(usage "$name")
-		cpu_row "$name" cpu "$rep" "$u0" "$u1"
 		has_raw "$name" || continue
 		for shape in one two held; do
 			for c in $RAW_CONCS; do
 				row "$name" "raw-$shape" "$c" "$rep" "$(raw "$name" $shape -c "$c" -n "$RAW_CONNS")"
 			done
 		done
-		u2=$(usage "$name")
-		cpu_row "$name" raw-cpu "$rep" "$u1" "$u2"
 	done
 	for name in $HTTP_ORDER; do
-		u0=$(usage "$name")
 		for c in $RAW_CONCS; do
 			row "$name" raw-http "$c" "$rep" "$(http_raw "$name" -c "$c" -n "$RAW_CONNS")"
 		done
-		u1=$(usage "$name")
-		cpu_row "$name" http-cpu "$rep" "$u0" "$u1"
 	done
 	echo "repetition $rep of $REPS done" >&2
 done
+# CPU: one pass per contender (ORDER, then the plain-HTTP ones), after the
+# rates, with the accounting on.
+for name in $ORDER $HTTP_ORDER; do cpu_pass 1 "$name"; done
 # Bulk: one long download per contender per round, rounds back to back, so
 # that each contender sees the same moments of a noisy machine (order_for).
-# BPF run-time accounting is off meanwhile: it taxes every packet of the
-# fast path only. One more round, with it on, measures each router's CPU.
-echo 0 >/proc/sys/kernel/bpf_stats_enabled
+# BPF run-time accounting is off meanwhile, as for every rate. One more
+# round, with it on, measures each router's CPU.
 for rep in $(seq "$BULK_REPS"); do
 	for name in $(order_for "$rep"); do
 		[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] && continue

@@ -50,6 +50,14 @@ out = {"what": "new TLS 1.3 connections, one HTTP/1.1 request each; bulk downloa
        "ksteer_kernel_counters": {k: kstats.get(k) for k in
                                   ("assigned", "reasm_completed", "to_fallback", "no_route")},
        "contenders": {}}
+def cpu_of(c, workload):
+    """What contender c used over its CPU pass of workload (compare.sh's
+    cpu_pass, the accounting on), and the connections that pass tried."""
+    rs = [r for r in rows if r["contender"] == c and r["workload"] == workload]
+    return (sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in rs),
+            sum(r["made"] for r in rs))
+
+
 for c in order:
     every = [r["result"] for r in rows if r["contender"] == c and r.get("result")]
     d = {"baseline": baseline[c], "by_concurrency": {}}
@@ -84,18 +92,13 @@ for c in order:
                  raw_two_conn_rate=h2["rate"], raw_two_p50_us=h2["p50_us"],
                  raw_two_p99_us=h2["p99_us"], raw_held_conn_rate=h3["rate"],
                  raw_held_p50_us=h3["p50_us"], raw_held_p99_us=h3["p99_us"])
-        rcpu = [r for r in rows if r["contender"] == c and r["workload"] == "raw-cpu"]
-        rmade = sum(x["connections"] + x["errors"] + x["misrouted"]
-                    for s_ in SHAPES for x in runs(c, "raw-" + s_))
-        rused = sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in rcpu)
+        rused, rmade = cpu_of(c, "raw-cpu")
         d["raw_cpu_us_per_conn"] = round(rused / rmade * 1e6, 2) if rmade else None
     # Plain HTTP by Host, router-bound (http-*: direct, ksteer's port 80, nginx).
     if runs(c, "raw-http"):
         d["http"] = {k: {f: med(runs(c, "raw-http", k), f) for f in ("rate", "p50_us", "p99_us")}
                      for k in raw_concs}
-        hcpu = [r for r in rows if r["contender"] == c and r["workload"] == "http-cpu"]
-        hmade = sum(x["connections"] + x["errors"] + x["misrouted"] for x in runs(c, "raw-http"))
-        hused = sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in hcpu)
+        hused, hmade = cpu_of(c, "http-cpu")
         d["http_cpu_us_per_conn"] = round(hused / hmade * 1e6, 2) if hmade else None
     att = {m: runs(c, "attack-" + m) for m in ("none", "syn", "ack")}
     if att["none"]:
@@ -108,11 +111,8 @@ for c in order:
                                                      for x in fl if x.get("seconds")], "pps")
             d["under_attack"][m]["ratio_rate_to_no_flood"] = ratio(d["under_attack"][m]["rate"],
                                                                    d["under_attack"]["none"]["rate"])
-    cpu = [r for r in rows if r["contender"] == c and r["workload"] == "cpu"]
     n = sum(x["connections"] + x["errors"] + x["misrouted"] for x in every if "connections" in x)
-    made = sum(x["connections"] + x["errors"] + x["misrouted"]
-               for w in ("rate", "large", "site-b") for x in runs(c, w))
-    used = sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in cpu)
+    used, made = cpu_of(c, "cpu")
     d["cpu_s_per_1k_conn"] = round(used / made * 1000, 4) if made else None
     hold = next((r for r in rows if r["contender"] == c and r["workload"] == "hold"), None)
     if hold:
