@@ -37,6 +37,20 @@ def ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
 
+def paired(c, base, w, conc, k="rate"):
+    """c's k over base's in workload w, as the median of the repetitions'
+    own ratios (each repetition runs every contender once, minutes closer
+    than its first and last: a pair shares more of what else the host runs
+    than the medians of all runs do); None without a pair."""
+    def by_rep(name):
+        return {r["rep"]: r["result"][k] for r in rows
+                if r["contender"] == name and r["workload"] == w and r.get("result")
+                and r.get("concurrency") == conc and r["result"].get(k) is not None}
+    a, b = by_rep(c), by_rep(base)
+    rs = [a[i] / b[i] for i in a if b.get(i)]
+    return round(statistics.median(rs), 3) if rs else None
+
+
 out = {"what": "new TLS 1.3 connections, one HTTP/1.1 request each; bulk download; veth, "
                "GRO/TSO off; routers and backends on CPU 1, client on CPU 0",
        "raw_what": "router-bound: a real ClientHello replayed with no TLS (curl's 517 bytes: one "
@@ -55,7 +69,7 @@ def cpu_of(c, workload):
     cpu_pass, the accounting on), and the connections that pass tried."""
     rs = [r for r in rows if r["contender"] == c and r["workload"] == workload]
     return (sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in rs),
-            sum(r["made"] for r in rs))
+            sum(r.get("made", 0) for r in rs))   # none before 2026-12-02: unknown
 
 
 for c in order:
@@ -127,25 +141,32 @@ for c in order:
     d["misrouted"] = sum(x.get("misrouted", 0) for x in every)
     d["connections"] = n
     out["contenders"][c] = d
+# Ratios to the baseline: of rates and throughput, the median of the
+# repetitions' pairs (paired); of latencies and resources, of the medians.
 for c, d in out["contenders"].items():
-    b = out["contenders"].get(baseline[c], {})
-    for k in ("conn_rate", "p50_us", "p99_us", "p999_us", "large_conn_rate", "throughput_mbs",
-              "cpu_s_per_1k_conn", "rss_kb", "rss_kb_per_conn", "fds_per_conn",
-              "raw_conn_rate", "raw_p50_us", "raw_p99_us", "raw_two_conn_rate", "raw_two_p50_us",
-              "raw_two_p99_us", "raw_held_conn_rate", "raw_held_p50_us", "raw_held_p99_us"):
+    bn = baseline[c]
+    b = out["contenders"].get(bn, {})
+    for k in ("p50_us", "p99_us", "p999_us", "cpu_s_per_1k_conn", "rss_kb", "rss_kb_per_conn",
+              "fds_per_conn", "raw_p50_us", "raw_p99_us", "raw_two_p50_us", "raw_two_p99_us",
+              "raw_held_p50_us", "raw_held_p99_us"):
         d["ratio_" + k] = ratio(d.get(k), b.get(k))
+    for k, w, conc, f_ in (("conn_rate", "rate", headline, "rate"), ("large_conn_rate", "large", 8, "rate"),
+                           ("throughput_mbs", "bulk", 1, "mbs"),
+                           ("raw_conn_rate", "raw-one", raw_headline, "rate"),
+                           ("raw_two_conn_rate", "raw-two", raw_headline, "rate"),
+                           ("raw_held_conn_rate", "raw-held", raw_headline, "rate")):
+        d["ratio_" + k] = paired(c, bn, w, conc, f_) if d.get(k) is not None else None
     for m, x in d.get("under_attack", {}).items():
         bx = b.get("under_attack", {}).get(m, {})
-        x["ratio_rate"], x["ratio_p99_us"] = ratio(x["rate"], bx.get("rate")), ratio(x["p99_us"], bx.get("p99_us"))
+        x["ratio_rate"] = paired(c, bn, "attack-" + m, 32)
+        x["ratio_p99_us"] = ratio(x["p99_us"], bx.get("p99_us"))
     for shape in SHAPES:
         for k in raw_concs:
-            x = d["raw"][shape][k]
-            x["ratio_rate"] = ratio(x["rate"], b.get("raw", {}).get(shape, {}).get(k, {}).get("rate"))
+            d["raw"][shape][k]["ratio_rate"] = paired(c, bn, "raw-" + shape, k)
     for k, x in d.get("http", {}).items():
-        x["ratio_rate"] = ratio(x["rate"], b.get("http", {}).get(k, {}).get("rate"))
+        x["ratio_rate"] = paired(c, bn, "raw-http", k)
     for k in concs:
-        d["by_concurrency"][k]["ratio_rate"] = ratio(d["by_concurrency"][k]["rate"],
-                                                     b.get("by_concurrency", {}).get(k, {}).get("rate"))
+        d["by_concurrency"][k]["ratio_rate"] = paired(c, bn, "rate", k)
 
 os.makedirs(outdir, exist_ok=True)
 json.dump(out, open(os.path.join(outdir, "latest.json"), "w"), indent=1)
@@ -175,7 +196,7 @@ for c, d in out["contenders"].items():
              f"{f(d.get('fds_per_conn'), '.2f'):>8}"
              f"{d['errors']:>5}{d['misrouted']:>5}")
     print(line)
-print(f"(ratios in parentheses: to direct; ksteerd-handoff: to direct-ho, the same server on its "
+print(f"(ratios in parentheses: to direct (of rates: the median of the repetitions' pairs); ksteerd-handoff: to direct-ho, the same server on its "
       f"own port. Latency at concurrency {headline}. Medians of {reps} runs of {conns} "
       f"connections; bulk: median of {bulk_reps} downloads, one per contender per round, every "
       f"other round in reverse order, BPF accounting off; ms/GB: router CPU in one more "
