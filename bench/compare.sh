@@ -257,10 +257,10 @@ made() {
 # cpu_pass REP NAME: what NAME uses per connection, measured in runs of their
 # own with the kernel's BPF run-time accounting on (ksteer's usage is its
 # programs' run time): the TLS workload at concurrency 8 (cpu), the
-# router-bound one at the headline concurrency, every shape (raw-cpu), plain
-# HTTP (http-cpu). Their rates are not reported.
+# router-bound one at the headline concurrency, each shape (raw-cpu-SHAPE),
+# plain HTTP (http-cpu). Their rates are not reported.
 cpu_pass() {
-	local rep=$1 name=$2 u0 u1 r shape rs=()
+	local rep=$1 name=$2 u0 u1 r shape
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
 	u0=$(usage "$name")
 	if [[ $name == http-* ]]; then
@@ -272,9 +272,11 @@ cpu_pass() {
 		cpu_row "$name" cpu "$rep" "$u0" "$u1" "$(made "$r")"
 		if has_raw "$name"; then
 			for shape in one two held; do
-				rs+=("$(raw "$name" $shape -c "${RAW_CONCS##* }" -n "$RAW_CONNS")")
+				r=$(raw "$name" $shape -c "${RAW_CONCS##* }" -n "$RAW_CONNS")
+				u0=$(usage "$name")
+				cpu_row "$name" raw-cpu-$shape "$rep" "$u1" "$u0" "$(made "$r")"
+				u1=$u0
 			done
-			cpu_row "$name" raw-cpu "$rep" "$u1" "$(usage "$name")" "$(made "${rs[@]}")"
 		fi
 	fi
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
@@ -327,6 +329,7 @@ for name in $ORDER; do
 	printf '{"contender":"%s","workload":"bulk-cpu","before":%s,"after":%s,"result":%s}\n' \
 		"$name" "$u0" "$u1" "$r" >>"$RAW"
 done
+echo 0 >/proc/sys/kernel/bpf_stats_enabled   # off again for the floods' rates
 # Descriptors and memory held per open connection: HOLD connections kept
 # open after their response, counted while they are.
 for name in $ORDER; do

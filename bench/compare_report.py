@@ -106,8 +106,11 @@ for c in order:
                  raw_two_conn_rate=h2["rate"], raw_two_p50_us=h2["p50_us"],
                  raw_two_p99_us=h2["p99_us"], raw_held_conn_rate=h3["rate"],
                  raw_held_p50_us=h3["p50_us"], raw_held_p99_us=h3["p99_us"])
-        rused, rmade = cpu_of(c, "raw-cpu")
+        by = {s_: cpu_of(c, "raw-cpu-" + s_) for s_ in SHAPES}
+        rused, rmade = sum(u for u, _ in by.values()), sum(m for _, m in by.values())
         d["raw_cpu_us_per_conn"] = round(rused / rmade * 1e6, 2) if rmade else None
+        d["raw_cpu_us_by_shape"] = {s_: round(u / m * 1e6, 2) if m else None
+                                    for s_, (u, m) in by.items()}
     # Plain HTTP by Host, router-bound (http-*: direct, ksteer's port 80, nginx).
     if runs(c, "raw-http"):
         d["http"] = {k: {f: med(runs(c, "raw-http", k), f) for f in ("rate", "p50_us", "p99_us")}
@@ -209,7 +212,8 @@ if raw_concs:
     print(f"{'router-bound':<16}" + "".join(f"{'1-seg c=' + str(k):>15}" for k in raw_concs) +
           "".join(f"{'2-seg c=' + str(k):>15}" for k in raw_concs) +
           "".join(f"{'2-held c=' + str(k):>15}" for k in raw_concs) +
-          f"{'p50us':>7}{'p99us':>7}{'2s p99us':>9}{'2h p99us':>9}{'cpu us/c':>9}")
+          f"{'p50us':>7}{'p99us':>7}{'2s p99us':>9}{'2h p99us':>9}{'cpu us/c':>9}"
+          f"{'1s/2s/2h':>17}")
     for c, d in out["contenders"].items():
         if "raw_conn_rate" not in d:
             continue
@@ -220,11 +224,13 @@ if raw_concs:
                 line += f"{f(x['rate'], '.0f'):>7} ({f(x['ratio_rate'], '.2f'):>4})"
         line += (f"{f(d['raw_p50_us'], '.0f'):>7}{f(d['raw_p99_us'], '.0f'):>7}"
                  f"{f(d['raw_two_p99_us'], '.0f'):>9}{f(d['raw_held_p99_us'], '.0f'):>9}"
-                 f"{f(d.get('raw_cpu_us_per_conn'), '.1f'):>9}")
+                 f"{f(d.get('raw_cpu_us_per_conn'), '.1f'):>9}"
+                 f"{'/'.join(f(d.get('raw_cpu_us_by_shape', {}).get(s_), '.1f') for s_ in SHAPES):>17}")
         print(line)
     print(f"({out['raw_what']}. Latency: connect to reply, at concurrency "
           f"{raw_headline}, one segment unless 2s (two, the SNI in the first) or 2h "
-          f"(two, the SNI in the second: held); cpu us/c: router CPU per connection)")
+          f"(two, the SNI in the second: held); cpu us/c: router CPU per connection, over "
+          f"the three shapes and by shape)")
 
 plain = [(c, d) for c, d in out["contenders"].items() if "http" in d]
 if plain:
