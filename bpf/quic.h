@@ -59,14 +59,6 @@ struct {
 } ks_quic_probes SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, KS_QUIC_OFF);
-	__type(key, struct ks_flow);
-	__type(value, struct ks_slot);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ks_quic_peers SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_MAX_BACKENDS * KS_MAX_SLOTS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

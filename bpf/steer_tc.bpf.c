@@ -1360,9 +1360,7 @@ static __attribute__((noinline)) int ks_quic_place(struct __sk_buff *skb, const 
 		ks_decided(p, &s->p, DROPPED, NO_ROUTE, backend);
 		goto drop;
 	}
-	ks_flow_of(p, &s->qf);
-	if (bpf_map_update_elem(&ks_quic_cids, &s->qh.dcid, &slot, BPF_ANY) ||
-	    bpf_map_update_elem(&ks_quic_peers, &s->qf, &slot, BPF_ANY)) {
+	if (bpf_map_update_elem(&ks_quic_cids, &s->qh.dcid, &slot, BPF_ANY)) {
 		bpf_sk_release(sk);
 		ks_count(KS_ST_QK_NO_ROUTE);
 		goto drop;

@@ -692,8 +692,8 @@ static int ks_up_size(struct ks_up *u)
 	if ((pr->tc && ks_size_cpu_maps(pr->tc->obj)) || ks_size_cpu_maps(pr->rp->obj))
 		return ks_err("cannot size the per-CPU buffers: %s", strerror(errno));
 #define KS_QUIC_SIZED(o) \
-	(qm[nq++] = (o)->maps.ks_quic_cids, qm[nq++] = (o)->maps.ks_quic_peers, \
-	 qm[nq++] = (o)->maps.ks_quic_scids, qm[nq++] = (o)->maps.ks_quic_paths, \
+	(qm[nq++] = (o)->maps.ks_quic_cids, qm[nq++] = (o)->maps.ks_quic_scids, \
+	 qm[nq++] = (o)->maps.ks_quic_paths, \
 	 qm[nq++] = (o)->maps.ks_quic_hosts)
 	KS_QUIC_SIZED(pr->rp);
 	if (pr->tc) {

@@ -8,9 +8,10 @@
  * back together (quic_initial.c) until the ClientHello is whole; its SNI and
  * ALPN are routed like a TCP ClientHello, and then:
  *
- *   - ks_quic_cids[that DCID] and ks_quic_peers[address pair] name one of
- *     the routed backend's QUIC sockets, so that the client's next packets
- *     go straight to it;
+ *   - ks_quic_cids[that DCID] names one of the routed backend's QUIC
+ *     sockets, so that the client's next packets go straight to it (not
+ *     the address pair: an Initial's source is unverified, and TC egress
+ *     learns the pair from the server's answer);
  *   - the datagrams held so far are sent again through a raw socket, from
  *     the client's address to the address the client sent them to: TC on
  *     lo steers them by the DCID just installed, and the server receives
@@ -98,7 +99,7 @@ struct fb_quic {
 	unsigned done_next;
 	uint64_t vn_second;             /* Version Negotiation: this second's ... */
 	int vn_sent;                    /* ... count */
-	int listeners, cids, peers;     /* maps */
+	int listeners, cids;            /* maps */
 	struct ks_scratch *scratch;
 	struct {                        /* our UDP sockets and where each is bound */
 		int fd;
@@ -164,8 +165,7 @@ int fb_quic_init(struct fb_env *env)
 	q->scratch = calloc(1, sizeof(*q->scratch));
 	q->listeners = ks_map("ks_listeners");
 	q->cids = q->listeners < 0 ? -1 : ks_map("ks_quic_cids");
-	q->peers = q->cids < 0 ? -1 : ks_map("ks_quic_peers");
-	if (!q->tab || !q->scratch || q->peers < 0)
+	if (!q->tab || !q->scratch || q->cids < 0)
 		return ks_err("QUIC: cannot open the maps (ksteer up --quic first?)"), -1;
 	if (fb_q_check_config())
 		return -1;
@@ -291,9 +291,7 @@ static int fb_q_route(struct fb_env *env, struct fb_qconn *c)
 		return 0;
 	}
 	memcpy(cid.id, c->k.dcid, c->k.dcid_len);
-	fb_addr_of(&c->k.local, f.daddr, &f.dport);
-	if (bpf_map_update_elem(q->cids, &cid, &slot, BPF_ANY) ||
-	    bpf_map_update_elem(q->peers, &f, &slot, BPF_ANY)) {
+	if (bpf_map_update_elem(q->cids, &cid, &slot, BPF_ANY)) {
 		ks_err("QUIC: cannot install a route: %s", strerror(errno));
 		fb_count(env, KS_FB_QUIC_NO_ROUTE, 1);
 		return 0;
@@ -654,8 +652,6 @@ void fb_quic_fini(struct fb_env *env)
 		close(q->listeners);
 	if (q->cids >= 0)
 		close(q->cids);
-	if (q->peers >= 0)
-		close(q->peers);
 	free(q);
 	env->quic = NULL;
 }

@@ -112,7 +112,6 @@ static void ks_backend_drop_quic(__u32 id)
 	ks_drop_slots_of("ks_quic_scids", sizeof(struct ks_cid), id);
 	ks_drop_slots_of("ks_quic_cids", sizeof(struct ks_cid), id);
 	ks_drop_slots_of("ks_quic_paths", sizeof(struct ks_flow), id);
-	ks_drop_slots_of("ks_quic_peers", sizeof(struct ks_flow), id);
 }
 
 /*

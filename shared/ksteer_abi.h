@@ -210,8 +210,6 @@ enum ks_udp_class {
  * ks_quic_probes: hash, a pair whose packets carry a CID nobody knows (a
  *   migrated client) -> the servers given its datagrams in turn, and how
  *   long an answer must be to be the owner's rather than a stateless reset.
- * ks_quic_peers: LRU, written by ksteerd (the pair of an Initial it routed),
- *   not read: an Initial's source is unverified.
  * ks_quic_socks: registered UDP socket cookie -> its slot (CLI writes).
  * ks_quic_lb: QUIC-LB plaintext server IDs (config rotation, ID) -> slot,
  *   for backends that encode their server ID in the CIDs they choose;
