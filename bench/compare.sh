@@ -40,7 +40,8 @@
 # programs' run time for ksteer), measured in one pass of runs of its own
 # after the rates (cpu_pass): the kernel's BPF run-time accounting is on
 # only then, as it taxes every run of ksteer's programs and nothing of a
-# proxy's; RSS, and descriptors held per open connection. Writes bench/results/latest.json, rate.png, latency.png.
+# proxy's; RSS, and descriptors held per open connection. Writes
+# bench/results/latest.json, rate.png, latency.png.
 #
 #   QUICK=1: one repetition, fewer connections (under 2 minutes)
 #   CONTENDERS="direct fast ...": only these (a subset of the list above)
@@ -247,36 +248,38 @@ PY
 
 RAW=$WORK/raw.jsonl
 row() { printf '{"contender":"%s","workload":"%s","concurrency":%s,"rep":%s,"result":%s}\n' "$@" >>"$RAW"; }
-# cpu_row CONTENDER WORKLOAD REP BEFORE AFTER MADE: what the router used
-# over MADE connections of that workload (usage before and after).
-cpu_row() { printf '{"contender":"%s","workload":"%s","rep":%s,"before":%s,"after":%s,"made":%s}\n' "$@" >>"$RAW"; }
-# made JSON...: the connections connbench runs tried (made, failed, misrouted).
-made() {
-	python3 -c 'import json, sys; print(sum(sum(json.loads(a).get(k, 0) for k in ("connections", "errors", "misrouted")) for a in sys.argv[1:]))' "$@"
-}
-# cpu_pass REP NAME: what NAME uses per connection, measured in runs of their
-# own with the kernel's BPF run-time accounting on (ksteer's usage is its
-# programs' run time): the TLS workload at concurrency 8 (cpu), the
-# router-bound one at the headline concurrency, each shape (raw-cpu-SHAPE),
-# plain HTTP (http-cpu). Their rates are not reported.
-cpu_pass() {
-	local rep=$1 name=$2 u0 u1 r shape
-	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+# cpu_row CONTENDER WORKLOAD BEFORE AFTER RESULT: what the router used over
+# one run of that workload (usage before and after), and the run's result.
+cpu_row() { printf '{"contender":"%s","workload":"%s","before":%s,"after":%s,"result":%s}\n' "$@" >>"$RAW"; }
+# cpu_run NAME WORKLOAD CMD...: run CMD (connbench, its JSON on stdout) and
+# write its cpu_row.
+cpu_run() {
+	local name=$1 w=$2 u0 r
+	shift 2
 	u0=$(usage "$name")
+	r=$("$@")
+	cpu_row "$name" "$w" "$u0" "$(usage "$name")" "$r"
+}
+# cpu_pass NAME: what NAME uses, measured in runs of their own with the
+# kernel's BPF run-time accounting on (ksteer's usage is its programs' run
+# time): the TLS workload at concurrency 8 (cpu), the router-bound one at
+# the headline concurrency, each shape (raw-cpu-SHAPE), plain HTTP
+# (http-cpu), one bulk download (bulk-cpu: per GB). Their rates are not
+# reported.
+cpu_pass() {
+	local name=$1 shape
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
 	if [[ $name == http-* ]]; then
-		r=$(http_raw "$name" -c "${RAW_CONCS##* }" -n "$RAW_CONNS")
-		cpu_row "$name" http-cpu "$rep" "$u0" "$(usage "$name")" "$(made "$r")"
+		cpu_run "$name" http-cpu http_raw "$name" -c "${RAW_CONCS##* }" -n "$RAW_CONNS"
 	else
-		r=$(cb "$name" a -c 8 -n "$CONNS")
-		u1=$(usage "$name")
-		cpu_row "$name" cpu "$rep" "$u0" "$u1" "$(made "$r")"
+		cpu_run "$name" cpu cb "$name" a -c 8 -n "$CONNS"
 		if has_raw "$name"; then
 			for shape in one two held; do
-				r=$(raw "$name" $shape -c "${RAW_CONCS##* }" -n "$RAW_CONNS")
-				u0=$(usage "$name")
-				cpu_row "$name" raw-cpu-$shape "$rep" "$u1" "$u0" "$(made "$r")"
-				u1=$u0
+				cpu_run "$name" raw-cpu-$shape raw "$name" $shape -c "${RAW_CONCS##* }" -n "$RAW_CONNS"
 			done
+		fi
+		if [ "$name" != ksteerd-handoff ] && [ "$name" != direct-ho ]; then
+			cpu_run "$name" bulk-cpu cb "$name" a -c 1 -n 1 -g /big.bin
 		fi
 	fi
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
@@ -309,27 +312,17 @@ for rep in $(seq "$REPS"); do
 done
 # CPU: one pass per contender (ORDER, then the plain-HTTP ones), after the
 # rates, with the accounting on.
-for name in $ORDER $HTTP_ORDER; do cpu_pass 1 "$name"; done
+for name in $ORDER $HTTP_ORDER; do cpu_pass "$name"; done
 # Bulk: one long download per contender per round, rounds back to back, so
 # that each contender sees the same moments of a noisy machine (order_for).
-# BPF run-time accounting is off meanwhile, as for every rate. One more
-# round, with it on, measures each router's CPU.
+# BPF run-time accounting is off meanwhile, as for every rate (cpu_pass
+# measured each router's CPU per GB).
 for rep in $(seq "$BULK_REPS"); do
 	for name in $(order_for "$rep"); do
 		[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] && continue
 		row "$name" bulk 1 "$rep" "$(cb "$name" a -c 1 -n 1 -g /big.bin)"
 	done
 done
-echo 1 >/proc/sys/kernel/bpf_stats_enabled
-for name in $ORDER; do
-	[ "$name" = ksteerd-handoff ] || [ "$name" = direct-ho ] && continue
-	u0=$(usage "$name")
-	r=$(cb "$name" a -c 1 -n 1 -g /big.bin)
-	u1=$(usage "$name")
-	printf '{"contender":"%s","workload":"bulk-cpu","before":%s,"after":%s,"result":%s}\n' \
-		"$name" "$u0" "$u1" "$r" >>"$RAW"
-done
-echo 0 >/proc/sys/kernel/bpf_stats_enabled   # off again for the floods' rates
 # Descriptors and memory held per open connection: HOLD connections kept
 # open after their response, counted while they are.
 for name in $ORDER; do

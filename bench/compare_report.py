@@ -37,6 +37,20 @@ def ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
 
+def tried(x):
+    """The connections a connbench run tried: made, failed and misrouted."""
+    return x["connections"] + x["errors"] + x["misrouted"]
+
+
+def cpu_of(c, workload):
+    """What contender c used over its CPU pass of workload (compare.sh's
+    cpu_pass, the accounting on), and the connections that pass tried
+    (rows before 2026-12-02 carry no result: unknown)."""
+    rs = [r for r in rows if r["contender"] == c and r["workload"] == workload]
+    return (sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in rs),
+            sum(tried(r["result"]) for r in rs if r.get("result")))
+
+
 def paired(c, base, w, conc, k="rate"):
     """c's k over base's in workload w, as the median of the repetitions'
     own ratios (each repetition runs every contender once, minutes closer
@@ -64,14 +78,6 @@ out = {"what": "new TLS 1.3 connections, one HTTP/1.1 request each; bulk downloa
        "ksteer_kernel_counters": {k: kstats.get(k) for k in
                                   ("assigned", "reasm_completed", "to_fallback", "no_route")},
        "contenders": {}}
-def cpu_of(c, workload):
-    """What contender c used over its CPU pass of workload (compare.sh's
-    cpu_pass, the accounting on), and the connections that pass tried."""
-    rs = [r for r in rows if r["contender"] == c and r["workload"] == workload]
-    return (sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in rs),
-            sum(r.get("made", 0) for r in rs))   # none before 2026-12-02: unknown
-
-
 for c in order:
     every = [r["result"] for r in rows if r["contender"] == c and r.get("result")]
     d = {"baseline": baseline[c], "by_concurrency": {}}
@@ -91,7 +97,7 @@ for c in order:
     bcpu = [r for r in rows if r["contender"] == c and r["workload"] == "bulk-cpu"]
     moved = sum(r["result"].get("mbs", 0) * r["result"].get("seconds", 0) for r in bcpu
                 if r.get("result"))
-    used_b = sum(r["after"]["cpu_s"] - r["before"]["cpu_s"] for r in bcpu)
+    used_b = cpu_of(c, "bulk-cpu")[0]
     d["cpu_ms_per_gb"] = round(used_b * 1000 / (moved / 1000), 2) if moved else None
     d["raw"] = {}
     for shape in SHAPES:
@@ -128,7 +134,7 @@ for c in order:
                                                      for x in fl if x.get("seconds")], "pps")
             d["under_attack"][m]["ratio_rate_to_no_flood"] = ratio(d["under_attack"][m]["rate"],
                                                                    d["under_attack"]["none"]["rate"])
-    n = sum(x["connections"] + x["errors"] + x["misrouted"] for x in every if "connections" in x)
+    n = sum(tried(x) for x in every if "connections" in x)
     used, made = cpu_of(c, "cpu")
     d["cpu_s_per_1k_conn"] = round(used / made * 1000, 4) if made else None
     hold = next((r for r in rows if r["contender"] == c and r["workload"] == "hold"), None)
