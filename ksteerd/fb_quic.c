@@ -280,13 +280,12 @@ static int fb_q_route(struct fb_env *env, struct fb_qconn *c)
 {
 	struct fb_quic *q = env->quic;
 	struct ks_cid cid = { .len = c->k.dcid_len };
-	struct ks_flow f = {};
 	struct ks_slot slot;
-	__u32 backend = env->routes->route(env, q->scratch);
-	int bad = 0;
+	__u32 backend = env->routes->route(env, q->scratch), peer[4];
+	__u16 port;
+	int bad = 0, v6 = fb_addr_of(&c->k.peer, peer, &port);
 
-	f.v6 = fb_addr_of(&c->k.peer, f.saddr, &f.sport);
-	if (!backend || !fb_q_pick_slot(q, backend, &c->k, f.v6, &slot)) {
+	if (!backend || !fb_q_pick_slot(q, backend, &c->k, v6, &slot)) {
 		fb_count(env, KS_FB_QUIC_NO_ROUTE, 1);
 		return 0;
 	}
