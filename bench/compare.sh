@@ -26,7 +26,10 @@
 # segment unacknowledged, the ACK deferred) and rewrites; Chromium orders
 # its extensions anew each time, so it sends both kinds), to
 # bench/rawsrv's fixed reply, at RAW_CONCS concurrencies: what the router itself costs decides
-# the rate (the TLS workload is bound by the handshakes' crypto).
+# the rate (the TLS workload is bound by the handshakes' crypto). RAW_REPS
+# repetitions, each one connbench per shape and concurrency through every
+# contender in turn, blocks of RAW_BLOCK connections (raw_rows), with
+# direct's target twice (direct-aa: the noise of a ratio).
 # Plain HTTP by Host (raw-http; http-direct, http-fast, http-nginx): the
 # router-bound workload for port 80: curl's request replayed (connbench -R)
 # to rawsrv's http: port, directly, through ksteer's port 80 (`route add
@@ -54,7 +57,9 @@ else REPS=${REPS:-5}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-256}; BULK_REPS=$
 CONCS=${CONCS:-"1 8 32"}
 RAW_CONCS=${RAW_CONCS:-"8 32"}
 ATTACK_RATE=${ATTACK_RATE:-20000}; ATTACK_S=${ATTACK_S:-8}
-if [ "$QUICK" = 1 ]; then RAW_CONNS=${RAW_CONNS:-2000}; else RAW_CONNS=${RAW_CONNS:-8000}; fi
+if [ "$QUICK" = 1 ]; then RAW_CONNS=${RAW_CONNS:-2000}; RAW_REPS=${RAW_REPS:-1}
+else RAW_CONNS=${RAW_CONNS:-8000}; RAW_REPS=${RAW_REPS:-11}; fi
+RAW_BLOCK=${RAW_BLOCK:-1000}               # router-bound: connections per block (raw_rows)
 CAPS=tests/data/captures
 HOLD=${HOLD:-200}                          # connections held open to count fds
 export KSTEER_PIN_DIR=$KS_PIN        # tests/lib/netns.sh's (KS_PIN=... names another)
@@ -177,33 +182,59 @@ cb() {
 	in_cli taskset -c 0 build/connbench -a "$addr" -p "$port" -s "$sni" -e "$(text "$t")" -t 60 "$@" ||
 		true
 }
-# raw CONTENDER SHAPE(one|two) ARGS...: the router-bound workload through a
-# contender: the shape's ClientHello, to rawsrv's site a (none for the
-# hand-off pair: its server speaks TLS).
-raw() {
-	local name=$1 shape=$2
-	shift 2
-	set -- ${C[$name]} "$@"
-	local addr=$1 port=$2 file=$WORK/raw-$shape.bin
-	shift 7
+# raw_spec CONTENDER SHAPE(one|two|held): where the router-bound workload
+# goes through a contender, as connbench's -T (IP,PORT,FILE): the shape's
+# ClientHello, to rawsrv's site a (none for the hand-off pair: its server
+# speaks TLS). http_spec CONTENDER: the plain-HTTP request's.
+raw_spec() {
+	set -- "$1" "$2" ${C[$1]}
+	local name=$1 addr=$3 port=$4 file=$WORK/raw-$2.bin
 	[ "$name" = direct ] && port=9202
-	[ "$name" = ksteerd-proxy ] && file=$WORK/raw-$shape-prx.bin
-	in_cli taskset -c 0 build/connbench -a "$addr" -p "$port" -R "$file" -e "raw a" -t 60 "$@" ||
-		true
+	[ "$name" = ksteerd-proxy ] && file=$WORK/raw-$2-prx.bin
+	echo "$addr,$port,$file"
+}
+http_spec() {
+	local to="$SRV4,80"
+	[ "$1" = http-direct ] && to="$DIRECT4,9212"
+	[ "$1" = http-nginx ] && to="$SRV4,8480"
+	echo "$to,$WORK/raw-http.bin"
 }
 has_raw() { [ "$1" != direct-ho ] && [ "$1" != ksteerd-handoff ]; }
-# http_raw CONTENDER ARGS...: the plain-HTTP request through a contender.
-http_raw() {
-	local name=$1 to="$SRV4 80"
-	shift
-	[ "$name" = http-direct ] && to="$DIRECT4 9212"
-	[ "$name" = http-nginx ] && to="$SRV4 8480"
-	set -- $to "$@"
-	local addr=$1 port=$2
+# raw CONTENDER SHAPE ARGS... and http_raw CONTENDER ARGS...: one run of
+# the router-bound workload through one contender (connbench's JSON).
+raw() {
+	local spec
+	spec=$(raw_spec "$1" "$2")
 	shift 2
-	in_cli taskset -c 0 build/connbench -a "$addr" -p "$port" -R "$WORK/raw-http.bin" -e "raw a" \
-		-t 60 "$@" || true
+	in_cli taskset -c 0 build/connbench -T "$spec" -e "raw a" -t 60 "$@" || true
 }
+http_raw() {
+	local spec
+	spec=$(http_spec "$1")
+	shift
+	in_cli taskset -c 0 build/connbench -T "$spec" -e "raw a" -t 60 "$@" || true
+}
+# raw_rows WORKLOAD CONC REP SPEC_OF NAME...: the router-bound workload
+# through every NAME in one connbench (-T): blocks of RAW_BLOCK connections
+# to each in turn, every other round in reverse, RAW_CONNS each, so that
+# the runs a ratio pairs share the machine's every second; and one row per
+# NAME. A name ending in -aa is its base name's target once more (direct-aa:
+# direct against itself in the same run, what noise alone does to a ratio).
+raw_rows() {
+	local w=$1 c=$2 rep=$3 spec_of=$4 name i=0 args=() names=() lines
+	shift 4
+	for name in "$@"; do
+		names+=("$name")
+		args+=(-T "$($spec_of "${name%-aa}")")
+	done
+	mapfile -t lines < <(in_cli taskset -c 0 build/connbench "${args[@]}" -e "raw a" -t 120 \
+		-c "$c" -n "$RAW_CONNS" -B "$RAW_BLOCK" || true)
+	for name in "${names[@]}"; do
+		row "$name" "$w" "$c" "$rep" "${lines[i]:-null}"
+		i=$((i + 1))
+	done
+}
+raw_shape() { raw_spec "$1" "$SHAPE"; }
 # usage NAME: what the router has used so far (ksteer: BPF programs' time).
 usage() {
 	local pids=${PID[$1]:-}
@@ -291,24 +322,35 @@ for name in $HTTP_ORDER; do http_raw "$name" -c 4 -n 200 >/dev/null; done
 # contender always runs right after the same one, or at the same moment.
 REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
 order_for() { if [ $(($1 % 2)) = 0 ]; then echo $REVERSED; else echo $ORDER; fi; }
+HTTP_REVERSED=$(echo $HTTP_ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
+http_order_for() { if [ $(($1 % 2)) = 0 ]; then echo $HTTP_REVERSED; else echo $HTTP_ORDER; fi; }
+# Each repetition runs one workload at one concurrency through every
+# contender back to back, then the next: the runs a ratio pairs are seconds
+# apart, not a whole contender's pass apart, on a machine whose speed drifts
+# by tens of percent over minutes (shared vCPUs).
 for rep in $(seq "$REPS"); do
-	for name in $(order_for "$rep"); do
-		for c in $CONCS; do row "$name" rate "$c" "$rep" "$(cb "$name" a -c "$c" -n "$CONNS")"; done
-		row "$name" large 8 "$rep" "$(cb "$name" a -c 8 -n "$CONNS" -A 2400)"
-		row "$name" site-b 4 "$rep" "$(cb "$name" b -c 4 -n $((CONNS / 4)))"
-		has_raw "$name" || continue
-		for shape in one two held; do
-			for c in $RAW_CONCS; do
-				row "$name" "raw-$shape" "$c" "$rep" "$(raw "$name" $shape -c "$c" -n "$RAW_CONNS")"
-			done
-		done
+	order=$(order_for "$rep")
+	for c in $CONCS; do
+		for name in $order; do row "$name" rate "$c" "$rep" "$(cb "$name" a -c "$c" -n "$CONNS")"; done
 	done
-	for name in $HTTP_ORDER; do
-		for c in $RAW_CONCS; do
-			row "$name" raw-http "$c" "$rep" "$(http_raw "$name" -c "$c" -n "$RAW_CONNS")"
-		done
-	done
+	for name in $order; do row "$name" large 8 "$rep" "$(cb "$name" a -c 8 -n "$CONNS" -A 2400)"; done
+	for name in $order; do row "$name" site-b 4 "$rep" "$(cb "$name" b -c 4 -n $((CONNS / 4)))"; done
 	echo "repetition $rep of $REPS done" >&2
+done
+# The router-bound workloads, RAW_REPS repetitions of their own: each
+# contender's share of a run is under a second, and the machine's noise
+# over a second is some ±7 % (direct-aa), so they take more repetitions.
+for rep in $(seq "$RAW_REPS"); do
+	raw_order=()
+	for name in $(order_for "$rep"); do
+		has_raw "$name" && raw_order+=("$name")
+		[ "$name" = fast ] && raw_order+=(direct-aa)   # beside the pair it calibrates
+	done
+	for SHAPE in one two held; do
+		for c in $RAW_CONCS; do raw_rows "raw-$SHAPE" "$c" "$rep" raw_shape "${raw_order[@]}"; done
+	done
+	for c in $RAW_CONCS; do raw_rows raw-http "$c" "$rep" http_spec $(http_order_for "$rep"); done
+	echo "router-bound repetition $rep of $RAW_REPS done" >&2
 done
 # CPU: one pass per contender (ORDER, then the plain-HTTP ones), after the
 # rates, with the accounting on.

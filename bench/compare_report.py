@@ -10,7 +10,9 @@ raw, reps, conns, outdir = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.
 kstats = json.loads(sys.argv[5])
 bulk_reps = int(sys.argv[6])
 rows = [json.loads(l) for l in open(raw)]
-order = list(dict.fromkeys(r["contender"] for r in rows))
+# A contender named NAME-aa is NAME's target once more in the same
+# alternation (compare.sh raw_rows): not a contender, the noise of a ratio.
+order = list(dict.fromkeys(r["contender"] for r in rows if not r["contender"].endswith("-aa")))
 baseline = {c: ("direct-ho" if c == "ksteerd-handoff" else
                 "http-direct" if c.startswith("http-") else "direct") for c in order}
 concs = sorted({r["concurrency"] for r in rows if r["workload"] == "rate"})
@@ -71,6 +73,7 @@ out = {"what": "new TLS 1.3 connections, one HTTP/1.1 request each; bulk downloa
                    "segment; Chromium's 1926: two, with the SNI in the first, and held: two, "
                    "with the SNI in the second), a fixed reply (bench/rawsrv); same placement",
        "raw_headline_concurrency": raw_headline,
+       "raw_median_of": max((r["rep"] for r in rows if r["workload"] == "raw-one"), default=None),
        "median_of": reps, "bulk_median_of": bulk_reps, "connections_per_run": conns, "headline_concurrency": headline,
        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, "
                   f"kernel {platform.release()}",
@@ -177,6 +180,12 @@ for c, d in out["contenders"].items():
     for k in concs:
         d["by_concurrency"][k]["ratio_rate"] = paired(c, bn, "rate", k)
 
+# The noise of the router-bound ratios: direct against itself, its target
+# once more beside fast's in the same alternation (direct-aa); a ratio of
+# fast's is told from 1 only by more than this one's distance from 1.
+if any(r["contender"] == "direct-aa" for r in rows):
+    out["raw_noise_direct_aa"] = {shape: {k: paired("direct-aa", "direct", "raw-" + shape, k)
+                                          for k in raw_concs} for shape in SHAPES}
 os.makedirs(outdir, exist_ok=True)
 json.dump(out, open(os.path.join(outdir, "latest.json"), "w"), indent=1)
 
@@ -237,6 +246,14 @@ if raw_concs:
           f"{raw_headline}, one segment unless 2s (two, the SNI in the first) or 2h "
           f"(two, the SNI in the second: held); cpu us/c: router CPU per connection, over "
           f"the three shapes and by shape)")
+    if "raw_noise_direct_aa" in out:
+        nz = out["raw_noise_direct_aa"]
+        raw_reps = max(r["rep"] for r in rows if r["workload"] == "raw-one")
+        print(f"(medians of {raw_reps} repetitions; each runs a shape at a concurrency through "
+              "every contender in one connbench, blocks in turn; noise: direct against itself "
+              "in that alternation, "
+              + ", ".join(f"{s_} c={k} {f(nz[s_][k], '.2f')}" for s_ in SHAPES for k in raw_concs)
+              + ")")
 
 plain = [(c, d) for c, d in out["contenders"].items() if "http" in d]
 if plain:
