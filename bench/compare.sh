@@ -14,7 +14,9 @@
 #                    for many connections)
 #
 # Every router runs one process or thread on CPU 1 beside the backends; the
-# client runs on CPU 0. Workloads per contender: new TLS connections with
+# client runs on CPU 0; each side's receive path runs on its own side's CPU
+# (RPS; veth would run it on the sender's: RX_OWN_CPU below), so that
+# ksteer's TC program, a router, runs on CPU 1 too, as on a real server. Workloads per contender: new TLS connections with
 # one request each at CONCS concurrencies (small ClientHello) and a 2.6 KB
 # one (SNI in the second segment); bulk MB/s over long connections; every
 # response is checked to come from the site its SNI names (misrouted).
@@ -47,11 +49,16 @@
 # bench/results/latest.json, rate.png, latency.png.
 #
 #   QUICK=1: one repetition, fewer connections (under 2 minutes)
+#   RX_OWN_CPU=0: veth's placement of the receive paths, each on the
+#                 sending CPU (the server's, ksteer's TC program with it,
+#                 on the client's CPU 0); by default (1) each side's on its
+#                 own CPU, as on two hosts (bench_rx_own_cpu)
 #   CONTENDERS="direct fast ...": only these (a subset of the list above)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 QUICK=${QUICK:-0}
+export RX_OWN_CPU=${RX_OWN_CPU:-1}         # bench_link_up, compare_report
 if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; CONNS=${CONNS:-300}; BULK_MB=${BULK_MB:-32}; BULK_REPS=${BULK_REPS:-3}
 else REPS=${REPS:-5}; CONNS=${CONNS:-1000}; BULK_MB=${BULK_MB:-256}; BULK_REPS=${BULK_REPS:-15}; fi
 CONCS=${CONCS:-"1 8 32"}

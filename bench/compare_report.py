@@ -72,6 +72,10 @@ out = {"what": "new TLS 1.3 connections, one HTTP/1.1 request each; bulk downloa
        "raw_what": "router-bound: a real ClientHello replayed with no TLS (curl's 517 bytes: one "
                    "segment; Chromium's 1926: two, with the SNI in the first, and held: two, "
                    "with the SNI in the second), a fixed reply (bench/rawsrv); same placement",
+       "rx_placement": ("each side's receive path on its own CPU (RX_OWN_CPU=1: RPS)"
+                        if os.environ.get("RX_OWN_CPU", "1") == "1" else
+                        "veth's: each receiver's softirq on the sending CPU (the server's, "
+                        "TC included, on the client's CPU 0)"),
        "raw_headline_concurrency": raw_headline,
        "raw_median_of": max((r["rep"] for r in rows if r["workload"] == "raw-one"), default=None),
        "median_of": reps, "bulk_median_of": bulk_reps, "connections_per_run": conns, "headline_concurrency": headline,
@@ -220,7 +224,8 @@ print(f"(ratios in parentheses: to direct (of rates: the median of the repetitio
       f"other round in reverse order, BPF accounting off; ms/GB: router CPU in one more "
       f"download with it on. "
       f"ksteer's CPU is its BPF programs' run time, its memory its maps'; KB/conn: memory "
-      f"grown per connection held open. {out['machine']}; {outdir}/latest.json)")
+      f"grown per connection held open. Receive paths: {out['rx_placement']}. "
+      f"{out['machine']}; {outdir}/latest.json)")
 
 if raw_concs:
     print()

@@ -26,6 +26,25 @@ bench_link_up() {
 	# alike). A load generator reuses them, as the kernel allows it to.
 	ip netns exec "$CLI_NS" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
 		net.ipv4.ip_local_port_range="1024 65000" >/dev/null
+	[ "${RX_OWN_CPU:-0}" = 1 ] && bench_rx_own_cpu
+	return 0
+}
+
+# bench_rx_own_cpu (RX_OWN_CPU=1): each side's receive path on its own CPU,
+# as on two hosts whose NICs interrupt their own CPUs. veth runs the
+# receiver's softirq, a TC program included, on the sending CPU: the
+# server's receive path (ksteer's TC program with it) on the client's CPU
+# 0, the client's on the server's CPU 1. RPS moves each to its side's
+# CPU, at the price of a cross-CPU wake-up per batch (an IPI; a VM exit
+# in a VM).
+bench_rx_own_cpu() {
+	local d
+	for d in "$SRV_IF" "${KS_TAG}-ds"; do
+		ip netns exec "$SRV_NS" sh -c "echo 2 >/sys/class/net/$d/queues/rx-0/rps_cpus"
+	done
+	for d in "$CLI_IF" "${KS_TAG}-dc"; do
+		ip netns exec "$CLI_NS" sh -c "echo 1 >/sys/class/net/$d/queues/rx-0/rps_cpus"
+	done
 }
 
 # bpf_stats_save: kernel.bpf_stats_enabled as it is now, in STATS0;
