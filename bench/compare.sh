@@ -189,12 +189,12 @@ cb() {
 	in_cli taskset -c 0 build/connbench -a "$addr" -p "$port" -s "$sni" -e "$(text "$t")" -t 60 "$@" ||
 		true
 }
-# raw_spec CONTENDER SHAPE(one|two|held): where the router-bound workload
+# raw_spec SHAPE(one|two|held) CONTENDER: where the router-bound workload
 # goes through a contender, as connbench's -T (IP,PORT,FILE): the shape's
 # ClientHello, to rawsrv's site a (none for the hand-off pair: its server
 # speaks TLS). http_spec CONTENDER: the plain-HTTP request's.
 raw_spec() {
-	set -- "$1" "$2" ${C[$1]}
+	set -- "$2" "$1" ${C[$2]}
 	local name=$1 addr=$3 port=$4 file=$WORK/raw-$2.bin
 	[ "$name" = direct ] && port=9202
 	[ "$name" = ksteerd-proxy ] && file=$WORK/raw-$2-prx.bin
@@ -207,21 +207,15 @@ http_spec() {
 	echo "$to,$WORK/raw-http.bin"
 }
 has_raw() { [ "$1" != direct-ho ] && [ "$1" != ksteerd-handoff ]; }
-# raw CONTENDER SHAPE ARGS... and http_raw CONTENDER ARGS...: one run of
-# the router-bound workload through one contender (connbench's JSON).
+# raw SPEC ARGS...: one run of the router-bound workload to one -T SPEC
+# (raw_spec's or http_spec's): connbench's JSON.
 raw() {
-	local spec
-	spec=$(raw_spec "$1" "$2")
-	shift 2
-	in_cli taskset -c 0 build/connbench -T "$spec" -e "raw a" -t 60 "$@" || true
-}
-http_raw() {
-	local spec
-	spec=$(http_spec "$1")
+	local spec=$1
 	shift
 	in_cli taskset -c 0 build/connbench -T "$spec" -e "raw a" -t 60 "$@" || true
 }
 # raw_rows WORKLOAD CONC REP SPEC_OF NAME...: the router-bound workload
+# (SPEC_OF NAME, SPEC_OF split into words: its -T)
 # through every NAME in one connbench (-T): blocks of RAW_BLOCK connections
 # to each in turn, every other round in reverse, RAW_CONNS each, so that
 # the runs a ratio pairs share the machine's every second; and one row per
@@ -241,7 +235,6 @@ raw_rows() {
 		i=$((i + 1))
 	done
 }
-raw_shape() { raw_spec "$1" "$SHAPE"; }
 # usage NAME: what the router has used so far (ksteer: BPF programs' time).
 usage() {
 	local pids=${PID[$1]:-}
@@ -308,12 +301,12 @@ cpu_pass() {
 	local name=$1 shape
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
 	if [[ $name == http-* ]]; then
-		cpu_run "$name" http-cpu http_raw "$name" -c "${RAW_CONCS##* }" -n "$RAW_CONNS"
+		cpu_run "$name" http-cpu raw "$(http_spec "$name")" -c "${RAW_CONCS##* }" -n "$RAW_CONNS"
 	else
 		cpu_run "$name" cpu cb "$name" a -c 8 -n "$CONNS"
 		if has_raw "$name"; then
 			for shape in one two held; do
-				cpu_run "$name" raw-cpu-$shape raw "$name" $shape -c "${RAW_CONCS##* }" -n "$RAW_CONNS"
+				cpu_run "$name" raw-cpu-$shape raw "$(raw_spec $shape "$name")" -c "${RAW_CONCS##* }" -n "$RAW_CONNS"
 			done
 		fi
 		if [ "$name" != ksteerd-handoff ] && [ "$name" != direct-ho ]; then
@@ -323,14 +316,17 @@ cpu_pass() {
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
 }
 for name in $ORDER; do cb "$name" a -c 4 -n 100 >/dev/null; done     # warm up
-for name in $ORDER; do if has_raw "$name"; then raw "$name" two -c 4 -n 200 >/dev/null; fi; done
-for name in $HTTP_ORDER; do http_raw "$name" -c 4 -n 200 >/dev/null; done
-# order_for REP: every other repetition in reverse order, so that no
-# contender always runs right after the same one, or at the same moment.
-REVERSED=$(echo $ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
-order_for() { if [ $(($1 % 2)) = 0 ]; then echo $REVERSED; else echo $ORDER; fi; }
-HTTP_REVERSED=$(echo $HTTP_ORDER | tr ' ' '\n' | tac | tr '\n' ' ')
-http_order_for() { if [ $(($1 % 2)) = 0 ]; then echo $HTTP_REVERSED; else echo $HTTP_ORDER; fi; }
+for name in $ORDER; do if has_raw "$name"; then raw "$(raw_spec two "$name")" -c 4 -n 200 >/dev/null; fi; done
+for name in $HTTP_ORDER; do raw "$(http_spec "$name")" -c 4 -n 200 >/dev/null; done
+# in_turn REP NAME...: the NAMEs, in reverse on every other repetition, so
+# that no contender always runs right after the same one, or at the same
+# moment. order_for REP: ORDER's, in turn.
+in_turn() {
+	local rep=$1
+	shift
+	if [ $((rep % 2)) = 0 ]; then printf '%s\n' "$@" | tac | tr '\n' ' '; else echo "$@"; fi
+}
+order_for() { in_turn "$1" $ORDER; }
 # Each repetition runs one workload at one concurrency through every
 # contender back to back, then the next: the runs a ratio pairs are seconds
 # apart, not a whole contender's pass apart, on a machine whose speed drifts
@@ -353,10 +349,10 @@ for rep in $(seq "$RAW_REPS"); do
 		has_raw "$name" && raw_order+=("$name")
 		[ "$name" = fast ] && raw_order+=(direct-aa)   # beside the pair it calibrates
 	done
-	for SHAPE in one two held; do
-		for c in $RAW_CONCS; do raw_rows "raw-$SHAPE" "$c" "$rep" raw_shape "${raw_order[@]}"; done
+	for shape in one two held; do
+		for c in $RAW_CONCS; do raw_rows "raw-$shape" "$c" "$rep" "raw_spec $shape" "${raw_order[@]}"; done
 	done
-	for c in $RAW_CONCS; do raw_rows raw-http "$c" "$rep" http_spec $(http_order_for "$rep"); done
+	for c in $RAW_CONCS; do raw_rows raw-http "$c" "$rep" http_spec $(in_turn "$rep" $HTTP_ORDER); done
 	echo "router-bound repetition $rep of $RAW_REPS done" >&2
 done
 # CPU: one pass per contender (ORDER, then the plain-HTTP ones), after the
@@ -397,12 +393,12 @@ attack() { # CONTENDER MODE: the flood's JSON on stdout, in the background
 }
 for rep in $(seq "$REPS"); do
 	for name in $(order_for "$rep" | tr ' ' '\n' | grep -xE 'direct|fast'); do
-		row "$name" attack-none 32 "$rep" "$(raw "$name" one -c 32 -n $((RAW_CONNS * 4)) -t $ATTACK_S)"
+		row "$name" attack-none 32 "$rep" "$(raw "$(raw_spec one "$name")" -c 32 -n $((RAW_CONNS * 4)) -t $ATTACK_S)"
 		for mode in syn ack; do
 			attack "$name" $mode >"$WORK/flood.json" &
 			sleep 1
 			row "$name" attack-$mode 32 "$rep" \
-				"$(raw "$name" one -c 32 -n $((RAW_CONNS * 4)) -t $ATTACK_S)"
+				"$(raw "$(raw_spec one "$name")" -c 32 -n $((RAW_CONNS * 4)) -t $ATTACK_S)"
 			wait $!
 			printf '{"contender":"%s","workload":"flood-%s","rep":%s,"result":%s}\n' \
 				"$name" $mode "$rep" "$(cat "$WORK/flood.json")" >>"$RAW"

@@ -253,8 +253,7 @@ if raw_concs:
           f"the three shapes and by shape)")
     if "raw_noise_direct_aa" in out:
         nz = out["raw_noise_direct_aa"]
-        raw_reps = max(r["rep"] for r in rows if r["workload"] == "raw-one")
-        print(f"(medians of {raw_reps} repetitions; each runs a shape at a concurrency through "
+        print(f"(medians of {out['raw_median_of']} repetitions; each runs a shape at a concurrency through "
               "every contender in one connbench, blocks in turn; noise: direct against itself "
               "in that alternation, "
               + ", ".join(f"{s_} c={k} {f(nz[s_][k], '.2f')}" for s_ in SHAPES for k in raw_concs)

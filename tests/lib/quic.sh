@@ -31,6 +31,20 @@ for n in sys.argv[1:]:
 print(" ".join(out))' "$@"
 }
 
+# servers_alive NAME...: whether each server NAME (its pid in SPID[NAME],
+# its log in $WORK/NAME.log) still runs; for one that does not, the end of
+# its log (an unmodified server's assertion is its only account).
+servers_alive() {
+	local s rc=0
+	for s in "$@"; do
+		kill -0 "${SPID[$s]}" 2>/dev/null && continue
+		echo "# $s (pid ${SPID[$s]}) has exited; the end of its log:"
+		tail -n 3 "$WORK/$s.log" | cut -c1-200 | sed 's/^/#   /'
+		rc=1
+	done
+	return $rc
+}
+
 # conns SERVER: connections that server has seen (one qlog file each, in
 # $WORK/SERVER/qlog).
 conns() { find "$WORK/$1/qlog" -type f | wc -l; }
