@@ -219,7 +219,7 @@ expect_eq "garbage: 5 bytes and 2 impossible long headers: not QUIC, passed on, 
 # A migrated client looks the same: its server is found by asking them.
 expect_eq "garbage: a short header of an unknown CID: probed (one server given it), not for ksteerd" \
 	"1 0" "$((pr1 - pr0)) $((drop1 - drop0))"
-check "garbage: both servers still running" kill -0 ${SPID[qa]} ${SPID[qb]}
+check "garbage: both servers still running" servers_alive qa qb
 newdcid
 pin $D qa
 fetch "$WORK/f" qa index.html -q --dcid=$D
